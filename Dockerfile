@@ -1,0 +1,24 @@
+# The service on the bundled data: docker build -t at-tanf-map . && docker run -p 8000:8000 at-tanf-map
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    AT_TANF_HOST=0.0.0.0 \
+    AT_TANF_PORT=8000
+
+RUN useradd --create-home --uid 1000 app
+WORKDIR /srv/at-tanf-map
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY static ./static
+COPY geodata ./geodata
+# The README's install (editable, so geodata/ and static/ are found beside app/), without the
+# test extra; then check the data at build time, and drop root.
+RUN pip install -e . && at-tanf-map validate
+
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+    CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
+CMD ["at-tanf-map", "serve", "--workers", "2"]

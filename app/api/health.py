@@ -1,0 +1,19 @@
+"""``GET /healthz``: the service is up and which dataset it serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness and the dataset version served")
+def healthz(request: Request) -> dict[str, Any]:
+    catalog = request.app.state.catalog
+    return {
+        "status": "ok",
+        "dataset_version": catalog.version,
+        "incidents": len(catalog.incidents),
+    }

@@ -1,0 +1,122 @@
+"""Command line: ``at-tanf-map serve | validate | borders``.
+
+Flags override the ``AT_TANF_*`` environment variables, which override the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.data.loader import DataError, load_dataset
+from app.settings import BUNDLED_DATA, Settings
+
+RAW_BORDERS = BUNDLED_DATA / "raw" / "natural-earth-10m-countries-middle-east.geojson"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="at-tanf-map", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="validate the data, then serve the map and the API")
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--data-dir", type=Path, help="data directory (default: bundled geodata/)")
+    serve.add_argument("--tile-url", help="tile URL template, e.g. https://.../{z}/{x}/{y}.png")
+    serve.add_argument("--tile-attribution", help="attribution text of the tiles")
+    serve.add_argument("--default-limit", type=int, help="items per page by default (100)")
+    serve.add_argument("--max-limit", type=int, help="largest page a client may ask for (1000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    validate = sub.add_parser("validate", help="check a data directory without serving it")
+    validate.add_argument("data_dir", type=Path, nargs="?", default=None)
+
+    borders = sub.add_parser("borders", help="rebuild geodata/borders.geojson from the raw file")
+    borders.add_argument("--source", type=Path, default=RAW_BORDERS)
+    borders.add_argument("--out", type=Path, default=BUNDLED_DATA / "borders.geojson")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    names = (
+        "host",
+        "port",
+        "data_dir",
+        "tile_url",
+        "tile_attribution",
+        "default_limit",
+        "max_limit",
+    )
+    overrides: dict[str, Any] = {
+        n: getattr(args, n) for n in names if getattr(args, n, None) is not None
+    }
+    return Settings(**overrides)
+
+
+def _validate(data_dir: Path) -> int:
+    from app.data.catalog import build_catalog
+
+    try:
+        catalog = build_catalog(load_dataset(data_dir))
+    except DataError as exc:
+        print(f"INVALID {data_dir}\n{exc}", file=sys.stderr)
+        return 1
+    data = catalog.dataset
+    located = sum(1 for i in catalog.incidents if i.region is not None)
+    print(
+        f"OK {data_dir}: {len(data.incidents)} incidents ({located} located), "
+        f"{len(data.sites)} sites, {len(data.sources)} sources, version {data.version}"
+    )
+    return 0
+
+
+def _serve(settings: Settings, workers: int) -> int:
+    import uvicorn
+
+    from app.main import create_app, load_catalog
+
+    try:
+        catalog = load_catalog(settings)  # refuse to start on invalid data, before binding
+    except DataError as exc:
+        print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
+        return 1
+    print(
+        f"serving {settings.data_dir} (version {catalog.version}) on http://{settings.host}:{settings.port}"
+    )
+    if workers > 1:
+        # Each worker builds its own app from the environment; pass the settings that way.
+        for name, value in settings.model_dump().items():
+            os.environ[f"AT_TANF_{name.upper()}"] = str(value)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="info",
+        )
+    else:
+        uvicorn.run(
+            create_app(settings, catalog), host=settings.host, port=settings.port, log_level="info"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.data_dir or Settings().data_dir)
+    if args.command == "borders":
+        from app.data.borders import write_borders
+
+        kept = write_borders(args.source, args.out)
+        print(f"wrote {args.out} ({kept} countries)")
+        return 0
+    return _serve(_settings(args), args.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The catalog: the dataset plus everything derived from it, built once at start-up.
+
+For each location claim: its region (``app.geo.regions``) and its measure against the zone. For
+each incident: the union of its claims' regions, the share of that union inside the zone, and a
+representative point. Views read the catalog; none of them computes geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from app.data.loader import Dataset
+from app.data.model import Incident, LocationClaim, Site, Zone
+from app.geo.geodesy import METRES_PER_KM, METRES_PER_UNIT
+from app.geo.measure import RegionMeasure, ZoneStatus, measure_region, status_for
+from app.geo.regions import Band, ClaimShape, Sector, claim_region
+from app.geo.shapes import annulus, circle
+from app.geo.wording import (
+    JUST_M,
+    NEAR_DEFAULT_M,
+    OPEN_REACH_M,
+    compass_sector,
+    distance_band_m,
+)
+
+
+@dataclass(frozen=True)
+class DerivedClaim:
+    claim: LocationClaim
+    region: BaseGeometry | None  # None: unmapped, or parts that do not overlap
+    measure: RegionMeasure | None
+    empty_reason: str | None
+
+
+@dataclass(frozen=True)
+class DerivedIncident:
+    incident: Incident
+    claims: list[DerivedClaim]
+    region: BaseGeometry | None
+    point: tuple[float, float] | None
+    area_km2: float | None
+    p_inside: float | None
+    status: ZoneStatus
+
+
+@dataclass(frozen=True)
+class ZoneGeometry:
+    zone: Zone
+    centre: tuple[float, float]
+    radius_m: float
+    polygon: BaseGeometry
+    variant_band: BaseGeometry | None
+    variant_radii_m: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    dataset: Dataset
+    zone: ZoneGeometry
+    incidents: list[DerivedIncident]
+
+    @property
+    def version(self) -> str:
+        return self.dataset.version
+
+
+def build_zone(zone: Zone, sites: dict[str, Site]) -> ZoneGeometry:
+    """The zone polygon and the band between its shortest and longest reported radii."""
+    centre_site = sites[zone.centre]
+    centre = (centre_site.lon, centre_site.lat)
+    radius_m = zone.radius_km * METRES_PER_KM
+    radii = tuple(sorted(v.radius * METRES_PER_UNIT[v.unit] for v in zone.variants))
+    band = annulus(*centre, radii[0], radii[-1]) if len(radii) >= 2 else None
+    return ZoneGeometry(zone, centre, radius_m, circle(*centre, radius_m), band, radii)
+
+
+def claim_shape(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry) -> ClaimShape:
+    """Turn a claim's words into numbers, following the rules in ``app.geo.wording``."""
+    anchors = tuple((sites[s].lon, sites[s].lat) for s in claim.from_sites)
+    distance = None
+    if claim.distance is not None:
+        d = claim.distance
+        if d.min is not None and d.max is not None:
+            per_unit = METRES_PER_UNIT[d.unit]
+            distance = Band(d.min * per_unit, d.max * per_unit)
+        else:
+            assert d.value is not None  # the model requires value or min/max
+            distance = Band(*distance_band_m(d.value, d.unit, d.qualifier, d.step))
+    bearing = None
+    if claim.bearing is not None:
+        b = claim.bearing
+        if b.compass is not None:
+            bearing = Sector(*compass_sector(b.compass))
+        else:
+            assert b.from_deg is not None and b.to_deg is not None
+            bearing = Sector(b.from_deg, b.to_deg)
+    zone_band = None
+    if claim.zone is not None:
+        zone_band = _zone_band(claim.zone.relation, claim.zone.depth_km, zone.radius_m)
+    near: tuple[tuple[tuple[float, float], float], ...] = ()
+    if claim.near is not None:
+        radius = (claim.near.radius_km or NEAR_DEFAULT_M / METRES_PER_KM) * METRES_PER_KM
+        near = tuple(((sites[s].lon, sites[s].lat), radius) for s in claim.near.sites)
+    point = None
+    if claim.point is not None:
+        point = ((claim.point.lon, claim.point.lat), claim.point.precision_m)
+    return ClaimShape(anchors, distance, bearing, zone_band, near, point)
+
+
+def _zone_band(relation: str, depth_km: float | None, r: float) -> Band:
+    """Distances from the zone centre that a relation to the boundary describes."""
+    match relation:
+        case "inside":
+            return Band(0.0, r)
+        case "just_inside":
+            return Band(max(0.0, r - JUST_M), r)
+        case "inside_within":
+            return Band(max(0.0, r - (depth_km or 0.0) * METRES_PER_KM), r)
+        case "just_outside":
+            return Band(r, r + JUST_M)
+        case "outside":
+            return Band(r, max(OPEN_REACH_M, 2 * r))
+    raise ValueError(f"unknown zone relation {relation!r}")
+
+
+def derive_claim(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedClaim:
+    if claim.unmapped:
+        return DerivedClaim(claim, None, None, claim.unmapped)
+    region = claim_region(claim_shape(claim, sites, zone), zone.centre)
+    if region.is_empty:
+        return DerivedClaim(claim, None, None, "the parts of this claim do not overlap")
+    measure = measure_region(region, zone.polygon, zone.centre, zone.radius_m)
+    return DerivedClaim(claim, region, measure, None)
+
+
+def derive_incident(
+    incident: Incident, sites: dict[str, Site], zone: ZoneGeometry
+) -> DerivedIncident:
+    """Combine the claims of an incident.
+
+    The incident's region is the union of its claims' regions (somewhere at least one source
+    puts it), ``p_inside`` is the share of that union inside the zone. The representative point
+    lies where all located claims agree if they overlap, else in the most specific (smallest)
+    claim region: a handle for the marker, not a location.
+    """
+    claims = [derive_claim(c, sites, zone) for c in incident.location_claims]
+    located = [c for c in claims if c.region is not None and c.measure is not None]
+    if not located:
+        return DerivedIncident(incident, claims, None, None, None, None, "uncertain")
+    regions = [c.region for c in located if c.region is not None]
+    union = shapely.union_all(regions)
+    measure = measure_region(union, zone.polygon, zone.centre, zone.radius_m)
+    common = shapely.intersection_all(regions)
+    if not common.is_empty and common.area > 0:
+        point = common.representative_point()
+        handle = (float(point.x), float(point.y))
+    else:
+        smallest = min(located, key=lambda c: c.measure.area_km2 if c.measure else 0.0)
+        assert smallest.measure is not None
+        handle = smallest.measure.point
+    return DerivedIncident(
+        incident,
+        claims,
+        union,
+        handle,
+        measure.area_km2,
+        measure.p_inside,
+        status_for(measure.p_inside),
+    )
+
+
+def build_catalog(dataset: Dataset) -> Catalog:
+    zone = build_zone(dataset.zone, dataset.sites)
+    incidents = [derive_incident(i, dataset.sites, zone) for i in dataset.incidents]
+    return Catalog(dataset, zone, incidents)

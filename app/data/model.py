@@ -1,0 +1,242 @@
+"""Pydantic models of the human-edited files in geodata/ (see geodata/README.md).
+
+Every model forbids unknown keys, so a typo in a field name is an error, not a silently ignored
+line. Coordinates are WGS84 decimal degrees; distances carry their unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from app.geo.wording import COMPASS_POINTS, DISTANCE_QUALIFIERS
+
+Id = str  # lower-case words joined by hyphens; checked by ID_PATTERN
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(Strict):
+    """A source as used by one record, with the verbatim words the record rests on."""
+
+    source: str = Field(pattern=ID_PATTERN)
+    quote: str | None = Field(default=None, min_length=1)
+    # Set only when no verbatim wording of the source is available to us; says why.
+    no_quote_reason: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _quote_or_reason(self) -> Citation:
+        if self.quote is None and not self.no_quote_reason:
+            raise ValueError("a citation needs a verbatim 'quote' (or a 'no_quote_reason')")
+        return self
+
+
+class Source(Strict):
+    """A publication: one article, release, briefing or reference page."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    outlet: str = Field(min_length=1)
+    title: str | None = None
+    date: dt.date | None = None
+    url: HttpUrl | None = None
+    note: str | None = None
+
+
+class SourcesFile(Strict):
+    sources: list[Source] = Field(min_length=1)
+
+
+class Site(Strict):
+    """A named place with a sourced coordinate and its precision."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    kind: Literal["garrison", "border-crossing", "tripoint", "camp", "town", "area"]
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    precision_m: float = Field(gt=0)
+    aliases: list[str] = []
+    sources: list[Citation] = Field(min_length=1)
+    note: str | None = None
+
+
+class SitesFile(Strict):
+    sites: list[Site] = Field(min_length=1)
+
+
+class ZoneVariant(Strict):
+    """A radius some sources report instead of the main one (e.g. "about 35 miles")."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    radius: float = Field(gt=0)
+    unit: Literal["km", "mi"]
+    sources: list[Citation] = Field(min_length=1)
+
+
+class Zone(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str
+    centre: str = Field(pattern=ID_PATTERN, description="site id of the centre")
+    radius_km: float = Field(gt=0, le=1000)
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    description: str
+    sources: list[Citation] = Field(min_length=1)
+    variants: list[ZoneVariant] = []
+
+
+class DateSpan(Strict):
+    """When something happened: a day, or an interval that surely contains it."""
+
+    start: dt.date
+    end: dt.date | None = None
+    precision: Literal["day", "days", "month", "approximate"]
+    text: str | None = Field(default=None, description="the date as the sources give it")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateSpan:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"date end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def last(self) -> dt.date:
+        return self.end or self.start
+
+
+class Distance(Strict):
+    """A worded distance: "about 24 miles" is value 24, unit mi, qualifier about."""
+
+    value: float | None = Field(default=None, gt=0)
+    unit: Literal["m", "km", "mi"]
+    qualifier: str = "about"
+    step: float | None = Field(default=None, gt=0)
+    min: float | None = Field(default=None, ge=0)
+    max: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _value_or_bounds(self) -> Distance:
+        if self.qualifier not in DISTANCE_QUALIFIERS:
+            raise ValueError(f"unknown qualifier {self.qualifier!r}; use {DISTANCE_QUALIFIERS}")
+        explicit = self.min is not None and self.max is not None
+        if self.value is None and not explicit:
+            raise ValueError("a distance needs 'value', or both 'min' and 'max'")
+        if explicit and self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError("distance 'min' must be below 'max'")
+        return self
+
+
+class Bearing(Strict):
+    """A direction from the anchor: a compass word, or an explicit azimuth range (degrees)."""
+
+    compass: str | None = None
+    from_deg: float | None = Field(default=None, ge=0, lt=360)
+    to_deg: float | None = Field(default=None, ge=0, lt=360)
+
+    @model_validator(mode="after")
+    def _word_or_range(self) -> Bearing:
+        if self.compass is not None:
+            if self.compass.lower() not in {p.lower() for p in COMPASS_POINTS}:
+                raise ValueError(f"unknown compass direction {self.compass!r}")
+        elif self.from_deg is None or self.to_deg is None:
+            raise ValueError("a bearing needs 'compass', or both 'from_deg' and 'to_deg'")
+        return self
+
+
+ZoneRelation = Literal["inside", "just_inside", "inside_within", "just_outside", "outside"]
+
+
+class ZoneClaim(Strict):
+    """Where a place lies relative to the zone boundary ("less than 10 km inside")."""
+
+    relation: ZoneRelation
+    depth_km: float | None = Field(default=None, gt=0, description="for inside_within")
+
+    @model_validator(mode="after")
+    def _depth(self) -> ZoneClaim:
+        if (self.relation == "inside_within") != (self.depth_km is not None):
+            raise ValueError("'depth_km' is required with relation inside_within, and only there")
+        return self
+
+
+class Near(Strict):
+    sites: list[str] = Field(min_length=1)
+    radius_km: float | None = Field(default=None, gt=0)
+
+
+class ExactPoint(Strict):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    precision_m: float = Field(gt=0)
+
+
+class LocationClaim(Strict):
+    """One source's statement of where an incident happened, and the region it describes.
+
+    ``from_sites`` lists the candidate anchors of ``distance`` and ``bearing``: more than one
+    when the source's wording is ambiguous. A claim with no geometric part is kept as text
+    (``unmapped`` says why).
+    """
+
+    id: str = Field(pattern=ID_PATTERN)
+    source: str = Field(pattern=ID_PATTERN)
+    quote: str | None = Field(default=None, min_length=1)
+    no_quote_reason: str | None = None
+    text: str = Field(min_length=1, description="the claim in plain words")
+    from_sites: list[str] = []
+    distance: Distance | None = None
+    bearing: Bearing | None = None
+    zone: ZoneClaim | None = None
+    near: Near | None = None
+    point: ExactPoint | None = None
+    unmapped: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> LocationClaim:
+        if self.quote is None and not self.no_quote_reason:
+            raise ValueError("a claim needs a verbatim 'quote' (or a 'no_quote_reason')")
+        anchored = self.distance is not None or self.bearing is not None
+        if anchored and not self.from_sites:
+            raise ValueError("a distance or bearing needs 'from_sites'")
+        if self.from_sites and not anchored:
+            raise ValueError("'from_sites' needs a 'distance' or a 'bearing'")
+        geometric = anchored or self.zone or self.near or self.point
+        if not geometric and not self.unmapped:
+            raise ValueError("a claim with no geometric part needs 'unmapped' saying why")
+        if geometric and self.unmapped:
+            raise ValueError("'unmapped' is only for claims with no geometric part")
+        return self
+
+
+class Fatalities(Strict):
+    """Deaths as one source reports them; ``min``/``max`` bound the figure ("at least 17")."""
+
+    source: str = Field(pattern=ID_PATTERN)
+    text: str = Field(min_length=1)
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+
+class Incident(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    date: DateSpan
+    event_type: Literal[
+        "Battles",
+        "Explosions/Remote violence",
+        "Violence against civilians",
+        "Strategic developments",
+    ]
+    sub_event_type: str = Field(min_length=1)
+    actors: list[str] = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    fatalities: list[Fatalities] = []
+    sources: list[Citation] = Field(min_length=1)
+    location_claims: list[LocationClaim] = []
+    note: str | None = None

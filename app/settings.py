@@ -1,0 +1,32 @@
+"""Service settings, read from ``AT_TANF_*`` environment variables and CLI flags.
+
+Never read at import time: ``create_app(settings)`` receives them, so tests build an app per case.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_DATA = Path(__file__).resolve().parent.parent / "geodata"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AT_TANF_", extra="ignore", env_ignore_empty=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = BUNDLED_DATA
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+    default_limit: int = Field(default=100, ge=1)
+    max_limit: int = Field(default=1000, ge=1)
+    cache_max_age_s: int = Field(default=300, ge=0)
+
+    @model_validator(mode="after")
+    def _limits(self) -> Settings:
+        if self.default_limit > self.max_limit:
+            raise ValueError("default_limit must not exceed max_limit")
+        return self
