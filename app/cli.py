@@ -50,9 +50,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "default_limit",
         "max_limit",
     )
-    overrides: dict[str, Any] = {
-        n: getattr(args, n) for n in names if getattr(args, n, None) is not None
-    }
+    overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
 
 
@@ -99,9 +97,7 @@ def _serve(settings: Settings, workers: int) -> int:
             log_level="info",
         )
     else:
-        uvicorn.run(
-            create_app(settings, catalog), host=settings.host, port=settings.port, log_level="info"
-        )
+        uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port, log_level="info")
     return 0
 
 

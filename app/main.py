@@ -6,10 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import health
+from app.api import health, locate, ogc, openapi
+from app.api.caching import make_caching_middleware
+from app.api.features import build_collections
 from app.data.catalog import Catalog, build_catalog
 from app.data.loader import load_dataset
+from app.data.store import FeatureStore
 from app.errors import install_error_handlers
 from app.settings import Settings
 
@@ -25,7 +29,12 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.catalog = catalog or load_catalog(settings)
+        loaded = catalog or load_catalog(settings)
+        collections = build_collections(loaded)
+        # Publish everything at once, so no request ever sees a half-built state.
+        app.state.collections = collections
+        app.state.stores = {cid: FeatureStore(c.rows) for cid, c in collections.items()}
+        app.state.catalog = loaded
         yield
 
     app = FastAPI(
@@ -33,10 +42,26 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         version="0.1.0",
         description="Web map and REST API of the At Tanf de-confliction zone (2016-2018).",
         lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # FastAPI's docs pages load scripts from a CDN; see app.api.openapi
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.middleware("http")(make_caching_middleware(settings.cache_max_age_s))
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        allow_credentials=False,
+        expose_headers=["ETag", "X-Dataset-Version"],
+    )
     app.include_router(health.router)
+    app.include_router(ogc.router)
+    app.include_router(locate.router)
+    app.include_router(openapi.router)
+    openapi.install_openapi(app, settings.default_limit, settings.max_limit)
     return app
 
 

@@ -37,9 +37,7 @@ def test_cli_validate_accepts_the_bundled_data(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().out.startswith("OK ")
 
 
-def test_cli_validate_names_the_problem(
-    data_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_validate_names_the_problem(data_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = data_copy / "sites.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("lat: 33.50583", "lat: 95"))
     assert main(["validate", str(data_copy)]) == 1

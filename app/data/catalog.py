@@ -136,9 +136,7 @@ def derive_claim(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometr
     return DerivedClaim(claim, region, measure, None)
 
 
-def derive_incident(
-    incident: Incident, sites: dict[str, Site], zone: ZoneGeometry
-) -> DerivedIncident:
+def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedIncident:
     """Combine the claims of an incident.
 
     The incident's region is the union of its claims' regions (somewhere at least one source

@@ -23,9 +23,7 @@ def rounded(geometry: BaseGeometry, decimals: int = COORD_DECIMALS) -> BaseGeome
     return shapely.orient_polygons(out, exterior_cw=False)
 
 
-def to_geojson(
-    geometry: BaseGeometry | None, decimals: int = COORD_DECIMALS
-) -> dict[str, Any] | None:
+def to_geojson(geometry: BaseGeometry | None, decimals: int = COORD_DECIMALS) -> dict[str, Any] | None:
     """A GeoJSON geometry object (a plain dict) for a lon/lat geometry; None stays None."""
     if geometry is None or geometry.is_empty:
         return None

@@ -51,9 +51,7 @@ def arc_points(
     per_turn = samples_for_circle(radius_m, max_error_m)
     n = max(2, math.ceil(per_turn * sweep / 360.0)) + 1
     azimuths = start_deg + np.linspace(0.0, sweep, n)
-    lons, lats, _back = WGS84.fwd(
-        np.full(n, lon), np.full(n, lat), azimuths, np.full(n, float(radius_m))
-    )
+    lons, lats, _back = WGS84.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, float(radius_m)))
     return list(zip(lons.tolist(), lats.tolist(), strict=True))
 
 

@@ -52,9 +52,7 @@ def test_handles_lie_inside_their_regions(catalog: Catalog) -> None:
         if derived.region is None:
             continue
         assert derived.point is not None
-        assert derived.region.buffer(1e-9).contains(shapely.Point(derived.point)), (
-            derived.incident.id
-        )
+        assert derived.region.buffer(1e-9).contains(shapely.Point(derived.point)), derived.incident.id
 
 
 def test_the_zone_variant_band_spans_34_to_35_miles(catalog: Catalog) -> None:

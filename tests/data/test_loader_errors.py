@@ -21,9 +21,7 @@ def edit(data: Path, rel: str, old: str, new: str) -> None:
 
 CASES = [
     pytest.param(
-        lambda d: edit(
-            d, CNN_TECHNICALS, "title: Coalition strike on pro-regime technical vehicles\n", ""
-        ),
+        lambda d: edit(d, CNN_TECHNICALS, "title: Coalition strike on pro-regime technical vehicles\n", ""),
         (f"geodata/{CNN_TECHNICALS}", TECHNICALS_ID, "title", "Field required"),
         id="missing-field",
     ),
@@ -65,9 +63,7 @@ CASES = [
         id="duplicate-site-id",
     ),
     pytest.param(
-        lambda d: edit(
-            d, CNN_TECHNICALS, "  - source: cjtf-oir-2017-06-08\n", "  - source: cjtf-oir-2099\n"
-        ),
+        lambda d: edit(d, CNN_TECHNICALS, "  - source: cjtf-oir-2017-06-08\n", "  - source: cjtf-oir-2099\n"),
         (
             f"geodata/{CNN_TECHNICALS}",
             TECHNICALS_ID,
@@ -87,9 +83,7 @@ CASES = [
         id="unknown-field",
     ),
     pytest.param(
-        lambda d: edit(
-            d, CNN_TECHNICALS, "    distance: {value: 24, unit: mi, qualifier: about}\n", ""
-        ),
+        lambda d: edit(d, CNN_TECHNICALS, "    distance: {value: 24, unit: mi, qualifier: about}\n", ""),
         (
             f"geodata/{CNN_TECHNICALS}",
             TECHNICALS_ID,

@@ -43,9 +43,7 @@ def test_about_24_miles_northwest_is_48_8_km2() -> None:
 
 
 def test_13_km_west_is_10_2_km2() -> None:
-    shape = ClaimShape(
-        anchors=(GARRISON,), distance=Band(12_500, 13_500), bearing=Sector(247.5, 292.5)
-    )
+    shape = ClaimShape(anchors=(GARRISON,), distance=Band(12_500, 13_500), bearing=Sector(247.5, 292.5))
     assert km2(shape) == pytest.approx(10.2, abs=0.05)
 
 
@@ -56,9 +54,7 @@ def test_13_km_west_is_10_2_km2() -> None:
         pytest.param(GARRISON, 1.0, "inside", id="from-garrison"),
     ],
 )
-def test_45_to_55_km_ring_share_inside(
-    anchor: tuple[float, float], p_expected: float, status: str
-) -> None:
+def test_45_to_55_km_ring_share_inside(anchor: tuple[float, float], p_expected: float, status: str) -> None:
     region = claim_region(ClaimShape(anchors=(anchor,), distance=Band(45_000, 55_000)), GARRISON)
     measure = measure_region(region, ZONE, GARRISON, ZONE_R)
     assert measure.p_inside == pytest.approx(p_expected, abs=0.001)
@@ -69,9 +65,7 @@ def test_45_to_55_km_ring_share_inside(
 # the region, points clearly out of it must not.
 
 
-def oracle_check(
-    region: BaseGeometry, truth: np.ndarray, margin: np.ndarray, pts: np.ndarray
-) -> None:
+def oracle_check(region: BaseGeometry, truth: np.ndarray, margin: np.ndarray, pts: np.ndarray) -> None:
     inside = shapely.contains_xy(region, pts[:, 0], pts[:, 1])
     sure_in = truth & margin
     sure_out = ~truth & margin
@@ -209,9 +203,7 @@ def test_parts_combine_by_intersection() -> None:
 
 
 def test_parts_that_do_not_overlap_give_an_empty_region() -> None:
-    shape = ClaimShape(
-        anchors=(GARRISON,), distance=Band(0, 10_000), zone_band=Band(55_000, 60_000)
-    )
+    shape = ClaimShape(anchors=(GARRISON,), distance=Band(0, 10_000), zone_band=Band(55_000, 60_000))
     assert claim_region(shape, GARRISON).is_empty
 
 

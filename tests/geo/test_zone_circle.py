@@ -25,9 +25,7 @@ def edge_samples(ring: np.ndarray, per_edge: int = 9) -> np.ndarray:
 
 def distances_from(centre: tuple[float, float], points: np.ndarray) -> np.ndarray:
     n = len(points)
-    _, _, dist = ORACLE.inv(
-        np.full(n, centre[0]), np.full(n, centre[1]), points[:, 0], points[:, 1]
-    )
+    _, _, dist = ORACLE.inv(np.full(n, centre[0]), np.full(n, centre[1]), points[:, 0], points[:, 1])
     return np.asarray(dist)
 
 

@@ -1,0 +1,303 @@
+"""The catalog as GeoJSON features, one list per collection, built once at start-up.
+
+Feature ids are the dataset's own ids (stable across restarts); a location region's id is
+``<incident id>--<claim id>``. Property names are snake_case; spec members keep the spec's
+camelCase elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shapely import Point
+
+from app.data.catalog import Catalog, DerivedClaim, DerivedIncident
+from app.data.model import Citation, Source
+from app.data.store import Row
+from app.geo.geodesy import area_m2, distance_bearing, perimeter_m
+from app.geo.geojson import to_geojson
+from app.geo.shapes import MAX_CHORD_ERROR_M
+
+
+@dataclass
+class CollectionRows:
+    id: str
+    title: str
+    description: str
+    rows: list[Row]
+    temporal: bool = False
+    # Which extension filters make sense for this collection (the rest are refused with a 400).
+    filters: frozenset[str] = field(default_factory=frozenset)
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _citations(cites: list[Citation], sources: dict[str, Source]) -> list[dict[str, Any]]:
+    out = []
+    for cite in cites:
+        src = sources[cite.source]
+        out.append(
+            {
+                "source_id": src.id,
+                "outlet": src.outlet,
+                "title": src.title,
+                "date": src.date.isoformat() if src.date else None,
+                "url": str(src.url) if src.url else None,
+                "quote": cite.quote,
+                "no_quote_reason": cite.no_quote_reason,
+                "note": cite.note or src.note,
+            }
+        )
+    return out
+
+
+def _claim_props(d: DerivedClaim, sources: dict[str, Source]) -> dict[str, Any]:
+    c = d.claim
+    src = sources[c.source]
+    m = d.measure
+    return {
+        "claim_id": c.id,
+        "text": c.text,
+        "quote": c.quote,
+        "no_quote_reason": c.no_quote_reason,
+        "source_id": src.id,
+        "outlet": src.outlet,
+        "url": str(src.url) if src.url else None,
+        "zone_status": m.status if m else None,
+        "p_inside": _round(m.p_inside, 4) if m else None,
+        "area_km2": _round(m.area_km2, 3) if m else None,
+        "unmapped": d.empty_reason,
+    }
+
+
+def _event_row(d: DerivedIncident, catalog: Catalog) -> Row:
+    inc = d.incident
+    sources = catalog.dataset.sources
+    zone = catalog.zone
+    distance = None
+    if d.point is not None:
+        distance = distance_bearing(*zone.centre, *d.point).distance_m / 1000
+    props = {
+        "title": inc.title,
+        "date_start": inc.date.start.isoformat(),
+        "date_end": inc.date.last.isoformat(),
+        "date_precision": inc.date.precision,
+        "date_text": inc.date.text,
+        "event_type": inc.event_type,
+        "sub_event_type": inc.sub_event_type,
+        "actors": list(inc.actors),
+        "summary": inc.summary,
+        "zone_status": d.status,
+        "p_inside": _round(d.p_inside, 4),
+        "uncertainty_km2": _round(d.area_km2, 3),
+        "point_distance_km": _round(distance, 3),
+        "located": d.point is not None,
+        "fatalities": [f.model_dump() for f in inc.fatalities],
+        "sources": _citations(list(inc.sources), sources),
+        "location_claims": [_claim_props(c, sources) for c in d.claims],
+        "note": inc.note,
+    }
+    geometry = Point(d.point) if d.point else None
+    feature = {
+        "type": "Feature",
+        "id": inc.id,
+        "geometry": to_geojson(geometry),
+        "properties": props,
+    }
+    return Row(
+        feature,
+        geometry,
+        d.region,
+        inc.date.start,
+        inc.date.last,
+        d.status,
+        d.p_inside,
+        inc.event_type,
+        inc.sub_event_type,
+        f"{inc.title}\n{inc.summary}".lower(),
+        d.point,
+    )
+
+
+def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
+    inc = d.incident
+    rows = []
+    for claim in d.claims:
+        props = {
+            "event_id": inc.id,
+            "event_title": inc.title,
+            "event_type": inc.event_type,
+            "date_start": inc.date.start.isoformat(),
+            "date_end": inc.date.last.isoformat(),
+            **_claim_props(claim, catalog.dataset.sources),
+        }
+        fid = f"{inc.id}--{claim.claim.id}"
+        feature = {
+            "type": "Feature",
+            "id": fid,
+            "geometry": to_geojson(claim.region),
+            "properties": props,
+        }
+        m = claim.measure
+        rows.append(
+            Row(
+                feature,
+                claim.region,
+                claim.region,
+                inc.date.start,
+                inc.date.last,
+                m.status if m else None,
+                m.p_inside if m else None,
+                inc.event_type,
+                inc.sub_event_type,
+                f"{inc.title}\n{inc.summary}\n{claim.claim.text}".lower(),
+                m.point if m else None,
+            )
+        )
+    return rows
+
+
+def _site_rows(catalog: Catalog) -> list[Row]:
+    rows = []
+    centre = catalog.zone.centre
+    for site in catalog.dataset.sites.values():
+        db = distance_bearing(*centre, site.lon, site.lat)
+        props = {
+            "name": site.name,
+            "kind": site.kind,
+            "precision_m": site.precision_m,
+            "aliases": list(site.aliases),
+            "distance_from_centre_km": round(db.distance_m / 1000, 3),
+            "bearing_from_centre_deg": round(db.bearing_deg, 1),
+            "sources": _citations(list(site.sources), catalog.dataset.sources),
+            "note": site.note,
+        }
+        point = Point(site.lon, site.lat)
+        feature = {
+            "type": "Feature",
+            "id": site.id,
+            "geometry": to_geojson(point),
+            "properties": props,
+        }
+        rows.append(Row(feature, point, point=(site.lon, site.lat)))
+    return rows
+
+
+def _zone_rows(catalog: Catalog) -> list[Row]:
+    zg = catalog.zone
+    zone = zg.zone
+    props = {
+        "name": zone.name,
+        "role": "zone",
+        "centre_site": zone.centre,
+        "radius_km": zone.radius_km,
+        "area_km2": round(area_m2(zg.polygon) / 1e6, 1),
+        "perimeter_km": round(perimeter_m(zg.polygon) / 1000, 2),
+        "max_edge_error_m": MAX_CHORD_ERROR_M,
+        "description": zone.description,
+        "sources": _citations(list(zone.sources), catalog.dataset.sources),
+    }
+    feature = {
+        "type": "Feature",
+        "id": zone.id,
+        "geometry": to_geojson(zg.polygon),
+        "properties": props,
+    }
+    rows = [Row(feature, zg.polygon, point=zg.centre)]
+    if zg.variant_band is not None:
+        cites = [c for v in zone.variants for c in v.sources]
+        radii = [f"{v.radius:g} {v.unit}" for v in zone.variants]
+        band_props = {
+            "name": f"Reported radius variants ({' to '.join(radii)})",
+            "role": "variant-band",
+            "centre_site": zone.centre,
+            "radius_min_km": round(zg.variant_radii_m[0] / 1000, 3),
+            "radius_max_km": round(zg.variant_radii_m[-1] / 1000, 3),
+            "area_km2": round(area_m2(zg.variant_band) / 1e6, 1),
+            "description": "The band between the radii some sources give instead of 55 km.",
+            "sources": _citations(cites, catalog.dataset.sources),
+        }
+        band = {
+            "type": "Feature",
+            "id": f"{zone.id}-variants",
+            "geometry": to_geojson(zg.variant_band),
+            "properties": band_props,
+        }
+        rows.append(Row(band, zg.variant_band, point=zg.centre))
+    return rows
+
+
+def _border_rows(catalog: Catalog) -> list[Row]:
+    from shapely.geometry import shape
+
+    rows = []
+    attribution = catalog.dataset.borders.get("attribution", "Natural Earth")
+    for f in catalog.dataset.borders.get("features", []):
+        geom = shape(f["geometry"])
+        props = {"name": f["properties"]["name"], "attribution": attribution}
+        feature = {
+            "type": "Feature",
+            "id": str(f.get("id")),
+            "geometry": f["geometry"],
+            "properties": props,
+        }
+        rows.append(Row(feature, geom))
+    return rows
+
+
+EVENT_FILTERS = frozenset({"in_zone", "min_p_inside", "near", "within_km", "event_type",
+                           "sub_event_type", "q"})  # fmt: skip
+
+
+def build_collections(catalog: Catalog) -> dict[str, CollectionRows]:
+    """Every collection the API serves, keyed by id, in the order they are listed."""
+    regions = [row for d in catalog.incidents for row in _region_rows(d, catalog)]
+    return {
+        "events": CollectionRows(
+            "events",
+            "Incidents",
+            "One feature per reported incident, at a representative point of where its sources put "
+            "it (a handle, not a location), with its zone status (inside / outside / uncertain), "
+            "p_inside (share of its region's area inside the zone), the area of its region, its "
+            "dates, type, sources with verbatim quotes, and its location claims. Incidents no "
+            "source locates have a null geometry.",
+            [_event_row(d, catalog) for d in catalog.incidents],
+            temporal=True,
+            filters=EVENT_FILTERS,
+        ),
+        "regions": CollectionRows(
+            "regions",
+            "Location regions",
+            "One feature per location claim: the region a source's words describe (a ring for "
+            "'about 24 miles from', a sector for 'northwest of', a band for 'just inside the "
+            "zone'), with its source, verbatim quote, area and share inside the zone. Claims no "
+            "region can be drawn for have a null geometry and say why in 'unmapped'.",
+            regions,
+            temporal=True,
+            filters=EVENT_FILTERS,
+        ),
+        "sites": CollectionRows(
+            "sites",
+            "Sites",
+            "The garrison, the border crossings, the tripoint and the Rukban camp, with sourced "
+            "coordinates and their precision.",
+            _site_rows(catalog),
+        ),
+        "zones": CollectionRows(
+            "zones",
+            "De-confliction zone",
+            "The 55 km zone as a geodesic circle on WGS84 (edges within 1 m of the true circle), "
+            "and the band between the 34 mi and 35 mi radii some sources report.",
+            _zone_rows(catalog),
+        ),
+        "borders": CollectionRows(
+            "borders",
+            "Country borders (approximate)",
+            "Natural Earth 1:10m admin-0 countries clipped to the region; approximate by 1-2 km "
+            "near the tripoint.",
+            _border_rows(catalog),
+        ),
+    }

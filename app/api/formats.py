@@ -1,0 +1,142 @@
+"""Output formats of the API: JSON / GeoJSON, CSV and HTML, chosen by ``f=`` or ``Accept``.
+
+The HTML view is a plain rendering of the same JSON document (every resource has one, which is
+what the OGC ``html`` conformance class asks). All text is escaped; only http(s) and same-site
+links are made clickable.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from typing import Any, Literal
+
+import orjson
+from shapely.geometry import shape
+from starlette.requests import Request
+
+from app.errors import BadRequest
+
+Format = Literal["json", "csv", "html"]
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+CSV = "text/csv; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+F_VALUES = {"json": "json", "geojson": "json", "csv": "csv", "html": "html"}
+
+
+def negotiate(request: Request, allow_csv: bool = False) -> Format:
+    """``f=json|geojson|csv|html`` wins; otherwise a browser's Accept picks HTML, else JSON."""
+    f = request.query_params.get("f")
+    if f is not None:
+        chosen = F_VALUES.get(f.lower())
+        if chosen is None or (chosen == "csv" and not allow_csv):
+            options = "json, geojson, csv, html" if allow_csv else "json, html"
+            raise BadRequest(f"parameter 'f' must be one of {options}", "f")
+        return chosen  # type: ignore[return-value]
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept:
+        return "html"
+    if allow_csv and "text/csv" in accept and "json" not in accept:
+        return "csv"
+    return "json"
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = "; ".join(value)
+    elif isinstance(value, dict | list):
+        text = orjson.dumps(value).decode()
+    else:
+        text = str(value)
+    # Spreadsheets run cells that start like a formula; keep them text.
+    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
+        text = "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def features_csv(features: list[dict[str, Any]]) -> str:
+    """One row per feature: id, lon/lat of its point (or of a point on its surface), WKT, props."""
+    columns: list[str] = []
+    for feature in features:
+        for key in feature["properties"]:
+            if key not in columns:
+                columns.append(key)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", "lon", "lat", "wkt", *columns])
+    for feature in features:
+        geom = feature.get("geometry")
+        lon = lat = wkt = ""
+        if geom:
+            g = shape(geom)
+            p = g if g.geom_type == "Point" else g.representative_point()
+            lon, lat = f"{p.x:.6f}", f"{p.y:.6f}"
+            wkt = g.wkt
+        props = feature["properties"]
+        writer.writerow([feature["id"], lon, lat, wkt, *(_csv_cell(props.get(c)) for c in columns)])
+    return out.getvalue()
+
+
+def _link(href: str, text: str) -> str:
+    if href.startswith(("http://", "https://", "/")):
+        return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+    return html.escape(text)
+
+
+def _render(value: Any, depth: int = 0) -> str:
+    if isinstance(value, dict):
+        if "href" in value and isinstance(value["href"], str):
+            label = value.get("title") or value.get("rel") or value["href"]
+            return _link(value["href"], str(label))
+        if value.get("type") in ("Polygon", "MultiPolygon", "LineString") and depth > 0:
+            return f"<i>{html.escape(value['type'])} geometry (see JSON)</i>"
+        rows = "".join(
+            f"<tr><th>{html.escape(str(k))}</th><td>{_render(v, depth + 1)}</td></tr>"
+            for k, v in value.items()
+        )
+        return f"<table>{rows}</table>"
+    if isinstance(value, list):
+        if not value:
+            return "<i>none</i>"
+        return "<ol>" + "".join(f"<li>{_render(v, depth + 1)}</li>" for v in value) + "</ol>"
+    if value is None:
+        return "<i>null</i>"
+    text = str(value)
+    if text.startswith(("http://", "https://")):
+        return _link(text, text)
+    return html.escape(text)
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body{{font:15px/1.45 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}}
+table{{border-collapse:collapse;margin:.2rem 0}} th,td{{border:1px solid #ccc;padding:.2rem .4rem;
+vertical-align:top;text-align:left}} th{{background:#f3f3f3;font-weight:600}}
+ol{{margin:0;padding-left:1.3rem}}
+a{{color:#0645ad}} nav a{{margin-right:1rem}}
+</style></head><body>
+<nav><a href="/">Map</a><a href="/api">API</a><a href="/api/collections">Collections</a></nav>
+<h1>{title}</h1>
+<p>This page shows the JSON document of this URL; add <code>f=json</code> for the document itself.</p>
+{body}
+</body></html>
+"""
+
+
+def html_page(title: str, document: Any) -> str:
+    return PAGE.format(title=html.escape(title), body=_render(document))

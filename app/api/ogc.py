@@ -1,0 +1,291 @@
+"""OGC API - Features Part 1 resources: landing page, conformance, collections, items.
+
+Ref: OGC 17-069r4 (Core), with the GeoJSON and HTML classes. The extension parameters are
+documented in the OpenAPI text (``app.api.openapi``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from app.api import formats
+from app.api.features import CollectionRows
+from app.api.params import parse_item_query, parse_limit, parse_offset, reject_unknown
+from app.data.store import FeatureStore
+from app.errors import NotFound
+
+router = APIRouter(prefix="/api", tags=["OGC API - Features"])
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.1"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+]
+STANDARD_ITEM_PARAMS = {"f", "bbox", "datetime", "limit", "offset"}
+
+D = {
+    "f": "Output format: json/geojson (GeoJSON), csv (geometry as WKT plus lon/lat), or html.",
+    "bbox": "minlon,minlat,maxlon,maxlat (CRS84, 4 or 6 numbers): features whose geometry "
+    "intersects the box. For events the geometry is the representative point.",
+    "datetime": "RFC 3339 date/date-time or interval 'start/end' ('..' = open end): features "
+    "whose date interval [date_start, date_end] intersects it (by UTC day).",
+    "limit": "Features per page (default 100, at most 1000; larger values are clamped).",
+    "offset": "Features to skip (paging; follow the 'next' link).",
+    "in_zone": "inside, outside and/or uncertain (comma list): the three-valued answer to "
+    "'inside the zone?', from the share of the region's WGS84 ellipsoidal area inside the "
+    "geodesic 55 km circle (inside: >= 0.999, outside: <= 0.001).",
+    "min_p_inside": "0..1: at least this share of the region's area inside the zone.",
+    "near": "lon,lat (WGS84): with within_km, features within that geodesic distance. An event "
+    "matches if its representative point is within the distance, OR any part of its region "
+    "comes within it (region intersects the geodesic disc of that radius).",
+    "within_km": "Geodesic distance on the WGS84 ellipsoid, in km (with near).",
+    "event_type": "ACLED-style event type, exact match, case-insensitive.",
+    "sub_event_type": "ACLED-style sub-event type, exact match, case-insensitive.",
+    "q": "Free text, case-insensitive, searched in the title and summary.",
+}
+
+
+def base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def json_or_html(
+    request: Request,
+    document: dict[str, Any],
+    title: str,
+    allowed: frozenset[str] = frozenset({"f"}),
+) -> Response:
+    """The document as JSON, or as HTML for a browser or ``f=html``; unknown parameters are 400."""
+    reject_unknown(request.query_params, allowed)
+    if formats.negotiate(request) == "html":
+        return HTMLResponse(formats.html_page(title, document))
+    return JSONResponse(document)
+
+
+def _collections(request: Request) -> dict[str, CollectionRows]:
+    result: dict[str, CollectionRows] = request.app.state.collections
+    return result
+
+
+def _store(request: Request, collection_id: str) -> tuple[CollectionRows, FeatureStore]:
+    collections = _collections(request)
+    if collection_id not in collections:
+        raise NotFound(f"no collection {collection_id[:60]!r}; see /api/collections")
+    store: FeatureStore = request.app.state.stores[collection_id]
+    return collections[collection_id], store
+
+
+@router.get("", summary="Landing page", operation_id="getLandingPage")
+def landing(request: Request) -> Response:
+    b = base(request)
+    doc = {
+        "title": "At Tanf zone map API",
+        "description": "OGC API - Features for the At Tanf de-confliction zone (2016-2018): the "
+        "geodesic zone, sites, incidents with sources, and the regions their locations describe. "
+        "Extensions: in_zone, min_p_inside, near/within_km (geodesic), event_type, q; /api/locate.",
+        "dataset_version": request.app.state.catalog.version,
+        "links": [
+            {"href": f"{b}/api", "rel": "self", "type": "application/json", "title": "This document"},
+            {"href": f"{b}/api?f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
+            {"href": f"{b}/api/openapi.json", "rel": "service-desc", "type": OPENAPI_TYPE,
+             "title": "OpenAPI definition"},
+            {"href": f"{b}/api/docs", "rel": "service-doc", "type": "text/html",
+             "title": "API documentation"},
+            {"href": f"{b}/api/conformance", "rel": "conformance", "type": "application/json",
+             "title": "Conformance classes"},
+            {"href": f"{b}/api/collections", "rel": "data", "type": "application/json",
+             "title": "Collections"},
+            {"href": f"{b}/api/locate?lon=38.2&lat=33.7", "rel": "related", "type": "application/json",
+             "title": "Locate a point: geodesic distance and bearing from the garrison, in/out"},
+        ],
+    }  # fmt: skip
+    return json_or_html(request, doc, "At Tanf zone map API")
+
+
+@router.get("/conformance", summary="Conformance classes", operation_id="getConformance")
+def conformance(request: Request) -> Response:
+    return json_or_html(request, {"conformsTo": CONFORMANCE}, "Conformance")
+
+
+def collection_doc(request: Request, c: CollectionRows, store: FeatureStore) -> dict[str, Any]:
+    b = f"{base(request)}/api/collections/{c.id}"
+    bounds = [row for row in (store.bounds(),) if row is not None]
+    extent: dict[str, Any] = {"spatial": {"bbox": bounds or [[-180, -90, 180, 90]], "crs": CRS84}}
+    if c.temporal:
+        first, last = store.interval()
+        extent["temporal"] = {
+            "interval": [[first and f"{first}T00:00:00Z", last and f"{last}T23:59:59Z"]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "itemCount": len(store),
+        "extent": extent,
+        "links": [
+            {"href": b, "rel": "self", "type": "application/json", "title": c.title},
+            {"href": f"{b}?f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
+            {"href": f"{b}/items", "rel": "items", "type": formats.GEOJSON, "title": "Items (GeoJSON)"},
+            {"href": f"{b}/items?f=csv", "rel": "items", "type": "text/csv", "title": "Items (CSV)"},
+            {"href": f"{b}/items?f=html", "rel": "items", "type": "text/html", "title": "Items (HTML)"},
+        ],
+    }  # fmt: skip
+
+
+@router.get("/collections", summary="The collections", operation_id="getCollections")
+def collections(request: Request) -> Response:
+    b = base(request)
+    stores = request.app.state.stores
+    doc = {
+        "links": [
+            {"href": f"{b}/api/collections", "rel": "self", "type": "application/json"},
+            {"href": f"{b}/api/collections?f=html", "rel": "alternate", "type": "text/html"},
+        ],
+        "collections": [collection_doc(request, c, stores[c.id]) for c in _collections(request).values()],
+    }
+    return json_or_html(request, doc, "Collections")
+
+
+CollectionId = Annotated[str, Path(description="events, regions, sites, zones or borders")]
+
+
+@router.get("/collections/{collection_id}", summary="One collection", operation_id="describeCollection")
+def collection(request: Request, collection_id: CollectionId) -> Response:
+    c, store = _store(request, collection_id)
+    return json_or_html(request, collection_doc(request, c, store), c.title)
+
+
+def _page_links(request: Request, offset: int, limit: int, matched: int) -> list[dict[str, str]]:
+    url = request.url
+    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
+
+    def href(**extra: Any) -> str:
+        merged = {**params, **{k: str(v) for k, v in extra.items()}}
+        return str(url.replace_query_params(**merged))
+
+    links = [
+        {"href": href(offset=offset), "rel": "self", "type": formats.GEOJSON, "title": "This page"},
+        {
+            "href": href(offset=offset, f="csv"),
+            "rel": "alternate",
+            "type": "text/csv",
+            "title": "As CSV",
+        },
+        {
+            "href": href(offset=offset, f="html"),
+            "rel": "alternate",
+            "type": "text/html",
+            "title": "As HTML",
+        },
+    ]
+    if offset + limit < matched:
+        links.append(
+            {
+                "href": href(offset=offset + limit),
+                "rel": "next",
+                "type": formats.GEOJSON,
+                "title": "Next page",
+            }
+        )
+    if offset > 0:
+        links.append(
+            {
+                "href": href(offset=max(0, offset - limit)),
+                "rel": "prev",
+                "type": formats.GEOJSON,
+                "title": "Previous page",
+            }
+        )
+    return links  # fmt: skip
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection, filtered",
+    operation_id="getFeatures",
+    responses={200: {"content": {formats.GEOJSON: {}, "text/csv": {}, "text/html": {}}}},
+)
+def items(
+    request: Request,
+    collection_id: CollectionId,
+    f: Annotated[str | None, Query(description=D["f"])] = None,
+    bbox: Annotated[str | None, Query(description=D["bbox"])] = None,
+    datetime: Annotated[str | None, Query(description=D["datetime"])] = None,
+    limit: Annotated[str | None, Query(description=D["limit"])] = None,
+    offset: Annotated[str | None, Query(description=D["offset"])] = None,
+    in_zone: Annotated[str | None, Query(description=D["in_zone"])] = None,
+    min_p_inside: Annotated[str | None, Query(description=D["min_p_inside"])] = None,
+    near: Annotated[str | None, Query(description=D["near"])] = None,
+    within_km: Annotated[str | None, Query(description=D["within_km"])] = None,
+    event_type: Annotated[str | None, Query(description=D["event_type"])] = None,
+    sub_event_type: Annotated[str | None, Query(description=D["sub_event_type"])] = None,
+    q: Annotated[str | None, Query(description=D["q"])] = None,
+) -> Response:
+    c, store = _store(request, collection_id)
+    reject_unknown(request.query_params, STANDARD_ITEM_PARAMS | c.filters)
+    settings = request.app.state.settings
+    page_size = parse_limit(limit, settings.default_limit, settings.max_limit)
+    start = parse_offset(offset)
+    fmt = formats.negotiate(request, allow_csv=True)
+    matches = store.query(parse_item_query(request.query_params))
+    page = matches[start : start + page_size]
+    matched, returned = len(matches), len(page)
+    if fmt == "csv":
+        body = formats.features_csv([store.features[i] for i in page])
+        filename = f"at-tanf-{c.id}.csv"
+        return Response(body, media_type=formats.CSV,
+                        headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
+    links = _page_links(request, start, page_size, matched)
+    if fmt == "html":
+        doc = {"numberMatched": matched, "numberReturned": returned, "links": links,
+               "features": [store.features[i] for i in page]}  # fmt: skip
+        return HTMLResponse(formats.html_page(f"{c.title}: items", doc))
+    # Pre-serialised features joined into the collection body: no per-request re-encoding.
+    version = request.app.state.catalog.version
+    head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
+                         "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
+    body_bytes = head[:-1] + b',"features":[' + b",".join(store.bodies[i] for i in page) + b"]}"
+    return Response(body_bytes, media_type=formats.GEOJSON)
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    operation_id="getFeature",
+    responses={200: {"content": {formats.GEOJSON: {}, "text/csv": {}, "text/html": {}}}},
+)
+def item(
+    request: Request,
+    collection_id: CollectionId,
+    feature_id: Annotated[str, Path(description="The feature's id (stable across restarts)")],
+    f: Annotated[str | None, Query(description=D["f"])] = None,
+) -> Response:
+    c, store = _store(request, collection_id)
+    reject_unknown(request.query_params, {"f"})
+    index = store.get(feature_id)
+    if index is None:
+        raise NotFound(f"no feature {feature_id[:80]!r} in collection {c.id!r}")
+    fmt = formats.negotiate(request, allow_csv=True)
+    feature = store.features[index]
+    if fmt == "csv":
+        return Response(formats.features_csv([feature]), media_type=formats.CSV)
+    b = f"{base(request)}/api/collections/{c.id}"
+    links = [
+        {"href": f"{b}/items/{feature_id}", "rel": "self", "type": formats.GEOJSON},
+        {"href": f"{b}/items/{feature_id}?f=html", "rel": "alternate", "type": "text/html"},
+        {"href": b, "rel": "collection", "type": "application/json"},
+    ]
+    if fmt == "html":
+        return HTMLResponse(formats.html_page(str(feature["properties"].get("title") or feature_id),
+                                              {**feature, "links": links}))  # fmt: skip
+    return Response(orjson.dumps({**feature, "links": links}), media_type=formats.GEOJSON)

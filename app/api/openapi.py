@@ -1,0 +1,98 @@
+"""The OpenAPI document (3.1, as FastAPI writes it) and an HTML page that documents it.
+
+QGIS reads the page size only from ``components.parameters.limit`` and GDAL only from a ``$ref``
+whose name contains "limit", so the items' ``limit`` is moved there with its bounds.
+FastAPI's own Swagger/ReDoc pages load scripts from a CDN, so ``/api/docs`` is rendered here.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+
+from app.api.params import reject_unknown
+
+router = APIRouter(prefix="/api", include_in_schema=False)
+
+
+def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        limit = {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": False,
+            "description": f"Features per page (default {default_limit}, at most {max_limit}; "
+            "a larger value is clamped to the maximum).",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": max_limit,
+                "default": default_limit,
+            },
+        }
+        schema.setdefault("components", {}).setdefault("parameters", {})["limit"] = limit
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                params = operation.get("parameters", [])
+                for i, param in enumerate(params):
+                    if param.get("name") == "limit" and param.get("in") == "query":
+                        params[i] = {"$ref": "#/components/parameters/limit"}
+                    elif param.get("in") == "query":
+                        # QGIS lists query parameters declared this way as simple queryables.
+                        param.setdefault("style", "form")
+                        param.setdefault("explode", False)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+@router.get("/docs")
+def docs(request: Request) -> HTMLResponse:
+    reject_unknown(request.query_params, set())
+    schema = request.app.openapi()
+    parts = [
+        f"<p>{html.escape(schema.get('info', {}).get('description', ''))}</p>",
+        '<p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>',
+    ]
+    components = schema.get("components", {}).get("parameters", {})
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            parts.append(f"<h2>{html.escape(method.upper())} {html.escape(path)}</h2>")
+            parts.append(
+                f"<p>{html.escape(op.get('summary', ''))}. {html.escape(op.get('description', ''))}</p>"
+            )
+            rows = []
+            for param in op.get("parameters", []):
+                if "$ref" in param:
+                    param = components[param["$ref"].rsplit("/", 1)[-1]]
+                rows.append(
+                    f"<tr><td><code>{html.escape(param['name'])}</code></td>"
+                    f"<td>{html.escape(param['in'])}</td>"
+                    f"<td>{html.escape(param.get('description', ''))}</td></tr>"
+                )
+            if rows:
+                parts.append(
+                    "<table><tr><th>parameter</th><th>in</th><th>meaning</th></tr>"
+                    + "".join(rows)
+                    + "</table>"
+                )
+    body = "\n".join(parts)
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>API documentation</title>
+<style>body{{font:15px/1.45 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem}}
+table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}}
+</style></head><body><h1>At Tanf zone map API</h1>{body}</body></html>"""
+    return HTMLResponse(page)

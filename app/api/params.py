@@ -1,0 +1,178 @@
+"""Parse and check query parameters; every failure is a 400 that names the parameter.
+
+Values are parsed by hand rather than by FastAPI's validation so that each message can say what
+a valid value looks like, and so that a bad value is a 400 (OGC API) rather than a 422.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+from starlette.datastructures import QueryParams
+
+from app.data.store import STATUS_CODES, ItemQuery
+from app.errors import BadRequest
+
+MAX_TEXT = 200  # longest free-text or type value accepted
+
+
+def reject_unknown(params: QueryParams, allowed: Iterable[str]) -> None:
+    """Refuse parameters the endpoint does not know, and repeated ones."""
+    allowed = set(allowed)
+    for name in params:
+        if name not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise BadRequest(f"unknown query parameter {name[:40]!r}; known: {known}", name[:40])
+        if len(params.getlist(name)) > 1:
+            raise BadRequest(f"parameter {name!r} is given more than once", name)
+
+
+def parse_number(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadRequest(f"parameter {name!r} must be a number, got {text[:40]!r}", name) from None
+    if not math.isfinite(value):
+        raise BadRequest(f"parameter {name!r} must be a finite number", name)
+    return value
+
+
+def parse_limit(text: str | None, default: int, maximum: int) -> int:
+    """Items per page: a positive integer; above the maximum it is clamped (OGC API Core)."""
+    if text is None:
+        return default
+    if not text.isdigit():
+        raise BadRequest(f"parameter 'limit' must be a positive integer, got {text[:40]!r}", "limit")
+    value = int(text)
+    if value < 1:
+        raise BadRequest("parameter 'limit' must be at least 1", "limit")
+    return min(value, maximum)
+
+
+def parse_offset(text: str | None) -> int:
+    if text is None:
+        return 0
+    if not text.isdigit() or len(text) > 12:
+        raise BadRequest(f"parameter 'offset' must be a non-negative integer, got {text[:40]!r}", "offset")
+    return int(text)
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``minlon,minlat,maxlon,maxlat`` (or 6 numbers with heights, which are ignored), CRS84.
+
+    A minlon greater than maxlon is a box crossing the antimeridian.
+    """
+    parts = text.split(",")
+    if len(parts) not in (4, 6):
+        raise BadRequest("parameter 'bbox' needs 4 or 6 comma-separated numbers", "bbox")
+    nums = [parse_number(p, "bbox") for p in parts]
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    minx, miny, maxx, maxy = nums
+    if not all(-180 <= v <= 180 for v in (minx, maxx)) or not all(-90 <= v <= 90 for v in (miny, maxy)):
+        raise BadRequest("parameter 'bbox' is out of range (lon -180..180, lat -90..90)", "bbox")
+    if miny > maxy:
+        raise BadRequest("parameter 'bbox' has its southern edge above its northern edge", "bbox")
+    return minx, miny, maxx, maxy
+
+
+def _instant(text: str, name: str) -> dt.date:
+    """An RFC 3339 date or date-time; only its (UTC) date counts, as the data is dated by day."""
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            f"parameter {name!r} must be an RFC 3339 date or date-time, or an interval "
+            f"'start/end' with '..' for an open end; got {text[:40]!r}",
+            name,
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.date()
+
+
+def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
+    """``instant``, ``start/end``, ``../end`` or ``start/..``: the inclusive day range."""
+    if "/" not in text:
+        day = _instant(text, "datetime")
+        return day, day
+    parts = text.split("/")
+    if len(parts) != 2 or parts == ["..", ".."] or parts == ["", ""]:
+        raise BadRequest(
+            "parameter 'datetime' interval must be 'start/end' with at most one '..'", "datetime"
+        )
+    start = None if parts[0] in ("..", "") else _instant(parts[0], "datetime")
+    end = None if parts[1] in ("..", "") else _instant(parts[1], "datetime")
+    if start and end and end < start:
+        raise BadRequest("parameter 'datetime' interval ends before it starts", "datetime")
+    return start, end
+
+
+def parse_in_zone(text: str) -> frozenset[str]:
+    values = frozenset(v.strip() for v in text.split(","))
+    bad = values - set(STATUS_CODES)
+    if bad or not values:
+        raise BadRequest("parameter 'in_zone' takes inside, outside and/or uncertain (comma list)", "in_zone")
+    return values
+
+
+def parse_probability(text: str) -> float:
+    value = parse_number(text, "min_p_inside")
+    if not 0 <= value <= 1:
+        raise BadRequest("parameter 'min_p_inside' must be between 0 and 1", "min_p_inside")
+    return value
+
+
+def parse_near(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise BadRequest("parameter 'near' must be 'lon,lat' in degrees", "near")
+    lon, lat = (parse_number(p, "near") for p in parts)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise BadRequest("parameter 'near' is out of range (lon -180..180, lat -90..90)", "near")
+    return lon, lat
+
+
+def parse_km(text: str, name: str, maximum: float = 20_000.0) -> float:
+    value = parse_number(text, name)
+    if not 0 < value <= maximum:
+        raise BadRequest(f"parameter {name!r} must be above 0 and at most {maximum:g} km", name)
+    return value
+
+
+def parse_text(text: str, name: str) -> str:
+    if not text.strip() or len(text) > MAX_TEXT:
+        raise BadRequest(f"parameter {name!r} must be 1 to {MAX_TEXT} characters", name)
+    return text.strip()
+
+
+def parse_item_query(params: QueryParams) -> ItemQuery:
+    """The filters of an items request (unknown parameters were refused before)."""
+    start = end = None
+    has_time = "datetime" in params
+    if has_time:
+        start, end = parse_datetime(params["datetime"])
+    near = parse_near(params["near"]) if "near" in params else None
+    within = parse_km(params["within_km"], "within_km") if "within_km" in params else None
+    if (near is None) != (within is None):
+        missing = "within_km" if near is not None else "near"
+        raise BadRequest(f"parameters 'near' and 'within_km' go together; {missing!r} is missing", missing)
+    return ItemQuery(
+        bbox=parse_bbox(params["bbox"]) if "bbox" in params else None,
+        start=start,
+        end=end,
+        has_time_filter=has_time,
+        in_zone=parse_in_zone(params["in_zone"]) if "in_zone" in params else frozenset(),
+        min_p_inside=parse_probability(params["min_p_inside"]) if "min_p_inside" in params else None,
+        near=near,
+        within_m=within * 1000 if within is not None else None,
+        event_type=parse_text(params["event_type"], "event_type") if "event_type" in params else None,
+        sub_event_type=(
+            parse_text(params["sub_event_type"], "sub_event_type") if "sub_event_type" in params else None
+        ),
+        q=parse_text(params["q"], "q") if "q" in params else None,
+    )
