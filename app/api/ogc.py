@@ -73,12 +73,12 @@ def _collections(request: Request) -> dict[str, CollectionRows]:
     return result
 
 
-def _store(request: Request, collection_id: str) -> tuple[CollectionRows, FeatureStore]:
+def _store(request: Request, collectionId: str) -> tuple[CollectionRows, FeatureStore]:
     collections = _collections(request)
-    if collection_id not in collections:
-        raise NotFound(f"no collection {collection_id[:60]!r}; see /api/collections")
-    store: FeatureStore = request.app.state.stores[collection_id]
-    return collections[collection_id], store
+    if collectionId not in collections:
+        raise NotFound(f"no collection {collectionId[:60]!r}; see /api/collections")
+    store: FeatureStore = request.app.state.stores[collectionId]
+    return collections[collectionId], store
 
 
 @router.get("", summary="Landing page", operation_id="getLandingPage")
@@ -159,9 +159,9 @@ def collections(request: Request) -> Response:
 CollectionId = Annotated[str, Path(description="events, regions, sites, zones or borders")]
 
 
-@router.get("/collections/{collection_id}", summary="One collection", operation_id="describeCollection")
-def collection(request: Request, collection_id: CollectionId) -> Response:
-    c, store = _store(request, collection_id)
+@router.get("/collections/{collectionId}", summary="One collection", operation_id="describeCollection")
+def collection(request: Request, collectionId: CollectionId) -> Response:
+    c, store = _store(request, collectionId)
     return json_or_html(request, collection_doc(request, c, store), c.title)
 
 
@@ -210,14 +210,14 @@ def _page_links(request: Request, offset: int, limit: int, matched: int) -> list
 
 
 @router.get(
-    "/collections/{collection_id}/items",
+    "/collections/{collectionId}/items",
     summary="Features of a collection, filtered",
     operation_id="getFeatures",
     responses={200: {"content": {formats.GEOJSON: {}, "text/csv": {}, "text/html": {}}}},
 )
 def items(
     request: Request,
-    collection_id: CollectionId,
+    collectionId: CollectionId,
     f: Annotated[str | None, Query(description=D["f"])] = None,
     bbox: Annotated[str | None, Query(description=D["bbox"])] = None,
     datetime: Annotated[str | None, Query(description=D["datetime"])] = None,
@@ -231,7 +231,7 @@ def items(
     sub_event_type: Annotated[str | None, Query(description=D["sub_event_type"])] = None,
     q: Annotated[str | None, Query(description=D["q"])] = None,
 ) -> Response:
-    c, store = _store(request, collection_id)
+    c, store = _store(request, collectionId)
     reject_unknown(request.query_params, STANDARD_ITEM_PARAMS | c.filters)
     settings = request.app.state.settings
     page_size = parse_limit(limit, settings.default_limit, settings.max_limit)
@@ -259,33 +259,33 @@ def items(
 
 
 @router.get(
-    "/collections/{collection_id}/items/{feature_id}",
+    "/collections/{collectionId}/items/{featureId}",
     summary="One feature",
     operation_id="getFeature",
     responses={200: {"content": {formats.GEOJSON: {}, "text/csv": {}, "text/html": {}}}},
 )
 def item(
     request: Request,
-    collection_id: CollectionId,
-    feature_id: Annotated[str, Path(description="The feature's id (stable across restarts)")],
+    collectionId: CollectionId,
+    featureId: Annotated[str, Path(description="The feature's id (stable across restarts)")],
     f: Annotated[str | None, Query(description=D["f"])] = None,
 ) -> Response:
-    c, store = _store(request, collection_id)
+    c, store = _store(request, collectionId)
     reject_unknown(request.query_params, {"f"})
-    index = store.get(feature_id)
+    index = store.get(featureId)
     if index is None:
-        raise NotFound(f"no feature {feature_id[:80]!r} in collection {c.id!r}")
+        raise NotFound(f"no feature {featureId[:80]!r} in collection {c.id!r}")
     fmt = formats.negotiate(request, allow_csv=True)
     feature = store.features[index]
     if fmt == "csv":
         return Response(formats.features_csv([feature]), media_type=formats.CSV)
     b = f"{base(request)}/api/collections/{c.id}"
     links = [
-        {"href": f"{b}/items/{feature_id}", "rel": "self", "type": formats.GEOJSON},
-        {"href": f"{b}/items/{feature_id}?f=html", "rel": "alternate", "type": "text/html"},
+        {"href": f"{b}/items/{featureId}", "rel": "self", "type": formats.GEOJSON},
+        {"href": f"{b}/items/{featureId}?f=html", "rel": "alternate", "type": "text/html"},
         {"href": b, "rel": "collection", "type": "application/json"},
     ]
     if fmt == "html":
-        return HTMLResponse(formats.html_page(str(feature["properties"].get("title") or feature_id),
+        return HTMLResponse(formats.html_page(str(feature["properties"].get("title") or featureId),
                                               {**feature, "links": links}))  # fmt: skip
     return Response(orjson.dumps({**feature, "links": links}), media_type=formats.GEOJSON)

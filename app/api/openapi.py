@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse
 
 from app.api.params import reject_unknown
 
-router = APIRouter(prefix="/api", include_in_schema=False)
+API_ROOT = "/api"
+router = APIRouter(prefix=API_ROOT, include_in_schema=False)
 
 
 def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
@@ -42,6 +43,14 @@ def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
             },
         }
         schema.setdefault("components", {}).setdefault("parameters", {})["limit"] = limit
+        # OGC API clients (GDAL) look paths up relative to the API root, as in the standard's
+        # own document: "/collections/{collectionId}/items" under a server URL of "/api".
+        schema["servers"] = [{"url": API_ROOT}]
+        schema["paths"] = {
+            path.removeprefix(API_ROOT) or "/": item
+            for path, item in schema["paths"].items()
+            if path.startswith(API_ROOT)
+        }
         for path_item in schema["paths"].values():
             for operation in path_item.values():
                 params = operation.get("parameters", [])

@@ -80,6 +80,9 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def _instant(text: str, name: str) -> dt.date:
     """An RFC 3339 date or date-time; only its (UTC) date counts, as the data is dated by day."""
+    # GDAL 3.6 sends a date filter as "2017-06-01T" (a date with an empty time): accept it.
+    if len(text) == 11 and text[-1] in "Tt":
+        text = text[:-1]
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text)

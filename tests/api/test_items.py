@@ -1,0 +1,232 @@
+"""Items: filters, paging, formats; every body re-validated as GeoJSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from geojson_pydantic import Feature, FeatureCollection
+from pyproj import Geod
+from shapely import wkt
+from shapely.geometry import shape
+
+from tests.api.conftest import features_of
+
+ORACLE = Geod(ellps="WGS84")
+GARRISON = (38.61778, 33.50583)
+EVENTS = "/api/collections/events/items"
+
+
+def all_events(client: TestClient) -> list[dict]:
+    return features_of(client.get(EVENTS, params={"limit": "1000"}))
+
+
+@pytest.mark.parametrize("collection", ["events", "regions", "sites", "zones", "borders"])
+def test_every_collection_serves_valid_geojson(client: TestClient, collection: str) -> None:
+    response = client.get(f"/api/collections/{collection}/items", params={"limit": "1000"})
+    features_of(response)
+    FeatureCollection.model_validate({k: v for k, v in response.json().items() if k != "links"})
+
+
+def test_events_carry_status_sources_and_claims(client: TestClient) -> None:
+    for feature in all_events(client):
+        props = feature["properties"]
+        assert props["zone_status"] in {"inside", "outside", "uncertain"}
+        assert props["sources"], feature["id"]
+        assert props["date_start"] <= props["date_end"]
+        if feature["geometry"] is None:
+            assert props["p_inside"] is None and props["located"] is False
+
+
+def test_in_zone_inside_returns_exactly_the_inside_events(client: TestClient) -> None:
+    everything = all_events(client)
+    inside = features_of(client.get(EVENTS, params={"in_zone": "inside", "limit": "1000"}))
+    assert {f["id"] for f in inside} == {
+        f["id"] for f in everything if f["properties"]["zone_status"] == "inside"
+    }
+    assert all(f["properties"]["p_inside"] >= 0.999 for f in inside)
+
+
+def test_in_zone_takes_a_comma_list(client: TestClient) -> None:
+    both = features_of(client.get(EVENTS, params={"in_zone": "outside,uncertain", "limit": "1000"}))
+    assert {f["properties"]["zone_status"] for f in both} == {"outside", "uncertain"}
+
+
+def test_min_p_inside(client: TestClient) -> None:
+    half = features_of(client.get(EVENTS, params={"min_p_inside": "0.5", "limit": "1000"}))
+    expected = {f["id"] for f in all_events(client) if (f["properties"]["p_inside"] or -1) >= 0.5}
+    assert {f["id"] for f in half} == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "lo", "hi"),
+    [
+        ("2017-06-01/2017-06-30", "2017-06-01", "2017-06-30"),
+        ("2017-06-08", "2017-06-08", "2017-06-08"),
+        ("../2017-01-31", "0000-01-01", "2017-01-31"),
+        ("2018-01-01/..", "2018-01-01", "9999-12-31"),
+        ("2017-06-08T10:00:00Z", "2017-06-08", "2017-06-08"),
+    ],
+)
+def test_datetime_intersects_the_incident_interval(client: TestClient, value: str, lo: str, hi: str) -> None:
+    got = {f["id"] for f in features_of(client.get(EVENTS, params={"datetime": value, "limit": "1000"}))}
+    expected = {
+        f["id"]
+        for f in all_events(client)
+        if f["properties"]["date_start"] <= hi and f["properties"]["date_end"] >= lo
+    }
+    assert got == expected and got
+
+
+def test_bbox_intersects_the_event_point(client: TestClient) -> None:
+    box = (38.0, 33.4, 38.5, 33.8)
+    got = {f["id"] for f in features_of(client.get(EVENTS, params={"bbox": ",".join(map(str, box))}))}
+    expected = {
+        f["id"]
+        for f in all_events(client)
+        if f["geometry"]
+        and box[0] <= f["geometry"]["coordinates"][0] <= box[2]
+        and box[1] <= f["geometry"]["coordinates"][1] <= box[3]
+    }
+    assert got == expected and got
+
+
+def test_bbox_with_six_numbers_ignores_heights(client: TestClient) -> None:
+    four = features_of(client.get(EVENTS, params={"bbox": "38,33.4,38.5,33.8"}))
+    six = features_of(client.get(EVENTS, params={"bbox": "38,33.4,0,38.5,33.8,100"}))
+    assert four == six
+
+
+def test_bbox_on_regions_uses_the_polygons(client: TestClient) -> None:
+    """A box in the middle of an annulus' hole misses it; one across its ring hits it."""
+    r = "/api/collections/regions/items"
+    in_hole = {f["id"] for f in features_of(client.get(r, params={"bbox": "38.60,33.50,38.63,33.51"}))}
+    assert "2017-06-08-strike-on-technical-vehicles--cnn-about-24-miles" not in in_hole
+    across = {f["id"] for f in features_of(client.get(r, params={"bbox": "38.1,33.3,38.3,33.7"}))}
+    assert "2017-06-08-strike-on-technical-vehicles--cnn-about-24-miles" in across
+
+
+def test_near_uses_geodesic_distance_to_point_or_region(client: TestClient) -> None:
+    """near=lon,lat&within_km=: oracle = Geod distance to the point, or to the region's vertices."""
+    lon, lat, km = 38.2, 33.75, 30.0
+    got = {
+        f["id"]
+        for f in features_of(
+            client.get(EVENTS, params={"near": f"{lon},{lat}", "within_km": str(km), "limit": "1000"})
+        )
+    }
+    regions = features_of(client.get("/api/collections/regions/items", params={"limit": "1000"}))
+    expected = set()
+    for f in all_events(client):
+        if f["geometry"] is None:
+            continue
+        _, _, d = ORACLE.inv(lon, lat, *f["geometry"]["coordinates"])
+        if d <= km * 1000:
+            expected.add(f["id"])
+    for r in regions:
+        if r["geometry"] is None:
+            continue
+        geom = shape(r["geometry"])
+        polys = getattr(geom, "geoms", [geom])
+        ring = np.vstack([np.asarray(p.exterior.coords) for p in polys])
+        n = len(ring)
+        _, _, d = ORACLE.inv(np.full(n, lon), np.full(n, lat), ring[:, 0], ring[:, 1])
+        from shapely import Point
+
+        if d.min() <= km * 1000 - 500 or geom.contains(Point(lon, lat)):
+            expected.add(r["properties"]["event_id"])
+    assert expected <= got, expected - got
+    assert got, "the query should find something"
+
+
+def test_event_type_and_free_text(client: TestClient) -> None:
+    battles = features_of(client.get(EVENTS, params={"event_type": "battles", "limit": "1000"}))
+    assert {f["properties"]["event_type"] for f in battles} == {"Battles"}
+    drones = features_of(client.get(EVENTS, params={"q": "DRONE", "limit": "1000"}))
+    assert drones and all(
+        "drone" in (f["properties"]["title"] + f["properties"]["summary"]).lower() for f in drones
+    )
+    sub = features_of(client.get(EVENTS, params={"sub_event_type": "Air/drone strike"}))
+    assert sub and all(f["properties"]["sub_event_type"] == "Air/drone strike" for f in sub)
+
+
+def test_paging_walks_every_feature_once(client: TestClient) -> None:
+    seen: list[str] = []
+    url: str | None = f"{EVENTS}?limit=5"
+    matched = None
+    while url:
+        response = client.get(url)
+        body = response.json()
+        features_of(response)
+        matched = body["numberMatched"]
+        seen += [f["id"] for f in body["features"]]
+        nxt = [link for link in body["links"] if link["rel"] == "next"]
+        assert all(link["type"] == "application/geo+json" for link in nxt)
+        url = nxt[0]["href"] if nxt else None
+    assert len(seen) == len(set(seen)) == matched == 21
+
+
+def test_limit_defaults_to_100_and_is_clamped_to_1000(client: TestClient) -> None:
+    body = client.get("/api/collections/regions/items", params={"limit": "5000"}).json()
+    assert body["numberReturned"] == body["numberMatched"]  # 38 < 1000: clamped, not refused
+    assert client.get(EVENTS, params={"limit": "5000"}).status_code == 200
+
+
+def test_csv_has_wkt_and_lon_lat(client: TestClient) -> None:
+    response = client.get(EVENTS, params={"f": "csv", "in_zone": "inside"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    geo = features_of(client.get(EVENTS, params={"in_zone": "inside"}))
+    assert [r["id"] for r in rows] == [f["id"] for f in geo]
+    for row, feature in zip(rows, geo, strict=True):
+        point = wkt.loads(row["wkt"])
+        assert (point.x, point.y) == pytest.approx(feature["geometry"]["coordinates"], abs=1e-6)
+        assert float(row["lon"]) == pytest.approx(point.x, abs=1e-6)
+        assert row["zone_status"] == "inside"
+
+
+def test_csv_keeps_formula_like_text_inert(client: TestClient) -> None:
+    rows = list(csv.DictReader(io.StringIO(client.get(EVENTS, params={"f": "csv", "limit": "1000"}).text)))
+    for row in rows:
+        for key, value in row.items():
+            if key not in ("lon", "lat", "p_inside", "uncertainty_km2", "point_distance_km"):
+                assert not value.startswith(("=", "+", "@")), (key, value)
+
+
+def test_html_items_page(client: TestClient) -> None:
+    response = client.get(EVENTS, params={"f": "html", "limit": "3"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<table>" in response.text and "numberMatched" in response.text
+
+
+def test_browser_accept_gets_html(client: TestClient) -> None:
+    response = client.get("/api/collections", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_one_feature_by_id_is_stable(client: TestClient) -> None:
+    fid = "2017-06-08-strike-on-technical-vehicles"
+    response = client.get(f"{EVENTS}/{fid}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/geo+json"
+    body = response.json()
+    Feature.model_validate({k: v for k, v in body.items() if k != "links"})
+    assert body["id"] == fid
+    claims = {c["claim_id"]: c for c in body["properties"]["location_claims"]}
+    assert claims["cnn-about-24-miles"]["area_km2"] == pytest.approx(390.6, abs=0.05)
+    quotes = [s["quote"] for s in body["properties"]["sources"]]
+    assert any("about 24 miles from the At Tanf base" in q for q in quotes)
+
+
+def test_zone_feature_is_the_geodesic_circle(client: TestClient) -> None:
+    body = client.get("/api/collections/zones/items/at-tanf-dcz").json()
+    ring = np.asarray(body["geometry"]["coordinates"][0])
+    n = len(ring)
+    _, _, d = ORACLE.inv(np.full(n, GARRISON[0]), np.full(n, GARRISON[1]), ring[:, 0], ring[:, 1])
+    assert np.abs(d - 55_000).max() < 1.0
+    assert body["properties"]["area_km2"] == pytest.approx(9503, abs=1)
