@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from app.api import health, locate, ogc, openapi
+from app.web import pages
 from app.api.caching import make_caching_middleware
 from app.api.features import build_collections
 from app.data.catalog import Catalog, build_catalog
@@ -57,10 +59,13 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         allow_credentials=False,
         expose_headers=["ETag", "X-Dataset-Version"],
     )
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(locate.router)
     app.include_router(openapi.router)
+    app.include_router(pages.router)
+    pages.mount_static(app)
     openapi.install_openapi(app, settings.default_limit, settings.max_limit)
     return app
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.api import formats
 from app.api.features import CollectionRows
-from app.api.params import parse_item_query, parse_limit, parse_offset, reject_unknown
+from app.api.params import parse_item_query, parse_limit, parse_offset, parse_simplify, reject_unknown
 from app.data.store import FeatureStore
 from app.errors import NotFound
 
@@ -27,7 +27,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 ]
-STANDARD_ITEM_PARAMS = {"f", "bbox", "datetime", "limit", "offset"}
+STANDARD_ITEM_PARAMS = {"f", "bbox", "datetime", "limit", "offset", "simplify_m"}
 
 D = {
     "f": "Output format: json/geojson (GeoJSON), csv (geometry as WKT plus lon/lat), or html.",
@@ -48,6 +48,8 @@ D = {
     "event_type": "ACLED-style event type, exact match, case-insensitive.",
     "sub_event_type": "ACLED-style sub-event type, exact match, case-insensitive.",
     "q": "Free text, case-insensitive, searched in the title and summary.",
+    "simplify_m": "For display: polygons simplified to within this many metres on the ground "
+    "(one of 1, 5, 10, 50, 100, 500, 1000). Without it, geometry is exact (the zone within 1 m).",
 }
 
 
@@ -230,6 +232,7 @@ def items(
     event_type: Annotated[str | None, Query(description=D["event_type"])] = None,
     sub_event_type: Annotated[str | None, Query(description=D["sub_event_type"])] = None,
     q: Annotated[str | None, Query(description=D["q"])] = None,
+    simplify_m: Annotated[str | None, Query(description=D["simplify_m"])] = None,
 ) -> Response:
     c, store = _store(request, collectionId)
     reject_unknown(request.query_params, STANDARD_ITEM_PARAMS | c.filters)
@@ -254,7 +257,8 @@ def items(
     version = request.app.state.catalog.version
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
-    body_bytes = head[:-1] + b',"features":[' + b",".join(store.bodies[i] for i in page) + b"]}"
+    bodies = store.bodies if simplify_m is None else store.simplified_bodies(parse_simplify(simplify_m))
+    body_bytes = head[:-1] + b',"features":[' + b",".join(bodies[i] for i in page) + b"]}"
     return Response(body_bytes, media_type=formats.GEOJSON)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from starlette.datastructures import QueryParams
 
-from app.data.store import STATUS_CODES, ItemQuery
+from app.data.store import SIMPLIFY_LADDER_M, STATUS_CODES, ItemQuery
 from app.errors import BadRequest
 
 MAX_TEXT = 200  # longest free-text or type value accepted
@@ -56,6 +56,13 @@ def parse_offset(text: str | None) -> int:
         return 0
     if not text.isdigit() or len(text) > 12:
         raise BadRequest(f"parameter 'offset' must be a non-negative integer, got {text[:40]!r}", "offset")
+    return int(text)
+
+
+def parse_simplify(text: str) -> int:
+    if not text.isdigit() or int(text) not in SIMPLIFY_LADDER_M:
+        ladder = ", ".join(map(str, SIMPLIFY_LADDER_M))
+        raise BadRequest(f"parameter 'simplify_m' must be one of {ladder}", "simplify_m")
     return int(text)
 
 

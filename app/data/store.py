@@ -17,11 +17,16 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from app.geo.geojson import to_geojson
 from app.geo.shapes import circle
 
 GEOD = Geod(ellps="WGS84")
 STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2}
 NO_DAY = -1  # "no date": never matches a datetime filter
+# Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
+# cache of simplified bodies bounded whatever clients send.
+SIMPLIFY_LADDER_M = (1, 5, 10, 50, 100, 500, 1000)
+METRES_PER_DEGREE_LAT = 110_574.0  # the shortest degree (of latitude, at the equator)
 
 
 def _day(day: dt.date | None) -> int:
@@ -92,6 +97,7 @@ class FeatureStore:
         self._text = [r.text.lower() for r in rows]
         pts = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64)
         self._lon, self._lat = pts.reshape(n, 2).T
+        self._simplified: dict[int, list[bytes]] = {}
 
     def __len__(self) -> int:
         return len(self.features)
@@ -111,6 +117,29 @@ class FeatureStore:
         first = dt.date.fromordinal(int(self._start[dated].min()))
         last = dt.date.fromordinal(int(self._end[dated].max()))
         return first.isoformat(), last.isoformat()
+
+    def simplified_bodies(self, tolerance_m: int) -> list[bytes]:
+        """The bodies with polygons simplified to within ``tolerance_m`` metres, for display.
+
+        Douglas-Peucker in lon/lat with the tolerance converted at the shortest degree, so the
+        error on the ground never exceeds it; coordinates then need only 5 decimals (about 1 m).
+        Built once per ladder value and kept.
+        """
+        if tolerance_m not in SIMPLIFY_LADDER_M:
+            raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
+        cached = self._simplified.get(tolerance_m)
+        if cached is None:
+            degrees = tolerance_m / METRES_PER_DEGREE_LAT
+            decimals = 6 if tolerance_m < 5 else 5
+            cached = []
+            for feature, geom, body in zip(self.features, self._geoms, self.bodies, strict=True):
+                if geom.is_empty or geom.geom_type == "Point":
+                    cached.append(body)
+                    continue
+                simple = shapely.simplify(geom, degrees, preserve_topology=True)
+                cached.append(orjson.dumps({**feature, "geometry": to_geojson(simple, decimals)}))
+            self._simplified[tolerance_m] = cached
+        return cached
 
     def get(self, feature_id: str) -> int | None:
         return self.index.get(feature_id)

@@ -1,0 +1,48 @@
+"""HTML pages: the reader's map at ``/``, and the static assets it loads.
+
+The page is a template (autoescaped) that carries the settings it needs as data attributes; the
+map itself is drawn by ``static/js`` from the API. Leaflet comes from the XStatic-Leaflet package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xstatic.pkg.leaflet as xleaflet
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+
+STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
+LEAFLET_DIR = Path(xleaflet.BASE_DIR)
+LEAFLET_VERSION = xleaflet.VERSION
+
+templates = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+router = APIRouter(include_in_schema=False)
+
+
+def mount_static(app: FastAPI) -> None:
+    # Versioned paths: a new Leaflet or a new dataset never meets a stale cached file.
+    app.mount(f"/static/vendor/leaflet-{LEAFLET_VERSION}", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+@router.get("/", response_class=HTMLResponse)
+def map_page(request: Request) -> HTMLResponse:
+    # Unknown parameters are ignored here (shared links pick up tracking parameters); the
+    # state parameters are read by static/js/state.js.
+    settings = request.app.state.settings
+    catalog = request.app.state.catalog
+    page = templates.get_template("map.html").render(
+        leaflet=f"/static/vendor/leaflet-{LEAFLET_VERSION}",
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        version=catalog.version,
+        incident_count=len(catalog.incidents),
+    )
+    return HTMLResponse(page)

@@ -1,0 +1,63 @@
+// The incident card: the same DOM in the map popup and in the list.
+import { el, linkOrText } from "./dom.js";
+import { areaText, percent, STATUS_TEXT, whenText } from "./format.js";
+
+function statusLine(props) {
+  const parts = [STATUS_TEXT[props.zone_status]];
+  if (props.p_inside !== null) parts.push(`${percent(props.p_inside)} of the possible area lies inside`);
+  if (props.uncertainty_km2 !== null) parts.push(`possible area ${areaText(props.uncertainty_km2)}`);
+  if (!props.located) parts.push("no source locates it");
+  return el("p", { class: `status status-${props.zone_status}` }, parts.join(" · "));
+}
+
+function quote(text, fallback) {
+  if (text) return el("blockquote", {}, `“${text}”`);
+  return fallback ? el("p", { class: "no-quote" }, `No verbatim wording: ${fallback}`) : null;
+}
+
+function sourceName(src) {
+  return linkOrText(src.url, src.outlet);
+}
+
+function claimItem(claim, sourcesById) {
+  const src = sourcesById.get(claim.source_id) || { outlet: claim.outlet, url: claim.url };
+  const where = claim.unmapped
+    ? `not drawn: ${claim.unmapped}`
+    : [STATUS_TEXT[claim.zone_status], claim.p_inside !== null ? `${percent(claim.p_inside)} inside` : "",
+      areaText(claim.area_km2)].filter(Boolean).join(" · ");
+  return el("li", { class: "claim" },
+    el("p", {}, el("strong", {}, claim.text), " — ", where),
+    quote(claim.quote, claim.no_quote_reason),
+    el("p", { class: "cite" }, "— ", sourceName(src)));
+}
+
+function sourceItem(src) {
+  const meta = [src.date, src.title ? `“${src.title}”` : ""].filter(Boolean).join(", ");
+  return el("li", { class: "source" },
+    el("p", {}, el("strong", {}, sourceName(src)), meta ? ` (${meta})` : ""),
+    quote(src.quote, src.no_quote_reason),
+    src.note ? el("p", { class: "note" }, src.note) : null);
+}
+
+export function buildCard(feature, { headingLevel = 3 } = {}) {
+  const p = feature.properties;
+  const sourcesById = new Map(p.sources.map((s) => [s.source_id, s]));
+  const fatalities = p.fatalities.length
+    ? el("div", {}, el("h4", {}, "Reported deaths"),
+      el("ul", {}, p.fatalities.map((f) => el("li", {}, `${sourcesById.get(f.source)?.outlet || f.source}: ${f.text}`))))
+    : null;
+  return el("article", { class: "card", "data-id": feature.id },
+    el(`h${headingLevel}`, { class: "card-title" }, p.title),
+    el("p", { class: "meta" }, whenText(p), " · ", `${p.event_type} / ${p.sub_event_type}`),
+    statusLine(p),
+    el("p", {}, p.summary),
+    el("p", { class: "actors" }, el("strong", {}, "Actors: "), p.actors.join("; ")),
+    fatalities,
+    el("h4", {}, "Where, according to each source"),
+    p.location_claims.length
+      ? el("ul", { class: "claims" }, p.location_claims.map((c) => claimItem(c, sourcesById)))
+      : el("p", {}, "No source gives a location."),
+    el("h4", {}, "Sources"),
+    el("ol", { class: "sources" }, p.sources.map(sourceItem)),
+    p.note ? el("p", { class: "note" }, p.note) : null);
+}

@@ -1,0 +1,57 @@
+// Words and numbers for readers.
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December"];
+
+export function dayText(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return `${d} ${MONTHS[m - 1]} ${y}`;
+}
+
+export function monthText(iso) {
+  const [y, m] = iso.split("-").map(Number);
+  return `${MONTHS[m - 1]} ${y}`;
+}
+
+const PRECISION = {
+  day: "exact day",
+  days: "over several days",
+  month: "within the month",
+  approximate: "approximate dates",
+};
+
+// "8 June 2017" or "13 June 2017 – 14 June 2017 (over several days)"
+export function whenText(props) {
+  const span = props.date_start === props.date_end
+    ? dayText(props.date_start)
+    : `${dayText(props.date_start)} – ${dayText(props.date_end)}`;
+  const precision = PRECISION[props.date_precision];
+  return precision && props.date_precision !== "day" ? `${span} (${precision})` : span;
+}
+
+export const STATUS_TEXT = {
+  inside: "Inside the zone",
+  outside: "Outside the zone",
+  uncertain: "Uncertain whether inside the zone",
+};
+
+export function percent(p) {
+  if (p === null || p === undefined) return "";
+  const value = p * 100;
+  if (value > 0 && value < 1) return "<1%";
+  if (value < 100 && value > 99) return ">99%";
+  return `${Math.round(value)}%`;
+}
+
+export function areaText(km2) {
+  if (km2 === null || km2 === undefined) return "";
+  if (km2 < 1) return `${(km2 * 100).toFixed(0)} ha`;
+  return `${km2 < 1000 ? km2.toFixed(1) : Math.round(km2).toLocaleString("en")} km²`;
+}
+
+// "12 inside, 5 uncertain, 4 outside"
+export function statusCounts(features) {
+  const counts = { inside: 0, uncertain: 0, outside: 0 };
+  for (const f of features) counts[f.properties.zone_status] += 1;
+  return ["inside", "uncertain", "outside"].map((s) => `${counts[s]} ${s}`).join(", ");
+}

@@ -1,0 +1,81 @@
+// Incident markers: the shape says the type, the fill says the zone status (not colour alone).
+import { svg } from "./dom.js";
+
+const L = window.L;
+export const SIZE = 22;
+
+export const TYPE_SHAPES = {
+  "Explosions/Remote violence": "circle",
+  Battles: "triangle",
+  "Strategic developments": "square",
+  "Violence against civilians": "diamond",
+};
+
+export const STATUS_COLOURS = { inside: "#b2182b", outside: "#2166ac", uncertain: "#6b4c00" };
+
+function outline(shape, attrs) {
+  const c = SIZE / 2;
+  switch (shape) {
+    case "triangle":
+      return svg("polygon", { points: `${c},2 ${SIZE - 2},${SIZE - 3} 2,${SIZE - 3}`, ...attrs });
+    case "square":
+      return svg("rect", { x: 3, y: 3, width: SIZE - 6, height: SIZE - 6, ...attrs });
+    case "diamond":
+      return svg("polygon", { points: `${c},1 ${SIZE - 1},${c} ${c},${SIZE - 1} 1,${c}`, ...attrs });
+    default:
+      return svg("circle", { cx: c, cy: c, r: c - 2.5, ...attrs });
+  }
+}
+
+// inside: solid; outside: hollow; uncertain: hollow and dashed, with a dot in the middle.
+export function markerSvg(type, status, size = SIZE) {
+  const colour = STATUS_COLOURS[status];
+  const shape = TYPE_SHAPES[type] || "circle";
+  const solid = status === "inside";
+  const body = outline(shape, {
+    fill: solid ? colour : "#ffffff",
+    stroke: solid ? "#ffffff" : colour,
+    "stroke-width": solid ? 1.5 : 3,
+    "stroke-dasharray": status === "uncertain" ? "3 2" : "none",
+  });
+  const icon = svg("svg", { width: size, height: size, viewBox: `0 0 ${SIZE} ${SIZE}`, "aria-hidden": "true" }, body);
+  if (status === "uncertain") icon.append(svg("circle", { cx: SIZE / 2, cy: SIZE / 2 + 1, r: 3, fill: colour }));
+  return icon;
+}
+
+export function markerIcon(feature, offset = [0, 0], selected = false) {
+  const p = feature.properties;
+  const holder = document.createElement("span");
+  holder.append(markerSvg(p.event_type, p.zone_status));
+  return L.divIcon({
+    html: holder,
+    className: `incident-icon${selected ? " selected" : ""}`,
+    iconSize: [SIZE, SIZE],
+    iconAnchor: [SIZE / 2 - offset[0], SIZE / 2 - offset[1]],
+  });
+}
+
+// Markers closer than this many pixels are fanned out on a small ring so each stays clickable.
+const NEAR_PX = 16;
+
+export function spreadOffsets(map, markers) {
+  const points = markers.map((m) => map.latLngToContainerPoint(m.getLatLng()));
+  const offsets = markers.map(() => [0, 0]);
+  const done = new Set();
+  for (let i = 0; i < markers.length; i += 1) {
+    if (done.has(i)) continue;
+    const group = [i];
+    for (let j = i + 1; j < markers.length; j += 1) {
+      if (!done.has(j) && points[i].distanceTo(points[j]) < NEAR_PX) group.push(j);
+    }
+    if (group.length > 1) {
+      const radius = Math.max(NEAR_PX, (group.length * (SIZE + 2)) / (2 * Math.PI));
+      group.forEach((k, n) => {
+        const angle = (2 * Math.PI * n) / group.length - Math.PI / 2;
+        offsets[k] = [Math.round(radius * Math.cos(angle)), Math.round(radius * Math.sin(angle))];
+      });
+    }
+    group.forEach((k) => done.add(k));
+  }
+  return offsets;
+}
