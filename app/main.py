@@ -10,7 +10,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from app.api import health, locate, ogc, openapi
-from app.web import pages
 from app.api.caching import make_caching_middleware
 from app.api.features import build_collections
 from app.data.catalog import Catalog, build_catalog
@@ -18,6 +17,7 @@ from app.data.loader import load_dataset
 from app.data.store import FeatureStore
 from app.errors import install_error_handlers
 from app.settings import Settings
+from app.web import pages
 
 
 def load_catalog(settings: Settings) -> Catalog:

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
 LEAFLET_VERSION = xleaflet.VERSION

@@ -61,7 +61,7 @@ def test_summary_counts_match_the_api(watched: Watched, base_url: str) -> None:
 
 def test_a_popup_shows_its_sources_quote(watched: Watched, base_url: str) -> None:
     page = watched.open(f"{base_url}/")
-    page.locator(f'.incident-icon[title="Coalition strike on pro-regime technical vehicles"]').click()
+    page.locator('.incident-icon[title="Coalition strike on pro-regime technical vehicles"]').click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "about 24 miles from the At Tanf base" in popup.inner_text()
@@ -97,7 +97,8 @@ def test_keyboard_alone_reaches_an_incident_card(watched: Watched, base_url: str
 
 
 def test_the_url_round_trips_the_state(watched: Watched, base_url: str) -> None:
-    url = f"{base_url}/?v=33.6000,38.4000,9&from=2017-06-01&to=2017-06-30&status=inside,uncertain&sel={TECHNICALS}"
+    state = f"v=33.6000,38.4000,9&from=2017-06-01&to=2017-06-30&status=inside,uncertain&sel={TECHNICALS}"
+    url = f"{base_url}/?{state}"
     page = watched.open(url)
     assert page.locator("#from-label").inner_text() == "1 June 2017"
     assert page.locator("#to-label").inner_text() == "30 June 2017"
