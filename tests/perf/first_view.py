@@ -26,7 +26,7 @@ def main(runs: int = 10) -> None:
             context = browser.new_context()  # a cold cache each time
             page = context.new_page()
             finished = []
-            page.on("requestfinished", lambda r: finished.append(r))
+            page.on("requestfinished", lambda r, into=finished: into.append(r))
             page.goto(f"{base}/")
             page.wait_for_selector("body[data-ready='true']")
             times.append(page.evaluate("window.__atTanfMap.readyMs"))
@@ -35,9 +35,11 @@ def main(runs: int = 10) -> None:
             context.close()
         browser.close()
     for url, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
-        print(f"{size:>8} B  {url}")  # noqa: T201
-    print(f"first view: {sum(sizes.values()) / 1000:.1f} KB transferred; "  # noqa: T201
-          f"ready in {statistics.median(times):.0f} ms median, {max(times):.0f} ms worst of {runs}")
+        print(f"{size:>8} B  {url}")
+    print(
+        f"first view: {sum(sizes.values()) / 1000:.1f} KB transferred; "
+        f"ready in {statistics.median(times):.0f} ms median, {max(times):.0f} ms worst of {runs}"
+    )
 
 
 if __name__ == "__main__":
