@@ -29,10 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tile-attribution", help="attribution text of the tiles")
     serve.add_argument("--default-limit", type=int, help="items per page by default (100)")
     serve.add_argument("--max-limit", type=int, help="largest page a client may ask for (1000)")
+    serve.add_argument(
+        "--embed-frame-ancestors", help="who may frame /embed: '*' or origins (space-separated)"
+    )
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
     validate = sub.add_parser("validate", help="check a data directory without serving it")
     validate.add_argument("data_dir", type=Path, nargs="?", default=None)
+
+    export = sub.add_parser("export", help="write the map as one self-contained HTML file (folium)")
+    export.add_argument("out", type=Path, help="the HTML file to write")
+    export.add_argument("--data-dir", type=Path, help="data directory (default: bundled geodata/)")
+    export.add_argument("--tile-url", help="tile URL template ('' for none)")
 
     borders = sub.add_parser("borders", help="rebuild geodata/borders.geojson from the raw file")
     borders.add_argument("--source", type=Path, default=RAW_BORDERS)
@@ -101,10 +109,27 @@ def _serve(settings: Settings, workers: int) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from app.data.catalog import build_catalog
+    from app.export.standalone import export_html
+
+    settings = _settings(args)
+    try:
+        catalog = build_catalog(load_dataset(settings.data_dir))
+    except DataError as exc:
+        print(f"INVALID {settings.data_dir}\n{exc}", file=sys.stderr)
+        return 1
+    size = export_html(catalog, args.out, settings.tile_url, settings.tile_attribution)
+    print(f"wrote {args.out} ({size / 1000:.0f} KB, dataset version {catalog.version})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "validate":
         return _validate(args.data_dir or Settings().data_dir)
+    if args.command == "export":
+        return _export(args)
     if args.command == "borders":
         from app.data.borders import write_borders
 

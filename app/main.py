@@ -17,7 +17,8 @@ from app.data.loader import load_dataset
 from app.data.store import FeatureStore
 from app.errors import install_error_handlers
 from app.settings import Settings
-from app.web import pages
+from app.web import embed, pages
+from app.web.headers import make_framing_middleware
 
 
 def load_catalog(settings: Settings) -> Catalog:
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.state.settings = settings
     install_error_handlers(app)
     app.middleware("http")(make_caching_middleware(settings.cache_max_age_s))
+    app.middleware("http")(make_framing_middleware(settings.embed_frame_ancestors))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.include_router(locate.router)
     app.include_router(openapi.router)
     app.include_router(pages.router)
+    app.include_router(embed.router)
     pages.mount_static(app)
     openapi.install_openapi(app, settings.default_limit, settings.max_limit)
     return app

@@ -5,10 +5,18 @@ Never read at import time: ``create_app(settings)`` receives them, so tests buil
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SOURCE = re.compile(r"^(\*|'self'|https?://(\*\.)?[a-z0-9.-]+(:\d+)?)$", re.IGNORECASE)
+
+
+def _is_source(text: str) -> bool:
+    return bool(_SOURCE.match(text))
+
 
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "geodata"
 
@@ -24,6 +32,17 @@ class Settings(BaseSettings):
     default_limit: int = Field(default=100, ge=1)
     max_limit: int = Field(default=1000, ge=1)
     cache_max_age_s: int = Field(default=300, ge=0)
+    # Who may frame /embed: "*" (any site), or origins separated by spaces, e.g.
+    # "https://news.example https://*.news.example". Every other page: this site only.
+    embed_frame_ancestors: str = "*"
+
+    @field_validator("embed_frame_ancestors")
+    @classmethod
+    def _ancestors(cls, value: str) -> str:
+        sources = value.split()
+        if not sources or any(not _is_source(s) for s in sources):
+            raise ValueError("embed_frame_ancestors: '*' or space-separated http(s) origins")
+        return " ".join(sources)
 
     @model_validator(mode="after")
     def _limits(self) -> Settings:

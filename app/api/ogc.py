@@ -273,14 +273,17 @@ def item(
     collectionId: CollectionId,
     featureId: Annotated[str, Path(description="The feature's id (stable across restarts)")],
     f: Annotated[str | None, Query(description=D["f"])] = None,
+    simplify_m: Annotated[str | None, Query(description=D["simplify_m"])] = None,
 ) -> Response:
     c, store = _store(request, collectionId)
-    reject_unknown(request.query_params, {"f"})
+    reject_unknown(request.query_params, {"f", "simplify_m"})
     index = store.get(featureId)
     if index is None:
         raise NotFound(f"no feature {featureId[:80]!r} in collection {c.id!r}")
     fmt = formats.negotiate(request, allow_csv=True)
     feature = store.features[index]
+    if simplify_m is not None:
+        feature = orjson.loads(store.simplified_bodies(parse_simplify(simplify_m))[index])
     if fmt == "csv":
         return Response(formats.features_csv([feature]), media_type=formats.CSV)
     b = f"{base(request)}/api/collections/{c.id}"

@@ -7,6 +7,7 @@ map itself is drawn by ``static/js`` from the API. Leaflet comes from the XStati
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import APIRouter, FastAPI, Request
@@ -31,6 +32,16 @@ def mount_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
+def oembed_discovery(request: Request) -> str:
+    """The oEmbed URL of this very page, for the discovery ``<link>``."""
+    base = str(request.base_url).rstrip("/")
+    return f"{base}/oembed?format=json&url={quote(str(request.url), safe='')}"
+
+
+def leaflet_path() -> str:
+    return f"/static/vendor/leaflet-{LEAFLET_VERSION}"
+
+
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request) -> HTMLResponse:
     # Unknown parameters are ignored here (shared links pick up tracking parameters); the
@@ -38,10 +49,12 @@ def map_page(request: Request) -> HTMLResponse:
     settings = request.app.state.settings
     catalog = request.app.state.catalog
     page = templates.get_template("map.html").render(
-        leaflet=f"/static/vendor/leaflet-{LEAFLET_VERSION}",
+        leaflet=leaflet_path(),
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
         version=catalog.version,
         incident_count=len(catalog.incidents),
+        zone_id=catalog.zone.zone.id,
+        oembed_url=oembed_discovery(request),
     )
     return HTMLResponse(page)

@@ -23,9 +23,7 @@ export function addBorders(map, collection) {
   }).addTo(map);
 }
 
-export function addZone(map, collection) {
-  const zone = collection.features.find((f) => f.properties.role === "zone");
-  const band = collection.features.find((f) => f.properties.role === "variant-band");
+export function addZone(map, zone, band) {
   const layers = L.layerGroup().addTo(map);
   if (band) {
     L.geoJSON(band, {

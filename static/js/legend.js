@@ -8,7 +8,7 @@ function swatch(attrs) {
   return svg("svg", { width: 22, height: 14, "aria-hidden": "true" }, svg("rect", { x: 1, y: 1, width: 20, height: 12, ...attrs }));
 }
 
-export function addLegend(map, types) {
+export function addLegend(map, types, { collapsed = false } = {}) {
   const control = L.control({ position: "bottomleft" });
   control.onAdd = () => {
     const body = el("div", { class: "legend-body", id: "legend-body" },
@@ -32,7 +32,7 @@ export function addLegend(map, types) {
       body.hidden = open;
     });
     const box = el("div", { class: "legend" }, toggle, body);
-    if (window.matchMedia("(max-width: 700px)").matches) toggle.click();
+    if (collapsed) toggle.click();
     L.DomEvent.disableClickPropagation(box);
     return box;
   };

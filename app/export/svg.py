@@ -1,0 +1,262 @@
+"""A static SVG image of a map view, drawn on the server from the catalog's geometry.
+
+For readers without JavaScript (the embed's ``<noscript>``), oEmbed thumbnails and print. Web
+Mercator like the interactive map, so a view (centre and zoom) frames the same area. All text is
+XML-escaped; the image carries its summary as ``<title>`` and ``<desc>``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from xml.sax.saxutils import escape
+
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from app.data.catalog import Catalog
+from app.geo.geodesy import destination, distance_m
+from app.web.state import MapState, summary_text, visible_incidents
+
+STATUS_COLOURS = {"inside": "#b2182b", "outside": "#2166ac", "uncertain": "#6b4c00"}
+TYPE_SHAPES = {
+    "Explosions/Remote violence": "circle",
+    "Battles": "triangle",
+    "Strategic developments": "square",
+    "Violence against civilians": "diamond",
+}
+ZONE_COLOUR = "#7b3294"
+# Where a site's name goes (as in static/js/layers.js), so that neighbouring names do not collide.
+LABEL_SIDE = {"garrison": "left", "al-tanf-crossing": "bottom", "rukban-camp": "left"}
+NEAR_PX = 14
+
+
+class Viewport:
+    """Web Mercator pixels of a ``width`` x ``height`` view centred on lat/lon at ``zoom``."""
+
+    def __init__(self, lat: float, lon: float, zoom: float, width: int, height: int) -> None:
+        self.world = 256 * 2**zoom
+        self.cx, self.cy = self._world_xy(lon, lat)
+        self.width, self.height = width, height
+
+    def _world_xy(self, lon: float, lat: float) -> tuple[float, float]:
+        x = (lon + 180.0) / 360.0 * self.world
+        s = math.sin(math.radians(max(-85.0, min(85.0, lat))))
+        y = (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * self.world
+        return x, y
+
+    def xy(self, lon: float, lat: float) -> tuple[float, float]:
+        x, y = self._world_xy(lon, lat)
+        return x - self.cx + self.width / 2, y - self.cy + self.height / 2
+
+    def lonlat_per_pixel(self) -> float:
+        return 360.0 / self.world
+
+
+def fit_view(
+    bounds: tuple[float, float, float, float], width: int, height: int
+) -> tuple[float, float, float]:
+    """Centre and the largest half-step zoom at which ``bounds`` fits (as Leaflet's fitBounds)."""
+    minx, miny, maxx, maxy = bounds
+    lat, lon = (miny + maxy) / 2, (minx + maxx) / 2
+    zoom = 18.0
+    while zoom > 1:
+        v = Viewport(lat, lon, zoom, width, height)
+        (x0, y0), (x1, y1) = v.xy(minx, maxy), v.xy(maxx, miny)
+        if x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height:
+            break
+        zoom -= 0.5
+    return lat, lon, zoom
+
+
+def _path(v: Viewport, geom: BaseGeometry) -> str:
+    parts = []
+    polys = getattr(geom, "geoms", [geom])
+    for poly in polys:
+        if poly.geom_type == "GeometryCollection":
+            parts.append(_path(v, poly))
+            continue
+        if poly.geom_type != "Polygon":
+            continue
+        if poly.is_empty:
+            continue
+        for ring in [poly.exterior, *poly.interiors]:
+            pts = [v.xy(x, y) for x, y in ring.coords]
+            if len(pts) >= 3:
+                parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+    return "".join(parts)
+
+
+def _marker(x: float, y: float, event_type: str, status: str, size: float = 16) -> str:
+    colour = STATUS_COLOURS.get(status, "#444")
+    solid = status == "inside"
+    style = (
+        f'fill="{colour if solid else "#fff"}" stroke="{"#fff" if solid else colour}" '
+        f'stroke-width="{1.5 if solid else 2.5}"'
+        + (' stroke-dasharray="3 2"' if status == "uncertain" else "")
+    )
+    h = size / 2
+    shape_name = TYPE_SHAPES.get(event_type, "circle")
+    if shape_name == "triangle":
+        body = f'<polygon points="{x},{y - h} {x + h},{y + h * 0.8} {x - h},{y + h * 0.8}" {style}/>'
+    elif shape_name == "square":
+        body = f'<rect x="{x - h * 0.8}" y="{y - h * 0.8}" width="{h * 1.6}" height="{h * 1.6}" {style}/>'
+    elif shape_name == "diamond":
+        body = f'<polygon points="{x},{y - h} {x + h},{y} {x},{y + h} {x - h},{y}" {style}/>'
+    else:
+        body = f'<circle cx="{x}" cy="{y}" r="{h * 0.85}" {style}/>'
+    if status == "uncertain":
+        body += f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>'
+    return body
+
+
+def _scale_bar(v: Viewport, lat: float, lon: float) -> str:
+    """A bar of a round geodesic length, about a fifth of the width, bottom left."""
+    km_per_px = distance_m(lon, lat, lon + v.lonlat_per_pixel(), lat) / 1000
+    target = km_per_px * v.width / 5
+    nice = max((n for n in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if n <= target), default=1)
+    end_lon, end_lat = destination(lon, lat, 90.0, nice * 1000)
+    x0, _ = v.xy(lon, lat)
+    x1, _ = v.xy(end_lon, end_lat)
+    length = x1 - x0
+    y = v.height - 16
+    return (
+        f'<g font-size="11" font-family="sans-serif"><rect x="8" y="{y - 16}" width="{length + 16}" height="22" '
+        f'fill="#fff" fill-opacity="0.85"/><path d="M16,{y - 4}V{y}H{16 + length:.1f}V{y - 4}" fill="none" '
+        f'stroke="#111" stroke-width="1.5"/><text x="{16 + length / 2:.1f}" y="{y - 6}" text-anchor="middle">'
+        f"{nice} km</text></g>"
+    )
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", weight: str = "normal") -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-weight="{weight}" font-size="12" '
+        f'font-family="sans-serif" paint-order="stroke" stroke="#fff" stroke-width="3" fill="#111">'
+        f"{escape(text)}</text>"
+    )
+
+
+def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int = 600) -> str:
+    zone = catalog.zone
+    if state.view:
+        lat, lon, zoom = state.view
+    else:
+        minx, miny, maxx, maxy = zone.polygon.bounds
+        pad_x, pad_y = (maxx - minx) * 0.08, (maxy - miny) * 0.08
+        lat, lon, zoom = fit_view((minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y), width, height)
+    v = Viewport(lat, lon, zoom, width, height)
+    # Simplify to a third of a pixel: invisible, and it keeps the file small.
+    tol = v.lonlat_per_pixel() / 3
+    frame = shapely.box(*_frame_bounds(v))
+
+    def clip(geom: BaseGeometry) -> BaseGeometry:
+        return shapely.simplify(
+            shapely.intersection(geom, frame.buffer(tol * 20)), tol, preserve_topology=True
+        )
+
+    summary = summary_text(catalog, state)
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d">',
+        f'<title id="t">{escape(summary)}</title>',
+        f'<desc id="d">{escape(_description(catalog, state))}</desc>',
+        f'<rect width="{width}" height="{height}" fill="#f2efe9"/>',
+    ]
+    for country in catalog.dataset.borders.get("features", []):
+        d = _path(v, clip(shape(country["geometry"])))
+        if d:
+            out.append(
+                f'<path d="{d}" fill="#fbfaf7" stroke="#555" stroke-width="1" stroke-dasharray="6 3"/>'
+            )
+    if zone.variant_band is not None:
+        out.append(f'<path d="{_path(v, clip(zone.variant_band))}" fill="{ZONE_COLOUR}" fill-opacity="0.12" '
+                   'fill-rule="evenodd" stroke="none"/>')  # fmt: skip
+    shown = visible_incidents(catalog, state)
+    for d_inc in shown:
+        selected = d_inc.incident.id == state.sel
+        for claim in d_inc.claims:
+            if claim.region is None or claim.measure is None:
+                continue
+            colour = STATUS_COLOURS[claim.measure.status]
+            fill = (
+                f'fill="{colour}" fill-opacity="0.2"'
+                if selected and claim.measure.status != "uncertain"
+                else 'fill="none"'
+            )
+            dash = ' stroke-dasharray="5 4"' if claim.measure.status == "uncertain" else ""
+            out.append(f'<path d="{_path(v, clip(claim.region))}" {fill} fill-rule="evenodd" stroke="{colour}" '
+                       f'stroke-opacity="{0.95 if selected else 0.35}" stroke-width="{2.5 if selected else 1}"{dash}/>')  # fmt: skip
+    out.append(
+        f'<path d="{_path(v, clip(zone.polygon))}" fill="none" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>'
+    )
+    out = [line for line in out if 'd=""' not in line]
+    north = max(zone.polygon.exterior.coords, key=lambda p: p[1])
+    nx, ny = v.xy(*north)
+    out.append(_text(nx, ny - 6, f"{zone.radius_m / 1000:g} km de-confliction zone", "middle", "bold"))
+    for site in catalog.dataset.sites.values():
+        x, y = v.xy(site.lon, site.lat)
+        garrison = site.kind == "garrison"
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{6 if garrison else 3.5}" '
+                   f'fill="{"#111" if garrison else "#fff"}" stroke="#111" stroke-width="2"/>')  # fmt: skip
+        side = LABEL_SIDE.get(site.id, "right")
+        weight = "bold" if garrison else "normal"
+        if side == "left":
+            out.append(_text(x - 10, y + 4, site.name, "end", weight))
+        elif side == "bottom":
+            out.append(_text(x, y + 17, site.name, "middle", weight))
+        else:
+            out.append(_text(x + 8, y + 4, site.name, "start", weight))
+    located = [d for d in shown if d.point is not None]
+    positions = _spread([v.xy(*d.point) for d in located if d.point is not None])
+    order = sorted(range(len(located)), key=lambda i: located[i].incident.id == state.sel)
+    for i in order:
+        d_inc = located[i]
+        x, y = positions[i]
+        size = 22 if d_inc.incident.id == state.sel else 16
+        out.append(_marker(round(x, 1), round(y, 1), d_inc.incident.event_type, d_inc.status, size))
+    out.append(_scale_bar(v, lat, lon))
+    out.append(
+        f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
+        'fill="#333">At Tanf zone map · Borders: Natural Earth (approximate) · sources in the data</text>'
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Fan markers closer than NEAR_PX out on a small ring, as the interactive map does."""
+    out = list(points)
+    done: set[int] = set()
+    for i, (xi, yi) in enumerate(points):
+        if i in done:
+            continue
+        group = [i] + [
+            j for j in range(i + 1, len(points))
+            if j not in done and math.dist((xi, yi), points[j]) < NEAR_PX
+        ]  # fmt: skip
+        if len(group) > 1:
+            radius = max(NEAR_PX, len(group) * 18 / (2 * math.pi))
+            for n, k in enumerate(group):
+                angle = 2 * math.pi * n / len(group) - math.pi / 2
+                out[k] = (xi + radius * math.cos(angle), yi + radius * math.sin(angle))
+        done.update(group)
+    return out
+
+
+def _frame_bounds(v: Viewport) -> tuple[float, float, float, float]:
+    def lonlat(px: float, py: float) -> tuple[float, float]:
+        wx = px - v.width / 2 + v.cx
+        wy = py - v.height / 2 + v.cy
+        lon = wx / v.world * 360.0 - 180.0
+        lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * wy / v.world))))
+        return lon, lat
+
+    west, north = lonlat(0, 0)
+    east, south = lonlat(v.width, v.height)
+    return west, south, east, north
+
+
+def _description(catalog: Catalog, state: MapState) -> str:
+    names: Iterable[str] = (d.incident.title for d in visible_incidents(catalog, state))
+    return "Incidents shown: " + "; ".join(names)

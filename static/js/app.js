@@ -1,0 +1,298 @@
+// The map application, shared by the full page (main.js) and the embed (embed.js): it draws what
+// the API serves (it computes no geometry) and keeps the view in the URL.
+import { buildCard } from "./card.js";
+import { el } from "./dom.js";
+import { addLegend } from "./legend.js";
+import { addBorders, addSites, addZone, regionStyle } from "./layers.js";
+import { IncidentList, summaryText } from "./list.js";
+import { enableLocate } from "./locate.js";
+import { markerIcon, spreadOffsets } from "./markers.js";
+import { readState, writeState } from "./state.js";
+import { Timeline } from "./timeline.js";
+
+const L = window.L;
+const STATUSES = ["inside", "uncertain", "outside"];
+const STATUS_LABELS = { inside: "Inside", uncertain: "Uncertain", outside: "Outside" };
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+// writeState gives "?a=b" or, for the default view, the bare path.
+const queryOf = (url) => (url.startsWith("?") ? url : "");
+
+async function getJSON(url) {
+  const response = await fetch(url, { headers: { Accept: "application/geo+json, application/json" } });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response.json();
+}
+
+// Every feature of a collection, following rel=next links.
+async function getAll(url) {
+  const features = [];
+  let next = url;
+  while (next) {
+    const page = await getJSON(next);
+    features.push(...page.features);
+    next = page.links?.find((l) => l.rel === "next")?.href || null;
+  }
+  return { type: "FeatureCollection", features };
+}
+
+function checkboxes(fieldsetId, values, labels, onChange) {
+  const fieldset = document.getElementById(fieldsetId);
+  for (const value of values) {
+    const id = `${fieldsetId}-${value.replace(/[^a-z]/gi, "-").toLowerCase()}`;
+    const input = el("input", { type: "checkbox", id, value, checked: true });
+    input.addEventListener("change", onChange);
+    fieldset.append(el("label", { for: id, class: "check" }, input, labels[value] || value));
+  }
+  return () => [...fieldset.querySelectorAll("input:checked")].map((i) => i.value);
+}
+
+function setChecked(fieldsetId, values) {
+  for (const input of document.getElementById(fieldsetId).querySelectorAll("input")) {
+    input.checked = values.includes(input.value);
+  }
+}
+
+function setupAbout() {
+  const button = document.getElementById("about-button");
+  const panel = document.getElementById("about");
+  const show = (open) => {
+    panel.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    (open ? panel.querySelector("h2") : button).focus();
+  };
+  panel.querySelector("h2").setAttribute("tabindex", "-1");
+  button.addEventListener("click", () => show(panel.hidden));
+  document.getElementById("about-close").addEventListener("click", () => show(false));
+  panel.addEventListener("keydown", (e) => e.key === "Escape" && show(false));
+}
+
+// options: { embed: false, onState(urlQuery) {}, onReady() {} }
+export async function startMap(options = {}) {
+  const embed = Boolean(options.embed);
+  if (!embed) setupAbout();
+  const body = document.body.dataset;
+  const map = L.map("map", {
+    zoomSnap: 0.5,
+    // An embed must not hijack the article's scrolling: no wheel zoom, and on touch screens one
+    // finger scrolls the page until the reader taps the map.
+    scrollWheelZoom: !embed,
+    dragging: !(embed && L.Browser.mobile),
+    zoomAnimation: !reducedMotion,
+    fadeAnimation: !reducedMotion,
+    markerZoomAnimation: !reducedMotion,
+  });
+  map.attributionControl.addAttribution("Borders: Natural Earth (approximate)");
+  if (body.tileUrl) {
+    const notice = L.control({ position: "bottomright" });
+    notice.onAdd = () => el("div", { class: "notice", role: "status" },
+      "Background map tiles could not be loaded; borders, the zone and the incidents are still shown.");
+    let shown = false;
+    L.tileLayer(body.tileUrl, { attribution: body.tileAttribution, maxZoom: 18 })
+      .on("tileerror", () => { if (!shown) { shown = true; notice.addTo(map); } })
+      .addTo(map);
+  }
+
+  // The regions are the largest layer; the embed draws them right after its first view.
+  const regionsUrl = "/api/collections/regions/items?limit=1000&simplify_m=50";
+  const [events, regions, zone, band, sites, borders] = await Promise.all([
+    getAll("/api/collections/events/items?limit=1000"),
+    embed ? Promise.resolve({ type: "FeatureCollection", features: [] }) : getAll(regionsUrl),
+    // The zone exact (within 1 m); the band of reported variants is only indicative.
+    getJSON(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}`),
+    getJSON(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}-variants?simplify_m=50`).catch(() => null),
+    getJSON("/api/collections/sites/items"),
+    getJSON("/api/collections/borders/items"),
+  ]);
+  addBorders(map, borders);
+  const zoneBounds = addZone(map, zone, band);
+  addSites(map, sites);
+  const radiusKm = zone.properties.radius_km;
+
+  const all = events.features;
+  const byId = new Map(all.map((f) => [f.id, f]));
+  const types = [...new Set(all.map((f) => f.properties.event_type))].sort();
+  const first = all.map((f) => f.properties.date_start).sort()[0];
+  const last = all.map((f) => f.properties.date_end).sort().at(-1);
+  const defaults = { from: first, to: last, types, status: STATUSES };
+
+  const regionLayer = L.layerGroup().addTo(map);
+  const regionsByEvent = new Map();
+  function addRegions(collection) {
+    for (const feature of collection.features) {
+      if (!feature.geometry) continue;
+      const layer = L.geoJSON(feature, { interactive: false, style: (f) => regionStyle(f, false) });
+      const list = regionsByEvent.get(feature.properties.event_id) || [];
+      list.push(layer);
+      regionsByEvent.set(feature.properties.event_id, list);
+    }
+  }
+  addRegions(regions);
+
+  const markerLayer = L.layerGroup().addTo(map);
+  const markers = new Map();
+  for (const feature of all) {
+    if (!feature.geometry) continue;
+    const [lon, lat] = feature.geometry.coordinates;
+    const marker = L.marker([lat, lon], { icon: markerIcon(feature), keyboard: true, title: feature.properties.title });
+    marker.feature = feature;
+    marker.offset = [0, 0];
+    // Popups fit a phone: never wider than the map less a margin, never taller than half of it.
+    const mapBox = document.getElementById("map").getBoundingClientRect();
+    marker.bindPopup(() => buildCard(feature, { headingLevel: 2 }), {
+      maxWidth: Math.min(340, mapBox.width - 60),
+      minWidth: Math.min(240, mapBox.width - 60),
+      maxHeight: Math.round(Math.min(window.innerHeight * 0.55, mapBox.height * 0.7)),
+      autoPanPaddingTopLeft: [50, 10],
+      autoPanPaddingBottomRight: [10, 10],
+    });
+    marker.on("click", () => select(feature.id, { from: "map" }));
+    marker.on("popupclose", () => { if (state.sel === feature.id && !selecting) select(null, { from: "popup" }); });
+    markers.set(feature.id, marker);
+  }
+
+  let state = readState(window.location.search);
+  let selecting = false;
+  let initialised = false;
+  const list = new IncidentList(document.getElementById("incidents"), { onSelect: (id, how) => select(id, how) });
+  const timeline = new Timeline({
+    first, last, reducedMotion,
+    onChange: (range) => { state.from = range.from; state.to = range.to; render(); save("replace"); },
+  });
+  for (const id of ["from", "to"]) document.getElementById(id).addEventListener("change", () => save("push"));
+  const checkedTypes = checkboxes("type-filters", types, {}, () => { state.types = checkedTypes(); render(); save("push"); });
+  const checkedStatus = checkboxes("status-filters", STATUSES, STATUS_LABELS, () => { state.status = checkedStatus(); render(); save("push"); });
+
+  function save(mode) {
+    const url = writeState(state, defaults);
+    options.onState?.(queryOf(url));
+    if (url === window.location.search || (url === window.location.pathname && !window.location.search)) return;
+    // An embed only replaces its own URL (its history is the article's); in a sandboxed frame
+    // (origin "null") the browser may refuse even that, which is fine.
+    try {
+      window.history[mode === "push" && !embed ? "pushState" : "replaceState"](null, "", url + window.location.hash);
+    } catch {
+      /* sandboxed: keep the state in memory only */
+    }
+  }
+
+  function visibleFeatures() {
+    const from = state.from || first;
+    const to = state.to || last;
+    const typeSet = state.types || types;
+    const statusSet = state.status || STATUSES;
+    return all.filter((f) => {
+      const p = f.properties;
+      return p.date_end >= from && p.date_start <= to && typeSet.includes(p.event_type) && statusSet.includes(p.zone_status);
+    });
+  }
+
+  // Updates layers in place (adding and removing only what changed), so an open popup survives.
+  function render() {
+    const visible = visibleFeatures();
+    const visibleIds = new Set(visible.map((f) => f.id));
+    if (state.sel && !byId.has(state.sel)) state.sel = null;
+    for (const [id, marker] of markers) {
+      if (visibleIds.has(id) && !markerLayer.hasLayer(marker)) markerLayer.addLayer(marker);
+      if (!visibleIds.has(id) && markerLayer.hasLayer(marker)) markerLayer.removeLayer(marker);
+    }
+    for (const [id, layers] of regionsByEvent) {
+      const selected = id === state.sel;
+      for (const layer of layers) {
+        if (!visibleIds.has(id)) {
+          regionLayer.removeLayer(layer);
+          continue;
+        }
+        if (!regionLayer.hasLayer(layer)) regionLayer.addLayer(layer);
+        layer.setStyle((f) => regionStyle(f, selected));
+        if (selected) layer.bringToFront();
+      }
+    }
+    spread();
+    list.render(visible, visibleIds.has(state.sel) ? state.sel : null);
+    document.getElementById("count").textContent = `(${visible.length} of ${all.length} shown)`;
+    document.getElementById("summary").textContent = summaryText(all, visible, state, radiusKm);
+  }
+
+  function spread() {
+    const shown = [...markers.values()].filter((m) => markerLayer.hasLayer(m));
+    const offsets = spreadOffsets(map, shown);
+    shown.forEach((marker, i) => {
+      const selected = marker.feature.id === state.sel;
+      const key = `${offsets[i]}|${selected}`;
+      if (marker.iconKey !== key) {
+        marker.setIcon(markerIcon(marker.feature, offsets[i], selected));
+        marker.iconKey = key;
+        marker.setZIndexOffset(selected ? 1000 : 0);
+      }
+      const element = marker.getElement();
+      if (element) {
+        element.setAttribute("aria-label", `${marker.feature.properties.title}`);
+        element.setAttribute("role", "button");
+      }
+    });
+  }
+
+  function select(id, { from = "code" } = {}) {
+    selecting = true;
+    const previous = state.sel;
+    state.sel = id;
+    render();
+    if (from !== "history" && from !== "init" && previous !== id) save("push");
+    const marker = id ? markers.get(id) : null;
+    if (marker && markerLayer.hasLayer(marker)) {
+      if (from !== "map") {
+        map.panTo(marker.getLatLng(), { animate: !reducedMotion });
+        marker.openPopup();
+      }
+    } else if (from !== "popup") {
+      map.closePopup();
+    }
+    if (id && from === "map") {
+      document.querySelector(`#incidents li.selected`)?.scrollIntoView({ block: "nearest", behavior: reducedMotion ? "auto" : "smooth" });
+    }
+    if (id && from === "list") list.focus(id);
+    selecting = false;
+  }
+
+  function apply(next, how) {
+    state = { ...next };
+    timeline.set({ from: state.from, to: state.to });
+    setChecked("type-filters", state.types || types);
+    setChecked("status-filters", state.status || STATUSES);
+    if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom, { animate: false });
+    else map.fitBounds(zoneBounds.pad(0.08), { animate: false });
+    select(state.sel, { from: how });
+  }
+
+  apply(state, "init");
+  map.on("zoomend", spread);
+  map.on("moveend", () => {
+    if (!initialised) return;
+    const c = map.getCenter();
+    state.view = { lat: c.lat, lon: c.lng, zoom: map.getZoom() };
+    save("replace");
+  });
+  window.addEventListener("popstate", () => apply(readState(window.location.search), "history"));
+  enableLocate(map);
+  addLegend(map, types, { collapsed: embed || window.matchMedia("(max-width: 700px)").matches });
+  if (embed && L.Browser.mobile) {
+    map.once("click", () => map.dragging.enable());
+  }
+  initialised = true;
+  options.onState?.(queryOf(writeState(state, defaults)));
+  document.body.dataset.ready = "true";
+  window.__atTanfMap = { map, markers: markers.size, regions: regions.features.length, readyMs: performance.now() };
+  options.onReady?.();
+  if (embed) {
+    addRegions(await getAll(regionsUrl));
+    render();
+    window.__atTanfMap.regions = [...regionsByEvent.values()].flat().length;
+    document.body.dataset.regions = "true";
+  }
+}
+
+export function showLoadError(error) {
+  document.getElementById("summary").textContent = `The map could not load its data (${error.message}). The data is still available at /api.`;
+  document.body.dataset.ready = "error";
+}
