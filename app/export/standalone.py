@@ -15,6 +15,7 @@ from typing import Any
 
 import folium
 import shapely
+from branca.element import Figure
 
 from app.data.catalog import Catalog, DerivedIncident
 from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, _marker
@@ -70,9 +71,8 @@ def card_html(d: DerivedIncident, catalog: Catalog) -> str:
     for cite in inc.sources:
         src = sources[cite.source]
         quote = f"<blockquote>“{_e(cite.quote)}”</blockquote>" if cite.quote else ""
-        cites.append(
-            f"<li>{_link(_url(src), src.outlet)}{_e(' (' + str(src.date) + ')' if src.date else '')}{quote}</li>"
-        )
+        dated = f" ({src.date})" if src.date else ""
+        cites.append(f"<li>{_link(_url(src), src.outlet)}{_e(dated)}{quote}</li>")
     parts.append(f"<p><b>Sources</b></p><ol>{''.join(cites)}</ol>")
     return f'<div class="card" data-id="{_e(inc.id)}">{"".join(parts)}</div>'
 
@@ -116,7 +116,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
                     "opacity": 0.45,
                     "fill": False,
                     "dashArray": "5 4" if dashed else None,
-                },  # fmt: skip
+                },
                 interactive=False,
             ).add_to(fmap)
     folium.GeoJson(
@@ -153,6 +153,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
     leaflet_css = re.sub(r"background-image:\s*url\(images/[^)]*\);?", "",
                          (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8"))  # fmt: skip
     root = fmap.get_root()
+    assert isinstance(root, Figure)
     root.header.add_child(folium.Element(f"<style>{leaflet_css}</style>"), name="leaflet_css_inline")
     # </script> cannot occur inside Leaflet's source, so it can be inlined as is.
     assert "</script" not in leaflet_js.lower()
@@ -168,14 +169,16 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         "R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==';})(L.Icon.Default.prototype.options);"
         "L.Icon.Default.imagePath='';</script>"), name="jquery_shim")  # fmt: skip
     root.header.add_child(folium.Element(
-        "<style>.card{font:13px/1.4 sans-serif;max-height:320px;overflow:auto}.card h3{font-size:15px;margin:0 0 4px}"
+        "<style>.card{font:13px/1.4 sans-serif;max-height:320px;overflow:auto}"
+        ".card h3{font-size:15px;margin:0 0 4px}"
         ".card blockquote{margin:2px 0 4px 4px;padding-left:6px;border-left:3px solid #ccc;font-style:italic}"
         ".incident{background:none;border:0}.site-label{font-size:11px;padding:1px 4px}</style>"),
         name="card_css")  # fmt: skip
     root.script.add_child(
         folium.Element(  # after folium's own script has made the map
             "window.addEventListener('DOMContentLoaded',function(){"
-            f"{fmap.get_name()}.attributionControl.addAttribution('Borders: Natural Earth (approximate)');}});"
+            f"{fmap.get_name()}.attributionControl"
+            ".addAttribution('Borders: Natural Earth (approximate)');});"
         )
     )
     root.title = "At Tanf de-confliction zone, 2016–2018"

@@ -122,8 +122,9 @@ def _scale_bar(v: Viewport, lat: float, lon: float) -> str:
     length = x1 - x0
     y = v.height - 16
     return (
-        f'<g font-size="11" font-family="sans-serif"><rect x="8" y="{y - 16}" width="{length + 16}" height="22" '
-        f'fill="#fff" fill-opacity="0.85"/><path d="M16,{y - 4}V{y}H{16 + length:.1f}V{y - 4}" fill="none" '
+        '<g font-size="11" font-family="sans-serif">'
+        f'<rect x="8" y="{y - 16}" width="{length + 16:.1f}" height="22" fill="#fff" fill-opacity="0.85"/>'
+        f'<path d="M16,{y - 4}V{y}H{16 + length:.1f}V{y - 4}" fill="none" '
         f'stroke="#111" stroke-width="1.5"/><text x="{16 + length / 2:.1f}" y="{y - 6}" text-anchor="middle">'
         f"{nice} km</text></g>"
     )
@@ -185,8 +186,9 @@ def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int 
                 else 'fill="none"'
             )
             dash = ' stroke-dasharray="5 4"' if claim.measure.status == "uncertain" else ""
-            out.append(f'<path d="{_path(v, clip(claim.region))}" {fill} fill-rule="evenodd" stroke="{colour}" '
-                       f'stroke-opacity="{0.95 if selected else 0.35}" stroke-width="{2.5 if selected else 1}"{dash}/>')  # fmt: skip
+            stroke = f'stroke="{colour}" stroke-opacity="{0.95 if selected else 0.35}" '
+            stroke += f'stroke-width="{2.5 if selected else 1}"{dash}'
+            out.append(f'<path d="{_path(v, clip(claim.region))}" {fill} fill-rule="evenodd" {stroke}/>')
     out.append(
         f'<path d="{_path(v, clip(zone.polygon))}" fill="none" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>'
     )

@@ -54,7 +54,7 @@ def parse_state(params: Mapping[str, str]) -> MapState:
         date_to=_date(params.get("to")),
         types=listed("types"),
         statuses=listed("status"),
-        sel=params.get("sel")[:200] if params.get("sel") else None,
+        sel=(params.get("sel") or "")[:200] or None,
     )
 
 
