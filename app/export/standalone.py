@@ -31,7 +31,8 @@ DISPLAY_TOLERANCE_DEG = 50 / 110_574  # regions simplified to 50 m, as on the we
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """Escaped for HTML, and for the JavaScript template literals folium wraps popups in."""
+    return html.escape(str(value), quote=True).replace("`", "&#96;").replace("$", "&#36;")
 
 
 def _link(url: str | None, text: str) -> str:
