@@ -6,6 +6,7 @@ Flags override the ``AT_TANF_*`` environment variables, which override the defau
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from pathlib import Path
@@ -79,6 +80,22 @@ def _validate(data_dir: Path) -> int:
     return 0
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus our one JSON line per request (app.middleware) in place of its
+    access log; passed to uvicorn so that every worker process applies it."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["plain"] = {"format": "%(message)s"}
+    config["handlers"]["app"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "plain",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["app"] = {"handlers": ["app"], "level": "INFO", "propagate": False}
+    return config
+
+
 def _serve(settings: Settings, workers: int) -> int:
     import uvicorn
 
@@ -102,10 +119,17 @@ def _serve(settings: Settings, workers: int) -> int:
             host=settings.host,
             port=settings.port,
             workers=workers,
-            log_level="info",
+            log_config=_log_config(),
+            access_log=False,
         )
     else:
-        uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(
+            create_app(settings, catalog),
+            host=settings.host,
+            port=settings.port,
+            log_config=_log_config(),
+            access_log=False,
+        )
     return 0
 
 

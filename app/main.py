@@ -16,9 +16,10 @@ from app.data.catalog import Catalog, build_catalog
 from app.data.loader import load_dataset
 from app.data.store import FeatureStore
 from app.errors import install_error_handlers
+from app.middleware import log_requests, only_reading_methods
 from app.settings import Settings
 from app.web import embed, pages
-from app.web.headers import make_framing_middleware
+from app.web.headers import make_headers_middleware
 
 
 def load_catalog(settings: Settings) -> Catalog:
@@ -51,8 +52,11 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Starlette runs the middleware added last first: log, CORS, method guard, gzip, headers, caching.
     app.middleware("http")(make_caching_middleware(settings.cache_max_age_s))
-    app.middleware("http")(make_framing_middleware(settings.embed_frame_ancestors))
+    app.middleware("http")(make_headers_middleware(settings.tile_url, settings.embed_frame_ancestors))
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.middleware("http")(only_reading_methods)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -61,7 +65,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         allow_credentials=False,
         expose_headers=["ETag", "X-Dataset-Version"],
     )
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.middleware("http")(log_requests)
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(locate.router)

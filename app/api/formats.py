@@ -123,13 +123,7 @@ PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>
-body{{font:15px/1.45 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}}
-table{{border-collapse:collapse;margin:.2rem 0}} th,td{{border:1px solid #ccc;padding:.2rem .4rem;
-vertical-align:top;text-align:left}} th{{background:#f3f3f3;font-weight:600}}
-ol{{margin:0;padding-left:1.3rem}}
-a{{color:#0645ad}} nav a{{margin-right:1rem}}
-</style></head><body>
+<link rel="stylesheet" href="/static/css/api.css"></head><body>
 <nav><a href="/">Map</a><a href="/api">API</a><a href="/api/collections">Collections</a></nav>
 <h1>{title}</h1>
 <p>This page shows the JSON document of this URL; add <code>f=json</code> for the document itself.</p>

@@ -100,8 +100,5 @@ def docs(request: Request) -> HTMLResponse:
     body = "\n".join(parts)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>API documentation</title>
-<style>body{{font:15px/1.45 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem}}
-table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}}
-</style></head><body><h1>At Tanf zone map API</h1>{body}</body></html>"""
+<link rel="stylesheet" href="/static/css/api.css"></head><body><h1>At Tanf zone map API</h1>{body}</body></html>"""
     return HTMLResponse(page)

@@ -29,7 +29,7 @@ export function setupEmbedDialog(currentQuery) {
     const h = Math.max(240, Math.min(1600, Number(height.value) || 450));
     const title = document.getElementById("summary").textContent;
     code.value = snippet(src, w, h, title);
-    preview.replaceChildren(el("iframe", { src, width: Math.min(w, 560), height: Math.min(h, 360), title, style: "border:0" }));
+    preview.replaceChildren(el("iframe", { src, width: Math.min(w, 560), height: Math.min(h, 360), title, class: "preview-frame" }));
   }
 
   button.addEventListener("click", () => {

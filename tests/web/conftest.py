@@ -71,3 +71,18 @@ def watched(browser: Browser) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     yield Watched(context.new_page())
     context.close()
+
+
+def wait_until(page: Page, expression: str, timeout_s: float = 15.0) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    Playwright's wait_for_function polls by eval() inside the page, which the page's own CSP
+    (no 'unsafe-eval') rightly forbids; page.evaluate goes through the debugger instead.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)

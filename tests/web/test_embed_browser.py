@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Frame, Page
 from app.main import create_app
 from app.settings import Settings
 from tests.live_server import free_port, serve
-from tests.web.conftest import ARTIFACTS, Watched
+from tests.web.conftest import ARTIFACTS, Watched, wait_until
 
 TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
 
@@ -72,10 +72,13 @@ def test_embed_in_another_origin_renders_and_resizes(
         name = host_page(tmp_path, "article.html", map_server)
         context = browser.new_context()
         page = context.new_page()
+        console: list[str] = []
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         page.goto(f"http://localhost:{port}/{name}")
         frame = frame_of(page)
         assert frame.locator(".leaflet-marker-icon.incident-icon").count() > 0
-        page.wait_for_function("document.getElementById('map').style.height !== ''")
+        assert not [m for m in console if "Content Security Policy" in m], console
+        wait_until(page, "document.getElementById('map').style.height !== ''")
         reported = page.evaluate("parseInt(document.getElementById('map').style.height)")
         assert reported == frame.evaluate("document.documentElement.scrollHeight")
         # No wheel zoom: the article keeps scrolling.
@@ -131,7 +134,7 @@ def test_static_mode_makes_no_interactive_map(browser: Browser, map_server: str)
     page.goto(f"{map_server}/embed?static=1&status=inside")
     image = page.locator("img.static-map")
     image.wait_for()
-    page.wait_for_function("document.querySelector('img.static-map').naturalWidth > 0")
+    wait_until(page, "document.querySelector('img.static-map').naturalWidth > 0")
     assert page.locator(".leaflet-container").count() == 0
     assert page.evaluate("typeof window.L") == "undefined"
     assert "inside" in (image.get_attribute("alt") or "")

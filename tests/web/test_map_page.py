@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from tests.web.conftest import ARTIFACTS, Watched, start
+from tests.web.conftest import ARTIFACTS, Watched, start, wait_until
 
 TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
 
@@ -113,12 +113,12 @@ def test_the_url_round_trips_the_state(watched: Watched, base_url: str) -> None:
     page.locator('#incidents button[data-id="2017-06-06-coalition-strike"]').click()
     assert "sel=2017-06-06-coalition-strike" in page.url
     page.go_back()
-    page.wait_for_function(f"location.search.includes('sel={TECHNICALS}')")
+    wait_until(page, f"location.search.includes('sel={TECHNICALS}')")
     expanded = page.locator(f'#incidents button[data-id="{TECHNICALS}"]')
     expanded.wait_for()
     assert expanded.get_attribute("aria-expanded") == "true"
     page.go_forward()
-    page.wait_for_function("location.search.includes('sel=2017-06-06-coalition-strike')")
+    wait_until(page, "location.search.includes('sel=2017-06-06-coalition-strike')")
 
 
 def test_filters_and_timeline_filter_map_and_list(watched: Watched, base_url: str) -> None:
@@ -134,7 +134,7 @@ def test_filters_and_timeline_filter_map_and_list(watched: Watched, base_url: st
     assert page.locator("#play").get_attribute("aria-pressed") == "true"
     assert page.locator("#to-label").inner_text() != "7 September 2018"
     first_window = page.locator("#to-label").inner_text()
-    page.wait_for_function(f"document.getElementById('to-label').textContent !== {first_window!r}")
+    wait_until(page, f"document.getElementById('to-label').textContent !== {first_window!r}")
     page.locator("#play").click()
     assert page.locator("#play").get_attribute("aria-pressed") == "false"
     assert re.match(r"\((\d+) of 21 shown\)", page.locator("#count").inner_text())
