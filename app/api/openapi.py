@@ -100,5 +100,6 @@ def docs(request: Request) -> HTMLResponse:
     body = "\n".join(parts)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>API documentation</title>
-<link rel="stylesheet" href="/static/css/api.css"></head><body><h1>At Tanf zone map API</h1>{body}</body></html>"""
+<link rel="stylesheet" href="/static/css/api.css"></head>
+<body><h1>At Tanf zone map API</h1>{body}</body></html>"""
     return HTMLResponse(page)
