@@ -20,6 +20,33 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("app.errors")
 
 
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance", "code", "description"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string"},
+        "description": {"type": "string"},
+        "parameter": {"type": "string", "description": "the query parameter at fault"},
+    },
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses`` entries for the problem+json answers a route can give."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
 class ApiError(Exception):
     """An error with a status and a message that is safe to show a client."""
 

@@ -16,7 +16,7 @@ from app.data.catalog import Catalog, build_catalog
 from app.data.loader import load_dataset
 from app.data.store import FeatureStore
 from app.errors import install_error_handlers
-from app.middleware import log_requests, only_reading_methods
+from app.middleware import HeadAsGet, log_requests, only_reading_methods
 from app.settings import Settings
 from app.web import embed, pages
 from app.web.headers import make_headers_middleware
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.middleware("http")(make_caching_middleware(settings.cache_max_age_s))
     app.middleware("http")(make_headers_middleware(settings.tile_url, settings.embed_frame_ancestors))
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(HeadAsGet)
     app.middleware("http")(only_reading_methods)
     app.add_middleware(
         CORSMiddleware,

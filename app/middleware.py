@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
 
@@ -58,3 +59,24 @@ async def log_requests(request: Request, call_next: Next) -> Response:
         if query:
             line["query"] = query[:MAX_LOGGED_QUERY] + ("…" if len(query) > MAX_LOGGED_QUERY else "")
         access_log.info(json.dumps(line, ensure_ascii=False))
+
+
+class HeadAsGet:
+    """Answer HEAD like GET, without the body (FastAPI's GET routes do not take HEAD)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

@@ -10,10 +10,14 @@ from fastapi.responses import Response
 from app.api.ogc import json_or_html
 from app.api.params import parse_number, reject_unknown
 from app.data.catalog import ZoneGeometry
-from app.errors import BadRequest
+from app.errors import BadRequest, problem_responses
 from app.geo.geodesy import distance_bearing
 
-router = APIRouter(prefix="/api", tags=["Geodesic extensions"])
+router = APIRouter(
+    prefix="/api",
+    tags=["Geodesic extensions"],
+    responses={**problem_responses(400, 500), 304: {"description": "Not modified (If-None-Match)"}},
+)
 POINTS16 = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
             "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")  # fmt: skip
 

@@ -16,9 +16,13 @@ from app.api import formats
 from app.api.features import CollectionRows
 from app.api.params import parse_item_query, parse_limit, parse_offset, parse_simplify, reject_unknown
 from app.data.store import FeatureStore
-from app.errors import NotFound
+from app.errors import NotFound, problem_responses
 
-router = APIRouter(prefix="/api", tags=["OGC API - Features"])
+router = APIRouter(
+    prefix="/api",
+    tags=["OGC API - Features"],
+    responses={**problem_responses(400, 404, 500), 304: {"description": "Not modified (If-None-Match)"}},
+)
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.1"
@@ -27,6 +31,24 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 ]
+LINKS_SCHEMA = {"type": "array", "items": {"type": "object", "required": ["href", "rel"]}}
+FEATURE_SCHEMA = {
+    "type": "object",
+    "required": ["type", "id", "geometry", "properties"],
+    "properties": {"type": {"const": "Feature"}, "id": {"type": "string"},
+                   "geometry": {"type": ["object", "null"]}, "properties": {"type": "object"}},
+}  # fmt: skip
+COLLECTION_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features", "numberMatched", "numberReturned", "links"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "items": FEATURE_SCHEMA},
+        "numberMatched": {"type": "integer", "minimum": 0},
+        "numberReturned": {"type": "integer", "minimum": 0},
+        "links": LINKS_SCHEMA,
+    },
+}
 STANDARD_ITEM_PARAMS = {"f", "bbox", "datetime", "limit", "offset", "simplify_m"}
 
 D = {
@@ -83,6 +105,7 @@ def _store(request: Request, collectionId: str) -> tuple[CollectionRows, Feature
     return collections[collectionId], store
 
 
+@router.get("/", include_in_schema=False)  # "/api/" too: the document's "/" under server "/api"
 @router.get("", summary="Landing page", operation_id="getLandingPage")
 def landing(request: Request) -> Response:
     b = base(request)
@@ -215,7 +238,9 @@ def _page_links(request: Request, offset: int, limit: int, matched: int) -> list
     "/collections/{collectionId}/items",
     summary="Features of a collection, filtered",
     operation_id="getFeatures",
-    responses={200: {"content": {formats.GEOJSON: {}, "text/csv": {}, "text/html": {}}}},
+    responses={
+        200: {"content": {formats.GEOJSON: {"schema": COLLECTION_SCHEMA}, "text/csv": {}, "text/html": {}}}
+    },
 )
 def items(
     request: Request,
@@ -266,7 +291,9 @@ def items(
     "/collections/{collectionId}/items/{featureId}",
     summary="One feature",
     operation_id="getFeature",
-    responses={200: {"content": {formats.GEOJSON: {}, "text/csv": {}, "text/html": {}}}},
+    responses={
+        200: {"content": {formats.GEOJSON: {"schema": FEATURE_SCHEMA}, "text/csv": {}, "text/html": {}}}
+    },
 )
 def item(
     request: Request,

@@ -29,7 +29,14 @@ def reject_unknown(params: QueryParams, allowed: Iterable[str]) -> None:
             raise BadRequest(f"parameter {name!r} is given more than once", name)
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() and float() also take other scripts' digits ("٣٣"); parameters are ASCII.
+    return text.isascii() and text.isdigit()
+
+
 def parse_number(text: str, name: str) -> float:
+    if not text.isascii():
+        raise BadRequest(f"parameter {name!r} must be a number written with ASCII digits", name)
     try:
         value = float(text)
     except ValueError:
@@ -43,7 +50,7 @@ def parse_limit(text: str | None, default: int, maximum: int) -> int:
     """Items per page: a positive integer; above the maximum it is clamped (OGC API Core)."""
     if text is None:
         return default
-    if not text.isdigit():
+    if not _ascii_digits(text):
         raise BadRequest(f"parameter 'limit' must be a positive integer, got {text[:40]!r}", "limit")
     value = int(text)
     if value < 1:
@@ -54,13 +61,13 @@ def parse_limit(text: str | None, default: int, maximum: int) -> int:
 def parse_offset(text: str | None) -> int:
     if text is None:
         return 0
-    if not text.isdigit() or len(text) > 12:
+    if not _ascii_digits(text) or len(text) > 12:
         raise BadRequest(f"parameter 'offset' must be a non-negative integer, got {text[:40]!r}", "offset")
     return int(text)
 
 
 def parse_simplify(text: str) -> int:
-    if not text.isdigit() or int(text) not in SIMPLIFY_LADDER_M:
+    if not _ascii_digits(text) or int(text) not in SIMPLIFY_LADDER_M:
         ladder = ", ".join(map(str, SIMPLIFY_LADDER_M))
         raise BadRequest(f"parameter 'simplify_m' must be one of {ladder}", "simplify_m")
     return int(text)

@@ -73,7 +73,7 @@ def host_script() -> FileResponse:
 def _size(text: str | None, name: str, default: int) -> int:
     if text is None:
         return default
-    if not text.isdigit() or not 50 <= int(text) <= 4000:
+    if not (text.isascii() and text.isdigit()) or not 50 <= int(text) <= 4000:
         raise BadRequest(f"parameter {name!r} must be a whole number of pixels from 50 to 4000", name)
     return int(text)
 
