@@ -10,16 +10,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from app.api import health, locate, ogc, openapi
-from app.api.caching import make_caching_middleware
+from app.api.caching import CachingMiddleware
 from app.api.features import build_collections
 from app.data.catalog import Catalog, build_catalog
 from app.data.loader import load_dataset
 from app.data.store import FeatureStore
 from app.errors import install_error_handlers
-from app.middleware import HeadAsGet, log_requests, only_reading_methods
+from app.middleware import HeadAsGet, ReadingMethodsOnly, RequestLog
 from app.settings import Settings
 from app.web import embed, pages
-from app.web.headers import make_headers_middleware
+from app.web.headers import SecurityHeadersMiddleware
 
 
 def load_catalog(settings: Settings) -> Catalog:
@@ -52,12 +52,14 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # Starlette runs the middleware added last first: log, CORS, method guard, gzip, headers, caching.
-    app.middleware("http")(make_caching_middleware(settings.cache_max_age_s))
-    app.middleware("http")(make_headers_middleware(settings.tile_url, settings.embed_frame_ancestors))
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Starlette runs the middleware added last first: log, CORS, methods, HEAD, gzip, headers, cache.
+    app.add_middleware(CachingMiddleware, max_age_s=settings.cache_max_age_s)
+    app.add_middleware(
+        SecurityHeadersMiddleware, tile_url=settings.tile_url, embed_ancestors=settings.embed_frame_ancestors
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=5)
     app.add_middleware(HeadAsGet)
-    app.middleware("http")(only_reading_methods)
+    app.add_middleware(ReadingMethodsOnly)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         allow_credentials=False,
         expose_headers=["ETag", "X-Dataset-Version"],
     )
-    app.middleware("http")(log_requests)
+    app.add_middleware(RequestLog)
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(locate.router)

@@ -1,4 +1,4 @@
-"""HTTP caching of API responses: dataset version, ETag, 304, Cache-Control.
+"""HTTP caching of API responses: dataset version, ETag, 304, Cache-Control (pure ASGI).
 
 Every answer is a pure function of the dataset version, the URL and the negotiated format, so
 the ETag is computed from those, before the handler runs: a revalidation costs no query at all.
@@ -7,19 +7,17 @@ the ETag is computed from those, before the handler runs: a revalidation costs n
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CACHED_PREFIXES = ("/api",)
 VERSION_HEADER = "X-Dataset-Version"
 
 
-def etag_for(request: Request, version: str) -> str:
-    key = "\n".join((request.url.path, str(request.url.query), request.headers.get("accept", "")))
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return f'"{version}-{digest}"'
+def etag_for(path: str, query: bytes, accept: str, version: str) -> str:
+    key = b"\n".join((path.encode(), query, accept.encode()))
+    return f'"{version}-{hashlib.sha256(key).hexdigest()[:16]}"'
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -27,33 +25,44 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return etag in candidates or "*" in candidates
 
 
-def make_caching_middleware(
-    max_age_s: int,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def caching(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        catalog = getattr(request.app.state, "catalog", None)
-        version = catalog.version if catalog is not None else ""
-        cacheable = request.method in ("GET", "HEAD") and request.url.path.startswith(CACHED_PREFIXES)
-        if not cacheable:
-            response = await call_next(request)
-            if version:
-                response.headers[VERSION_HEADER] = version
-            return response
-        etag = etag_for(request, version)
-        headers = {
-            "ETag": etag,
-            "Cache-Control": f"public, max-age={max_age_s}",
-            "Vary": "Accept",
-            VERSION_HEADER: version,
-        }
-        if _matches(request.headers.get("if-none-match", ""), etag):
-            return Response(status_code=304, headers=headers)
-        response = await call_next(request)
-        if response.status_code == 200:
-            response.headers.update(headers)
-        else:
-            response.headers[VERSION_HEADER] = version
-            response.headers["Cache-Control"] = "no-store"
-        return response
+class CachingMiddleware:
+    def __init__(self, app: ASGIApp, max_age_s: int) -> None:
+        self.app = app
+        self.max_age_s = max_age_s
 
-    return caching
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        catalog = getattr(scope["app"].state, "catalog", None)
+        version = catalog.version if catalog is not None else ""
+        path: str = scope["path"]
+        cacheable = scope["method"] in ("GET", "HEAD") and path.startswith(CACHED_PREFIXES)
+        extra: dict[str, str] = {VERSION_HEADER: version} if version else {}
+        if cacheable:
+            headers = Headers(scope=scope)
+            etag = etag_for(path, scope["query_string"], headers.get("accept", ""), version)
+            cached = {
+                "ETag": etag,
+                "Cache-Control": f"public, max-age={self.max_age_s}",
+                "Vary": "Accept",
+                **extra,
+            }
+            if _matches(headers.get("if-none-match", ""), etag):
+                raw = [(k.lower().encode(), v.encode()) for k, v in cached.items()]
+                await send({"type": "http.response.start", "status": 304, "headers": raw})
+                await send({"type": "http.response.body", "body": b""})
+                return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                if cacheable and message["status"] == 200:
+                    response_headers.update(cached)
+                else:
+                    response_headers.update(extra)
+                    if cacheable:
+                        response_headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -9,16 +9,16 @@ allow-list, so embeds do without it).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EMBED_PREFIX = "/embed"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
-Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
+# An SVG opened on its own must not run anything either; its text is drawn, not scripted.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *"
 
 
 def tile_source(tile_url: str) -> str:
@@ -52,27 +52,34 @@ def content_security_policy(tile_url: str, frame_ancestors: str) -> str:
     )
 
 
-def make_headers_middleware(tile_url: str, embed_ancestors: str) -> Middleware:
-    page_csp = content_security_policy(tile_url, "'self'")
-    embed_csp = content_security_policy(tile_url, embed_ancestors)
-    # An SVG opened on its own must not run anything either; its text is drawn, not scripted.
-    svg_csp = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *"
+class SecurityHeadersMiddleware:
+    """Adds the headers above to every response, by its content type and path (pure ASGI)."""
 
-    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        content_type = response.headers.get("content-type", "")
-        if content_type.startswith("image/svg+xml"):
-            response.headers["Content-Security-Policy"] = svg_csp
-        elif content_type.startswith("text/html"):
-            path = request.url.path
-            response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
-            if path == EMBED_PREFIX or path.startswith(EMBED_PREFIX + "/"):
-                response.headers["Content-Security-Policy"] = embed_csp
-            else:
-                response.headers["Content-Security-Policy"] = page_csp
-                response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        return response
+    def __init__(self, app: ASGIApp, tile_url: str, embed_ancestors: str) -> None:
+        self.app = app
+        self.page_csp = content_security_policy(tile_url, "'self'")
+        self.embed_csp = content_security_policy(tile_url, embed_ancestors)
 
-    return headers
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        embed = path == EMBED_PREFIX or path.startswith(EMBED_PREFIX + "/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+                content_type = headers.get("content-type", "")
+                if content_type.startswith("image/svg+xml"):
+                    headers["Content-Security-Policy"] = SVG_CSP
+                elif content_type.startswith("text/html"):
+                    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+                    headers["Content-Security-Policy"] = self.embed_csp if embed else self.page_csp
+                    if not embed:
+                        headers["X-Frame-Options"] = "SAMEORIGIN"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

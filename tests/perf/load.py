@@ -1,0 +1,101 @@
+"""Load test on loopback, bounded in time: the served app with its production settings.
+
+Run by hand (not part of the test run; needs ``apt-get install wrk``):
+
+    python -m tests.perf.load [seconds per endpoint, default 10] [connections, default 50]
+
+Starts ``at-tanf-map serve --workers 2`` (as the README recommends for production) on a free
+port, then drives each endpoint with wrk (1 thread, N connections) and prints requests/s,
+p50/p99 latency and errors (socket errors plus non-2xx/3xx answers) as a Markdown table.
+wrk and the server share the machine's cores, so the figures are a floor, not a ceiling.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.live_server import free_port
+
+
+def endpoints(base: str) -> list[tuple[str, str, list[str]]]:
+    events = f"{base}/api/collections/events/items?in_zone=inside"
+    etag = httpx.get(events).headers["etag"]
+    zone = httpx.get(f"{base}/api/collections/zones/items").json()["features"][0]["id"]
+    return [
+        ("map page `/`", f"{base}/", ["-H", "Accept-Encoding: gzip"]),
+        ("zone (GeoJSON)", f"{base}/api/collections/zones/items/{zone}", ["-H", "Accept-Encoding: gzip"]),
+        ("`events?in_zone=inside`", events, ["-H", "Accept-Encoding: gzip"]),
+        ("one event", f"{base}/api/collections/events/items/2017-06-08-strike-on-technical-vehicles", []),
+        (
+            "events as CSV",
+            f"{base}/api/collections/events/items?f=csv&limit=1000",
+            ["-H", "Accept-Encoding: gzip"],
+        ),
+        ("oEmbed", f"{base}/oembed?url={base}/", []),
+        ("304 revalidation", events, ["-H", f"If-None-Match: {etag}"]),
+    ]
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, extra: list[str], seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.MULTILINE))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": to_ms(latency["50"]),
+        "p99": to_ms(latency["99"]),
+        "errors": errors + (int(non_ok.group(1)) if non_ok else 0),
+    }
+
+
+def main(seconds: int = 10, connections: int = 50) -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    port = free_port()
+    env = {**os.environ, "AT_TANF_TILE_URL": ""}
+    server = subprocess.Popen(
+        ["at-tanf-map", "serve", "--workers", "2", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        rows = []
+        for name, url, extra in endpoints(base):
+            r = run_wrk(url, extra, seconds, connections)
+            rows.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"wrk -t1 -c{connections} -d{seconds}s, server: at-tanf-map serve --workers 2\n")  # fmt: skip
+    print("| endpoint | requests/s | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:3]]
+    main(*args)
