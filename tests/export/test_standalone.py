@@ -51,3 +51,15 @@ def test_export_refuses_invalid_data(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["export", str(tmp_path / "x.html"), "--data-dir", str(data)]) == 1
     assert "zone.yaml" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_export_of_a_fully_hostile_dataset_keeps_every_payload_escaped(tmp_path: Path) -> None:
+    from tests.hostile import hostile_data
+
+    data = hostile_data(BUNDLED_DATA, tmp_path / "geodata")
+    target = tmp_path / "map.html"
+    assert main(["export", str(target), "--data-dir", str(data), "--tile-url", ""]) == 0
+    page = target.read_text(encoding="utf-8")
+    for raw in ("<img src=x", "<script>window", "<svg onload", "${window.__xss", 'href="javascript'):
+        assert raw not in page, raw
+    assert page.count("&lt;img src=x onerror=") > 21
