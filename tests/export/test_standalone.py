@@ -60,6 +60,6 @@ def test_export_of_a_fully_hostile_dataset_keeps_every_payload_escaped(tmp_path:
     target = tmp_path / "map.html"
     assert main(["export", str(target), "--data-dir", str(data), "--tile-url", ""]) == 0
     page = target.read_text(encoding="utf-8")
-    for raw in ("<img src=x", "<script>window", "<svg onload", "${window.__xss", 'href="javascript'):
+    for raw in ("<img src=x", "<script>window.__xss", "<svg onload", "${window.__xss", 'href="javascript'):
         assert raw not in page, raw
     assert page.count("&lt;img src=x onerror=") > 21
