@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -35,10 +36,11 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = catalog or load_catalog(settings)
         collections = build_collections(loaded)
+        stores = {cid: FeatureStore(c.rows) for cid, c in collections.items()}
+        # The stores hold the features now; the rows they were built from can go.
+        described = {cid: replace(c, rows=[]) for cid, c in collections.items()}
         # Publish everything at once, so no request ever sees a half-built state.
-        app.state.collections = collections
-        app.state.stores = {cid: FeatureStore(c.rows) for cid, c in collections.items()}
-        app.state.catalog = loaded
+        app.state.collections, app.state.stores, app.state.catalog = described, stores, loaded
         yield
 
     app = FastAPI(

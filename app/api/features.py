@@ -16,7 +16,7 @@ from app.data.catalog import Catalog, DerivedClaim, DerivedIncident
 from app.data.model import Citation, Source
 from app.data.store import Row
 from app.geo.geodesy import area_m2, distance_bearing, perimeter_m
-from app.geo.geojson import to_geojson
+from app.geo.geojson import to_geojson_fragment
 from app.geo.shapes import MAX_CHORD_ERROR_M
 
 
@@ -104,7 +104,7 @@ def _event_row(d: DerivedIncident, catalog: Catalog) -> Row:
     feature = {
         "type": "Feature",
         "id": inc.id,
-        "geometry": to_geojson(geometry),
+        "geometry": to_geojson_fragment(geometry),
         "properties": props,
     }
     return Row(
@@ -138,7 +138,7 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
         feature = {
             "type": "Feature",
             "id": fid,
-            "geometry": to_geojson(claim.region),
+            "geometry": to_geojson_fragment(claim.region),
             "properties": props,
         }
         m = claim.measure
@@ -179,7 +179,7 @@ def _site_rows(catalog: Catalog) -> list[Row]:
         feature = {
             "type": "Feature",
             "id": site.id,
-            "geometry": to_geojson(point),
+            "geometry": to_geojson_fragment(point),
             "properties": props,
         }
         rows.append(Row(feature, point, point=(site.lon, site.lat)))
@@ -203,7 +203,7 @@ def _zone_rows(catalog: Catalog) -> list[Row]:
     feature = {
         "type": "Feature",
         "id": zone.id,
-        "geometry": to_geojson(zg.polygon),
+        "geometry": to_geojson_fragment(zg.polygon),
         "properties": props,
     }
     rows = [Row(feature, zg.polygon, point=zg.centre)]
@@ -223,7 +223,7 @@ def _zone_rows(catalog: Catalog) -> list[Row]:
         band = {
             "type": "Feature",
             "id": f"{zone.id}-variants",
-            "geometry": to_geojson(zg.variant_band),
+            "geometry": to_geojson_fragment(zg.variant_band),
             "properties": band_props,
         }
         rows.append(Row(band, zg.variant_band, point=zg.centre))

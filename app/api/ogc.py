@@ -269,14 +269,14 @@ def items(
     page = matches[start : start + page_size]
     matched, returned = len(matches), len(page)
     if fmt == "csv":
-        body = formats.features_csv([store.features[i] for i in page])
+        body = formats.features_csv([store.feature(i) for i in page])
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
     links = _page_links(request, start, page_size, matched)
     if fmt == "html":
         doc = {"numberMatched": matched, "numberReturned": returned, "links": links,
-               "features": [store.features[i] for i in page]}  # fmt: skip
+               "features": [store.feature(i) for i in page]}  # fmt: skip
         return HTMLResponse(formats.html_page(f"{c.title}: items", doc))
     # Pre-serialised features joined into the collection body: no per-request re-encoding.
     version = request.app.state.catalog.version
@@ -308,7 +308,7 @@ def item(
     if index is None:
         raise NotFound(f"no feature {featureId[:80]!r} in collection {c.id!r}")
     fmt = formats.negotiate(request, allow_csv=True)
-    feature = store.features[index]
+    feature = store.feature(index)
     if simplify_m is not None:
         feature = orjson.loads(store.simplified_bodies(parse_simplify(simplify_m))[index])
     if fmt == "csv":

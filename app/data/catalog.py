@@ -74,7 +74,9 @@ def build_zone(zone: Zone, sites: dict[str, Site]) -> ZoneGeometry:
     radius_m = zone.radius_km * METRES_PER_KM
     radii = tuple(sorted(v.radius * METRES_PER_UNIT[v.unit] for v in zone.variants))
     band = annulus(*centre, radii[0], radii[-1]) if len(radii) >= 2 else None
-    return ZoneGeometry(zone, centre, radius_m, circle(*centre, radius_m), band, radii)
+    polygon = circle(*centre, radius_m)
+    shapely.prepare(polygon)  # every claim region is tested against it: index its edges once
+    return ZoneGeometry(zone, centre, radius_m, polygon, band, radii)
 
 
 def claim_shape(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry) -> ClaimShape:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -178,22 +179,40 @@ def load_dataset(data_dir: Path) -> Dataset:
     incident_files: dict[str, str] = {}
     incident_dir = data_dir / INCIDENTS_DIR
     paths = sorted(incident_dir.glob("*.yaml")) if incident_dir.is_dir() else []
-    if not paths:
-        c.add(incident_dir, None, None, "no incident files (*.yaml) found")
+    bulk = sorted(incident_dir.glob("*.jsonl")) if incident_dir.is_dir() else []
+    if not paths and not bulk:
+        c.add(incident_dir, None, None, "no incident files (*.yaml or *.jsonl) found")
+
+    def add_incident(raw: Any, path: Path, where: str) -> None:
+        incident = c.validate(Incident, raw, path, _record_id(raw) or where)
+        if incident is None:
+            return
+        if incident.id in incident_files:
+            c.add(path, incident.id, "id", f"duplicate id (also in {incident_files[incident.id]})")
+            return
+        incident_files[incident.id] = c.rel(path)
+        incidents.append(incident)
+
     for path in paths:
         raw = c.read_yaml(path)
         if raw is None:
             if path.is_file() and not any(p.file == c.rel(path) for p in c.problems):
                 c.add(path, None, None, "file is empty")
             continue
-        incident = c.validate(Incident, raw, path, _record_id(raw))
-        if incident is None:
-            continue
-        if incident.id in incident_files:
-            c.add(path, incident.id, "id", f"duplicate id (also in {incident_files[incident.id]})")
-            continue
-        incident_files[incident.id] = c.rel(path)
-        incidents.append(incident)
+        add_incident(raw, path, "")
+    for path in bulk:
+        # Bulk files (generated, e.g. from an event export): one incident per line, as JSON, in
+        # the same schema as the YAML files; a problem names the line when the id is unknown.
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    raw = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    c.add(path, f"line {number}", None, "malformed JSON")
+                    continue
+                add_incident(raw, path, f"line {number}")
 
     borders = _read_borders(c, data_dir / BORDERS_FILE)
     if zone is not None:

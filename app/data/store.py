@@ -17,7 +17,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
-from app.geo.geojson import to_geojson
+from app.geo.geojson import to_geojson_fragment
 from app.geo.shapes import circle
 
 GEOD = Geod(ellps="WGS84")
@@ -76,13 +76,14 @@ class FeatureStore:
 
     def __init__(self, rows: list[Row]) -> None:
         n = len(rows)
-        self.features = [r.feature for r in rows]
+        # Only the serialised bodies are kept: a feature as Python objects is several times larger.
         self.bodies = [orjson.dumps(r.feature) for r in rows]
         self.index = {str(r.feature["id"]): i for i, r in enumerate(rows)}
         empty = shapely.Point()
         self._geoms = np.array([r.geometry or empty for r in rows], dtype=object)
         self._regions = np.array([r.region or empty for r in rows], dtype=object)
         self._has_region = ~shapely.is_empty(self._regions) if n else np.zeros(0, dtype=bool)
+        self._region_bounds: np.ndarray = shapely.bounds(self._regions) if n else np.empty((0, 4))
         bounds: np.ndarray = shapely.bounds(self._geoms) if n else np.empty((0, 4))  # NaN if empty
         self._minx: np.ndarray = bounds[:, 0]
         self._miny: np.ndarray = bounds[:, 1]
@@ -100,7 +101,7 @@ class FeatureStore:
         self._simplified: dict[int, list[bytes]] = {}
 
     def __len__(self) -> int:
-        return len(self.features)
+        return len(self.bodies)
 
     def bounds(self) -> list[float] | None:
         """[minlon, minlat, maxlon, maxlat] of every geometry, or None if there is none."""
@@ -132,21 +133,27 @@ class FeatureStore:
             degrees = tolerance_m / METRES_PER_DEGREE_LAT
             decimals = 6 if tolerance_m < 5 else 5
             cached = []
-            for feature, geom, body in zip(self.features, self._geoms, self.bodies, strict=True):
+            for geom, body in zip(self._geoms, self.bodies, strict=True):
                 if geom.is_empty or geom.geom_type == "Point":
                     cached.append(body)
                     continue
                 simple = shapely.simplify(geom, degrees, preserve_topology=True)
-                cached.append(orjson.dumps({**feature, "geometry": to_geojson(simple, decimals)}))
+                feature = {**orjson.loads(body), "geometry": to_geojson_fragment(simple, decimals)}
+                cached.append(orjson.dumps(feature))
             self._simplified[tolerance_m] = cached
         return cached
+
+    def feature(self, index: int) -> dict[str, Any]:
+        """One feature as Python objects (parsed from its body, for CSV and HTML)."""
+        parsed: dict[str, Any] = orjson.loads(self.bodies[index])
+        return parsed
 
     def get(self, feature_id: str) -> int | None:
         return self.index.get(feature_id)
 
     def query(self, q: ItemQuery) -> np.ndarray:
         """Indices of the matching features, in collection order."""
-        mask = np.ones(len(self.features), dtype=bool)
+        mask = np.ones(len(self.bodies), dtype=bool)
         if q.bbox is not None:
             mask &= self._bbox_mask(q.bbox)
         if q.has_time_filter:
@@ -212,5 +219,10 @@ class FeatureStore:
         rest = idx[~out[idx] & self._has_region[idx]]
         if len(rest):
             disc = circle(lon, lat, within_m)
-            out[rest] = shapely.intersects(self._regions[rest], disc)
+            # Only regions whose bounding box meets the disc's need the exact test.
+            dminx, dminy, dmaxx, dmaxy = disc.bounds
+            b = self._region_bounds[rest]
+            rest = rest[(b[:, 2] >= dminx) & (b[:, 0] <= dmaxx) & (b[:, 3] >= dminy) & (b[:, 1] <= dmaxy)]
+            shapely.prepare(disc)
+            out[rest] = shapely.intersects(disc, self._regions[rest])
         return out

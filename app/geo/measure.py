@@ -54,6 +54,10 @@ def measure_region(
     if area <= 0.0:
         inside = distance_m(*zone_centre, *lonlat) <= zone_radius_m
         p = 1.0 if inside else 0.0
+    elif shapely.contains(zone, region):  # most regions lie wholly on one side: no overlay
+        p = 1.0
+    elif not shapely.intersects(zone, region):
+        p = 0.0
     else:
         p = area_m2(shapely.intersection(region, zone)) / area
         p = min(1.0, max(0.0, p))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from app.geo.shapes import annular_sector, annulus, circle
+from app.geo.shapes import REGION_CHORD_ERROR_M, annular_sector, annulus, circle
 from app.geo.wording import OPEN_REACH_M
 
 LonLat = tuple[float, float]
@@ -68,8 +68,10 @@ def _from_anchor(anchor: LonLat, distance: Band | None, bearing: Sector | None) 
     lon, lat = anchor
     band = distance or Band(0.0, OPEN_REACH_M)
     if bearing is None:
-        return annulus(lon, lat, band.min_m, band.max_m)
-    return annular_sector(lon, lat, band.min_m, band.max_m, bearing.from_deg, bearing.to_deg)
+        return annulus(lon, lat, band.min_m, band.max_m, REGION_CHORD_ERROR_M)
+    return annular_sector(
+        lon, lat, band.min_m, band.max_m, bearing.from_deg, bearing.to_deg, REGION_CHORD_ERROR_M
+    )
 
 
 def claim_region(shape: ClaimShape, zone_centre: LonLat) -> BaseGeometry:
@@ -83,12 +85,15 @@ def claim_region(shape: ClaimShape, zone_centre: LonLat) -> BaseGeometry:
         parts.append(shapely.union_all(per_anchor))
     if shape.zone_band:
         lon, lat = zone_centre
+        # The zone's own tolerance: a band's edge on the boundary then IS the zone's boundary.
         parts.append(annulus(lon, lat, shape.zone_band.min_m, shape.zone_band.max_m))
     if shape.near:
-        parts.append(shapely.union_all([circle(lon, lat, r) for (lon, lat), r in shape.near]))
+        parts.append(
+            shapely.union_all([circle(lon, lat, r, REGION_CHORD_ERROR_M) for (lon, lat), r in shape.near])
+        )
     if shape.point:
         (lon, lat), precision_m = shape.point
-        parts.append(circle(lon, lat, precision_m))
+        parts.append(circle(lon, lat, precision_m, REGION_CHORD_ERROR_M))
     if not parts:
         raise ValueError("a location claim needs at least one geometric part")
     region = parts[0]

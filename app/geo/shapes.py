@@ -17,8 +17,11 @@ from app.geo.geodesy import WGS84
 
 # The sagitta of one chord: how far a straight edge between two samples of a circle of radius R
 # sags inside the curve, R * (1 - cos(pi / n)) for n samples. 0.25 m leaves room for rounding
-# coordinates to 6 decimals (about 0.1 m) inside the 1 m budget.
+# coordinates to 6 decimals (about 0.1 m) inside the zone's 1 m budget.
 MAX_CHORD_ERROR_M = 0.25
+# Claim regions describe places known to hundreds of metres at best: 1 m edges keep their areas
+# within 0.004 % (an n-gon loses 2*pi^2/(3 n^2) of its circle), at a quarter of the vertices.
+REGION_CHORD_ERROR_M = 1.0
 # Straight (radial) edges of sectors are sampled at this spacing; over 1 km a geodesic and a
 # straight lon/lat segment part by far less than a millimetre at this latitude.
 RADIAL_STEP_M = 1000.0
@@ -40,10 +43,9 @@ def arc_points(
     start_deg: float,
     end_deg: float,
     max_error_m: float = MAX_CHORD_ERROR_M,
-) -> list[tuple[float, float]]:
-    """Points of the geodesic circle arc from azimuth ``start_deg`` clockwise to ``end_deg``.
-
-    Both ends are included. ``end_deg`` may exceed 360 or equal ``start_deg + 360`` for a full turn.
+) -> np.ndarray:
+    """Points (an n x 2 lon/lat array) of the geodesic circle arc from azimuth ``start_deg``
+    clockwise to ``end_deg``. Both ends are included; ``end_deg`` may be ``start_deg + 360``.
     """
     sweep = end_deg - start_deg
     if sweep <= 0:
@@ -52,57 +54,56 @@ def arc_points(
     n = max(2, math.ceil(per_turn * sweep / 360.0)) + 1
     azimuths = start_deg + np.linspace(0.0, sweep, n)
     lons, lats, _back = WGS84.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, float(radius_m)))
-    return list(zip(lons.tolist(), lats.tolist(), strict=True))
+    return np.column_stack([lons, lats])
 
 
-def radial_points(
-    lon: float, lat: float, azimuth_deg: float, from_m: float, to_m: float
-) -> list[tuple[float, float]]:
-    """Points along the geodesic at ``azimuth_deg`` from distance ``from_m`` to ``to_m``."""
+def radial_points(lon: float, lat: float, azimuth_deg: float, from_m: float, to_m: float) -> np.ndarray:
+    """Points (n x 2) along the geodesic at ``azimuth_deg`` from distance ``from_m`` to ``to_m``."""
     n = max(2, math.ceil(abs(to_m - from_m) / RADIAL_STEP_M) + 1)
     dists = np.linspace(from_m, to_m, n)
     lons, lats, _back = WGS84.fwd(np.full(n, lon), np.full(n, lat), np.full(n, azimuth_deg), dists)
-    return list(zip(lons.tolist(), lats.tolist(), strict=True))
+    return np.column_stack([lons, lats])
 
 
-def circle(lon: float, lat: float, radius_m: float) -> Polygon:
+def circle(lon: float, lat: float, radius_m: float, max_error_m: float = MAX_CHORD_ERROR_M) -> Polygon:
     """The geodesic disc of ``radius_m`` metres around a lon/lat centre.
 
     Vertices run clockwise in azimuth, which is counter-clockwise in lon/lat (RFC 7946 order for
     an exterior ring); the first vertex (due north) is repeated to close the ring.
     """
-    ring = arc_points(lon, lat, radius_m, 0.0, 360.0)
-    # Azimuth grows clockwise on the ground; reversing gives a counter-clockwise lon/lat ring.
-    ring.reverse()
-    return Polygon(ring)
+    # Azimuth grows clockwise on the ground; reversed, the ring is counter-clockwise in lon/lat.
+    return Polygon(arc_points(lon, lat, radius_m, 0.0, 360.0, max_error_m)[::-1])
 
 
-def annulus(lon: float, lat: float, inner_m: float, outer_m: float) -> BaseGeometry:
+def annulus(
+    lon: float, lat: float, inner_m: float, outer_m: float, max_error_m: float = MAX_CHORD_ERROR_M
+) -> BaseGeometry:
     """The geodesic ring from ``inner_m`` to ``outer_m`` metres of a centre (disc if inner=0)."""
-    outer = circle(lon, lat, outer_m)
+    outer = circle(lon, lat, outer_m, max_error_m)
     if inner_m <= 0:
         return outer
-    inner = arc_points(lon, lat, inner_m, 0.0, 360.0)
-    return Polygon(outer.exterior.coords, holes=[inner])
+    return Polygon(outer.exterior.coords, holes=[arc_points(lon, lat, inner_m, 0.0, 360.0, max_error_m)])
 
 
 def annular_sector(
-    lon: float, lat: float, inner_m: float, outer_m: float, from_deg: float, to_deg: float
+    lon: float,
+    lat: float,
+    inner_m: float,
+    outer_m: float,
+    from_deg: float,
+    to_deg: float,
+    max_error_m: float = MAX_CHORD_ERROR_M,
 ) -> Polygon:
     """The part of an annulus between azimuths ``from_deg`` and ``to_deg`` (clockwise).
 
     With ``inner_m`` = 0 this is a pie slice whose apex is the centre.
     """
     to_deg = to_deg if to_deg > from_deg else to_deg + 360.0
-    outer = arc_points(lon, lat, outer_m, from_deg, to_deg)
+    outer = arc_points(lon, lat, outer_m, from_deg, to_deg, max_error_m)
     back = radial_points(lon, lat, to_deg, outer_m, inner_m)[1:]
+    parts = [outer, back]
     if inner_m > 0:
-        inner = arc_points(lon, lat, inner_m, from_deg, to_deg)
-        inner.reverse()
-        inner = inner[1:]
-    else:
-        inner = []
-    out = radial_points(lon, lat, from_deg, inner_m, outer_m)[1:-1]
-    ring = outer + back + inner + out
-    ring.reverse()  # clockwise azimuth order -> counter-clockwise in lon/lat
-    return Polygon(ring)
+        parts.append(arc_points(lon, lat, inner_m, from_deg, to_deg, max_error_m)[::-1][1:])
+    parts.append(radial_points(lon, lat, from_deg, inner_m, outer_m)[1:-1])
+    # Clockwise azimuth order; reversed, counter-clockwise in lon/lat.
+    return Polygon(np.concatenate(parts)[::-1])
