@@ -151,7 +151,8 @@ def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeomet
     if not located:
         return DerivedIncident(incident, claims, None, None, None, None, "uncertain")
     regions = [c.region for c in located if c.region is not None]
-    union = shapely.union_all(regions)
+    # One claim: its region is the union (sharing the object halves the memory of large sets).
+    union = regions[0] if len(regions) == 1 else shapely.union_all(regions)
     measure = measure_region(union, zone.polygon, zone.centre, zone.radius_m)
     common = shapely.intersection_all(regions)
     if not common.is_empty and common.area > 0:

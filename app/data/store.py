@@ -76,9 +76,14 @@ class FeatureStore:
 
     def __init__(self, rows: list[Row]) -> None:
         n = len(rows)
-        # Only the serialised bodies are kept: a feature as Python objects is several times larger.
-        self.bodies = [orjson.dumps(r.feature) for r in rows]
-        self.index = {str(r.feature["id"]): i for i, r in enumerate(rows)}
+        # Only the serialised bodies are kept: a feature as Python objects is several times larger,
+        # and each row lets go of its feature as soon as it is serialised.
+        self.bodies = []
+        self.index = {}
+        for i, row in enumerate(rows):
+            self.bodies.append(orjson.dumps(row.feature))
+            self.index[str(row.feature["id"])] = i
+            row.feature = {}
         empty = shapely.Point()
         self._geoms = np.array([r.geometry or empty for r in rows], dtype=object)
         self._regions = np.array([r.region or empty for r in rows], dtype=object)

@@ -1,0 +1,178 @@
+"""Benchmarks: how start-up, memory and query time grow with the number of incidents.
+
+Run by hand (not part of the test run):
+
+    python -m tests.perf.bench [sizes...]          # default: 1000 10000 100000
+
+For each size it writes a synthetic dataset (tests/perf/synthetic.py, the real geodata format)
+under ``test-artifacts/bench/data-N`` once, then, in a fresh process each time:
+
+- start-up: load + validate + derive + serialise (the app's own lifespan), and peak memory;
+- server-side time (p50/p95 over repeated in-process requests, so no network) of the item
+  queries below, and of a pre-serialised body of the same size as the 100-feature page, the
+  limit to compare against;
+- HTTP throughput of two queries and of that pre-serialised body through the real server
+  (uvicorn, one worker, wrk -c20 for 5 s on loopback).
+
+Results: ``test-artifacts/bench/results.json`` and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "bench"
+QUERIES = {
+    "in_zone=inside&limit=100": "events/items?in_zone=inside&limit=100",
+    "small bbox": "events/items?bbox=38.5,33.4,38.7,33.6&limit=100",
+    "near 30 km": "events/items?near=38.2,33.7&within_km=30&limit=100",
+    "datetime interval": "events/items?datetime=2017-06-01/2017-06-30&limit=100",
+    "combined": "events/items?in_zone=inside,uncertain&datetime=2017-01-01/2018-12-31&bbox=38,33,39,34&limit=100",
+    "item by id": "events/items/syn-0000042",
+    "limit=1000 GeoJSON": "events/items?limit=1000",
+    "limit=1000 CSV": "events/items?limit=1000&f=csv",
+}
+
+
+def measure_in_process(data_dir: Path, repeats: int) -> dict[str, object]:
+    """Runs in a child process: start-up, memory and server-side query times."""
+    from fastapi import Response
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(data_dir=data_dir, tile_url=""))
+    started = time.perf_counter()
+    with TestClient(app) as client:
+        startup_s = time.perf_counter() - started
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        page = client.get(f"/api/collections/{QUERIES['in_zone=inside&limit=100']}").content
+
+        @app.get("/bench/baseline", include_in_schema=False)
+        def baseline() -> Response:  # the same bytes, with nothing to compute
+            return Response(page, media_type="application/geo+json")
+
+        times: dict[str, dict[str, float]] = {}
+        for name, url in [*QUERIES.items(), ("pre-serialised body (limit=100 size)", None)]:
+            full = "/bench/baseline" if url is None else f"/api/collections/{url}"
+            samples = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                response = client.get(full)
+                samples.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, (full, response.text[:200])
+            samples.sort()
+            times[name] = {
+                "p50_ms": statistics.median(samples),
+                "p95_ms": samples[int(len(samples) * 0.95) - 1],
+            }
+    return {"startup_s": startup_s, "peak_rss_mb": rss_mb, "server_ms": times, "page_bytes": len(page)}
+
+
+def http_throughput(data_dir: Path) -> dict[str, float]:
+    if shutil.which("wrk") is None:
+        return {}
+    from tests.live_server import free_port
+
+    port = free_port()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.perf.bench", "--serve", str(data_dir), str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(6000):  # start-up of a large dataset takes a while
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        out = {}
+        for name, path in [
+            ("in_zone=inside&limit=100", f"/api/collections/{QUERIES['in_zone=inside&limit=100']}"),
+            ("item by id", f"/api/collections/{QUERIES['item by id']}"),
+            ("pre-serialised body", "/bench/baseline"),
+        ]:
+            text = subprocess.run(["wrk", "-t1", "-c20", "-d5s", f"{base}{path}"],
+                                  capture_output=True, text=True, check=True).stdout  # fmt: skip
+            out[name] = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+        return out
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+def serve(data_dir: Path, port: int) -> None:
+    import uvicorn
+    from fastapi import Response
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app, load_catalog
+    from app.settings import Settings
+
+    settings = Settings(data_dir=data_dir, tile_url="")
+    app = create_app(settings, load_catalog(settings))
+    with TestClient(app) as client:
+        page = client.get(f"/api/collections/{QUERIES['in_zone=inside&limit=100']}").content
+
+    @app.get("/bench/baseline", include_in_schema=False)
+    def baseline() -> Response:
+        return Response(page, media_type="application/geo+json")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def main(sizes: list[int]) -> None:
+    from tests.perf.synthetic import write_dataset
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for size in sizes:
+        data = ARTIFACTS / f"data-{size}"
+        if not (data / "zone.yaml").exists():
+            write_dataset(data, size)
+        repeats = 30 if size <= 100_000 else 10
+        child = subprocess.run(
+            [sys.executable, "-m", "tests.perf.bench", "--measure", str(data), str(repeats)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        result["http_rps"] = http_throughput(data)
+        results[size] = result
+        print(f"{size}: {json.dumps(result)}", file=sys.stderr)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    (ARTIFACTS / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+    print(f"{machine}\n")
+    print("| incidents | " + " | ".join(f"{s:,}" for s in sizes) + " |")
+    print("|---|" + "---:|" * len(sizes))
+    print("| start-up (s) | " + " | ".join(f"{results[s]['startup_s']:.1f}" for s in sizes) + " |")
+    print("| peak memory (MB) | " + " | ".join(f"{results[s]['peak_rss_mb']:.0f}" for s in sizes) + " |")
+    for name in [*QUERIES, "pre-serialised body (limit=100 size)"]:
+        cells = [f"{results[s]['server_ms'][name]['p50_ms']:.1f} / {results[s]['server_ms'][name]['p95_ms']:.1f}"
+                 for s in sizes]  # fmt: skip
+        print(f"| {name} p50 / p95 (ms) | " + " | ".join(cells) + " |")
+    for name in ("in_zone=inside&limit=100", "item by id", "pre-serialised body"):
+        cells = [f"{results[s]['http_rps'].get(name, float('nan')):.0f}" for s in sizes]
+        print(f"| HTTP {name} (req/s) | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--measure"]:
+        print(json.dumps(measure_in_process(Path(sys.argv[2]), int(sys.argv[3]))))
+    elif sys.argv[1:2] == ["--serve"]:
+        serve(Path(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main([int(s) for s in sys.argv[1:]] or [1000, 10_000, 100_000])
