@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+
 from app.data.loader import DataError, load_dataset
 from app.settings import BUNDLED_DATA, Settings
 
@@ -32,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-limit", type=int, help="largest page a client may ask for (1000)")
     serve.add_argument(
         "--embed-frame-ancestors", help="who may frame /embed: '*' or origins (space-separated)"
+    )
+    serve.add_argument(
+        "--cache-dir", type=Path, help="cache derived data here between starts (large datasets)"
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
@@ -58,6 +63,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "tile_attribution",
         "default_limit",
         "max_limit",
+        "embed_frame_ancestors",
+        "cache_dir",
     )
     overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
@@ -96,25 +103,35 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+WORKER_SETTINGS = "AT_TANF_WORKER_SETTINGS"
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N``."""
+    from app.main import create_app
+
+    return create_app(Settings.model_validate_json(os.environ[WORKER_SETTINGS]))
+
+
 def _serve(settings: Settings, workers: int) -> int:
     import uvicorn
 
-    from app.main import create_app, load_catalog
+    from app.main import create_app, load_served
 
     try:
-        catalog = load_catalog(settings)  # refuse to start on invalid data, before binding
+        served = load_served(settings)  # refuse to start on invalid data, before binding
     except DataError as exc:
         print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
         return 1
     print(
-        f"serving {settings.data_dir} (version {catalog.version}) on http://{settings.host}:{settings.port}"
+        f"serving {settings.data_dir} (version {served.catalog.version}) on http://{settings.host}:{settings.port}"
     )
     if workers > 1:
-        # Each worker builds its own app from the environment; pass the settings that way.
-        for name, value in settings.model_dump().items():
-            os.environ[f"AT_TANF_{name.upper()}"] = str(value)
+        # Each worker process builds its own app (worker_app below) from these exact settings;
+        # through the plain AT_TANF_* variables an empty tile URL or an unset cache would be lost.
+        os.environ[WORKER_SETTINGS] = settings.model_dump_json()
         uvicorn.run(
-            "app.main:create_app",
+            "app.cli:worker_app",
             factory=True,
             host=settings.host,
             port=settings.port,
@@ -124,7 +141,7 @@ def _serve(settings: Settings, workers: int) -> int:
         )
     else:
         uvicorn.run(
-            create_app(settings, catalog),
+            create_app(settings, served),
             host=settings.host,
             port=settings.port,
             log_config=_log_config(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,9 +12,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from app.api import health, locate, ogc, openapi
 from app.api.caching import CachingMiddleware
-from app.api.features import build_collections
+from app.api.features import CollectionRows, build_collections
+from app.data.cache import cached
 from app.data.catalog import Catalog, build_catalog
-from app.data.loader import load_dataset
+from app.data.loader import dataset_version, load_dataset
 from app.data.store import FeatureStore
 from app.errors import install_error_handlers
 from app.middleware import HeadAsGet, ReadingMethodsOnly, RequestLog
@@ -23,24 +24,47 @@ from app.web import embed, pages
 from app.web.headers import SecurityHeadersMiddleware
 
 
+@dataclass(frozen=True)
+class Served:
+    """Everything the routes read, built once: the catalog, the collections, their stores."""
+
+    catalog: Catalog
+    collections: dict[str, CollectionRows]
+    stores: dict[str, FeatureStore]
+
+
 def load_catalog(settings: Settings) -> Catalog:
     """Load and derive the data directory; raises ``DataError`` naming every problem."""
     return build_catalog(load_dataset(settings.data_dir))
 
 
-def create_app(settings: Settings | None = None, catalog: Catalog | None = None) -> FastAPI:
+def build_served(settings: Settings) -> Served:
+    catalog = load_catalog(settings)
+    collections = build_collections(catalog)
+    stores = {cid: FeatureStore(c.rows) for cid, c in collections.items()}
+    # The stores hold the features now; the rows they were built from can go.
+    described = {cid: replace(c, rows=[]) for cid, c in collections.items()}
+    return Served(catalog, described, stores)
+
+
+def load_served(settings: Settings) -> Served:
+    """``build_served``, through the on-disk cache when one is configured (app.data.cache)."""
+    if settings.cache_dir is None:
+        return build_served(settings)
+    return cached(settings.cache_dir, dataset_version(settings.data_dir), lambda: build_served(settings))
+
+
+def create_app(settings: Settings | None = None, served: Served | None = None) -> FastAPI:
     """Build the service. The data is loaded at start-up (or passed in, already built)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        loaded = catalog or load_catalog(settings)
-        collections = build_collections(loaded)
-        stores = {cid: FeatureStore(c.rows) for cid, c in collections.items()}
-        # The stores hold the features now; the rows they were built from can go.
-        described = {cid: replace(c, rows=[]) for cid, c in collections.items()}
+        ready = served or load_served(settings)
         # Publish everything at once, so no request ever sees a half-built state.
-        app.state.collections, app.state.stores, app.state.catalog = described, stores, loaded
+        app.state.collections, app.state.stores, app.state.catalog = (
+            ready.collections, ready.stores, ready.catalog,
+        )  # fmt: skip
         yield
 
     app = FastAPI(

@@ -71,3 +71,15 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_settings_refuse_a_default_above_the_maximum() -> None:
     with pytest.raises(ValueError, match="default_limit"):
         Settings(default_limit=2000, max_limit=1000)
+
+
+def test_cli_flags_reach_the_settings() -> None:
+    from app.cli import _parser, _settings
+
+    argv = ["serve", "--port", "9002", "--embed-frame-ancestors", "https://news.example"]
+    argv += ["--cache-dir", "/tmp/c", "--tile-url", "", "--max-limit", "500"]
+    args = _parser().parse_args(argv)
+    settings = _settings(args)
+    assert settings.port == 9002 and settings.max_limit == 500 and settings.tile_url == ""
+    assert settings.embed_frame_ancestors == "https://news.example"
+    assert str(settings.cache_dir) == "/tmp/c"

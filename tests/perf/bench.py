@@ -121,11 +121,11 @@ def serve(data_dir: Path, port: int) -> None:
     from fastapi import Response
     from fastapi.testclient import TestClient
 
-    from app.main import create_app, load_catalog
+    from app.main import create_app, load_served
     from app.settings import Settings
 
     settings = Settings(data_dir=data_dir, tile_url="")
-    app = create_app(settings, load_catalog(settings))
+    app = create_app(settings, load_served(settings))
     with TestClient(app) as client:
         page = client.get(f"/api/collections/{QUERIES['in_zone=inside&limit=100']}").content
 

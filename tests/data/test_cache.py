@@ -1,0 +1,57 @@
+"""The on-disk cache of derived data: a hit serves the same answers, and never stale ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from app.data import cache
+from app.main import create_app, load_served
+from app.settings import Settings
+
+URLS = ["/api/collections/events/items?limit=1000", "/api/collections/regions/items?limit=5", "/healthz"]
+
+
+def answers(settings: Settings) -> list[bytes]:
+    with TestClient(create_app(settings)) as client:
+        return [client.get(url).content for url in URLS]
+
+
+def test_a_cache_hit_serves_exactly_what_a_build_serves(data_copy: Path, tmp_path: Path) -> None:
+    plain = answers(Settings(data_dir=data_copy))
+    cached = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    assert answers(cached) == plain  # built, then written
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 1
+    assert answers(cached) == plain  # read back
+
+
+def test_a_data_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    before = load_served(settings)
+    path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{value: 24, unit: mi", "{value: 25, unit: mi"))
+    after = load_served(settings)
+    assert after.catalog.version != before.catalog.version
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
+    claim = next(c for d in after.catalog.incidents for c in d.claims if c.claim.id == "cnn-about-24-miles")
+    assert claim.claim.distance is not None and claim.claim.distance.value == 25
+
+
+def test_a_code_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    load_served(settings)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version-of-the-code")
+    load_served(settings)
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
+
+
+def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:
+    import pytest
+
+    from app.data.loader import DataError
+
+    (data_copy / "zone.yaml").write_text("id: [", encoding="utf-8")
+    with pytest.raises(DataError):
+        load_served(Settings(data_dir=data_copy, cache_dir=tmp_path / "cache"))
+    assert not list((tmp_path / "cache").glob("*"))
