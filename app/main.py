@@ -33,13 +33,13 @@ class Served:
     stores: dict[str, FeatureStore]
 
 
-def load_catalog(settings: Settings) -> Catalog:
+def load_catalog(settings: Settings, version: str | None = None) -> Catalog:
     """Load and derive the data directory; raises ``DataError`` naming every problem."""
-    return build_catalog(load_dataset(settings.data_dir))
+    return build_catalog(load_dataset(settings.data_dir, version))
 
 
-def build_served(settings: Settings) -> Served:
-    catalog = load_catalog(settings)
+def build_served(settings: Settings, version: str | None = None) -> Served:
+    catalog = load_catalog(settings, version)
     collections = build_collections(catalog)
     stores = {cid: FeatureStore(c.rows) for cid, c in collections.items()}
     # The stores hold the features now; the rows they were built from can go.
@@ -51,7 +51,10 @@ def load_served(settings: Settings) -> Served:
     """``build_served``, through the on-disk cache when one is configured (app.data.cache)."""
     if settings.cache_dir is None:
         return build_served(settings)
-    return cached(settings.cache_dir, dataset_version(settings.data_dir), lambda: build_served(settings))
+    # Resolved once: a data symlink switched meanwhile cannot give the key and the data apart.
+    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    version = dataset_version(settings.data_dir)  # hashed once, for the key and the data alike
+    return cached(settings.cache_dir, version, lambda: build_served(settings, version))
 
 
 def create_app(settings: Settings | None = None, served: Served | None = None) -> FastAPI:

@@ -17,7 +17,7 @@ import orjson
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from app.data.model import Incident, Site, SitesFile, Source, SourcesFile, Zone
+from app.data.model import Incident, Site, Source, Zone
 
 SOURCES_FILE = "sources.yaml"
 SITES_FILE = "sites.yaml"
@@ -158,8 +158,11 @@ def _validate_list(c: _Collector, path: Path, raw: Any, key: str, model: type[M]
     return out
 
 
-def load_dataset(data_dir: Path) -> Dataset:
-    """Load ``data_dir`` or raise ``DataError`` listing every problem (never a partial result)."""
+def load_dataset(data_dir: Path, version: str | None = None) -> Dataset:
+    """Load ``data_dir`` or raise ``DataError`` listing every problem (never a partial result).
+
+    ``version``: the directory's ``dataset_version`` when the caller has just computed it.
+    """
     data_dir = data_dir.resolve()
     c = _Collector(data_dir)
     if not data_dir.is_dir():
@@ -169,7 +172,6 @@ def load_dataset(data_dir: Path) -> Dataset:
     sources = _validate_list(c, sources_path, c.read_yaml(sources_path), "sources", Source)
     sites_path = data_dir / SITES_FILE
     sites = _validate_list(c, sites_path, c.read_yaml(sites_path), "sites", Site)
-    _ = SitesFile, SourcesFile  # the file shapes, documented in geodata/README.md
 
     zone_path = data_dir / ZONE_FILE
     zone_raw = c.read_yaml(zone_path)
@@ -235,7 +237,7 @@ def load_dataset(data_dir: Path) -> Dataset:
         zone=zone,
         incidents=incidents,
         borders=borders,
-        version=dataset_version(data_dir),
+        version=version or dataset_version(data_dir),
         incident_files=incident_files,
     )
 

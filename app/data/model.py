@@ -48,10 +48,6 @@ class Source(Strict):
     note: str | None = None
 
 
-class SourcesFile(Strict):
-    sources: list[Source] = Field(min_length=1)
-
-
 class Site(Strict):
     """A named place with a sourced coordinate and its precision."""
 
@@ -64,10 +60,6 @@ class Site(Strict):
     aliases: list[str] = []
     sources: list[Citation] = Field(min_length=1)
     note: str | None = None
-
-
-class SitesFile(Strict):
-    sites: list[Site] = Field(min_length=1)
 
 
 class ZoneVariant(Strict):

@@ -5,6 +5,7 @@ Ref: https://oembed.com (type "rich", a single iframe in ``html``: WordPress str
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -110,8 +111,6 @@ def oembed(request: Request) -> JSONResponse:
     base = str(request.base_url).rstrip("/")
     src = f"{base}/embed" + (f"?{full_query}" if full_query else "")
     summary = summary_text(request.app.state.catalog, parse_state(params))
-    from html import escape
-
     html = (
         f'<iframe src="{escape(src)}" width="{width}" height="{height}" title="{escape(summary)}" '
         'style="border:0;max-width:100%" loading="lazy" allowfullscreen></iframe>'
