@@ -248,8 +248,12 @@ export async function startMap(options = {}) {
     } else if (from !== "popup") {
       map.closePopup();
     }
-    if (id && from === "map") {
-      document.querySelector(`#incidents li.selected`)?.scrollIntoView({ block: "nearest", behavior: reducedMotion ? "auto" : "smooth" });
+    const item = document.querySelector("#incidents li.selected");
+    // Bring the card into view in the side list; on a phone the list is below the map and
+    // scrolling the page there would take the map away, so only a clicked marker does that.
+    const listScrolls = item && getComputedStyle(item.closest(".panel, .embed-list") || item).overflowY === "auto";
+    if (id && item && (from === "map" || ((from === "init" || from === "history") && listScrolls))) {
+      item.scrollIntoView({ block: "nearest", behavior: reducedMotion || from !== "map" ? "auto" : "smooth" });
     }
     if (id && from === "list") list.focus(id);
     selecting = false;
