@@ -49,12 +49,13 @@ def build_served(settings: Settings, version: str | None = None) -> Served:
 
 def load_served(settings: Settings) -> Served:
     """``build_served``, through the on-disk cache when one is configured (app.data.cache)."""
-    if settings.cache_dir is None:
+    cache_dir = settings.cache_dir
+    if cache_dir is None:
         return build_served(settings)
     # Resolved once: a data symlink switched meanwhile cannot give the key and the data apart.
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
     version = dataset_version(settings.data_dir)  # hashed once, for the key and the data alike
-    return cached(settings.cache_dir, version, lambda: build_served(settings, version))
+    return cached(cache_dir, version, lambda: build_served(settings, version))
 
 
 def create_app(settings: Settings | None = None, served: Served | None = None) -> FastAPI:
