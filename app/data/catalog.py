@@ -17,7 +17,7 @@ from app.data.model import Incident, LocationClaim, Site, Zone
 from app.geo.geodesy import METRES_PER_KM, METRES_PER_UNIT
 from app.geo.measure import RegionMeasure, ZoneStatus, measure_region, status_for
 from app.geo.regions import Band, ClaimShape, Sector, claim_region
-from app.geo.shapes import annulus, circle
+from app.geo.shapes import SERVED_REGION_M, annulus, circle, simplified
 from app.geo.wording import (
     JUST_M,
     NEAR_DEFAULT_M,
@@ -128,14 +128,21 @@ def _zone_band(relation: str, depth_km: float | None, r: float) -> Band:
     raise ValueError(f"unknown zone relation {relation!r}")
 
 
-def derive_claim(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedClaim:
+def _exact_region(
+    claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry
+) -> tuple[BaseGeometry | None, RegionMeasure | None, str | None]:
     if claim.unmapped:
-        return DerivedClaim(claim, None, None, claim.unmapped)
+        return None, None, claim.unmapped
     region = claim_region(claim_shape(claim, sites, zone), zone.centre)
     if region.is_empty:
-        return DerivedClaim(claim, None, None, "the parts of this claim do not overlap")
-    measure = measure_region(region, zone.polygon, zone.centre, zone.radius_m)
-    return DerivedClaim(claim, region, measure, None)
+        return None, None, "the parts of this claim do not overlap"
+    return region, measure_region(region, zone.polygon, zone.centre, zone.radius_m), None
+
+
+def derive_claim(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedClaim:
+    """A claim's measures, from its exact region, and the region as served (see SERVED_REGION_M)."""
+    region, measure, why = _exact_region(claim, sites, zone)
+    return DerivedClaim(claim, served_region(region), measure, why)
 
 
 def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedIncident:
@@ -144,14 +151,19 @@ def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeomet
     The incident's region is the union of its claims' regions (somewhere at least one source
     puts it), ``p_inside`` is the share of that union inside the zone. The representative point
     lies where all located claims agree if they overlap, else in the most specific (smallest)
-    claim region: a handle for the marker, not a location.
+    claim region: a handle for the marker, not a location. Measures and the handle come from the
+    exact regions; only the served geometry is simplified.
     """
-    claims = [derive_claim(c, sites, zone) for c in incident.location_claims]
-    located = [c for c in claims if c.region is not None and c.measure is not None]
+    exact = [(claim, *_exact_region(claim, sites, zone)) for claim in incident.location_claims]
+    claims = [
+        DerivedClaim(claim, served_region(region), measure, why) for claim, region, measure, why in exact
+    ]
+    located = [
+        (region, measure) for _, region, measure, _ in exact if region is not None and measure is not None
+    ]
     if not located:
         return DerivedIncident(incident, claims, None, None, None, None, "uncertain")
-    regions = [c.region for c in located if c.region is not None]
-    # One claim: its region is the union (sharing the object halves the memory of large sets).
+    regions = [region for region, _ in located]
     union = regions[0] if len(regions) == 1 else shapely.union_all(regions)
     measure = measure_region(union, zone.polygon, zone.centre, zone.radius_m)
     common = shapely.intersection_all(regions)
@@ -159,18 +171,24 @@ def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeomet
         point = common.representative_point()
         handle = (float(point.x), float(point.y))
     else:
-        smallest = min(located, key=lambda c: c.measure.area_km2 if c.measure else 0.0)
-        assert smallest.measure is not None
-        handle = smallest.measure.point
+        handle = min(located, key=lambda pair: pair[1].area_km2)[1].point
+    served = [c.region for c in claims if c.region is not None]
+    # One claim: its served region is the incident's (sharing the object saves memory).
+    served_union = served[0] if len(served) == 1 else shapely.union_all(served)
     return DerivedIncident(
         incident,
         claims,
-        union,
+        served_union,
         handle,
         measure.area_km2,
         measure.p_inside,
         status_for(measure.p_inside),
     )
+
+
+def served_region(region: BaseGeometry | None) -> BaseGeometry | None:
+    """The region as kept and served: within SERVED_REGION_M metres of the exact one."""
+    return None if region is None else simplified(region, SERVED_REGION_M)
 
 
 def build_catalog(dataset: Dataset) -> Catalog:

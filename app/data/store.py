@@ -18,7 +18,7 @@ from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from app.geo.geojson import to_geojson_fragment
-from app.geo.shapes import circle
+from app.geo.shapes import circle, simplified
 
 GEOD = Geod(ellps="WGS84")
 STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2}
@@ -26,7 +26,6 @@ NO_DAY = -1  # "no date": never matches a datetime filter
 # Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
 # cache of simplified bodies bounded whatever clients send.
 SIMPLIFY_LADDER_M = (1, 5, 10, 50, 100, 500, 1000)
-METRES_PER_DEGREE_LAT = 110_574.0  # the shortest degree (of latitude, at the equator)
 
 
 def _day(day: dt.date | None) -> int:
@@ -135,14 +134,13 @@ class FeatureStore:
             raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
         cached = self._simplified.get(tolerance_m)
         if cached is None:
-            degrees = tolerance_m / METRES_PER_DEGREE_LAT
             decimals = 6 if tolerance_m < 5 else 5
             cached = []
             for geom, body in zip(self._geoms, self.bodies, strict=True):
                 if geom.is_empty or geom.geom_type == "Point":
                     cached.append(body)
                     continue
-                simple = shapely.simplify(geom, degrees, preserve_topology=True)
+                simple = simplified(geom, tolerance_m)
                 feature = {**orjson.loads(body), "geometry": to_geojson_fragment(simple, decimals)}
                 cached.append(orjson.dumps(feature))
             self._simplified[tolerance_m] = cached

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import shapely
 from shapely import Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -22,6 +23,11 @@ MAX_CHORD_ERROR_M = 0.25
 # Claim regions describe places known to hundreds of metres at best: 1 m edges keep their areas
 # within 0.004 % (an n-gon loses 2*pi^2/(3 n^2) of its circle), at a quarter of the vertices.
 REGION_CHORD_ERROR_M = 1.0
+# Regions are *measured* (area, p_inside, handle) at that precision, but kept and served within
+# 10 m of it: a tenth of the vertices, and still far finer than any claim they describe ("about
+# 24 miles" is a 1.6 km band). The zone itself is never simplified.
+SERVED_REGION_M = 10.0
+METRES_PER_DEGREE_MIN = 110_574.0  # the shortest degree (of latitude, at the equator)
 # Straight (radial) edges of sectors are sampled at this spacing; over 1 km a geodesic and a
 # straight lon/lat segment part by far less than a millimetre at this latitude.
 RADIAL_STEP_M = 1000.0
@@ -107,3 +113,9 @@ def annular_sector(
     parts.append(radial_points(lon, lat, from_deg, inner_m, outer_m)[1:-1])
     # Clockwise azimuth order; reversed, counter-clockwise in lon/lat.
     return Polygon(np.concatenate(parts)[::-1])
+
+
+def simplified(geometry: BaseGeometry, metres: float) -> BaseGeometry:
+    """Douglas-Peucker in lon/lat with the tolerance taken at the shortest degree, so that no
+    point moves more than ``metres`` on the ground."""
+    return shapely.simplify(geometry, metres / METRES_PER_DEGREE_MIN, preserve_topology=True)
