@@ -65,7 +65,8 @@ D = {
     "min_p_inside": "0..1: at least this share of the region's area inside the zone.",
     "near": "lon,lat (WGS84): with within_km, features within that geodesic distance. An event "
     "matches if its representative point is within the distance, OR any part of its region "
-    "comes within it (region intersects the geodesic disc of that radius).",
+    "comes within it (region intersects the geodesic disc of that radius; regions are kept within "
+    "10 m of their exact shape).",
     "within_km": "Geodesic distance on the WGS84 ellipsoid, in km (with near).",
     "event_type": "ACLED-style event type, exact match, case-insensitive.",
     "sub_event_type": "ACLED-style sub-event type, exact match, case-insensitive.",
