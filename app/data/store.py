@@ -214,16 +214,20 @@ class FeatureStore:
         if not len(idx):
             return out
         lon, lat = near
-        pidx = idx[~np.isnan(self._lon[idx])]
+        disc = circle(lon, lat, within_m)
+        # Nothing outside the disc's bounding box can be within the distance: only points and
+        # regions whose boxes meet it get the exact (geodesic) tests.
+        dminx, dminy, dmaxx, dmaxy = disc.bounds
+        with np.errstate(invalid="ignore"):  # NaN: no point
+            boxed = (self._lon[idx] >= dminx) & (self._lon[idx] <= dmaxx)
+            boxed &= (self._lat[idx] >= dminy) & (self._lat[idx] <= dmaxy)
+        pidx = idx[boxed]
         if len(pidx):
             n = len(pidx)
             _, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), self._lon[pidx], self._lat[pidx])
             out[pidx] = np.asarray(dist) <= within_m
         rest = idx[~out[idx] & self._has_region[idx]]
         if len(rest):
-            disc = circle(lon, lat, within_m)
-            # Only regions whose bounding box meets the disc's need the exact test.
-            dminx, dminy, dmaxx, dmaxy = disc.bounds
             b = self._region_bounds[rest]
             rest = rest[(b[:, 2] >= dminx) & (b[:, 0] <= dmaxx) & (b[:, 3] >= dminy) & (b[:, 1] <= dmaxy)]
             shapely.prepare(disc)
