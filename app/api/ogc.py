@@ -141,8 +141,8 @@ def conformance(request: Request) -> Response:
 
 def collection_doc(request: Request, c: CollectionRows, store: FeatureStore) -> dict[str, Any]:
     b = f"{base(request)}/api/collections/{c.id}"
-    bounds = [row for row in (store.bounds(),) if row is not None]
-    extent: dict[str, Any] = {"spatial": {"bbox": bounds or [[-180, -90, 180, 90]], "crs": CRS84}}
+    bbox = store.bounds() or [-180, -90, 180, 90]
+    extent: dict[str, Any] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
     if c.temporal:
         first, last = store.interval()
         extent["temporal"] = {

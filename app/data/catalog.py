@@ -139,12 +139,6 @@ def _exact_region(
     return region, measure_region(region, zone.polygon, zone.centre, zone.radius_m), None
 
 
-def derive_claim(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedClaim:
-    """A claim's measures, from its exact region, and the region as served (see SERVED_REGION_M)."""
-    region, measure, why = _exact_region(claim, sites, zone)
-    return DerivedClaim(claim, served_region(region), measure, why)
-
-
 def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedIncident:
     """Combine the claims of an incident.
 

@@ -103,25 +103,31 @@ class FeatureStore:
         pts = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64)
         self._lon, self._lat = pts.reshape(n, 2).T
         self._simplified: dict[int, list[bytes]] = {}
+        # The features never change: their extent is worked out once, not per /collections call.
+        self._bounds, self._interval = self._extent()
 
     def __len__(self) -> int:
         return len(self.bodies)
 
     def bounds(self) -> list[float] | None:
         """[minlon, minlat, maxlon, maxlat] of every geometry, or None if there is none."""
-        if not len(self._minx) or np.isnan(self._minx).all():
-            return None
-        return [float(np.nanmin(self._minx)), float(np.nanmin(self._miny)),
-                float(np.nanmax(self._maxx)), float(np.nanmax(self._maxy))]  # fmt: skip
+        return self._bounds
 
     def interval(self) -> tuple[str | None, str | None]:
         """First and last day (ISO) of the features' date intervals."""
+        return self._interval
+
+    def _extent(self) -> tuple[list[float] | None, tuple[str | None, str | None]]:
+        bounds = None
+        if len(self._minx) and not np.isnan(self._minx).all():
+            bounds = [float(np.nanmin(self._minx)), float(np.nanmin(self._miny)),
+                      float(np.nanmax(self._maxx)), float(np.nanmax(self._maxy))]  # fmt: skip
         dated = self._start != NO_DAY
         if not dated.any():
-            return None, None
+            return bounds, (None, None)
         first = dt.date.fromordinal(int(self._start[dated].min()))
         last = dt.date.fromordinal(int(self._end[dated].max()))
-        return first.isoformat(), last.isoformat()
+        return bounds, (first.isoformat(), last.isoformat())
 
     def simplified_bodies(self, tolerance_m: int) -> list[bytes]:
         """The bodies with polygons simplified to within ``tolerance_m`` metres, for display.

@@ -18,7 +18,7 @@ import shapely
 from branca.element import Figure
 
 from app.data.catalog import Catalog, DerivedIncident
-from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, _marker
+from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, marker_svg
 from app.geo.geojson import to_geojson
 from app.web.pages import LEAFLET_DIR
 
@@ -138,7 +138,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
             continue
         icon_svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
-            f"{_marker(11, 11, d.incident.event_type, d.status, 16)}</svg>"
+            f"{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</svg>"
         )
         folium.Marker(
             [d.point[1], d.point[0]],

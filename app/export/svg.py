@@ -88,7 +88,7 @@ def _path(v: Viewport, geom: BaseGeometry) -> str:
     return "".join(parts)
 
 
-def _marker(x: float, y: float, event_type: str, status: str, size: float = 16) -> str:
+def marker_svg(x: float, y: float, event_type: str, status: str, size: float = 16) -> str:
     colour = STATUS_COLOURS.get(status, "#444")
     solid = status == "inside"
     style = (
@@ -216,7 +216,7 @@ def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int 
         d_inc = located[i]
         x, y = positions[i]
         size = 22 if d_inc.incident.id == state.sel else 16
-        out.append(_marker(round(x, 1), round(y, 1), d_inc.incident.event_type, d_inc.status, size))
+        out.append(marker_svg(round(x, 1), round(y, 1), d_inc.incident.event_type, d_inc.status, size))
     out.append(_scale_bar(v, lat, lon))
     out.append(
         f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '

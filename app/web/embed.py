@@ -115,7 +115,6 @@ def oembed(request: Request) -> JSONResponse:
         f'<iframe src="{escape(src)}" width="{width}" height="{height}" title="{escape(summary)}" '
         'style="border:0;max-width:100%" loading="lazy" allowfullscreen></iframe>'
     )
-    thumb_w, thumb_h = width, height
     body: dict[str, Any] = {
         "version": "1.0",
         "type": "rich",
@@ -127,8 +126,8 @@ def oembed(request: Request) -> JSONResponse:
         "height": height,
         "cache_age": 3600,
         "thumbnail_url": f"{base}/embed/map.svg?"
-        + "&".join(q for q in (query, f"width={thumb_w}&height={thumb_h}") if q),
-        "thumbnail_width": thumb_w,
-        "thumbnail_height": thumb_h,
+        + "&".join(q for q in (query, f"width={width}&height={height}") if q),
+        "thumbnail_width": width,
+        "thumbnail_height": height,
     }
     return JSONResponse(body)
