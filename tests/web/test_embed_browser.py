@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,10 +41,12 @@ def host_site(directory: Path) -> Iterator[int]:
         server.server_close()
 
 
-def host_page(directory: Path, name: str, map_url: str, iframe_attrs: str = "") -> str:
+def host_page(
+    directory: Path, name: str, map_url: str, iframe_attrs: str = "", query: str = f"sel={TECHNICALS}"
+) -> str:
     (directory / name).write_text(
         "<!doctype html><html><body><h1>An article</h1><p>Text before.</p>"
-        f'<iframe id="map" src="{map_url}/embed?sel={TECHNICALS}" width="500" height="300" {iframe_attrs} '
+        f'<iframe id="map" src="{map_url}/embed?{query}" width="500" height="300" {iframe_attrs} '
         'title="map"></iframe>'
         f'<script src="{map_url}/embed/host.js"></script><p>Text after.</p></body></html>',
         encoding="utf-8",
@@ -69,7 +72,8 @@ def test_embed_in_another_origin_renders_and_resizes(
 ) -> None:
     # The host is "localhost", the map "127.0.0.1": two origins.
     with host_site(tmp_path) as port:
-        name = host_page(tmp_path, "article.html", map_server)
+        # With its list the embed is taller than the 300 px the article gives it.
+        name = host_page(tmp_path, "article.html", map_server, query=f"list=1&sel={TECHNICALS}")
         context = browser.new_context()
         page = context.new_page()
         console: list[str] = []
@@ -79,8 +83,19 @@ def test_embed_in_another_origin_renders_and_resizes(
         assert frame.locator(".leaflet-marker-icon.incident-icon").count() > 0
         assert not [m for m in console if "Content Security Policy" in m], console
         wait_until(page, "document.getElementById('map').style.height !== ''")
-        reported = page.evaluate("parseInt(document.getElementById('map').style.height)")
+        # The embed may report again as it settles (legend, late layers): the host must follow
+        # to the frame's final height, whatever the intermediate reports were.
+        deadline = time.monotonic() + 10
+        while True:
+            reported = page.evaluate("parseInt(document.getElementById('map').style.height)")
+            if (
+                reported == frame.evaluate("document.documentElement.scrollHeight")
+                or time.monotonic() > deadline
+            ):
+                break
+            page.wait_for_timeout(100)
         assert reported == frame.evaluate("document.documentElement.scrollHeight")
+        assert reported > 300  # grown past the iframe's own height attribute by the host script
         # No wheel zoom: the article keeps scrolling.
         assert frame.evaluate("window.__atTanfMap.map.scrollWheelZoom.enabled()") is False
         ARTIFACTS.mkdir(exist_ok=True)
