@@ -16,7 +16,7 @@ from app.api.features import CollectionRows, build_collections
 from app.data.cache import cached
 from app.data.catalog import Catalog, build_catalog
 from app.data.loader import dataset_version, load_dataset
-from app.data.store import FeatureStore
+from app.data.store import FeatureStore, link_regions
 from app.errors import install_error_handlers
 from app.middleware import HeadAsGet, ReadingMethodsOnly, RequestLog
 from app.settings import Settings
@@ -41,7 +41,8 @@ def load_catalog(settings: Settings, version: str | None = None) -> Catalog:
 def build_served(settings: Settings, version: str | None = None) -> Served:
     catalog = load_catalog(settings, version)
     collections = build_collections(catalog)
-    stores = {cid: FeatureStore(c.rows) for cid, c in collections.items()}
+    stores = {cid: FeatureStore.from_rows(c.rows) for cid, c in collections.items()}
+    link_regions(stores["events"], stores["regions"])
     # The stores hold the features now; the rows they were built from can go.
     described = {cid: replace(c, rows=[]) for cid, c in collections.items()}
     return Served(catalog, described, stores)

@@ -107,10 +107,11 @@ def _event_row(d: DerivedIncident, catalog: Catalog) -> Row:
         "geometry": to_geojson_fragment(geometry),
         "properties": props,
     }
+    # The regions ``near`` tests are the claims' (the regions collection's), attached by the caller.
     return Row(
         feature,
         geometry,
-        d.region,
+        None,
         inc.date.start,
         inc.date.last,
         d.status,
@@ -135,12 +136,7 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
             **_claim_props(claim, catalog.dataset.sources),
         }
         fid = f"{inc.id}--{claim.claim.id}"
-        feature = {
-            "type": "Feature",
-            "id": fid,
-            "geometry": to_geojson_fragment(claim.region),
-            "properties": props,
-        }
+        feature = {"type": "Feature", "id": fid, "properties": props}  # the store writes the geometry
         m = claim.measure
         rows.append(
             Row(
@@ -155,6 +151,7 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
                 inc.sub_event_type,
                 f"{inc.title}\n{inc.summary}\n{claim.claim.text}".lower(),
                 m.point if m else None,
+                owner=inc.id,
             )
         )
     return rows

@@ -279,12 +279,12 @@ def items(
         doc = {"numberMatched": matched, "numberReturned": returned, "links": links,
                "features": [store.feature(i) for i in page]}  # fmt: skip
         return HTMLResponse(formats.html_page(f"{c.title}: items", doc))
-    # Pre-serialised features joined into the collection body: no per-request re-encoding.
+    # Stored feature bodies joined into the collection body; only polygons are written per request.
     version = request.app.state.catalog.version
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
-    bodies = store.bodies if simplify_m is None else store.simplified_bodies(parse_simplify(simplify_m))
-    body_bytes = head[:-1] + b',"features":[' + b",".join(bodies[i] for i in page) + b"]}"
+    tolerance = None if simplify_m is None else parse_simplify(simplify_m)
+    body_bytes = head[:-1] + b',"features":[' + b",".join(store.body(i, tolerance) for i in page) + b"]}"
     return Response(body_bytes, media_type=formats.GEOJSON)
 
 
@@ -309,9 +309,8 @@ def item(
     if index is None:
         raise NotFound(f"no feature {featureId[:80]!r} in collection {c.id!r}")
     fmt = formats.negotiate(request, allow_csv=True)
-    feature = store.feature(index)
-    if simplify_m is not None:
-        feature = orjson.loads(store.simplified_bodies(parse_simplify(simplify_m))[index])
+    tolerance = None if simplify_m is None else parse_simplify(simplify_m)
+    feature = orjson.loads(store.body(index, tolerance))
     if fmt == "csv":
         return Response(formats.features_csv([feature]), media_type=formats.CSV)
     b = f"{base(request)}/api/collections/{c.id}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
@@ -17,11 +17,12 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
-from app.geo.geojson import to_geojson_fragment
+from app.geo.geojson import rounded, to_geojson_fragment
 from app.geo.shapes import circle, simplified
 
 GEOD = Geod(ellps="WGS84")
 STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2}
+STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 NO_DAY = -1  # "no date": never matches a datetime filter
 # Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
 # cache of simplified bodies bounded whatever clients send.
@@ -45,6 +46,7 @@ class ItemQuery:
     near: tuple[float, float] | None = None
     within_m: float | None = None
     event_type: str | None = None
+    event_types: frozenset[str] | None = None  # any of these (the map's type filter)
     sub_event_type: str | None = None
     q: str | None = None
 
@@ -55,6 +57,8 @@ class Row:
 
     ``geometry`` is the feature's own geometry (bbox tests it); ``region`` is the area its
     location may be in (the ``near`` filter tests it), which for an incident is not its point.
+    ``owner`` is the id of the feature of another collection this one belongs to (a region's
+    incident). The feature dict carries no geometry: the store writes it.
     """
 
     feature: dict[str, Any]
@@ -68,46 +72,203 @@ class Row:
     sub_event_type: str | None = None
     text: str = ""
     point: tuple[float, float] | None = None
+    owner: str | None = None
+
+
+class Parts:
+    """The regions the ``near`` filter tests, each owned by one feature of a store.
+
+    A region belongs to one feature; a feature may own several (an incident owns its claims'
+    regions, which the regions collection holds: the same objects, not copies).
+    """
+
+    def __init__(self, geoms: np.ndarray, owner: np.ndarray) -> None:
+        self.geoms = geoms
+        self.owner = owner.astype(np.int64)
+        self.bounds: np.ndarray = shapely.bounds(geoms) if len(geoms) else np.empty((0, 4))
+
+
+def _blob(chunks: list[bytes]) -> tuple[bytes, np.ndarray]:
+    """Byte strings as one blob and its n+1 offsets: a few objects instead of one per feature."""
+    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in chunks], out=offsets[1:])
+    return b"".join(chunks), offsets
+
+
+def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Categorical encoding: small integer codes and the distinct values (first-seen order)."""
+    names: dict[str, int] = {}
+    codes = np.fromiter((names.setdefault(v, len(names)) for v in values), dtype=np.int32, count=len(values))
+    return codes, list(names)
 
 
 class FeatureStore:
-    """One collection's features, pre-serialised, and the columns its filters read."""
+    """One collection's features as columns: the filters read numpy arrays, bodies are bytes.
 
-    def __init__(self, rows: list[Row]) -> None:
-        n = len(rows)
-        # Only the serialised bodies are kept: a feature as Python objects is several times larger,
-        # and each row lets go of its feature as soon as it is serialised.
-        self.bodies = []
-        self.index = {}
-        for i, row in enumerate(rows):
-            self.bodies.append(orjson.dumps(row.feature))
-            self.index[str(row.feature["id"])] = i
-            row.feature = {}
-        empty = shapely.Point()
-        self._geoms = np.array([r.geometry or empty for r in rows], dtype=object)
-        self._regions = np.array([r.region or empty for r in rows], dtype=object)
-        self._has_region = ~shapely.is_empty(self._regions) if n else np.zeros(0, dtype=bool)
-        self._region_bounds: np.ndarray = shapely.bounds(self._regions) if n else np.empty((0, 4))
-        bounds: np.ndarray = shapely.bounds(self._geoms) if n else np.empty((0, 4))  # NaN if empty
-        self._minx: np.ndarray = bounds[:, 0]
-        self._miny: np.ndarray = bounds[:, 1]
-        self._maxx: np.ndarray = bounds[:, 2]
-        self._maxy: np.ndarray = bounds[:, 3]
-        self._start = np.array([_day(r.start) for r in rows], dtype=np.int64)
-        self._end = np.array([_day(r.end) for r in rows], dtype=np.int64)
-        self._status = np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8)
-        self._p = np.array([np.nan if r.p_inside is None else r.p_inside for r in rows])
-        self._type = np.array([(r.event_type or "").lower() for r in rows], dtype=object)
-        self._sub = np.array([(r.sub_event_type or "").lower() for r in rows], dtype=object)
-        self._text = [r.text.lower() for r in rows]
-        pts = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64)
-        self._lon, self._lat = pts.reshape(n, 2).T
-        self._simplified: dict[int, list[bytes]] = {}
+    A feature's body is its GeoJSON without the geometry ("head"); a point geometry is written
+    into it once, any other geometry is written on request from the shapely object (a region's
+    text is four times the size of its coordinates, and few are ever asked for at once).
+    """
+
+    def __init__(self, columns: dict[str, Any]) -> None:
+        self.ids: list[str] = columns["ids"]
+        self.index = {fid: i for i, fid in enumerate(self.ids)}
+        self._heads: bytes = columns["heads"]
+        self._head_offsets: np.ndarray = columns["head_offsets"]
+        self._geoms: np.ndarray = columns["geoms"]  # None where the geometry is in the head
+        self._bounds_xy: np.ndarray = columns["bounds"]  # NaN where there is no geometry
+        self._start: np.ndarray = columns["start"]
+        self._end: np.ndarray = columns["end"]
+        self._status: np.ndarray = columns["status"]
+        self._p: np.ndarray = columns["p"]
+        self._type: np.ndarray = columns["type"]
+        self._type_names: list[str] = columns["type_names"]
+        self._sub: np.ndarray = columns["sub"]
+        self._sub_names: list[str] = columns["sub_names"]
+        self._text: list[str] = columns["text"]
+        self._lon: np.ndarray = columns["lon"]
+        self._lat: np.ndarray = columns["lat"]
+        self.owners: list[str | None] = columns.get("owners", [])  # only while building
+        self._spliced = np.array([g is not None for g in self._geoms], dtype=bool)
+        self.parts: Parts | None = None
         # The features never change: their extent is worked out once, not per /collections call.
         self._bounds, self._interval = self._extent()
 
+    # -- building -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_rows(cls, rows: list[Row]) -> FeatureStore:
+        n = len(rows)
+        geoms = np.array([r.geometry for r in rows] + [None], dtype=object)[:n]
+        bounds = shapely.bounds(geoms) if n else np.empty((0, 4))  # NaN rows: no geometry
+        points = shapely.get_type_id(geoms) == 0 if n else np.zeros(0, dtype=bool)
+        ids, heads = [], []
+        for i, row in enumerate(rows):
+            ids.append(str(row.feature["id"]))
+            feature = {k: v for k, v in row.feature.items() if k != "geometry"}
+            if points[i] or row.geometry is None:
+                feature["geometry"] = to_geojson_fragment(row.geometry)
+            heads.append(orjson.dumps(feature))
+            row.feature = {}  # let go of the dict as soon as it is serialised
+        geoms[points] = None
+        head_blob, head_offsets = _blob(heads)
+        types, type_names = _codes([r.event_type or "" for r in rows])
+        subs, sub_names = _codes([r.sub_event_type or "" for r in rows])
+        pts = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(n, 2)
+        store = cls({
+            "ids": ids,
+            "heads": head_blob, "head_offsets": head_offsets, "geoms": geoms, "bounds": bounds,
+            "start": np.array([_day(r.start) for r in rows], dtype=np.int64),
+            "end": np.array([_day(r.end) for r in rows], dtype=np.int64),
+            "status": np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8),
+            "p": np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
+            "type": types, "type_names": type_names, "sub": subs, "sub_names": sub_names,
+            "text": [r.text.lower() for r in rows],
+            "lon": pts[:, 0].copy(), "lat": pts[:, 1].copy(),
+            "owners": [r.owner for r in rows],
+        })  # fmt: skip
+        regions = [(r.region, i) for i, r in enumerate(rows) if r.region is not None]
+        if regions:
+            geom_list, owner = zip(*regions, strict=True)
+            store.parts = Parts(np.array([*geom_list, None], dtype=object)[:-1], np.array(owner))
+        return store
+
+    @classmethod
+    def concat(cls, stores: list[FeatureStore], order: np.ndarray | None = None) -> FeatureStore:
+        """The features of ``stores`` one after another, or picked in ``order`` if given."""
+        heads = [s.head(i) for s in stores for i in range(len(s))]
+        n = len(heads)
+        order = np.arange(n) if order is None else order
+        def cat(name: str) -> np.ndarray:
+            return np.concatenate([getattr(s, name) for s in stores])[order] if n else np.zeros(0)
+        type_names = sorted({t for s in stores for t in s._type_names})
+        sub_names = sorted({t for s in stores for t in s._sub_names})
+        def recode(attr: str, names_attr: str, names: list[str]) -> np.ndarray:
+            pos = {name: k for k, name in enumerate(names)}
+            parts = [np.array([pos[x] for x in getattr(s, names_attr)], dtype=np.int32)[getattr(s, attr)]
+                     if len(s) else np.zeros(0, dtype=np.int32) for s in stores]  # fmt: skip
+            return np.concatenate(parts)[order] if n else np.zeros(0, dtype=np.int32)
+        ids = [fid for s in stores for fid in s.ids]
+        texts = [t for s in stores for t in s._text]
+        owners = [o for s in stores for o in s.owners]
+        head_blob, head_offsets = _blob([heads[i] for i in order])
+        geoms = np.concatenate([s._geoms for s in stores])[order] if n else np.zeros(0, dtype=object)
+        store = cls({
+            "ids": [ids[i] for i in order], "heads": head_blob, "head_offsets": head_offsets,
+            "geoms": geoms, "bounds": np.concatenate([s._bounds_xy for s in stores])[order],
+            "start": cat("_start"), "end": cat("_end"), "status": cat("_status"), "p": cat("_p"),
+            "type": recode("_type", "_type_names", type_names), "type_names": type_names,
+            "sub": recode("_sub", "_sub_names", sub_names), "sub_names": sub_names,
+            "text": [texts[i] for i in order], "lon": cat("_lon"), "lat": cat("_lat"),
+            "owners": [owners[i] for i in order] if owners else [],
+        })  # fmt: skip
+        return store
+
+    def own_parts(self) -> None:
+        """Each feature's ``near`` region is its own geometry (the regions collection)."""
+        has = np.flatnonzero(self._spliced)
+        self.parts = Parts(self._geoms[has], has)
+
+    # -- reading ------------------------------------------------------------------------------
+
     def __len__(self) -> int:
-        return len(self.bodies)
+        return len(self.ids)
+
+    def head(self, index: int) -> bytes:
+        return self._heads[self._head_offsets[index] : self._head_offsets[index + 1]]
+
+    def body(self, index: int, simplify_m: int | None = None) -> bytes:
+        """The feature as GeoJSON; polygons simplified to within ``simplify_m`` metres if given."""
+        head = self.head(index)
+        geom = self._geoms[index]
+        if geom is None:
+            return head
+        decimals = 6
+        if simplify_m is not None:
+            if simplify_m not in SIMPLIFY_LADDER_M:
+                raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
+            geom = simplified(geom, simplify_m)
+            # Within 5 m or more, coordinates need only 5 decimals (about 1 m).
+            decimals = 6 if simplify_m < 5 else 5
+        fragment = shapely.to_geojson(rounded(geom, decimals)).encode()
+        return head[:-1] + b',"geometry":' + fragment + b"}"
+
+    def feature(self, index: int) -> dict[str, Any]:
+        """One feature as Python objects (parsed from its body, for CSV and HTML)."""
+        parsed: dict[str, Any] = orjson.loads(self.body(index))
+        return parsed
+
+    def get(self, feature_id: str) -> int | None:
+        return self.index.get(feature_id)
+
+    def geometry(self, index: int) -> BaseGeometry | None:
+        """The feature's geometry (parsed from the body for points)."""
+        geom = self._geoms[index]
+        if geom is None and not np.isnan(self._bounds_xy[index, 0]):
+            minx, miny = self._bounds_xy[index, :2]
+            return shapely.Point(minx, miny)
+        return cast("BaseGeometry | None", geom)
+
+    def event_type(self, index: int) -> str:
+        return self._type_names[self._type[index]]
+
+    def status(self, index: int) -> str | None:
+        code = int(self._status[index])
+        return STATUS_NAMES.get(code)
+
+    def point(self, index: int) -> tuple[float, float] | None:
+        lon, lat = float(self._lon[index]), float(self._lat[index])
+        return None if np.isnan(lon) else (lon, lat)
+
+    def days(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and last day (proleptic ordinals) of the given features."""
+        return self._start[indices], self._end[indices]
+
+    def statuses(self, indices: np.ndarray) -> np.ndarray:
+        return self._status[indices]
+
+    def located(self, indices: np.ndarray) -> np.ndarray:
+        return ~np.isnan(self._lon[indices])
 
     def bounds(self) -> list[float] | None:
         """[minlon, minlat, maxlon, maxlat] of every geometry, or None if there is none."""
@@ -118,10 +279,11 @@ class FeatureStore:
         return self._interval
 
     def _extent(self) -> tuple[list[float] | None, tuple[str | None, str | None]]:
+        b = self._bounds_xy
         bounds = None
-        if len(self._minx) and not np.isnan(self._minx).all():
-            bounds = [float(np.nanmin(self._minx)), float(np.nanmin(self._miny)),
-                      float(np.nanmax(self._maxx)), float(np.nanmax(self._maxy))]  # fmt: skip
+        if len(b) and not np.isnan(b[:, 0]).all():
+            bounds = [float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])),
+                      float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3]))]  # fmt: skip
         dated = self._start != NO_DAY
         if not dated.any():
             return bounds, (None, None)
@@ -129,40 +291,11 @@ class FeatureStore:
         last = dt.date.fromordinal(int(self._end[dated].max()))
         return bounds, (first.isoformat(), last.isoformat())
 
-    def simplified_bodies(self, tolerance_m: int) -> list[bytes]:
-        """The bodies with polygons simplified to within ``tolerance_m`` metres, for display.
-
-        Douglas-Peucker in lon/lat with the tolerance converted at the shortest degree, so the
-        error on the ground never exceeds it; coordinates then need only 5 decimals (about 1 m).
-        Built once per ladder value and kept.
-        """
-        if tolerance_m not in SIMPLIFY_LADDER_M:
-            raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
-        cached = self._simplified.get(tolerance_m)
-        if cached is None:
-            decimals = 6 if tolerance_m < 5 else 5
-            cached = []
-            for geom, body in zip(self._geoms, self.bodies, strict=True):
-                if geom.is_empty or geom.geom_type == "Point":
-                    cached.append(body)
-                    continue
-                simple = simplified(geom, tolerance_m)
-                feature = {**orjson.loads(body), "geometry": to_geojson_fragment(simple, decimals)}
-                cached.append(orjson.dumps(feature))
-            self._simplified[tolerance_m] = cached
-        return cached
-
-    def feature(self, index: int) -> dict[str, Any]:
-        """One feature as Python objects (parsed from its body, for CSV and HTML)."""
-        parsed: dict[str, Any] = orjson.loads(self.bodies[index])
-        return parsed
-
-    def get(self, feature_id: str) -> int | None:
-        return self.index.get(feature_id)
+    # -- querying -----------------------------------------------------------------------------
 
     def query(self, q: ItemQuery) -> np.ndarray:
         """Indices of the matching features, in collection order."""
-        mask = np.ones(len(self.bodies), dtype=bool)
+        mask = np.ones(len(self), dtype=bool)
         if q.bbox is not None:
             mask &= self._bbox_mask(q.bbox)
         if q.has_time_filter:
@@ -176,9 +309,11 @@ class FeatureStore:
         if q.min_p_inside is not None:
             mask &= np.nan_to_num(self._p, nan=-1.0) >= q.min_p_inside
         if q.event_type is not None:
-            mask &= self._type == q.event_type.lower()
+            mask &= np.isin(self._type, _matching(self._type_names, {q.event_type.lower()}))
+        if q.event_types is not None:
+            mask &= np.isin(self._type, _matching(self._type_names, {t.lower() for t in q.event_types}))
         if q.sub_event_type is not None:
-            mask &= self._sub == q.sub_event_type.lower()
+            mask &= np.isin(self._sub, _matching(self._sub_names, {q.sub_event_type.lower()}))
         if q.q is not None:
             needle = q.q.lower()
             idx = np.flatnonzero(mask)  # substring search only over what is still in
@@ -189,28 +324,30 @@ class FeatureStore:
 
     def _bbox_mask(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
         minx, miny, maxx, maxy = bbox
+        b = self._bounds_xy
         with np.errstate(invalid="ignore"):  # NaN bounds (no geometry) compare False
             if minx <= maxx:
-                lon_ok = (self._maxx >= minx) & (self._minx <= maxx)
+                lon_ok = (b[:, 2] >= minx) & (b[:, 0] <= maxx)
             else:  # crosses the antimeridian
-                lon_ok = (self._maxx >= minx) | (self._minx <= maxx)
-            candidates = lon_ok & (self._maxy >= miny) & (self._miny <= maxy)
-        # The exact test runs only where the bounding boxes overlap.
-        idx = np.flatnonzero(candidates)
+                lon_ok = (b[:, 2] >= minx) | (b[:, 0] <= maxx)
+            candidates = lon_ok & (b[:, 3] >= miny) & (b[:, 1] <= maxy)
+        # For a point the box test is exact; the other geometries get the exact test.
+        idx = np.flatnonzero(candidates & self._spliced)
         if len(idx):
             if minx <= maxx:
                 boxes = [shapely.box(minx, miny, maxx, maxy)]
             else:
                 boxes = [shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]
             hit = np.zeros(len(idx), dtype=bool)
-            for b in boxes:
-                hit |= shapely.intersects(self._geoms[idx], b)
+            for box in boxes:
+                hit |= shapely.intersects(self._geoms[idx], box)
             candidates[idx] = hit
         result: np.ndarray = candidates
         return result
 
     def _near_mask(self, near: tuple[float, float], within_m: float, mask: np.ndarray) -> np.ndarray:
-        """Geodesic: the representative point is within ``within_m``, or the region comes within.
+        """Geodesic: the representative point is within ``within_m``, or one of the feature's
+        regions comes within.
 
         The region test intersects the region with the geodesic disc of ``within_m`` around the
         query point (``app.geo.shapes.circle``, edges within 0.25 m of the true circle).
@@ -232,10 +369,28 @@ class FeatureStore:
             n = len(pidx)
             _, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), self._lon[pidx], self._lat[pidx])
             out[pidx] = np.asarray(dist) <= within_m
-        rest = idx[~out[idx] & self._has_region[idx]]
-        if len(rest):
-            b = self._region_bounds[rest]
-            rest = rest[(b[:, 2] >= dminx) & (b[:, 0] <= dmaxx) & (b[:, 3] >= dminy) & (b[:, 1] <= dmaxy)]
-            shapely.prepare(disc)
-            out[rest] = shapely.intersects(disc, self._regions[rest])
+        if self.parts is not None and len(self.parts.owner):
+            owner, b = self.parts.owner, self.parts.bounds
+            # Regions of features still in and not matched by their point, whose boxes meet the disc.
+            open_ = mask[owner] & ~out[owner]
+            open_ &= (b[:, 2] >= dminx) & (b[:, 0] <= dmaxx) & (b[:, 3] >= dminy) & (b[:, 1] <= dmaxy)
+            sel = np.flatnonzero(open_)
+            if len(sel):
+                shapely.prepare(disc)
+                hit = shapely.intersects(disc, self.parts.geoms[sel])
+                out[owner[sel[hit]]] = True
         return out
+
+
+def _matching(names: list[str], wanted: set[str]) -> list[int]:
+    """Codes of the names that equal one of ``wanted`` (compared lower-case)."""
+    return [code for code, name in enumerate(names) if name.lower() in wanted]
+
+
+def link_regions(events: FeatureStore, regions: FeatureStore) -> None:
+    """Let the events' ``near`` filter test their claims' regions (held once, by ``regions``)."""
+    regions.own_parts()
+    assert regions.parts is not None
+    owner = np.array([events.index[regions.owners[i]] for i in regions.parts.owner], dtype=np.int64)
+    events.parts = Parts(regions.parts.geoms, owner)
+    regions.owners = []

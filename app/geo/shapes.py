@@ -117,5 +117,13 @@ def annular_sector(
 
 def simplified(geometry: BaseGeometry, metres: float) -> BaseGeometry:
     """Douglas-Peucker in lon/lat with the tolerance taken at the shortest degree, so that no
-    point moves more than ``metres`` on the ground."""
-    return shapely.simplify(geometry, metres / METRES_PER_DEGREE_MIN, preserve_topology=True)
+    point moves more than ``metres`` on the ground.
+
+    Plain Douglas-Peucker first (a tenth of the cost); the topology-preserving variant only when
+    that gives an invalid shape (rings of arcs, kilometres apart, practically never cross).
+    """
+    tolerance = metres / METRES_PER_DEGREE_MIN
+    fast = shapely.simplify(geometry, tolerance, preserve_topology=False)
+    if shapely.is_valid(fast) and not fast.is_empty:
+        return fast
+    return shapely.simplify(geometry, tolerance, preserve_topology=True)
