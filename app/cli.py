@@ -116,16 +116,15 @@ def worker_app() -> FastAPI:
 def _serve(settings: Settings, workers: int) -> int:
     import uvicorn
 
-    from app.main import create_app, load_served
+    from app.main import create_app
+    from app.served import load_served
 
     try:
         served = load_served(settings)  # refuse to start on invalid data, before binding
     except DataError as exc:
         print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
         return 1
-    print(
-        f"serving {settings.data_dir} (version {served.catalog.version}) on http://{settings.host}:{settings.port}"
-    )
+    print(f"serving {settings.data_dir} (version {served.version}) on http://{settings.host}:{settings.port}")
     if workers > 1:
         # Each worker process builds its own app (worker_app below) from these exact settings;
         # through the plain AT_TANF_* variables an empty tile URL or an unset cache would be lost.

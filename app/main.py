@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,51 +11,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from app.api import health, locate, ogc, openapi
 from app.api.caching import CachingMiddleware
-from app.api.features import CollectionRows, build_collections
-from app.data.cache import cached
-from app.data.catalog import Catalog, build_catalog
-from app.data.loader import dataset_version, load_dataset
-from app.data.store import FeatureStore, link_regions
 from app.errors import install_error_handlers
 from app.middleware import HeadAsGet, ReadingMethodsOnly, RequestLog
+from app.served import Served, load_served
 from app.settings import Settings
 from app.web import embed, pages
 from app.web.headers import SecurityHeadersMiddleware
-
-
-@dataclass(frozen=True)
-class Served:
-    """Everything the routes read, built once: the catalog, the collections, their stores."""
-
-    catalog: Catalog
-    collections: dict[str, CollectionRows]
-    stores: dict[str, FeatureStore]
-
-
-def load_catalog(settings: Settings, version: str | None = None) -> Catalog:
-    """Load and derive the data directory; raises ``DataError`` naming every problem."""
-    return build_catalog(load_dataset(settings.data_dir, version))
-
-
-def build_served(settings: Settings, version: str | None = None) -> Served:
-    catalog = load_catalog(settings, version)
-    collections = build_collections(catalog)
-    stores = {cid: FeatureStore.from_rows(c.rows) for cid, c in collections.items()}
-    link_regions(stores["events"], stores["regions"])
-    # The stores hold the features now; the rows they were built from can go.
-    described = {cid: replace(c, rows=[]) for cid, c in collections.items()}
-    return Served(catalog, described, stores)
-
-
-def load_served(settings: Settings) -> Served:
-    """``build_served``, through the on-disk cache when one is configured (app.data.cache)."""
-    cache_dir = settings.cache_dir
-    if cache_dir is None:
-        return build_served(settings)
-    # Resolved once: a data symlink switched meanwhile cannot give the key and the data apart.
-    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
-    version = dataset_version(settings.data_dir)  # hashed once, for the key and the data alike
-    return cached(cache_dir, version, lambda: build_served(settings, version))
 
 
 def create_app(settings: Settings | None = None, served: Served | None = None) -> FastAPI:
@@ -67,9 +27,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ready = served or load_served(settings)
         # Publish everything at once, so no request ever sees a half-built state.
-        app.state.collections, app.state.stores, app.state.catalog = (
-            ready.collections, ready.stores, ready.catalog,
-        )  # fmt: skip
+        app.state.collections, app.state.stores, app.state.served = ready.collections, ready.stores, ready
         yield
 
     app = FastAPI(

@@ -34,8 +34,8 @@ class CachingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        catalog = getattr(scope["app"].state, "catalog", None)
-        version = catalog.version if catalog is not None else ""
+        served = getattr(scope["app"].state, "served", None)
+        version = served.version if served is not None else ""
         path: str = scope["path"]
         cacheable = scope["method"] in ("GET", "HEAD") and path.startswith(CACHED_PREFIXES)
         extra: dict[str, str] = {VERSION_HEADER: version} if version else {}

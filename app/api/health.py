@@ -11,9 +11,9 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="Liveness and the dataset version served")
 def healthz(request: Request) -> dict[str, Any]:
-    catalog = request.app.state.catalog
+    served = request.app.state.served
     return {
         "status": "ok",
-        "dataset_version": catalog.version,
-        "incidents": len(catalog.incidents),
+        "dataset_version": served.version,
+        "incidents": len(served.stores["events"]),
     }

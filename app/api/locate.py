@@ -49,7 +49,7 @@ def locate(
     reject_unknown(request.query_params, {"lon", "lat", "f"})  # before parsing, so typos are named
     x = _coordinate(request, "lon", 180)
     y = _coordinate(request, "lat", 90)
-    zone: ZoneGeometry = request.app.state.catalog.zone
+    zone: ZoneGeometry = request.app.state.served.zone
     centre_lon, centre_lat = zone.centre
     db = distance_bearing(centre_lon, centre_lat, x, y)
     inside = db.distance_m <= zone.radius_m
@@ -64,6 +64,6 @@ def locate(
         "inside_zone": inside,
         "zone_status": "inside" if inside else "outside",
         "km_to_boundary": round(abs(zone.radius_m - db.distance_m) / 1000, 3),
-        "dataset_version": request.app.state.catalog.version,
+        "dataset_version": request.app.state.served.version,
     }
     return json_or_html(request, doc, "Locate", frozenset({"lon", "lat", "f"}))

@@ -115,7 +115,7 @@ def landing(request: Request) -> Response:
         "description": "OGC API - Features for the At Tanf de-confliction zone (2016-2018): the "
         "geodesic zone, sites, incidents with sources, and the regions their locations describe. "
         "Extensions: in_zone, min_p_inside, near/within_km (geodesic), event_type, q; /api/locate.",
-        "dataset_version": request.app.state.catalog.version,
+        "dataset_version": request.app.state.served.version,
         "links": [
             {"href": f"{b}/api", "rel": "self", "type": "application/json", "title": "This document"},
             {"href": f"{b}/api?f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
@@ -280,7 +280,7 @@ def items(
                "features": [store.feature(i) for i in page]}  # fmt: skip
         return HTMLResponse(formats.html_page(f"{c.title}: items", doc))
     # Stored feature bodies joined into the collection body; only polygons are written per request.
-    version = request.app.state.catalog.version
+    version = request.app.state.served.version
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
     tolerance = None if simplify_m is None else parse_simplify(simplify_m)

@@ -82,9 +82,10 @@ class Parts:
     regions, which the regions collection holds: the same objects, not copies).
     """
 
-    def __init__(self, geoms: np.ndarray, owner: np.ndarray) -> None:
+    def __init__(self, geoms: np.ndarray, owner: np.ndarray, rows: np.ndarray | None = None) -> None:
         self.geoms = geoms
         self.owner = owner.astype(np.int64)
+        self.rows = owner if rows is None else rows  # where each region is a feature itself
         self.bounds: np.ndarray = shapely.bounds(geoms) if len(geoms) else np.empty((0, 4))
 
 
@@ -179,15 +180,19 @@ class FeatureStore:
         heads = [s.head(i) for s in stores for i in range(len(s))]
         n = len(heads)
         order = np.arange(n) if order is None else order
+
         def cat(name: str) -> np.ndarray:
             return np.concatenate([getattr(s, name) for s in stores])[order] if n else np.zeros(0)
+
         type_names = sorted({t for s in stores for t in s._type_names})
         sub_names = sorted({t for s in stores for t in s._sub_names})
+
         def recode(attr: str, names_attr: str, names: list[str]) -> np.ndarray:
             pos = {name: k for k, name in enumerate(names)}
             parts = [np.array([pos[x] for x in getattr(s, names_attr)], dtype=np.int32)[getattr(s, attr)]
                      if len(s) else np.zeros(0, dtype=np.int32) for s in stores]  # fmt: skip
             return np.concatenate(parts)[order] if n else np.zeros(0, dtype=np.int32)
+
         ids = [fid for s in stores for fid in s.ids]
         texts = [t for s in stores for t in s._text]
         owners = [o for s in stores for o in s.owners]
@@ -230,8 +235,8 @@ class FeatureStore:
             geom = simplified(geom, simplify_m)
             # Within 5 m or more, coordinates need only 5 decimals (about 1 m).
             decimals = 6 if simplify_m < 5 else 5
-        fragment = shapely.to_geojson(rounded(geom, decimals)).encode()
-        return head[:-1] + b',"geometry":' + fragment + b"}"
+        fragment = str(shapely.to_geojson(rounded(geom, decimals))).encode()
+        return bytes(head[:-1]) + b',"geometry":' + fragment + b"}"
 
     def feature(self, index: int) -> dict[str, Any]:
         """One feature as Python objects (parsed from its body, for CSV and HTML)."""
@@ -250,7 +255,7 @@ class FeatureStore:
         return cast("BaseGeometry | None", geom)
 
     def event_type(self, index: int) -> str:
-        return self._type_names[self._type[index]]
+        return self._type_names[int(self._type[index])]
 
     def status(self, index: int) -> str | None:
         code = int(self._status[index])
@@ -262,13 +267,17 @@ class FeatureStore:
 
     def days(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First and last day (proleptic ordinals) of the given features."""
-        return self._start[indices], self._end[indices]
+        starts: np.ndarray = self._start[indices]
+        ends: np.ndarray = self._end[indices]
+        return starts, ends
 
     def statuses(self, indices: np.ndarray) -> np.ndarray:
-        return self._status[indices]
+        codes: np.ndarray = self._status[indices]
+        return codes
 
     def located(self, indices: np.ndarray) -> np.ndarray:
-        return ~np.isnan(self._lon[indices])
+        has_point: np.ndarray = ~np.isnan(self._lon[indices])
+        return has_point
 
     def bounds(self) -> list[float] | None:
         """[minlon, minlat, maxlon, maxlat] of every geometry, or None if there is none."""
@@ -392,5 +401,5 @@ def link_regions(events: FeatureStore, regions: FeatureStore) -> None:
     regions.own_parts()
     assert regions.parts is not None
     owner = np.array([events.index[regions.owners[i]] for i in regions.parts.owner], dtype=np.int64)
-    events.parts = Parts(regions.parts.geoms, owner)
+    events.parts = Parts(regions.parts.geoms, owner, rows=regions.parts.owner)
     regions.owners = []

@@ -1,4 +1,4 @@
-"""A static SVG image of a map view, drawn on the server from the catalog's geometry.
+"""A static SVG image of a map view, drawn on the server from the served geometry.
 
 For readers without JavaScript (the embed's ``<noscript>``), oEmbed thumbnails and print. Web
 Mercator like the interactive map, so a view (centre and zoom) frames the same area. All text is
@@ -11,12 +11,13 @@ import math
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from app.data.catalog import Catalog
 from app.geo.geodesy import destination, distance_m
+from app.served import Served
 from app.web.state import MapState, summary_text, visible_incidents
 
 STATUS_COLOURS = {"inside": "#b2182b", "outside": "#2166ac", "uncertain": "#6b4c00"}
@@ -138,8 +139,9 @@ def _text(x: float, y: float, text: str, anchor: str = "start", weight: str = "n
     )
 
 
-def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int = 600) -> str:
-    zone = catalog.zone
+def render_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
+    zone = served.zone
+    events, regions = served.stores["events"], served.stores["regions"]
     if state.view:
         lat, lon, zoom = state.view
     else:
@@ -156,15 +158,16 @@ def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int 
             shapely.intersection(geom, frame.buffer(tol * 20)), tol, preserve_topology=True
         )
 
-    summary = summary_text(catalog, state)
+    summary = summary_text(served, state)
+    shown = visible_incidents(served, state)
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d">',
         f'<title id="t">{escape(summary)}</title>',
-        f'<desc id="d">{escape(_description(catalog, state))}</desc>',
+        f'<desc id="d">{escape(_description(served, shown))}</desc>',
         f'<rect width="{width}" height="{height}" fill="#f2efe9"/>',
     ]
-    for country in catalog.dataset.borders.get("features", []):
+    for country in served.borders.get("features", []):
         d = _path(v, clip(shape(country["geometry"])))
         if d:
             out.append(
@@ -173,22 +176,20 @@ def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int 
     if zone.variant_band is not None:
         out.append(f'<path d="{_path(v, clip(zone.variant_band))}" fill="{ZONE_COLOUR}" fill-opacity="0.12" '
                    'fill-rule="evenodd" stroke="none"/>')  # fmt: skip
-    shown = visible_incidents(catalog, state)
-    for d_inc in shown:
-        selected = d_inc.incident.id == state.sel
-        for claim in d_inc.claims:
-            if claim.region is None or claim.measure is None:
-                continue
-            colour = STATUS_COLOURS[claim.measure.status]
-            fill = (
-                f'fill="{colour}" fill-opacity="0.2"'
-                if selected and claim.measure.status != "uncertain"
-                else 'fill="none"'
-            )
-            dash = ' stroke-dasharray="5 4"' if claim.measure.status == "uncertain" else ""
-            stroke = f'stroke="{colour}" stroke-opacity="{0.95 if selected else 0.35}" '
-            stroke += f'stroke-width="{2.5 if selected else 1}"{dash}'
-            out.append(f'<path d="{_path(v, clip(claim.region))}" {fill} fill-rule="evenodd" {stroke}/>')
+    parts = events.parts
+    drawn = np.flatnonzero(np.isin(parts.owner, shown)) if parts is not None else np.zeros(0, dtype=int)
+    for k in drawn:
+        assert parts is not None
+        selected = events.ids[parts.owner[k]] == state.sel
+        status = regions.status(int(parts.rows[k]))
+        if status is None:
+            continue
+        colour = STATUS_COLOURS[status]
+        fill = f'fill="{colour}" fill-opacity="0.2"' if selected and status != "uncertain" else 'fill="none"'
+        dash = ' stroke-dasharray="5 4"' if status == "uncertain" else ""
+        stroke = f'stroke="{colour}" stroke-opacity="{0.95 if selected else 0.35}" '
+        stroke += f'stroke-width="{2.5 if selected else 1}"{dash}'
+        out.append(f'<path d="{_path(v, clip(parts.geoms[k]))}" {fill} fill-rule="evenodd" {stroke}/>')
     out.append(
         f'<path d="{_path(v, clip(zone.polygon))}" fill="none" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>'
     )
@@ -196,7 +197,7 @@ def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int 
     north = max(zone.polygon.exterior.coords, key=lambda p: p[1])
     nx, ny = v.xy(*north)
     out.append(_text(nx, ny - 6, f"{zone.radius_m / 1000:g} km de-confliction zone", "middle", "bold"))
-    for site in catalog.dataset.sites.values():
+    for site in served.sites.values():
         x, y = v.xy(site.lon, site.lat)
         garrison = site.kind == "garrison"
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{6 if garrison else 3.5}" '
@@ -209,14 +210,14 @@ def render_svg(catalog: Catalog, state: MapState, width: int = 800, height: int 
             out.append(_text(x, y + 17, site.name, "middle", weight))
         else:
             out.append(_text(x + 8, y + 4, site.name, "start", weight))
-    located = [d for d in shown if d.point is not None]
-    positions = _spread([v.xy(*d.point) for d in located if d.point is not None])
-    order = sorted(range(len(located)), key=lambda i: located[i].incident.id == state.sel)
-    for i in order:
-        d_inc = located[i]
-        x, y = positions[i]
-        size = 22 if d_inc.incident.id == state.sel else 16
-        out.append(marker_svg(round(x, 1), round(y, 1), d_inc.incident.event_type, d_inc.status, size))
+    located = [(int(i), point) for i in shown if (point := events.point(int(i))) is not None]
+    positions = _spread([v.xy(*point) for _, point in located])
+    order = sorted(range(len(located)), key=lambda k: events.ids[located[k][0]] == state.sel)
+    for k in order:
+        i = located[k][0]
+        x, y = positions[k]
+        size = 22 if events.ids[i] == state.sel else 16
+        out.append(marker_svg(round(x, 1), round(y, 1), events.event_type(i), events.status(i) or "", size))
     out.append(_scale_bar(v, lat, lon))
     out.append(
         f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
@@ -259,6 +260,7 @@ def _frame_bounds(v: Viewport) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-def _description(catalog: Catalog, state: MapState) -> str:
-    names: Iterable[str] = (d.incident.title for d in visible_incidents(catalog, state))
+def _description(served: Served, shown: np.ndarray) -> str:
+    events = served.stores["events"]
+    names: Iterable[str] = (str(events.feature(int(i))["properties"]["title"]) for i in shown)
     return "Incidents shown: " + "; ".join(names)

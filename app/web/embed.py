@@ -34,7 +34,7 @@ def _flag(request: Request, name: str) -> bool:
 
 @router.get("/embed", response_class=HTMLResponse)
 def embed_page(request: Request) -> HTMLResponse:
-    catalog = request.app.state.catalog
+    served = request.app.state.served
     settings = request.app.state.settings
     params = dict(request.query_params)
     query = state_query(params)
@@ -43,9 +43,9 @@ def embed_page(request: Request) -> HTMLResponse:
         leaflet=leaflet_path(),
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
-        version=catalog.version,
-        zone_id=catalog.zone.zone.id,
-        summary=summary_text(catalog, state),
+        version=served.version,
+        zone_id=served.zone.zone.id,
+        summary=summary_text(served, state),
         svg_url=f"/embed/map.svg?{query}" if query else "/embed/map.svg",
         full_url=f"/?{query}" if query else "/",
         oembed_url=oembed_discovery(request),
@@ -62,7 +62,7 @@ def embed_svg(request: Request) -> Response:
     reject_unknown(request.query_params, set(STATE_KEYS) | {"width", "height"})
     width = _size(request.query_params.get("width"), "width", SVG_SIZE[0])
     height = _size(request.query_params.get("height"), "height", SVG_SIZE[1])
-    svg = render_svg(request.app.state.catalog, parse_state(dict(request.query_params)), width, height)
+    svg = render_svg(request.app.state.served, parse_state(dict(request.query_params)), width, height)
     return Response(svg, media_type="image/svg+xml")
 
 
@@ -110,7 +110,7 @@ def oembed(request: Request) -> JSONResponse:
     full_query = "&".join(q for q in (query, flags) if q)
     base = str(request.base_url).rstrip("/")
     src = f"{base}/embed" + (f"?{full_query}" if full_query else "")
-    summary = summary_text(request.app.state.catalog, parse_state(params))
+    summary = summary_text(request.app.state.served, parse_state(params))
     html = (
         f'<iframe src="{escape(src)}" width="{width}" height="{height}" title="{escape(summary)}" '
         'style="border:0;max-width:100%" loading="lazy" allowfullscreen></iframe>'

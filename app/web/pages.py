@@ -47,14 +47,14 @@ def map_page(request: Request) -> HTMLResponse:
     # Unknown parameters are ignored here (shared links pick up tracking parameters); the
     # state parameters are read by static/js/state.js.
     settings = request.app.state.settings
-    catalog = request.app.state.catalog
+    served = request.app.state.served
     page = templates.get_template("map.html").render(
         leaflet=leaflet_path(),
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
-        version=catalog.version,
-        incident_count=len(catalog.incidents),
-        zone_id=catalog.zone.zone.id,
+        version=served.version,
+        incident_count=len(served.stores["events"]),
+        zone_id=served.zone.zone.id,
         oembed_url=oembed_discovery(request),
     )
     return HTMLResponse(page)

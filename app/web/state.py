@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from app.data.catalog import Catalog, DerivedIncident
+import numpy as np
+
+from app.data.store import STATUS_CODES, ItemQuery
+from app.served import Served
 
 STATE_KEYS = ("v", "from", "to", "types", "status", "sel")
 STATUSES = ("inside", "uncertain", "outside")
@@ -64,39 +67,39 @@ def state_query(params: Mapping[str, str]) -> str:
     return urlencode(kept).replace("%2C", ",")
 
 
-def visible_incidents(catalog: Catalog, state: MapState) -> list[DerivedIncident]:
-    out = []
-    for d in catalog.incidents:
-        inc = d.incident
-        if state.date_from and inc.date.last < state.date_from:
-            continue
-        if state.date_to and inc.date.start > state.date_to:
-            continue
-        if state.types is not None and inc.event_type not in state.types:
-            continue
-        if state.statuses is not None and d.status not in state.statuses:
-            continue
-        out.append(d)
-    return out
+def visible_incidents(served: Served, state: MapState) -> np.ndarray:
+    """Indices (in the events collection) of the incidents the map state shows."""
+    statuses = frozenset(s for s in state.statuses or () if s in STATUS_CODES)
+    if state.statuses is not None and not statuses:
+        return np.zeros(0, dtype=np.int64)  # a status filter naming no known status shows nothing
+    query = ItemQuery(
+        start=state.date_from,
+        end=state.date_to,
+        has_time_filter=state.date_from is not None or state.date_to is not None,
+        in_zone=statuses,
+        event_types=frozenset(state.types) if state.types is not None else None,
+    )
+    return served.stores["events"].query(query)
 
 
 def _month(day: dt.date) -> str:
     return day.strftime("%B %Y")
 
 
-def summary_text(catalog: Catalog, state: MapState) -> str:
+def summary_text(served: Served, state: MapState) -> str:
     """The same sentence as the page's summary (static/js/list.js)."""
-    everything = catalog.incidents
-    shown = visible_incidents(catalog, state)
-    radius = f"{catalog.zone.radius_m / 1000:g}"
+    events = served.stores["events"]
+    total = len(events)
+    shown = visible_incidents(served, state)
+    radius = f"{served.zone.radius_m / 1000:g}"
     head = f"Map of the {radius} km At Tanf de-confliction zone."
-    if not shown:
-        return f"{head} No incidents match the filters ({len(everything)} in all)."
-    first = min(d.incident.date.start for d in shown)
-    last = max(d.incident.date.last for d in shown)
-    count = f"{len(everything)} incidents" if len(shown) == len(everything) else (
-        f"{len(shown)} of {len(everything)} incidents")  # fmt: skip
-    by_status = ", ".join(f"{sum(d.status == s for d in shown)} {s}" for s in STATUSES)
-    unlocated = sum(d.point is None for d in shown)
+    if not len(shown):
+        return f"{head} No incidents match the filters ({total} in all)."
+    starts, ends = events.days(shown)
+    first, last = dt.date.fromordinal(int(starts.min())), dt.date.fromordinal(int(ends.max()))
+    count = f"{total} incidents" if len(shown) == total else f"{len(shown)} of {total} incidents"
+    codes = events.statuses(shown)
+    by_status = ", ".join(f"{int((codes == STATUS_CODES[s]).sum())} {s}" for s in STATUSES)
+    unlocated = int((~events.located(shown)).sum())
     note = f" {unlocated} not located on the map." if unlocated else ""
     return f"{head} {count} from {_month(first)} to {_month(last)}: {by_status}.{note}"

@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from app.data import cache
-from app.main import create_app, load_served
+from app.main import create_app
+from app.served import load_served
 from app.settings import Settings
 
 URLS = ["/api/collections/events/items?limit=1000", "/api/collections/regions/items?limit=5", "/healthz"]

@@ -121,7 +121,8 @@ def serve(data_dir: Path, port: int) -> None:
     from fastapi import Response
     from fastapi.testclient import TestClient
 
-    from app.main import create_app, load_served
+    from app.main import create_app
+from app.served import load_served
     from app.settings import Settings
 
     settings = Settings(data_dir=data_dir, tile_url="")
