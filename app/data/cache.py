@@ -4,16 +4,17 @@ The key is the dataset version (a hash of every file in the data directory) toge
 fingerprint of the code that derives and serialises (its source files and the versions of the
 geometry libraries), so a cache entry can never describe other data or other rules: any change
 to either gives a new key. Entries are written only after a complete, valid build, atomically
-(temporary file, then rename). The directory is created private to the user (0700): a cache is
-pickled, and must only ever be read from a place nobody else can write to.
+(temporary directory, then rename). Entries hold numpy arrays, bytes and JSON, never pickles,
+so reading one cannot run code; the directory is still created private to the user (0700), as
+nobody else should be able to change what the service serves.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import platform
+import shutil
 import tempfile
 from collections.abc import Callable
 from importlib.metadata import version as package_version
@@ -38,20 +39,35 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def cached(cache_dir: Path, dataset_version: str, build: Callable[[], T]) -> T:
-    """``build()``'s result, from the cache when this data and code were built before."""
+def cached(
+    cache_dir: Path,
+    dataset_version: str,
+    build: Callable[[], T],
+    save: Callable[[T, Path], None],
+    load: Callable[[Path], T],
+) -> T:
+    """``build()``'s result, from the cache when this data and code were built before.
+
+    An entry is a directory written by ``save`` under a temporary name and renamed into place
+    when complete, so a reader never meets half an entry; a worker that loses the race to write
+    the same entry keeps its own result and drops its copy.
+    """
     cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if cache_dir.stat().st_uid != os.getuid() or cache_dir.stat().st_mode & 0o022:
         raise PermissionError(
             f"cache directory {cache_dir} must belong to this user and not be writable by others"
         )
-    entry = cache_dir / f"{dataset_version}-{code_fingerprint()}.pickle"
-    if entry.is_file():
-        with entry.open("rb") as source:
-            result: T = pickle.load(source)
-        return result
+    entry = cache_dir / f"{dataset_version}-{code_fingerprint()}"
+    if entry.is_dir():
+        return load(entry)
     result = build()
-    with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".tmp") as target:
-        pickle.dump(result, target, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(target.name, entry)
+    staging = Path(tempfile.mkdtemp(dir=cache_dir, suffix=".tmp"))
+    try:
+        save(result, staging / "entry")
+        os.rename(staging / "entry", entry)
+    except OSError:
+        if not entry.is_dir():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return result

@@ -8,7 +8,9 @@ runs per request, except the free-text search over what the other filters left.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -208,6 +210,44 @@ class FeatureStore:
             "owners": [owners[i] for i in order] if owners else [],
         })  # fmt: skip
         return store
+
+    # -- on disk (no pickle: arrays, bytes and JSON; loading cannot run code) ---------------
+
+    ARRAYS = ("head_offsets", "bounds", "start", "end", "status", "p", "type", "sub", "lon", "lat")
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True)
+        (directory / "heads.bin").write_bytes(self._heads)
+        wkb = [b"" if g is None else bytes(g) for g in shapely.to_wkb(self._geoms)] if len(self) else []
+        geom_blob, geom_offsets = _blob(wkb)
+        (directory / "geoms.bin").write_bytes(geom_blob)
+        arrays = {
+            "head_offsets": self._head_offsets, "bounds": self._bounds_xy, "start": self._start,
+            "end": self._end, "status": self._status, "p": self._p, "type": self._type,
+            "sub": self._sub, "lon": self._lon, "lat": self._lat, "geom_offsets": geom_offsets,
+        }  # fmt: skip
+        if self.parts is not None:
+            arrays["parts_owner"], arrays["parts_rows"] = self.parts.owner, self.parts.rows
+        np.savez(directory / "arrays.npz", allow_pickle=False, **arrays)
+        strings = {"ids": self.ids, "text": self._text, "type_names": self._type_names,
+                   "sub_names": self._sub_names}  # fmt: skip
+        (directory / "strings.json").write_bytes(orjson.dumps(strings))
+
+    @classmethod
+    def load(cls, directory: Path) -> tuple[FeatureStore, tuple[np.ndarray, np.ndarray] | None]:
+        """A saved store, and the owners and rows of its parts if it had any."""
+        with np.load(directory / "arrays.npz", allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        blob = (directory / "geoms.bin").read_bytes()
+        ends = arrays.pop("geom_offsets")
+        wkb = np.array([*(blob[a:b] or None for a, b in itertools.pairwise(ends)), None], dtype=object)
+        geoms = shapely.from_wkb(wkb[:-1]) if len(wkb) > 1 else np.zeros(0, dtype=object)
+        strings = orjson.loads((directory / "strings.json").read_bytes())
+        parts = None
+        if "parts_owner" in arrays:
+            parts = (arrays.pop("parts_owner"), arrays.pop("parts_rows"))
+        store = cls({**arrays, **strings, "heads": (directory / "heads.bin").read_bytes(), "geoms": geoms})
+        return store, parts
 
     def own_parts(self) -> None:
         """Each feature's ``near`` region is its own geometry (the regions collection)."""

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.data import cache
 from app.main import create_app
-from app.served import load_served
+from app.served import Served, load_served
 from app.settings import Settings
 
 URLS = ["/api/collections/events/items?limit=1000", "/api/collections/regions/items?limit=5", "/healthz"]
@@ -23,7 +23,7 @@ def test_a_cache_hit_serves_exactly_what_a_build_serves(data_copy: Path, tmp_pat
     plain = answers(Settings(data_dir=data_copy))
     cached = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
     assert answers(cached) == plain  # built, then written
-    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 1
+    assert len(list((tmp_path / "cache").glob("*-*"))) == 1
     assert answers(cached) == plain  # read back
 
 
@@ -33,10 +33,15 @@ def test_a_data_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path
     path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("{value: 24, unit: mi", "{value: 25, unit: mi"))
     after = load_served(settings)
-    assert after.catalog.version != before.catalog.version
-    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
-    claim = next(c for d in after.catalog.incidents for c in d.claims if c.claim.id == "cnn-about-24-miles")
-    assert claim.claim.distance is not None and claim.claim.distance.value == 25
+    assert after.version != before.version
+    assert len(list((tmp_path / "cache").glob("*-*"))) == 2
+    claim_id = "2017-06-08-strike-on-technical-vehicles--cnn-about-24-miles"
+
+    def area(served: Served) -> float:
+        regions = served.stores["regions"]
+        return float(regions.feature(regions.index[claim_id])["properties"]["area_km2"])
+
+    assert area(after) > area(before)  # 25 miles: a ring further out, larger
 
 
 def test_a_code_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -44,7 +49,7 @@ def test_a_code_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path
     load_served(settings)
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version-of-the-code")
     load_served(settings)
-    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
+    assert len(list((tmp_path / "cache").glob("*-*"))) == 2
 
 
 def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:

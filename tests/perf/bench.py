@@ -122,7 +122,7 @@ def serve(data_dir: Path, port: int) -> None:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
-from app.served import load_served
+    from app.served import load_served
     from app.settings import Settings
 
     settings = Settings(data_dir=data_dir, tile_url="")
