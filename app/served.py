@@ -5,16 +5,21 @@ million incidents those would not fit; the stores hold everything as columns.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from itertools import repeat
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from app.api.features import CollectionRows, build_collections
 from app.data.cache import cached
-from app.data.catalog import Catalog, ZoneGeometry, build_catalog, build_zone
-from app.data.loader import dataset_version, load_dataset
+from app.data.catalog import ZoneGeometry, build_catalog, build_zone
+from app.data.loader import DataError, Part, Problem, dataset_version, load_dataset, split_incidents
 from app.data.model import Site, Zone
 from app.data.store import FeatureStore, Parts, link_regions
 from app.settings import Settings
@@ -32,20 +37,79 @@ class Served:
     stores: dict[str, FeatureStore]
 
 
-def load_catalog(settings: Settings, version: str | None = None) -> Catalog:
-    """Load and derive the data directory; raises ``DataError`` naming every problem."""
-    return build_catalog(load_dataset(settings.data_dir, version))
+# Incident records are derived in parts of this many, on every core when there are several parts:
+# derivation is almost all of a cold start, and it is independent per incident.
+RECORDS_PER_PART = 20_000
 
 
-def build_served(settings: Settings, version: str | None = None) -> Served:
-    catalog = load_catalog(settings, version)
-    collections = build_collections(catalog)
+@dataclass(frozen=True)
+class _PartResult:
+    stores: dict[str, FeatureStore]
+    collections: dict[str, CollectionRows]
+    incident_files: dict[str, str]
+    zone: Zone
+    sites: dict[str, Site]
+    borders: dict[str, Any]
+
+
+def _build_part(data_dir: Path, version: str, part: Part | None) -> tuple[list[Problem], _PartResult | None]:
+    """Load and derive one part of the incidents (all of them if ``part`` is None)."""
+    try:
+        dataset = load_dataset(data_dir, version, part)
+    except DataError as error:
+        return error.problems, None
+    collections = build_collections(build_catalog(dataset))
     stores = {cid: FeatureStore.from_rows(c.rows) for cid, c in collections.items()}
-    link_regions(stores["events"], stores["regions"])
-    # The stores hold the features now; the rows they were built from can go.
-    described = {cid: replace(c, rows=[]) for cid, c in collections.items()}
-    data = catalog.dataset
-    return Served(data.version, catalog.zone, data.sites, data.borders, described, stores)
+    described = {cid: replace(c, rows=[]) for cid, c in collections.items()}  # the stores hold them
+    result = _PartResult(
+        stores, described, dataset.incident_files, dataset.zone, dataset.sites, dataset.borders
+    )
+    return [], result
+
+
+def build_served(
+    settings: Settings, version: str | None = None, records_per_part: int = RECORDS_PER_PART
+) -> Served:
+    """Load, validate and derive the data directory, all or nothing (``DataError`` names every
+    problem found in any part)."""
+    data_dir = settings.data_dir.resolve()
+    version = version or dataset_version(data_dir)
+    parts = split_incidents(data_dir, records_per_part)
+    if len(parts) <= 1:
+        results = [_build_part(data_dir, version, None)]
+    else:
+        # "spawn": the caller may be a server with threads running, which fork does not go with.
+        with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_build_part, repeat(data_dir), repeat(version), parts))
+    problems = list(dict.fromkeys(p for found, _ in results for p in found))  # reference data: once
+    done = [result for _, result in results if result is not None]
+    files: dict[str, str] = {}
+    for result in done:
+        for incident_id, file in result.incident_files.items():
+            if incident_id in files:
+                problems.append(
+                    Problem(file, incident_id, "id", f"duplicate id (also in {files[incident_id]})")
+                )
+            files.setdefault(incident_id, file)
+    if problems:
+        raise DataError(problems)
+    return _merge(version, done)
+
+
+def _merge(version: str, done: list[_PartResult]) -> Served:
+    """One set of stores from the parts' stores, in collection order (date, then id)."""
+    first = done[0]
+    stores = dict(first.stores)
+    events = FeatureStore.concat([r.stores["events"] for r in done])
+    by_date = np.lexsort((np.array(events.ids, dtype=object), events.days(np.arange(len(events)))[0]))
+    stores["events"] = events = FeatureStore.concat([events], by_date)
+    regions = FeatureStore.concat([r.stores["regions"] for r in done])
+    # A region follows its incident; an incident's regions keep their order (a stable sort).
+    owner_rank = np.array([events.index[owner or ""] for owner in regions.owners], dtype=np.int64)
+    stores["regions"] = regions = FeatureStore.concat([regions], np.argsort(owner_rank, kind="stable"))
+    link_regions(events, regions)
+    zone = build_zone(first.zone, first.sites)
+    return Served(version, zone, first.sites, first.borders, first.collections, stores)
 
 
 def load_served(settings: Settings) -> Served:

@@ -158,10 +158,38 @@ def _validate_list(c: _Collector, path: Path, raw: Any, key: str, model: type[M]
     return out
 
 
-def load_dataset(data_dir: Path, version: str | None = None) -> Dataset:
+@dataclass(frozen=True)
+class Part:
+    """A share of the incident records: some YAML files, or a range of lines of one bulk file."""
+
+    yaml_files: tuple[str, ...] = ()
+    bulk_file: str | None = None
+    lines: tuple[int, int] = (0, 0)  # first and last line number (1-based, inclusive)
+
+
+def split_incidents(data_dir: Path, lines_per_part: int) -> list[Part]:
+    """The incident records cut into parts of about ``lines_per_part`` records, in file order."""
+    incident_dir = data_dir / INCIDENTS_DIR
+    if not incident_dir.is_dir():
+        return []
+    parts = []
+    yaml_files = tuple(p.name for p in sorted(incident_dir.glob("*.yaml")))
+    for first in range(0, len(yaml_files), lines_per_part):
+        parts.append(Part(yaml_files=yaml_files[first : first + lines_per_part]))
+    for path in sorted(incident_dir.glob("*.jsonl")):
+        with path.open("rb") as source:
+            count = sum(1 for _ in source)
+        for first in range(1, count + 1, lines_per_part):
+            parts.append(Part(bulk_file=path.name, lines=(first, min(count, first + lines_per_part - 1))))
+    return parts
+
+
+def load_dataset(data_dir: Path, version: str | None = None, part: Part | None = None) -> Dataset:
     """Load ``data_dir`` or raise ``DataError`` listing every problem (never a partial result).
 
     ``version``: the directory's ``dataset_version`` when the caller has just computed it.
+    ``part``: only these incident records (with all the reference data); the caller checks
+    what spans parts (ids unique across them) and that there are incidents at all.
     """
     data_dir = data_dir.resolve()
     c = _Collector(data_dir)
@@ -182,7 +210,12 @@ def load_dataset(data_dir: Path, version: str | None = None) -> Dataset:
     incident_dir = data_dir / INCIDENTS_DIR
     paths = sorted(incident_dir.glob("*.yaml")) if incident_dir.is_dir() else []
     bulk = sorted(incident_dir.glob("*.jsonl")) if incident_dir.is_dir() else []
-    if not paths and not bulk:
+    first_line, last_line = 1, None
+    if part is not None:
+        paths = [incident_dir / name for name in part.yaml_files]
+        bulk = [incident_dir / part.bulk_file] if part.bulk_file else []
+        first_line, last_line = part.lines
+    elif not paths and not bulk:
         c.add(incident_dir, None, None, "no incident files (*.yaml or *.jsonl) found")
 
     def add_incident(raw: Any, path: Path, where: str) -> None:
@@ -207,6 +240,10 @@ def load_dataset(data_dir: Path, version: str | None = None) -> Dataset:
         # the same schema as the YAML files; a problem names the line when the id is unknown.
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
+                if number < first_line:
+                    continue
+                if last_line is not None and number > last_line:
+                    break
                 if not line.strip():
                     continue
                 try:

@@ -1,0 +1,67 @@
+"""Derivation in parts, on several processes: the same service as one part, and no problem lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+
+from app.data.loader import DataError, split_incidents
+from app.served import Served, build_served
+from app.settings import Settings
+from tests.data.test_bulk_format import to_bulk
+from tests.data.test_loader_errors import CNN_TECHNICALS
+
+
+def everything(served: Served) -> dict[str, list[bytes]]:
+    """Every body of every store, in collection order, and the events' extent."""
+    out = {cid: [store.body(i) for i in range(len(store))] for cid, store in served.stores.items()}
+    out["extent"] = [orjson.dumps([served.stores["events"].bounds(), served.stores["events"].interval()])]
+    return out
+
+
+def test_parts_on_several_processes_serve_what_one_part_serves(data_copy: Path) -> None:
+    data = to_bulk(data_copy)
+    whole = build_served(Settings(data_dir=data))
+    # 20 YAML files and a bulk file of two records, cut into parts of three: several processes.
+    assert len(split_incidents(data, 3)) > 2
+    parted = build_served(Settings(data_dir=data), records_per_part=3)
+    assert everything(parted) == everything(whole)
+    # The near filter still reaches the claims' regions after the merge (same parts, same owners).
+    events = parted.stores["events"]
+    assert events.parts is not None and whole.stores["events"].parts is not None
+    owners = [events.ids[i] for i in events.parts.owner]
+    assert owners == [whole.stores["events"].ids[i] for i in whole.stores["events"].parts.owner]
+
+
+def test_a_bulk_file_is_cut_by_lines(data_copy: Path) -> None:
+    data = to_bulk(data_copy)
+    bulk = [p for p in split_incidents(data, 1) if p.bulk_file]
+    # Lines 1 and 3 hold the records, line 2 is blank.
+    assert [p.lines for p in bulk] == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_a_duplicate_id_across_parts_is_reported_with_both_files(data_copy: Path) -> None:
+    source = data_copy / CNN_TECHNICALS
+    record = yaml.load(source.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    (data_copy / "incidents" / "zz-copy.jsonl").write_bytes(orjson.dumps(record) + b"\n")
+    with pytest.raises(DataError) as caught:
+        build_served(Settings(data_dir=data_copy), records_per_part=2)
+    [problem] = caught.value.problems
+    assert problem.field == "id" and problem.record == record["id"]
+    assert problem.file.endswith("zz-copy.jsonl") and CNN_TECHNICALS.split("/")[-1] in problem.message
+
+
+def test_problems_from_every_part_are_reported_together_and_the_reference_ones_once(data_copy: Path) -> None:
+    (data_copy / "incidents" / "bad.jsonl").write_bytes(b'{"id": "a"}\n{not json\n')
+    sites = data_copy / "sites.yaml"
+    sites.write_text(sites.read_text(encoding="utf-8").replace("lat: 33.", "lat: 133.", 1), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        build_served(Settings(data_dir=data_copy), records_per_part=4)
+    problems = caught.value.problems
+    assert any(p.file.endswith("bad.jsonl") and p.record == "a" for p in problems)
+    assert any(p.file.endswith("bad.jsonl") and p.record == "line 2" for p in problems)
+    site_problems = [p for p in problems if p.file.endswith("sites.yaml")]
+    assert len(site_problems) == 1 and site_problems[0].field == "lat"
