@@ -39,7 +39,7 @@ class Served:
 
 # Incident records are derived in parts of this many, on every core when there are several parts:
 # derivation is almost all of a cold start, and it is independent per incident.
-RECORDS_PER_PART = 20_000
+RECORDS_PER_PART = 5_000
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,19 @@ def _merge(version: str, done: list[_PartResult]) -> Served:
     """One set of stores from the parts' stores, in collection order (date, then id)."""
     first = done[0]
     stores = dict(first.stores)
-    events = FeatureStore.concat([r.stores["events"] for r in done])
-    by_date = np.lexsort((np.array(events.ids, dtype=object), events.days(np.arange(len(events)))[0]))
-    stores["events"] = events = FeatureStore.concat([events], by_date)
-    regions = FeatureStore.concat([r.stores["regions"] for r in done])
+    # Each store is copied once, straight into its final order (the parts' copies then go).
+    parts = [r.stores["events"] for r in done]
+    ids = np.array([fid for part in parts for fid in part.ids], dtype=object)
+    starts = np.concatenate([part.days(np.arange(len(part)))[0] for part in parts])
+    stores["events"] = events = FeatureStore.concat(parts, np.lexsort((ids, starts)))
+    del parts, ids, starts
+    for r in done:
+        del r.stores["events"]  # the parts' copies can go before the regions are merged
+    parts = [r.stores["regions"] for r in done]
     # A region follows its incident; an incident's regions keep their order (a stable sort).
-    owner_rank = np.array([events.index[owner or ""] for owner in regions.owners], dtype=np.int64)
-    stores["regions"] = regions = FeatureStore.concat([regions], np.argsort(owner_rank, kind="stable"))
+    owners = [owner or "" for part in parts for owner in part.owners]
+    owner_rank = np.array([events.index[owner] for owner in owners], dtype=np.int64)
+    stores["regions"] = regions = FeatureStore.concat(parts, np.argsort(owner_rank, kind="stable"))
     link_regions(events, regions)
     zone = build_zone(first.zone, first.sites)
     return Served(version, zone, first.sites, first.borders, first.collections, stores)

@@ -43,7 +43,7 @@ def leaflet_path() -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def map_page(request: Request) -> HTMLResponse:
+async def map_page(request: Request) -> HTMLResponse:
     # Unknown parameters are ignored here (shared links pick up tracking parameters); the
     # state parameters are read by static/js/state.js.
     settings = request.app.state.settings

@@ -7,7 +7,10 @@ Run by hand (not part of the test run):
 For each size it writes a synthetic dataset (tests/perf/synthetic.py, the real geodata format)
 under ``test-artifacts/bench/data-N`` once, then, in a fresh process each time:
 
-- start-up: load + validate + derive + serialise (the app's own lifespan), and peak memory;
+- cold start: load + validate + derive (on every core) + write the cache, with an empty cache,
+  and the peak memory of the main process and of the largest worker;
+- start from that cache (the app's own lifespan), the memory a serving process then holds, and
+  its peak;
 - server-side time (p50/p95 over repeated in-process requests, so no network) of the item
   queries below, and of a pre-serialised body of the same size as the 100-feature page, the
   limit to compare against;
@@ -45,19 +48,44 @@ QUERIES = {
 }
 
 
+def cache_of(data_dir: Path) -> Path:
+    return data_dir.parent / f"cache-{data_dir.name}"
+
+
+def cold_start(data_dir: Path) -> dict[str, float]:
+    """Runs in a child process: a start with an empty cache (load, validate, derive on every
+    core, write the cache), the peak memory of this process and of the largest worker."""
+    from app.served import load_served
+    from app.settings import Settings
+
+    shutil.rmtree(cache_of(data_dir), ignore_errors=True)
+    started = time.perf_counter()
+    load_served(Settings(data_dir=data_dir, tile_url="", cache_dir=cache_of(data_dir)))
+    return {
+        "cold_startup_s": time.perf_counter() - started,
+        "cold_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cold_worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def rss_now_mb() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def measure_in_process(data_dir: Path, repeats: int) -> dict[str, object]:
-    """Runs in a child process: start-up, memory and server-side query times."""
+    """Runs in a child process: a start from the cache, memory and server-side query times."""
     from fastapi import Response
     from fastapi.testclient import TestClient
 
     from app.main import create_app
     from app.settings import Settings
 
-    app = create_app(Settings(data_dir=data_dir, tile_url=""))
+    app = create_app(Settings(data_dir=data_dir, tile_url="", cache_dir=cache_of(data_dir)))
     started = time.perf_counter()
     with TestClient(app) as client:
         startup_s = time.perf_counter() - started
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        serving_mb = rss_now_mb()
         page = client.get(f"/api/collections/{QUERIES['in_zone=inside&limit=100']}").content
 
         @app.get("/bench/baseline", include_in_schema=False)
@@ -78,7 +106,8 @@ def measure_in_process(data_dir: Path, repeats: int) -> dict[str, object]:
                 "p50_ms": statistics.median(samples),
                 "p95_ms": samples[int(len(samples) * 0.95) - 1],
             }
-    return {"startup_s": startup_s, "peak_rss_mb": rss_mb, "server_ms": times, "page_bytes": len(page)}
+    return {"startup_s": startup_s, "peak_rss_mb": rss_mb, "serving_rss_mb": serving_mb, "server_ms": times,
+            "page_bytes": len(page)}  # fmt: skip
 
 
 def http_throughput(data_dir: Path) -> dict[str, float]:
@@ -125,7 +154,7 @@ def serve(data_dir: Path, port: int) -> None:
     from app.served import load_served
     from app.settings import Settings
 
-    settings = Settings(data_dir=data_dir, tile_url="")
+    settings = Settings(data_dir=data_dir, tile_url="", cache_dir=cache_of(data_dir))
     app = create_app(settings, load_served(settings))
     with TestClient(app) as client:
         page = client.get(f"/api/collections/{QUERIES['in_zone=inside&limit=100']}").content
@@ -147,11 +176,16 @@ def main(sizes: list[int]) -> None:
         if not (data / "zone.yaml").exists():
             write_dataset(data, size)
         repeats = 30 if size <= 100_000 else 10
+        cold = subprocess.run(
+            [sys.executable, "-m", "tests.perf.bench", "--cold", str(data)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
         child = subprocess.run(
             [sys.executable, "-m", "tests.perf.bench", "--measure", str(data), str(repeats)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         result = json.loads(child.stdout.strip().splitlines()[-1])
+        result.update(json.loads(cold.stdout.strip().splitlines()[-1]))
         result["http_rps"] = http_throughput(data)
         results[size] = result
         print(f"{size}: {json.dumps(result)}", file=sys.stderr)
@@ -160,8 +194,20 @@ def main(sizes: list[int]) -> None:
     print(f"{machine}\n")
     print("| incidents | " + " | ".join(f"{s:,}" for s in sizes) + " |")
     print("|---|" + "---:|" * len(sizes))
-    print("| start-up (s) | " + " | ".join(f"{results[s]['startup_s']:.1f}" for s in sizes) + " |")
-    print("| peak memory (MB) | " + " | ".join(f"{results[s]['peak_rss_mb']:.0f}" for s in sizes) + " |")
+    rows = [
+        ("cold start, empty cache (s)", "cold_startup_s", ".1f"),
+        ("cold start peak memory, main / largest worker (MB)", None, ""),
+        ("start from the cache (s)", "startup_s", ".1f"),
+        ("serving memory after start (MB)", "serving_rss_mb", ".0f"),
+        ("peak memory, start from the cache (MB)", "peak_rss_mb", ".0f"),
+    ]
+    for title, key, fmt in rows:
+        if key is None:
+            cells = [f"{results[s]['cold_peak_rss_mb']:.0f} / {results[s]['cold_worker_peak_rss_mb']:.0f}"
+                     for s in sizes]  # fmt: skip
+        else:
+            cells = [format(results[s][key], fmt) for s in sizes]
+        print(f"| {title} | " + " | ".join(cells) + " |")
     for name in [*QUERIES, "pre-serialised body (limit=100 size)"]:
         timing = [results[s]["server_ms"][name] for s in sizes]
         cells = [f"{t['p50_ms']:.1f} / {t['p95_ms']:.1f}" for t in timing]
@@ -174,6 +220,8 @@ def main(sizes: list[int]) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--measure"]:
         print(json.dumps(measure_in_process(Path(sys.argv[2]), int(sys.argv[3]))))
+    elif sys.argv[1:2] == ["--cold"]:
+        print(json.dumps(cold_start(Path(sys.argv[2]))))
     elif sys.argv[1:2] == ["--serve"]:
         serve(Path(sys.argv[2]), int(sys.argv[3]))
     else:
