@@ -17,11 +17,12 @@ import numpy as np
 import orjson
 
 from app.api.features import CollectionRows, build_collections
+from app.data import store_build
 from app.data.cache import cached
 from app.data.catalog import ZoneGeometry, build_catalog, build_zone
 from app.data.loader import DataError, Part, Problem, dataset_version, load_dataset, split_incidents
 from app.data.model import Site, Zone
-from app.data.store import FeatureStore, Parts, link_regions
+from app.data.store import FeatureStore, Parts
 from app.settings import Settings
 
 
@@ -45,6 +46,7 @@ RECORDS_PER_PART = 5_000
 @dataclass(frozen=True)
 class _PartResult:
     stores: dict[str, FeatureStore]
+    region_owners: list[str | None]  # each region's incident id
     collections: dict[str, CollectionRows]
     incident_files: dict[str, str]
     zone: Zone
@@ -59,10 +61,12 @@ def _build_part(data_dir: Path, version: str, part: Part | None) -> tuple[list[P
     except DataError as error:
         return error.problems, None
     collections = build_collections(build_catalog(dataset))
-    stores = {cid: FeatureStore.from_rows(c.rows) for cid, c in collections.items()}
+    built = {cid: store_build.from_rows(c.rows) for cid, c in collections.items()}
+    stores = {cid: store for cid, (store, _) in built.items()}
     described = {cid: replace(c, rows=[]) for cid, c in collections.items()}  # the stores hold them
+    data = dataset
     result = _PartResult(
-        stores, described, dataset.incident_files, dataset.zone, dataset.sites, dataset.borders
+        stores, built["regions"][1], described, data.incident_files, data.zone, data.sites, data.borders
     )
     return [], result
 
@@ -104,16 +108,17 @@ def _merge(version: str, done: list[_PartResult]) -> Served:
     parts = [r.stores["events"] for r in done]
     ids = np.array([fid for part in parts for fid in part.ids], dtype=object)
     starts = np.concatenate([part.days(np.arange(len(part)))[0] for part in parts])
-    stores["events"] = events = FeatureStore.concat(parts, np.lexsort((ids, starts)))
+    stores["events"] = events = store_build.concat(parts, np.lexsort((ids, starts)))
     del parts, ids, starts
     for r in done:
         del r.stores["events"]  # the parts' copies can go before the regions are merged
     parts = [r.stores["regions"] for r in done]
     # A region follows its incident; an incident's regions keep their order (a stable sort).
-    owners = [owner or "" for part in parts for owner in part.owners]
-    owner_rank = np.array([events.index[owner] for owner in owners], dtype=np.int64)
-    stores["regions"] = regions = FeatureStore.concat(parts, np.argsort(owner_rank, kind="stable"))
-    link_regions(events, regions)
+    owners = [owner for r in done for owner in r.region_owners]
+    owner_rank = np.array([events.index[owner or ""] for owner in owners], dtype=np.int64)
+    order = np.argsort(owner_rank, kind="stable")
+    stores["regions"] = regions = store_build.concat(parts, order)
+    store_build.link_regions(events, regions, [owners[i] for i in order])
     zone = build_zone(first.zone, first.sites)
     return Served(version, zone, first.sites, first.borders, first.collections, stores)
 
@@ -145,7 +150,7 @@ def save_served(served: Served, directory: Path) -> None:
     }  # fmt: skip
     (directory / "served.json").write_bytes(orjson.dumps(meta))
     for cid, store in served.stores.items():
-        store.save(directory / cid)
+        store_build.save(store, directory / cid)
 
 
 def load_saved(directory: Path) -> Served:
@@ -160,7 +165,7 @@ def load_saved(directory: Path) -> Served:
     }
     stores, parts = {}, {}
     for cid in collections:
-        stores[cid], parts[cid] = FeatureStore.load(directory / cid)
+        stores[cid], parts[cid] = store_build.load(directory / cid)
     regions, events = stores["regions"], stores["events"]
     regions.own_parts()
     if parts["events"] is not None and regions.parts is not None:

@@ -14,7 +14,7 @@ from shapely import Point
 
 from app.data.catalog import Catalog, DerivedClaim, DerivedIncident
 from app.data.model import Citation, Source
-from app.data.store import Row
+from app.data.store_build import Row
 from app.geo.geodesy import area_m2, distance_bearing, perimeter_m
 from app.geo.geojson import to_geojson_fragment
 from app.geo.shapes import MAX_CHORD_ERROR_M
@@ -107,11 +107,10 @@ def _event_row(d: DerivedIncident, catalog: Catalog) -> Row:
         "geometry": to_geojson_fragment(geometry),
         "properties": props,
     }
-    # The regions ``near`` tests are the claims' (the regions collection's), attached by the caller.
+    # The regions ``near`` tests are the claims' (the regions collection's), linked by the caller.
     return Row(
         feature,
         geometry,
-        None,
         inc.date.start,
         inc.date.last,
         d.status,
@@ -141,7 +140,6 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
         rows.append(
             Row(
                 feature,
-                claim.region,
                 claim.region,
                 inc.date.start,
                 inc.date.last,

@@ -1,25 +1,23 @@
-"""An in-memory feature store: filters as vectorised numpy masks, bodies pre-serialised.
+"""An in-memory feature store: filters as vectorised numpy masks over columns, bodies as bytes.
 
-The interface (``FeatureStore.query`` / ``get`` / ``bounds`` / ``interval``) is what the API
-uses, so another store (PostGIS, say) can stand beside this one. No Python loop over all features
-runs per request, except the free-text search over what the other filters left.
+The interface (``FeatureStore.query`` / ``get`` / ``body`` / ``feature`` / ``bounds`` /
+``interval``) is what the API uses, so another store (PostGIS, say) can stand beside this one. No
+Python loop over all features runs per request, except the free-text search over what the other
+filters left. Building, merging and saving stores is ``app.data.store_build``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import orjson
 import shapely
 from pyproj import Geod
-from shapely.geometry.base import BaseGeometry
 
-from app.geo.geojson import rounded, to_geojson_fragment
+from app.geo.geojson import rounded
 from app.geo.shapes import circle, simplified
 
 GEOD = Geod(ellps="WGS84")
@@ -27,12 +25,8 @@ STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 NO_DAY = -1  # "no date": never matches a datetime filter
 # Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
-# cache of simplified bodies bounded whatever clients send.
+# number of distinct URLs (and so of HTTP cache entries) small whatever clients send.
 SIMPLIFY_LADDER_M = (1, 5, 10, 50, 100, 500, 1000)
-
-
-def _day(day: dt.date | None) -> int:
-    return day.toordinal() if day else NO_DAY
 
 
 @dataclass(frozen=True)
@@ -53,30 +47,6 @@ class ItemQuery:
     q: str | None = None
 
 
-@dataclass
-class Row:
-    """One feature and the values the store filters it by.
-
-    ``geometry`` is the feature's own geometry (bbox tests it); ``region`` is the area its
-    location may be in (the ``near`` filter tests it), which for an incident is not its point.
-    ``owner`` is the id of the feature of another collection this one belongs to (a region's
-    incident). The feature dict carries no geometry: the store writes it.
-    """
-
-    feature: dict[str, Any]
-    geometry: BaseGeometry | None
-    region: BaseGeometry | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
-    status: str | None = None
-    p_inside: float | None = None
-    event_type: str | None = None
-    sub_event_type: str | None = None
-    text: str = ""
-    point: tuple[float, float] | None = None
-    owner: str | None = None
-
-
 class Parts:
     """The regions the ``near`` filter tests, each owned by one feature of a store.
 
@@ -91,20 +61,6 @@ class Parts:
         self.bounds: np.ndarray = shapely.bounds(geoms) if len(geoms) else np.empty((0, 4))
 
 
-def _blob(chunks: list[bytes]) -> tuple[bytes, np.ndarray]:
-    """Byte strings as one blob and its n+1 offsets: a few objects instead of one per feature."""
-    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    np.cumsum([len(c) for c in chunks], out=offsets[1:])
-    return b"".join(chunks), offsets
-
-
-def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Categorical encoding: small integer codes and the distinct values (first-seen order)."""
-    names: dict[str, int] = {}
-    codes = np.fromiter((names.setdefault(v, len(names)) for v in values), dtype=np.int32, count=len(values))
-    return codes, list(names)
-
-
 class FeatureStore:
     """One collection's features as columns: the filters read numpy arrays, bodies are bytes.
 
@@ -114,6 +70,7 @@ class FeatureStore:
     """
 
     def __init__(self, columns: dict[str, Any]) -> None:
+        self.columns = columns  # read-only; app.data.store_build merges and saves them
         self.ids: list[str] = columns["ids"]
         self.index = {fid: i for i, fid in enumerate(self.ids)}
         self._heads: bytes = columns["heads"]
@@ -131,123 +88,10 @@ class FeatureStore:
         self._text: list[str] = columns["text"]
         self._lon: np.ndarray = columns["lon"]
         self._lat: np.ndarray = columns["lat"]
-        self.owners: list[str | None] = columns.get("owners", [])  # only while building
-        self._spliced = np.array([g is not None for g in self._geoms], dtype=bool)
+        self._spliced = ~shapely.is_missing(self._geoms) if len(self._geoms) else np.zeros(0, dtype=bool)
         self.parts: Parts | None = None
         # The features never change: their extent is worked out once, not per /collections call.
         self._bounds, self._interval = self._extent()
-
-    # -- building -----------------------------------------------------------------------------
-
-    @classmethod
-    def from_rows(cls, rows: list[Row]) -> FeatureStore:
-        n = len(rows)
-        geoms = np.array([r.geometry for r in rows] + [None], dtype=object)[:n]
-        bounds = shapely.bounds(geoms) if n else np.empty((0, 4))  # NaN rows: no geometry
-        points = shapely.get_type_id(geoms) == 0 if n else np.zeros(0, dtype=bool)
-        ids, heads = [], []
-        for i, row in enumerate(rows):
-            ids.append(str(row.feature["id"]))
-            feature = {k: v for k, v in row.feature.items() if k != "geometry"}
-            if points[i] or row.geometry is None:
-                feature["geometry"] = to_geojson_fragment(row.geometry)
-            heads.append(orjson.dumps(feature))
-            row.feature = {}  # let go of the dict as soon as it is serialised
-        geoms[points] = None
-        head_blob, head_offsets = _blob(heads)
-        types, type_names = _codes([r.event_type or "" for r in rows])
-        subs, sub_names = _codes([r.sub_event_type or "" for r in rows])
-        pts = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(n, 2)
-        store = cls({
-            "ids": ids,
-            "heads": head_blob, "head_offsets": head_offsets, "geoms": geoms, "bounds": bounds,
-            "start": np.array([_day(r.start) for r in rows], dtype=np.int64),
-            "end": np.array([_day(r.end) for r in rows], dtype=np.int64),
-            "status": np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8),
-            "p": np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
-            "type": types, "type_names": type_names, "sub": subs, "sub_names": sub_names,
-            "text": [r.text.lower() for r in rows],
-            "lon": pts[:, 0].copy(), "lat": pts[:, 1].copy(),
-            "owners": [r.owner for r in rows],
-        })  # fmt: skip
-        regions = [(r.region, i) for i, r in enumerate(rows) if r.region is not None]
-        if regions:
-            geom_list, owner = zip(*regions, strict=True)
-            store.parts = Parts(np.array([*geom_list, None], dtype=object)[:-1], np.array(owner))
-        return store
-
-    @classmethod
-    def concat(cls, stores: list[FeatureStore], order: np.ndarray | None = None) -> FeatureStore:
-        """The features of ``stores`` one after another, or picked in ``order`` if given."""
-        heads = [s.head(i) for s in stores for i in range(len(s))]
-        n = len(heads)
-        order = np.arange(n) if order is None else order
-
-        def cat(name: str) -> np.ndarray:
-            return np.concatenate([getattr(s, name) for s in stores])[order] if n else np.zeros(0)
-
-        type_names = sorted({t for s in stores for t in s._type_names})
-        sub_names = sorted({t for s in stores for t in s._sub_names})
-
-        def recode(attr: str, names_attr: str, names: list[str]) -> np.ndarray:
-            pos = {name: k for k, name in enumerate(names)}
-            parts = [np.array([pos[x] for x in getattr(s, names_attr)], dtype=np.int32)[getattr(s, attr)]
-                     if len(s) else np.zeros(0, dtype=np.int32) for s in stores]  # fmt: skip
-            return np.concatenate(parts)[order] if n else np.zeros(0, dtype=np.int32)
-
-        ids = [fid for s in stores for fid in s.ids]
-        texts = [t for s in stores for t in s._text]
-        owners = [o for s in stores for o in s.owners]
-        head_blob, head_offsets = _blob([heads[i] for i in order])
-        geoms = np.concatenate([s._geoms for s in stores])[order] if n else np.zeros(0, dtype=object)
-        store = cls({
-            "ids": [ids[i] for i in order], "heads": head_blob, "head_offsets": head_offsets,
-            "geoms": geoms, "bounds": np.concatenate([s._bounds_xy for s in stores])[order],
-            "start": cat("_start"), "end": cat("_end"), "status": cat("_status"), "p": cat("_p"),
-            "type": recode("_type", "_type_names", type_names), "type_names": type_names,
-            "sub": recode("_sub", "_sub_names", sub_names), "sub_names": sub_names,
-            "text": [texts[i] for i in order], "lon": cat("_lon"), "lat": cat("_lat"),
-            "owners": [owners[i] for i in order] if owners else [],
-        })  # fmt: skip
-        return store
-
-    # -- on disk (no pickle: arrays, bytes and JSON; loading cannot run code) ---------------
-
-    ARRAYS = ("head_offsets", "bounds", "start", "end", "status", "p", "type", "sub", "lon", "lat")
-
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True)
-        (directory / "heads.bin").write_bytes(self._heads)
-        wkb = [b"" if g is None else bytes(g) for g in shapely.to_wkb(self._geoms)] if len(self) else []
-        geom_blob, geom_offsets = _blob(wkb)
-        (directory / "geoms.bin").write_bytes(geom_blob)
-        arrays = {
-            "head_offsets": self._head_offsets, "bounds": self._bounds_xy, "start": self._start,
-            "end": self._end, "status": self._status, "p": self._p, "type": self._type,
-            "sub": self._sub, "lon": self._lon, "lat": self._lat, "geom_offsets": geom_offsets,
-        }  # fmt: skip
-        if self.parts is not None:
-            arrays["parts_owner"], arrays["parts_rows"] = self.parts.owner, self.parts.rows
-        np.savez(directory / "arrays.npz", allow_pickle=False, **arrays)
-        strings = {"ids": self.ids, "text": self._text, "type_names": self._type_names,
-                   "sub_names": self._sub_names}  # fmt: skip
-        (directory / "strings.json").write_bytes(orjson.dumps(strings))
-
-    @classmethod
-    def load(cls, directory: Path) -> tuple[FeatureStore, tuple[np.ndarray, np.ndarray] | None]:
-        """A saved store, and the owners and rows of its parts if it had any."""
-        with np.load(directory / "arrays.npz", allow_pickle=False) as saved:
-            arrays = {name: saved[name] for name in saved.files}
-        blob = (directory / "geoms.bin").read_bytes()
-        ends = arrays.pop("geom_offsets")
-        wkb = np.array([*(blob[a:b] or None for a, b in itertools.pairwise(ends)), None], dtype=object)
-        geoms = shapely.from_wkb(wkb[:-1]) if len(wkb) > 1 else np.zeros(0, dtype=object)
-        strings = orjson.loads((directory / "strings.json").read_bytes())
-        parts = None
-        if "parts_owner" in arrays:
-            parts = (arrays.pop("parts_owner"), arrays.pop("parts_rows"))
-        store = cls({**arrays, **strings, "heads": (directory / "heads.bin").read_bytes(), "geoms": geoms})
-        return store, parts
 
     def own_parts(self) -> None:
         """Each feature's ``near`` region is its own geometry (the regions collection)."""
@@ -285,14 +129,6 @@ class FeatureStore:
 
     def get(self, feature_id: str) -> int | None:
         return self.index.get(feature_id)
-
-    def geometry(self, index: int) -> BaseGeometry | None:
-        """The feature's geometry (parsed from the body for points)."""
-        geom = self._geoms[index]
-        if geom is None and not np.isnan(self._bounds_xy[index, 0]):
-            minx, miny = self._bounds_xy[index, :2]
-            return shapely.Point(minx, miny)
-        return cast("BaseGeometry | None", geom)
 
     def event_type(self, index: int) -> str:
         return self._type_names[int(self._type[index])]
@@ -434,15 +270,6 @@ class FeatureStore:
 def _matching(names: list[str], wanted: set[str]) -> list[int]:
     """Codes of the names that equal one of ``wanted`` (compared lower-case)."""
     return [code for code, name in enumerate(names) if name.lower() in wanted]
-
-
-def link_regions(events: FeatureStore, regions: FeatureStore) -> None:
-    """Let the events' ``near`` filter test their claims' regions (held once, by ``regions``)."""
-    regions.own_parts()
-    assert regions.parts is not None
-    owner = np.array([events.index[regions.owners[i]] for i in regions.parts.owner], dtype=np.int64)
-    events.parts = Parts(regions.parts.geoms, owner, rows=regions.parts.owner)
-    regions.owners = []
 
 
 def _any_of(column: np.ndarray, codes: list[int]) -> np.ndarray:

@@ -176,12 +176,9 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     if zone.variant_band is not None:
         out.append(f'<path d="{_path(v, clip(zone.variant_band))}" fill="{ZONE_COLOUR}" fill-opacity="0.12" '
                    'fill-rule="evenodd" stroke="none"/>')  # fmt: skip
-    parts = events.parts
-    drawn = np.flatnonzero(np.isin(parts.owner, shown)) if parts is not None else np.zeros(0, dtype=int)
-    for k in drawn:
-        assert parts is not None
-        selected = events.ids[parts.owner[k]] == state.sel
-        status = regions.status(int(parts.rows[k]))
+    for geom, owner, row in _shown_regions(served, shown):
+        selected = events.ids[owner] == state.sel
+        status = regions.status(row)
         if status is None:
             continue
         colour = STATUS_COLOURS[status]
@@ -189,7 +186,7 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         dash = ' stroke-dasharray="5 4"' if status == "uncertain" else ""
         stroke = f'stroke="{colour}" stroke-opacity="{0.95 if selected else 0.35}" '
         stroke += f'stroke-width="{2.5 if selected else 1}"{dash}'
-        out.append(f'<path d="{_path(v, clip(parts.geoms[k]))}" {fill} fill-rule="evenodd" {stroke}/>')
+        out.append(f'<path d="{_path(v, clip(geom))}" {fill} fill-rule="evenodd" {stroke}/>')
     out.append(
         f'<path d="{_path(v, clip(zone.polygon))}" fill="none" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>'
     )
@@ -225,6 +222,15 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     )
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _shown_regions(served: Served, shown: np.ndarray) -> list[tuple[BaseGeometry, int, int]]:
+    """The claim regions of the shown incidents: geometry, incident index, region index."""
+    parts = served.stores["events"].parts
+    if parts is None:
+        return []
+    drawn = np.flatnonzero(np.isin(parts.owner, shown))
+    return [(parts.geoms[k], int(parts.owner[k]), int(parts.rows[k])) for k in drawn]
 
 
 def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from app.data.loader import DataError, split_incidents
+from app.data.store import ItemQuery
 from app.served import Served, build_served
 from app.settings import Settings
 from tests.data.test_bulk_format import to_bulk
@@ -32,6 +33,14 @@ def test_parts_on_several_processes_serve_what_one_part_serves(data_copy: Path) 
     # The near filter still reaches the claims' regions after the merge (same parts, same owners).
     events = parted.stores["events"]
     assert events.parts is not None and whole.stores["events"].parts is not None
+    # Each part names its own types; after the merge the type filters still pick the same incidents.
+    types = {f["properties"]["event_type"] for f in map(orjson.loads, everything(whole)["events"])}
+    assert len(types) > 1
+    for event_type in types:
+        query = ItemQuery(event_type=event_type)
+        picked = [events.ids[i] for i in events.query(query)]
+        assert picked == [whole.stores["events"].ids[i] for i in whole.stores["events"].query(query)]
+        assert picked
     owners = [events.ids[i] for i in events.parts.owner]
     assert owners == [whole.stores["events"].ids[i] for i in whole.stores["events"].parts.owner]
 
