@@ -22,7 +22,7 @@ from app.data.cache import cached
 from app.data.catalog import ZoneGeometry, build_catalog, build_zone
 from app.data.loader import DataError, Part, Problem, dataset_version, load_dataset, split_incidents
 from app.data.model import Site, Zone
-from app.data.store import FeatureStore, Parts
+from app.data.store import FeatureStore
 from app.settings import Settings
 
 
@@ -106,8 +106,8 @@ def _merge(version: str, done: list[_PartResult]) -> Served:
     stores = dict(first.stores)
     # Each store is copied once, straight into its final order (the parts' copies then go).
     parts = [r.stores["events"] for r in done]
-    ids = np.array([fid for part in parts for fid in part.ids], dtype=object)
-    starts = np.concatenate([part.days(np.arange(len(part)))[0] for part in parts])
+    ids = np.concatenate([part.columns["ids"] for part in parts])
+    starts = np.concatenate([part.columns["start"] for part in parts])
     stores["events"] = events = store_build.concat(parts, np.lexsort((ids, starts)))
     del parts, ids, starts
     for r in done:
@@ -115,8 +115,7 @@ def _merge(version: str, done: list[_PartResult]) -> Served:
     parts = [r.stores["regions"] for r in done]
     # A region follows its incident; an incident's regions keep their order (a stable sort).
     owners = [owner for r in done for owner in r.region_owners]
-    owner_rank = np.array([events.index[owner or ""] for owner in owners], dtype=np.int64)
-    order = np.argsort(owner_rank, kind="stable")
+    order = np.argsort(events.rows_of(owners), kind="stable")
     stores["regions"] = regions = store_build.concat(parts, order)
     store_build.link_regions(events, regions, [owners[i] for i in order])
     zone = build_zone(first.zone, first.sites)
@@ -163,12 +162,6 @@ def load_saved(directory: Path) -> Served:
         )
         for c in meta["collections"]
     }
-    stores, parts = {}, {}
-    for cid in collections:
-        stores[cid], parts[cid] = store_build.load(directory / cid)
-    regions, events = stores["regions"], stores["events"]
-    regions.own_parts()
-    if parts["events"] is not None and regions.parts is not None:
-        owner, rows = parts["events"]
-        events.parts = Parts(regions.parts.geoms, owner, rows)
+    stores = {cid: store_build.load(directory / cid) for cid in collections}
+    store_build.relink(stores["events"], stores["regions"])
     return Served(meta["version"], zone, sites, meta["borders"], collections, stores)

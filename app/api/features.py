@@ -150,6 +150,7 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
                 f"{inc.title}\n{inc.summary}\n{claim.claim.text}".lower(),
                 m.point if m else None,
                 owner=inc.id,
+                pieces=claim.reach if claim.region is not None else None,
             )
         )
     return rows

@@ -50,7 +50,7 @@ def cached(
 
     An entry is a directory written by ``save`` under a temporary name and renamed into place
     when complete, so a reader never meets half an entry; a worker that loses the race to write
-    the same entry keeps its own result and drops its copy.
+    the same entry reads the winner's (the same data and code give the same entry).
     """
     cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if cache_dir.stat().st_uid != os.getuid() or cache_dir.stat().st_mode & 0o022:
@@ -70,4 +70,7 @@ def cached(
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return result
+    # Served from the entry just written, like every later start: with memory-mapped entries the
+    # pages are then shared with the other workers, and the build's own copy is let go.
+    del result
+    return load(entry)

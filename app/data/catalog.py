@@ -16,6 +16,7 @@ from app.data.loader import Dataset
 from app.data.model import Incident, LocationClaim, Site, Zone
 from app.geo.geodesy import METRES_PER_KM, METRES_PER_UNIT
 from app.geo.measure import RegionMeasure, ZoneStatus, measure_region, status_for
+from app.geo.reach import Piece, pieces_for
 from app.geo.regions import Band, ClaimShape, Sector, claim_region
 from app.geo.shapes import SERVED_REGION_M, annulus, circle, simplified
 from app.geo.wording import (
@@ -33,6 +34,8 @@ class DerivedClaim:
     region: BaseGeometry | None  # None: unmapped, or parts that do not overlap
     measure: RegionMeasure | None
     empty_reason: str | None
+    # The pieces the region lies in, and whether it is their union (for the near index).
+    reach: tuple[tuple[Piece, ...], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,13 +133,14 @@ def _zone_band(relation: str, depth_km: float | None, r: float) -> Band:
 
 def _exact_region(
     claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry
-) -> tuple[BaseGeometry | None, RegionMeasure | None, str | None]:
+) -> tuple[BaseGeometry | None, RegionMeasure | None, str | None, ClaimShape | None]:
     if claim.unmapped:
-        return None, None, claim.unmapped
-    region = claim_region(claim_shape(claim, sites, zone), zone.centre)
+        return None, None, claim.unmapped, None
+    shape = claim_shape(claim, sites, zone)
+    region = claim_region(shape, zone.centre)
     if region.is_empty:
-        return None, None, "the parts of this claim do not overlap"
-    return region, measure_region(region, zone.polygon, zone.centre, zone.radius_m), None
+        return None, None, "the parts of this claim do not overlap", None
+    return region, measure_region(region, zone.polygon, zone.centre, zone.radius_m), None, shape
 
 
 def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedIncident:
@@ -150,10 +154,14 @@ def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeomet
     """
     exact = [(claim, *_exact_region(claim, sites, zone)) for claim in incident.location_claims]
     claims = [
-        DerivedClaim(claim, served_region(region), measure, why) for claim, region, measure, why in exact
-    ]
+        DerivedClaim(
+            claim, served_region(region), measure, why,
+            None if shape is None else pieces_for(shape, zone.centre),
+        )
+        for claim, region, measure, why, shape in exact
+    ]  # fmt: skip
     located = [
-        (region, measure) for _, region, measure, _ in exact if region is not None and measure is not None
+        (region, measure) for _, region, measure, _, _ in exact if region is not None and measure is not None
     ]
     if not located:
         return DerivedIncident(incident, claims, None, None, None, None, "uncertain")
@@ -181,8 +189,18 @@ def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeomet
 
 
 def served_region(region: BaseGeometry | None) -> BaseGeometry | None:
-    """The region as kept and served: within SERVED_REGION_M metres of the exact one."""
-    return None if region is None else simplified(region, SERVED_REGION_M)
+    """The region as kept and served: within SERVED_REGION_M metres of the exact one.
+
+    Only its polygons: a region is an area, and a stray line or point that repairing an invalid
+    intersection can leave has none (and could not be stored with the polygons).
+    """
+    if region is None:
+        return None
+    served = simplified(region, SERVED_REGION_M)
+    if shapely.get_type_id(served) == shapely.GeometryType.GEOMETRYCOLLECTION:
+        parts = shapely.get_parts(served)
+        served = shapely.union_all(parts[shapely.get_dimensions(parts) == 2])
+    return served
 
 
 def build_catalog(dataset: Dataset) -> Catalog:

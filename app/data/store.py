@@ -3,7 +3,9 @@
 The interface (``FeatureStore.query`` / ``get`` / ``body`` / ``feature`` / ``bounds`` /
 ``interval``) is what the API uses, so another store (PostGIS, say) can stand beside this one. No
 Python loop over all features runs per request, except the free-text search over what the other
-filters left. Building, merging and saving stores is ``app.data.store_build``.
+filters left. Every column is a numpy array or a byte string, so a saved store is read back as
+memory maps (``app.data.store_build``): the pages are shared by every worker and only those a
+request touches are read. Building, merging and saving stores is ``app.data.store_build``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import orjson
 import shapely
 from pyproj import Geod
 
+from app.data.near_index import NearIndex
 from app.geo.geojson import rounded
+from app.geo.ragged import NO_GEOMETRY, Ragged, geometries
+from app.geo.reach import surely_farther
 from app.geo.shapes import circle, simplified
 
 GEOD = Geod(ellps="WGS84")
@@ -47,35 +52,33 @@ class ItemQuery:
     q: str | None = None
 
 
-class Parts:
-    """The regions the ``near`` filter tests, each owned by one feature of a store.
+class Near:
+    """What the ``near`` filter tests beyond the features' own points: regions (``regions``,
+    their index ``index``), each owned by one feature of this store (``owner``: the owning row
+    of each region, or None when the regions are this store's own features)."""
 
-    A region belongs to one feature; a feature may own several (an incident owns its claims'
-    regions, which the regions collection holds: the same objects, not copies).
-    """
-
-    def __init__(self, geoms: np.ndarray, owner: np.ndarray, rows: np.ndarray | None = None) -> None:
-        self.geoms = geoms
-        self.owner = owner.astype(np.int64)
-        self.rows = owner if rows is None else rows  # where each region is a feature itself
-        self.bounds: np.ndarray = shapely.bounds(geoms) if len(geoms) else np.empty((0, 4))
+    def __init__(self, index: NearIndex, regions: Ragged, owner: np.ndarray | None) -> None:
+        self.index = index
+        self.regions = regions
+        self.owner = owner
 
 
 class FeatureStore:
     """One collection's features as columns: the filters read numpy arrays, bodies are bytes.
 
     A feature's body is its GeoJSON without the geometry ("head"); a point geometry is written
-    into it once, any other geometry is written on request from the shapely object (a region's
-    text is four times the size of its coordinates, and few are ever asked for at once).
+    into it once, any other geometry is kept as compact arrays (``app.geo.ragged``) and written
+    on request (a region's text is four times the size of its coordinates, and few are ever
+    asked for at once).
     """
 
     def __init__(self, columns: dict[str, Any]) -> None:
         self.columns = columns  # read-only; app.data.store_build merges and saves them
-        self.ids: list[str] = columns["ids"]
-        self.index = {fid: i for i, fid in enumerate(self.ids)}
+        self._ids: np.ndarray = columns["ids"]  # fixed-width UTF-8
+        self._id_order: np.ndarray = columns["id_order"]  # the ids' sort order, for lookups
         self._heads: bytes = columns["heads"]
         self._head_offsets: np.ndarray = columns["head_offsets"]
-        self._geoms: np.ndarray = columns["geoms"]  # None where the geometry is in the head
+        self.geometry: Ragged = columns["geometry"]  # NO_GEOMETRY where it is in the head
         self._bounds_xy: np.ndarray = columns["bounds"]  # NaN where there is no geometry
         self._start: np.ndarray = columns["start"]
         self._end: np.ndarray = columns["end"]
@@ -85,33 +88,38 @@ class FeatureStore:
         self._type_names: list[str] = columns["type_names"]
         self._sub: np.ndarray = columns["sub"]
         self._sub_names: list[str] = columns["sub_names"]
-        self._text: list[str] = columns["text"]
+        self._text: bytes = columns["text"]  # lower-case UTF-8, for the free-text search
+        self._text_offsets: np.ndarray = columns["text_offsets"]
         self._lon: np.ndarray = columns["lon"]
         self._lat: np.ndarray = columns["lat"]
-        self._spliced = ~shapely.is_missing(self._geoms) if len(self._geoms) else np.zeros(0, dtype=bool)
-        self.parts: Parts | None = None
+        self._spliced = self.geometry.types != NO_GEOMETRY
+        self.near: Near | None = None
+        if "near_index" in columns:  # a collection of regions: near tests its own geometry
+            self.near = Near(NearIndex(columns["near_index"], len(self)), self.geometry, None)
         # The features never change: their extent is worked out once, not per /collections call.
         self._bounds, self._interval = self._extent()
-
-    def own_parts(self) -> None:
-        """Each feature's ``near`` region is its own geometry (the regions collection)."""
-        has = np.flatnonzero(self._spliced)
-        self.parts = Parts(self._geoms[has], has)
 
     # -- reading ------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._ids)
+
+    def id(self, index: int) -> str:
+        return bytes(self._ids[index]).decode()
 
     def head(self, index: int) -> bytes:
         return self._heads[self._head_offsets[index] : self._head_offsets[index + 1]]
 
+    def geometries(self, indices: np.ndarray) -> np.ndarray:
+        """Shapely geometries of the features (None where the geometry is a point or none)."""
+        return geometries(self.geometry, np.asarray(indices, dtype=np.int64))
+
     def body(self, index: int, simplify_m: int | None = None) -> bytes:
         """The feature as GeoJSON; polygons simplified to within ``simplify_m`` metres if given."""
         head = self.head(index)
-        geom = self._geoms[index]
-        if geom is None:
+        if not self._spliced[index]:
             return head
+        geom = self.geometries(np.array([index]))[0]
         decimals = 6
         if simplify_m is not None:
             if simplify_m not in SIMPLIFY_LADDER_M:
@@ -128,7 +136,24 @@ class FeatureStore:
         return parsed
 
     def get(self, feature_id: str) -> int | None:
-        return self.index.get(feature_id)
+        """The index of the feature with this id, by binary search over the sorted ids."""
+        key = feature_id.encode()
+        if len(key) > self._ids.dtype.itemsize or b"\0" in key:
+            return None
+        at = int(np.searchsorted(self._ids, key, sorter=self._id_order))
+        if at == len(self._ids):
+            return None
+        index = int(self._id_order[at])
+        return index if bytes(self._ids[index]) == key else None
+
+    def rows_of(self, feature_ids: list[str | None]) -> np.ndarray:
+        """The index of each id's feature (all must exist), by one vectorised binary search."""
+        keys = np.array([(fid or "").encode() for fid in feature_ids], dtype=self._ids.dtype)
+        at = np.searchsorted(self._ids, keys, sorter=self._id_order)
+        rows: np.ndarray = self._id_order[np.minimum(at, len(self._ids) - 1)]
+        if len(keys) and not (self._ids[rows] == keys).all():
+            raise KeyError("an owner id is not in the store")
+        return rows.astype(np.int64)
 
     def event_type(self, index: int) -> str:
         return self._type_names[int(self._type[index])]
@@ -200,9 +225,10 @@ class FeatureStore:
         if q.sub_event_type is not None:
             mask &= _any_of(self._sub, _matching(self._sub_names, {q.sub_event_type.lower()}))
         if q.q is not None:
-            needle = q.q.lower()
+            needle = q.q.lower().encode()
             idx = np.flatnonzero(mask)  # substring search only over what is still in
-            mask[idx] = [needle in self._text[i] for i in idx]
+            t, o = self._text, self._text_offsets
+            mask[idx] = [needle in t[o[i] : o[i + 1]] for i in idx]
         if q.near is not None and q.within_m is not None:
             mask &= self._near_mask(q.near, q.within_m, mask)
         return np.flatnonzero(mask)
@@ -224,8 +250,9 @@ class FeatureStore:
             else:
                 boxes = [shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]
             hit = np.zeros(len(idx), dtype=bool)
+            geoms = self.geometries(idx)
             for box in boxes:
-                hit |= shapely.intersects(self._geoms[idx], box)
+                hit |= shapely.intersects(geoms, box)
             candidates[idx] = hit
         result: np.ndarray = candidates
         return result
@@ -234,37 +261,40 @@ class FeatureStore:
         """Geodesic: the representative point is within ``within_m``, or one of the feature's
         regions comes within.
 
-        The region test intersects the region with the geodesic disc of ``within_m`` around the
-        query point (``app.geo.shapes.circle``, edges within 0.25 m of the true circle).
+        Points: a degree-difference bound, then ``Geod.inv`` for those it leaves. Regions: the
+        index's bounds (``app.data.near_index``) settle almost all; the others are intersected
+        with the geodesic disc of ``within_m`` (``app.geo.shapes.circle``, edges within 0.25 m
+        of the true circle).
         """
         out = np.zeros(len(mask), dtype=bool)
         idx = np.flatnonzero(mask)
         if not len(idx):
             return out
         lon, lat = near
-        disc = circle(lon, lat, within_m)
-        # Nothing outside the disc's bounding box can be within the distance: only points and
-        # regions whose boxes meet it get the exact (geodesic) tests.
-        dminx, dminy, dmaxx, dmaxy = disc.bounds
         with np.errstate(invalid="ignore"):  # NaN: no point
-            boxed = (self._lon[idx] >= dminx) & (self._lon[idx] <= dmaxx)
-            boxed &= (self._lat[idx] >= dminy) & (self._lat[idx] <= dmaxy)
-        pidx = idx[boxed]
+            pidx = idx[~surely_farther(self._lon[idx], self._lat[idx], lon, lat, within_m + 1.0)]
+        pidx = pidx[~np.isnan(self._lon[pidx])]
         if len(pidx):
             n = len(pidx)
             _, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), self._lon[pidx], self._lat[pidx])
             out[pidx] = np.asarray(dist) <= within_m
-        if self.parts is not None and len(self.parts.owner):
-            owner, b = self.parts.owner, self.parts.bounds
-            # Regions of features still in and not matched by their point, whose boxes meet the disc.
-            open_ = mask[owner] & ~out[owner]
-            open_ &= (b[:, 2] >= dminx) & (b[:, 0] <= dmaxx) & (b[:, 3] >= dminy) & (b[:, 1] <= dmaxy)
-            sel = np.flatnonzero(open_)
-            if len(sel):
-                shapely.prepare(disc)
-                hit = shapely.intersects(disc, self.parts.geoms[sel])
-                out[owner[sel[hit]]] = True
-        return out
+        if self.near is None:
+            return out
+        surely, perhaps = self.near.index.settle(lon, lat, within_m)
+        owner = self.near.owner
+        sure_rows = np.flatnonzero(surely)
+        out[sure_rows if owner is None else owner[sure_rows]] |= True
+        open_rows = np.flatnonzero(perhaps)
+        open_owner = open_rows if owner is None else owner[open_rows]
+        keep = mask[open_owner] & ~out[open_owner]  # regions of features still in, not yet matched
+        open_rows, open_owner = open_rows[keep], open_owner[keep]
+        if len(open_rows):
+            disc = circle(lon, lat, within_m)
+            shapely.prepare(disc)
+            hit = shapely.intersects(disc, geometries(self.near.regions, open_rows))
+            out[open_owner[hit]] = True
+        result: np.ndarray = out & mask
+        return result
 
 
 def _matching(names: list[str], wanted: set[str]) -> list[int]:

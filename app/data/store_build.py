@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,17 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from app.data.store import NO_DAY, STATUS_CODES, FeatureStore, Parts
+from app.data import near_index
+from app.data.store import NO_DAY, STATUS_CODES, FeatureStore, Near
+from app.geo import ragged
 from app.geo.geojson import to_geojson_fragment
+from app.geo.reach import Piece
 
-# The columns saved as numpy arrays; the rest are text (ids, search text, category names).
-ARRAY_COLUMNS = ("head_offsets", "bounds", "start", "end", "status", "p", "type", "sub", "lon", "lat")
-TEXT_COLUMNS = ("ids", "text", "type_names", "sub_names")
+# Saved as .npy files (read back as memory maps), as byte blobs, and as JSON.
+ARRAY_COLUMNS = ("ids", "id_order", "head_offsets", "text_offsets", "bounds", "start", "end", "status", "p",
+                 "type", "sub", "lon", "lat")  # fmt: skip
+BLOB_COLUMNS = ("heads", "text")
+NAME_COLUMNS = ("type_names", "sub_names")
 
 
 @dataclass
@@ -32,7 +38,9 @@ class Row:
 
     ``geometry`` is the feature's own geometry (bbox tests it). ``owner`` is the id of the
     feature of another collection this one belongs to (a region's incident): the incident's
-    ``near`` filter tests the regions it owns. The store writes the geometry into the feature.
+    ``near`` filter tests the regions it owns. ``pieces`` (regions only): the pieces the region
+    lies in and whether it is their union (``app.geo.reach``), for the ``near`` index. The store
+    writes the geometry into the feature.
     """
 
     feature: dict[str, Any]
@@ -46,6 +54,7 @@ class Row:
     text: str = ""
     point: tuple[float, float] | None = None
     owner: str | None = None
+    pieces: tuple[tuple[Piece, ...], bool] | None = None
 
 
 def _day(day: dt.date | None) -> int:
@@ -66,6 +75,23 @@ def _blob(chunks: list[bytes]) -> tuple[bytes, np.ndarray]:
     return b"".join(chunks), offsets
 
 
+def _gathered(blobs: list[tuple[Any, np.ndarray]], order: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Several blobs' entries as one blob, picked in ``order`` (positions in their concatenation),
+    copied straight into place: no Python object per entry."""
+    sizes = np.concatenate([np.diff(offsets) for _, offsets in blobs])
+    starts = np.concatenate([offsets[:-1] for _, offsets in blobs])
+    source = np.concatenate([np.full(len(offsets) - 1, k) for k, (_, offsets) in enumerate(blobs)])
+    new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(sizes[order], out=new_offsets[1:])
+    out = bytearray(int(new_offsets[-1]))
+    views = [memoryview(blob) for blob, _ in blobs]
+    sizes_, starts_, source_ = sizes.tolist(), starts.tolist(), source.tolist()
+    for at, i in zip(new_offsets[:-1].tolist(), order.tolist(), strict=True):
+        a, size = starts_[i], sizes_[i]
+        out[at : at + size] = views[source_[i]][a : a + size]
+    return bytes(out), new_offsets
+
+
 def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
     """Categorical encoding: small integer codes and the distinct values (first-seen order)."""
     names: dict[str, int] = {}
@@ -73,36 +99,51 @@ def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
     return codes, list(names)
 
 
+def _ids(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The ids as fixed-width UTF-8 and their sort order (``FeatureStore.get`` searches it)."""
+    encoded = np.array([fid.encode() for fid in ids], dtype=bytes) if ids else np.zeros(0, dtype="S1")
+    return encoded, np.argsort(encoded, kind="stable")
+
+
 def from_rows(rows: list[Row]) -> tuple[FeatureStore, list[str | None]]:
     """A store of ``rows``, and each row's owner (for ``link_regions``)."""
     n = len(rows)
     geoms = _objects([r.geometry for r in rows])
-    bounds = shapely.bounds(geoms) if n else np.empty((0, 4))  # NaN rows: no geometry
     points = shapely.get_type_id(geoms) == 0 if n else np.zeros(0, dtype=bool)
-    ids, heads = [], []
+    heads = []
     for i, row in enumerate(rows):
-        ids.append(str(row.feature["id"]))
         feature = {k: v for k, v in row.feature.items() if k != "geometry"}
         if points[i] or row.geometry is None:
             feature["geometry"] = to_geojson_fragment(row.geometry)
         heads.append(orjson.dumps(feature))
-        row.feature = {}  # let go of the dict as soon as it is serialised
+    ids, id_order = _ids([str(r.feature["id"]) for r in rows])
+    for row in rows:
+        row.feature = {}  # let go of the dicts as soon as they are serialised
+    point_bounds = shapely.bounds(
+        _objects([g if is_point else None for g, is_point in zip(geoms, points, strict=True)])
+    )
     geoms[points] = None  # a point lives in its head
+    geometry = ragged.encode(geoms)
+    bounds = np.where(points[:, None], point_bounds, ragged.bounds(geometry))
     head_blob, head_offsets = _blob(heads)
+    text_blob, text_offsets = _blob([r.text.lower().encode() for r in rows])
     types, type_names = _codes([r.event_type or "" for r in rows])
     subs, sub_names = _codes([r.sub_event_type or "" for r in rows])
     pts = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(n, 2)
-    store = FeatureStore({
-        "ids": ids, "heads": head_blob, "head_offsets": head_offsets, "geoms": geoms, "bounds": bounds,
+    columns = {
+        "ids": ids, "id_order": id_order, "heads": head_blob, "head_offsets": head_offsets,
+        "geometry": geometry, "bounds": bounds,
         "start": np.array([_day(r.start) for r in rows], dtype=np.int64),
         "end": np.array([_day(r.end) for r in rows], dtype=np.int64),
         "status": np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8),
         "p": np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
         "type": types, "type_names": type_names, "sub": subs, "sub_names": sub_names,
-        "text": [r.text.lower() for r in rows],
+        "text": text_blob, "text_offsets": text_offsets,
         "lon": pts[:, 0].copy(), "lat": pts[:, 1].copy(),
-    })  # fmt: skip
-    return store, [r.owner for r in rows]
+    }  # fmt: skip
+    if any(r.pieces is not None for r in rows):
+        columns["near_index"] = near_index.grouped(near_index.ungrouped([r.pieces for r in rows]))
+    return FeatureStore(columns), [r.owner for r in rows]
 
 
 def concat(stores: list[FeatureStore], order: np.ndarray) -> FeatureStore:
@@ -121,53 +162,101 @@ def concat(stores: list[FeatureStore], order: np.ndarray) -> FeatureStore:
         recoded: np.ndarray = np.concatenate(codes)[order]
         return recoded, names
 
-    heads = [s.head(i) for s in stores for i in range(len(s))]
-    head_blob, head_offsets = _blob([heads[i] for i in order])
-    ids = [fid for s in stores for fid in s.ids]
-    texts = [t for s in stores for t in s.columns["text"]]
+    head_blob, head_offsets = _gathered([(s.columns["heads"], s.columns["head_offsets"]) for s in stores],
+                                        order)  # fmt: skip
+    text_blob, text_offsets = _gathered([(s.columns["text"], s.columns["text_offsets"]) for s in stores],
+                                        order)  # fmt: skip
+    ids = column("ids")
     types, type_names = recode("type")
     subs, sub_names = recode("sub")
-    return FeatureStore({
-        "ids": [ids[i] for i in order], "heads": head_blob, "head_offsets": head_offsets,
-        "geoms": column("geoms"), "bounds": column("bounds"),
+    columns = {
+        "ids": ids, "id_order": np.argsort(ids, kind="stable"),
+        "heads": head_blob, "head_offsets": head_offsets,
+        "geometry": ragged.concat([s.geometry for s in stores], order), "bounds": column("bounds"),
         "start": column("start"), "end": column("end"), "status": column("status"), "p": column("p"),
         "type": types, "type_names": type_names, "sub": subs, "sub_names": sub_names,
-        "text": [texts[i] for i in order], "lon": column("lon"), "lat": column("lat"),
-    })  # fmt: skip
+        "text": text_blob, "text_offsets": text_offsets, "lon": column("lon"), "lat": column("lat"),
+    }  # fmt: skip
+    if "near_index" in stores[0].columns:
+        new_row = np.empty(len(order), dtype=np.int64)
+        new_row[order] = np.arange(len(order))  # merged row of each row of the concatenation
+        firsts = np.cumsum([0] + [len(s) for s in stores])
+        parts = [_ungroup(s.columns["near_index"]) for s in stores]
+        rows = [new_row[a:b] for a, b in itertools.pairwise(firsts)]
+        columns["near_index"] = near_index.grouped(near_index.concat_ungrouped(parts, rows))
+    return FeatureStore(columns)
+
+
+def _ungroup(index: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A grouped index's pieces, each with its centre again (the input of ``grouped``)."""
+    counts = np.diff(index["centre_first"])
+    pieces = {name: index[name] for name in near_index.PIECE_COLUMNS}
+    return pieces | {
+        "lon": np.repeat(index["centre_lon"], counts),
+        "lat": np.repeat(index["centre_lat"], counts),
+    }
 
 
 def link_regions(events: FeatureStore, regions: FeatureStore, owners: list[str | None]) -> None:
     """Let the events' ``near`` filter test their claims' regions (held once, by ``regions``);
     ``owners``: each region's incident id."""
-    regions.own_parts()
-    assert regions.parts is not None
-    owner = np.array([events.index[owners[i] or ""] for i in regions.parts.owner], dtype=np.int64)
-    events.parts = Parts(regions.parts.geoms, owner, rows=regions.parts.owner)
+    owner_rows = events.rows_of(owners)
+    regions.columns["owner_rows"] = owner_rows
+    _link(events, regions)
+
+
+def _link(events: FeatureStore, regions: FeatureStore) -> None:
+    assert regions.near is not None
+    events.near = Near(regions.near.index, regions.geometry, regions.columns["owner_rows"])
 
 
 def save(store: FeatureStore, directory: Path) -> None:
+    """Write ``store`` as .npy arrays, byte blobs and JSON (``load`` maps them back)."""
     directory.mkdir(parents=True)
     c = store.columns
-    (directory / "heads.bin").write_bytes(c["heads"])
-    wkb = [b"" if g is None else bytes(g) for g in shapely.to_wkb(c["geoms"])]
-    geom_blob, geom_offsets = _blob(wkb)
-    (directory / "geoms.bin").write_bytes(geom_blob)
-    arrays = {name: c[name] for name in ARRAY_COLUMNS} | {"geom_offsets": geom_offsets}
-    if store.parts is not None:
-        arrays["parts_owner"], arrays["parts_rows"] = store.parts.owner, store.parts.rows
-    np.savez(directory / "arrays.npz", allow_pickle=False, **arrays)
-    (directory / "strings.json").write_bytes(orjson.dumps({name: c[name] for name in TEXT_COLUMNS}))
+    for name in BLOB_COLUMNS:
+        (directory / f"{name}.bin").write_bytes(c[name])
+    arrays = {name: c[name] for name in ARRAY_COLUMNS}
+    g: ragged.Ragged = c["geometry"]
+    arrays |= {"geom_coords": g.coords, "geom_types": g.types}
+    arrays |= {f"geom_offsets{level}": offsets for level, offsets in enumerate(g.offsets)}
+    arrays |= {f"near_{name}": values for name, values in c.get("near_index", {}).items()}
+    if "owner_rows" in c:
+        arrays["owner_rows"] = c["owner_rows"]
+    for name, values in arrays.items():
+        np.save(directory / f"{name}.npy", np.asarray(values), allow_pickle=False)
+    meta = {name: c[name] for name in NAME_COLUMNS} | {"geom_kind": g.kind, "geom_levels": len(g.offsets),
+                                                       "arrays": sorted(arrays)}  # fmt: skip
+    (directory / "meta.json").write_bytes(orjson.dumps(meta))
 
 
-def load(directory: Path) -> tuple[FeatureStore, tuple[np.ndarray, np.ndarray] | None]:
-    """A saved store, and the owners and rows of its parts if it had any."""
-    with np.load(directory / "arrays.npz", allow_pickle=False) as saved:
-        arrays = {name: saved[name] for name in saved.files}
-    blob = (directory / "geoms.bin").read_bytes()
-    wkb = _objects([blob[a:b] or None for a, b in itertools.pairwise(arrays.pop("geom_offsets"))])
-    parts = None
-    if "parts_owner" in arrays:
-        parts = (arrays.pop("parts_owner"), arrays.pop("parts_rows"))
-    strings = orjson.loads((directory / "strings.json").read_bytes())
-    heads = (directory / "heads.bin").read_bytes()
-    return FeatureStore({**arrays, **strings, "heads": heads, "geoms": shapely.from_wkb(wkb)}), parts
+def _mapped_array(path: Path) -> np.ndarray:
+    array: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+    return array
+
+
+def _mapped_blob(path: Path) -> Any:
+    """The file's bytes as a read-only memory map (slices of it are bytes)."""
+    with path.open("rb") as file:
+        if path.stat().st_size == 0:
+            return b""
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def load(directory: Path) -> FeatureStore:
+    """A saved store, its columns mapped from the files (read as requests touch them)."""
+    meta = orjson.loads((directory / "meta.json").read_bytes())
+    arrays = {name: _mapped_array(directory / f"{name}.npy") for name in meta["arrays"]}
+    offsets = tuple(arrays.pop(f"geom_offsets{level}") for level in range(meta["geom_levels"]))
+    geometry = ragged.Ragged(meta["geom_kind"], arrays.pop("geom_coords"), offsets, arrays.pop("geom_types"))
+    index = {name[5:]: arrays.pop(name) for name in list(arrays) if name.startswith("near_")}
+    columns: dict[str, Any] = arrays | {name: meta[name] for name in NAME_COLUMNS} | {"geometry": geometry}
+    columns |= {name: _mapped_blob(directory / f"{name}.bin") for name in BLOB_COLUMNS}
+    if index:
+        columns["near_index"] = index
+    return FeatureStore(columns)
+
+
+def relink(events: FeatureStore, regions: FeatureStore) -> None:
+    """After ``load``: the events' ``near`` filter tests the regions again."""
+    _link(events, regions)

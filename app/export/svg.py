@@ -177,7 +177,7 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         out.append(f'<path d="{_path(v, clip(zone.variant_band))}" fill="{ZONE_COLOUR}" fill-opacity="0.12" '
                    'fill-rule="evenodd" stroke="none"/>')  # fmt: skip
     for geom, owner, row in _shown_regions(served, shown):
-        selected = events.ids[owner] == state.sel
+        selected = events.id(owner) == state.sel
         status = regions.status(row)
         if status is None:
             continue
@@ -209,11 +209,11 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
             out.append(_text(x + 8, y + 4, site.name, "start", weight))
     located = [(int(i), point) for i in shown if (point := events.point(int(i))) is not None]
     positions = _spread([v.xy(*point) for _, point in located])
-    order = sorted(range(len(located)), key=lambda k: events.ids[located[k][0]] == state.sel)
+    order = sorted(range(len(located)), key=lambda k: events.id(located[k][0]) == state.sel)
     for k in order:
         i = located[k][0]
         x, y = positions[k]
-        size = 22 if events.ids[i] == state.sel else 16
+        size = 22 if events.id(i) == state.sel else 16
         out.append(marker_svg(round(x, 1), round(y, 1), events.event_type(i), events.status(i) or "", size))
     out.append(_scale_bar(v, lat, lon))
     out.append(
@@ -226,11 +226,11 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
 
 def _shown_regions(served: Served, shown: np.ndarray) -> list[tuple[BaseGeometry, int, int]]:
     """The claim regions of the shown incidents: geometry, incident index, region index."""
-    parts = served.stores["events"].parts
-    if parts is None:
-        return []
-    drawn = np.flatnonzero(np.isin(parts.owner, shown))
-    return [(parts.geoms[k], int(parts.owner[k]), int(parts.rows[k])) for k in drawn]
+    regions = served.stores["regions"]
+    owner = regions.columns["owner_rows"]
+    drawn = np.flatnonzero(np.isin(owner, shown))
+    geoms = regions.geometries(drawn)
+    return [(g, int(owner[k]), int(k)) for g, k in zip(geoms, drawn, strict=True) if g is not None]
 
 
 def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:

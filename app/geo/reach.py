@@ -1,0 +1,139 @@
+"""How far a point is from a claim region, bounded from a few numbers instead of its vertices.
+
+Every claim region lies inside a few geodesic annular sectors ("pieces") around known centres
+(the claim's anchors, the zone centre, a near-site, an exact point), and for a claim of one part
+the region *is* their union. In the azimuthal equidistant projection centred on a piece's centre,
+distances and azimuths from the centre are true, so the piece is exactly a plane annular sector
+and the query point sits exactly at (D, azimuth). Other distances only stretch there, by a factor
+k between 1 and (rho/R) / sin(rho/R) within rho of the centre. So the plane distance d from the
+point to the piece bounds the true one: d / k <= true distance <= d.
+
+``app.data.near_index`` uses these bounds to settle almost every region of a ``near`` query
+with a handful of numpy operations, and tests only the rest against the region's polygon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.geo.regions import ClaimShape
+from app.geo.shapes import MAX_CHORD_ERROR_M, METRES_PER_DEGREE_MIN, REGION_CHORD_ERROR_M, SERVED_REGION_M
+from app.geo.wording import OPEN_REACH_M
+
+LonLat = tuple[float, float]
+# The smallest radius of Gaussian curvature of WGS84 is 6,356,752 m (at the equator); a smaller
+# radius only widens the bound.
+R_MIN_M = 6_335_000.0
+# How far a served region may lie from the pieces it is the union of: the Douglas-Peucker
+# tolerance (taken at the shortest degree, so up to 1 % more along the longest), the polygon's
+# own chord error, and the 1 cm coordinate grid of app.geo.ragged.
+SERVED_SLACK_M = SERVED_REGION_M * 111_700.0 / METRES_PER_DEGREE_MIN + REGION_CHORD_ERROR_M + 0.2
+# The query disc is a polygon inscribed in the true circle (app.geo.shapes.circle).
+DISC_SLACK_M = MAX_CHORD_ERROR_M + 0.25
+FULL_TURN = 360.0
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Distances ``min_m``..``max_m`` from ``centre`` at azimuths ``from_deg`` clockwise through
+    ``sweep_deg`` (360: every azimuth)."""
+
+    centre: LonLat
+    min_m: float
+    max_m: float
+    from_deg: float = 0.0
+    sweep_deg: float = FULL_TURN
+
+
+def pieces_for(shape: ClaimShape, zone_centre: LonLat) -> tuple[tuple[Piece, ...], bool]:
+    """Pieces whose union holds the claim's region, and whether the union *is* the region.
+
+    The region is the intersection of the claim's parts (``app.geo.regions.claim_region``),
+    each part a union of pieces; with one part the pieces are exact. With several, the part
+    with the smallest pieces bounds the region from outside.
+    """
+    parts: list[tuple[Piece, ...]] = []
+    if shape.anchors and (shape.distance or shape.bearing):
+        low, high = (shape.distance.min_m, shape.distance.max_m) if shape.distance else (0.0, OPEN_REACH_M)
+        start, sweep = 0.0, FULL_TURN
+        if shape.bearing is not None:
+            start = shape.bearing.from_deg
+            sweep = (shape.bearing.to_deg - start) % FULL_TURN or FULL_TURN
+        parts.append(tuple(Piece(a, low, high, start, sweep) for a in shape.anchors))
+    if shape.zone_band:
+        parts.append((Piece(zone_centre, shape.zone_band.min_m, shape.zone_band.max_m),))
+    if shape.near:
+        parts.append(tuple(Piece(centre, 0.0, radius) for centre, radius in shape.near))
+    if shape.point:
+        centre, precision = shape.point
+        parts.append((Piece(centre, 0.0, precision),))
+    if not parts:
+        raise ValueError("a location claim needs at least one geometric part")
+    smallest = min(parts, key=lambda pieces: sum(p.max_m**2 * p.sweep_deg for p in pieces))
+    return smallest, len(parts) == 1
+
+
+def stretch(rho_m: np.ndarray) -> np.ndarray:
+    """An upper bound of the azimuthal equidistant projection's scale within ``rho_m`` of its
+    centre: (x / sin x) for x = rho / R, with R below the ellipsoid's smallest radius of
+    curvature, and its excess over 1 doubled for what a sphere does not show."""
+    x = np.minimum(np.asarray(rho_m, dtype=np.float64) / R_MIN_M, 1.0)
+    k = np.where(x > 1e-6, x / np.sin(np.maximum(x, 1e-6)), 1.0)
+    bound: np.ndarray = 1.0 + 2.0 * (k - 1.0)
+    return bound
+
+
+def plane_distance(
+    d: np.ndarray, azimuth: np.ndarray, min_m: np.ndarray, max_m: np.ndarray,
+    from_deg: np.ndarray, sweep_deg: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Plane distance from the point at (``d``, ``azimuth``) to the annular sector, all in the
+    azimuthal equidistant plane of the sector's centre (vectorised over sectors)."""
+    past_start = np.mod(azimuth - from_deg, FULL_TURN)
+    within_sweep = (sweep_deg >= FULL_TURN) | (past_start <= sweep_deg)
+    radial = np.maximum(0.0, np.maximum(min_m - d, d - max_m))
+    # Outside the sweep the nearest point lies on one of the two straight edges (or a corner).
+    out = radial.copy()
+    beside = ~within_sweep
+    if beside.any():
+        dd, lo, hi = d[beside], min_m[beside], max_m[beside]
+        off_start = np.radians(np.minimum(past_start[beside], FULL_TURN - past_start[beside]))
+        past_end = np.mod(azimuth[beside] - from_deg[beside] - sweep_deg[beside], FULL_TURN)
+        off_end = np.radians(np.minimum(past_end, FULL_TURN - past_end))
+        nearest = np.full(len(dd), np.inf)
+        for angle in (off_start, off_end):
+            along = np.clip(dd * np.cos(angle), lo, hi)
+            nearest = np.minimum(
+                nearest, np.sqrt(np.maximum(0.0, dd**2 + along**2 - 2 * dd * along * np.cos(angle)))
+            )
+        out[beside] = nearest
+    result: np.ndarray = out
+    return result
+
+
+def settle(
+    d: np.ndarray, plane: np.ndarray, max_m: np.ndarray, exact: np.ndarray, within_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each piece: is its region surely within ``within_m`` (exact regions only), or surely
+    not (as far as this piece goes)? ``d``: the point's distance from the piece's centre."""
+    k = stretch(np.maximum(d, max_m) + within_m)
+    surely_in = exact & (plane + SERVED_SLACK_M < within_m - DISC_SLACK_M)
+    surely_out = plane / k - SERVED_SLACK_M > within_m + DISC_SLACK_M
+    return surely_in, surely_out
+
+
+def surely_farther(
+    lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float, distance_m: np.ndarray | float
+) -> np.ndarray:
+    """Points surely more than ``distance_m`` (per point) from (``lon0``, ``lat0``), from their
+    degree differences alone: a degree of latitude is at least 110,574 m, a degree of longitude
+    at least 111,319 m * cos(latitude) at the highest latitude the path between them can reach."""
+    dlat = distance_m / METRES_PER_DEGREE_MIN
+    highest = np.minimum(89.0, np.maximum(np.abs(lat), abs(lat0)) + dlat)
+    dlon = distance_m / (111_319.0 * np.cos(np.radians(highest)))
+    apart = np.abs(lon - lon0)
+    apart = np.minimum(apart, 360.0 - apart)  # across the antimeridian
+    far: np.ndarray = (np.abs(lat - lat0) > dlat) | (apart > dlon)
+    return far
