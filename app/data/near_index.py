@@ -9,18 +9,24 @@ Only the regions those bounds leave open are tested against their polygons, by t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pyproj import Geod
 
-from app.geo.reach import Piece, plane_distance, settle, surely_farther
+from app.geo.reach import FULL_TURN, Piece, distance_bounds, plane_distance, settle, stretch
 
 GEOD = Geod(ellps="WGS84")
 # The columns, all numpy arrays: pieces sorted by centre, and the centres with the range of
-# their pieces (``centre_first``: n_centres + 1 offsets) and the farthest reach of any of them.
+# their pieces (``centre_first``: n_centres + 1 offsets), the farthest reach of any of them, and
+# whether any is a sector (a sector needs the point's exact azimuth from the centre).
 PIECE_COLUMNS = ("piece_min", "piece_max", "piece_from", "piece_sweep", "piece_region", "piece_exact")
-CENTRE_COLUMNS = ("centre_lon", "centre_lat", "centre_reach", "centre_first")
+CENTRE_COLUMNS = ("centre_lon", "centre_lat", "centre_reach", "centre_first", "centre_sectors")
 COLUMNS = PIECE_COLUMNS + CENTRE_COLUMNS
+# A centre with this many pieces gets its exact distance (one Geod.inv saves the slack of the
+# bounds for all of them) and is settled on views of its own range, not on gathered copies.
+MANY_PIECES = 8
+BIG_CENTRE = 512
 
 
 def ungrouped(per_region: Sequence[tuple[tuple[Piece, ...], bool] | None]) -> dict[str, np.ndarray]:
@@ -61,8 +67,11 @@ def grouped(pieces: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out = {name: pieces[name][order] for name in PIECE_COLUMNS}
     out["centre_lon"], out["centre_lat"] = lon[first], lat[first]
     out["centre_first"] = np.append(first, len(order)).astype(np.int64)
-    reach = out["piece_max"]
+    reach, sector = out["piece_max"], (out["piece_sweep"] < FULL_TURN).astype(np.int8)
     out["centre_reach"] = np.maximum.reduceat(reach, first) if len(first) else np.zeros(0)
+    out["centre_sectors"] = (
+        np.maximum.reduceat(sector, first).astype(bool) if len(first) else np.zeros(0, bool)
+    )
     return out
 
 
@@ -79,27 +88,60 @@ class NearIndex:
         c = self.columns
         surely = np.zeros(self.n_regions, dtype=bool)
         perhaps = np.zeros(self.n_regions, dtype=bool)
-        near = np.flatnonzero(
-            ~surely_farther(c["centre_lon"], c["centre_lat"], lon, lat, c["centre_reach"] + within_m + 1.0)
-        )
+        reach = c["centre_reach"] + within_m + 1.0
+        low, high = distance_bounds(c["centre_lon"], c["centre_lat"], lon, lat, reach)
+        near = np.flatnonzero(low <= reach)
         if not len(near):
             return surely, perhaps
-        n = len(near)
-        azimuth, _, distance = GEOD.inv(
-            c["centre_lon"][near], c["centre_lat"][near], np.full(n, lon), np.full(n, lat)
-        )
-        first, counts = c["centre_first"][near], np.diff(c["centre_first"])[near]
-        pieces = np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        first, end = c["centre_first"][near], c["centre_first"][near + 1]
+        d_low, d_high = low[near], high[near]
+        azimuth = np.full(len(near), np.nan)  # known only where measured
+        measured = np.flatnonzero(c["centre_sectors"][near] | (end - first >= MANY_PIECES))
+        if len(measured):
+            n = len(measured)
+            az, _, dist = GEOD.inv(c["centre_lon"][near[measured]], c["centre_lat"][near[measured]],
+                                   np.full(n, lon), np.full(n, lat))  # fmt: skip
+            d_low[measured] = d_high[measured] = dist
+            azimuth[measured] = az
+        k = stretch(np.maximum(d_high, c["centre_reach"][near]) + within_m)
+        big = end - first >= BIG_CENTRE
+        for j in np.flatnonzero(big):
+            self._settle(
+                slice(first[j], end[j]), d_low[j], d_high[j], azimuth[j], k[j], within_m, surely, perhaps
+            )
+        small = np.flatnonzero(~big)
+        counts = end[small] - first[small]
+        pieces = np.repeat(first[small] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
         pieces += np.arange(int(counts.sum()))
-        d = np.repeat(np.asarray(distance), counts)
-        az = np.repeat(np.asarray(azimuth), counts)
-        high = c["piece_max"][pieces]
-        plane = plane_distance(
-            d, az, c["piece_min"][pieces], high, c["piece_from"][pieces], c["piece_sweep"][pieces]
-        )
-        sure, out = settle(d, plane, high, c["piece_exact"][pieces], within_m)
+        d_lo, d_hi, az, k_small = (np.repeat(v[small], counts) for v in (d_low, d_high, azimuth, k))
+        self._settle(pieces, d_lo, d_hi, az, k_small, within_m, surely, perhaps)
+        perhaps &= ~surely
+        return surely, perhaps
+
+    def _settle(
+        self, pieces: slice | np.ndarray, d_low: Any, d_high: Any, azimuth: Any, k: Any, within_m: float,
+        surely: np.ndarray, perhaps: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Mark the regions of ``pieces`` in ``surely`` / ``perhaps``; the distance from each
+        piece's centre is between ``d_low`` and ``d_high`` (equal, with ``azimuth``, where
+        measured)."""
+        c = self.columns
+        low_m, high_m = c["piece_min"][pieces], c["piece_max"][pieces]
+        # A ring's plane distance is radial: from the bounds of the distance, bounds of it.
+        plane_low = np.maximum(low_m - d_high, d_low - high_m)
+        plane_high = np.maximum(low_m - d_low, d_high - high_m)
+        sweep = c["piece_sweep"][pieces]
+        sector = np.flatnonzero(sweep < FULL_TURN)
+        if len(sector):  # their centres were measured: one exact plane distance
+            at = (
+                (lambda v: v[sector])
+                if isinstance(d_low, np.ndarray)
+                else (lambda v: np.full(len(sector), v))
+            )
+            exact_plane = plane_distance(at(d_low), at(azimuth), low_m[sector], high_m[sector],
+                                         c["piece_from"][pieces][sector], sweep[sector])  # fmt: skip
+            plane_low[sector] = plane_high[sector] = exact_plane
+        sure, out = settle(plane_low, plane_high, c["piece_exact"][pieces], within_m, k)
         region = c["piece_region"][pieces]
         surely[region[sure]] = True
         perhaps[region[~out]] = True
-        perhaps &= ~surely
-        return surely, perhaps

@@ -22,7 +22,7 @@ from pyproj import Geod
 from app.data.near_index import NearIndex
 from app.geo.geojson import rounded
 from app.geo.ragged import NO_GEOMETRY, Ragged, geometries
-from app.geo.reach import surely_farther
+from app.geo.reach import distance_bounds
 from app.geo.shapes import circle, simplified
 
 GEOD = Geod(ellps="WGS84")
@@ -261,7 +261,8 @@ class FeatureStore:
         """Geodesic: the representative point is within ``within_m``, or one of the feature's
         regions comes within.
 
-        Points: a degree-difference bound, then ``Geod.inv`` for those it leaves. Regions: the
+        Points: bounds of the distance from degree differences, then ``Geod.inv`` for the few
+        they leave. Regions: the
         index's bounds (``app.data.near_index``) settle almost all; the others are intersected
         with the geodesic disc of ``within_m`` (``app.geo.shapes.circle``, edges within 0.25 m
         of the true circle).
@@ -271,9 +272,10 @@ class FeatureStore:
         if not len(idx):
             return out
         lon, lat = near
-        with np.errstate(invalid="ignore"):  # NaN: no point
-            pidx = idx[~surely_farther(self._lon[idx], self._lat[idx], lon, lat, within_m + 1.0)]
-        pidx = pidx[~np.isnan(self._lon[pidx])]
+        with np.errstate(invalid="ignore"):  # NaN (no point) compares False
+            low, high = distance_bounds(self._lon[idx], self._lat[idx], lon, lat, within_m + 1.0)
+            out[idx[high <= within_m]] = True
+            pidx = idx[(low <= within_m) & (high > within_m)]  # only these need measuring
         if len(pidx):
             n = len(pidx)
             _, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), self._lon[pidx], self._lat[pidx])

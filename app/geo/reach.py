@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.geo.geodesy import WGS84
 from app.geo.regions import ClaimShape
 from app.geo.shapes import MAX_CHORD_ERROR_M, METRES_PER_DEGREE_MIN, REGION_CHORD_ERROR_M, SERVED_REGION_M
 from app.geo.wording import OPEN_REACH_M
@@ -33,6 +34,8 @@ SERVED_SLACK_M = SERVED_REGION_M * 111_700.0 / METRES_PER_DEGREE_MIN + REGION_CH
 # The query disc is a polygon inscribed in the true circle (app.geo.shapes.circle).
 DISC_SLACK_M = MAX_CHORD_ERROR_M + 0.25
 FULL_TURN = 360.0
+WGS84_A = float(WGS84.a)
+WGS84_E2 = float(WGS84.es)
 
 
 @dataclass(frozen=True)
@@ -114,26 +117,52 @@ def plane_distance(
 
 
 def settle(
-    d: np.ndarray, plane: np.ndarray, max_m: np.ndarray, exact: np.ndarray, within_m: float
+    plane_low: np.ndarray, plane_high: np.ndarray, exact: np.ndarray, within_m: float, k: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each piece: is its region surely within ``within_m`` (exact regions only), or surely
-    not (as far as this piece goes)? ``d``: the point's distance from the piece's centre."""
-    k = stretch(np.maximum(d, max_m) + within_m)
-    surely_in = exact & (plane + SERVED_SLACK_M < within_m - DISC_SLACK_M)
-    surely_out = plane / k - SERVED_SLACK_M > within_m + DISC_SLACK_M
+    """For each piece, from bounds of its plane distance: is its region surely within
+    ``within_m`` (exact regions only), or surely not as far as this piece goes? ``k``: the
+    ``stretch`` over the distances involved."""
+    surely_in = exact & (plane_high + SERVED_SLACK_M < within_m - DISC_SLACK_M)
+    surely_out = plane_low > (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k
     return surely_in, surely_out
 
 
-def surely_farther(
-    lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float, distance_m: np.ndarray | float
-) -> np.ndarray:
-    """Points surely more than ``distance_m`` (per point) from (``lon0``, ``lat0``), from their
-    degree differences alone: a degree of latitude is at least 110,574 m, a degree of longitude
-    at least 111,319 m * cos(latitude) at the highest latitude the path between them can reach."""
-    dlat = distance_m / METRES_PER_DEGREE_MIN
-    highest = np.minimum(89.0, np.maximum(np.abs(lat), abs(lat0)) + dlat)
-    dlon = distance_m / (111_319.0 * np.cos(np.radians(highest)))
-    apart = np.abs(lon - lon0)
-    apart = np.minimum(apart, 360.0 - apart)  # across the antimeridian
-    far: np.ndarray = (np.abs(lat - lat0) > dlat) | (apart > dlon)
-    return far
+def _meridian_degree_m(lat: np.ndarray) -> np.ndarray:
+    """Length of one degree of latitude at ``lat`` on WGS84 (grows towards the poles)."""
+    sin2 = np.sin(np.radians(lat)) ** 2
+    length: np.ndarray = np.radians(1.0) * WGS84_A * (1 - WGS84_E2) / (1 - WGS84_E2 * sin2) ** 1.5
+    return length
+
+
+def _parallel_degree_m(lat: np.ndarray) -> np.ndarray:
+    """Length of one degree of longitude at ``lat`` on WGS84 (shrinks towards the poles)."""
+    rad = np.radians(lat)
+    length: np.ndarray = np.radians(1.0) * WGS84_A * np.cos(rad) / np.sqrt(1 - WGS84_E2 * np.sin(rad) ** 2)
+    return length
+
+
+def distance_bounds(
+    lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float, reach_m: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the geodesic distance from each point to (lon0, lat0), from
+    degree differences alone; the lower one holds for points within ``reach_m`` (farther ones
+    only need to be known to be farther than that, which it still shows).
+
+    The surface's metric is ds² = (M dφ)² + (L dλ)² with M, L the lengths of a degree of latitude
+    and of longitude. Along any path, M and L stay between their extremes over the latitudes the
+    path visits, and the length of a path under a fixed weighted Euclidean norm is at least the
+    norm of its net change. The geodesic (if within ``reach_m``) visits latitudes at most
+    reach/110,574 degrees beyond the two ends: lower = |(M_min Δφ, L_min Δλ)|. The path straight
+    in latitude and longitude stays between the two ends: upper = |(M_max Δφ, L_max Δλ)|.
+    """
+    dlat = np.abs(lat - lat0)
+    dlon = np.abs(lon - lon0)
+    dlon = np.minimum(dlon, 360.0 - dlon)  # across the antimeridian
+    same_side = np.sign(lat) * np.sign(lat0) >= 0
+    low_abs = np.where(same_side, np.minimum(np.abs(lat), abs(lat0)), 0.0)
+    high_abs = np.maximum(np.abs(lat), abs(lat0))
+    pad = np.asarray(reach_m) / METRES_PER_DEGREE_MIN
+    lower = np.hypot(_meridian_degree_m(np.maximum(0.0, low_abs - pad)) * dlat,
+                     _parallel_degree_m(np.minimum(90.0, high_abs + pad)) * dlon)  # fmt: skip
+    upper = np.hypot(_meridian_degree_m(high_abs) * dlat, _parallel_degree_m(low_abs) * dlon)
+    return lower, upper

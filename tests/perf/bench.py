@@ -45,6 +45,7 @@ QUERIES = {
     "item by id": "events/items/syn-0000042",
     "limit=1000 GeoJSON": "events/items?limit=1000",
     "limit=1000 CSV": "events/items?limit=1000&f=csv",
+    "regions limit=100 (polygons)": "regions/items?limit=100",
 }
 
 
@@ -66,6 +67,20 @@ def cold_start(data_dir: Path) -> dict[str, float]:
         "cold_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cold_worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def rss_parts_mb() -> dict[str, float]:
+    """This process's resident memory by kind: anonymous (its own) and file-backed (mapped
+    store files, in the page cache: shared with other workers, dropped under pressure)."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {
+        kind: int(status[key].split()[0]) / 1024 for kind, key in (("anon", "RssAnon"), ("file", "RssFile"))
+    }
+
+
+def entry_mb(data_dir: Path) -> float:
+    """Size on disk of the cache entry (what a serving process maps)."""
+    return sum(f.stat().st_size for f in cache_of(data_dir).rglob("*") if f.is_file()) / 2**20
 
 
 def rss_now_mb() -> float:
@@ -106,8 +121,10 @@ def measure_in_process(data_dir: Path, repeats: int) -> dict[str, object]:
                 "p50_ms": statistics.median(samples),
                 "p95_ms": samples[int(len(samples) * 0.95) - 1],
             }
+        after = rss_parts_mb()
     return {"startup_s": startup_s, "peak_rss_mb": rss_mb, "serving_rss_mb": serving_mb, "server_ms": times,
-            "page_bytes": len(page)}  # fmt: skip
+            "page_bytes": len(page), "after_queries_anon_mb": after["anon"],
+            "after_queries_file_mb": after["file"], "cache_entry_mb": entry_mb(data_dir)}  # fmt: skip
 
 
 def http_throughput(data_dir: Path) -> dict[str, float]:
@@ -170,7 +187,7 @@ def main(sizes: list[int]) -> None:
     from tests.perf.synthetic import write_dataset
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    results = {}
+    results: dict[int, dict[str, object]] = {}
     for size in sizes:
         data = ARTIFACTS / f"data-{size}"
         if not (data / "zone.yaml").exists():
@@ -190,7 +207,10 @@ def main(sizes: list[int]) -> None:
         results[size] = result
         print(f"{size}: {json.dumps(result)}", file=sys.stderr)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    (ARTIFACTS / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+    saved = ARTIFACTS / "results.json"
+    earlier = json.loads(saved.read_text())["results"] if saved.exists() else {}  # other sizes stay
+    merged = earlier | {str(size): result for size, result in results.items()}
+    saved.write_text(json.dumps({"machine": machine, "results": merged}, indent=1))
     print(f"{machine}\n")
     print("| incidents | " + " | ".join(f"{s:,}" for s in sizes) + " |")
     print("|---|" + "---:|" * len(sizes))
@@ -200,10 +220,15 @@ def main(sizes: list[int]) -> None:
         ("start from the cache (s)", "startup_s", ".1f"),
         ("serving memory after start (MB)", "serving_rss_mb", ".0f"),
         ("peak memory, start from the cache (MB)", "peak_rss_mb", ".0f"),
+        ("memory after the queries: own / mapped files (MB)", None, ""),
+        ("cache entry on disk (MB)", "cache_entry_mb", ".0f"),
     ]
     for title, key, fmt in rows:
-        if key is None:
+        if key is None and title.startswith("cold"):
             cells = [f"{results[s]['cold_peak_rss_mb']:.0f} / {results[s]['cold_worker_peak_rss_mb']:.0f}"
+                     for s in sizes]  # fmt: skip
+        elif key is None:
+            cells = [f"{results[s]['after_queries_anon_mb']:.0f} / {results[s]['after_queries_file_mb']:.0f}"
                      for s in sizes]  # fmt: skip
         else:
             cells = [format(results[s][key], fmt) for s in sizes]
