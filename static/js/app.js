@@ -85,8 +85,15 @@ export async function startMap(options = {}) {
   map.attributionControl.addAttribution("Borders: Natural Earth (approximate)");
   if (body.tileUrl) {
     const notice = L.control({ position: "bottomright" });
-    notice.onAdd = () => el("div", { class: "notice", role: "status" },
-      "Background map tiles could not be loaded; borders, the zone and the incidents are still shown.");
+    // The notice covers a corner of the map on a phone: the reader can close it once read.
+    notice.onAdd = () => {
+      const box = el("div", { class: "notice", role: "status" },
+        "Background map tiles could not be loaded; borders, the zone and the incidents are still shown. ",
+        el("button", { type: "button", class: "notice-close", "aria-label": "Close this notice",
+                       onclick: () => notice.remove() }, "×"));
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
     let shown = false;
     L.tileLayer(body.tileUrl, { attribution: body.tileAttribution, maxZoom: 18 })
       .on("tileerror", () => { if (!shown) { shown = true; notice.addTo(map); } })
@@ -138,10 +145,12 @@ export async function startMap(options = {}) {
     marker.feature = feature;
     marker.offset = [0, 0];
     // Popups fit a phone: never wider than the map less a margin, never taller than half of it.
+    // The width is the content's: the popup adds its padding and a scroll bar (about 45 px), and
+    // the pan keeps 60 px clear, so 110 px less than the map keeps the whole popup on screen.
     const mapBox = document.getElementById("map").getBoundingClientRect();
     marker.bindPopup(() => buildCard(feature, { headingLevel: 2 }), {
-      maxWidth: Math.min(340, mapBox.width - 60),
-      minWidth: Math.min(240, mapBox.width - 60),
+      maxWidth: Math.min(340, mapBox.width - 110),
+      minWidth: Math.min(240, mapBox.width - 110),
       maxHeight: Math.round(Math.min(window.innerHeight * 0.55, mapBox.height * 0.7)),
       autoPanPaddingTopLeft: [50, 10],
       autoPanPaddingBottomRight: [10, 10],

@@ -148,6 +148,9 @@ def test_tiles_that_fail_are_reported_and_the_map_stays_usable(browser: Browser)
         page.wait_for_selector("body[data-ready]")
         page.get_by_text("tiles could not be loaded").wait_for()
         assert page.locator(".leaflet-marker-icon.incident-icon").count() > 0
+        # Read, it can be closed (on a phone it covers a corner of the map).
+        page.get_by_role("button", name="Close this notice").click()
+        assert page.get_by_text("tiles could not be loaded").count() == 0
         context.close()
 
 
@@ -165,6 +168,10 @@ def test_screenshots_without_overflow(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{overflow}px of horizontal overflow at {width}px"
     assert page.locator("#map").bounding_box()["width"] <= width  # type: ignore[index]
+    # The selected incident's popup is open, and all of it is on screen.
+    popup = page.locator(".leaflet-popup").bounding_box()
+    assert popup is not None
+    assert popup["x"] >= 0 and popup["x"] + popup["width"] <= width, f"popup spans {popup} at {width}px"
     context.close()
 
 
