@@ -14,7 +14,16 @@ from typing import Any
 import numpy as np
 from pyproj import Geod
 
-from app.geo.reach import FULL_TURN, Piece, distance_bounds, plane_distance, settle, stretch
+from app.geo.reach import (
+    DISC_SLACK_M,
+    FULL_TURN,
+    SERVED_SLACK_M,
+    Piece,
+    distance_bounds,
+    plane_distance,
+    settle,
+    stretch,
+)
 
 GEOD = Geod(ellps="WGS84")
 # The columns, all numpy arrays: pieces sorted by centre, and the centres with the range of
@@ -131,8 +140,12 @@ class NearIndex:
         plane_low = np.maximum(low_m - d_high, d_low - high_m)
         plane_high = np.maximum(low_m - d_low, d_high - high_m)
         sweep = c["piece_sweep"][pieces]
-        sector = np.flatnonzero(sweep < FULL_TURN)
-        if len(sector):  # their centres were measured: one exact plane distance
+        # A sector lies in its ring, so the radial distance bounds its own from below; only the
+        # sectors that bound leaves open need the exact one (their centres were measured).
+        is_sector = sweep < FULL_TURN
+        plane_high[is_sector] = np.inf
+        sector = np.flatnonzero(is_sector & (plane_low <= (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k))
+        if len(sector):
             at = (
                 (lambda v: v[sector])
                 if isinstance(d_low, np.ndarray)

@@ -231,7 +231,8 @@ def save(store: FeatureStore, directory: Path) -> None:
 
 
 def _mapped_array(path: Path) -> np.ndarray:
-    array: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+    # A plain ndarray over the map: numpy's memmap subclass adds Python work to every indexing.
+    array: np.ndarray = np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
     return array
 
 

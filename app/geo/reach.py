@@ -146,7 +146,8 @@ def distance_bounds(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of the geodesic distance from each point to (lon0, lat0), from
     degree differences alone; the lower one holds for points within ``reach_m`` (farther ones
-    only need to be known to be farther than that, which it still shows).
+    only need to be known to be farther than that, which it still shows; those a box shows to be
+    beyond it get inf for both).
 
     The surface's metric is ds² = (M dφ)² + (L dλ)² with M, L the lengths of a degree of latitude
     and of longitude. Along any path, M and L stay between their extremes over the latitudes the
@@ -155,14 +156,23 @@ def distance_bounds(
     reach/110,574 degrees beyond the two ends: lower = |(M_min Δφ, L_min Δλ)|. The path straight
     in latitude and longitude stays between the two ends: upper = |(M_max Δφ, L_max Δλ)|.
     """
+    reach = np.broadcast_to(np.asarray(reach_m, dtype=np.float64), np.shape(lat))
+    lower = np.full(np.shape(lat), np.inf)
+    upper = np.full(np.shape(lat), np.inf)
+    # First a box, in a few cheap operations: points surely beyond their reach keep inf for both
+    # (callers compare with the reach or less), and only the rest get the bounds below.
     dlat = np.abs(lat - lat0)
+    highest = min(89.9, abs(lat0) + 2 * float(reach.max(initial=0.0)) / METRES_PER_DEGREE_MIN)
     dlon = np.abs(lon - lon0)
     dlon = np.minimum(dlon, 360.0 - dlon)  # across the antimeridian
+    box = (dlat * METRES_PER_DEGREE_MIN <= reach) & (dlon * _parallel_degree_m(np.asarray(highest)) <= reach)
+    idx = np.flatnonzero(box)
+    dlat, dlon, lat, reach = dlat[idx], dlon[idx], lat[idx], reach[idx]
     same_side = np.sign(lat) * np.sign(lat0) >= 0
     low_abs = np.where(same_side, np.minimum(np.abs(lat), abs(lat0)), 0.0)
     high_abs = np.maximum(np.abs(lat), abs(lat0))
-    pad = np.asarray(reach_m) / METRES_PER_DEGREE_MIN
-    lower = np.hypot(_meridian_degree_m(np.maximum(0.0, low_abs - pad)) * dlat,
-                     _parallel_degree_m(np.minimum(90.0, high_abs + pad)) * dlon)  # fmt: skip
-    upper = np.hypot(_meridian_degree_m(high_abs) * dlat, _parallel_degree_m(low_abs) * dlon)
+    pad = reach / METRES_PER_DEGREE_MIN
+    lower[idx] = np.hypot(_meridian_degree_m(np.maximum(0.0, low_abs - pad)) * dlat,
+                          _parallel_degree_m(np.minimum(90.0, high_abs + pad)) * dlon)  # fmt: skip
+    upper[idx] = np.hypot(_meridian_degree_m(high_abs) * dlat, _parallel_degree_m(low_abs) * dlon)
     return lower, upper
