@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pyproj import Geod
 
+from app.geo.geodesy import WGS84
+from app.geo.ragged import ranges
 from app.geo.reach import (
     DISC_SLACK_M,
     FULL_TURN,
@@ -25,7 +26,6 @@ from app.geo.reach import (
     stretch,
 )
 
-GEOD = Geod(ellps="WGS84")
 # The columns, all numpy arrays: pieces sorted by centre, and the centres with the range of
 # their pieces (``centre_first``: n_centres + 1 offsets), the farthest reach of any of them, and
 # whether any is a sector (a sector needs the point's exact azimuth from the centre).
@@ -108,7 +108,7 @@ class NearIndex:
         measured = np.flatnonzero(c["centre_sectors"][near] | (end - first >= MANY_PIECES))
         if len(measured):
             n = len(measured)
-            az, _, dist = GEOD.inv(c["centre_lon"][near[measured]], c["centre_lat"][near[measured]],
+            az, _, dist = WGS84.inv(c["centre_lon"][near[measured]], c["centre_lat"][near[measured]],
                                    np.full(n, lon), np.full(n, lat))  # fmt: skip
             d_low[measured] = d_high[measured] = dist
             azimuth[measured] = az
@@ -120,8 +120,7 @@ class NearIndex:
             )
         small = np.flatnonzero(~big)
         counts = end[small] - first[small]
-        pieces = np.repeat(first[small] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-        pieces += np.arange(int(counts.sum()))
+        pieces = ranges(first[small], counts)
         d_lo, d_hi, az, k_small = (np.repeat(v[small], counts) for v in (d_low, d_high, azimuth, k))
         self._settle(pieces, d_lo, d_hi, az, k_small, within_m, surely, perhaps)
         perhaps &= ~surely

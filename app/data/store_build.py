@@ -202,10 +202,12 @@ def link_regions(events: FeatureStore, regions: FeatureStore, owners: list[str |
     ``owners``: each region's incident id."""
     owner_rows = events.rows_of(owners)
     regions.columns["owner_rows"] = owner_rows
-    _link(events, regions)
+    relink(events, regions)
 
 
-def _link(events: FeatureStore, regions: FeatureStore) -> None:
+def relink(events: FeatureStore, regions: FeatureStore) -> None:
+    """The events' ``near`` filter tests the regions' polygons (after ``link_regions`` has
+    given each region its incident's row, or after ``load``)."""
     assert regions.near is not None
     events.near = Near(regions.near.index, regions.geometry, regions.columns["owner_rows"])
 
@@ -256,8 +258,3 @@ def load(directory: Path) -> FeatureStore:
     if index:
         columns["near_index"] = index
     return FeatureStore(columns)
-
-
-def relink(events: FeatureStore, regions: FeatureStore) -> None:
-    """After ``load``: the events' ``near`` filter tests the regions again."""
-    _link(events, regions)

@@ -78,7 +78,7 @@ def encode(geoms: np.ndarray) -> Ragged:
     return Ragged(kind, fixed, tuple(o.astype(np.int64) for o in offsets), types)
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The indices start, start+1, ..., start+count-1 of every (start, count), concatenated."""
     total = int(counts.sum())
     if total == 0:
@@ -95,7 +95,7 @@ def take(ragged: Ragged, indices: np.ndarray) -> Ragged:
     for level in reversed(ragged.offsets):  # outermost first
         starts, counts = level[sel], level[sel + 1] - level[sel]
         new_offsets.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
-        sel = _ranges(starts, counts)
+        sel = ranges(starts, counts)
     return Ragged(ragged.kind, ragged.coords[sel], tuple(reversed(new_offsets)), ragged.types[indices])
 
 

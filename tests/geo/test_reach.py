@@ -65,7 +65,7 @@ def test_the_plane_distance_bounds_the_geodesic_one(seed: int, lat: float) -> No
     """d / k <= true <= d, where d is the distance in the centre's azimuthal equidistant plane."""
     checked_beside = 0
     for piece, plon, plat in cases(seed, 60, lat):
-        (clon, clat), _ = piece.centre, None
+        clon, clat = piece.centre
         az, _, d = GEOD.inv(clon, clat, plon, plat)
         plane = float(plane_distance(np.array([d]), np.array([az]), np.array([piece.min_m]),
                                      np.array([piece.max_m]), np.array([piece.from_deg]),
