@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from app.geo import box_tree
 from app.geo.geodesy import WGS84
 from app.geo.ragged import ranges
 from app.geo.reach import (
@@ -21,17 +22,27 @@ from app.geo.reach import (
     SERVED_SLACK_M,
     Piece,
     distance_bounds,
+    edge_terms,
     plane_distance,
+    reach_box,
+    sector_plane_distance,
     settle,
     stretch,
 )
 
 # The columns, all numpy arrays: pieces sorted by centre, and the centres with the range of
 # their pieces (``centre_first``: n_centres + 1 offsets), the farthest reach of any of them, and
-# whether any is a sector (a sector needs the point's exact azimuth from the centre).
+# whether any is a sector (a sector needs the point's exact azimuth from the centre); and a
+# tree of the boxes the centres' pieces lie in (``centre_tree_*``, ``app.geo.box_tree``).
 PIECE_COLUMNS = ("piece_min", "piece_max", "piece_from", "piece_sweep", "piece_region", "piece_exact")
 CENTRE_COLUMNS = ("centre_lon", "centre_lat", "centre_reach", "centre_first", "centre_sectors")
-COLUMNS = PIECE_COLUMNS + CENTRE_COLUMNS
+# The distinct pairs of sector angles (``angle_from``, ``angle_sweep``) and each piece's pair
+# (``piece_angles``): a big centre works out the direction terms once per pair, not per piece.
+ANGLE_COLUMNS = ("angle_from", "angle_sweep", "piece_angles")
+TREE_COLUMNS = tuple(f"centre_tree_{name}" for name in box_tree.COLUMNS)
+COLUMNS = PIECE_COLUMNS + CENTRE_COLUMNS + ANGLE_COLUMNS + TREE_COLUMNS
+# A served region may reach this far beyond its pieces (and a metre for rounding).
+REGION_MARGIN_M = SERVED_SLACK_M + 1.0
 # A centre with this many pieces gets its exact distance (one Geod.inv saves the slack of the
 # bounds for all of them) and is settled on views of its own range, not on gathered copies.
 MANY_PIECES = 8
@@ -81,6 +92,13 @@ def grouped(pieces: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out["centre_sectors"] = (
         np.maximum.reduceat(sector, first).astype(bool) if len(first) else np.zeros(0, bool)
     )
+    angles, out["piece_angles"] = np.unique(
+        np.column_stack([out["piece_from"], out["piece_sweep"]]).reshape(-1, 2), axis=0, return_inverse=True
+    )
+    out["piece_angles"] = out["piece_angles"].reshape(-1).astype(np.int32)
+    out["angle_from"], out["angle_sweep"] = angles[:, 0].copy(), angles[:, 1].copy()
+    boxes = reach_box(out["centre_lon"], out["centre_lat"], out["centre_reach"] + REGION_MARGIN_M)
+    out |= {f"centre_tree_{name}": values for name, values in box_tree.build(boxes).items()}
     return out
 
 
@@ -90,6 +108,7 @@ class NearIndex:
     def __init__(self, columns: dict[str, np.ndarray], n_regions: int) -> None:
         self.columns = columns
         self.n_regions = n_regions
+        self.tree = {name: columns[f"centre_tree_{name}"] for name in box_tree.COLUMNS}
 
     def settle(self, lon: float, lat: float, within_m: float) -> tuple[np.ndarray, np.ndarray]:
         """Two boolean masks over the regions: surely within ``within_m`` of (lon, lat), and
@@ -97,13 +116,15 @@ class NearIndex:
         c = self.columns
         surely = np.zeros(self.n_regions, dtype=bool)
         perhaps = np.zeros(self.n_regions, dtype=bool)
-        reach = c["centre_reach"] + within_m + 1.0
-        low, high = distance_bounds(c["centre_lon"], c["centre_lat"], lon, lat, reach)
-        near = np.flatnonzero(low <= reach)
+        # Only centres whose box meets the query's can have a piece in reach (app.geo.reach).
+        near = np.sort(box_tree.search(self.tree, *reach_box(lon, lat, within_m)[0]))
+        reach = c["centre_reach"][near] + within_m + REGION_MARGIN_M
+        d_low, d_high = distance_bounds(c["centre_lon"][near], c["centre_lat"][near], lon, lat, reach)
+        in_reach = d_low <= reach
+        near, d_low, d_high = near[in_reach], d_low[in_reach], d_high[in_reach]
         if not len(near):
             return surely, perhaps
         first, end = c["centre_first"][near], c["centre_first"][near + 1]
-        d_low, d_high = low[near], high[near]
         azimuth = np.full(len(near), np.nan)  # known only where measured
         measured = np.flatnonzero(c["centre_sectors"][near] | (end - first >= MANY_PIECES))
         if len(measured):
@@ -114,9 +135,9 @@ class NearIndex:
             azimuth[measured] = az
         k = stretch(np.maximum(d_high, c["centre_reach"][near]) + within_m)
         big = end - first >= BIG_CENTRE
-        for j in np.flatnonzero(big):
-            self._settle(
-                slice(first[j], end[j]), d_low[j], d_high[j], azimuth[j], k[j], within_m, surely, perhaps
+        for j in np.flatnonzero(big):  # measured: MANY_PIECES <= BIG_CENTRE
+            self._settle_centre(
+                slice(first[j], end[j]), d_low[j], azimuth[j], k[j], within_m, surely, perhaps
             )
         small = np.flatnonzero(~big)
         counts = end[small] - first[small]
@@ -145,15 +166,43 @@ class NearIndex:
         plane_high[is_sector] = np.inf
         sector = np.flatnonzero(is_sector & (plane_low <= (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k))
         if len(sector):
-            at = (
-                (lambda v: v[sector])
-                if isinstance(d_low, np.ndarray)
-                else (lambda v: np.full(len(sector), v))
-            )
-            exact_plane = plane_distance(at(d_low), at(azimuth), low_m[sector], high_m[sector],
+            exact_plane = plane_distance(d_low[sector], azimuth[sector], low_m[sector], high_m[sector],
                                          c["piece_from"][pieces][sector], sweep[sector])  # fmt: skip
             plane_low[sector] = plane_high[sector] = exact_plane
-        sure, out = settle(plane_low, plane_high, c["piece_exact"][pieces], within_m, k)
-        region = c["piece_region"][pieces]
+        self._mark(pieces, plane_low, plane_high, k, within_m, surely, perhaps)
+
+    def _settle_centre(
+        self, pieces: slice, d: float, azimuth: float, k: float, within_m: float,
+        surely: np.ndarray, perhaps: np.ndarray,
+    ) -> None:  # fmt: skip
+        """``_settle`` for one measured centre (at distance ``d``, ``azimuth``), on views of its
+        range: the plane distance is exact, and the sectors' direction terms are worked out
+        once per distinct pair of angles when there are fewer pairs than sectors to settle."""
+        c = self.columns
+        low_m, high_m = c["piece_min"][pieces], c["piece_max"][pieces]
+        plane = np.maximum(low_m - d, d - high_m)  # a ring's; below a sector's own
+        open_limit = (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k
+        sector = np.flatnonzero((c["piece_sweep"][pieces] < FULL_TURN) & (plane <= open_limit))
+        if len(sector) and len(c["angle_from"]) <= len(sector):
+            terms = edge_terms(d, azimuth, c["angle_from"], c["angle_sweep"])
+            codes = c["piece_angles"][pieces][sector]
+            plane[sector] = sector_plane_distance(
+                d, low_m[sector], high_m[sector], *(t[codes] for t in terms)
+            )
+        elif len(sector):
+            n, angles = len(sector), (c["piece_from"][pieces][sector], c["piece_sweep"][pieces][sector])
+            plane[sector] = plane_distance(
+                np.full(n, d), np.full(n, azimuth), low_m[sector], high_m[sector], *angles
+            )
+        # A sector not measured is surely out (its ring is), so one distance serves both bounds.
+        self._mark(pieces, plane, plane, k, within_m, surely, perhaps)
+
+    def _mark(
+        self, pieces: slice | np.ndarray, plane_low: np.ndarray, plane_high: np.ndarray, k: Any,
+        within_m: float, surely: np.ndarray, perhaps: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Mark the regions of ``pieces`` from bounds of their plane distances."""
+        sure, out = settle(plane_low, plane_high, self.columns["piece_exact"][pieces], within_m, k)
+        region = self.columns["piece_region"][pieces]
         surely[region[sure]] = True
-        perhaps[region[~out]] = True
+        perhaps[region[~(out | sure)]] = True  # a region surely in is not open, whatever its other pieces

@@ -11,6 +11,7 @@ request touches are read. Building, merging and saving stores is ``app.data.stor
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +21,10 @@ import shapely
 from pyproj import Geod
 
 from app.data.near_index import NearIndex
+from app.geo import box_tree
 from app.geo.geojson import rounded
 from app.geo.ragged import NO_GEOMETRY, Ragged, geometries
-from app.geo.reach import distance_bounds
+from app.geo.reach import distance_bounds, reach_box
 from app.geo.shapes import circle, simplified
 
 GEOD = Geod(ellps="WGS84")
@@ -93,6 +95,9 @@ class FeatureStore:
         self._lon: np.ndarray = columns["lon"]
         self._lat: np.ndarray = columns["lat"]
         self._spliced = self.geometry.types != NO_GEOMETRY
+        self._bbox_tree: dict[str, np.ndarray] = columns["bbox_tree"]
+        self._point_tree: dict[str, np.ndarray] = columns.get("point_tree", self._bbox_tree)
+        self._time_tree: dict[str, np.ndarray] = columns["time_tree"]
         self.near: Near | None = None
         if "near_index" in columns:  # a collection of regions: near tests its own geometry
             self.near = Near(NearIndex(columns["near_index"], len(self)), self.geometry, None)
@@ -204,99 +209,144 @@ class FeatureStore:
     # -- querying -----------------------------------------------------------------------------
 
     def query(self, q: ItemQuery) -> np.ndarray:
-        """Indices of the matching features, in collection order."""
-        mask = np.ones(len(self), dtype=bool)
+        """Indices of the matching features, in collection order.
+
+        The spatial and time filters start from their trees, so they read about as many rows as
+        they find; the other filters then test only those rows (or, alone, a column each).
+        """
+        rows: np.ndarray | None = None  # None: every row still in
         if q.bbox is not None:
-            mask &= self._bbox_mask(q.bbox)
+            rows = self._in_bbox(q.bbox)
         if q.has_time_filter:
-            mask &= self._start != NO_DAY
-            if q.end is not None:
-                mask &= self._start <= q.end.toordinal()
-            if q.start is not None:
-                mask &= self._end >= q.start.toordinal()
+            rows = self._in_time(q.start, q.end, rows)
         if q.in_zone:
-            mask &= _any_of(self._status, [STATUS_CODES[s] for s in q.in_zone])
+            codes = [STATUS_CODES[s] for s in q.in_zone]
+            rows = _narrow(rows, _is_any(self._status, codes))
         if q.min_p_inside is not None:
-            mask &= np.nan_to_num(self._p, nan=-1.0) >= q.min_p_inside
-        if q.event_type is not None:
-            mask &= _any_of(self._type, _matching(self._type_names, {q.event_type.lower()}))
-        if q.event_types is not None:
-            mask &= _any_of(self._type, _matching(self._type_names, {t.lower() for t in q.event_types}))
-        if q.sub_event_type is not None:
-            mask &= _any_of(self._sub, _matching(self._sub_names, {q.sub_event_type.lower()}))
+            floor = q.min_p_inside
+            rows = _narrow(rows, lambda at: np.nan_to_num(self._p[at], nan=-1.0) >= floor)
+        for names, column, wanted in (
+            (self._type_names, self._type, None if q.event_type is None else {q.event_type}),
+            (self._type_names, self._type, q.event_types),
+            (self._sub_names, self._sub, None if q.sub_event_type is None else {q.sub_event_type}),
+        ):
+            if wanted is not None:
+                rows = _narrow(rows, _is_any(column, _matching(names, {name.lower() for name in wanted})))
         if q.q is not None:
             needle = q.q.lower().encode()
-            idx = np.flatnonzero(mask)  # substring search only over what is still in
             t, o = self._text, self._text_offsets
-            mask[idx] = [needle in t[o[i] : o[i + 1]] for i in idx]
+            rows = _all(rows, len(self))  # substring search only over what is still in
+            rows = rows[np.array([needle in t[o[i] : o[i + 1]] for i in rows], dtype=bool)]
         if q.near is not None and q.within_m is not None:
-            mask &= self._near_mask(q.near, q.within_m, mask)
-        return np.flatnonzero(mask)
+            rows = self._near(q.near, q.within_m, rows)
+        return _all(rows, len(self))
 
-    def _bbox_mask(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    def _in_bbox(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
+        """Rows whose geometry meets the box (sorted): the tree's candidates by their bounds,
+        then the exact test for the geometries that are not points."""
         minx, miny, maxx, maxy = bbox
-        b = self._bounds_xy
-        with np.errstate(invalid="ignore"):  # NaN bounds (no geometry) compare False
-            if minx <= maxx:
-                lon_ok = (b[:, 2] >= minx) & (b[:, 0] <= maxx)
-            else:  # crosses the antimeridian
-                lon_ok = (b[:, 2] >= minx) | (b[:, 0] <= maxx)
-            candidates = lon_ok & (b[:, 3] >= miny) & (b[:, 1] <= maxy)
-        # For a point the box test is exact; the other geometries get the exact test.
-        idx = np.flatnonzero(candidates & self._spliced)
+        if minx <= maxx:
+            boxes = [(minx, miny, maxx, maxy)]
+        else:  # crosses the antimeridian
+            boxes = [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
+        found = _sorted([box_tree.search(self._bbox_tree, *box) for box in boxes], len(self))
+        spliced = self._spliced[found]
+        idx = found[spliced]
         if len(idx):
-            if minx <= maxx:
-                boxes = [shapely.box(minx, miny, maxx, maxy)]
-            else:
-                boxes = [shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]
             hit = np.zeros(len(idx), dtype=bool)
             geoms = self.geometries(idx)
             for box in boxes:
-                hit |= shapely.intersects(geoms, box)
-            candidates[idx] = hit
-        result: np.ndarray = candidates
+                hit |= shapely.intersects(geoms, shapely.box(*box))
+            spliced[spliced] = ~hit  # now: the non-points that miss
+        result: np.ndarray = found[~spliced]
         return result
 
-    def _near_mask(self, near: tuple[float, float], within_m: float, mask: np.ndarray) -> np.ndarray:
-        """Geodesic: the representative point is within ``within_m``, or one of the feature's
-        regions comes within.
+    def _in_time(self, start: dt.date | None, end: dt.date | None, rows: np.ndarray | None) -> np.ndarray:
+        """Rows (of ``rows``) whose date interval meets [start, end]; undated ones never do."""
+        first = -np.inf if start is None else start.toordinal()
+        last = np.inf if end is None else end.toordinal()
+        if rows is None:
+            return _sorted([box_tree.search(self._time_tree, first, -1.0, last, 1.0)], len(self))
+        s, e = self._start[rows], self._end[rows]
+        kept: np.ndarray = rows[(s != NO_DAY) & (s <= last) & (e >= first)]
+        return kept
 
-        Points: bounds of the distance from degree differences, then ``Geod.inv`` for the few
-        they leave. Regions: the
-        index's bounds (``app.data.near_index``) settle almost all; the others are intersected
-        with the geodesic disc of ``within_m`` (``app.geo.shapes.circle``, edges within 0.25 m
-        of the true circle).
+    def _near(self, near: tuple[float, float], within_m: float, rows: np.ndarray | None) -> np.ndarray:
+        """Rows (of ``rows``, sorted) whose representative point is within ``within_m``
+        (geodesic), or one of whose regions comes within.
+
+        Points: the tree's candidates in the box of that reach (``app.geo.reach.reach_box``),
+        bounds of their distance from degree differences, then ``Geod.inv`` for the few those
+        leave. Regions: the index's bounds (``app.data.near_index``) settle almost all; the
+        others are intersected with the geodesic disc of ``within_m``
+        (``app.geo.shapes.circle``, edges within 0.25 m of the true circle).
         """
-        out = np.zeros(len(mask), dtype=bool)
-        idx = np.flatnonzero(mask)
-        if not len(idx):
-            return out
+        n = len(self)
+        member = np.ones(n, dtype=bool)
+        out = np.zeros(n, dtype=bool)
         lon, lat = near
-        with np.errstate(invalid="ignore"):  # NaN (no point) compares False
-            low, high = distance_bounds(self._lon[idx], self._lat[idx], lon, lat, within_m + 1.0)
-            out[idx[high <= within_m]] = True
-            pidx = idx[(low <= within_m) & (high > within_m)]  # only these need measuring
+        reach = within_m + 1.0
+        cand = box_tree.search(self._point_tree, *reach_box(lon, lat, reach)[0])
+        if rows is not None:
+            member[:] = False
+            member[rows] = True
+            cand = cand[member[cand]]
+        low, high = distance_bounds(self._lon[cand], self._lat[cand], lon, lat, reach)
+        out[cand[high <= within_m]] = True
+        pidx = cand[(low <= within_m) & (high > within_m)]  # only these need measuring
         if len(pidx):
-            n = len(pidx)
-            _, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), self._lon[pidx], self._lat[pidx])
+            m = len(pidx)
+            _, _, dist = GEOD.inv(np.full(m, lon), np.full(m, lat), self._lon[pidx], self._lat[pidx])
             out[pidx] = np.asarray(dist) <= within_m
-        if self.near is None:
-            return out
+        if self.near is not None:
+            self._near_regions(lon, lat, within_m, member, out)
+        return np.flatnonzero(out if rows is None else out & member)
+
+    def _near_regions(
+        self, lon: float, lat: float, within_m: float, member: np.ndarray, out: np.ndarray
+    ) -> None:
+        """Mark in ``out`` the rows of ``member`` one of whose regions comes within ``within_m``."""
+        assert self.near is not None
         surely, perhaps = self.near.index.settle(lon, lat, within_m)
         owner = self.near.owner
         sure_rows = np.flatnonzero(surely)
-        out[sure_rows if owner is None else owner[sure_rows]] |= True
+        out[sure_rows if owner is None else owner[sure_rows]] = True
         open_rows = np.flatnonzero(perhaps)
         open_owner = open_rows if owner is None else owner[open_rows]
-        keep = mask[open_owner] & ~out[open_owner]  # regions of features still in, not yet matched
+        keep = member[open_owner] & ~out[open_owner]  # regions of features still in, not yet matched
         open_rows, open_owner = open_rows[keep], open_owner[keep]
         if len(open_rows):
             disc = circle(lon, lat, within_m)
             shapely.prepare(disc)
             hit = shapely.intersects(disc, geometries(self.near.regions, open_rows))
             out[open_owner[hit]] = True
-        result: np.ndarray = out & mask
-        return result
+
+
+def _narrow(rows: np.ndarray | None, test: Callable[[np.ndarray | slice], np.ndarray]) -> np.ndarray:
+    """The rows (None: every row) that pass ``test``, which reads a column at the given rows."""
+    if rows is None:
+        return np.flatnonzero(test(slice(None)))
+    kept: np.ndarray = rows[test(rows)]
+    return kept
+
+
+def _sorted(found: list[np.ndarray], n: int) -> np.ndarray:
+    """The distinct rows of ``found`` (a tree finds each item once) in order."""
+    if len(found) == 1:
+        return np.sort(found[0])
+    mask = np.zeros(n, dtype=bool)
+    for rows in found:
+        mask[rows] = True
+    return np.flatnonzero(mask)
+
+
+def _is_any(column: np.ndarray, codes: list[int]) -> Callable[[np.ndarray | slice], np.ndarray]:
+    """A test for ``_narrow``: the column equals one of ``codes``."""
+    return lambda at: _any_of(column[at], codes)
+
+
+def _all(rows: np.ndarray | None, n: int) -> np.ndarray:
+    return np.arange(n) if rows is None else rows
 
 
 def _matching(names: list[str], wanted: set[str]) -> list[int]:

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.data import near_index
 from app.data.store import NO_DAY, STATUS_CODES, FeatureStore, Near
-from app.geo import ragged
+from app.geo import box_tree, ragged
 from app.geo.geojson import to_geojson_fragment
 from app.geo.reach import Piece
 
@@ -30,6 +30,8 @@ ARRAY_COLUMNS = ("ids", "id_order", "head_offsets", "text_offsets", "bounds", "s
                  "type", "sub", "lon", "lat")  # fmt: skip
 BLOB_COLUMNS = ("heads", "text")
 NAME_COLUMNS = ("type_names", "sub_names")
+# Indexes: columns that are themselves a few named arrays (saved as "<index>.<array>.npy").
+INDEX_COLUMNS = ("bbox_tree", "point_tree", "time_tree", "near_index")
 
 
 @dataclass
@@ -143,7 +145,23 @@ def from_rows(rows: list[Row]) -> tuple[FeatureStore, list[str | None]]:
     }  # fmt: skip
     if any(r.pieces is not None for r in rows):
         columns["near_index"] = near_index.grouped(near_index.ungrouped([r.pieces for r in rows]))
-    return FeatureStore(columns), [r.owner for r in rows]
+    return FeatureStore(columns | trees(columns)), [r.owner for r in rows]
+
+
+def trees(columns: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
+    """The box trees (``app.geo.box_tree``) of the features' bounds (bbox), of their points
+    (near; only when they differ from the bounds, as a polygon's point does) and of their
+    date intervals (datetime; undated features are left out, as the filter leaves them)."""
+    bounds, lon, lat = columns["bounds"], columns["lon"], columns["lat"]
+    out = {"bbox_tree": box_tree.build(bounds)}
+    points = np.column_stack([lon, lat, lon, lat])
+    if not np.array_equal(points, bounds, equal_nan=True):
+        out["point_tree"] = box_tree.build(points)
+    start, end = columns["start"], columns["end"]
+    days = np.column_stack([start, np.zeros(len(start)), end, np.zeros(len(start))]).astype(np.float64)
+    days[start == NO_DAY] = np.nan
+    out["time_tree"] = box_tree.build(days, key=start)
+    return out
 
 
 def concat(stores: list[FeatureStore], order: np.ndarray) -> FeatureStore:
@@ -184,7 +202,7 @@ def concat(stores: list[FeatureStore], order: np.ndarray) -> FeatureStore:
         parts = [_ungroup(s.columns["near_index"]) for s in stores]
         rows = [new_row[a:b] for a, b in itertools.pairwise(firsts)]
         columns["near_index"] = near_index.grouped(near_index.concat_ungrouped(parts, rows))
-    return FeatureStore(columns)
+    return FeatureStore(columns | trees(columns))
 
 
 def _ungroup(index: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -222,7 +240,8 @@ def save(store: FeatureStore, directory: Path) -> None:
     g: ragged.Ragged = c["geometry"]
     arrays |= {"geom_coords": g.coords, "geom_types": g.types}
     arrays |= {f"geom_offsets{level}": offsets for level, offsets in enumerate(g.offsets)}
-    arrays |= {f"near_{name}": values for name, values in c.get("near_index", {}).items()}
+    for index in INDEX_COLUMNS:
+        arrays |= {f"{index}.{name}": values for name, values in c.get(index, {}).items()}
     if "owner_rows" in c:
         arrays["owner_rows"] = c["owner_rows"]
     for name, values in arrays.items():
@@ -252,9 +271,10 @@ def load(directory: Path) -> FeatureStore:
     arrays = {name: _mapped_array(directory / f"{name}.npy") for name in meta["arrays"]}
     offsets = tuple(arrays.pop(f"geom_offsets{level}") for level in range(meta["geom_levels"]))
     geometry = ragged.Ragged(meta["geom_kind"], arrays.pop("geom_coords"), offsets, arrays.pop("geom_types"))
-    index = {name[5:]: arrays.pop(name) for name in list(arrays) if name.startswith("near_")}
-    columns: dict[str, Any] = arrays | {name: meta[name] for name in NAME_COLUMNS} | {"geometry": geometry}
+    columns: dict[str, Any] = {name: meta[name] for name in NAME_COLUMNS} | {"geometry": geometry}
     columns |= {name: _mapped_blob(directory / f"{name}.bin") for name in BLOB_COLUMNS}
-    if index:
-        columns["near_index"] = index
-    return FeatureStore(columns)
+    for name in list(arrays):
+        if "." in name:
+            index, part = name.split(".", 1)
+            columns.setdefault(index, {})[part] = arrays.pop(name)
+    return FeatureStore(columns | arrays)

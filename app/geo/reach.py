@@ -94,26 +94,40 @@ def plane_distance(
 ) -> np.ndarray:  # fmt: skip
     """Plane distance from the point at (``d``, ``azimuth``) to the annular sector, all in the
     azimuthal equidistant plane of the sector's centre (vectorised over sectors)."""
+    return sector_plane_distance(d, min_m, max_m, *edge_terms(d, azimuth, from_deg, sweep_deg))
+
+
+def edge_terms(
+    d: np.ndarray | float, azimuth: np.ndarray | float, from_deg: np.ndarray, sweep_deg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the distance to a sector needs of the point's direction: whether it lies within the
+    sweep, and for the nearer straight edge the point's distance from the edge's line
+    (``across``) and its position along it (``along``). They depend on the sector's angles, not
+    on its radii, so a centre's pieces share them (``app.data.near_index``).
+
+    The nearer edge is the one at the smaller angle θ from the point's direction: for every
+    point q of an edge, |p - q|² = d² + q² - 2 d q cos θ grows with θ, and so does the least.
+    """
     past_start = np.mod(azimuth - from_deg, FULL_TURN)
-    within_sweep = (sweep_deg >= FULL_TURN) | (past_start <= sweep_deg)
+    inside = (sweep_deg >= FULL_TURN) | (past_start <= sweep_deg)
+    past_end = np.mod(azimuth - from_deg - sweep_deg, FULL_TURN)
+    off_start = np.minimum(past_start, FULL_TURN - past_start)  # 0..180 from the edge's ray
+    off_end = np.minimum(past_end, FULL_TURN - past_end)
+    angle = np.radians(np.minimum(off_start, off_end))
+    return inside, d * np.sin(angle), d * np.cos(angle)
+
+
+def sector_plane_distance(
+    d: np.ndarray | float, min_m: np.ndarray, max_m: np.ndarray, inside: np.ndarray,
+    across: np.ndarray, along: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Plane distance to the annular sector [min_m, max_m] from the terms of ``edge_terms``:
+    radial within the sweep; outside it, to the nearer straight edge (the segment from min_m to
+    max_m along the edge's ray: ``along`` clipped to it, and ``across``)."""
     radial = np.maximum(0.0, np.maximum(min_m - d, d - max_m))
-    # Outside the sweep the nearest point lies on one of the two straight edges (or a corner).
-    out = radial.copy()
-    beside = ~within_sweep
-    if beside.any():
-        dd, lo, hi = d[beside], min_m[beside], max_m[beside]
-        off_start = np.radians(np.minimum(past_start[beside], FULL_TURN - past_start[beside]))
-        past_end = np.mod(azimuth[beside] - from_deg[beside] - sweep_deg[beside], FULL_TURN)
-        off_end = np.radians(np.minimum(past_end, FULL_TURN - past_end))
-        nearest = np.full(len(dd), np.inf)
-        for angle in (off_start, off_end):
-            along = np.clip(dd * np.cos(angle), lo, hi)
-            nearest = np.minimum(
-                nearest, np.sqrt(np.maximum(0.0, dd**2 + along**2 - 2 * dd * along * np.cos(angle)))
-            )
-        out[beside] = nearest
-    result: np.ndarray = out
-    return result
+    to_edge = np.hypot(across, np.maximum(0.0, np.maximum(min_m - along, along - max_m)))
+    distance: np.ndarray = np.where(inside, radial, to_edge)
+    return distance
 
 
 def settle(
@@ -141,6 +155,52 @@ def _parallel_degree_m(lat: np.ndarray) -> np.ndarray:
     return length
 
 
+def reach_box(lon: np.ndarray | float, lat: np.ndarray | float, reach_m: np.ndarray | float) -> np.ndarray:
+    """A box (minlon, minlat, maxlon, maxlat) holding every point within ``reach_m`` of each
+    (lon, lat), for ``app.geo.box_tree``.
+
+    A geodesic of length s from latitude φ stays within s / 110,574 degrees of latitude of it
+    (the shortest degree of latitude), so within |φ| + s / 110,574; along it every degree of
+    longitude is at least as long as at that highest latitude, L_min, so the longitude changes
+    by at most s / L_min. A box that would cross the antimeridian or reach a pole spans every
+    longitude instead (wider, so still safe). Two points within a + b of each other have a
+    point between them within a of one and b of the other: the boxes of reach a and b meet.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    reach = np.broadcast_to(np.asarray(reach_m, dtype=np.float64), lat.shape)
+    dlat = reach / METRES_PER_DEGREE_MIN
+    highest = np.abs(lat) + dlat
+    polar = highest >= 89.9
+    dlon = reach / _parallel_degree_m(np.minimum(highest, 89.9))
+    wrap = polar | (lon - dlon < -180.0) | (lon + dlon > 180.0)
+    return np.column_stack([
+        np.where(wrap, -180.0, lon - dlon), np.maximum(-90.0, lat - dlat),
+        np.where(wrap, 180.0, lon + dlon), np.minimum(90.0, lat + dlat),
+    ])  # fmt: skip
+
+
+# The degree lengths on a grid of latitudes, so that a bound reads them instead of evaluating
+# trigonometry per point: M grows and L shrinks with |latitude|, so the grid value one step
+# further down (or up) the slope is a safe bound at any latitude between grid points.
+_GRID_DEG = 0.01
+_GRID_ABS_LAT = np.arange(0, round(90 / _GRID_DEG) + 1) * _GRID_DEG
+_MERIDIAN_GRID = _meridian_degree_m(_GRID_ABS_LAT)
+_PARALLEL_GRID = _parallel_degree_m(_GRID_ABS_LAT)
+
+
+def _grid_below(abs_lat: np.ndarray) -> np.ndarray:
+    """A grid index at or below every |latitude| given (a step lower for rounding)."""
+    below: np.ndarray = np.clip(np.floor(abs_lat / _GRID_DEG) - 1, 0, len(_GRID_ABS_LAT) - 1).astype(np.intp)
+    return below
+
+
+def _grid_above(abs_lat: np.ndarray) -> np.ndarray:
+    """A grid index at or above every |latitude| given (a step higher for rounding)."""
+    above: np.ndarray = np.clip(np.ceil(abs_lat / _GRID_DEG) + 1, 0, len(_GRID_ABS_LAT) - 1).astype(np.intp)
+    return above
+
+
 def distance_bounds(
     lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float, reach_m: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +214,8 @@ def distance_bounds(
     path visits, and the length of a path under a fixed weighted Euclidean norm is at least the
     norm of its net change. The geodesic (if within ``reach_m``) visits latitudes at most
     reach/110,574 degrees beyond the two ends: lower = |(M_min Δφ, L_min Δλ)|. The path straight
-    in latitude and longitude stays between the two ends: upper = |(M_max Δφ, L_max Δλ)|.
+    in latitude and longitude stays between the two ends: upper = |(M_max Δφ, L_max Δλ)|. M and
+    L are read from a grid of latitudes, on the safe side of each.
     """
     reach = np.broadcast_to(np.asarray(reach_m, dtype=np.float64), np.shape(lat))
     lower = np.full(np.shape(lat), np.inf)
@@ -166,13 +227,17 @@ def distance_bounds(
     dlon = np.abs(lon - lon0)
     dlon = np.minimum(dlon, 360.0 - dlon)  # across the antimeridian
     box = (dlat * METRES_PER_DEGREE_MIN <= reach) & (dlon * _parallel_degree_m(np.asarray(highest)) <= reach)
-    idx = np.flatnonzero(box)
-    dlat, dlon, lat, reach = dlat[idx], dlon[idx], lat[idx], reach[idx]
+    idx: np.ndarray | slice = slice(None)  # views, when the caller's own box kept only these
+    if not box.all():
+        idx = np.flatnonzero(box)
+        dlat, dlon, lat, reach = dlat[idx], dlon[idx], lat[idx], reach[idx]
     same_side = np.sign(lat) * np.sign(lat0) >= 0
     low_abs = np.where(same_side, np.minimum(np.abs(lat), abs(lat0)), 0.0)
     high_abs = np.maximum(np.abs(lat), abs(lat0))
     pad = reach / METRES_PER_DEGREE_MIN
-    lower[idx] = np.hypot(_meridian_degree_m(np.maximum(0.0, low_abs - pad)) * dlat,
-                          _parallel_degree_m(np.minimum(90.0, high_abs + pad)) * dlon)  # fmt: skip
-    upper[idx] = np.hypot(_meridian_degree_m(high_abs) * dlat, _parallel_degree_m(low_abs) * dlon)
+    lower[idx] = np.hypot(_MERIDIAN_GRID[_grid_below(low_abs - pad)] * dlat,
+                          _PARALLEL_GRID[_grid_above(high_abs + pad)] * dlon)  # fmt: skip
+    upper[idx] = np.hypot(
+        _MERIDIAN_GRID[_grid_above(high_abs)] * dlat, _PARALLEL_GRID[_grid_below(low_abs)] * dlon
+    )
     return lower, upper
