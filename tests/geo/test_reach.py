@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from app.geo.reach import Piece, distance_bounds, pieces_for, plane_distance, stretch
+from app.geo.reach import Piece, distance_bounds, pieces_for, plane_distance, reach_box, stretch
 from app.geo.regions import Band, ClaimShape, Sector
 
 GEOD = Geod(ellps="WGS84")
@@ -118,3 +118,22 @@ def test_pieces_are_the_claims_parts() -> None:
     both = ClaimShape(anchors=(garrison,), distance=Band(30_000, 40_000), point=((38.3, 33.6), 500.0))
     (piece,), exact = pieces_for(both, centre)
     assert not exact and piece.max_m == 500.0  # an intersection: bounded by its smallest part
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "reach_m"),
+    [(38.6, 33.5, 30_000), (0.0, 0.0, 200_000), (10.0, 70.0, 100_000), (179.5, -40.0, 80_000),
+     (20.0, -89.5, 50_000), (-70.0, 60.0, 5.0)],
+)  # fmt: skip
+def test_the_reach_box_holds_every_point_within_reach(lon: float, lat: float, reach_m: float) -> None:
+    box = reach_box(lon, lat, reach_m)[0]
+    azimuths = np.linspace(0, 360, 1441)
+    for fraction in (1.0, 0.6, 0.2):
+        n = len(azimuths)
+        plon, plat, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, reach_m * fraction))
+        plon, plat = np.asarray(plon), np.asarray(plat)
+        assert ((plon >= box[0]) & (plon <= box[2]) & (plat >= box[1]) & (plat <= box[3])).all()
+    if box[2] - box[0] < 360:  # not widened to every longitude: then no wider than it needs to be
+        reached = GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, reach_m))
+        assert box[2] - lon < 1.06 * (np.max(reached[0]) - lon)
+        assert box[3] - lat < 1.01 * (np.max(reached[1]) - lat)

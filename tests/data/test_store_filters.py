@@ -1,0 +1,108 @@
+"""The indexed filters (bbox, datetime, and near with others) pick exactly what testing every
+feature picks: the features' own GeoJSON read back and tested with shapely and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+import pytest
+import shapely
+
+from app.data.store import FeatureStore, ItemQuery
+from app.served import Served, build_served
+from app.settings import Settings
+from tests.perf.synthetic import write_dataset
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
+    data = write_dataset(tmp_path_factory.mktemp("filters") / "data", 600, seed=5)
+    return build_served(Settings(data_dir=data, tile_url=""), records_per_part=250)  # merged parts
+
+
+def features(store: FeatureStore) -> list[dict]:
+    return [orjson.loads(store.body(i)) for i in range(len(store))]
+
+
+def in_box(store: FeatureStore, bbox: tuple[float, float, float, float]) -> set[int]:
+    minx, miny, maxx, maxy = bbox
+    boxes = [shapely.box(minx, miny, maxx, maxy)] if minx <= maxx else [
+        shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]  # fmt: skip
+    hit = set()
+    for i, feature in enumerate(features(store)):
+        geometry = feature["geometry"] and shapely.from_geojson(orjson.dumps(feature["geometry"]))
+        if geometry is not None and any(shapely.intersects(geometry, box) for box in boxes):
+            hit.add(i)
+    return hit
+
+
+def in_dates(store: FeatureStore, start: dt.date | None, end: dt.date | None) -> set[int]:
+    hit = set()
+    for i, feature in enumerate(features(store)):
+        props = feature["properties"]
+        if not props.get("date_start"):
+            continue
+        first, last = dt.date.fromisoformat(props["date_start"]), dt.date.fromisoformat(props["date_end"])
+        if (end is None or first <= end) and (start is None or last >= start):
+            hit.add(i)
+    return hit
+
+
+BOXES = [
+    (38.5, 33.4, 38.7, 33.6),
+    (38.0, 33.0, 39.0, 34.0),
+    (37.2, 32.4, 37.4, 32.5),  # the edge of the scatter: few features
+    (38.61, 33.5, 38.61, 33.5),  # a point
+    (170.0, 33.0, 38.3, 34.0),  # across the antimeridian
+    (0.0, 0.0, 1.0, 1.0),  # nothing there
+]
+INTERVALS = [
+    (dt.date(2017, 6, 1), dt.date(2017, 6, 30)),
+    (dt.date(2017, 6, 6), dt.date(2017, 6, 6)),
+    (None, dt.date(2016, 3, 1)),
+    (dt.date(2018, 9, 1), None),
+    (dt.date(1990, 1, 1), dt.date(1990, 12, 31)),
+]
+
+
+@pytest.mark.parametrize("collection", ["events", "regions"])
+@pytest.mark.parametrize("bbox", BOXES)
+def test_bbox_equals_testing_every_geometry(served: Served, collection: str, bbox: tuple) -> None:
+    store = served.stores[collection]
+    found = store.query(ItemQuery(bbox=bbox))
+    assert found.tolist() == sorted(found.tolist())  # collection order
+    assert set(found.tolist()) == in_box(store, bbox)
+
+
+@pytest.mark.parametrize("collection", ["events", "regions"])
+@pytest.mark.parametrize(("start", "end"), INTERVALS)
+def test_datetime_equals_comparing_every_date(served: Served, collection: str, start, end) -> None:
+    store = served.stores[collection]
+    found = store.query(ItemQuery(start=start, end=end, has_time_filter=True))
+    assert found.tolist() == sorted(found.tolist())
+    assert set(found.tolist()) == in_dates(store, start, end)
+
+
+def test_the_filters_combine_as_their_intersection(served: Served) -> None:
+    """Each filter alone, then together: the indexed ones first, the columns on what they leave,
+    near on the rows still in."""
+    events = served.stores["events"]
+    alone = {
+        "bbox": ItemQuery(bbox=(38.0, 33.0, 39.0, 34.0)),
+        "dates": ItemQuery(start=dt.date(2016, 6, 1), end=dt.date(2017, 12, 31), has_time_filter=True),
+        "zone": ItemQuery(in_zone=frozenset({"inside", "uncertain"})),
+        "type": ItemQuery(event_type="battles"),
+        "near": ItemQuery(near=(38.3, 33.6), within_m=25_000.0),
+    }
+    found = {name: set(events.query(q).tolist()) for name, q in alone.items()}
+    assert all(found.values())  # every filter keeps some and drops some
+    assert all(len(rows) < len(events) for rows in found.values())
+    combinations = [("bbox", "dates"), ("dates", "zone"), ("bbox", "near"), ("zone", "type", "near")]
+    for names in [*combinations, tuple(alone)]:
+        merged = {}
+        for name in names:
+            merged |= {k: v for k, v in vars(alone[name]).items() if v != vars(ItemQuery())[k]}
+        both = events.query(ItemQuery(**merged))
+        assert both.tolist() == sorted(both.tolist())
+        assert set(both.tolist()) == set.intersection(*(found[name] for name in names)), names
