@@ -331,8 +331,9 @@ def _narrow(rows: np.ndarray | None, test: Callable[[np.ndarray | slice], np.nda
 
 
 def _sorted(found: list[np.ndarray], n: int) -> np.ndarray:
-    """The distinct rows of ``found`` (a tree finds each item once) in order."""
-    if len(found) == 1:
+    """The distinct rows of ``found`` (a tree finds each item once) in order: sorted when they
+    are a few, through a mask of every row when they are many (cheaper than sorting them)."""
+    if len(found) == 1 and 4 * len(found[0]) < n:
         return np.sort(found[0])
     mask = np.zeros(n, dtype=bool)
     for rows in found:

@@ -1,7 +1,9 @@
 """A packed R-tree over boxes, as flat numpy arrays (the layout of Flatbush).
 
 The boxes are sorted once (by the Hilbert index of their centres, unless a key is given) and
-packed NODE_SIZE to a node, level by level up to one root. A search walks down the levels,
+packed NODE_SIZE to a node, level by level up to one root. They are kept as four float32 rows
+(minx, miny, maxx, maxy), rounded outwards, so a search reads contiguous, compact columns and a
+box never shrinks. A search walks down the levels,
 keeping only the nodes whose box meets the query's, so it reads about as many boxes as it
 finds, not all of them. Everything is a numpy array, so a saved tree is read back as memory
 maps like the rest of a store. Boxes are (minx, miny, maxx, maxy) in any one unit; a box with a
@@ -60,7 +62,7 @@ def _spread(v: np.ndarray) -> np.ndarray:
 
 def build(boxes: np.ndarray, key: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The tree of ``boxes`` (n x 4), leaves sorted by ``key`` (default: the Hilbert index of
-    the box centres). Columns: ``boxes`` (every level's node boxes, leaves first), ``order``
+    the box centres). Columns: ``boxes`` (4 x every level's node boxes, leaves first), ``order``
     (the item of each leaf) and ``levels`` (where each level starts, and the end)."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     valid = np.flatnonzero(~np.isnan(boxes).any(axis=1))
@@ -79,10 +81,19 @@ def build(boxes: np.ndarray, key: np.ndarray | None = None) -> dict[str, np.ndar
         ])  # fmt: skip
         levels.append(level)
     return {
-        "boxes": np.concatenate(levels),
+        "boxes": _outward_float32(np.concatenate(levels)),
         "order": order.astype(np.int64),
         "levels": np.cumsum([0] + [len(lv) for lv in levels]).astype(np.int64),
     }
+
+
+def _outward_float32(boxes: np.ndarray) -> np.ndarray:
+    """(n x 4) float64 boxes as (4 x n) float32, each edge rounded away from the box."""
+    out = boxes.T.astype(np.float32)
+    for row, away in ((0, -np.inf), (1, -np.inf), (2, np.inf), (3, np.inf)):
+        moved = out[row] != boxes[:, row]  # rounded, perhaps inwards: one step outwards
+        out[row, moved] = np.nextafter(out[row, moved], np.float32(away))
+    return np.ascontiguousarray(out)
 
 
 def _hilbert_of_centres(boxes: np.ndarray) -> np.ndarray:
@@ -102,11 +113,11 @@ def search(tree: dict[str, np.ndarray], minx: float, miny: float, maxx: float, m
     boxes, levels = tree["boxes"], tree["levels"]
 
     def meeting(b: np.ndarray) -> np.ndarray:
-        hit: np.ndarray = (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
+        hit: np.ndarray = (b[0] <= maxx) & (b[2] >= minx) & (b[1] <= maxy) & (b[3] >= miny)
         return hit
 
     top = len(levels) - 2
-    nodes = levels[top] + np.flatnonzero(meeting(boxes[levels[top] : levels[top + 1]]))
+    nodes = levels[top] + np.flatnonzero(meeting(boxes[:, levels[top] : levels[top + 1]]))
     for level in range(top, 0, -1):
         start, end = levels[level - 1], levels[level]
         first_child = start + (nodes - levels[level]) * NODE_SIZE
@@ -114,9 +125,9 @@ def search(tree: dict[str, np.ndarray], minx: float, miny: float, maxx: float, m
         if 4 * counts.sum() > end - start:
             # Most of the level: reading all of it in place beats gathering the children (a
             # node that meets the query box lies in a parent that does, so none is missed).
-            nodes = start + np.flatnonzero(meeting(boxes[start:end]))
+            nodes = start + np.flatnonzero(meeting(boxes[:, start:end]))
         else:
             children = ranges(first_child, counts)
-            nodes = children[meeting(boxes[children])]
+            nodes = children[meeting(boxes[:, children])]
     found: np.ndarray = tree["order"][nodes - levels[0]]
     return found
