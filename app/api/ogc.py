@@ -268,9 +268,8 @@ async def items(
     page_size = parse_limit(limit, settings.default_limit, settings.max_limit)
     start = parse_offset(offset)
     fmt = formats.negotiate(request, allow_csv=True)
-    matches = store.query(parse_item_query(request.query_params))
-    page = matches[start : start + page_size]
-    matched, returned = len(matches), len(page)
+    matched, page = store.page(parse_item_query(request.query_params), start, page_size)
+    returned = len(page)
     if fmt == "csv":
         body = formats.features_csv([store.feature(i) for i in page])
         filename = f"at-tanf-{c.id}.csv"

@@ -65,6 +65,60 @@ class Near:
         self.owner = owner
 
 
+class Selection:
+    """The rows a query keeps so far: sorted indices once a tree has narrowed them (``rows``),
+    else a mask of every row (``mask``; None until a filter tests a column)."""
+
+    PAGE_SCAN = 65_536  # rows looked at a time for a page's first matches
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.rows: np.ndarray | None = None
+        self.mask: np.ndarray | None = None
+
+    def keep(self, test: Callable[[np.ndarray | slice], np.ndarray]) -> None:
+        """Keep the rows that pass ``test``, which reads a column at the given rows."""
+        if self.rows is not None:
+            self.rows = self.rows[test(self.rows)]
+        elif self.mask is None:
+            self.mask = test(slice(None))
+        else:
+            self.mask &= test(slice(None))
+
+    def member(self) -> np.ndarray | None:
+        """Whether each row is kept (None: every row is)."""
+        if self.rows is None:
+            return self.mask
+        member = np.zeros(self.n, dtype=bool)
+        member[self.rows] = True
+        return member
+
+    def indices(self) -> np.ndarray:
+        if self.rows is not None:
+            return self.rows
+        return np.arange(self.n) if self.mask is None else np.flatnonzero(self.mask)
+
+    def count(self) -> int:
+        if self.rows is not None:
+            return len(self.rows)
+        return self.n if self.mask is None else int(np.count_nonzero(self.mask))
+
+    def first(self, k: int) -> np.ndarray:
+        """The first ``k`` kept rows, reading the mask only as far as they go."""
+        if self.rows is not None:
+            return self.rows[:k]
+        if self.mask is None:
+            return np.arange(min(k, self.n))
+        found: list[np.ndarray] = []
+        total, at = 0, 0
+        while total < k and at < self.n:
+            chunk = np.flatnonzero(self.mask[at : at + self.PAGE_SCAN]) + at
+            found.append(chunk)
+            total += len(chunk)
+            at += self.PAGE_SCAN
+        return np.concatenate(found)[:k] if found else np.zeros(0, dtype=np.int64)
+
+
 class FeatureStore:
     """One collection's features as columns: the filters read numpy arrays, bodies are bytes.
 
@@ -209,37 +263,44 @@ class FeatureStore:
     # -- querying -----------------------------------------------------------------------------
 
     def query(self, q: ItemQuery) -> np.ndarray:
-        """Indices of the matching features, in collection order.
+        """Indices of the matching features, in collection order."""
+        return self._select(q).indices()
 
-        The spatial and time filters start from their trees, so they read about as many rows as
-        they find; the other filters then test only those rows (or, alone, a column each).
-        """
-        rows: np.ndarray | None = None  # None: every row still in
+    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
+        """How many features match, and the indices of those from ``offset`` to ``offset +
+        limit``: without listing every match when only plain column filters apply."""
+        selection = self._select(q)
+        return selection.count(), selection.first(offset + limit)[offset:]
+
+    def _select(self, q: ItemQuery) -> Selection:
+        """The matching rows. The spatial and time filters start from their trees, so they read
+        about as many rows as they find; the other filters then test only those rows (or, with
+        no tree used, a column each)."""
+        kept = Selection(len(self))
         if q.bbox is not None:
-            rows = self._in_bbox(q.bbox)
+            kept.rows = self._in_bbox(q.bbox)
         if q.has_time_filter:
-            rows = self._in_time(q.start, q.end, rows)
+            kept.rows = self._in_time(q.start, q.end, kept.rows)
         if q.in_zone:
-            codes = [STATUS_CODES[s] for s in q.in_zone]
-            rows = _narrow(rows, _is_any(self._status, codes))
+            kept.keep(_is_any(self._status, [STATUS_CODES[s] for s in q.in_zone]))
         if q.min_p_inside is not None:
             floor = q.min_p_inside
-            rows = _narrow(rows, lambda at: np.nan_to_num(self._p[at], nan=-1.0) >= floor)
+            kept.keep(lambda at: np.nan_to_num(self._p[at], nan=-1.0) >= floor)
         for names, column, wanted in (
             (self._type_names, self._type, None if q.event_type is None else {q.event_type}),
             (self._type_names, self._type, q.event_types),
             (self._sub_names, self._sub, None if q.sub_event_type is None else {q.sub_event_type}),
         ):
             if wanted is not None:
-                rows = _narrow(rows, _is_any(column, _matching(names, {name.lower() for name in wanted})))
+                kept.keep(_is_any(column, _matching(names, {name.lower() for name in wanted})))
         if q.q is not None:
             needle = q.q.lower().encode()
             t, o = self._text, self._text_offsets
-            rows = _all(rows, len(self))  # substring search only over what is still in
-            rows = rows[np.array([needle in t[o[i] : o[i + 1]] for i in rows], dtype=bool)]
+            rows = kept.indices()  # substring search only over what is still in
+            kept.rows = rows[np.array([needle in t[o[i] : o[i + 1]] for i in rows], dtype=bool)]
         if q.near is not None and q.within_m is not None:
-            rows = self._near(q.near, q.within_m, rows)
-        return _all(rows, len(self))
+            kept.rows = self._near(q.near, q.within_m, kept.member())
+        return kept
 
     def _in_bbox(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
         """Rows whose geometry meets the box (sorted): the tree's candidates by their bounds,
@@ -271,9 +332,9 @@ class FeatureStore:
         kept: np.ndarray = rows[(s != NO_DAY) & (s <= last) & (e >= first)]
         return kept
 
-    def _near(self, near: tuple[float, float], within_m: float, rows: np.ndarray | None) -> np.ndarray:
-        """Rows (of ``rows``, sorted) whose representative point is within ``within_m``
-        (geodesic), or one of whose regions comes within.
+    def _near(self, near: tuple[float, float], within_m: float, member: np.ndarray | None) -> np.ndarray:
+        """Rows (sorted; of those ``member`` marks, or of all if None) whose representative
+        point is within ``within_m`` (geodesic), or one of whose regions comes within.
 
         Points: the tree's candidates in the box of that reach (``app.geo.reach.reach_box``),
         bounds of their distance from degree differences, then ``Geod.inv`` for the few those
@@ -281,15 +342,11 @@ class FeatureStore:
         others are intersected with the geodesic disc of ``within_m``
         (``app.geo.shapes.circle``, edges within 0.25 m of the true circle).
         """
-        n = len(self)
-        member = np.ones(n, dtype=bool)
-        out = np.zeros(n, dtype=bool)
+        out = np.zeros(len(self), dtype=bool)
         lon, lat = near
         reach = within_m + 1.0
         cand = box_tree.search(self._point_tree, *reach_box(lon, lat, reach)[0])
-        if rows is not None:
-            member[:] = False
-            member[rows] = True
+        if member is not None:
             cand = cand[member[cand]]
         low, high = distance_bounds(self._lon[cand], self._lat[cand], lon, lat, reach)
         out[cand[high <= within_m]] = True
@@ -300,10 +357,10 @@ class FeatureStore:
             out[pidx] = np.asarray(dist) <= within_m
         if self.near is not None:
             self._near_regions(lon, lat, within_m, member, out)
-        return np.flatnonzero(out if rows is None else out & member)
+        return np.flatnonzero(out if member is None else out & member)
 
     def _near_regions(
-        self, lon: float, lat: float, within_m: float, member: np.ndarray, out: np.ndarray
+        self, lon: float, lat: float, within_m: float, member: np.ndarray | None, out: np.ndarray
     ) -> None:
         """Mark in ``out`` the rows of ``member`` one of whose regions comes within ``within_m``."""
         assert self.near is not None
@@ -313,21 +370,15 @@ class FeatureStore:
         out[sure_rows if owner is None else owner[sure_rows]] = True
         open_rows = np.flatnonzero(perhaps)
         open_owner = open_rows if owner is None else owner[open_rows]
-        keep = member[open_owner] & ~out[open_owner]  # regions of features still in, not yet matched
+        keep = ~out[open_owner]  # regions of features still in, not yet matched
+        if member is not None:
+            keep &= member[open_owner]
         open_rows, open_owner = open_rows[keep], open_owner[keep]
         if len(open_rows):
             disc = circle(lon, lat, within_m)
             shapely.prepare(disc)
             hit = shapely.intersects(disc, geometries(self.near.regions, open_rows))
             out[open_owner[hit]] = True
-
-
-def _narrow(rows: np.ndarray | None, test: Callable[[np.ndarray | slice], np.ndarray]) -> np.ndarray:
-    """The rows (None: every row) that pass ``test``, which reads a column at the given rows."""
-    if rows is None:
-        return np.flatnonzero(test(slice(None)))
-    kept: np.ndarray = rows[test(rows)]
-    return kept
 
 
 def _sorted(found: list[np.ndarray], n: int) -> np.ndarray:
@@ -342,12 +393,8 @@ def _sorted(found: list[np.ndarray], n: int) -> np.ndarray:
 
 
 def _is_any(column: np.ndarray, codes: list[int]) -> Callable[[np.ndarray | slice], np.ndarray]:
-    """A test for ``_narrow``: the column equals one of ``codes``."""
+    """A test for ``Selection.keep``: the column equals one of ``codes``."""
     return lambda at: _any_of(column[at], codes)
-
-
-def _all(rows: np.ndarray | None, n: int) -> np.ndarray:
-    return np.arange(n) if rows is None else rows
 
 
 def _matching(names: list[str], wanted: set[str]) -> list[int]:

@@ -87,10 +87,10 @@ def test_internal_errors_do_not_leak(client: TestClient, monkeypatch: pytest.Mon
     """An unexpected exception becomes a generic 500; its text stays in the log."""
     from app.data.store import FeatureStore
 
-    def explode(self: FeatureStore, q: object) -> None:  # noqa: ARG001 - the signature of query
+    def explode(self: FeatureStore, q: object) -> None:  # noqa: ARG001 - the signature of _select
         raise RuntimeError("secret internal detail /etc/at-tanf")
 
-    monkeypatch.setattr(FeatureStore, "query", explode)
+    monkeypatch.setattr(FeatureStore, "_select", explode)  # what every query and page goes through
     client_no_raise = TestClient(client.app, raise_server_exceptions=False)
     with client_no_raise:
         response = client_no_raise.get(EVENTS)

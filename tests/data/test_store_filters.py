@@ -9,7 +9,7 @@ import orjson
 import pytest
 import shapely
 
-from app.data.store import FeatureStore, ItemQuery
+from app.data.store import FeatureStore, ItemQuery, Selection
 from app.served import Served, build_served
 from app.settings import Settings
 from tests.perf.synthetic import write_dataset
@@ -106,3 +106,25 @@ def test_the_filters_combine_as_their_intersection(served: Served) -> None:
         both = events.query(ItemQuery(**merged))
         assert both.tolist() == sorted(both.tolist())
         assert set(both.tolist()) == set.intersection(*(found[name] for name in names)), names
+
+
+@pytest.mark.parametrize("scan", [7, 65_536])
+def test_a_page_is_the_slice_of_every_match(
+    served: Served, monkeypatch: pytest.MonkeyPatch, scan: int
+) -> None:
+    """``page`` counts and reads the first matches without listing them all; it must give what
+    listing them all and slicing gives, whichever way the rows were kept (mask, rows, none)."""
+    monkeypatch.setattr(Selection, "PAGE_SCAN", scan)  # 7: pages that span several scans
+    events = served.stores["events"]
+    for query in [
+        ItemQuery(),
+        ItemQuery(in_zone=frozenset({"inside"})),
+        ItemQuery(in_zone=frozenset({"outside"}), event_type="battles"),
+        ItemQuery(bbox=(38.0, 33.0, 39.0, 34.0), in_zone=frozenset({"uncertain"})),
+        ItemQuery(q="no such text"),
+    ]:
+        every = events.query(query)
+        for offset, limit in [(0, 10), (3, 100), (95, 20), (0, 1000), (len(every), 5), (10_000, 5)]:
+            matched, page = events.page(query, offset, limit)
+            assert matched == len(every)
+            assert page.tolist() == every[offset : offset + limit].tolist()
