@@ -42,15 +42,15 @@ def code_fingerprint() -> str:
 def cached(
     cache_dir: Path,
     dataset_version: str,
-    build: Callable[[], T],
-    save: Callable[[T, Path], None],
+    build: Callable[[Path], None],
     load: Callable[[Path], T],
 ) -> T:
-    """``build()``'s result, from the cache when this data and code were built before.
+    """``load`` of the entry for this data and code, written by ``build(directory)`` first if
+    there is none.
 
-    An entry is a directory written by ``save`` under a temporary name and renamed into place
-    when complete, so a reader never meets half an entry; a worker that loses the race to write
-    the same entry reads the winner's (the same data and code give the same entry).
+    An entry is a directory written under a temporary name and renamed into place when
+    complete, so a reader never meets half an entry; a worker that loses the race to write the
+    same entry reads the winner's (the same data and code give the same entry).
     """
     cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if cache_dir.stat().st_uid != os.getuid() or cache_dir.stat().st_mode & 0o022:
@@ -60,17 +60,15 @@ def cached(
     entry = cache_dir / f"{dataset_version}-{code_fingerprint()}"
     if entry.is_dir():
         return load(entry)
-    result = build()
     staging = Path(tempfile.mkdtemp(dir=cache_dir, suffix=".tmp"))
     try:
-        save(result, staging / "entry")
+        build(staging / "entry")
         os.rename(staging / "entry", entry)
     except OSError:
         if not entry.is_dir():
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    # Served from the entry just written, like every later start: with memory-mapped entries the
-    # pages are then shared with the other workers, and the build's own copy is let go.
-    del result
+    # Served from the entry just written, like every later start: the pages of its mapped files
+    # are shared with the other workers.
     return load(entry)

@@ -205,9 +205,10 @@ class FeatureStore:
         index = int(self._id_order[at])
         return index if bytes(self._ids[index]) == key else None
 
-    def rows_of(self, feature_ids: list[str | None]) -> np.ndarray:
-        """The index of each id's feature (all must exist), by one vectorised binary search."""
-        keys = np.array([(fid or "").encode() for fid in feature_ids], dtype=self._ids.dtype)
+    def rows_of(self, feature_ids: np.ndarray) -> np.ndarray:
+        """The index of each id's feature (UTF-8 bytes; all must exist), by one vectorised
+        binary search."""
+        keys = np.asarray(feature_ids).astype(self._ids.dtype)
         at = np.searchsorted(self._ids, keys, sorter=self._id_order)
         rows: np.ndarray = self._id_order[np.minimum(at, len(self._ids) - 1)]
         if len(keys) and not (self._ids[rows] == keys).all():

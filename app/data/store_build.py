@@ -12,7 +12,7 @@ import itertools
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -29,6 +29,7 @@ from app.geo.reach import Piece
 ARRAY_COLUMNS = ("ids", "id_order", "head_offsets", "text_offsets", "bounds", "start", "end", "status", "p",
                  "type", "sub", "lon", "lat")  # fmt: skip
 BLOB_COLUMNS = ("heads", "text")
+OFFSETS_OF = {"heads": "head_offsets", "text": "text_offsets"}  # each blob's n+1 offsets
 NAME_COLUMNS = ("type_names", "sub_names")
 # Indexes: columns that are themselves a few named arrays (saved as "<index>.<array>.npy").
 INDEX_COLUMNS = ("bbox_tree", "point_tree", "time_tree", "near_index")
@@ -77,21 +78,21 @@ def _blob(chunks: list[bytes]) -> tuple[bytes, np.ndarray]:
     return b"".join(chunks), offsets
 
 
-def _gathered(blobs: list[tuple[Any, np.ndarray]], order: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Several blobs' entries as one blob, picked in ``order`` (positions in their concatenation),
-    copied straight into place: no Python object per entry."""
+def _gathered(blobs: list[tuple[Any, np.ndarray]], order: np.ndarray, out: BinaryIO) -> np.ndarray:
+    """Several blobs' entries written to ``out`` as one blob, picked in ``order`` (positions in
+    their concatenation), copied straight from the blobs: no Python object per entry and no
+    second copy of the whole. Returns the new blob's offsets."""
     sizes = np.concatenate([np.diff(offsets) for _, offsets in blobs])
     starts = np.concatenate([offsets[:-1] for _, offsets in blobs])
     source = np.concatenate([np.full(len(offsets) - 1, k) for k, (_, offsets) in enumerate(blobs)])
     new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
     np.cumsum(sizes[order], out=new_offsets[1:])
-    out = bytearray(int(new_offsets[-1]))
     views = [memoryview(blob) for blob, _ in blobs]
     sizes_, starts_, source_ = sizes.tolist(), starts.tolist(), source.tolist()
-    for at, i in zip(new_offsets[:-1].tolist(), order.tolist(), strict=True):
-        a, size = starts_[i], sizes_[i]
-        out[at : at + size] = views[source_[i]][a : a + size]
-    return bytes(out), new_offsets
+    for i in order.tolist():
+        a = starts_[i]
+        out.write(views[source_[i]][a : a + sizes_[i]])
+    return new_offsets
 
 
 def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -108,7 +109,7 @@ def _ids(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def from_rows(rows: list[Row]) -> tuple[FeatureStore, list[str | None]]:
-    """A store of ``rows``, and each row's owner (for ``link_regions``)."""
+    """A store of ``rows``, and each row's owner (a region's incident, for ``relink``)."""
     n = len(rows)
     geoms = _objects([r.geometry for r in rows])
     points = shapely.get_type_id(geoms) == 0 if n else np.zeros(0, dtype=bool)
@@ -164,8 +165,17 @@ def trees(columns: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def concat(stores: list[FeatureStore], order: np.ndarray) -> FeatureStore:
-    """The features of ``stores`` one after another, picked in ``order``."""
+def concat_into(
+    stores: list[FeatureStore], order: np.ndarray, directory: Path, extra: dict[str, np.ndarray] | None = None
+) -> FeatureStore:
+    """The features of ``stores`` one after another, picked in ``order``, saved in ``directory``
+    (with the ``extra`` arrays) and mapped back.
+
+    The big columns (the two byte blobs, the region coordinates) go straight from the parts to
+    their files, so merging a million features never holds them in memory; the rest (a few
+    numbers per feature) is built in memory and saved as ``save`` does.
+    """
+    directory.mkdir(parents=True)
 
     def column(name: str) -> np.ndarray:
         picked: np.ndarray = np.concatenate([s.columns[name] for s in stores])[order]
@@ -180,20 +190,27 @@ def concat(stores: list[FeatureStore], order: np.ndarray) -> FeatureStore:
         recoded: np.ndarray = np.concatenate(codes)[order]
         return recoded, names
 
-    head_blob, head_offsets = _gathered([(s.columns["heads"], s.columns["head_offsets"]) for s in stores],
-                                        order)  # fmt: skip
-    text_blob, text_offsets = _gathered([(s.columns["text"], s.columns["text_offsets"]) for s in stores],
-                                        order)  # fmt: skip
+    columns: dict[str, Any] = {}
+    for name in BLOB_COLUMNS:
+        with (directory / f"{name}.bin").open("wb") as out:
+            blobs = [(s.columns[name], s.columns[OFFSETS_OF[name]]) for s in stores]
+            columns[OFFSETS_OF[name]] = _gathered(blobs, order, out)
+
+    def coords_file(n: int) -> np.ndarray:
+        mapped: np.ndarray = np.lib.format.open_memmap(directory / "geom_coords.npy", "w+", np.int32, (n, 2))
+        return mapped
+
+    geometry = ragged.concat([s.geometry for s in stores], order, coords_file)
+    geometry.coords.flush()  # type: ignore[attr-defined]
     ids = column("ids")
     types, type_names = recode("type")
     subs, sub_names = recode("sub")
-    columns = {
+    columns |= {
         "ids": ids, "id_order": np.argsort(ids, kind="stable"),
-        "heads": head_blob, "head_offsets": head_offsets,
-        "geometry": ragged.concat([s.geometry for s in stores], order), "bounds": column("bounds"),
+        "geometry": geometry, "bounds": column("bounds"),
         "start": column("start"), "end": column("end"), "status": column("status"), "p": column("p"),
         "type": types, "type_names": type_names, "sub": subs, "sub_names": sub_names,
-        "text": text_blob, "text_offsets": text_offsets, "lon": column("lon"), "lat": column("lat"),
+        "lon": column("lon"), "lat": column("lat"),
     }  # fmt: skip
     if "near_index" in stores[0].columns:
         new_row = np.empty(len(order), dtype=np.int64)
@@ -202,7 +219,11 @@ def concat(stores: list[FeatureStore], order: np.ndarray) -> FeatureStore:
         parts = [_ungroup(s.columns["near_index"]) for s in stores]
         rows = [new_row[a:b] for a, b in itertools.pairwise(firsts)]
         columns["near_index"] = near_index.grouped(near_index.concat_ungrouped(parts, rows))
-    return FeatureStore(columns | trees(columns))
+    columns |= trees(columns)
+    columns |= extra or {}
+    _write_arrays(columns, directory, written={"geom_coords"})
+    del geometry, columns
+    return load(directory)
 
 
 def _ungroup(index: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -215,17 +236,9 @@ def _ungroup(index: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def link_regions(events: FeatureStore, regions: FeatureStore, owners: list[str | None]) -> None:
-    """Let the events' ``near`` filter test their claims' regions (held once, by ``regions``);
-    ``owners``: each region's incident id."""
-    owner_rows = events.rows_of(owners)
-    regions.columns["owner_rows"] = owner_rows
-    relink(events, regions)
-
-
 def relink(events: FeatureStore, regions: FeatureStore) -> None:
-    """The events' ``near`` filter tests the regions' polygons (after ``link_regions`` has
-    given each region its incident's row, or after ``load``)."""
+    """The events' ``near`` filter tests the regions' polygons (each region's incident's row
+    is the regions' ``owner_rows`` column)."""
     assert regions.near is not None
     events.near = Near(regions.near.index, regions.geometry, regions.columns["owner_rows"])
 
@@ -233,9 +246,16 @@ def relink(events: FeatureStore, regions: FeatureStore) -> None:
 def save(store: FeatureStore, directory: Path) -> None:
     """Write ``store`` as .npy arrays, byte blobs and JSON (``load`` maps them back)."""
     directory.mkdir(parents=True)
-    c = store.columns
     for name in BLOB_COLUMNS:
-        (directory / f"{name}.bin").write_bytes(c[name])
+        (directory / f"{name}.bin").write_bytes(store.columns[name])
+    _write_arrays(store.columns, directory)
+
+
+def _write_arrays(
+    c: dict[str, Any], directory: Path, written: frozenset[str] | set[str] = frozenset()
+) -> None:
+    """Every column but the blobs, as .npy files (but those already ``written``), and the JSON
+    that says what there is."""
     arrays = {name: c[name] for name in ARRAY_COLUMNS}
     g: ragged.Ragged = c["geometry"]
     arrays |= {"geom_coords": g.coords, "geom_types": g.types}
@@ -245,7 +265,8 @@ def save(store: FeatureStore, directory: Path) -> None:
     if "owner_rows" in c:
         arrays["owner_rows"] = c["owner_rows"]
     for name, values in arrays.items():
-        np.save(directory / f"{name}.npy", np.asarray(values), allow_pickle=False)
+        if name not in written:
+            np.save(directory / f"{name}.npy", np.asarray(values), allow_pickle=False)
     meta = {name: c[name] for name in NAME_COLUMNS} | {"geom_kind": g.kind, "geom_levels": len(g.offsets),
                                                        "arrays": sorted(arrays)}  # fmt: skip
     (directory / "meta.json").write_bytes(orjson.dumps(meta))

@@ -9,6 +9,7 @@ geometry becomes a shapely object again only when a request needs it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,23 +100,51 @@ def take(ragged: Ragged, indices: np.ndarray) -> Ragged:
     return Ragged(ragged.kind, ragged.coords[sel], tuple(reversed(new_offsets)), ragged.types[indices])
 
 
-def concat(parts: list[Ragged], order: np.ndarray | None = None) -> Ragged:
-    """The geometries of ``parts`` one after another, picked in ``order`` if given."""
+def concat(
+    parts: list[Ragged],
+    order: np.ndarray | None = None,
+    coords_out: Callable[[int], np.ndarray] | None = None,
+) -> Ragged:
+    """The geometries of ``parts`` one after another, picked in ``order`` if given.
+
+    The coordinates are copied once, a geometry's run at a time, straight from the parts into
+    ``coords_out(n)`` (an (n, 2) int32 array, such as a file's memory map; a new array if not
+    given): a million regions' coordinates are gigabytes, and never held twice.
+    """
     kinds = {p.kind for p in parts if (p.types != NO_GEOMETRY).any()}
     if len(kinds) > 1:
         raise ValueError(f"cannot store geometry kinds {sorted(kinds)} together")
     kind = kinds.pop() if kinds else parts[0].kind
     parts = [p if p.kind == kind else empty(len(p), kind) for p in parts]
-    coords = np.concatenate([p.coords for p in parts])
-    offsets = []
+    joined = []  # the offsets of the parts one after another (their coordinates stay apart)
     for level in range(len(parts[0].offsets)):
         shift, pieces = 0, []
         for p, inner in zip(parts, _inner_sizes(parts), strict=True):
             pieces.append(p.offsets[level][:-1] + shift)
             shift += inner[level]
-        offsets.append(np.concatenate([*pieces, [shift]]).astype(np.int64))
-    joined = Ragged(kind, coords, tuple(offsets), np.concatenate([p.types for p in parts]))
-    return joined if order is None else take(joined, order)
+        joined.append(np.concatenate([*pieces, [shift]]).astype(np.int64))
+    types = np.concatenate([p.types for p in parts])
+    picked = np.arange(len(types), dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64)
+    new_offsets = []
+    sel = picked
+    for depth in reversed(range(len(joined))):  # outermost first, down to the coordinates
+        offsets = joined[depth]
+        starts, counts = offsets[sel], offsets[sel + 1] - offsets[sel]
+        new_offsets.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        if depth:
+            sel = ranges(starts, counts)
+    # ``starts``/``counts`` now say where each innermost item's coordinates are in the joined
+    # coordinates; the picked geometries' coordinates are those runs, one after another.
+    total = int(counts.sum())
+    coords = np.empty((total, 2), dtype=np.int32) if coords_out is None else coords_out(total)
+    bases = np.cumsum([0] + [len(p.coords) for p in parts])
+    part_of = np.searchsorted(bases, starts, side="right") - 1
+    at = 0
+    for part, start, count in zip(part_of.tolist(), (starts - bases[part_of]).tolist(), counts.tolist(),
+                                  strict=True):  # fmt: skip
+        coords[at : at + count] = parts[part].coords[start : start + count]
+        at += count
+    return Ragged(kind, coords, tuple(reversed(new_offsets)), types[picked])
 
 
 def _inner_sizes(parts: list[Ragged]) -> list[list[int]]:
