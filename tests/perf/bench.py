@@ -17,6 +17,12 @@ under ``test-artifacts/bench/data-N`` once, then, in a fresh process each time:
 - HTTP throughput of two queries and of that pre-serialised body through the real server
   (uvicorn, one worker, wrk -c20 for 5 s on loopback).
 
+Where this machine lets it (a writable memory cgroup, ``tests/perf/memory_limit.py``), the cold
+start (with its workers) and the serving process each run under a hard 4 GB limit, page cache
+included: their results are then also the proof of the memory budget, with the most memory the
+cgroup ever held and the number of OOM kills (a run killed at the limit is repeated without it,
+so the other figures are still there).
+
 Results: ``test-artifacts/bench/results.json`` and a Markdown table on stdout.
 """
 
@@ -33,8 +39,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from tests.perf import memory_limit
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "bench"
+MEMORY_BUDGET = 4 * 2**30  # the issue's budget for a million incidents
 QUERIES = {
     "in_zone=inside&limit=100": "events/items?in_zone=inside&limit=100",
     "small bbox": "events/items?bbox=38.5,33.4,38.7,33.6&limit=100",
@@ -183,6 +193,35 @@ def serve(data_dir: Path, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+def evict(directory: Path) -> None:
+    """Drop the files' pages from the page cache: pages already cached stay charged to the
+    cgroup that read them first, and a later limited run would not be charged for them."""
+    for path in directory.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def child(args: list[str]) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """This module run with ``args`` in a child process (under the memory budget when the
+    machine allows): its JSON result, and what the limited run used."""
+    argv = [sys.executable, "-m", "tests.perf.bench", *args]
+    limited = None
+    if memory_limit.available():
+        run = memory_limit.run(argv, MEMORY_BUDGET)
+        limited = {"limit_mb": run.limit_mb, "max_usage_mb": run.max_usage_mb, "oom_kills": run.oom_kills,
+                   "exit": run.returncode}  # fmt: skip
+        if run.returncode == 0:
+            return json.loads(run.stdout.strip().splitlines()[-1]), limited
+        print(f"{args[0]} under {run.limit_mb:.0f} MB: exit {run.returncode}, repeated without the limit",
+              file=sys.stderr)  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1]), limited
+
+
 def main(sizes: list[int]) -> None:
     from tests.perf.synthetic import write_dataset
 
@@ -193,16 +232,10 @@ def main(sizes: list[int]) -> None:
         if not (data / "zone.yaml").exists():
             write_dataset(data, size)
         repeats = 30 if size <= 100_000 else 10
-        cold = subprocess.run(
-            [sys.executable, "-m", "tests.perf.bench", "--cold", str(data)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        child = subprocess.run(
-            [sys.executable, "-m", "tests.perf.bench", "--measure", str(data), str(repeats)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        result = json.loads(child.stdout.strip().splitlines()[-1])
-        result.update(json.loads(cold.stdout.strip().splitlines()[-1]))
+        cold, cold_limit = child(["--cold", str(data)])
+        evict(cache_of(data))  # so the limited server reads (and is charged for) every page it maps
+        result, serving_limit = child(["--measure", str(data), str(repeats)])
+        result |= cold | {"cold_under_limit": cold_limit, "serving_under_limit": serving_limit}
         result["http_rps"] = http_throughput(data)
         results[size] = result
         print(f"{size}: {json.dumps(result)}", file=sys.stderr)
@@ -232,6 +265,14 @@ def main(sizes: list[int]) -> None:
                      for s in sizes]  # fmt: skip
         else:
             cells = [format(results[s][key], fmt) for s in sizes]
+        print(f"| {title} | " + " | ".join(cells) + " |")
+    for title, key in (("cold start under a 4 GB cgroup: most held (MB) / OOM kills", "cold_under_limit"),
+                       ("serving + queries under a 4 GB cgroup: most held (MB) / OOM kills",
+                        "serving_under_limit")):  # fmt: skip
+        cells = []
+        for s in sizes:
+            run = results[s].get(key)
+            cells.append("not run" if not run else f"{run['max_usage_mb']:.0f} / {run['oom_kills']:.0f}")
         print(f"| {title} | " + " | ".join(cells) + " |")
     for name in [*QUERIES, "pre-serialised body (limit=100 size)"]:
         timing = [results[s]["server_ms"][name] for s in sizes]
