@@ -23,7 +23,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 APP_DIR = Path(__file__).resolve().parent.parent
-DERIVING_CODE = ["geo", "data", "api/features.py"]
+DERIVING_CODE = ["geo", "data", "api/features.py", "served.py"]  # served.py: parts and merging
 
 
 def code_fingerprint() -> str:

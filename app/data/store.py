@@ -1,11 +1,13 @@
-"""An in-memory feature store: filters as vectorised numpy masks over columns, bodies as bytes.
+"""A feature store of columns: filters through indexes (trees for bbox, datetime and near; runs
+for the categories) and vectorised numpy tests, bodies as bytes.
 
-The interface (``FeatureStore.query`` / ``get`` / ``body`` / ``feature`` / ``bounds`` /
-``interval``) is what the API uses, so another store (PostGIS, say) can stand beside this one. No
-Python loop over all features runs per request, except the free-text search over what the other
-filters left. Every column is a numpy array or a byte string, so a saved store is read back as
-memory maps (``app.data.store_build``): the pages are shared by every worker and only those a
-request touches are read. Building, merging and saving stores is ``app.data.store_build``.
+The interface (``FeatureStore.query`` / ``page`` / ``get`` / ``body`` / ``feature`` /
+``bounds`` / ``interval``) is what the API uses, so another store (PostGIS, say) can stand
+beside this one. No Python loop over all features runs per request, except the free-text search
+over what the other filters left. Every column and index is a numpy array or a byte string, so
+a saved store is read back as memory maps (``app.data.store_build``): the pages are shared by
+every worker and only those a request touches are read. Building, merging and saving stores is
+``app.data.store_build``.
 """
 
 from __future__ import annotations
@@ -75,9 +77,17 @@ class Selection:
         self.n = n
         self.rows: np.ndarray | None = None
         self.mask: np.ndarray | None = None
+        self._first_test: Callable[[np.ndarray | slice], np.ndarray] | None = None
 
-    def keep(self, test: Callable[[np.ndarray | slice], np.ndarray]) -> None:
-        """Keep the rows that pass ``test``, which reads a column at the given rows."""
+    def keep(self, test: Callable[[np.ndarray | slice], np.ndarray], run: np.ndarray | None = None) -> None:
+        """Keep the rows that pass ``test``, which reads a column at the given rows. ``run``:
+        those rows, sorted, when an index knows them: taken as they are if this is the first
+        filter (and then no column is read unless another one follows)."""
+        if self.rows is None and self.mask is None and run is not None:
+            self.rows, self._first_test = run, test
+            return
+        if self._first_test is not None:  # a second filter: a column test beats gathering a run
+            self.rows, self.mask, self._first_test = None, self._first_test(slice(None)), None
         if self.rows is not None:
             self.rows = self.rows[test(self.rows)]
         elif self.mask is None:
@@ -142,8 +152,6 @@ class FeatureStore:
         self._p: np.ndarray = columns["p"]
         self._type: np.ndarray = columns["type"]
         self._type_names: list[str] = columns["type_names"]
-        self._sub: np.ndarray = columns["sub"]
-        self._sub_names: list[str] = columns["sub_names"]
         self._text: bytes = columns["text"]  # lower-case UTF-8, for the free-text search
         self._text_offsets: np.ndarray = columns["text_offsets"]
         self._lon: np.ndarray = columns["lon"]
@@ -152,6 +160,9 @@ class FeatureStore:
         self._bbox_tree: dict[str, np.ndarray] = columns["bbox_tree"]
         self._point_tree: dict[str, np.ndarray] = columns.get("point_tree", self._bbox_tree)
         self._time_tree: dict[str, np.ndarray] = columns["time_tree"]
+        self._runs: dict[str, dict[str, np.ndarray]] = {
+            category: columns[f"{category}_runs"] for category in ("status", "type", "sub")
+        }
         self.near: Near | None = None
         if "near_index" in columns:  # a collection of regions: near tests its own geometry
             self.near = Near(NearIndex(columns["near_index"], len(self)), self.geometry, None)
@@ -283,17 +294,20 @@ class FeatureStore:
         if q.has_time_filter:
             kept.rows = self._in_time(q.start, q.end, kept.rows)
         if q.in_zone:
-            kept.keep(_is_any(self._status, [STATUS_CODES[s] for s in q.in_zone]))
+            codes = [STATUS_CODES[s] for s in q.in_zone]
+            kept.keep(_is_any(self._status, codes), self._run("status", codes))
         if q.min_p_inside is not None:
             floor = q.min_p_inside
             kept.keep(lambda at: np.nan_to_num(self._p[at], nan=-1.0) >= floor)
-        for names, column, wanted in (
-            (self._type_names, self._type, None if q.event_type is None else {q.event_type}),
-            (self._type_names, self._type, q.event_types),
-            (self._sub_names, self._sub, None if q.sub_event_type is None else {q.sub_event_type}),
+        for category, wanted in (
+            ("type", None if q.event_type is None else {q.event_type}),
+            ("type", q.event_types),
+            ("sub", None if q.sub_event_type is None else {q.sub_event_type}),
         ):
             if wanted is not None:
-                kept.keep(_is_any(column, _matching(names, {name.lower() for name in wanted})))
+                names, column = self.columns[f"{category}_names"], self.columns[category]
+                codes = _matching(names, {name.lower() for name in wanted})
+                kept.keep(_is_any(column, codes), self._run(category, codes))
         if q.q is not None:
             needle = q.q.lower().encode()
             t, o = self._text, self._text_offsets
@@ -302,6 +316,18 @@ class FeatureStore:
         if q.near is not None and q.within_m is not None:
             kept.rows = self._near(q.near, q.within_m, kept.member())
         return kept
+
+    def _run(self, name: str, codes: list[int]) -> np.ndarray | None:
+        """The rows (sorted) whose ``name`` column has this one code, from the column's runs;
+        None for several codes (a column test is cheaper than merging runs)."""
+        if len(codes) != 1:
+            return None
+        runs = self._runs[name]
+        at = int(np.searchsorted(runs["codes"], codes[0]))
+        if at == len(runs["codes"]) or runs["codes"][at] != codes[0]:
+            return np.zeros(0, dtype=np.int64)
+        run: np.ndarray = runs["order"][runs["first"][at] : runs["first"][at + 1]]
+        return run
 
     def _in_bbox(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
         """Rows whose geometry meets the box (sorted): the tree's candidates by their bounds,

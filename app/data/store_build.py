@@ -32,7 +32,7 @@ BLOB_COLUMNS = ("heads", "text")
 OFFSETS_OF = {"heads": "head_offsets", "text": "text_offsets"}  # each blob's n+1 offsets
 NAME_COLUMNS = ("type_names", "sub_names")
 # Indexes: columns that are themselves a few named arrays (saved as "<index>.<array>.npy").
-INDEX_COLUMNS = ("bbox_tree", "point_tree", "time_tree", "near_index")
+INDEX_COLUMNS = ("bbox_tree", "point_tree", "time_tree", "near_index", "status_runs", "type_runs", "sub_runs")
 
 
 @dataclass
@@ -146,13 +146,14 @@ def from_rows(rows: list[Row]) -> tuple[FeatureStore, list[str | None]]:
     }  # fmt: skip
     if any(r.pieces is not None for r in rows):
         columns["near_index"] = near_index.grouped(near_index.ungrouped([r.pieces for r in rows]))
-    return FeatureStore(columns | trees(columns)), [r.owner for r in rows]
+    return FeatureStore(columns | indexes(columns)), [r.owner for r in rows]
 
 
-def trees(columns: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
+def indexes(columns: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     """The box trees (``app.geo.box_tree``) of the features' bounds (bbox), of their points
     (near; only when they differ from the bounds, as a polygon's point does) and of their
-    date intervals (datetime; undated features are left out, as the filter leaves them)."""
+    date intervals (datetime; undated features are left out, as the filter leaves them); and
+    the runs of each category column (``FeatureStore._run``)."""
     bounds, lon, lat = columns["bounds"], columns["lon"], columns["lat"]
     out = {"bbox_tree": box_tree.build(bounds)}
     points = np.column_stack([lon, lat, lon, lat])
@@ -162,7 +163,22 @@ def trees(columns: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     days = np.column_stack([start, np.zeros(len(start)), end, np.zeros(len(start))]).astype(np.float64)
     days[start == NO_DAY] = np.nan
     out["time_tree"] = box_tree.build(days, key=start)
+    for name in ("status", "type", "sub"):
+        out[f"{name}_runs"] = _runs(columns[name])
     return out
+
+
+def _runs(column: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of a category column sorted by code (stably: each code's rows stay in
+    collection order), the distinct codes and where each one's run starts (and the end)."""
+    order = np.argsort(column, kind="stable")
+    codes, first = np.unique(column[order], return_index=True)
+    small = np.int32 if len(column) < 2**31 else np.int64
+    return {
+        "order": order.astype(small),
+        "codes": codes,
+        "first": np.append(first, len(column)).astype(np.int64),
+    }
 
 
 def concat_into(
@@ -219,7 +235,7 @@ def concat_into(
         parts = [_ungroup(s.columns["near_index"]) for s in stores]
         rows = [new_row[a:b] for a, b in itertools.pairwise(firsts)]
         columns["near_index"] = near_index.grouped(near_index.concat_ungrouped(parts, rows))
-    columns |= trees(columns)
+    columns |= indexes(columns)
     columns |= extra or {}
     _write_arrays(columns, directory, written={"geom_coords"})
     del geometry, columns

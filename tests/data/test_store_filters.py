@@ -122,9 +122,29 @@ def test_a_page_is_the_slice_of_every_match(
         ItemQuery(in_zone=frozenset({"outside"}), event_type="battles"),
         ItemQuery(bbox=(38.0, 33.0, 39.0, 34.0), in_zone=frozenset({"uncertain"})),
         ItemQuery(q="no such text"),
+        ItemQuery(event_type="battles"),  # a category's run, taken as it is
+        ItemQuery(in_zone=frozenset({"inside"}), near=(38.3, 33.6), within_m=25_000.0),
     ]:
         every = events.query(query)
         for offset, limit in [(0, 10), (3, 100), (95, 20), (0, 1000), (len(every), 5), (10_000, 5)]:
             matched, page = events.page(query, offset, limit)
             assert matched == len(every)
             assert page.tolist() == every[offset : offset + limit].tolist()
+
+
+@pytest.mark.parametrize("collection", ["events", "regions"])
+def test_zone_and_type_filters_equal_reading_every_feature(served: Served, collection: str) -> None:
+    """One status or type (read from the column's runs), several, and one after another."""
+    store = served.stores[collection]
+    props = [f["properties"] for f in features(store)]
+    status_key = "zone_status"
+    for statuses in ({"inside"}, {"outside"}, {"uncertain"}, {"inside", "uncertain"}):
+        want = {i for i, p in enumerate(props) if p.get(status_key) in statuses}
+        assert set(store.query(ItemQuery(in_zone=frozenset(statuses))).tolist()) == want
+    types = {p["event_type"] for p in props}
+    assert len(types) > 1
+    for event_type in types:
+        want = {i for i, p in enumerate(props) if p["event_type"] == event_type}
+        assert set(store.query(ItemQuery(event_type=event_type.upper())).tolist()) == want
+        both = store.query(ItemQuery(event_type=event_type, in_zone=frozenset({"outside"})))
+        assert set(both.tolist()) == {i for i in want if props[i].get(status_key) == "outside"}
