@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
+from app.allocator import keep_freed_memory
 from app.api import health, locate, ogc, openapi
 from app.api.caching import CachingMiddleware
 from app.errors import install_error_handlers
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keep_freed_memory()  # per worker process: requests reuse their temporary arrays' memory
         ready = served or load_served(settings)
         # Publish everything at once, so no request ever sees a half-built state.
         app.state.collections, app.state.stores, app.state.served = ready.collections, ready.stores, ready

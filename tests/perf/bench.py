@@ -3,6 +3,7 @@
 Run by hand (not part of the test run):
 
     python -m tests.perf.bench [sizes...]          # default: 1000 10000 100000
+    python -m tests.perf.bench --table             # the table of every size measured so far
 
 For each size it writes a synthetic dataset (tests/perf/synthetic.py, the real geodata format)
 under ``test-artifacts/bench/data-N`` once, then, in a fresh process each time:
@@ -245,6 +246,12 @@ def main(sizes: list[int]) -> None:
     earlier = json.loads(saved.read_text())["results"] if saved.exists() else {}  # other sizes stay
     merged = earlier | {str(size): result for size, result in results.items()}
     saved.write_text(json.dumps({"machine": machine, "results": merged}, indent=1))
+    print_table(machine, results)
+
+
+def print_table(machine: str, results: dict[int, dict[str, Any]]) -> None:
+    """The results as a Markdown table, a column per size (``--table``: every size saved)."""
+    sizes = sorted(results)
     print(f"{machine}\n")
     print("| incidents | " + " | ".join(f"{s:,}" for s in sizes) + " |")
     print("|---|" + "---:|" * len(sizes))
@@ -291,5 +298,8 @@ if __name__ == "__main__":
         print(json.dumps(cold_start(Path(sys.argv[2]))))
     elif sys.argv[1:2] == ["--serve"]:
         serve(Path(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1:2] == ["--table"]:
+        saved = json.loads((ARTIFACTS / "results.json").read_text())
+        print_table(saved["machine"], {int(size): result for size, result in saved["results"].items()})
     else:
         main([int(s) for s in sys.argv[1:]] or [1000, 10_000, 100_000])
