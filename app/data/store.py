@@ -95,6 +95,10 @@ class Selection:
         else:
             self.mask &= test(slice(None))
 
+    def only(self, rows: np.ndarray) -> None:
+        """Keep just ``rows`` (sorted), which an index or a search found among the kept ones."""
+        self.rows, self.mask, self._first_test = rows, None, None
+
     def member(self) -> np.ndarray | None:
         """Whether each row is kept (None: every row is)."""
         if self.rows is None:
@@ -290,9 +294,9 @@ class FeatureStore:
         no tree used, a column each)."""
         kept = Selection(len(self))
         if q.bbox is not None:
-            kept.rows = self._in_bbox(q.bbox)
+            kept.only(self._in_bbox(q.bbox))
         if q.has_time_filter:
-            kept.rows = self._in_time(q.start, q.end, kept.rows)
+            kept.only(self._in_time(q.start, q.end, kept.rows))
         if q.in_zone:
             codes = [STATUS_CODES[s] for s in q.in_zone]
             kept.keep(_is_any(self._status, codes), self._run("status", codes))
@@ -312,9 +316,9 @@ class FeatureStore:
             needle = q.q.lower().encode()
             t, o = self._text, self._text_offsets
             rows = kept.indices()  # substring search only over what is still in
-            kept.rows = rows[np.array([needle in t[o[i] : o[i + 1]] for i in rows], dtype=bool)]
+            kept.only(rows[np.array([needle in t[o[i] : o[i + 1]] for i in rows], dtype=bool)])
         if q.near is not None and q.within_m is not None:
-            kept.rows = self._near(q.near, q.within_m, kept.member())
+            kept.only(self._near(q.near, q.within_m, kept.member()))
         return kept
 
     def _run(self, name: str, codes: list[int]) -> np.ndarray | None:

@@ -123,6 +123,7 @@ def test_a_page_is_the_slice_of_every_match(
         ItemQuery(bbox=(38.0, 33.0, 39.0, 34.0), in_zone=frozenset({"uncertain"})),
         ItemQuery(q="no such text"),
         ItemQuery(event_type="battles"),  # a category's run, taken as it is
+        ItemQuery(event_type="battles", q="synthetic"),  # a run, then a search over it
         ItemQuery(in_zone=frozenset({"inside"}), near=(38.3, 33.6), within_m=25_000.0),
     ]:
         every = events.query(query)
