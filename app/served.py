@@ -73,8 +73,9 @@ def _build_part(
             owner_ids = np.array([(owner or "").encode() for owner in owners], dtype=bytes)
             np.save(directory / "region_owners.npy", owner_ids, allow_pickle=False)
     described = {cid: replace(c, rows=[]) for cid, c in collections.items()}  # the stores hold them
-    data = dataset
-    return [], _PartResult(directory, described, data.incident_files, data.zone, data.sites, data.borders)
+    return [], _PartResult(
+        directory, described, dataset.incident_files, dataset.zone, dataset.sites, dataset.borders
+    )
 
 
 def build_served(
@@ -91,8 +92,8 @@ def build_served(
 def write_served(
     settings: Settings, directory: Path, version: str | None = None, records_per_part: int = RECORDS_PER_PART
 ) -> None:
-    """``build_served``, written to ``directory`` as ``save_served`` writes (what ``load_saved``
-    reads): the parts are derived on every core and saved, then merged file by file."""
+    """``build_served``, written to ``directory`` (what ``load_saved`` reads): the parts are
+    derived on every core and saved, then merged file by file."""
     data_dir = settings.data_dir.resolve()
     version = version or dataset_version(data_dir)
     parts = split_incidents(data_dir, records_per_part)
@@ -154,14 +155,6 @@ def load_served(settings: Settings) -> Served:
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
     version = dataset_version(settings.data_dir)  # hashed once, for the key and the data alike
     return cached(cache_dir, version, lambda entry: write_served(settings, entry, version), load_saved)
-
-
-def save_served(served: Served, directory: Path) -> None:
-    """Write ``served`` as a directory of arrays, bytes and JSON (see ``app.data.cache``)."""
-    directory.mkdir()
-    _write_meta(directory, served.version, served.zone, served.sites, served.borders, served.collections)
-    for cid, store in served.stores.items():
-        store_build.save(store, directory / cid)
 
 
 def _write_meta(

@@ -9,7 +9,6 @@ Only the regions those bounds leave open are tested against their polygons, by t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -17,12 +16,12 @@ from app.geo import box_tree
 from app.geo.geodesy import WGS84
 from app.geo.ragged import ranges
 from app.geo.reach import (
-    DISC_SLACK_M,
     FULL_TURN,
     SERVED_SLACK_M,
     Piece,
     distance_bounds,
     edge_terms,
+    open_limit,
     plane_distance,
     reach_box,
     sector_plane_distance,
@@ -92,10 +91,10 @@ def grouped(pieces: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out["centre_sectors"] = (
         np.maximum.reduceat(sector, first).astype(bool) if len(first) else np.zeros(0, bool)
     )
-    angles, out["piece_angles"] = np.unique(
-        np.column_stack([out["piece_from"], out["piece_sweep"]]).reshape(-1, 2), axis=0, return_inverse=True
+    angles, pair = np.unique(
+        np.column_stack([out["piece_from"], out["piece_sweep"]]), axis=0, return_inverse=True
     )
-    out["piece_angles"] = out["piece_angles"].reshape(-1).astype(np.int32)
+    out["piece_angles"] = pair.reshape(-1).astype(np.int32)
     out["angle_from"], out["angle_sweep"] = angles[:, 0].copy(), angles[:, 1].copy()
     boxes = reach_box(out["centre_lon"], out["centre_lat"], out["centre_reach"] + REGION_MARGIN_M)
     out |= {f"centre_tree_{name}": values for name, values in box_tree.build(boxes).items()}
@@ -148,8 +147,8 @@ class NearIndex:
         return surely, perhaps
 
     def _settle(
-        self, pieces: slice | np.ndarray, d_low: Any, d_high: Any, azimuth: Any, k: Any, within_m: float,
-        surely: np.ndarray, perhaps: np.ndarray,
+        self, pieces: np.ndarray, d_low: np.ndarray, d_high: np.ndarray, azimuth: np.ndarray,
+        k: np.ndarray, within_m: float, surely: np.ndarray, perhaps: np.ndarray,
     ) -> None:  # fmt: skip
         """Mark the regions of ``pieces`` in ``surely`` / ``perhaps``; the distance from each
         piece's centre is between ``d_low`` and ``d_high`` (equal, with ``azimuth``, where
@@ -164,7 +163,7 @@ class NearIndex:
         # sectors that bound leaves open need the exact one (their centres were measured).
         is_sector = sweep < FULL_TURN
         plane_high[is_sector] = np.inf
-        sector = np.flatnonzero(is_sector & (plane_low <= (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k))
+        sector = np.flatnonzero(is_sector & (plane_low <= open_limit(within_m, k)))
         if len(sector):
             exact_plane = plane_distance(d_low[sector], azimuth[sector], low_m[sector], high_m[sector],
                                          c["piece_from"][pieces][sector], sweep[sector])  # fmt: skip
@@ -181,8 +180,7 @@ class NearIndex:
         c = self.columns
         low_m, high_m = c["piece_min"][pieces], c["piece_max"][pieces]
         plane = np.maximum(low_m - d, d - high_m)  # a ring's; below a sector's own
-        open_limit = (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k
-        sector = np.flatnonzero((c["piece_sweep"][pieces] < FULL_TURN) & (plane <= open_limit))
+        sector = np.flatnonzero((c["piece_sweep"][pieces] < FULL_TURN) & (plane <= open_limit(within_m, k)))
         if len(sector) and len(c["angle_from"]) <= len(sector):
             terms = edge_terms(d, azimuth, c["angle_from"], c["angle_sweep"])
             codes = c["piece_angles"][pieces][sector]
@@ -198,8 +196,8 @@ class NearIndex:
         self._mark(pieces, plane, plane, k, within_m, surely, perhaps)
 
     def _mark(
-        self, pieces: slice | np.ndarray, plane_low: np.ndarray, plane_high: np.ndarray, k: Any,
-        within_m: float, surely: np.ndarray, perhaps: np.ndarray,
+        self, pieces: slice | np.ndarray, plane_low: np.ndarray, plane_high: np.ndarray,
+        k: np.ndarray | float, within_m: float, surely: np.ndarray, perhaps: np.ndarray,
     ) -> None:  # fmt: skip
         """Mark the regions of ``pieces`` from bounds of their plane distances."""
         sure, out = settle(plane_low, plane_high, self.columns["piece_exact"][pieces], within_m, k)

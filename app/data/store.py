@@ -20,16 +20,15 @@ from typing import Any
 import numpy as np
 import orjson
 import shapely
-from pyproj import Geod
 
 from app.data.near_index import NearIndex
 from app.geo import box_tree
+from app.geo.geodesy import WGS84
 from app.geo.geojson import rounded
 from app.geo.ragged import NO_GEOMETRY, Ragged, geometries
 from app.geo.reach import distance_bounds, reach_box
 from app.geo.shapes import circle, simplified
 
-GEOD = Geod(ellps="WGS84")
 STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 NO_DAY = -1  # "no date": never matches a datetime filter
@@ -384,7 +383,7 @@ class FeatureStore:
         pidx = cand[(low <= within_m) & (high > within_m)]  # only these need measuring
         if len(pidx):
             m = len(pidx)
-            _, _, dist = GEOD.inv(np.full(m, lon), np.full(m, lat), self._lon[pidx], self._lat[pidx])
+            _, _, dist = WGS84.inv(np.full(m, lon), np.full(m, lat), self._lon[pidx], self._lat[pidx])
             out[pidx] = np.asarray(dist) <= within_m
         if self.near is not None:
             self._near_regions(lon, lat, within_m, member, out)

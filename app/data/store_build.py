@@ -237,7 +237,7 @@ def concat_into(
         columns["near_index"] = near_index.grouped(near_index.concat_ungrouped(parts, rows))
     columns |= indexes(columns)
     columns |= extra or {}
-    _write_arrays(columns, directory, written={"geom_coords"})
+    _write_arrays(columns, directory, written=frozenset({"geom_coords"}))
     del geometry, columns
     return load(directory)
 
@@ -267,9 +267,7 @@ def save(store: FeatureStore, directory: Path) -> None:
     _write_arrays(store.columns, directory)
 
 
-def _write_arrays(
-    c: dict[str, Any], directory: Path, written: frozenset[str] | set[str] = frozenset()
-) -> None:
+def _write_arrays(c: dict[str, Any], directory: Path, written: frozenset[str] = frozenset()) -> None:
     """Every column but the blobs, as .npy files (but those already ``written``), and the JSON
     that says what there is."""
     arrays = {name: c[name] for name in ARRAY_COLUMNS}

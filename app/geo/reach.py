@@ -137,14 +137,20 @@ def _norm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return norm
 
 
+def open_limit(within_m: float, k: np.ndarray | float) -> np.ndarray | float:
+    """The plane distance beyond which a piece's region is surely not within ``within_m``:
+    the served region's and the disc's slack, stretched by ``k`` (``stretch``)."""
+    return (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k
+
+
 def settle(
-    plane_low: np.ndarray, plane_high: np.ndarray, exact: np.ndarray, within_m: float, k: np.ndarray
+    plane_low: np.ndarray, plane_high: np.ndarray, exact: np.ndarray, within_m: float, k: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each piece, from bounds of its plane distance: is its region surely within
     ``within_m`` (exact regions only), or surely not as far as this piece goes? ``k``: the
     ``stretch`` over the distances involved."""
     surely_in = exact & (plane_high + SERVED_SLACK_M < within_m - DISC_SLACK_M)
-    surely_out = plane_low > (within_m + DISC_SLACK_M + SERVED_SLACK_M) * k
+    surely_out = plane_low > open_limit(within_m, k)
     return surely_in, surely_out
 
 
@@ -242,8 +248,9 @@ def distance_bounds(
     low_abs = np.where(same_side, np.minimum(np.abs(lat), abs(lat0)), 0.0)
     high_abs = np.maximum(np.abs(lat), abs(lat0))
     pad = reach / METRES_PER_DEGREE_MIN
-    lower[idx] = _norm(_MERIDIAN_GRID[_grid_below(low_abs - pad)] * dlat,
-                          _PARALLEL_GRID[_grid_above(high_abs + pad)] * dlon)  # fmt: skip
+    lower[idx] = _norm(
+        _MERIDIAN_GRID[_grid_below(low_abs - pad)] * dlat, _PARALLEL_GRID[_grid_above(high_abs + pad)] * dlon
+    )
     upper[idx] = _norm(
         _MERIDIAN_GRID[_grid_above(high_abs)] * dlat, _PARALLEL_GRID[_grid_below(low_abs)] * dlon
     )
