@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +19,7 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
-def assert_problem(response: httpx.Response, status: int, parameter: str | None = None) -> dict[str, Any]:
+def assert_problem(response: httpx2.Response, status: int, parameter: str | None = None) -> dict[str, Any]:
     """The one error shape: RFC 9457 problem+json with the OGC code/description members."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
@@ -33,7 +33,7 @@ def assert_problem(response: httpx.Response, status: int, parameter: str | None 
     return body
 
 
-def features_of(response: httpx.Response) -> list[dict[str, Any]]:
+def features_of(response: httpx2.Response) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/geo+json"
     body = response.json()

@@ -67,9 +67,9 @@ def test_ogrinfo_forwards_bbox_and_datetime(base_url: str) -> None:
     )  # fmt: skip
     forwarded = [q for q in SEEN if "bbox=" in q and "datetime=" in q]
     assert forwarded, SEEN
-    import httpx
+    import httpx2
 
-    api = httpx.get(
+    api = httpx2.get(
         f"{base_url}/api/collections/events/items",
         params={"bbox": "38.0,33.4,38.5,33.8", "datetime": "2017-06-06/2017-06-08"},
     ).json()
@@ -82,11 +82,11 @@ def test_ogr2ogr_copies_the_events_to_a_geopackage(base_url: str, tmp_path: Path
     target = tmp_path / "events.gpkg"
     run("ogr2ogr", "-f", "GPKG", str(target), f"OAPIF:{base_url}/api", "events")
     info = run("ogrinfo", "-ro", "-so", str(target), "events")
-    import httpx
+    import httpx2
 
-    matched = httpx.get(f"{base_url}/api/collections/events/items?limit=1").json()["numberMatched"]
+    matched = httpx2.get(f"{base_url}/api/collections/events/items?limit=1").json()["numberMatched"]
     assert f"Feature Count: {matched}" in info
     # The zone as GDAL reads it: a polygon whose ring is the served one.
     zone = run("ogrinfo", "-ro", "-al", "-q", "-geom=SUMMARY", f"OAPIF:{base_url}/api", "zones")
     assert "POLYGON" in zone
-    assert json.loads(httpx.get(f"{base_url}/api/collections/zones/items").text)["numberMatched"] == 2
+    assert json.loads(httpx2.get(f"{base_url}/api/collections/zones/items").text)["numberMatched"] == 2

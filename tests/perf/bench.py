@@ -151,13 +151,13 @@ def http_throughput(data_dir: Path) -> dict[str, float]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
+        import httpx2
 
         for _ in range(6000):  # start-up of a large dataset takes a while
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.1)
         out = {}
         for name, path in [

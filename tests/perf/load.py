@@ -20,15 +20,15 @@ import subprocess
 import sys
 import time
 
-import httpx
+import httpx2
 
 from tests.live_server import free_port
 
 
 def endpoints(base: str) -> list[tuple[str, str, list[str]]]:
     events = f"{base}/api/collections/events/items?in_zone=inside"
-    etag = httpx.get(events).headers["etag"]
-    zone = httpx.get(f"{base}/api/collections/zones/items").json()["features"][0]["id"]
+    etag = httpx2.get(events).headers["etag"]
+    zone = httpx2.get(f"{base}/api/collections/zones/items").json()["features"][0]["id"]
     return [
         ("map page `/`", f"{base}/", ["-H", "Accept-Encoding: gzip"]),
         ("zone (GeoJSON)", f"{base}/api/collections/zones/items/{zone}", ["-H", "Accept-Encoding: gzip"]),
@@ -78,9 +78,9 @@ def main(seconds: int = 10, connections: int = 50) -> None:
     try:
         for _ in range(100):
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
+                if httpx2.get(f"{base}/healthz").status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.1)
         rows = []
         for name, url, extra in endpoints(base):

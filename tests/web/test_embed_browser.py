@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Browser, Frame, Page
 
@@ -115,7 +115,7 @@ def test_embed_in_a_sandboxed_iframe_still_loads_its_data(
         page.goto(f"http://localhost:{port}/{name}")
         frame = frame_of(page)
         assert frame.evaluate("window.origin") == "null"
-        events = httpx.get(f"{map_server}/api/collections/events/items?limit=1000").json()["features"]
+        events = httpx2.get(f"{map_server}/api/collections/events/items?limit=1000").json()["features"]
         located = sum(1 for f in events if f["geometry"])
         assert frame.locator(".leaflet-marker-icon.incident-icon").count() == located
         frame.locator("body[data-regions='true']").wait_for()

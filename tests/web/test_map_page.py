@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Browser
 
@@ -16,7 +16,7 @@ TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
 
 
 def located_events(base_url: str) -> list[dict]:
-    body = httpx.get(f"{base_url}/api/collections/events/items?limit=1000").json()
+    body = httpx2.get(f"{base_url}/api/collections/events/items?limit=1000").json()
     return [f for f in body["features"] if f["geometry"]]
 
 
@@ -27,7 +27,7 @@ def test_page_loads_clean_and_everything_stays_on_localhost(watched: Watched, ba
     assert page.locator(".leaflet-marker-icon.incident-icon").count() == len(located_events(base_url))
     assert page.get_by_text("55 km de-confliction zone").is_visible()
     # The zone is the API's polygon (every vertex), never a Leaflet circle.
-    zone = httpx.get(f"{base_url}/api/collections/zones/items/at-tanf-dcz").json()
+    zone = httpx2.get(f"{base_url}/api/collections/zones/items/at-tanf-dcz").json()
     drawn = page.evaluate(
         """() => {
           const layers = Object.values(window.__atTanfMap.map._layers);
@@ -46,7 +46,7 @@ def test_page_loads_clean_and_everything_stays_on_localhost(watched: Watched, ba
 
 def test_summary_counts_match_the_api(watched: Watched, base_url: str) -> None:
     page = watched.open(f"{base_url}/")
-    body = httpx.get(f"{base_url}/api/collections/events/items?limit=1000").json()
+    body = httpx2.get(f"{base_url}/api/collections/events/items?limit=1000").json()
     counts = {
         s: sum(f["properties"]["zone_status"] == s for f in body["features"])
         for s in ("inside", "uncertain", "outside")
