@@ -1,5 +1,9 @@
 """Output formats of the API: JSON / GeoJSON, CSV and HTML, chosen by ``f=`` or ``Accept``.
 
+``Accept`` is read with its q-values (RFC 9110 §12.5.1) by Werkzeug's parser: the most specific
+range that matches an offered type gives its quality, ``q=0`` means "not acceptable", ties go to
+the order of ``OFFERS`` (JSON first), and an ``Accept`` that accepts none of them is a 406.
+
 The HTML view is a plain rendering of the same JSON document (every resource has one, which is
 what the OGC ``html`` conformance class asks). All text is escaped; only http(s) and same-site
 links are made clickable.
@@ -15,8 +19,10 @@ from typing import Any, Literal
 import orjson
 from shapely.geometry import shape
 from starlette.requests import Request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
-from app.errors import BadRequest
+from app.errors import ApiError, BadRequest
 
 Format = Literal["json", "csv", "html"]
 GEOJSON = "application/geo+json"
@@ -24,10 +30,20 @@ JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 F_VALUES = {"json": "json", "geojson": "json", "csv": "csv", "html": "html"}
+# Media types each resource offers, in the server's order of preference for ties.
+OFFERS: dict[str, Format] = {JSON: "json", GEOJSON: "json", "text/html": "html"}
+OFFERS_WITH_CSV: dict[str, Format] = {GEOJSON: "json", JSON: "json", "text/html": "html", "text/csv": "csv"}
+
+
+class NotAcceptable(ApiError):
+    status = 406
 
 
 def negotiate(request: Request, allow_csv: bool = False) -> Format:
-    """``f=json|geojson|csv|html`` wins; otherwise a browser's Accept picks HTML, else JSON."""
+    """``f=json|geojson|csv|html`` wins; otherwise the best type for ``Accept``; JSON without one.
+
+    Errors: 400 for an unknown ``f``; 406 (``NotAcceptable``) when ``Accept`` rules out every type.
+    """
     f = request.query_params.get("f")
     if f is not None:
         chosen = F_VALUES.get(f.lower())
@@ -35,12 +51,20 @@ def negotiate(request: Request, allow_csv: bool = False) -> Format:
             options = "json, geojson, csv, html" if allow_csv else "json, html"
             raise BadRequest(f"parameter 'f' must be one of {options}", "f")
         return chosen  # type: ignore[return-value]
-    accept = request.headers.get("accept", "")
-    if "text/html" in accept:
-        return "html"
-    if allow_csv and "text/csv" in accept and "json" not in accept:
-        return "csv"
-    return "json"
+    return for_accept(request.headers.get("accept", ""), OFFERS_WITH_CSV if allow_csv else OFFERS)
+
+
+def for_accept(accept: str, offers: dict[str, Format]) -> Format:
+    """The format of the offered media type that ``accept`` (an Accept header) prefers."""
+    if not accept.strip():
+        return next(iter(offers.values()))
+    best = parse_accept_header(accept, MIMEAccept).best_match(list(offers))
+    if best is None:
+        raise NotAcceptable(
+            f"none of {', '.join(offers)} is acceptable to header 'Accept' (or use parameter 'f')",
+            "Accept",
+        )
+    return offers[best]
 
 
 def _csv_cell(value: Any) -> str:

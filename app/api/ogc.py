@@ -21,7 +21,7 @@ from app.errors import NotFound, problem_responses
 router = APIRouter(
     prefix="/api",
     tags=["OGC API - Features"],
-    responses={**problem_responses(400, 404, 500), 304: {"description": "Not modified (If-None-Match)"}},
+    responses={**problem_responses(400, 404, 406, 500), 304: {"description": "Not modified (If-None-Match)"}},
 )
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
