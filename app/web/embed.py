@@ -1,13 +1,15 @@
 """Embeds for articles: the embed page, its static image, oEmbed, and the host resize script.
 
-Ref: https://oembed.com (type "rich", a single iframe in ``html``: WordPress strips scripts).
+Ref: https://oembed.com (type "rich"; ``html`` is a blockquote and an iframe, no script, which
+WordPress would strip).
 """
 
 from __future__ import annotations
 
+import hashlib
 from html import escape
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -16,12 +18,21 @@ from app.api.params import reject_unknown
 from app.errors import ApiError, BadRequest, NotFound
 from app.export.svg import render_svg
 from app.web.pages import STATIC_DIR, leaflet_path, oembed_discovery, templates
-from app.web.state import STATE_KEYS, parse_state, state_query, summary_text
+from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents
 
 router = APIRouter(include_in_schema=False)
 EMBED_FLAGS = ("list", "timeline", "static", "theme")
-DEFAULT_SIZE = (600, 450)
+DEFAULT_SIZE = (600, 450)  # the oEmbed frame without list or timeline, CSS pixels
 SVG_SIZE = (800, 600)
+OEMBED_PARAMS = ("url", "maxwidth", "maxheight", "format")
+MAX_FRAME = 4000  # the largest frame side oEmbed answers, CSS pixels
+TRUE_WORDS = ("1", "true", "yes")
+# Heights of the embed's parts in CSS pixels (static/css/embed.css, measured in Chromium).
+LIST_MAP_HEIGHT = 340
+LIST_CHROME = 125
+LIST_ROW = 83
+LIST_ROWS_SHOWN = 5
+TIMELINE_HEIGHT = 310
 
 
 class NotImplementedFormat(ApiError):
@@ -29,7 +40,7 @@ class NotImplementedFormat(ApiError):
 
 
 def _flag(request: Request, name: str) -> bool:
-    return request.query_params.get(name, "0") in ("1", "true", "yes")
+    return request.query_params.get(name, "0") in TRUE_WORDS
 
 
 @router.get("/embed", response_class=HTMLResponse)
@@ -81,13 +92,18 @@ def _size(text: str | None, name: str, default: int) -> int:
 
 @router.get("/oembed")
 def oembed(request: Request) -> JSONResponse:
-    reject_unknown(request.query_params, {"url", "maxwidth", "maxheight", "format"})
-    fmt = request.query_params.get("format", "json")
+    # Parameters the provider does not use are ignored: the spec lets consumers add their own
+    # (WordPress sends dnt=1), https://oembed.com §2.2.
+    params = request.query_params
+    for name in OEMBED_PARAMS:
+        if len(params.getlist(name)) > 1:
+            raise BadRequest(f"parameter {name!r} is given more than once", name)
+    fmt = params.get("format", "json")
     if fmt == "xml":
         raise NotImplementedFormat("only format=json is implemented", "format")
     if fmt != "json":
         raise BadRequest("parameter 'format' must be json", "format")
-    url = request.query_params.get("url")
+    url = params.get("url")
     if not url:
         raise BadRequest("parameter 'url' is required", "url")
     parts = urlsplit(url)
@@ -98,30 +114,35 @@ def oembed(request: Request) -> JSONResponse:
         or parts.path not in ("", "/", "/embed")
     ):
         raise NotFound("that URL is not a view of this map")
-    max_w = _size(request.query_params.get("maxwidth"), "maxwidth", 4000)
-    max_h = _size(request.query_params.get("maxheight"), "maxheight", 4000)
-    width, height = DEFAULT_SIZE
-    if width > max_w:  # keep the aspect ratio when the consumer's column is narrower
-        width, height = max_w, round(height * max_w / width)
-    height = min(height, max_h)
-    params = dict(parse_qsl(parts.query))
-    query = state_query(params)
-    flags = "&".join(f"{k}={params[k]}" for k in EMBED_FLAGS if k in params and params[k].isalnum())
-    full_query = "&".join(q for q in (query, flags) if q)
-    base = str(request.base_url).rstrip("/")
-    src = f"{base}/embed" + (f"?{full_query}" if full_query else "")
-    summary = summary_text(request.app.state.served, parse_state(params))
-    html = (
-        f'<iframe src="{escape(src)}" width="{width}" height="{height}" title="{escape(summary)}" '
-        'style="border:0;max-width:100%" loading="lazy" allowfullscreen></iframe>'
+    max_w = _max_size(params.get("maxwidth"), "maxwidth")
+    max_h = _max_size(params.get("maxheight"), "maxheight")
+    state_params = dict(parse_qsl(parts.query))
+    state = parse_state(state_params)
+    served = request.app.state.served
+    flags = {k: state_params[k] for k in EMBED_FLAGS if state_params.get(k, "").isalnum()}
+    width, height = frame_size(
+        max_w,
+        max_h,
+        timeline=flags.get("timeline") in TRUE_WORDS,
+        list_rows=len(visible_incidents(served, state)) if flags.get("list") in TRUE_WORDS else None,
     )
+    query = state_query(state_params)
+    full_query = "&".join(q for q in (query, urlencode(flags)) if q)
+    base = str(request.base_url).rstrip("/")
+    summary = summary_text(served, state)
     body: dict[str, Any] = {
         "version": "1.0",
         "type": "rich",
         "title": summary,
         "provider_name": "At Tanf zone map",
         "provider_url": f"{base}/",
-        "html": html,
+        "html": embed_html(
+            src=f"{base}/embed" + (f"?{full_query}" if full_query else ""),
+            full_url=f"{base}/" + (f"?{query}" if query else ""),
+            title=summary,
+            width=width,
+            height=height,
+        ),
         "width": width,
         "height": height,
         "cache_age": 3600,
@@ -131,3 +152,58 @@ def oembed(request: Request) -> JSONResponse:
         "thumbnail_height": height,
     }
     return JSONResponse(body)
+
+
+def _max_size(text: str | None, name: str) -> int:
+    """A consumer's ``maxwidth``/``maxheight`` in pixels; huge values are simply no limit."""
+    if text is None:
+        return MAX_FRAME
+    if not (text.isascii() and text.isdigit()) or int(text[:9]) == 0:
+        raise BadRequest(f"parameter {name!r} must be a positive whole number of pixels", name)
+    return min(int(text[:9]) if len(text) <= 9 else MAX_FRAME, MAX_FRAME)
+
+
+def frame_size(max_w: int, max_h: int, *, timeline: bool, list_rows: int | None) -> tuple[int, int]:
+    """The iframe's width and height in CSS pixels, within the consumer's maximum.
+
+    The map keeps its 4:3 shape in a narrower column; the timeline and the list add their own
+    height (measured in Chromium at 400-600 px: the controls take about 310 px, the list's
+    heading, summary and footer 125 px and each incident about 83 px). The frame is sized for
+    at most five incidents; the embed then reports its full height to the host page.
+    """
+    width, map_h = DEFAULT_SIZE
+    if width > max_w:
+        width, map_h = max_w, round(map_h * max_w / width)
+    height = map_h
+    if list_rows is not None:
+        height = LIST_MAP_HEIGHT + LIST_CHROME + LIST_ROW * min(list_rows, LIST_ROWS_SHOWN)
+    if timeline:
+        height += TIMELINE_HEIGHT
+    return width, min(height, max_h)
+
+
+def _secret(src: str) -> str:
+    """A fixed WordPress embed secret for this frame (10 letters and digits, as wp-embed.js wants)."""
+    return hashlib.sha256(src.encode()).hexdigest()[:10]
+
+
+def embed_html(*, src: str, full_url: str, title: str, width: int, height: int) -> str:
+    """The oEmbed ``html``: a ``<blockquote>`` linking to the map, then the ``<iframe>``.
+
+    Shaped for WordPress (wp-includes/embed.php, ``wp_filter_oembed_result``, 6.1): for a
+    discovered provider it keeps only ``<blockquote>``, ``<a href>`` and the iframe's ``src``,
+    ``width``, ``height``, ``frameborder``, ``title`` (so ``frameborder="0"``, not only CSS, removes
+    the border), shows the blockquote until the embed posts its height, and loads wp-embed.js
+    because of it. For a registered provider the html is used as is: the ``wp-embedded-content``
+    classes and the ``data-secret`` (also in the ``src`` fragment) make wp-embed.js resize the frame
+    and hide the blockquote just the same. Other consumers show the link as a caption.
+    """
+    secret = _secret(src)
+    quoted = escape(title)
+    return (
+        f'<blockquote class="wp-embedded-content" data-secret="{secret}">'
+        f'<a href="{escape(full_url)}">{quoted}</a></blockquote>'
+        f'<iframe class="wp-embedded-content" data-secret="{secret}" '
+        f'src="{escape(src)}#?secret={secret}" width="{width}" height="{height}" title="{quoted}" '
+        'frameborder="0" style="border:0;max-width:100%" loading="lazy" allowfullscreen></iframe>'
+    )

@@ -166,7 +166,8 @@ def test_svg_escapes_hostile_text(hostile_client: TestClient) -> None:
 
 def test_oembed_escapes_hostile_text(hostile_client: TestClient) -> None:
     html = hostile_client.get("/oembed", params={"url": "http://testserver/"}).json()["html"]
-    assert html.count("<") == 2  # <iframe ...></iframe> and nothing else
+    # <blockquote><a>…</a></blockquote><iframe ...></iframe> and nothing else
+    assert html.count("<") == 6 and "<img" not in html
 
 
 def test_javascript_urls_are_refused_at_load(tmp_path: Path) -> None:

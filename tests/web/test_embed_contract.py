@@ -30,25 +30,50 @@ def oembed(client: TestClient, url: str, **params: str) -> dict:
     return response.json()
 
 
-def test_oembed_answers_a_rich_single_iframe(client: TestClient) -> None:
-    body = oembed(
-        client, f"{BASE}/?from=2017-06-01&to=2017-06-30&sel=2017-06-08-strike-on-technical-vehicles"
-    )
+def test_oembed_answers_a_blockquote_then_one_iframe(client: TestClient) -> None:
+    view = f"{BASE}/?from=2017-06-01&to=2017-06-30&sel=2017-06-08-strike-on-technical-vehicles"
+    body = oembed(client, view)
     assert body["type"] == "rich" and body["version"] == "1.0"
     assert (body["width"], body["height"]) == (600, 450)
     html = body["html"]
-    assert html.count("<iframe") == 1 and "<script" not in html
+    # WordPress keeps a blockquote only at the very start, and shows it until the frame reports.
+    quote = re.match(r'<blockquote [^>]*><a href="([^"]+)">([^<]+)</a></blockquote><iframe ', html)
+    assert quote is not None, html
+    assert quote.group(1).replace("&amp;", "&") == view
+    assert quote.group(2).startswith("Map of the 55 km At Tanf de-confliction zone.")
+    assert html.count("<iframe") == 1 and html.endswith("></iframe>") and "<script" not in html
+    assert 'frameborder="0"' in html  # what survives WordPress's sanitising; style does not
     src = re.search(r'src="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     assert src.startswith(f"{BASE}/embed?") and "from=2017-06-01" in src and "sel=2017-06-08" in src
     assert 'title="Map of the 55 km At Tanf de-confliction zone.' in html
-    assert body["thumbnail_url"].startswith(f"{BASE}/embed/map.svg?")
+    assert body["thumbnail_url"].startswith(f"{BASE}/embed/map.")
     assert client.get(body["thumbnail_url"].removeprefix(BASE)).status_code == 200
+
+
+def test_oembed_for_a_registered_provider_carries_wordpress_secret(client: TestClient) -> None:
+    """Used as is (no sanitising), the html still makes wp-embed.js resize the frame: the
+    classes it looks for and one secret on the blockquote, the iframe and in the src fragment."""
+    html = oembed(client, f"{BASE}/")["html"]
+    secrets = re.findall(r'data-secret="([A-Za-z0-9]{10})"', html)
+    assert len(secrets) == 2 and secrets[0] == secrets[1]
+    assert re.search(r'src="[^"#]+#\?secret=' + secrets[0] + '"', html)
+    assert re.match(r'<blockquote class="wp-embedded-content"', html)
+    assert '<iframe class="wp-embedded-content"' in html
+
+
+def test_oembed_ignores_parameters_it_does_not_use(client: TestClient) -> None:
+    # Exactly what WordPress 4.9+ sends (wp-includes/class-wp-oembed.php): dnt=1 is its own.
+    response = client.get(f"/oembed?maxwidth=500&maxheight=750&url={BASE}/&dnt=1&format=json&utm_source=x")
+    assert response.status_code == 200, response.text
+    assert (response.json()["width"], response.json()["height"]) == (500, 375)
 
 
 @pytest.mark.parametrize(
     ("params", "size"),
     [({"maxwidth": "400"}, (400, 300)), ({"maxheight": "200"}, (600, 200)),
-     ({"maxwidth": "300", "maxheight": "150"}, (300, 150)), ({"maxwidth": "2000"}, (600, 450))],
+     ({"maxwidth": "300", "maxheight": "150"}, (300, 150)), ({"maxwidth": "2000"}, (600, 450)),
+     ({"maxwidth": "5000", "maxheight": "99999999999999999999"}, (600, 450)),
+     ({"maxwidth": "20"}, (20, 15))],
 )  # fmt: skip
 def test_oembed_honours_maxwidth_and_maxheight(client: TestClient, params: dict, size: tuple) -> None:
     body = oembed(client, f"{BASE}/", **params)
@@ -56,6 +81,17 @@ def test_oembed_honours_maxwidth_and_maxheight(client: TestClient, params: dict,
     assert f'width="{size[0]}" height="{size[1]}"' in body["html"]
     assert body["width"] <= int(params.get("maxwidth", 10_000))
     assert body["height"] <= int(params.get("maxheight", 10_000))
+
+
+def test_oembed_height_makes_room_for_list_and_timeline(client: TestClient) -> None:
+    plain = oembed(client, f"{BASE}/embed")["height"]
+    timeline = oembed(client, f"{BASE}/embed?timeline=1")["height"]
+    listed = oembed(client, f"{BASE}/embed?list=1")["height"]
+    both = oembed(client, f"{BASE}/embed?list=1&timeline=1")["height"]
+    assert plain < timeline and plain < listed < both
+    # Fewer incidents shown, a shorter list; and always within the consumer's maxheight.
+    assert oembed(client, f"{BASE}/embed?list=1&status=outside")["height"] < listed
+    assert oembed(client, f"{BASE}/embed?list=1&timeline=1", maxheight="750")["height"] == 750
 
 
 def test_oembed_keeps_embed_flags(client: TestClient) -> None:
@@ -73,6 +109,9 @@ def test_oembed_keeps_embed_flags(client: TestClient) -> None:
         ({"url": f"{BASE}/", "format": "yaml"}, 400),
         ({}, 400),
         ({"url": f"{BASE}/", "maxwidth": "wide"}, 400),
+        ({"url": f"{BASE}/", "maxheight": "0"}, 400),
+        ({"url": f"{BASE}/", "maxheight": "-5"}, 400),
+        ({"url": f"{BASE}/", "format": ["json", "json"]}, 400),
     ],
 )
 def test_oembed_errors(client: TestClient, params: dict, status: int) -> None:
