@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import repeat
@@ -19,10 +20,11 @@ import numpy as np
 import orjson
 
 from app.api.features import CollectionRows, build_collections
-from app.data import store_build
+from app.data import files, store_build
 from app.data.cache import cached
 from app.data.catalog import ZoneGeometry, build_catalog, build_zone
-from app.data.loader import DataError, Part, Problem, dataset_version, load_dataset, split_incidents
+from app.data.files import ChangedError, Scan
+from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
 from app.data.model import Site, Zone
 from app.data.store import FeatureStore
 from app.settings import Settings
@@ -55,13 +57,12 @@ class _PartResult:
     borders: dict[str, Any]
 
 
-def _build_part(
-    data_dir: Path, version: str, part: Part | None, directory: Path
-) -> tuple[list[Problem], _PartResult | None]:
-    """Load and derive one part of the incidents (all of them if ``part`` is None), and save
-    its stores in ``directory`` (a worker hands back a path, not gigabytes through a pipe)."""
+def _build_part(data_dir: Path, scan: Scan, directory: Path) -> tuple[list[Problem], _PartResult | None]:
+    """Load and derive the part of the incidents ``scan`` holds, and save its stores in
+    ``directory`` (a worker hands back a path, not gigabytes through a pipe). A file that changed
+    since the scan is a ``ChangedError``."""
     try:
-        dataset = load_dataset(data_dir, version, part)
+        dataset = load_dataset(data_dir, scan)
     except DataError as error:
         return error.problems, None
     collections = build_collections(build_catalog(dataset))
@@ -78,48 +79,71 @@ def _build_part(
     )
 
 
-def build_served(
-    settings: Settings, version: str | None = None, records_per_part: int = RECORDS_PER_PART
-) -> Served:
+def scan_data(settings: Settings, records_per_part: int = RECORDS_PER_PART) -> Scan:
+    """What the data directory holds now, cut into parts (``files.scan``)."""
+    return files.scan(settings.data_dir.resolve(), records_per_part)
+
+
+def build_served(settings: Settings, records_per_part: int = RECORDS_PER_PART) -> Served:
     """Load, validate and derive the data directory, all or nothing (``DataError`` names every
     problem found in any part). The stores are written to a temporary directory and mapped
     back; the directory goes at once (a mapped file outlives its name)."""
+    return _again_if_changed(lambda scan: _build_mapped(settings, scan), settings, records_per_part)
+
+
+def _build_mapped(settings: Settings, scan: Scan) -> Served:
     with tempfile.TemporaryDirectory() as scratch:
-        write_served(settings, Path(scratch) / "entry", version, records_per_part)
+        write_served(settings, Path(scratch) / "entry", scan)
         return load_saved(Path(scratch) / "entry")
 
 
-def write_served(
-    settings: Settings, directory: Path, version: str | None = None, records_per_part: int = RECORDS_PER_PART
-) -> None:
+def _again_if_changed(
+    serve: Callable[[Scan], Served], settings: Settings, records_per_part: int = RECORDS_PER_PART
+) -> Served:
+    """``serve(scan)``, scanning again when a file changed between the scan and its parse: what
+    is served is always what the scan's version names."""
+    for _attempt in range(READ_ATTEMPTS):
+        try:
+            return serve(scan_data(settings, records_per_part))
+        except ChangedError:
+            continue
+    raise DataError([Problem(str(settings.data_dir), None, None, "the data kept changing while it was read")])
+
+
+def write_served(settings: Settings, directory: Path, scan: Scan | None = None) -> None:
     """``build_served``, written to ``directory`` (what ``load_saved`` reads): the parts are
-    derived on every core and saved, then merged file by file."""
+    derived on every core and saved, then merged file by file. ``ChangedError`` if a file is
+    not what ``scan`` read."""
     data_dir = settings.data_dir.resolve()
-    version = version or dataset_version(data_dir)
-    parts = split_incidents(data_dir, records_per_part)
+    scan = scan or scan_data(settings)
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=directory.parent, suffix=".parts"))  # same disk as the entry
     try:
-        if len(parts) <= 1:
-            results = [_build_part(data_dir, version, None, scratch / "0")]
+        if len(scan.parts) <= 1:
+            results = [_build_part(data_dir, scan, scratch / "0")]
         else:
             # "spawn": the caller may be a server with threads running, which fork does not go with.
             with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=get_context("spawn")) as pool:
-                dirs = [scratch / str(k) for k in range(len(parts))]
-                results = list(pool.map(_build_part, repeat(data_dir), repeat(version), parts, dirs))
-        problems = list(dict.fromkeys(p for found, _ in results for p in found))  # reference data: once
+                dirs = [scratch / str(k) for k in range(len(scan.parts))]
+                shares = [scan.only(part) for part in scan.parts]
+                results = list(pool.map(_build_part, repeat(data_dir), shares, dirs))
+        refused = [Problem(f"{data_dir.name}/{r.file}", None, None, r.message) for r in scan.refused]
+        problems = list(dict.fromkeys([*refused, *(p for found, _ in results for p in found)]))  # once each
         done = [result for _, result in results if result is not None]
-        files: dict[str, str] = {}
+        files_of: dict[str, str] = {}
         for result in done:
             for incident_id, file in result.incident_files.items():
-                if incident_id in files:
+                if incident_id in files_of:
                     problems.append(
-                        Problem(file, incident_id, "id", f"duplicate id (also in {files[incident_id]})")
+                        Problem(file, incident_id, "id", f"duplicate id (also in {files_of[incident_id]})")
                     )
-                files.setdefault(incident_id, file)
+                files_of.setdefault(incident_id, file)
+        if not scan.incident_chunks:
+            problems.append(Problem(f"{data_dir.name}/{files.INCIDENTS_DIR}", None, None,
+                                    "no incident files (*.yaml, *.yml or *.jsonl) found"))  # fmt: skip
         if problems:
             raise DataError(problems)
-        _merge(version, done, directory)
+        _merge(scan.version, done, directory)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -153,8 +177,12 @@ def load_served(settings: Settings) -> Served:
         return build_served(settings)
     # Resolved once: a data symlink switched meanwhile cannot give the key and the data apart.
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
-    version = dataset_version(settings.data_dir)  # hashed once, for the key and the data alike
-    return cached(cache_dir, version, lambda entry: write_served(settings, entry, version), load_saved)
+
+    def through_cache(scan: Scan) -> Served:
+        # The key is the version of the bytes the build parses (a change meanwhile: ChangedError).
+        return cached(cache_dir, scan.version, lambda entry: write_served(settings, entry, scan), load_saved)
+
+    return _again_if_changed(through_cache, settings)
 
 
 def _write_meta(

@@ -2,37 +2,59 @@
 
 Every problem found is collected and reported together, each naming the file, the record and the
 field, so an editor can fix a whole batch at once. If there is any problem, nothing is returned:
-the caller never sees a half-loaded dataset.
+the caller never sees a half-loaded dataset. Which files are read, and the version, is
+``app.data.files``; text rules (duplicate keys, control characters, byte order marks) are here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from app.data import files
+from app.data.extent import check_extent
+from app.data.files import BORDERS_FILE, SITES, SOURCES, ZONE, ChangedError, Chunk, Part, Scan
 from app.data.model import Incident, Site, Source, Zone
 
-SOURCES_FILE = "sources.yaml"
-SITES_FILE = "sites.yaml"
-ZONE_FILE = "zone.yaml"
-INCIDENTS_DIR = "incidents"
-BORDERS_FILE = "borders.geojson"
-
 M = TypeVar("M", bound=BaseModel)
+BOM = "\ufeff"
+# C0 controls but tab, line feed and carriage return; DEL and the C1 controls; lone surrogates and
+# the two non-characters XML refuses. None belongs in a title or a quote, and the SVG image and
+# the HTML views cannot carry them (XML 1.0 forbids most).
+FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# A data change during a start-up is read again from the scan; after this many, it is a problem.
+READ_ATTEMPTS = 3
+
+
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """The same key twice in one mapping (PyYAML would keep the last silently: yaml/pyyaml#165)."""
 
 
 class _TextDatesLoader(yaml.SafeLoader):
-    """A safe loader that leaves dates as text, so the schema (not YAML) judges them.
+    """A safe loader that leaves dates as text, so the schema (not YAML) judges them, and that
+    refuses a key given twice in one mapping.
 
     PyYAML would otherwise raise a bare ValueError for "2017-06-31", with no file or field.
     """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                continue  # unhashable: PyYAML reports it itself
+            if key in seen:
+                raise DuplicateKeyError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _TextDatesLoader.yaml_implicit_resolvers = {
@@ -81,15 +103,41 @@ class Dataset:
     incident_files: dict[str, str]
 
 
-def dataset_version(data_dir: Path) -> str:
-    """SHA-256 (first 16 hex digits) over every file's relative path and bytes, in path order."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(data_dir).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]
+class _Duplicate(ValueError):
+    pass
+
+
+def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Strict JSON: a repeated key or NaN/Infinity is an error (``_Duplicate`` / ValueError)."""
+    return json.loads(text, object_pairs_hook=_pairs_without_duplicates, parse_constant=_no_constants)
+
+
+def _texts(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a parsed record (keys too), with its dotted field path."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str):
+                yield path, key
+            yield from _texts(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{where}.{index}" if where else str(index))
 
 
 class _Collector:
@@ -99,36 +147,71 @@ class _Collector:
         # Ids of records that failed validation: references to them are not reported again.
         self.invalid_ids: set[str] = set()
 
-    def add(self, path: Path, record: str | None, field: str | None, message: str) -> None:
-        self.problems.append(Problem(self.rel(path), record, field, message))
+    def add(self, file: str, record: str | None, field: str | None, message: str) -> None:
+        self.problems.append(Problem(file, record, field, message))
 
-    def rel(self, path: Path) -> str:
+    def name(self, rel: str) -> str:
+        """How a file is named in problems: under the data directory's own name."""
+        return f"{self.data_dir.name}/{rel}"
+
+    def text(self, chunk: Chunk) -> str | None:
+        """The chunk's text (UTF-8; a byte order mark at the start of a file is dropped)."""
+        raw = files.read_chunk(self.data_dir, chunk)
         try:
-            return path.relative_to(self.data_dir.parent).as_posix()
-        except ValueError:
-            return path.as_posix()
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.add(
+                self.name(chunk.file), None, None, f"file is not UTF-8 text (byte {chunk.start + exc.start})"
+            )
+            return None
+        return text[1:] if chunk.start == 0 and text.startswith(BOM) else text
 
-    def read_yaml(self, path: Path) -> Any:
-        if not path.is_file():
-            self.add(path, None, None, "file is missing")
+    def read_yaml(self, chunk: Chunk | None, missing: str = "file is missing", name: str = "") -> Any:
+        if chunk is None:
+            self.add(self.name(name), None, None, missing)
+            return None
+        text = self.text(chunk)
+        if text is None:
             return None
         try:
-            return yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
-        except UnicodeDecodeError:
-            self.add(path, None, None, "file is not UTF-8 text")
+            raw = yaml.load(text, Loader=_TextDatesLoader)
+        except DuplicateKeyError as exc:
+            mark = exc.problem_mark
+            key = (exc.problem or "").removeprefix("duplicate key ")
+            where = f" at line {mark.line + 1}" if mark else ""
+            self.add(
+                self.name(chunk.file), None, key.strip("'\""), f"{exc.problem}{where}: give each key once"
+            )
+            return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            self.add(path, None, None, f"malformed YAML{where}")
-        return None
+            self.add(self.name(chunk.file), None, None, f"malformed YAML{where}")
+            return None
+        if raw is None:
+            self.add(self.name(chunk.file), None, None, "file is empty")
+        return raw
 
-    def validate(self, model: type[M], raw: Any, path: Path, record: str | None) -> M | None:
+    def check_text(self, raw: Any, file: str, record: str | None) -> bool:
+        """Control characters (and other text no page can carry) are refused, by field."""
+        clean = True
+        for where, text in _texts(raw):
+            bad = FORBIDDEN_TEXT.search(text)
+            if bad:
+                code = f"U+{ord(bad.group()):04X}"
+                self.add(file, record, where or None, f"control or non-text character {code} in the text")
+                clean = False
+        return clean
+
+    def validate(self, model: type[M], raw: Any, file: str, record: str | None) -> M | None:
+        if not self.check_text(raw, file, record):
+            return None
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors(include_url=False, include_input=False):
                 field = ".".join(str(part) for part in err["loc"]) or None
-                self.add(path, record, field, err["msg"])
+                self.add(file, record, field, err["msg"])
             return None
 
 
@@ -137,136 +220,130 @@ def _record_id(raw: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-def _validate_list(c: _Collector, path: Path, raw: Any, key: str, model: type[M]) -> dict[str, M]:
+def _validate_list(c: _Collector, file: str, raw: Any, key: str, model: type[M]) -> dict[str, M]:
     """Validate each record of a ``key:`` list separately, so one bad record names itself."""
     out: dict[str, M] = {}
     if raw is None:
         return out
     if not isinstance(raw, dict) or not isinstance(raw.get(key), list):
-        c.add(path, None, key, f"expected a mapping with a '{key}' list")
+        c.add(file, None, key, f"expected a mapping with a '{key}' list")
         return out
     for index, item in enumerate(raw[key]):
         record = _record_id(item) or f"#{index + 1}"
-        obj = c.validate(model, item, path, record)
+        obj = c.validate(model, item, file, record)
         if obj is None:
             c.invalid_ids.add(record)
             continue
         obj_id = str(getattr(obj, "id"))  # noqa: B009 - every listed model has an id
         if obj_id in out:
-            c.add(path, obj_id, "id", "duplicate id")
+            c.add(file, obj_id, "id", "duplicate id")
         out[obj_id] = obj
     return out
 
 
-@dataclass(frozen=True)
-class Part:
-    """A share of the incident records: some YAML files, or a range of lines of one bulk file."""
-
-    yaml_files: tuple[str, ...] = ()
-    bulk_file: str | None = None
-    lines: tuple[int, int] = (0, 0)  # first and last line number (1-based, inclusive)
-
-
 def split_incidents(data_dir: Path, lines_per_part: int) -> list[Part]:
     """The incident records cut into parts of about ``lines_per_part`` records, in file order."""
-    incident_dir = data_dir / INCIDENTS_DIR
-    if not incident_dir.is_dir():
-        return []
-    parts = []
-    yaml_files = tuple(p.name for p in sorted(incident_dir.glob("*.yaml")))
-    for first in range(0, len(yaml_files), lines_per_part):
-        parts.append(Part(yaml_files=yaml_files[first : first + lines_per_part]))
-    for path in sorted(incident_dir.glob("*.jsonl")):
-        with path.open("rb") as source:
-            count = sum(1 for _ in source)
-        for first in range(1, count + 1, lines_per_part):
-            parts.append(Part(bulk_file=path.name, lines=(first, min(count, first + lines_per_part - 1))))
-    return parts
+    return list(files.scan(data_dir.resolve(), lines_per_part).parts)
 
 
-def load_dataset(data_dir: Path, version: str | None = None, part: Part | None = None) -> Dataset:
+def dataset_version(data_dir: Path) -> str:
+    """The version of the data as it is now (``files.scan``)."""
+    return files.scan(data_dir.resolve()).version
+
+
+def load_dataset(data_dir: Path, scan: Scan | None = None) -> Dataset:
     """Load ``data_dir`` or raise ``DataError`` listing every problem (never a partial result).
 
-    ``version``: the directory's ``dataset_version`` when the caller has just computed it.
-    ``part``: only these incident records (with all the reference data); the caller checks
-    what spans parts (ids unique across them) and that there are incidents at all.
+    ``scan``: what to read (``files.scan``; a worker gets one part of it), its version being the
+    dataset's. Without it, the directory is scanned here, and scanned again if a file changes
+    while it is read.
     """
     data_dir = data_dir.resolve()
-    c = _Collector(data_dir)
     if not data_dir.is_dir():
         raise DataError([Problem(str(data_dir), None, None, "data directory does not exist")])
+    if scan is not None:
+        return _load(data_dir, scan, whole=False)
+    for _attempt in range(READ_ATTEMPTS):
+        try:
+            return _load(data_dir, files.scan(data_dir), whole=True)
+        except ChangedError:
+            continue
+    raise DataError([Problem(str(data_dir), None, None, "the data kept changing while it was read")])
 
-    sources_path = data_dir / SOURCES_FILE
-    sources = _validate_list(c, sources_path, c.read_yaml(sources_path), "sources", Source)
-    sites_path = data_dir / SITES_FILE
-    sites = _validate_list(c, sites_path, c.read_yaml(sites_path), "sites", Site)
 
-    zone_path = data_dir / ZONE_FILE
-    zone_raw = c.read_yaml(zone_path)
-    zone = c.validate(Zone, zone_raw, zone_path, _record_id(zone_raw)) if zone_raw else None
+def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
+    """Parse what ``scan`` lists (``ChangedError`` if a file's bytes are not the scanned ones).
+
+    ``whole``: the scan covers every incident (otherwise the caller checks what spans parts: ids
+    unique across them, and that there are incidents at all)."""
+    c = _Collector(data_dir)
+    for refused in scan.refused:
+        c.add(c.name(refused.file), None, None, refused.message)
+    raws = {
+        stem: c.read_yaml(scan.reference[stem], scan.missing.get(stem, ""), f"{stem}.yaml")
+        for stem in (SOURCES, SITES, ZONE)
+    }
+    sources_file = c.name(_file_of(scan, SOURCES))
+    sites_file = c.name(_file_of(scan, SITES))
+    zone_file = c.name(_file_of(scan, ZONE))
+    sources = _validate_list(c, sources_file, raws[SOURCES], "sources", Source)
+    sites = _validate_list(c, sites_file, raws[SITES], "sites", Site)
+    zone_raw = raws[ZONE]
+    zone = c.validate(Zone, zone_raw, zone_file, _record_id(zone_raw)) if zone_raw else None
 
     incidents: list[Incident] = []
     incident_files: dict[str, str] = {}
-    incident_dir = data_dir / INCIDENTS_DIR
-    paths = sorted(incident_dir.glob("*.yaml")) if incident_dir.is_dir() else []
-    bulk = sorted(incident_dir.glob("*.jsonl")) if incident_dir.is_dir() else []
-    first_line, last_line = 1, None
-    if part is not None:
-        paths = [incident_dir / name for name in part.yaml_files]
-        bulk = [incident_dir / part.bulk_file] if part.bulk_file else []
-        first_line, last_line = part.lines
-    elif not paths and not bulk:
-        c.add(incident_dir, None, None, "no incident files (*.yaml or *.jsonl) found")
+    if whole and not scan.incident_chunks:
+        c.add(c.name(files.INCIDENTS_DIR), None, None, "no incident files (*.yaml, *.yml or *.jsonl) found")
 
-    def add_incident(raw: Any, path: Path, where: str) -> None:
-        incident = c.validate(Incident, raw, path, _record_id(raw) or where)
+    def add_incident(raw: Any, file: str, where: str) -> None:
+        incident = c.validate(Incident, raw, file, _record_id(raw) or where or None)
         if incident is None:
             return
         if incident.id in incident_files:
-            c.add(path, incident.id, "id", f"duplicate id (also in {incident_files[incident.id]})")
+            c.add(file, incident.id, "id", f"duplicate id (also in {incident_files[incident.id]})")
             return
-        incident_files[incident.id] = c.rel(path)
+        incident_files[incident.id] = file
         incidents.append(incident)
 
-    for path in paths:
-        raw = c.read_yaml(path)
-        if raw is None:
-            if path.is_file() and not any(p.file == c.rel(path) for p in c.problems):
-                c.add(path, None, None, "file is empty")
+    for chunk in (chunk for part in scan.parts for chunk in part.chunks):
+        file = c.name(chunk.file)
+        if chunk.kind == "yaml":
+            raw = c.read_yaml(chunk)
+            if raw is not None:
+                add_incident(raw, file, "")
             continue
-        add_incident(raw, path, "")
-    for path in bulk:
         # Bulk files (generated, e.g. from an event export): one incident per line, as JSON, in
         # the same schema as the YAML files; a problem names the line when the id is unknown.
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if number < first_line:
-                    continue
-                if last_line is not None and number > last_line:
-                    break
-                if not line.strip():
-                    continue
-                try:
-                    raw = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    c.add(path, f"line {number}", None, "malformed JSON")
-                    continue
-                add_incident(raw, path, f"line {number}")
+        text = c.text(chunk)
+        for number, line in enumerate((text or "").split("\n"), start=chunk.first_line):
+            if not line.strip():
+                continue
+            try:
+                raw = parse_json(line)
+            except _Duplicate as exc:
+                c.add(file, f"line {number}", str(exc), f"duplicate key {str(exc)!r}: give each key once")
+                continue
+            except ValueError:
+                c.add(file, f"line {number}", None, "malformed JSON")
+                continue
+            add_incident(raw, file, f"line {number}")
 
-    borders = _read_borders(c, data_dir / BORDERS_FILE)
+    borders = _read_borders(c, scan.reference[BORDERS_FILE])
     if zone is not None:
-        _check_zone(c, zone_path, zone, sites, sources)
-    for path_str, site in ((c.rel(sites_path), s) for s in sites.values()):
+        _check_zone(c, zone_file, zone, sites, sources)
+    for site in sites.values():
         for cite in site.sources:
             if cite.source not in sources and cite.source not in c.invalid_ids:
-                c.problems.append(
-                    Problem(path_str, site.id, "sources.source", f"unknown source {cite.source!r}")
-                )
+                c.add(sites_file, site.id, "sources.source", f"unknown source {cite.source!r}")
     for incident in incidents:
-        _check_incident(c, data_dir.parent / incident_files[incident.id], incident, sites, sources)
+        _check_incident(c, incident_files[incident.id], incident, sites, sources)
+    for problem in check_extent(zone, sites, incidents):
+        file = incident_files[problem.record] if problem.kind == "incident" else sites_file
+        c.add(file, problem.record, problem.field, problem.message)
 
     if c.problems or zone is None:
-        raise DataError(c.problems or [Problem(c.rel(zone_path), None, None, "no zone")])
+        raise DataError(c.problems or [Problem(zone_file, None, None, "no zone")])
     incidents.sort(key=lambda i: (i.date.start, i.id))
     return Dataset(
         sources=sources,
@@ -274,28 +351,36 @@ def load_dataset(data_dir: Path, version: str | None = None, part: Part | None =
         zone=zone,
         incidents=incidents,
         borders=borders,
-        version=version or dataset_version(data_dir),
+        version=scan.version,
         incident_files=incident_files,
     )
 
 
-def _read_borders(c: _Collector, path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        c.add(path, None, None, "file is missing")
+def _file_of(scan: Scan, stem: str) -> str:
+    chunk = scan.reference.get(stem)
+    return chunk.file if chunk is not None else f"{stem}.yaml"
+
+
+def _read_borders(c: _Collector, chunk: Chunk | None) -> dict[str, Any]:
+    if chunk is None:
+        c.add(c.name(BORDERS_FILE), None, None, "file is missing")
+        return {}
+    text = c.text(chunk)
+    if text is None:
         return {}
     try:
-        borders = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        c.add(path, None, None, "malformed JSON")
+        borders = parse_json(text)
+    except ValueError:
+        c.add(c.name(chunk.file), None, None, "malformed JSON (or a key given twice)")
         return {}
     if not isinstance(borders, dict) or borders.get("type") != "FeatureCollection":
-        c.add(path, None, "type", "expected a GeoJSON FeatureCollection")
+        c.add(c.name(chunk.file), None, "type", "expected a GeoJSON FeatureCollection")
         return {}
     return borders
 
 
 def _check_zone(
-    c: _Collector, path: Path, zone: Zone, sites: dict[str, Site], sources: dict[str, Source]
+    c: _Collector, path: str, zone: Zone, sites: dict[str, Site], sources: dict[str, Source]
 ) -> None:
     if zone.centre not in sites and zone.centre not in c.invalid_ids:
         c.add(path, zone.id, "centre", f"unknown site {zone.centre!r}")
@@ -308,7 +393,7 @@ def _check_zone(
 
 def _check_incident(
     c: _Collector,
-    path: Path,
+    path: str,
     incident: Incident,
     sites: dict[str, Site],
     sources: dict[str, Source],

@@ -214,6 +214,12 @@ class Fatalities(Strict):
     min: int | None = Field(default=None, ge=0)
     max: int | None = Field(default=None, ge=0)
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Fatalities:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"fatalities 'min' ({self.min}) is above 'max' ({self.max})")
+        return self
+
 
 class Incident(Strict):
     id: str = Field(pattern=ID_PATTERN)

@@ -67,16 +67,16 @@ def test_a_build_in_parts_leaves_only_its_entry(data_copy: Path, tmp_path: Path)
     """The parts are saved by the workers and merged file by file into the entry; nothing of
     theirs is left behind, whether the build succeeds or not."""
     from app.data.loader import DataError
-    from app.served import RECORDS_PER_PART, write_served
+    from app.served import RECORDS_PER_PART, scan_data, write_served
 
     settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
-    write_served(settings, tmp_path / "out" / "entry", records_per_part=4)
+    write_served(settings, tmp_path / "out" / "entry", scan_data(settings, 4))
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["entry"]
     assert RECORDS_PER_PART > 4  # so the bundled data is otherwise derived in one part
     path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("date:", "date: [", 1), encoding="utf-8")
     try:
-        write_served(settings, tmp_path / "failed" / "entry", records_per_part=4)
+        write_served(settings, tmp_path / "failed" / "entry", scan_data(settings, 4))
     except DataError:
         pass
     else:

@@ -47,9 +47,14 @@ def test_parts_on_several_processes_serve_what_one_part_serves(data_copy: Path) 
 
 def test_a_bulk_file_is_cut_by_lines(data_copy: Path) -> None:
     data = to_bulk(data_copy)
-    bulk = [p for p in split_incidents(data, 1) if p.bulk_file]
+    bulk = [c for p in split_incidents(data, 1) for c in p.chunks if c.kind == "jsonl"]
     # Lines 1 and 3 hold the records, line 2 is blank.
-    assert [p.lines for p in bulk] == [(1, 1), (2, 2), (3, 3)]
+    assert [c.first_line for c in bulk] == [1, 2, 3]
+    assert (
+        bulk[0].start == 0
+        and bulk[0].end == bulk[1].start
+        and bulk[2].end == (data / bulk[2].file).stat().st_size
+    )
 
 
 def test_a_duplicate_id_across_parts_is_reported_with_both_files(data_copy: Path) -> None:
