@@ -9,13 +9,14 @@ ENV PYTHONUNBUFFERED=1 \
 
 RUN useradd --create-home --uid 1000 app
 WORKDIR /srv/at-tanf-map
-COPY pyproject.toml README.md ./
-COPY app ./app
-COPY static ./static
-COPY geodata ./geodata
-# The README's install (editable, so geodata/ and static/ are found beside app/), without the
-# test extra; then check the data at build time, and drop root.
-RUN pip install -e . && at-tanf-map validate
+COPY pyproject.toml setup.py README.md /tmp/src/
+COPY app /tmp/src/app
+COPY static /tmp/src/static
+COPY geodata /tmp/src/geodata
+# A plain (not editable) install: the wheel carries the templates, static/ and the bundled
+# geodata/ as package data, so the sources are removed; then check the data at build time, and
+# drop root.
+RUN pip install /tmp/src && rm -rf /tmp/src && at-tanf-map validate
 
 USER app
 EXPOSE 8000

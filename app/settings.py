@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.bundled import BUNDLED_DATA
+
 _SOURCE = re.compile(r"^(\*|'self'|https?://(\*\.)?[a-z0-9.-]+(:\d+)?)$", re.IGNORECASE)
 
 
@@ -18,7 +20,7 @@ def _is_source(text: str) -> bool:
     return bool(_SOURCE.match(text))
 
 
-BUNDLED_DATA = Path(__file__).resolve().parent.parent / "geodata"
+__all__ = ["BUNDLED_DATA", "Settings"]
 
 
 class Settings(BaseSettings):

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from app.api.params import reject_unknown
+from app.bundled import STATIC_DIR
 from app.errors import ApiError, BadRequest, NotFound
 from app.export.svg import render_svg
-from app.web.pages import STATIC_DIR, leaflet_path, oembed_discovery, templates
+from app.web.pages import leaflet_path, oembed_discovery, templates
 from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents
 
 router = APIRouter(include_in_schema=False)
