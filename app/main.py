@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
         allow_credentials=False,
-        expose_headers=["ETag", "X-Dataset-Version"],
+        expose_headers=["ETag", "X-Dataset-Version", "Content-Crs"],
     )
     app.add_middleware(RequestLog)
     app.include_router(health.router)

@@ -1,7 +1,9 @@
 """OGC API - Features Part 1 resources: landing page, conformance, collections, items.
 
-Ref: OGC 17-069r4 (Core), with the GeoJSON and HTML classes. The extension parameters are
-documented in the OpenAPI text (``app.api.openapi``).
+Ref: OGC 17-069r4 (Core), with the GeoJSON, HTML and OpenAPI 3.0 classes, and OGC 18-058r1
+(Part 2, CRS by reference) with one CRS, CRS84: the ``crs`` and ``bbox-crs`` parameters take its
+URI (any other is a 400) and every GeoJSON answer says it in ``Content-Crs``. The extension
+parameters are documented in the OpenAPI text (``app.api.openapi``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.api import formats
 from app.api.features import CollectionRows
-from app.api.params import parse_item_query, parse_limit, parse_offset, parse_simplify, reject_unknown
+from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
+from app.api.params import (
+    CRS84,
+    parse_crs,
+    parse_item_query,
+    parse_limit,
+    parse_offset,
+    parse_simplify,
+    reject_unknown,
+)
 from app.data.store import FeatureStore
 from app.errors import NotFound, problem_responses
 
@@ -24,12 +35,13 @@ router = APIRouter(
     responses={**problem_responses(400, 404, 406, 500), 304: {"description": "Not modified (If-None-Match)"}},
 )
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.1"
+CONTENT_CRS = {"Content-Crs": f"<{CRS84}>"}  # OGC 18-058r1, /req/crs/ogc-crs-header
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 LINKS_SCHEMA = {"type": "array", "items": {"type": "object", "required": ["href", "rel"]}}
 FEATURE_SCHEMA = {
@@ -49,7 +61,7 @@ COLLECTION_SCHEMA = {
         "links": LINKS_SCHEMA,
     },
 }
-STANDARD_ITEM_PARAMS = {"f", "bbox", "datetime", "limit", "offset", "simplify_m"}
+STANDARD_ITEM_PARAMS = {"f", "bbox", "datetime", "limit", "offset", "simplify_m", "crs", "bbox-crs"}
 
 D = {
     "f": "Output format: json/geojson (GeoJSON), csv (geometry as WKT plus lon/lat), or html.",
@@ -71,6 +83,8 @@ D = {
     "event_type": "ACLED-style event type, exact match, case-insensitive.",
     "sub_event_type": "ACLED-style sub-event type, exact match, case-insensitive.",
     "q": "Free text, case-insensitive, searched in the title and summary.",
+    "crs": f"The CRS of the answer's coordinates: only {CRS84} (lon/lat WGS84), the default.",
+    "bbox-crs": f"The CRS of bbox: only {CRS84}, the default.",
     "simplify_m": "For display: polygons simplified to within this many metres on the ground "
     "(one of 1, 5, 10, 50, 100, 500, 1000). Without it, geometry is exact (the zone within 1 m).",
 }
@@ -121,8 +135,10 @@ async def landing(request: Request) -> Response:
         "links": [
             {"href": f"{b}/api", "rel": "self", "type": "application/json", "title": "This document"},
             {"href": f"{b}/api?f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
-            {"href": f"{b}/api/openapi.json", "rel": "service-desc", "type": OPENAPI_TYPE,
-             "title": "OpenAPI definition"},
+            {"href": f"{b}{OPENAPI_30_PATH}", "rel": "service-desc", "type": OPENAPI_30_TYPE,
+             "title": "OpenAPI 3.0 definition"},
+            {"href": f"{b}{OPENAPI_31_PATH}", "rel": "service-desc", "type": OPENAPI_31_TYPE,
+             "title": "OpenAPI 3.1 definition"},
             {"href": f"{b}/api/docs", "rel": "service-doc", "type": "text/html",
              "title": "API documentation"},
             {"href": f"{b}/api/conformance", "rel": "conformance", "type": "application/json",
@@ -261,9 +277,14 @@ async def items(
     sub_event_type: Annotated[str | None, Query(description=D["sub_event_type"])] = None,
     q: Annotated[str | None, Query(description=D["q"])] = None,
     simplify_m: Annotated[str | None, Query(description=D["simplify_m"])] = None,
+    crs: Annotated[str | None, Query(description=D["crs"])] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description=D["bbox-crs"])] = None,
 ) -> Response:
     c, store = _store(request, collectionId)
     reject_unknown(request.query_params, STANDARD_ITEM_PARAMS | c.filters)
+    for name in ("crs", "bbox-crs"):
+        if name in request.query_params:
+            parse_crs(request.query_params[name], name)
     settings = request.app.state.settings
     page_size = parse_limit(limit, settings.default_limit, settings.max_limit)
     start = parse_offset(offset)
@@ -286,7 +307,7 @@ async def items(
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
     tolerance = None if simplify_m is None else parse_simplify(simplify_m)
     body_bytes = head[:-1] + b',"features":[' + b",".join(store.body(i, tolerance) for i in page) + b"]}"
-    return Response(body_bytes, media_type=formats.GEOJSON)
+    return Response(body_bytes, media_type=formats.GEOJSON, headers=CONTENT_CRS)
 
 
 @router.get(
@@ -303,9 +324,12 @@ async def item(
     featureId: Annotated[str, Path(description="The feature's id (stable across restarts)")],
     f: Annotated[str | None, Query(description=D["f"])] = None,
     simplify_m: Annotated[str | None, Query(description=D["simplify_m"])] = None,
+    crs: Annotated[str | None, Query(description=D["crs"])] = None,
 ) -> Response:
     c, store = _store(request, collectionId)
-    reject_unknown(request.query_params, {"f", "simplify_m"})
+    reject_unknown(request.query_params, {"f", "simplify_m", "crs"})
+    if crs is not None:
+        parse_crs(crs, "crs")
     index = store.get(featureId)
     if index is None:
         raise NotFound(f"no feature {featureId[:80]!r} in collection {c.id!r}")
@@ -323,4 +347,6 @@ async def item(
     if fmt == "html":
         return HTMLResponse(formats.html_page(str(feature["properties"].get("title") or featureId),
                                               {**feature, "links": links}))  # fmt: skip
-    return Response(orjson.dumps({**feature, "links": links}), media_type=formats.GEOJSON)
+    return Response(
+        orjson.dumps({**feature, "links": links}), media_type=formats.GEOJSON, headers=CONTENT_CRS
+    )

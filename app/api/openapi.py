@@ -1,7 +1,10 @@
-"""The OpenAPI document (3.1, as FastAPI writes it) and an HTML page that documents it.
+"""The OpenAPI documents (3.1, as FastAPI writes it, and the same as 3.0 for the OGC clients) and
+an HTML page that documents them.
 
 QGIS reads the page size only from ``components.parameters.limit`` and GDAL only from a ``$ref``
-whose name contains "limit", so the items' ``limit`` is moved there with its bounds.
+whose name contains "limit", so the items' ``limit`` is moved there with its bounds; ``bbox`` and
+``datetime`` are declared there too, in the words of OGC 17-069r4 (7.15.3, 7.15.4), which the OGC
+test suites check.
 FastAPI's own Swagger/ReDoc pages load scripts from a CDN, so ``/api/docs`` is rendered here.
 """
 
@@ -12,12 +15,40 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
+from app.api.openapi30 import downgrade
 from app.api.params import reject_unknown
 
 API_ROOT = "/api"
+OPENAPI_30_PATH = "/api/openapi-3.0.json"
+OPENAPI_30_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+OPENAPI_31_PATH = "/api/openapi.json"
+OPENAPI_31_TYPE = "application/vnd.oai.openapi+json;version=3.1"
 router = APIRouter(prefix=API_ROOT, include_in_schema=False)
+
+# The standard's own definitions (OGC 17-069r4, 7.15.3 and 7.15.4), with this API's meaning.
+BBOX = {
+    "name": "bbox",
+    "in": "query",
+    "required": False,
+    "style": "form",
+    "explode": False,
+    "description": "minlon,minlat,maxlon,maxlat (CRS84, 4 or 6 numbers; heights are ignored): "
+    "features whose geometry intersects the box. For events the geometry is the representative "
+    "point; features without a geometry never match.",
+    "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+}
+DATETIME = {
+    "name": "datetime",
+    "in": "query",
+    "required": False,
+    "style": "form",
+    "explode": False,
+    "description": "RFC 3339 date/date-time or interval 'start/end' ('..' = open end): features "
+    "whose date interval [date_start, date_end] intersects it (by UTC day).",
+    "schema": {"type": "string"},
+}
 
 
 def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
@@ -42,7 +73,8 @@ def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
                 "default": default_limit,
             },
         }
-        schema.setdefault("components", {}).setdefault("parameters", {})["limit"] = limit
+        shared = {"limit": limit, "bbox": BBOX, "datetime": DATETIME}
+        schema.setdefault("components", {}).setdefault("parameters", {}).update(shared)
         # OGC API clients (GDAL) look paths up relative to the API root, as in the standard's
         # own document: "/collections/{collectionId}/items" under a server URL of "/api".
         schema["servers"] = [{"url": API_ROOT}]
@@ -55,8 +87,8 @@ def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
             for operation in path_item.values():
                 params = operation.get("parameters", [])
                 for i, param in enumerate(params):
-                    if param.get("name") == "limit" and param.get("in") == "query":
-                        params[i] = {"$ref": "#/components/parameters/limit"}
+                    if param.get("name") in shared and param.get("in") == "query":
+                        params[i] = {"$ref": f"#/components/parameters/{param['name']}"}
                     elif param.get("in") == "query":
                         # QGIS lists query parameters declared this way as simple queryables.
                         param.setdefault("style", "form")
@@ -65,6 +97,22 @@ def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.state.openapi30 = None
+
+
+def openapi30(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI 3.0 form of the app's document, written once."""
+    if app.state.openapi30 is None:
+        app.state.openapi30 = downgrade(app.openapi())
+    doc: dict[str, Any] = app.state.openapi30
+    return doc
+
+
+@router.get("/openapi-3.0.json")
+def openapi_30(request: Request) -> JSONResponse:
+    """The API definition as OpenAPI 3.0 (the ``service-desc`` OGC clients read)."""
+    reject_unknown(request.query_params, {"f"})
+    return JSONResponse(openapi30(request.app), media_type=OPENAPI_30_TYPE)
 
 
 @router.get("/docs")
@@ -73,7 +121,8 @@ def docs(request: Request) -> HTMLResponse:
     schema = request.app.openapi()
     parts = [
         f"<p>{html.escape(schema.get('info', {}).get('description', ''))}</p>",
-        '<p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>',
+        '<p>Machine-readable: <a href="/api/openapi-3.0.json">/api/openapi-3.0.json</a> (OpenAPI 3.0) '
+        'and <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>',
     ]
     components = schema.get("components", {}).get("parameters", {})
     for path, item in schema["paths"].items():

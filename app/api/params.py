@@ -16,6 +16,7 @@ from app.data.store import SIMPLIFY_LADDER_M, STATUS_CODES, ItemQuery
 from app.errors import BadRequest
 
 MAX_TEXT = 200  # longest free-text or type value accepted
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"  # WGS84 lon/lat, the only CRS served
 
 
 def reject_unknown(params: QueryParams, allowed: Iterable[str]) -> None:
@@ -71,6 +72,14 @@ def parse_simplify(text: str) -> int:
         ladder = ", ".join(map(str, SIMPLIFY_LADDER_M))
         raise BadRequest(f"parameter 'simplify_m' must be one of {ladder}", "simplify_m")
     return int(text)
+
+
+def parse_crs(text: str, name: str) -> str:
+    """A CRS parameter (``crs``, ``bbox-crs``, ``filter-crs``): the URI of one the API serves,
+    which is CRS84 alone (OGC 18-058r1, /req/crs/fc-crs-valid-value: any other is a 400)."""
+    if text.strip() != CRS84:
+        raise BadRequest(f"parameter {name!r} supports only {CRS84}; got {text[:80]!r}", name)
+    return CRS84
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
