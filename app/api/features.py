@@ -15,6 +15,8 @@ from shapely import Point
 from app.data.catalog import Catalog, DerivedClaim, DerivedIncident
 from app.data.model import Citation, Source
 from app.data.store_build import Row
+from app.geo.countries import CountryShares
+from app.geo.evidence import Evidence
 from app.geo.geodesy import area_m2, distance_bearing, perimeter_m
 from app.geo.geojson import to_geojson_fragment
 from app.geo.shapes import MAX_CHORD_ERROR_M
@@ -70,6 +72,40 @@ def _claim_props(d: DerivedClaim, sources: dict[str, Source]) -> dict[str, Any]:
         "p_inside": _round(m.p_inside, 4) if m else None,
         "area_km2": _round(m.area_km2, 3) if m else None,
         "unmapped": d.empty_reason,
+        **_country_props(d.countries),
+    }
+
+
+def _country_props(countries: CountryShares | None) -> dict[str, Any]:
+    """Shares per country by the bundled (approximate) borders, and the words they allow."""
+    if countries is None:
+        return {"country_shares": None, "country_words": None}
+    return {
+        "country_shares": {name: round(share, 4) for name, share in countries.shares.items()},
+        "country_words": countries.words,
+    }
+
+
+def _evidence_props(e: Evidence, sources: dict[str, Source]) -> dict[str, Any]:
+    """How the answer was reached: the rule, each source's own answer, the common region's area."""
+    return {
+        "zone_rule": e.rule,
+        "sources_inside": e.count("inside"),
+        "sources_outside": e.count("outside"),
+        "sources_across": e.count("across"),
+        "common_area_km2": _round(e.common_measure.area_km2, 3) if e.common_measure else None,
+        "source_answers": [
+            {
+                "source_id": a.source_id,
+                "outlet": sources[a.source_id].outlet,
+                "claim_ids": list(a.claim_ids),
+                "allows": a.allows,
+                "p_inside": round(a.measure.p_inside, 4),
+                "area_km2": round(a.measure.area_km2, 3),
+                "self_contradictory": a.self_contradictory,
+            }
+            for a in e.sources
+        ],
     }
 
 
@@ -91,8 +127,13 @@ def _event_row(d: DerivedIncident, catalog: Catalog) -> Row:
         "actors": list(inc.actors),
         "summary": inc.summary,
         "zone_status": d.status,
+        "zone_answer": d.answer.headline,
+        "zone_share_text": d.answer.share,
+        "place_note": d.answer.place,
         "p_inside": _round(d.p_inside, 4),
         "uncertainty_km2": _round(d.area_km2, 3),
+        **_evidence_props(d.evidence, sources),
+        **_country_props(d.countries),
         "point_distance_km": _round(distance, 3),
         "located": d.point is not None,
         "fatalities": [f.model_dump() for f in inc.fatalities],
@@ -132,6 +173,7 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
             "event_type": inc.event_type,
             "date_start": inc.date.start.isoformat(),
             "date_end": inc.date.last.isoformat(),
+            "role": "claim",
             **_claim_props(claim, catalog.dataset.sources),
         }
         fid = f"{inc.id}--{claim.claim.id}"
@@ -153,7 +195,45 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
                 pieces=claim.reach if claim.region is not None else None,
             )
         )
+    if d.common is not None:
+        rows.append(_common_row(d))
     return rows
+
+
+COMMON_SUFFIX = "--common"  # the id of an incident's common region: "<incident id>--common"
+
+
+def _common_row(d: DerivedIncident) -> Row:
+    """The region every source allows at once (two or more sources), as a region feature."""
+    inc, e = d.incident, d.evidence
+    m = e.common_measure
+    assert m is not None
+    props = {
+        "event_id": inc.id,
+        "event_title": inc.title,
+        "event_type": inc.event_type,
+        "date_start": inc.date.start.isoformat(),
+        "date_end": inc.date.last.isoformat(),
+        "role": "common",
+        "claim_id": None,
+        "text": f"where all {len(e.sources)} sources can be right at once",
+        "quote": None,
+        "no_quote_reason": None,
+        "source_id": None,
+        "outlet": None,
+        "url": None,
+        "zone_status": m.status,
+        "p_inside": round(m.p_inside, 4),
+        "area_km2": round(m.area_km2, 3),
+        "unmapped": None,
+        **_country_props(d.countries),
+    }
+    feature = {"type": "Feature", "id": f"{inc.id}{COMMON_SUFFIX}", "properties": props}
+    text = f"{inc.title}\n{inc.summary}".lower()
+    return Row(
+        feature, d.common, inc.date.start, inc.date.last, m.status, m.p_inside, inc.event_type,
+        inc.sub_event_type, text, m.point, owner=inc.id, pieces=d.common_reach,
+    )  # fmt: skip
 
 
 def _site_rows(catalog: Catalog) -> list[Row]:
@@ -256,10 +336,12 @@ def build_collections(catalog: Catalog) -> dict[str, CollectionRows]:
             "events",
             "Incidents",
             "One feature per reported incident, at a representative point of where its sources put "
-            "it (a handle, not a location), with its zone status (inside / outside / uncertain), "
-            "p_inside (share of its region's area inside the zone), the area of its region, its "
-            "dates, type, sources with verbatim quotes, and its location claims. Incidents no "
-            "source locates have a null geometry.",
+            "it (a handle, not a location), with its zone status (inside / outside / uncertain / "
+            "contested) weighed source by source, the answer in words (zone_answer), each "
+            "source's own answer (source_answers), p_inside, the area of the place the sources "
+            "share, the countries it lies in (approximate borders), its dates, type, sources with "
+            "verbatim quotes, and its location claims. Incidents no source locates have a null "
+            "geometry.",
             [_event_row(d, catalog) for d in catalog.incidents],
             temporal=True,
             filters=EVENT_FILTERS,
@@ -267,10 +349,12 @@ def build_collections(catalog: Catalog) -> dict[str, CollectionRows]:
         "regions": CollectionRows(
             "regions",
             "Location regions",
-            "One feature per location claim: the region a source's words describe (a ring for "
-            "'about 24 miles from', a sector for 'northwest of', a band for 'just inside the "
-            "zone'), with its source, verbatim quote, area and share inside the zone. Claims no "
-            "region can be drawn for have a null geometry and say why in 'unmapped'.",
+            "One feature per location claim (role 'claim'): the region a source's words describe "
+            "(a ring for 'about 24 miles from', a sector for 'northwest of', a band for 'just "
+            "inside the zone'), with its source, verbatim quote, area, share inside the zone and "
+            "shares per country; and, for an incident whose sources can all be right at once, "
+            "the region they share (role 'common'). Claims no region can be drawn for have a "
+            "null geometry and say why in 'unmapped'.",
             regions,
             temporal=True,
             filters=EVENT_FILTERS,

@@ -71,10 +71,14 @@ D = {
     "whose date interval [date_start, date_end] intersects it (by UTC day).",
     "limit": "Features per page (default 100, at most 1000; larger values are clamped).",
     "offset": "Features to skip (paging; follow the 'next' link).",
-    "in_zone": "inside, outside and/or uncertain (comma list): the three-valued answer to "
-    "'inside the zone?', from the share of the region's WGS84 ellipsoidal area inside the "
-    "geodesic 55 km circle (inside: >= 0.999, outside: <= 0.001).",
-    "min_p_inside": "0..1: at least this share of the region's area inside the zone.",
+    "in_zone": "inside, outside, uncertain and/or contested (comma list): the answer to 'inside "
+    "the zone?' weighed source by source (each source once): from the place every source "
+    "allows where they share one (inside: >= 0.999 of its WGS84 ellipsoidal area inside the "
+    "geodesic 55 km circle, outside: <= 0.001, else uncertain), otherwise from what every source "
+    "allows; contested: one source puts it wholly inside and another wholly outside. For "
+    "regions, the region's own share.",
+    "min_p_inside": "0..1: at least this p_inside (the common place's share inside the zone, or "
+    "the mean of the sources' own shares where they share no place).",
     "near": "lon,lat (WGS84): with within_km, features within that geodesic distance. An event "
     "matches if its representative point is within the distance, OR any part of its region "
     "comes within it (region intersects the geodesic disc of that radius; regions are kept within "

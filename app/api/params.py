@@ -142,7 +142,9 @@ def parse_in_zone(text: str) -> frozenset[str]:
     values = frozenset(v.strip() for v in text.split(","))
     bad = values - set(STATUS_CODES)
     if bad or not values:
-        raise BadRequest("parameter 'in_zone' takes inside, outside and/or uncertain (comma list)", "in_zone")
+        raise BadRequest(
+            "parameter 'in_zone' takes inside, outside, uncertain and/or contested (comma list)", "in_zone"
+        )
     return values
 
 

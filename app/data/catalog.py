@@ -1,25 +1,33 @@
 """The catalog: the dataset plus everything derived from it, built once at start-up.
 
 For each location claim: its region (``app.geo.regions``) and its measure against the zone. For
-each incident: the union of its claims' regions, the share of that union inside the zone, and a
-representative point. Views read the catalog; none of them computes geometry.
+each incident: the evidence of its sources weighed one each (``app.geo.evidence``), the countries
+its place lies in (``app.geo.countries``), the answer in words (``app.data.answer``), the union of
+its claims' regions and a representative point. Views read the catalog; none of them computes
+geometry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
+from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from app.data.answer import AnswerText, answer_text
 from app.data.loader import Dataset
 from app.data.model import Incident, LocationClaim, Site, Zone
-from app.geo.geodesy import METRES_PER_KM, METRES_PER_UNIT
-from app.geo.measure import RegionMeasure, ZoneStatus, measure_region, status_for
+from app.geo.countries import Borders, CountryShares, borders_near, country_shares
+from app.geo.evidence import Evidence, SourceRegion, ZoneAnswer, weigh
+from app.geo.geodesy import METRES_PER_KM, METRES_PER_UNIT, area_m2
+from app.geo.measure import RegionMeasure, measure_region
 from app.geo.reach import Piece, pieces_for
 from app.geo.regions import Band, ClaimShape, Sector, claim_region
 from app.geo.shapes import SERVED_REGION_M, annulus, circle, simplified
 from app.geo.wording import (
+    BEARING_ONLY_FROM_M,
     JUST_M,
     NEAR_DEFAULT_M,
     OPEN_REACH_M,
@@ -36,17 +44,23 @@ class DerivedClaim:
     empty_reason: str | None
     # The pieces the region lies in, and whether it is their union (for the near index).
     reach: tuple[tuple[Piece, ...], bool] | None = None
+    countries: CountryShares | None = None
 
 
 @dataclass(frozen=True)
 class DerivedIncident:
     incident: Incident
     claims: list[DerivedClaim]
-    region: BaseGeometry | None
+    region: BaseGeometry | None  # the union of the claims' served regions
     point: tuple[float, float] | None
-    area_km2: float | None
+    area_km2: float | None  # of the common region where the sources share one, else of the union
     p_inside: float | None
-    status: ZoneStatus
+    status: ZoneAnswer
+    evidence: Evidence
+    answer: AnswerText
+    countries: CountryShares | None  # of the common region, else of the union
+    common: BaseGeometry | None = None  # the served common region (two or more sources)
+    common_reach: tuple[tuple[Piece, ...], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class Catalog:
     dataset: Dataset
     zone: ZoneGeometry
     incidents: list[DerivedIncident]
+    borders: Borders
 
     @property
     def version(self) -> str:
@@ -102,6 +117,9 @@ def claim_shape(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry
         else:
             assert b.from_deg is not None and b.to_deg is not None
             bearing = Sector(b.from_deg, b.to_deg)
+        if distance is None:
+            # A bearing alone names a place beyond the site's surroundings (wording, "Bearing alone").
+            distance = Band(BEARING_ONLY_FROM_M, OPEN_REACH_M)
     zone_band = None
     if claim.zone is not None:
         zone_band = _zone_band(claim.zone.relation, claim.zone.depth_km, zone.radius_m)
@@ -143,48 +161,87 @@ def _exact_region(
     return region, measure_region(region, zone.polygon, zone.centre, zone.radius_m), None, shape
 
 
-def derive_incident(incident: Incident, sites: dict[str, Site], zone: ZoneGeometry) -> DerivedIncident:
-    """Combine the claims of an incident.
+@dataclass(frozen=True)
+class Context:
+    """What deriving an incident needs besides the incident: sites, zone, borders, sources."""
 
-    The incident's region is the union of its claims' regions (somewhere at least one source
-    puts it), ``p_inside`` is the share of that union inside the zone. The representative point
-    lies where all located claims agree if they overlap, else in the most specific (smallest)
-    claim region: a handle for the marker, not a location. Measures and the handle come from the
-    exact regions; only the served geometry is simplified.
+    sites: dict[str, Site]
+    zone: ZoneGeometry
+    borders: Borders
+    home_country: str | None  # the country the zone's centre lies in
+    outlets: dict[str, str]  # source id -> outlet
+
+
+def derive_incident(incident: Incident, ctx: Context) -> DerivedIncident:
+    """Weigh the claims of an incident as evidence (``app.geo.evidence``) and describe them.
+
+    Each source's claims are intersected, and the sources weighed one each. The incident's
+    ``region`` is the union of its claims' regions (somewhere at least one source puts it). The
+    representative point lies in the common region where one exists, else in the most specific
+    (smallest) claim region: a handle for the marker, not a location. Measures and the handle
+    come from the exact regions; only the served geometry is simplified.
     """
-    exact = [(claim, *_exact_region(claim, sites, zone)) for claim in incident.location_claims]
+    zone = ctx.zone
+    exact = [(claim, *_exact_region(claim, ctx.sites, zone)) for claim in incident.location_claims]
     claims = [
         DerivedClaim(
             claim, served_region(region), measure, why,
             None if shape is None else pieces_for(shape, zone.centre),
+            None if region is None else country_shares(region, ctx.borders),
         )
         for claim, region, measure, why, shape in exact
     ]  # fmt: skip
+    by_source: dict[str, list[tuple[str, BaseGeometry]]] = {}
+    for claim, region, _, _, _ in exact:
+        if region is not None:
+            by_source.setdefault(claim.source, []).append((claim.id, region))
+    witnesses = [
+        SourceRegion(source, tuple(cid for cid, _ in found), tuple(r for _, r in found))
+        for source, found in by_source.items()
+    ]
+    evidence = weigh(witnesses, zone.polygon, zone.centre, zone.radius_m)
+    texts = {claim.id: claim.text for claim in incident.location_claims}
     located = [
         (region, measure) for _, region, measure, _, _ in exact if region is not None and measure is not None
     ]
     if not located:
-        return DerivedIncident(incident, claims, None, None, None, None, "uncertain")
+        words = answer_text(evidence, ctx.outlets, texts, None, ctx.home_country, zone.zone.radius_km)
+        return DerivedIncident(incident, claims, None, None, None, None, "uncertain", evidence, words, None)
     regions = [region for region, _ in located]
     union = regions[0] if len(regions) == 1 else shapely.union_all(regions)
-    measure = measure_region(union, zone.polygon, zone.centre, zone.radius_m)
-    common = shapely.intersection_all(regions)
-    if not common.is_empty and common.area > 0:
-        point = common.representative_point()
+    if evidence.common is not None:
+        point = evidence.common.representative_point()
         handle = (float(point.x), float(point.y))
     else:
         handle = min(located, key=lambda pair: pair[1].area_km2)[1].point
+    place = evidence.common if evidence.common is not None else union
+    countries = country_shares(place, ctx.borders)
+    area_km2 = (
+        evidence.common_measure.area_km2 if evidence.common_measure is not None else area_m2(union) / 1e6
+    )
     served = [c.region for c in claims if c.region is not None]
     # One claim: its served region is the incident's (sharing the object saves memory).
     served_union = served[0] if len(served) == 1 else shapely.union_all(served)
+    common = common_reach = None
+    if evidence.common is not None and len(evidence.sources) > 1:
+        common = served_region(evidence.common)
+        # The common region lies in every claim's region: the smallest claim's pieces hold it.
+        reached = [c for c in claims if c.reach is not None and c.measure is not None]
+        smallest = min(reached, key=lambda c: c.measure.area_km2 if c.measure else 0.0)
+        common_reach = (smallest.reach[0], False) if smallest.reach is not None else None
     return DerivedIncident(
         incident,
         claims,
         served_union,
         handle,
-        measure.area_km2,
-        measure.p_inside,
-        status_for(measure.p_inside),
+        area_km2,
+        evidence.p_inside,
+        evidence.status,
+        evidence,
+        answer_text(evidence, ctx.outlets, texts, countries, ctx.home_country, zone.zone.radius_km),
+        countries,
+        common,
+        common_reach,
     )
 
 
@@ -203,7 +260,21 @@ def served_region(region: BaseGeometry | None) -> BaseGeometry | None:
     return served
 
 
+def border_polygons(borders: dict[str, Any]) -> dict[str, BaseGeometry]:
+    """Country name -> polygon, from the bundled borders (a GeoJSON FeatureCollection)."""
+    return {f["properties"]["name"]: shape(f["geometry"]) for f in borders.get("features", [])}
+
+
+def context_for(dataset: Dataset, zone: ZoneGeometry) -> Context:
+    countries = border_polygons(dataset.borders)
+    centre = Point(zone.centre)
+    home = next((name for name, g in countries.items() if g.contains(centre)), None)
+    outlets = {sid: src.outlet for sid, src in dataset.sources.items()}
+    return Context(dataset.sites, zone, borders_near(countries, zone.centre), home, outlets)
+
+
 def build_catalog(dataset: Dataset) -> Catalog:
     zone = build_zone(dataset.zone, dataset.sites)
-    incidents = [derive_incident(i, dataset.sites, zone) for i in dataset.incidents]
-    return Catalog(dataset, zone, incidents)
+    ctx = context_for(dataset, zone)
+    incidents = [derive_incident(i, ctx) for i in dataset.incidents]
+    return Catalog(dataset, zone, incidents, ctx.borders)

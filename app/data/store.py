@@ -29,7 +29,7 @@ from app.geo.ragged import NO_GEOMETRY, Ragged, geometries
 from app.geo.reach import distance_bounds, reach_box
 from app.geo.shapes import circle, simplified
 
-STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2}
+STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2, "contested": 3}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 NO_DAY = -1  # "no date": never matches a datetime filter
 # Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the

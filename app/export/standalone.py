@@ -17,16 +17,12 @@ import folium
 import shapely
 from branca.element import Figure
 
+from app.data.answer import STATUS_TEXT
 from app.data.catalog import Catalog, DerivedIncident
 from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, marker_svg
 from app.geo.geojson import to_geojson
 from app.web.pages import LEAFLET_DIR
 
-STATUS_TEXT = {
-    "inside": "Inside the zone",
-    "outside": "Outside the zone",
-    "uncertain": "Uncertain whether inside the zone",
-}
 DISPLAY_TOLERANCE_DEG = 50 / 110_574  # regions simplified to 50 m, as on the web map
 
 
@@ -46,13 +42,13 @@ def card_html(d: DerivedIncident, catalog: Catalog) -> str:
     inc = d.incident
     sources = catalog.dataset.sources
     when = inc.date.start.isoformat() + (f" – {inc.date.last.isoformat()}" if inc.date.end else "")
-    status = STATUS_TEXT[d.status]
-    if d.p_inside is not None:
-        status += f" · {d.p_inside * 100:.0f}% of the possible area inside"
+    more = " ".join(w for w in (d.answer.share, d.answer.place) if w)
     parts = [
         f"<h3>{_e(inc.title)}</h3>",
         f"<p>{_e(when)} ({_e(inc.date.precision)}) · {_e(inc.event_type)} / {_e(inc.sub_event_type)}</p>",
-        f"<p><b>{_e(status)}</b></p>",
+        f'<div class="status status-{_e(d.status)}"><p><b>{_e(d.answer.headline)}</b></p>'
+        + (f"<p>{_e(more)}</p>" if more else "")
+        + "</div>",
         f"<p>{_e(inc.summary)}</p>",
         f"<p><b>Actors:</b> {_e('; '.join(inc.actors))}</p>",
     ]

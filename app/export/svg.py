@@ -16,11 +16,13 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app.api.features import COMMON_SUFFIX
 from app.geo.geodesy import destination, distance_m
 from app.served import Served
 from app.web.state import MapState, summary_text, visible_incidents
 
-STATUS_COLOURS = {"inside": "#b2182b", "outside": "#2166ac", "uncertain": "#6b4c00"}
+# The same colours and fills as the map's markers (static/js/markers.js); a contract test holds them equal.
+STATUS_COLOURS = {"inside": "#b2182b", "outside": "#2166ac", "uncertain": "#6b4c00", "contested": "#b35806"}
 TYPE_SHAPES = {
     "Explosions/Remote violence": "circle",
     "Battles": "triangle",
@@ -109,6 +111,9 @@ def marker_svg(x: float, y: float, event_type: str, status: str, size: float = 1
         body = f'<circle cx="{x}" cy="{y}" r="{h * 0.85}" {style}/>'
     if status == "uncertain":
         body += f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>'
+    if status == "contested":  # sources on both sides: split by a bar down the middle
+        top, bottom = y - h * 0.65, y + h * 0.65
+        body += f'<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" stroke="{colour}" stroke-width="2.5"/>'
     return body
 
 
@@ -164,7 +169,7 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d">',
         f'<title id="t">{escape(summary)}</title>',
-        f'<desc id="d">{escape(_description(served, shown))}</desc>',
+        f'<desc id="d">{escape(_description(served, shown, state.sel))}</desc>',
         f'<rect width="{width}" height="{height}" fill="#f2efe9"/>',
     ]
     for country in served.borders.get("features", []):
@@ -182,6 +187,11 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         if status is None:
             continue
         colour = STATUS_COLOURS[status]
+        if regions.id(row).endswith(COMMON_SUFFIX):  # where all sources can be right: selected only
+            if selected:
+                out.append(f'<path d="{_path(v, clip(geom))}" fill="{colour}" fill-opacity="0.35" '
+                           f'fill-rule="evenodd" stroke="{colour}" stroke-width="2"/>')  # fmt: skip
+            continue
         fill = f'fill="{colour}" fill-opacity="0.2"' if selected and status != "uncertain" else 'fill="none"'
         dash = ' stroke-dasharray="5 4"' if status == "uncertain" else ""
         stroke = f'stroke="{colour}" stroke-opacity="{0.95 if selected else 0.35}" '
@@ -266,7 +276,14 @@ def _frame_bounds(v: Viewport) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-def _description(served: Served, shown: np.ndarray) -> str:
+def _description(served: Served, shown: np.ndarray, selected: str | None) -> str:
+    """The incidents shown, and the selected one's answer in the words every view uses."""
     events = served.stores["events"]
     names: Iterable[str] = (str(events.feature(int(i))["properties"]["title"]) for i in shown)
-    return "Incidents shown: " + "; ".join(names)
+    text = "Incidents shown: " + "; ".join(names)
+    row = events.get(selected) if selected else None
+    if row is not None:
+        props = events.feature(row)["properties"]
+        more = " ".join(str(w) for w in (props.get("zone_share_text"), props.get("place_note")) if w)
+        text += f". Selected: {props['title']}. {props['zone_answer']}" + (f" {more}" if more else "")
+    return text

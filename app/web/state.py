@@ -18,7 +18,7 @@ from app.data.store import STATUS_CODES, ItemQuery
 from app.served import Served
 
 STATE_KEYS = ("v", "from", "to", "types", "status", "sel")
-STATUSES = ("inside", "uncertain", "outside")
+STATUSES = ("inside", "uncertain", "contested", "outside")
 
 
 @dataclass(frozen=True)
@@ -102,4 +102,8 @@ def summary_text(served: Served, state: MapState) -> str:
     by_status = ", ".join(f"{int((codes == STATUS_CODES[s]).sum())} {s}" for s in STATUSES)
     unlocated = int((~events.located(shown)).sum())
     note = f" {unlocated} not located on the map." if unlocated else ""
+    selected = events.get(state.sel) if state.sel else None
+    if selected is not None and selected in shown:
+        props = events.feature(selected)["properties"]
+        note += f" Selected: {props['title']}. {props['zone_answer']}"
     return f"{head} {count} from {_month(first)} to {_month(last)}: {by_status}.{note}"

@@ -5,14 +5,14 @@ import { el } from "./dom.js";
 import { addLegend } from "./legend.js";
 import { addBorders, addSites, addZone, regionStyle } from "./layers.js";
 import { IncidentList, summaryText } from "./list.js";
+import { STATUSES } from "./format.js";
 import { enableLocate } from "./locate.js";
 import { markerIcon, spreadOffsets } from "./markers.js";
 import { readState, writeState } from "./state.js";
 import { Timeline } from "./timeline.js";
 
 const L = window.L;
-const STATUSES = ["inside", "uncertain", "outside"];
-const STATUS_LABELS = { inside: "Inside", uncertain: "Uncertain", outside: "Outside" };
+const STATUS_LABELS = { inside: "Inside", uncertain: "Uncertain", contested: "Contested", outside: "Outside" };
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 // writeState gives "?a=b" or, for the default view, the bare path.

@@ -2,12 +2,13 @@
 import { el, linkOrText } from "./dom.js";
 import { areaText, percent, STATUS_TEXT, whenText } from "./format.js";
 
+// The answer to "inside the zone?" in the server's words (app/data/answer.py), then what the
+// share means and where it lies, so the card, the SVG and the export say the same thing.
 function statusLine(props) {
-  const parts = [STATUS_TEXT[props.zone_status]];
-  if (props.p_inside !== null) parts.push(`${percent(props.p_inside)} of the possible area lies inside`);
-  if (props.uncertainty_km2 !== null) parts.push(`possible area ${areaText(props.uncertainty_km2)}`);
-  if (!props.located) parts.push("no source locates it");
-  return el("p", { class: `status status-${props.zone_status}` }, parts.join(" · "));
+  const more = [props.zone_share_text, props.place_note].filter(Boolean).join(" ");
+  return el("div", { class: `status status-${props.zone_status}` },
+    el("p", { class: "answer" }, props.zone_answer),
+    more ? el("p", { class: "answer-more" }, more) : null);
 }
 
 function quote(text, fallback) {
@@ -24,7 +25,7 @@ function claimItem(claim, sourcesById) {
   const where = claim.unmapped
     ? `not drawn: ${claim.unmapped}`
     : [STATUS_TEXT[claim.zone_status], claim.p_inside !== null ? `${percent(claim.p_inside)} inside` : "",
-      areaText(claim.area_km2)].filter(Boolean).join(" · ");
+      areaText(claim.area_km2), claim.country_words || ""].filter(Boolean).join(" · ");
   return el("li", { class: "claim" },
     el("p", {}, el("strong", {}, claim.text), " — ", where),
     quote(claim.quote, claim.no_quote_reason),

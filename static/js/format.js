@@ -33,7 +33,10 @@ export const STATUS_TEXT = {
   inside: "Inside the zone",
   outside: "Outside the zone",
   uncertain: "Uncertain whether inside the zone",
+  contested: "Contested: sources disagree",
 };
+// One source's own answer (source_answers[].allows).
+export const ALLOWS_TEXT = { inside: "inside", outside: "outside", across: "across the edge" };
 
 export function percent(p) {
   if (p === null || p === undefined) return "";
@@ -49,9 +52,10 @@ export function areaText(km2) {
   return `${km2 < 1000 ? km2.toFixed(1) : Math.round(km2).toLocaleString("en")} km²`;
 }
 
-// "12 inside, 5 uncertain, 4 outside"
+// "12 inside, 5 uncertain, 2 contested, 4 outside" (app/web/state.py words it the same way)
+export const STATUSES = ["inside", "uncertain", "contested", "outside"];
 export function statusCounts(features) {
-  const counts = { inside: 0, uncertain: 0, outside: 0 };
+  const counts = { inside: 0, uncertain: 0, contested: 0, outside: 0 };
   for (const f of features) counts[f.properties.zone_status] += 1;
-  return ["inside", "uncertain", "outside"].map((s) => `${counts[s]} ${s}`).join(", ");
+  return STATUSES.map((s) => `${counts[s]} ${s}`).join(", ");
 }

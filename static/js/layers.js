@@ -79,12 +79,17 @@ export function addSites(map, collection) {
   return layers;
 }
 
-// Claim regions: outlines only until an incident is selected; the selected incident's regions
-// are filled where the zone question is settled and stay hollow and dashed where uncertain.
+// Claim regions: each source's region is an outline (dashed where it straddles the edge). The
+// region all of an incident's sources share (role "common") is drawn filled, for the selected
+// incident only: the place the answer rests on.
 export function regionStyle(feature, selected) {
   const status = feature.properties.zone_status;
   const colour = STATUS_COLOURS[status] || "#444";
   const uncertain = status === "uncertain";
+  if (feature.properties.role === "common") {
+    return { color: colour, weight: selected ? 2 : 0, opacity: selected ? 1 : 0, fill: selected, fillColor: colour,
+      fillOpacity: selected ? 0.35 : 0 };
+  }
   return {
     color: colour,
     weight: selected ? 2.5 : 1,

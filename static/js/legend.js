@@ -18,11 +18,13 @@ export function addLegend(map, types, { collapsed = false } = {}) {
       el("ul", {},
         el("li", {}, markerSvg("Explosions/Remote violence", "inside", 16), "inside (solid)"),
         el("li", {}, markerSvg("Explosions/Remote violence", "uncertain", 16), "uncertain (dashed, dot)"),
+        el("li", {}, markerSvg("Explosions/Remote violence", "contested", 16), "contested: sources disagree (split)"),
         el("li", {}, markerSvg("Explosions/Remote violence", "outside", 16), "outside (hollow)")),
       el("ul", {},
         el("li", {}, swatch({ fill: "none", stroke: "#7b3294", "stroke-width": 2.5 }), "the 55 km zone"),
         el("li", {}, swatch({ fill: "#7b3294", "fill-opacity": 0.2, stroke: "none" }), "34–35 mi variants"),
-        el("li", {}, swatch({ fill: STATUS_COLOURS.inside, "fill-opacity": 0.2, stroke: STATUS_COLOURS.inside }), "where a source puts it"),
+        el("li", {}, swatch({ fill: "none", stroke: STATUS_COLOURS.inside, "stroke-width": 2 }), "where a source puts it"),
+        el("li", {}, swatch({ fill: STATUS_COLOURS.inside, "fill-opacity": 0.35, stroke: STATUS_COLOURS.inside }), "where all its sources can be right (selected)"),
         el("li", {}, swatch({ fill: "none", stroke: STATUS_COLOURS.uncertain, "stroke-dasharray": "4 3" }), "…straddling the edge"),
         el("li", {}, swatch({ fill: "none", stroke: "#555", "stroke-dasharray": "6 3" }), "borders (approximate)")));
     const toggle = el("button", { type: "button", class: "legend-toggle", "aria-expanded": "true", "aria-controls": "legend-body" }, "Legend");

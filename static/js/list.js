@@ -11,7 +11,10 @@ export function summaryText(all, visible, range, radiusKm) {
   if (!visible.length) return `${head} No incidents match the filters (${all.length} in all).`;
   const shown = visible.length === all.length ? `${all.length} incidents` : `${visible.length} of ${all.length} incidents`;
   const unlocated = visible.filter((f) => !f.properties.located).length;
-  const note = unlocated ? ` ${unlocated} not located on the map.` : "";
+  let note = unlocated ? ` ${unlocated} not located on the map.` : "";
+  // The selected incident's answer, in the server's words (app/web/state.py words it the same).
+  const selected = visible.find((f) => f.id === range.sel);
+  if (selected) note += ` Selected: ${selected.properties.title}. ${selected.properties.zone_answer}`;
   return `${head} ${shown} ${span}: ${statusCounts(visible)}.${note}`;
 }
 

@@ -11,7 +11,8 @@ export const TYPE_SHAPES = {
   "Violence against civilians": "diamond",
 };
 
-export const STATUS_COLOURS = { inside: "#b2182b", outside: "#2166ac", uncertain: "#6b4c00" };
+// The same colours and fills as the server's SVG (app/export/svg.py); a contract test holds them equal.
+export const STATUS_COLOURS = { inside: "#b2182b", outside: "#2166ac", uncertain: "#6b4c00", contested: "#b35806" };
 
 function outline(shape, attrs) {
   const c = SIZE / 2;
@@ -27,7 +28,8 @@ function outline(shape, attrs) {
   }
 }
 
-// inside: solid; outside: hollow; uncertain: hollow and dashed, with a dot in the middle.
+// inside: solid; outside: hollow; uncertain: hollow and dashed, with a dot in the middle;
+// contested (sources on both sides): hollow, split by a bar down the middle.
 export function markerSvg(type, status, size = SIZE) {
   const colour = STATUS_COLOURS[status];
   const shape = TYPE_SHAPES[type] || "circle";
@@ -40,6 +42,9 @@ export function markerSvg(type, status, size = SIZE) {
   });
   const icon = svg("svg", { width: size, height: size, viewBox: `0 0 ${SIZE} ${SIZE}`, "aria-hidden": "true" }, body);
   if (status === "uncertain") icon.append(svg("circle", { cx: SIZE / 2, cy: SIZE / 2 + 1, r: 3, fill: colour }));
+  if (status === "contested") {
+    icon.append(svg("line", { x1: SIZE / 2, y1: 4, x2: SIZE / 2, y2: SIZE - 4, stroke: colour, "stroke-width": 3 }));
+  }
   return icon;
 }
 

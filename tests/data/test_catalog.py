@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from pyproj import Geod
@@ -30,13 +32,60 @@ def test_the_24_mile_claim_is_the_390_km2_annulus(catalog: Catalog) -> None:
     assert claim.measure.status == "inside"
 
 
-def test_disagreeing_sources_make_the_6_june_strike_uncertain(catalog: Catalog) -> None:
+def test_the_6_june_strike_is_contested_four_sources_inside_sohr_outside(catalog: Catalog) -> None:
     strike = incident(catalog, "2017-06-06-coalition-strike")
     statuses = {c.claim.id: c.measure.status for c in strike.claims if c.measure}
     assert statuses["sohr-more-than-100-km"] == "outside"
     assert statuses["cjtf-less-than-10-km-inside"] == "inside"
-    assert strike.status == "uncertain"
-    assert strike.p_inside is not None and 0.001 < strike.p_inside < 0.999
+    assert strike.status == "contested" and strike.evidence.rule == "per-source"
+    allows = {a.source_id: a.allows for a in strike.evidence.sources}
+    assert allows == {
+        "yalibnan-2017-06-07": "inside",
+        "grasswire-2017-06-06": "inside",
+        "cnn-2017-06-08": "inside",
+        "afp-2017-06-06": "inside",
+        "sohr-2017-06-06": "outside",
+    }
+    assert strike.p_inside == pytest.approx(0.8)  # (1 + 1 + 1 + 1 + 0) / 5, not 0.092
+    assert strike.answer.headline.startswith("Contested: 4 of 5 sources put it inside the zone; SOHR puts it")
+    assert "more than 100 km from the al-Tanf border crossing" in strike.answer.headline
+
+
+@pytest.mark.parametrize("cut_m", [150_000.0, 300_000.0])
+def test_the_6_june_answer_does_not_depend_on_where_more_than_100_km_is_cut(
+    cut_m: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.geo import wording
+
+    monkeypatch.setattr(wording, "OPEN_REACH_M", cut_m)
+    dataset = load_dataset(BUNDLED_DATA)
+    only = [i for i in dataset.incidents if i.id == "2017-06-06-coalition-strike"]
+    cut = build_catalog(dataclasses.replace(dataset, incidents=only))
+    strike = incident(cut, "2017-06-06-coalition-strike")
+    sohr = next(c for c in strike.claims if c.claim.id == "sohr-more-than-100-km")
+    assert sohr.measure is not None
+    # The cut moved (the ring's area changed) and the answer did not.
+    assert sohr.measure.area_km2 == pytest.approx(
+        oracle_disc_km2(cut_m) - oracle_disc_km2(100_000.0), rel=2e-3
+    )
+    assert (strike.status, strike.p_inside) == ("contested", pytest.approx(0.8))
+
+
+def oracle_disc_km2(radius_m: float) -> float:
+    """Area of the geodesic disc around the al-Tanf crossing, sampled with Geod.fwd (km²)."""
+    az = np.linspace(0.0, 360.0, 7201)[:-1]
+    lon0, lat0 = np.full(az.size, 38.83639), np.full(az.size, 33.43694)
+    lons, lats, _ = ORACLE.fwd(lon0, lat0, az, np.full(az.size, radius_m))
+    area, _ = ORACLE.polygon_area_perimeter(lons, lats)
+    return abs(area) / 1e6
+
+
+@pytest.mark.parametrize("incident_id", ["2017-06-08-drone-shot-down", "2017-06-20-second-drone-shot-down"])
+def test_both_drone_shoot_downs_are_outside_as_every_source_says(catalog: Catalog, incident_id: str) -> None:
+    drone = incident(catalog, incident_id)
+    assert drone.status == "outside"
+    assert all(a.allows in ("outside", "across") for a in drone.evidence.sources)
+    assert any(a.allows == "outside" for a in drone.evidence.sources)
 
 
 def test_an_incident_without_a_usable_location_is_kept_without_geometry(catalog: Catalog) -> None:

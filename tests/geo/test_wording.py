@@ -10,10 +10,41 @@ MI = 1609.344
 
 
 @pytest.mark.parametrize(
-    ("value", "step"), [(24, 1), (50, 10), (100, 100), (13, 1), (20, 10), (1.5, 0.1), (0.25, 0.01)]
+    ("value", "step"),
+    [(24, 1), (50, 10), (100, 100), (13, 1), (20, 10), (5, 1), (1.2, 0.1), (0.24, 0.01)],
 )
 def test_rounding_step_follows_the_last_significant_digit(value: float, step: float) -> None:
     assert rounding_step(value) == pytest.approx(step)
+
+
+@pytest.mark.parametrize(
+    ("value", "step"), [(15, 5), (45, 5), (25, 5), (150, 50), (1.5, 0.5), (0.25, 0.05), (35, 5)]
+)
+def test_round_numbers_ending_in_5_get_the_half_decade_step(value: float, step: float) -> None:
+    # The round-number principle (Krifka 2009): 15, 45, 150 are used with a coarser precision.
+    assert rounding_step(value) == pytest.approx(step)
+
+
+@pytest.mark.parametrize(
+    ("words", "band_mi"),
+    [
+        pytest.param((15, "about"), (12.5, 17.5), id="about-15-miles"),
+        pytest.param((45, "about"), (42.5, 47.5), id="roughly-45-miles"),
+        pytest.param((24, "about"), (23.5, 24.5), id="about-24-miles-unchanged"),
+        pytest.param((17, "about"), (16.5, 17.5), id="about-17-miles-unchanged"),
+    ],
+)
+def test_round_number_bands_in_miles(words: tuple[float, str], band_mi: tuple[float, float]) -> None:
+    low, high = distance_band_m(words[0], "mi", words[1])
+    assert (low / MI, high / MI) == pytest.approx(band_mi)
+
+
+def test_roughly_45_miles_holds_the_70_km_another_source_gives() -> None:
+    # WaPo: Tanf is "roughly 45 miles away from Zakaf"; a MaT spokesman: 70 km. One outpost.
+    low, high = distance_band_m(45, "mi", "about")
+    assert low < 70_000 < high
+    # The old unit step (44.5-45.5 mi = 71.6-73.2 km) excluded it.
+    assert not (44.5 * MI < 70_000 < 45.5 * MI)
 
 
 @pytest.mark.parametrize(
