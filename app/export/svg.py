@@ -113,7 +113,7 @@ def marker_svg(x: float, y: float, event_type: str, status: str, size: float = 1
         body += f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>'
     if status == "contested":  # sources on both sides: split by a bar down the middle
         top, bottom = y - h * 0.65, y + h * 0.65
-        body += f'<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" stroke="{colour}" stroke-width="2.5"/>'
+        body += f'<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" stroke="{colour}" stroke-width="3"/>'
     return body
 
 

@@ -49,12 +49,13 @@ def test_summary_counts_match_the_api(watched: Watched, base_url: str) -> None:
     body = httpx2.get(f"{base_url}/api/collections/events/items?limit=1000").json()
     counts = {
         s: sum(f["properties"]["zone_status"] == s for f in body["features"])
-        for s in ("inside", "uncertain", "outside")
+        for s in ("inside", "uncertain", "contested", "outside")
     }
     summary = page.locator("#summary").inner_text()
     assert f"{body['numberMatched']} incidents" in summary
     assert (
-        f"{counts['inside']} inside, {counts['uncertain']} uncertain, {counts['outside']} outside" in summary
+        f"{counts['inside']} inside, {counts['uncertain']} uncertain, {counts['contested']} contested, "
+        f"{counts['outside']} outside" in summary
     )
     assert page.locator("#incidents > li").count() == body["numberMatched"]
 
@@ -97,7 +98,7 @@ def test_keyboard_alone_reaches_an_incident_card(watched: Watched, base_url: str
 
 
 def test_the_url_round_trips_the_state(watched: Watched, base_url: str) -> None:
-    state = f"v=33.6000,38.4000,9&from=2017-06-01&to=2017-06-30&status=inside,uncertain&sel={TECHNICALS}"
+    state = f"v=33.6000,38.4000,9&from=2017-06-01&to=2017-06-30&status=inside,contested&sel={TECHNICALS}"
     url = f"{base_url}/?{state}"
     page = watched.open(url)
     assert page.locator("#from-label").inner_text() == "1 June 2017"
@@ -108,7 +109,7 @@ def test_the_url_round_trips_the_state(watched: Watched, base_url: str) -> None:
     page.reload()
     page.wait_for_selector("body[data-ready]")
     assert page.locator("#incidents > li").count() == shown
-    assert "from=2017-06-01" in page.url and "status=inside,uncertain" in page.url
+    assert "from=2017-06-01" in page.url and "status=inside,contested" in page.url
     # Back and forward walk through selections.
     page.locator('#incidents button[data-id="2017-06-06-coalition-strike"]').click()
     assert "sel=2017-06-06-coalition-strike" in page.url
@@ -128,7 +129,7 @@ def test_filters_and_timeline_filter_map_and_list(watched: Watched, base_url: st
     after = page.locator("#incidents > li").count()
     assert after < before
     assert page.locator(".leaflet-marker-icon.incident-icon").count() <= after
-    assert "status=uncertain,outside" in page.url
+    assert "status=uncertain,contested,outside" in page.url
     # Play slides a window over time; the list follows; pause stops it.
     page.locator("#play").click()
     assert page.locator("#play").get_attribute("aria-pressed") == "true"

@@ -1,0 +1,95 @@
+"""Every view shows the same answer to "inside the zone?" for the same incident.
+
+The words are made once (app/data/answer.py) and served by the API; the map card (in Chromium),
+the list, the page summary, the server's SVG, the oEmbed title, the CSV and HTML of the API and
+the folium export must all carry them unchanged, with the same status.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import xml.etree.ElementTree as ET
+from urllib.parse import quote
+
+import httpx2 as httpx
+import pytest
+
+from app.data.catalog import build_catalog
+from app.data.loader import load_dataset
+from app.export.standalone import card_html
+from app.settings import BUNDLED_DATA
+from tests.web.conftest import Watched, wait_until
+
+EVENTS = "/api/collections/events/items"
+CONTESTED = "2017-06-06-coalition-strike"
+DRONE = "2017-06-08-drone-shot-down"
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def api_events(base_url: str) -> dict[str, dict]:
+    body = httpx.get(f"{base_url}{EVENTS}", params={"limit": "1000"}).json()
+    return {f["id"]: f["properties"] for f in body["features"]}
+
+
+@pytest.mark.parametrize("incident_id", [CONTESTED, DRONE])
+def test_the_map_card_says_what_the_api_says(watched: Watched, base_url: str, incident_id: str) -> None:
+    props = api_events(base_url)[incident_id]
+    page = watched.open(f"{base_url}/?sel={incident_id}")
+    selector = f'#incidents .card[data-id="{incident_id}"] .status'
+    wait_until(page, f"document.querySelector('{selector}') !== null")
+    answer = page.locator(f"{selector} .answer").inner_text()
+    assert answer == props["zone_answer"]
+    assert f"status-{props['zone_status']}" in (page.locator(selector).get_attribute("class") or "")
+    if props["zone_share_text"]:
+        assert props["zone_share_text"] in page.locator(f"{selector} .answer-more").inner_text()
+    summary = page.locator("#summary").inner_text()
+    assert summary.endswith(f"Selected: {props['title']}. {props['zone_answer']}")
+    assert not watched.errors
+
+
+def test_the_page_summary_counts_contested(watched: Watched, base_url: str) -> None:
+    statuses = [p["zone_status"] for p in api_events(base_url).values()]
+    page = watched.open(f"{base_url}/")
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("inside", "uncertain", "contested", "outside"))
+    assert counts in page.locator("#summary").inner_text()
+    assert statuses.count("contested") >= 1
+
+
+def test_svg_oembed_csv_html_and_export_carry_the_same_words(base_url: str) -> None:
+    events = api_events(base_url)
+    catalog = build_catalog(load_dataset(BUNDLED_DATA))
+    exported = {d.incident.id: card_html(d, catalog) for d in catalog.incidents}
+    table = {
+        row["id"]: row
+        for row in csv.DictReader(io.StringIO(httpx.get(f"{base_url}{EVENTS}", params={"f": "csv"}).text))
+    }
+    for incident_id, props in events.items():
+        answer = props["zone_answer"]
+        # The folium export: the same sentence and status, escaped.
+        assert (
+            html.escape(answer, quote=True).replace("`", "&#96;").replace("$", "&#36;")
+            in exported[incident_id]
+        )
+        assert f"status-{props['zone_status']}" in exported[incident_id]
+        # CSV: one column each for the status and the words.
+        assert (table[incident_id]["zone_status"], table[incident_id]["zone_answer"]) == (
+            props["zone_status"],
+            answer,
+        )
+        if not props["located"]:
+            continue
+        # The server-drawn SVG of the map with this incident selected: its description.
+        svg = httpx.get(f"{base_url}/embed/map.svg", params={"sel": incident_id})
+        desc = ET.fromstring(svg.content).find(f"{SVG_NS}desc")
+        assert desc is not None and desc.text is not None and answer in desc.text
+    # oEmbed of a selected incident: the title (what WordPress shows as the iframe's title).
+    url = f"{base_url}/?sel={CONTESTED}"
+    body = httpx.get(f"{base_url}/oembed", params={"url": url}).json()
+    assert body["title"].endswith(events[CONTESTED]["zone_answer"])
+    # The API's own HTML view of the feature.
+    page = httpx.get(f"{base_url}{EVENTS}/{quote(CONTESTED)}", params={"f": "html"}).text
+    assert html.escape(events[CONTESTED]["zone_answer"]) in page
+    assert re.search(r"<th>zone_status</th><td>contested</td>", page)
