@@ -116,3 +116,22 @@ def test_the_zone_variant_band_spans_34_to_35_miles(catalog: Catalog) -> None:
     n = len(hole)
     _, _, dist = ORACLE.inv(np.full(n, lon0), np.full(n, lat0), hole[:, 0], hole[:, 1])
     assert np.allclose(dist, 34 * 1609.344, atol=1.0)
+
+
+def test_a_bearing_alone_does_not_claim_the_sites_own_surroundings(catalog: Catalog) -> None:
+    # CENTCOM: "combat outpost to the northeast of At Tanf" -> 22.5-67.5 degrees, 5-200 km out.
+    import shapely
+
+    drone = incident(catalog, "2017-06-08-drone-shot-down")
+    claim = next(c for c in drone.claims if c.claim.id == "centcom-northeast-outpost")
+    assert claim.region is not None and claim.measure is not None
+    garrison = catalog.dataset.sites["garrison"]
+    for distance_m, inside in ((2_000.0, False), (4_900.0, False), (5_200.0, True), (70_000.0, True)):
+        lon, lat, _ = ORACLE.fwd(garrison.lon, garrison.lat, 45.0, distance_m)
+        assert claim.region.contains(shapely.Point(lon, lat)) == inside, distance_m
+    az = np.linspace(22.5, 67.5, 901)
+    lon0, lat0 = np.full(az.size, garrison.lon), np.full(az.size, garrison.lat)
+    out_lon, out_lat, _ = ORACLE.fwd(lon0, lat0, az, np.full(az.size, 200_000.0))
+    in_lon, in_lat, _ = ORACLE.fwd(lon0, lat0, az[::-1], np.full(az.size, 5_000.0))
+    area, _ = ORACLE.polygon_area_perimeter([*out_lon, *in_lon], [*out_lat, *in_lat])
+    assert claim.measure.area_km2 == pytest.approx(abs(area) / 1e6, rel=1e-3)

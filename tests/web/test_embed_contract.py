@@ -90,7 +90,7 @@ def test_oembed_height_makes_room_for_list_and_timeline(client: TestClient) -> N
     both = oembed(client, f"{BASE}/embed?list=1&timeline=1")["height"]
     assert plain < timeline and plain < listed < both
     # Fewer incidents shown, a shorter list; and always within the consumer's maxheight.
-    assert oembed(client, f"{BASE}/embed?list=1&status=outside")["height"] < listed
+    assert oembed(client, f"{BASE}/embed?list=1&status=contested")["height"] < listed
     assert oembed(client, f"{BASE}/embed?list=1&timeline=1", maxheight="750")["height"] == 750
 
 

@@ -50,6 +50,18 @@ def test_the_map_card_says_what_the_api_says(watched: Watched, base_url: str, in
     assert not watched.errors
 
 
+def test_the_embed_says_what_the_api_says(watched: Watched, base_url: str) -> None:
+    props = api_events(base_url)[CONTESTED]
+    expected = f"Selected: {props['title']}. {props['zone_answer']}"
+    # The static embed (server-drawn) and the interactive one (with its list) alike.
+    static = httpx.get(f"{base_url}/embed", params={"sel": CONTESTED, "static": "1"}).text
+    assert html.escape(expected) in static
+    page = watched.open(f"{base_url}/embed?sel={CONTESTED}&list=1")
+    wait_until(page, "document.querySelector('#summary').textContent.includes('Selected:')")
+    assert page.locator("#summary").inner_text().endswith(expected)
+    assert not watched.errors
+
+
 def test_the_page_summary_counts_contested(watched: Watched, base_url: str) -> None:
     statuses = [p["zone_status"] for p in api_events(base_url).values()]
     page = watched.open(f"{base_url}/")
