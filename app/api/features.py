@@ -13,7 +13,7 @@ from typing import Any
 from shapely import Point
 
 from app.data.catalog import Catalog, DerivedClaim, DerivedIncident
-from app.data.model import Citation, Source
+from app.data.model import Citation, Incident, Source
 from app.data.store_build import Row
 from app.geo.countries import CountryShares
 from app.geo.evidence import Evidence
@@ -163,19 +163,23 @@ def _event_row(d: DerivedIncident, catalog: Catalog) -> Row:
     )
 
 
+def _region_head(inc: Incident, role: str) -> dict[str, Any]:
+    """What every region feature says of its incident; ``role``: "claim" or "common"."""
+    return {
+        "event_id": inc.id,
+        "event_title": inc.title,
+        "event_type": inc.event_type,
+        "date_start": inc.date.start.isoformat(),
+        "date_end": inc.date.last.isoformat(),
+        "role": role,
+    }
+
+
 def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
     inc = d.incident
     rows = []
     for claim in d.claims:
-        props = {
-            "event_id": inc.id,
-            "event_title": inc.title,
-            "event_type": inc.event_type,
-            "date_start": inc.date.start.isoformat(),
-            "date_end": inc.date.last.isoformat(),
-            "role": "claim",
-            **_claim_props(claim, catalog.dataset.sources),
-        }
+        props = {**_region_head(inc, "claim"), **_claim_props(claim, catalog.dataset.sources)}
         fid = f"{inc.id}--{claim.claim.id}"
         feature = {"type": "Feature", "id": fid, "properties": props}  # the store writes the geometry
         m = claim.measure
@@ -209,12 +213,7 @@ def _common_row(d: DerivedIncident) -> Row:
     m = e.common_measure
     assert m is not None
     props = {
-        "event_id": inc.id,
-        "event_title": inc.title,
-        "event_type": inc.event_type,
-        "date_start": inc.date.start.isoformat(),
-        "date_end": inc.date.last.isoformat(),
-        "role": "common",
+        **_region_head(inc, "common"),
         "claim_id": None,
         "text": f"where all {len(e.sources)} sources can be right at once",
         "quote": None,
