@@ -6,6 +6,10 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     AT_TANF_HOST=0.0.0.0 \
     AT_TANF_PORT=8000
+# Links name the Host a request carries only if it is allowed (default: localhost, 127.0.0.1);
+# where the map is published, set it: docker run -e AT_TANF_PUBLIC_URL=https://maps.example.org/tanf/
+# (or AT_TANF_ALLOWED_HOSTS=…, and AT_TANF_FORWARDED_ALLOW_IPS=<proxy address> to believe a proxy's
+# X-Forwarded-Proto/-Prefix). README, "In production".
 
 RUN useradd --create-home --uid 1000 app
 WORKDIR /srv/at-tanf-map

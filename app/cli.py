@@ -38,6 +38,21 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--cache-dir", type=Path, help="cache derived data here between starts (large datasets)"
     )
+    serve.add_argument(
+        "--public-url",
+        help="where readers reach the service, e.g. https://maps.example.org/tanf/: every link is built "
+        "from it, whatever Host or forwarded headers a request carries",
+    )
+    serve.add_argument(
+        "--allowed-hosts",
+        help="Host names requests may carry, comma-separated ('*.example.org' for subdomains, '*' for "
+        "any); others get 400 (default: localhost,127.0.0.1,::1, or unchecked with --public-url)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies whose X-Forwarded-Proto/-For/-Prefix are believed, comma-separated addresses "
+        "or networks, '*' for any (default: none)",
+    )
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
     validate = sub.add_parser("validate", help="check a data directory without serving it")
@@ -65,6 +80,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         "max_limit",
         "embed_frame_ancestors",
         "cache_dir",
+        "public_url",
+        "allowed_hosts",
+        "forwarded_allow_ips",
     )
     overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
@@ -125,6 +143,8 @@ def _serve(settings: Settings, workers: int) -> int:
         print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
         return 1
     print(f"serving {settings.data_dir} (version {served.version}) on http://{settings.host}:{settings.port}")
+    if settings.public_url:
+        print(f"links point to {settings.public_url}")
     if workers > 1:
         # Each worker process builds its own app (worker_app below) from these exact settings;
         # through the plain AT_TANF_* variables an empty tile URL or an unset cache would be lost.
@@ -137,6 +157,7 @@ def _serve(settings: Settings, workers: int) -> int:
             workers=workers,
             log_config=_log_config(),
             access_log=False,
+            proxy_headers=False,  # forwarded headers: app.proxy, from --forwarded-allow-ips only
         )
     else:
         uvicorn.run(
@@ -145,6 +166,7 @@ def _serve(settings: Settings, workers: int) -> int:
             port=settings.port,
             log_config=_log_config(),
             access_log=False,
+            proxy_headers=False,  # forwarded headers: app.proxy, from --forwarded-allow-ips only
         )
     return 0
 

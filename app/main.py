@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
+from app import proxy
 from app.allocator import keep_freed_memory
 from app.api import health, locate, ogc, openapi
 from app.api.caching import CachingMiddleware
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # Starlette runs the middleware added last first: log, CORS, methods, HEAD, gzip, headers, cache.
+    # Starlette runs the middleware added last first: log, proxy, CORS, methods, HEAD, gzip, headers,
+    # cache.
     app.add_middleware(CachingMiddleware, max_age_s=settings.cache_max_age_s)
     app.add_middleware(
         SecurityHeadersMiddleware, tile_url=settings.tile_url, embed_ancestors=settings.embed_frame_ancestors
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         allow_credentials=False,
         expose_headers=["ETag", "X-Dataset-Version", "Content-Crs"],
     )
+    # Host and forwarded headers settled before anything reads them (app.proxy); then the log.
+    app.add_middleware(proxy.install, settings=settings)
     app.add_middleware(RequestLog)
     app.include_router(health.router)
     app.include_router(ogc.router)

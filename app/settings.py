@@ -5,14 +5,20 @@ Never read at import time: ``create_app(settings)`` receives them, so tests buil
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.bundled import BUNDLED_DATA
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+_HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$")
+_URL_PATH = re.compile(r"^[A-Za-z0-9._~/-]*$")
 _SOURCE = re.compile(r"^(\*|'self'|https?://(\*\.)?[a-z0-9.-]+(:\d+)?)$", re.IGNORECASE)
 
 
@@ -40,6 +46,68 @@ class Settings(BaseSettings):
     # Who may frame /embed: "*" (any site), or origins separated by spaces, e.g.
     # "https://news.example https://*.news.example". Every other page: this site only.
     embed_frame_ancestors: str = "*"
+    # Where readers reach the service, e.g. "https://maps.example.org/tanf/": every link is built
+    # from it, whatever Host or forwarded headers a request carries (app.proxy, app.urls).
+    public_url: str | None = None
+    # Host names a request may carry (without public_url, links are built from the Host): names,
+    # "*.example.org", or "*" for any. Empty: this machine's loopback names (and public_url's host
+    # when given; with public_url the Host is checked only if this is set).
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    # Addresses of the proxies whose X-Forwarded-Proto/-For/-Prefix are believed: IPs, networks
+    # (10.0.0.0/8) or "*". Empty: nobody's.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
+
+    @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """``a,b`` (a flag or an environment variable) as a list; lists as they are."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                "public_url: an http(s) URL with a host and no query, e.g. https://maps.example.org/tanf/"
+            )
+        if not _URL_PATH.match(parts.path):
+            raise ValueError("public_url: its path may hold only letters, digits and - . _ ~ /")
+        return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}/"
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not _HOST_PATTERN.match(host):
+                raise ValueError(f"allowed_hosts: {host[:80]!r} is not a host name, '*.name' or '*'")
+        return [host.lower().strip("[]") for host in value]
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _ips(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"forwarded_allow_ips: {item[:80]!r} is not an address or network"
+                    ) from None
+        return value
+
+    def effective_allowed_hosts(self) -> list[str] | None:
+        """The Host patterns requests are checked against; None: not checked (public_url given
+        and no allowed_hosts)."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        if self.public_url:
+            return None
+        return list(LOOPBACK_HOSTS)
 
     @field_validator("embed_frame_ancestors")
     @classmethod

@@ -23,7 +23,9 @@ def free_port() -> int:
 def serve(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 and yield its base URL; stop it afterwards."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Forwarded headers are the app's business (app.proxy), as under `at-tanf-map serve`.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -11,6 +11,8 @@ import hashlib
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.urls import scope_route_path
+
 CACHED_PREFIXES = ("/api",)
 VERSION_HEADER = "X-Dataset-Version"
 
@@ -36,8 +38,8 @@ class CachingMiddleware:
             return
         served = getattr(scope["app"].state, "served", None)
         version = served.version if served is not None else ""
-        path: str = scope["path"]
-        cacheable = scope["method"] in ("GET", "HEAD") and path.startswith(CACHED_PREFIXES)
+        path: str = scope["path"]  # with the public prefix, if any (app.proxy)
+        cacheable = scope["method"] in ("GET", "HEAD") and scope_route_path(scope).startswith(CACHED_PREFIXES)
         extra: dict[str, str] = {VERSION_HEADER: version} if version else {}
         if cacheable:
             headers = Headers(scope=scope)

@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from app import urls
 from app.api import formats
 from app.api.features import CollectionRows
 from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
@@ -95,7 +96,7 @@ D = {
 
 
 def base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return urls.base(request)
 
 
 def json_or_html(
@@ -214,12 +215,11 @@ async def collection(request: Request, collectionId: CollectionId) -> Response:
 
 
 def _page_links(request: Request, offset: int, limit: int, matched: int) -> list[dict[str, str]]:
-    url = request.url
+    path = urls.route_path(request)
     params = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
 
     def href(**extra: Any) -> str:
-        merged = {**params, **{k: str(v) for k, v in extra.items()}}
-        return str(url.replace_query_params(**merged))
+        return urls.link(request, path, {**params, **{k: str(v) for k, v in extra.items()}})
 
     links = [
         {"href": href(offset=offset), "rel": "self", "type": formats.GEOJSON, "title": "This page"},

@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from app import urls
 from app.api.params import reject_unknown
 from app.bundled import STATIC_DIR
 from app.errors import ApiError, BadRequest, NotFound
 from app.export.svg import render_svg
-from app.web.pages import leaflet_path, oembed_discovery, templates
+from app.web.pages import leaflet_path, oembed_discovery, page_urls, templates
 from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents
 
 router = APIRouter(include_in_schema=False)
@@ -58,9 +59,10 @@ def embed_page(request: Request) -> HTMLResponse:
         version=served.version,
         zone_id=served.zone.zone.id,
         summary=summary_text(served, state),
-        svg_url=f"/embed/map.svg?{query}" if query else "/embed/map.svg",
-        full_url=f"/?{query}" if query else "/",
+        svg_url=urls.root(request) + "/embed/map.svg" + (f"?{query}" if query else ""),
+        full_url=urls.root(request) + "/" + (f"?{query}" if query else ""),
         oembed_url=oembed_discovery(request),
+        **page_urls(request),
         show_list=_flag(request, "list"),
         show_timeline=_flag(request, "timeline"),
         static=_flag(request, "static"),
@@ -108,11 +110,12 @@ def oembed(request: Request) -> JSONResponse:
     if not url:
         raise BadRequest("parameter 'url' is required", "url")
     parts = urlsplit(url)
-    ours = urlsplit(str(request.base_url))
+    ours = urlsplit(urls.base(request))
     if (
         parts.scheme not in ("http", "https")
         or parts.netloc != ours.netloc
-        or parts.path not in ("", "/", "/embed")
+        or parts.path.removeprefix(ours.path) not in ("", "/", "/embed")
+        or not parts.path.startswith(ours.path)
     ):
         raise NotFound("that URL is not a view of this map")
     max_w = _max_size(params.get("maxwidth"), "maxwidth")
@@ -129,7 +132,7 @@ def oembed(request: Request) -> JSONResponse:
     )
     query = state_query(state_params)
     full_query = "&".join(q for q in (query, urlencode(flags)) if q)
-    base = str(request.base_url).rstrip("/")
+    base = urls.base(request)
     summary = summary_text(served, state)
     body: dict[str, Any] = {
         "version": "1.0",

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.urls import scope_route_path
+
 EMBED_PREFIX = "/embed"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
@@ -64,7 +66,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
+        path = scope_route_path(scope)
         embed = path == EMBED_PREFIX or path.startswith(EMBED_PREFIX + "/")
 
         async def send_with_headers(message: Message) -> None:

@@ -7,7 +7,6 @@ map itself is drawn by ``static/js`` from the API. Leaflet comes from the XStati
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import APIRouter, FastAPI, Request
@@ -15,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app import urls
 from app.bundled import STATIC_DIR, TEMPLATES_DIR
 
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
@@ -35,8 +35,14 @@ def mount_static(app: FastAPI) -> None:
 
 def oembed_discovery(request: Request) -> str:
     """The oEmbed URL of this very page, for the discovery ``<link>``."""
-    base = str(request.base_url).rstrip("/")
-    return f"{base}/oembed?format=json&url={quote(str(request.url), safe='')}"
+    return urls.link(request, "/oembed", {"format": "json", "url": urls.own_url(request)})
+
+
+def page_urls(request: Request) -> dict[str, str]:
+    """What a page template needs to link anything: ``root``, the path prefix of same-site
+    links (``{{ root }}/static/...``), and ``public_url``, the absolute base for links that
+    leave the site (the embed snippet; ``data-public-url`` for static/js/urls.js)."""
+    return {"root": urls.root(request), "public_url": urls.base(request)}
 
 
 def leaflet_path() -> str:
@@ -57,5 +63,6 @@ async def map_page(request: Request) -> HTMLResponse:
         incident_count=len(served.stores["events"]),
         zone_id=served.zone.zone.id,
         oembed_url=oembed_discovery(request),
+        **page_urls(request),
     )
     return HTMLResponse(page)

@@ -10,6 +10,7 @@ import { enableLocate } from "./locate.js";
 import { markerIcon, spreadOffsets } from "./markers.js";
 import { readState, writeState } from "./state.js";
 import { Timeline } from "./timeline.js";
+import { appPath } from "./urls.js";
 
 const L = window.L;
 const STATUS_LABELS = { inside: "Inside", uncertain: "Uncertain", contested: "Contested", outside: "Outside" };
@@ -101,15 +102,15 @@ export async function startMap(options = {}) {
   }
 
   // The regions are the largest layer; the embed draws them right after its first view.
-  const regionsUrl = "/api/collections/regions/items?limit=1000&simplify_m=50";
+  const regionsUrl = appPath("/api/collections/regions/items?limit=1000&simplify_m=50");
   const [events, regions, zone, band, sites, borders] = await Promise.all([
-    getAll("/api/collections/events/items?limit=1000"),
+    getAll(appPath("/api/collections/events/items?limit=1000")),
     embed ? Promise.resolve({ type: "FeatureCollection", features: [] }) : getAll(regionsUrl),
     // The zone exact (within 1 m); the band of reported variants is only indicative.
-    getJSON(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}`),
-    getJSON(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}-variants?simplify_m=50`).catch(() => null),
-    getJSON("/api/collections/sites/items"),
-    getJSON("/api/collections/borders/items"),
+    getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}`)),
+    getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}-variants?simplify_m=50`)).catch(() => null),
+    getJSON(appPath("/api/collections/sites/items")),
+    getJSON(appPath("/api/collections/borders/items")),
   ]);
   addBorders(map, borders);
   const zoneBounds = addZone(map, zone, band);

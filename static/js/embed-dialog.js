@@ -1,10 +1,11 @@
 // "Embed this map": the iframe snippet for the current view, with a preview and a copy button.
 import { el } from "./dom.js";
+import { absoluteUrl } from "./urls.js";
 
 function snippet(src, width, height, title) {
   const safeTitle = title.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
   return `<iframe src="${src}" width="${width}" height="${height}" title="${safeTitle}" style="border:0;max-width:100%" loading="lazy" allowfullscreen></iframe>`
-    + `\n<script async src="${window.location.origin}/embed/host.js"></script>`;
+    + `\n<script async src="${absoluteUrl("/embed/host.js")}"></script>`;
 }
 
 export function setupEmbedDialog(currentQuery) {
@@ -24,7 +25,7 @@ export function setupEmbedDialog(currentQuery) {
     if (list.checked) q.set("list", "1");
     if (timeline.checked) q.set("timeline", "1");
     const query = q.toString().replaceAll("%2C", ",");
-    const src = `${window.location.origin}/embed${query ? `?${query}` : ""}`;
+    const src = absoluteUrl(`/embed${query ? `?${query}` : ""}`);
     const w = Math.max(280, Math.min(1600, Number(width.value) || 600));
     const h = Math.max(240, Math.min(1600, Number(height.value) || 450));
     const title = document.getElementById("summary").textContent;

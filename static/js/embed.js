@@ -1,5 +1,6 @@
 // The embed: the same map (app.js) with less chrome; it tells the host page its height.
 import { showLoadError, startMap } from "./app.js";
+import { appPath } from "./urls.js";
 
 // WordPress (wp-includes/js/wp-embed.js) gives its frames a secret in the URL's fragment,
 // "#?secret=…" (appended to any fragment already there, so the last one counts), posts
@@ -51,7 +52,7 @@ new ResizeObserver(reportHeight).observe(document.body);
 const fullMap = document.getElementById("full-map");
 startMap({
   embed: true,
-  onState: (query) => { fullMap.href = `/${query}`; },
+  onState: (query) => { fullMap.href = appPath(`/${query}`); },
   onReady: reportHeight,
 }).catch((error) => {
   showLoadError(error);

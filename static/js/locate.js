@@ -1,12 +1,13 @@
 // Click anywhere: geodesic distance and bearing from the garrison, inside or outside (/api/locate).
 import { el } from "./dom.js";
+import { appPath } from "./urls.js";
 
 const L = window.L;
 
 export function enableLocate(map) {
   map.on("click", async (event) => {
     const { lat, lng } = event.latlng.wrap();
-    const url = `/api/locate?lon=${lng.toFixed(5)}&lat=${lat.toFixed(5)}`;
+    const url = appPath(`/api/locate?lon=${lng.toFixed(5)}&lat=${lat.toFixed(5)}`);
     let content;
     try {
       const response = await fetch(url);
