@@ -41,6 +41,17 @@ def every_link(client: TestClient, prefix: str = "") -> dict[str, str]:
     rel(landing, "self", "landing self")
     rel(landing, "service-desc", "service-desc")
     rel(landing, "data", "data")
+    for name in ("service-desc", "service-doc"):
+        url = next(x["href"] for x in landing["links"] if x["rel"] == name)
+        document = client.get(url.replace(urlsplit(url).scheme + "://" + urlsplit(url).netloc, "", 1))
+        if name == "service-desc":
+            links["service-desc server"] = document.json()["servers"][0]["url"] + "/"
+        else:
+            for n, href in enumerate(re.findall(r'href="([^"]*)"', document.text)):
+                links[f"{n} in service-doc"] = unescape(href)
+    html_items = client.get(f"{prefix}{EVENTS}", params={"f": "html", "limit": "1"}).text
+    for n, href in enumerate(re.findall(r'href="(/[^"]*)"', html_items)):  # the sources link elsewhere
+        links[f"{n} in an HTML page of the API"] = unescape(href)
     rel(client.get(f"{prefix}/api/collections/events").json(), "items", "collection items")
     page = client.get(f"{prefix}{EVENTS}", params={"limit": "2", "in_zone": "inside"}).json()
     rel(page, "self", "items self")

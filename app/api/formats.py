@@ -147,8 +147,9 @@ PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<link rel="stylesheet" href="/static/css/api.css"></head><body>
-<nav><a href="/">Map</a><a href="/api">API</a><a href="/api/collections">Collections</a></nav>
+<link rel="stylesheet" href="{root}/static/css/api.css"></head><body>
+<nav><a href="{root}/">Map</a><a href="{root}/api">API</a>
+<a href="{root}/api/collections">Collections</a></nav>
 <h1>{title}</h1>
 <p>This page shows the JSON document of this URL; add <code>f=json</code> for the document itself.</p>
 {body}
@@ -156,5 +157,6 @@ PAGE = """<!doctype html>
 """
 
 
-def html_page(title: str, document: Any) -> str:
-    return PAGE.format(title=html.escape(title), body=_render(document))
+def html_page(title: str, document: Any, root: str = "") -> str:
+    """The page of ``document``; ``root`` is the path prefix of same-site links (``app.urls.root``)."""
+    return PAGE.format(title=html.escape(title), body=_render(document), root=html.escape(root))

@@ -108,7 +108,7 @@ def json_or_html(
     """The document as JSON, or as HTML for a browser or ``f=html``; unknown parameters are 400."""
     reject_unknown(request.query_params, allowed)
     if formats.negotiate(request) == "html":
-        return HTMLResponse(formats.html_page(title, document))
+        return HTMLResponse(formats.html_page(title, document, urls.root(request)))
     return JSONResponse(document)
 
 
@@ -304,7 +304,7 @@ async def items(
     if fmt == "html":
         doc = {"numberMatched": matched, "numberReturned": returned, "links": links,
                "features": [store.feature(i) for i in page]}  # fmt: skip
-        return HTMLResponse(formats.html_page(f"{c.title}: items", doc))
+        return HTMLResponse(formats.html_page(f"{c.title}: items", doc, urls.root(request)))
     # Stored feature bodies joined into the collection body; only polygons are written per request.
     version = request.app.state.served.version
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
@@ -350,7 +350,7 @@ async def item(
     ]
     if fmt == "html":
         return HTMLResponse(formats.html_page(str(feature["properties"].get("title") or featureId),
-                                              {**feature, "links": links}))  # fmt: skip
+                                              {**feature, "links": links}, urls.root(request)))  # fmt: skip
     return Response(
         orjson.dumps({**feature, "links": links}), media_type=formats.GEOJSON, headers=CONTENT_CRS
     )

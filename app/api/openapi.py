@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from app import urls
 from app.api.openapi30 import downgrade
 from app.api.params import reject_unknown
 
@@ -76,7 +77,8 @@ def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
         shared = {"limit": limit, "bbox": BBOX, "datetime": DATETIME}
         schema.setdefault("components", {}).setdefault("parameters", {}).update(shared)
         # OGC API clients (GDAL) look paths up relative to the API root, as in the standard's
-        # own document: "/collections/{collectionId}/items" under a server URL of "/api".
+        # own document: "/collections/{collectionId}/items" under a server URL of "/api" (served
+        # as the API's public URL, see with_server).
         schema["servers"] = [{"url": API_ROOT}]
         schema["paths"] = {
             path.removeprefix(API_ROOT) or "/": item
@@ -108,21 +110,34 @@ def openapi30(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
+def with_server(document: dict[str, Any], request: Request) -> dict[str, Any]:
+    """``document`` with the API's public URL as its server (``app.urls``): a relative "/api"
+    would resolve to the wrong place behind a proxy that serves the app under a sub-path."""
+    return {**document, "servers": [{"url": urls.link(request, API_ROOT)}]}
+
+
+@router.get("/openapi.json")
+def openapi_31(request: Request) -> JSONResponse:
+    """The API definition as FastAPI writes it (OpenAPI 3.1)."""
+    return JSONResponse(with_server(request.app.openapi(), request))
+
+
 @router.get("/openapi-3.0.json")
 def openapi_30(request: Request) -> JSONResponse:
     """The API definition as OpenAPI 3.0 (the ``service-desc`` OGC clients read)."""
     reject_unknown(request.query_params, {"f"})
-    return JSONResponse(openapi30(request.app), media_type=OPENAPI_30_TYPE)
+    return JSONResponse(with_server(openapi30(request.app), request), media_type=OPENAPI_30_TYPE)
 
 
 @router.get("/docs")
 def docs(request: Request) -> HTMLResponse:
     reject_unknown(request.query_params, set())
     schema = request.app.openapi()
+    root = html.escape(urls.root(request))
     parts = [
         f"<p>{html.escape(schema.get('info', {}).get('description', ''))}</p>",
-        '<p>Machine-readable: <a href="/api/openapi-3.0.json">/api/openapi-3.0.json</a> (OpenAPI 3.0) '
-        'and <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>',
+        f'<p>Machine-readable: <a href="{root}/api/openapi-3.0.json">/api/openapi-3.0.json</a> (OpenAPI 3.0) '
+        f'and <a href="{root}/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>',
     ]
     components = schema.get("components", {}).get("parameters", {})
     for path, item in schema["paths"].items():
@@ -149,6 +164,6 @@ def docs(request: Request) -> HTMLResponse:
     body = "\n".join(parts)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>API documentation</title>
-<link rel="stylesheet" href="/static/css/api.css"></head>
+<link rel="stylesheet" href="{root}/static/css/api.css"></head>
 <body><h1>At Tanf zone map API</h1>{body}</body></html>"""
     return HTMLResponse(page)
