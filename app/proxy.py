@@ -31,7 +31,10 @@ from app.settings import Settings
 from app.urls import scope_route_path
 
 UNCHECKED_PATHS = ("/healthz",)
-_PREFIX = re.compile(r"^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*/?$")
+_PORT = re.compile(r":\d{1,5}")
+_NAME = re.compile(r"[a-z0-9._-]+")
+_IPV6 = re.compile(r"[0-9a-f:.]+")
+_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)*/?$")  # the characters a public_url's path may hold
 
 
 def host_name(header: str) -> str | None:
@@ -41,11 +44,11 @@ def host_name(header: str) -> str | None:
     if header.startswith("["):
         end = header.find("]")
         rest = header[end + 1 :]
-        if end < 0 or (rest and not re.fullmatch(r":\d{1,5}", rest)):
+        if end < 0 or (rest and not _PORT.fullmatch(rest)) or not _IPV6.fullmatch(header[1:end]):
             return None
-        return header[1:end] or None
+        return header[1:end]
     name, _, port = header.partition(":")
-    if (port and not port.isdigit()) or not re.fullmatch(r"[a-z0-9._-]+", name):
+    if (port and not port.isdigit()) or not _NAME.fullmatch(name):
         return None
     return name
 

@@ -136,7 +136,17 @@ def host_app() -> Iterator[TestClient]:
 
 
 @pytest.mark.parametrize(
-    "host", ["evil.example", "testserver", "127.0.0.2", "localhost.evil.example", "a b", ""]
+    "host",
+    [
+        "evil.example",
+        "testserver",
+        "127.0.0.2",
+        "localhost.evil.example",
+        "a b",
+        "",
+        "[::1<b>]",
+        "localhost:x",
+    ],
 )
 def test_a_host_that_is_not_allowed_gets_400(host_app: TestClient, host: str) -> None:
     for path in ("/api", EVENTS, "/", "/embed", "/oembed?url=http://evil.example/", "/static/js/app.js"):
@@ -201,7 +211,9 @@ def test_without_forwarded_allow_ips_nobody_is_believed() -> None:
         assert client.get("/api").json()["links"][0]["href"] == "http://maps.example.org/api"
 
 
-@pytest.mark.parametrize("prefix", ["tanf", "/a/../b", "/x?y", "/<script>", "//evil.example"])
+@pytest.mark.parametrize(
+    "prefix", ["tanf", "/a/../b", "/x?y", "/<script>", "//evil.example", "/a'b", "/%2e%2e"]
+)
 def test_a_bad_prefix_from_a_trusted_proxy_is_400(prefix: str) -> None:
     with _forwarded_app("10.0.0.7") as client:
         response = client.get("/api", headers={"X-Forwarded-Prefix": prefix})
