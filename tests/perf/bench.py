@@ -108,7 +108,7 @@ def measure_in_process(data_dir: Path, repeats: int) -> dict[str, object]:
 
     app = create_app(Settings(data_dir=data_dir, tile_url="", cache_dir=cache_of(data_dir)))
     started = time.perf_counter()
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:  # a Host the app answers to
         startup_s = time.perf_counter() - started
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         serving_mb = rss_now_mb()
@@ -185,7 +185,7 @@ def serve(data_dir: Path, port: int) -> None:
 
     settings = Settings(data_dir=data_dir, tile_url="", cache_dir=cache_of(data_dir))
     app = create_app(settings, load_served(settings))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:  # a Host the app answers to
         page = client.get(f"/api/collections/{QUERIES['in_zone=inside&limit=100']}").content
 
     @app.get("/bench/baseline", include_in_schema=False)
