@@ -341,6 +341,10 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
     for problem in check_extent(zone, sites, incidents):
         file = incident_files[problem.record] if problem.kind == "incident" else sites_file
         c.add(file, problem.record, problem.field, problem.message)
+    # Only for the whole directory (a part's incidents may leave uncited what other parts cite),
+    # and only when every record is valid (an invalid one may be the one that cites a source).
+    if whole and not c.problems:
+        _check_every_source_cited(c, sources_file, sources, sites, zone, incidents)
 
     if c.problems or zone is None:
         raise DataError(c.problems or [Problem(zone_file, None, None, "no zone")])
@@ -389,6 +393,27 @@ def _check_zone(
     for field, cite in cites:
         if cite.source not in sources and cite.source not in c.invalid_ids:
             c.add(path, zone.id, f"{field}.source", f"unknown source {cite.source!r}")
+
+
+def _check_every_source_cited(
+    c: _Collector,
+    file: str,
+    sources: dict[str, Source],
+    sites: dict[str, Site],
+    zone: Zone | None,
+    incidents: list[Incident],
+) -> None:
+    """A listed source that no incident, site or the zone cites is named: either a record that
+    should cite it is missing, or the entry is left over (geodata/README.md)."""
+    cited = {cite.source for site in sites.values() for cite in site.sources}
+    if zone is not None:
+        cited |= {cite.source for cite in zone.sources}
+        cited |= {cite.source for v in zone.variants for cite in v.sources}
+    for incident in incidents:
+        cited |= {cite.source for cite in incident.sources}
+    for source_id in sources:
+        if source_id not in cited:
+            c.add(file, source_id, "id", "source is not cited by any incident, site or the zone")
 
 
 def _check_incident(

@@ -28,13 +28,22 @@ class Citation(Strict):
     quote: str | None = Field(default=None, min_length=1)
     # Set only when no verbatim wording of the source is available to us; says why.
     no_quote_reason: str | None = None
+    # The research notes' words around a short quote, verbatim, when the source's own sentence
+    # is not in the research: they show what the quote measures from what. Contains the quote.
+    context: str | None = Field(default=None, min_length=1)
     note: str | None = None
 
     @model_validator(mode="after")
     def _quote_or_reason(self) -> Citation:
         if self.quote is None and not self.no_quote_reason:
             raise ValueError("a citation needs a verbatim 'quote' (or a 'no_quote_reason')")
+        _check_context(self.quote, self.context)
         return self
+
+
+def _check_context(quote: str | None, context: str | None) -> None:
+    if context is not None and (quote is None or " ".join(quote.split()) not in " ".join(context.split())):
+        raise ValueError("'context' must contain the 'quote' it surrounds")
 
 
 class Source(Strict):
@@ -180,6 +189,7 @@ class LocationClaim(Strict):
     source: str = Field(pattern=ID_PATTERN)
     quote: str | None = Field(default=None, min_length=1)
     no_quote_reason: str | None = None
+    context: str | None = Field(default=None, min_length=1, description="as in Citation")
     text: str = Field(min_length=1, description="the claim in plain words")
     from_sites: list[str] = []
     distance: Distance | None = None
@@ -193,6 +203,7 @@ class LocationClaim(Strict):
     def _shape(self) -> LocationClaim:
         if self.quote is None and not self.no_quote_reason:
             raise ValueError("a claim needs a verbatim 'quote' (or a 'no_quote_reason')")
+        _check_context(self.quote, self.context)
         anchored = self.distance is not None or self.bearing is not None
         if anchored and not self.from_sites:
             raise ValueError("a distance or bearing needs 'from_sites'")
@@ -237,4 +248,8 @@ class Incident(Strict):
     fatalities: list[Fatalities] = []
     sources: list[Citation] = Field(min_length=1)
     location_claims: list[LocationClaim] = []
+    # Set when the incident itself is a claim no other party has confirmed (e.g. a ministry's
+    # report of its own strikes that the other side has not commented on): whose claim, and why
+    # it stands unconfirmed, as the sources say.
+    unconfirmed: str | None = Field(default=None, min_length=1)
     note: str | None = None

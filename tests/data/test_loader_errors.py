@@ -112,6 +112,24 @@ CASES = [
         (f"geodata/{CNN_TECHNICALS}", TECHNICALS_ID, "sources.1", "verbatim 'quote'"),
         id="citation-without-quote",
     ),
+    pytest.param(
+        lambda d: (d / "sources.yaml").write_text(
+            (d / "sources.yaml").read_text(encoding="utf-8") + "  - id: left-over\n    outlet: Nobody\n",
+            encoding="utf-8",
+        ),
+        ("geodata/sources.yaml", "left-over", "id", "not cited by any incident, site or the zone"),
+        id="unused-source",
+    ),
+    pytest.param(
+        lambda d: edit(
+            d,
+            CNN_TECHNICALS,
+            "    text: about 24 miles from the At Tanf base\n",
+            "    context: 'hit about 42 miles from'\n    text: about 24 miles from the At Tanf base\n",
+        ),
+        (f"geodata/{CNN_TECHNICALS}", TECHNICALS_ID, "location_claims.0", "must contain the 'quote'"),
+        id="context-without-its-quote",
+    ),
 ]
 
 
@@ -155,5 +173,5 @@ def test_the_bundled_data_loads(data_copy: Path) -> None:
 def test_version_is_a_content_hash(data_copy: Path) -> None:
     before = load_dataset(data_copy).version
     assert load_dataset(data_copy).version == before
-    edit(data_copy, CNN_TECHNICALS, "The\n  coalition's third set", "The\n  coalition's third  set")
+    edit(data_copy, CNN_TECHNICALS, "The\n  third coalition strike", "The\n  third  coalition strike")
     assert load_dataset(data_copy).version != before
