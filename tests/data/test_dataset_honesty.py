@@ -25,6 +25,8 @@ from tests.data.research_notes import (
     Passage,
     normalise,
     passages_with,
+    reported_incidents,
+    title_words,
 )
 
 FACTS = " ".join(p.text for p in PASSAGES)
@@ -113,6 +115,22 @@ def test_every_site_coordinate_is_the_sourced_one(dataset: Dataset) -> None:
             assert cite.quote is not None
             for part in cite.quote.split():
                 assert part in FACTS, f"{site.id}: {part!r}"
+
+
+def test_every_incident_the_notes_list_is_in_the_dataset(dataset: Dataset) -> None:
+    """Read from the notes' own tables and lists: an entry is matched by an incident whose date
+    interval meets the entry's and whose title shares a word with it."""
+    reported = reported_incidents()
+    assert len(reported) >= 37  # the notes' tables were read, not skipped
+    missing = []
+    for entry in reported:
+        words = title_words(entry.title)
+        if not any(
+            i.date.start <= entry.last and i.date.last >= entry.first and words & title_words(i.title)
+            for i in dataset.incidents
+        ):
+            missing.append(entry.where)
+    assert not missing, "incidents of the research notes missing from the data:\n" + "\n".join(missing)
 
 
 def test_disagreeing_claims_are_all_kept(dataset: Dataset) -> None:
