@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     app = FastAPI(
         title="At Tanf zone map",
         version="0.1.0",
-        description="Web map and REST API of the At Tanf de-confliction zone (2016-2018).",
+        description="Web map and REST API of the At Tanf de-confliction zone and the incidents around it.",
         lifespan=lifespan,
         openapi_url=None,  # served by app.api.openapi, with the API's public URL as its server
         docs_url=None,  # FastAPI's docs pages load scripts from a CDN; see app.api.openapi

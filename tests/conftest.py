@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
 
+from app.data.loader import Dataset, load_dataset
 from app.settings import BUNDLED_DATA
 
 # Starlette's TestClient sends "Host: testserver"; the service answers only to the Hosts it is
@@ -15,6 +17,19 @@ os.environ.setdefault("AT_TANF_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1,:
 
 TESTS = Path(__file__).resolve().parent
 RESEARCH = TESTS / "data" / "research"
+
+
+@cache
+def bundled() -> Dataset:
+    """The bundled dataset, loaded once: tests that count or date it read it from here."""
+    return load_dataset(BUNDLED_DATA)
+
+
+def located_count() -> int:
+    """How many bundled incidents have a region (the markers on the map)."""
+    from app.data.catalog import build_catalog
+
+    return sum(1 for derived in build_catalog(bundled()).incidents if derived.region is not None)
 
 
 @pytest.fixture

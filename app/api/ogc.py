@@ -133,7 +133,7 @@ async def landing(request: Request) -> Response:
     b = base(request)
     doc = {
         "title": "At Tanf zone map API",
-        "description": "OGC API - Features for the At Tanf de-confliction zone (2016-2018): the "
+        "description": "OGC API - Features for the At Tanf de-confliction zone: the "
         "geodesic zone, sites, incidents with sources, and the regions their locations describe. "
         "Extensions: in_zone, min_p_inside, near/within_km (geodesic), event_type, q; /api/locate.",
         "dataset_version": request.app.state.served.version,

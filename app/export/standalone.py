@@ -178,7 +178,11 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
             ".addAttribution('Borders: Natural Earth (approximate)');});"
         )
     )
-    root.title = "At Tanf de-confliction zone, 2016–2018"
+    incidents = catalog.dataset.incidents
+    first = min((i.date.start.year for i in incidents), default=None)
+    last = max((i.date.last.year for i in incidents), default=None)
+    years = "" if first is None else f", {first}" if first == last else f", {first}–{last}"
+    root.title = f"At Tanf de-confliction zone{years}"
     return fmap
 
 

@@ -20,7 +20,7 @@ from app.bundled import STATIC_DIR
 from app.errors import ApiError, BadRequest, NotFound
 from app.export.svg import render_svg
 from app.web.pages import leaflet_path, oembed_discovery, page_urls, templates
-from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents
+from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents, years_text
 
 router = APIRouter(include_in_schema=False)
 EMBED_FLAGS = ("list", "timeline", "static", "theme")
@@ -59,6 +59,7 @@ def embed_page(request: Request) -> HTMLResponse:
         version=served.version,
         zone_id=served.zone.zone.id,
         summary=summary_text(served, state),
+        years=years_text(served),
         svg_url=urls.root(request) + "/embed/map.svg" + (f"?{query}" if query else ""),
         full_url=urls.root(request) + "/" + (f"?{query}" if query else ""),
         oembed_url=oembed_discovery(request),

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import urls
 from app.bundled import STATIC_DIR, TEMPLATES_DIR
+from app.web.state import years_text
 
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
 LEAFLET_VERSION = xleaflet.VERSION
@@ -61,6 +62,7 @@ async def map_page(request: Request) -> HTMLResponse:
         tile_attribution=settings.tile_attribution,
         version=served.version,
         incident_count=len(served.stores["events"]),
+        years=years_text(served),
         zone_id=served.zone.zone.id,
         oembed_url=oembed_discovery(request),
         **page_urls(request),

@@ -82,6 +82,14 @@ def visible_incidents(served: Served, state: MapState) -> np.ndarray:
     return served.stores["events"].query(query)
 
 
+def years_text(served: Served) -> str:
+    """The years the incidents span, from the data ("2016" and "2024" joined by an en dash)."""
+    first, last = served.stores["events"].interval()
+    if first is None or last is None:
+        return "no incidents"
+    return first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}"
+
+
 def _month(day: dt.date) -> str:
     return day.strftime("%B %Y")
 

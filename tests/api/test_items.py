@@ -14,6 +14,7 @@ from shapely import wkt
 from shapely.geometry import shape
 
 from tests.api.conftest import features_of
+from tests.conftest import bundled
 
 ORACLE = Geod(ellps="WGS84")
 GARRISON = (38.61778, 33.50583)
@@ -174,7 +175,7 @@ def test_paging_walks_every_feature_once(client: TestClient) -> None:
         nxt = [link for link in body["links"] if link["rel"] == "next"]
         assert all(link["type"] == "application/geo+json" for link in nxt)
         url = nxt[0]["href"] if nxt else None
-    assert len(seen) == len(set(seen)) == matched == 21
+    assert len(seen) == len(set(seen)) == matched == len(bundled().incidents)
 
 
 def test_a_limit_above_the_maximum_is_clamped_not_refused(client: TestClient) -> None:

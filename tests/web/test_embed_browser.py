@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Frame, Page
 
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import located_count
 from tests.live_server import free_port, serve
 from tests.web.conftest import ARTIFACTS, Watched, wait_until
 
@@ -243,7 +244,7 @@ def test_exported_file_renders_hostile_text_as_text(browser: Browser, tmp_path: 
     page.goto(target.as_uri())
     page.wait_for_selector(".incident")
     markers = page.locator(".leaflet-marker-icon.incident").all()
-    assert len(markers) == 20
+    assert len(markers) == located_count()
     for marker in markers:
         marker.dispatch_event("click")
         # The popup just opened is the last one (a closed one may still be fading out).

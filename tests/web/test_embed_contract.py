@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import BUNDLED_DATA, Settings
 from tests.api.conftest import assert_problem
+from tests.conftest import bundled
 
 BASE = "http://testserver"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -130,7 +131,7 @@ def test_pages_carry_oembed_discovery(client: TestClient, path: str) -> None:
 def test_embed_page_has_text_alternative_and_noscript_image(client: TestClient) -> None:
     page = client.get("/embed?from=2017-06-01&to=2017-06-30").text
     assert "<noscript><img" in page and "/embed/map.svg?from=2017-06-01" in page
-    assert "of 21 incidents from" in page
+    assert f"of {len(bundled().incidents)} incidents from" in page
     assert 'href="/?from=2017-06-01&amp;to=2017-06-30"' in page  # "open the full map" keeps the state
 
 
@@ -210,3 +211,12 @@ def test_host_script_is_served(client: TestClient) -> None:
     response = client.get("/embed/host.js")
     assert response.status_code == 200 and "at-tanf-map:height" in response.text
     assert response.headers["content-type"].startswith("text/javascript")
+
+
+def test_page_titles_follow_the_data(client: TestClient) -> None:
+    """The years in the titles are the data's, not a range typed into a template."""
+    first = min(i.date.start for i in bundled().incidents).year
+    last = max(i.date.last for i in bundled().incidents).year
+    for path in ("/", "/embed"):
+        page = client.get(path).text
+        assert f"<h1>The At Tanf de-confliction zone, {first}–{last}</h1>" in page, path
