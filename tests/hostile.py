@@ -21,7 +21,10 @@ KEEP = {
 
 def _poison(value: Any, key: str | None = None) -> Any:
     if isinstance(value, dict):
-        return {k: _poison(v, k) for k, v in value.items()}
+        poisoned = {k: _poison(v, k) for k, v in value.items()}
+        if "context" in poisoned and "quote" in poisoned:  # a context must still hold its quote
+            poisoned["context"] = f"{poisoned['quote']} {poisoned['context']}"
+        return poisoned
     if isinstance(value, list):
         return [_poison(v, key) for v in value]
     if isinstance(value, str) and key not in KEEP:
