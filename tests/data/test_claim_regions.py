@@ -40,7 +40,8 @@ class Reading:
     says: tuple[str, ...]  # words of the quote (or context) that the reading rests on
     anchors: tuple[str, ...]  # sites the words measure from (two where "al-Tanf" is ambiguous)
     sector: tuple[float, float]  # azimuths clockwise, degrees: where the words put it
-    band_km: tuple[float, float]  # the widest band the words allow (a rounding step each way)
+    band_km: tuple[float, float]  # the widest band the words allow: a rounding step each way,
+    # on the half-decade scale for 15, 45 (the round-number principle, app/geo/wording.py)
     reach_km: float  # a distance the words surely mean, in the middle of the sector
     meets: str | None = None  # a country the words put it in, or "Iraq-Syria" for that border
 
@@ -73,7 +74,7 @@ READINGS = [
     Reading("2017-05-late-pro-regime-element-in-zone/dillon-17-miles-northwest",
             ("about 17 miles northwest of the Tanf base",), (GARRISON,), NW, (16 * MI, 18 * MI), 17 * MI),
     Reading("2017-06-06-coalition-strike/us-official-about-15-miles",
-            ("about 15 miles from", "At Tanf"), (GARRISON,), ANY, (14 * MI, 16 * MI), 15 * MI),
+            ("about 15 miles from", "At Tanf"), (GARRISON,), ANY, (12 * MI, 18 * MI), 15 * MI),
     Reading("2017-06-06-coalition-strike/sohr-more-than-100-km",
             ("more than 100 km", "from the al-Tanf crossing"), (CROSSING,), ANY, (100, math.inf), 150),
     Reading("2017-06-08-drone-shot-down/dillon-east-outside",
@@ -91,7 +92,7 @@ READINGS = [
     Reading("2017-06-20-second-drone-shot-down/centcom-northeast-outpost",
             ("to the northeast of At Tanf",), (GARRISON,), NE, (0, math.inf), 30),
     Reading("2017-09-zakf-outpost-evacuated/wapo-roughly-45-miles",
-            ("roughly 45 miles away from Zakaf",), (GARRISON,), ANY, (44 * MI, 46 * MI), 45 * MI),
+            ("roughly 45 miles away from Zakaf",), (GARRISON,), ANY, (42 * MI, 48 * MI), 45 * MI),
     Reading("2017-10-05-strike-on-regime-convoy/kabad-13-km-west",
             ("13 kilometers [west] of the American military base",), (GARRISON,), W, (12, 14), 13),
     Reading("2018-06-21-clash-near-tanf/sohr-20-km",
