@@ -11,11 +11,11 @@ from pathlib import Path
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import urls
 from app.bundled import STATIC_DIR, TEMPLATES_DIR
+from app.web.precompressed import PrecompressedStaticFiles
 from app.web.state import years_text
 
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
@@ -30,8 +30,9 @@ router = APIRouter(include_in_schema=False)
 
 def mount_static(app: FastAPI) -> None:
     # Versioned paths: a new Leaflet or a new dataset never meets a stale cached file.
-    app.mount(f"/static/vendor/leaflet-{LEAFLET_VERSION}", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    leaflet = PrecompressedStaticFiles(directory=LEAFLET_DIR)
+    app.mount(f"/static/vendor/leaflet-{LEAFLET_VERSION}", leaflet, name="leaflet")
+    app.mount("/static", PrecompressedStaticFiles(directory=STATIC_DIR), name="static")
 
 
 def oembed_discovery(request: Request) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
 from tests.api.conftest import assert_problem
 
 EVENTS = "/api/collections/events/items"
@@ -83,7 +84,7 @@ def test_wrong_method_is_405_problem(client: TestClient) -> None:
     assert_problem(client.post(EVENTS), 405)
 
 
-def test_internal_errors_do_not_leak(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_errors_do_not_leak(monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected exception becomes a generic 500; its text stays in the log."""
     from app.data.store import FeatureStore
 
@@ -91,7 +92,8 @@ def test_internal_errors_do_not_leak(client: TestClient, monkeypatch: pytest.Mon
         raise RuntimeError("secret internal detail /etc/at-tanf")
 
     monkeypatch.setattr(FeatureStore, "_select", explode)  # what every query and page goes through
-    client_no_raise = TestClient(client.app, raise_server_exceptions=False)
+    # A fresh app: the shared one may already keep a finished answer for this URL (app.api.answer_cache).
+    client_no_raise = TestClient(create_app(), raise_server_exceptions=False)
     with client_no_raise:
         response = client_no_raise.get(EVENTS)
     body = assert_problem(response, 500)
