@@ -17,6 +17,10 @@ from fastapi import FastAPI
 from app.data.loader import DataError, load_dataset
 from app.settings import BUNDLED_DATA, Settings
 
+# Measured with tests/perf/serving.py (README, "Load"): see the figures there.
+DEFAULT_LOOP = "asyncio"
+# Above this many incidents, each extra worker without --cache-dir derives the data again.
+MANY_INCIDENTS = 20_000
 RAW_BORDERS = BUNDLED_DATA / "raw" / "natural-earth-10m-countries-middle-east.geojson"
 
 
@@ -53,7 +57,19 @@ def _parser() -> argparse.ArgumentParser:
         help="proxies whose X-Forwarded-Proto/-For/-Prefix are believed, comma-separated addresses "
         "or networks, '*' for any (default: none)",
     )
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: one per core, or 1 for a large dataset without --cache-dir)",
+    )
+    serve.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default=DEFAULT_LOOP,
+        help=f"event loop (default {DEFAULT_LOOP}: the shorter latency tail under load, README)",
+    )
+    serve.add_argument("--answer-cache-mb", type=int, help="finished API answers kept per worker, MB (64)")
+    serve.add_argument("--request-budget-s", type=float, help="seconds of work a request may take (10)")
 
     validate = sub.add_parser("validate", help="check a data directory without serving it")
     validate.add_argument("data_dir", type=Path, nargs="?", default=None)
@@ -83,6 +99,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "public_url",
         "allowed_hosts",
         "forwarded_allow_ips",
+        "answer_cache_mb",
+        "request_budget_s",
     )
     overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
@@ -106,19 +124,20 @@ def _validate(data_dir: Path) -> int:
 
 
 def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, plus our one JSON line per request (app.middleware) in place of its
-    access log; passed to uvicorn so that every worker process applies it."""
+    """uvicorn's logging; our one JSON line per request (app.middleware) replaces its access log
+    and is written by a thread of each worker (app.logs, installed at the app's start-up)."""
     from uvicorn.config import LOGGING_CONFIG
 
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["plain"] = {"format": "%(message)s"}
-    config["handlers"]["app"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "plain",
-        "stream": "ext://sys.stderr",
-    }
-    config["loggers"]["app"] = {"handlers": ["app"], "level": "INFO", "propagate": False}
-    return config
+    return copy.deepcopy(LOGGING_CONFIG)
+
+
+def default_workers(settings: Settings, incidents: int) -> tuple[int, str]:
+    """One worker per usable core, unless each would derive a large dataset again (no
+    ``cache_dir``): then one. Returns the number and the reason, for the start-up line."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if settings.cache_dir is None and incidents > MANY_INCIDENTS and cores > 1:
+        return 1, f"{incidents} incidents and no --cache-dir: each worker would derive them again"
+    return cores, f"one per core ({cores})"
 
 
 WORKER_SETTINGS = "AT_TANF_WORKER_SETTINGS"
@@ -131,7 +150,7 @@ def worker_app() -> FastAPI:
     return create_app(Settings.model_validate_json(os.environ[WORKER_SETTINGS]))
 
 
-def _serve(settings: Settings, workers: int) -> int:
+def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) -> int:
     import uvicorn
 
     from app.main import create_app
@@ -142,7 +161,13 @@ def _serve(settings: Settings, workers: int) -> int:
     except DataError as exc:
         print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
         return 1
-    print(f"serving {settings.data_dir} (version {served.version}) on http://{settings.host}:{settings.port}")
+    why = "as asked"
+    if workers is None:
+        workers, why = default_workers(settings, len(served.stores["events"]))
+    print(
+        f"serving {settings.data_dir} (version {served.version}) on http://{settings.host}:{settings.port}"
+        f" with {workers} worker{'s' if workers > 1 else ''} ({why}), {loop} event loop"
+    )
     if settings.public_url:
         print(f"links point to {settings.public_url}")
     if workers > 1:
@@ -158,6 +183,7 @@ def _serve(settings: Settings, workers: int) -> int:
             log_config=_log_config(),
             access_log=False,
             proxy_headers=False,  # forwarded headers: app.proxy, from --forwarded-allow-ips only
+            loop=loop,
         )
     else:
         uvicorn.run(
@@ -167,6 +193,7 @@ def _serve(settings: Settings, workers: int) -> int:
             log_config=_log_config(),
             access_log=False,
             proxy_headers=False,  # forwarded headers: app.proxy, from --forwarded-allow-ips only
+            loop=loop,
         )
     return 0
 
@@ -198,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         kept = write_borders(args.source, args.out)
         print(f"wrote {args.out} ({kept} countries)")
         return 0
-    return _serve(_settings(args), args.workers)
+    return _serve(_settings(args), args.workers, args.loop)
 
 
 if __name__ == "__main__":

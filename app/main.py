@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
-from app import proxy
+from app import logs, proxy
 from app.allocator import keep_freed_memory
 from app.api import health, locate, ogc, openapi
 from app.api.answer_cache import AnswerCache
 from app.api.caching import CachingMiddleware
+from app.budget import WorkGuard
 from app.errors import install_error_handlers
 from app.middleware import HeadAsGet, ReadingMethodsOnly, RequestLog
 from app.served import Served, load_served
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         keep_freed_memory()  # per worker process: requests reuse their temporary arrays' memory
+        logs.install()  # the request log written by a thread, not the event loop
         ready = served or load_served(settings)
         # Publish everything at once, so no request ever sees a half-built state.
         app.state.collections, app.state.stores, app.state.served = ready.collections, ready.stores, ready
@@ -51,8 +53,8 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # Starlette runs the middleware added last first: log, proxy, answers kept, CORS, methods, HEAD,
-    # gzip, headers, cache.
+    # Starlette runs the middleware added last first: log, proxy, answers kept, budget, CORS, methods,
+    # HEAD, gzip, headers, cache.
     app.add_middleware(CachingMiddleware, max_age_s=settings.cache_max_age_s)
     app.add_middleware(
         SecurityHeadersMiddleware, tile_url=settings.tile_url, embed_ancestors=settings.embed_frame_ancestors
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         allow_credentials=False,
         expose_headers=["ETag", "X-Dataset-Version", "Content-Crs"],
     )
+    # Each request's work bounded in time and stopped when its client leaves (app.budget).
+    app.add_middleware(WorkGuard, seconds=settings.request_budget_s)
     # Finished API answers replayed before anything inside runs (app.api.answer_cache).
     app.add_middleware(AnswerCache, max_bytes=settings.answer_cache_mb * 2**20)
     # Host and forwarded headers settled before anything reads them (app.proxy); then the log.

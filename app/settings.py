@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Who may frame /embed: "*" (any site), or origins separated by spaces, e.g.
     # "https://news.example https://*.news.example". Every other page: this site only.
     embed_frame_ancestors: str = "*"
+    # Seconds of work a request may take before it is ended with a 503 (app.budget).
+    request_budget_s: float = Field(default=10.0, gt=0)
     # Finished API answers kept per worker process (app.api.answer_cache), in MB of bodies; 0: none.
     answer_cache_mb: int = Field(default=64, ge=0)
     # Where readers reach the service, e.g. "https://maps.example.org/tanf/": every link is built

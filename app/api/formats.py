@@ -22,6 +22,7 @@ from starlette.requests import Request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from app import budget
 from app.errors import ApiError, BadRequest
 
 Format = Literal["json", "csv", "html"]
@@ -101,6 +102,7 @@ def features_csv(features: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["id", "lon", "lat", "wkt", *columns])
     for feature in features:
+        budget.check()
         geom = feature.get("geometry")
         lon = lat = wkt = ""
         if geom:
@@ -111,6 +113,11 @@ def features_csv(features: list[dict[str, Any]]) -> str:
         props = feature["properties"]
         writer.writerow([feature["id"], lon, lat, wkt, *(_csv_cell(props.get(c)) for c in columns)])
     return out.getvalue()
+
+
+def _render_checked(value: Any, depth: int) -> str:
+    budget.check()  # a list may hold a thousand features
+    return _render(value, depth)
 
 
 def _link(href: str, text: str) -> str:
@@ -134,7 +141,7 @@ def _render(value: Any, depth: int = 0) -> str:
     if isinstance(value, list):
         if not value:
             return "<i>none</i>"
-        return "<ol>" + "".join(f"<li>{_render(v, depth + 1)}</li>" for v in value) + "</ol>"
+        return "<ol>" + "".join(f"<li>{_render_checked(v, depth + 1)}</li>" for v in value) + "</ol>"
     if value is None:
         return "<i>null</i>"
     text = str(value)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from app import urls
+from app import budget, urls
 from app.api import formats
 from app.api.features import CollectionRows
 from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
@@ -295,23 +297,53 @@ async def items(
     fmt = formats.negotiate(request, allow_csv=True)
     matched, page = store.page(parse_item_query(request.query_params), start, page_size)
     returned = len(page)
+    # CSV, HTML and polygons are written in the thread pool, never on the event loop (their rows
+    # check the request's budget, app.budget); a page of stored bodies is joined right here.
     if fmt == "csv":
-        body = formats.features_csv([store.feature(i) for i in page])
+        body = await run_in_threadpool(_csv, store, page)
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
     links = _page_links(request, start, page_size, matched)
     if fmt == "html":
-        doc = {"numberMatched": matched, "numberReturned": returned, "links": links,
-               "features": [store.feature(i) for i in page]}  # fmt: skip
-        return HTMLResponse(formats.html_page(f"{c.title}: items", doc, urls.root(request)))
+        doc = {"numberMatched": matched, "numberReturned": returned, "links": links}
+        page_html = await run_in_threadpool(_html, store, page, f"{c.title}: items", doc, urls.root(request))
+        return HTMLResponse(page_html)
     # Stored feature bodies joined into the collection body; only polygons are written per request.
     version = request.app.state.served.version
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
     tolerance = None if simplify_m is None else parse_simplify(simplify_m)
-    body_bytes = head[:-1] + b',"features":[' + b",".join(store.body(i, tolerance) for i in page) + b"]}"
+    if store.has_polygons(page):
+        bodies = await run_in_threadpool(_bodies, store, page, tolerance)
+    else:
+        bodies = _bodies(store, page, tolerance)
+    body_bytes = head[:-1] + b',"features":[' + b",".join(bodies) + b"]}"
     return Response(body_bytes, media_type=formats.GEOJSON, headers=CONTENT_CRS)
+
+
+def _features(store: FeatureStore, page: np.ndarray) -> list[dict[str, Any]]:
+    features = []
+    for i in page:
+        budget.check()
+        features.append(store.feature(int(i)))
+    return features
+
+
+def _csv(store: FeatureStore, page: np.ndarray) -> str:
+    return formats.features_csv(_features(store, page))
+
+
+def _html(store: FeatureStore, page: np.ndarray, title: str, doc: dict[str, Any], root: str) -> str:
+    return formats.html_page(title, {**doc, "features": _features(store, page)}, root)
+
+
+def _bodies(store: FeatureStore, page: np.ndarray, tolerance: int | None) -> list[bytes]:
+    bodies = []
+    for i in page:
+        budget.check()
+        bodies.append(store.body(int(i), tolerance))
+    return bodies
 
 
 @router.get(

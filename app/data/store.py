@@ -240,6 +240,16 @@ class FeatureStore:
         lon, lat = float(self._lon[index]), float(self._lat[index])
         return None if np.isnan(lon) else (lon, lat)
 
+    def has_polygons(self, indices: np.ndarray) -> bool:
+        """Whether any of the features has a polygon written per request (not a stored body)."""
+        return bool(self._spliced[indices].any())
+
+    def points(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Longitudes and latitudes (degrees) of the features' points; NaN where there is none."""
+        lon: np.ndarray = self._lon[indices]
+        lat: np.ndarray = self._lat[indices]
+        return lon, lat
+
     def days(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First and last day (proleptic ordinals) of the given features."""
         starts: np.ndarray = self._start[indices]

@@ -3,11 +3,21 @@
 For readers without JavaScript (the embed's ``<noscript>``), oEmbed thumbnails and print. Web
 Mercator like the interactive map, so a view (centre and zoom) frames the same area. All text is
 XML-escaped; the image carries its summary as ``<title>`` and ``<desc>``.
+
+Its cost is bounded whatever the dataset's size: markers outside the frame are not drawn; up to
+``MAX_MARKERS`` are drawn one by one (those closer than ``NEAR_PX`` fanned out, found through a
+grid of ``NEAR_PX`` cells, not by comparing every pair); beyond that they are gathered into one
+numbered circle per ``CLUSTER_PX`` cell. Claim outlines are drawn up to ``MAX_REGIONS`` (beyond
+that, only the selected incident's: hundreds of overlapping outlines say nothing), the ``<desc>``
+names at most ``MAX_NAMED`` incidents. Long loops call ``app.budget.check()``, so a drawing stops
+when its client has gone or its time is up. Finished drawings are kept (``cached_svg``).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
@@ -16,7 +26,9 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app import budget
 from app.api.features import COMMON_SUFFIX
+from app.data.store import STATUS_CODES, FeatureStore
 from app.geo.geodesy import destination, distance_m
 from app.served import Served
 from app.web.state import MapState, summary_text, visible_incidents
@@ -33,6 +45,11 @@ ZONE_COLOUR = "#7b3294"
 # Where a site's name goes (as in static/js/layers.js), so that neighbouring names do not collide.
 LABEL_SIDE = {"garrison": "left", "al-tanf-crossing": "bottom", "rukban-camp": "left"}
 NEAR_PX = 14
+MAX_MARKERS = 500  # markers drawn one by one; beyond, clusters
+CLUSTER_PX = 40  # the side of a cluster's cell, pixels
+MAX_REGIONS = 400  # claim outlines drawn; beyond, the selected incident's only
+MAX_NAMED = 60  # incidents named in <desc>
+KEPT_DRAWINGS = 64  # finished SVGs kept (about 20-200 KB each)
 
 
 class Viewport:
@@ -51,6 +68,13 @@ class Viewport:
 
     def xy(self, lon: float, lat: float) -> tuple[float, float]:
         x, y = self._world_xy(lon, lat)
+        return x - self.cx + self.width / 2, y - self.cy + self.height / 2
+
+    def xy_arrays(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``xy`` for arrays of degrees (NaN stays NaN)."""
+        x = (lon + 180.0) / 360.0 * self.world
+        s = np.sin(np.radians(np.clip(lat, -85.0, 85.0)))
+        y = (0.5 - np.log((1 + s) / (1 - s)) / (4 * math.pi)) * self.world
         return x - self.cx + self.width / 2, y - self.cy + self.height / 2
 
     def lonlat_per_pixel(self) -> float:
@@ -85,9 +109,11 @@ def _path(v: Viewport, geom: BaseGeometry) -> str:
         if poly.is_empty:
             continue
         for ring in [poly.exterior, *poly.interiors]:
-            pts = [v.xy(x, y) for x, y in ring.coords]
-            if len(pts) >= 3:
-                parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+            coords = shapely.get_coordinates(ring)
+            if len(coords) >= 3:
+                xs, ys = v.xy_arrays(coords[:, 0], coords[:, 1])
+                points = zip(xs.tolist(), ys.tolist(), strict=True)
+                parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z")
     return "".join(parts)
 
 
@@ -156,12 +182,12 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     v = Viewport(lat, lon, zoom, width, height)
     # Simplify to a third of a pixel: invisible, and it keeps the file small.
     tol = v.lonlat_per_pixel() / 3
-    frame = shapely.box(*_frame_bounds(v))
+    frame = shapely.box(*_frame_bounds(v)).buffer(tol * 20)
 
     def clip(geom: BaseGeometry) -> BaseGeometry:
-        return shapely.simplify(
-            shapely.intersection(geom, frame.buffer(tol * 20)), tol, preserve_topology=True
-        )
+        # Douglas-Peucker without topology repair: a drawing needs no valid polygon, and the
+        # repairing variant cost ten times as much.
+        return shapely.simplify(shapely.intersection(geom, frame), tol, preserve_topology=False)
 
     summary = summary_text(served, state)
     shown = visible_incidents(served, state)
@@ -181,8 +207,10 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     if zone.variant_band is not None:
         out.append(f'<path d="{_path(v, clip(zone.variant_band))}" fill="{ZONE_COLOUR}" fill-opacity="0.12" '
                    'fill-rule="evenodd" stroke="none"/>')  # fmt: skip
-    for geom, owner, row in _shown_regions(served, shown):
-        selected = events.id(owner) == state.sel
+    sel_row = events.get(state.sel) if state.sel else None
+    for geom, owner, row in _shown_regions(served, shown, sel_row):
+        budget.check()
+        selected = owner == sel_row
         status = regions.status(row)
         if status is None:
             continue
@@ -217,14 +245,7 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
             out.append(_text(x, y + 17, site.name, "middle", weight))
         else:
             out.append(_text(x + 8, y + 4, site.name, "start", weight))
-    located = [(int(i), point) for i in shown if (point := events.point(int(i))) is not None]
-    positions = _spread([v.xy(*point) for _, point in located])
-    order = sorted(range(len(located)), key=lambda k: events.id(located[k][0]) == state.sel)
-    for k in order:
-        i = located[k][0]
-        x, y = positions[k]
-        size = 22 if events.id(i) == state.sel else 16
-        out.append(marker_svg(round(x, 1), round(y, 1), events.event_type(i), events.status(i) or "", size))
+    out.extend(_markers(v, events, shown, sel_row))
     out.append(_scale_bar(v, lat, lon))
     out.append(
         f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
@@ -234,32 +255,110 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     return "\n".join(out)
 
 
-def _shown_regions(served: Served, shown: np.ndarray) -> list[tuple[BaseGeometry, int, int]]:
-    """The claim regions of the shown incidents: geometry, incident index, region index."""
+def _shown_regions(
+    served: Served, shown: np.ndarray, sel_row: int | None
+) -> list[tuple[BaseGeometry, int, int]]:
+    """The claim regions of the shown incidents (the selected one's only, beyond MAX_REGIONS):
+    geometry, incident index, region index."""
     regions = served.stores["regions"]
     owner = regions.columns["owner_rows"]
     drawn = np.flatnonzero(np.isin(owner, shown))
+    if len(drawn) > MAX_REGIONS:
+        drawn = drawn[owner[drawn] == sel_row] if sel_row is not None else drawn[:0]
     geoms = regions.geometries(drawn)
     return [(g, int(owner[k]), int(k)) for g, k in zip(geoms, drawn, strict=True) if g is not None]
 
 
-def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Fan markers closer than NEAR_PX out on a small ring, as the interactive map does."""
-    out = list(points)
-    done: set[int] = set()
-    for i, (xi, yi) in enumerate(points):
-        if i in done:
+def _markers(v: Viewport, events: FeatureStore, shown: np.ndarray, sel_row: int | None) -> list[str]:
+    """The shown incidents' markers within the frame (the selected one last, on top): one by one
+    up to MAX_MARKERS, else numbered clusters."""
+    lon, lat = events.points(shown)
+    x, y = v.xy_arrays(lon, lat)
+    margin = 3 * NEAR_PX
+    inside = (x >= -margin) & (x <= v.width + margin) & (y >= -margin) & (y <= v.height + margin)
+    rows, x, y = shown[inside], x[inside], y[inside]  # NaN (not located) compares False: dropped
+    if len(rows) > MAX_MARKERS:
+        return _clusters(events, rows, x, y, sel_row)
+    positions = _spread(list(zip(x.tolist(), y.tolist(), strict=True)))
+    order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
+    out = []
+    for k in order:
+        budget.check()
+        i = int(rows[k])
+        px, py = positions[k]
+        size = 22 if i == sel_row else 16
+        out.append(marker_svg(round(px, 1), round(py, 1), events.event_type(i), events.status(i) or "", size))
+    return out
+
+
+def _clusters(
+    events: FeatureStore, rows: np.ndarray, x: np.ndarray, y: np.ndarray, sel_row: int | None
+) -> list[str]:
+    """One circle per CLUSTER_PX cell at its markers' mean position, with their number, and a
+    ``<title>`` counting them by zone status; a cell of one incident keeps its own marker."""
+    cells = np.floor(x / CLUSTER_PX).astype(np.int64) * 1_000_003 + np.floor(y / CLUSTER_PX).astype(np.int64)
+    _, cell_of, counts = np.unique(cells, return_inverse=True, return_counts=True)
+    mean_x = np.bincount(cell_of, weights=x) / counts
+    mean_y = np.bincount(cell_of, weights=y) / counts
+    codes = events.statuses(rows)
+    by_status = {
+        s: np.bincount(cell_of, weights=codes == STATUS_CODES[s], minlength=len(counts))
+        for s in STATUS_COLOURS
+    }
+    first_row = np.full(len(counts), -1, dtype=np.int64)
+    first_row[cell_of[::-1]] = rows[::-1]  # any one row of each cell: the marker of a lone incident
+    out = []
+    for c in range(len(counts)):
+        budget.check()
+        n = int(counts[c])
+        cx, cy = round(float(mean_x[c]), 1), round(float(mean_y[c]), 1)
+        if n == 1:
+            i = int(first_row[c])
+            out.append(marker_svg(cx, cy, events.event_type(i), events.status(i) or "", 16))
             continue
-        group = [i] + [
-            j for j in range(i + 1, len(points))
-            if j not in done and math.dist((xi, yi), points[j]) < NEAR_PX
-        ]  # fmt: skip
+        words = ", ".join(f"{int(by_status[s][c])} {s}" for s in STATUS_COLOURS if by_status[s][c])
+        r = round(9 + 4 * math.log10(n), 1)
+        out.append(
+            f'<g><title>{n} incidents: {words}</title><circle cx="{cx}" cy="{cy}" r="{r}" fill="#fff" '
+            f'fill-opacity="0.9" stroke="#333" stroke-width="2"/><text x="{cx}" y="{cy + 4}" '
+            f'text-anchor="middle" font-size="11" font-family="sans-serif" fill="#111">{n}</text></g>'
+        )
+    if sel_row is not None and sel_row in rows:
+        k = int(np.flatnonzero(rows == sel_row)[0])
+        px, py = round(float(x[k]), 1), round(float(y[k]), 1)
+        out.append(marker_svg(px, py, events.event_type(sel_row), events.status(sel_row) or "", 22))
+    return out
+
+
+def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Fan markers closer than NEAR_PX out on a small ring, as the interactive map does.
+
+    Greedy in order: each marker not yet placed gathers the later unplaced ones within NEAR_PX
+    of it. Candidates come from the 3 x 3 grid cells of side NEAR_PX around it, so the cost
+    follows the markers' crowding, not the square of their number.
+    """
+    out = list(points)
+    cells: dict[tuple[int, int], list[int]] = {}
+    for i, (x, y) in enumerate(points):
+        cells.setdefault((math.floor(x / NEAR_PX), math.floor(y / NEAR_PX)), []).append(i)
+    done = [False] * len(points)
+    for i, (xi, yi) in enumerate(points):
+        if done[i]:
+            continue
+        budget.check()
+        cx, cy = math.floor(xi / NEAR_PX), math.floor(yi / NEAR_PX)
+        near = sorted(
+            j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in cells.get((cx + dx, cy + dy), ())
+            if j > i and not done[j] and math.dist((xi, yi), points[j]) < NEAR_PX
+        )  # fmt: skip
+        group = [i, *near]
         if len(group) > 1:
             radius = max(NEAR_PX, len(group) * 18 / (2 * math.pi))
             for n, k in enumerate(group):
                 angle = 2 * math.pi * n / len(group) - math.pi / 2
                 out[k] = (xi + radius * math.cos(angle), yi + radius * math.sin(angle))
-        done.update(group)
+        for k in group:
+            done[k] = True
     return out
 
 
@@ -279,11 +378,44 @@ def _frame_bounds(v: Viewport) -> tuple[float, float, float, float]:
 def _description(served: Served, shown: np.ndarray, selected: str | None) -> str:
     """The incidents shown, and the selected one's answer in the words every view uses."""
     events = served.stores["events"]
-    names: Iterable[str] = (str(events.feature(int(i))["properties"]["title"]) for i in shown)
+    names: Iterable[str] = (str(events.feature(int(i))["properties"]["title"]) for i in shown[:MAX_NAMED])
     text = "Incidents shown: " + "; ".join(names)
+    if len(shown) > MAX_NAMED:
+        text += f"; and {len(shown) - MAX_NAMED} more"
     row = events.get(selected) if selected else None
     if row is not None:
         props = events.feature(row)["properties"]
         more = " ".join(str(w) for w in (props.get("zone_share_text"), props.get("place_note")) if w)
         text += f". Selected: {props['title']}. {props['zone_answer']}" + (f" {more}" if more else "")
     return text
+
+
+class _Drawings:
+    """The last KEPT_DRAWINGS finished SVGs, by dataset version, state and size (thread-safe: the
+    route runs in the thread pool)."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, served: Served, state: MapState, width: int, height: int) -> str:
+        key = (served.version, state, width, height)
+        with self._lock:
+            svg = self._kept.get(key)
+            if svg is not None:
+                self._kept.move_to_end(key)
+                return svg
+        svg = render_svg(served, state, width, height)  # outside the lock: a slow drawing blocks no one
+        with self._lock:
+            self._kept[key] = svg
+            while len(self._kept) > KEPT_DRAWINGS:
+                self._kept.popitem(last=False)
+        return svg
+
+
+_drawings = _Drawings()
+
+
+def cached_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
+    """``render_svg``, kept for the last KEPT_DRAWINGS distinct views."""
+    return _drawings.get(served, state, width, height)

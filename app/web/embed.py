@@ -18,7 +18,7 @@ from app import urls
 from app.api.params import reject_unknown
 from app.bundled import STATIC_DIR
 from app.errors import ApiError, BadRequest, NotFound
-from app.export.svg import render_svg
+from app.export.svg import cached_svg
 from app.web.pages import leaflet_path, oembed_discovery, page_urls, templates
 from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents, years_text
 
@@ -77,7 +77,7 @@ def embed_svg(request: Request) -> Response:
     reject_unknown(request.query_params, set(STATE_KEYS) | {"width", "height"})
     width = _size(request.query_params.get("width"), "width", SVG_SIZE[0])
     height = _size(request.query_params.get("height"), "height", SVG_SIZE[1])
-    svg = render_svg(request.app.state.served, parse_state(dict(request.query_params)), width, height)
+    svg = cached_svg(request.app.state.served, parse_state(dict(request.query_params)), width, height)
     return Response(svg, media_type="image/svg+xml")
 
 

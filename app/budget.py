@@ -1,0 +1,104 @@
+"""Every request's work is bounded: it stops when the client has gone, or when it has run longer
+than its time budget (a 503 problem+json, instead of a 200 that took a minute).
+
+``WorkGuard`` (pure ASGI) gives each request a ``Budget`` in a context variable, which the
+thread pool's workers inherit (AnyIO runs them in a copy of the caller's context), and watches
+the connection for ``http.disconnect`` while the app runs. Long loops (the SVG drawing, CSV and
+HTML rows, polygons) call ``check()`` as they go; it costs a context-variable read and a clock
+read. Python cannot stop a thread from outside, so work that never calls ``check()`` runs to its
+end; everything that scales with the data does call it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextvars import ContextVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import ApiError
+
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for the log line of a request whose client left
+
+
+class ClientGone(Exception):
+    """The client closed the connection: nobody will read the answer."""
+
+
+class OverBudget(ApiError):
+    status = 503
+
+
+class Budget:
+    """A deadline (``time.monotonic()`` seconds) and whether the client has gone."""
+
+    def __init__(self, deadline: float, seconds: float) -> None:
+        self.deadline = deadline
+        self.seconds = seconds
+        self.gone = False
+
+    def check(self) -> None:
+        if self.gone:
+            raise ClientGone
+        if time.monotonic() > self.deadline:
+            raise OverBudget(
+                f"this request needed more than its {self.seconds:g} s of work; "
+                "ask for a smaller page or view, or try again later"
+            )
+
+
+current: ContextVar[Budget | None] = ContextVar("at_tanf_budget", default=None)
+
+
+def check() -> None:
+    """Raise ``ClientGone`` or ``OverBudget`` if this request's work should stop; else nothing."""
+    budget = current.get()
+    if budget is not None:
+        budget.check()
+
+
+class WorkGuard:
+    """A budget of ``seconds`` per request, and the client's disconnect noticed while it runs."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        budget = Budget(time.monotonic() + self.seconds, self.seconds)
+        request = await receive()  # a GET's one (empty) request message
+        if request["type"] != "http.request":
+            return  # the client left before the app began: there is nothing to answer
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            message = await receive()  # blocks until the client leaves or the answer is complete
+            if message["type"] == "http.disconnect":
+                budget.gone = True
+                gone.set()
+
+        delivered = False
+
+        async def receive_after_watch() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return request
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        token = current.set(budget)
+        try:
+            await self.app(scope, receive_after_watch, send)
+        except ClientGone:
+            # Nobody reads this; it gives the request log its line (nginx's 499).
+            await send({"type": "http.response.start", "status": CLIENT_CLOSED_REQUEST, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            current.reset(token)
+            watcher.cancel()

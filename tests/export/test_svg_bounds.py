@@ -1,0 +1,132 @@
+"""The static SVG's cost is bounded whatever the dataset size (app.export.svg): markers fanned
+through a grid (the same placement as comparing every pair), clusters beyond MAX_MARKERS,
+outlines beyond MAX_REGIONS only for the selected incident, a <desc> naming at most MAX_NAMED."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.export import svg
+from app.served import Served, load_served
+from app.settings import Settings
+from app.web.state import parse_state, visible_incidents
+from tests.perf import synthetic
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def spread_by_pairs(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The placement rule stated directly: every later unplaced marker compared with each one."""
+    out = list(points)
+    done: set[int] = set()
+    for i, (xi, yi) in enumerate(points):
+        if i in done:
+            continue
+        group = [i] + [j for j in range(i + 1, len(points))
+                       if j not in done and math.dist((xi, yi), points[j]) < svg.NEAR_PX]  # fmt: skip
+        if len(group) > 1:
+            radius = max(svg.NEAR_PX, len(group) * 18 / (2 * math.pi))
+            for n, k in enumerate(group):
+                angle = 2 * math.pi * n / len(group) - math.pi / 2
+                out[k] = (xi + radius * math.cos(angle), yi + radius * math.sin(angle))
+        done.update(group)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_grid_placement_equals_comparing_every_pair(seed: int) -> None:
+    rng = random.Random(seed)
+    points = [(rng.uniform(-50, 850), rng.uniform(-50, 650)) for _ in range(400)]
+    points += [(400 + rng.gauss(0, 8), 300 + rng.gauss(0, 8)) for _ in range(60)]  # a crowd
+    points += [(14.0 * k, 0.0) for k in range(5)] + [(-7.0, -7.0)] * 3  # cell edges, duplicates
+    rng.shuffle(points)
+    assert svg._spread(points) == spread_by_pairs(points)
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Served:
+    def point_claim(rng: random.Random, n: int) -> dict[str, Any]:
+        """Exact points only: the drawing is what is tested here, and points derive fast."""
+        lon, lat = (
+            synthetic.GARRISON[0] + rng.uniform(-1.5, 1.5),
+            synthetic.GARRISON[1] + rng.uniform(-1.2, 1.2),
+        )
+        return {"id": f"c{n}", "source": "synthetic", "quote": "synthetic", "text": "synthetic",
+                "point": {"lon": round(lon, 5), "lat": round(lat, 5), "precision_m": 100}}  # fmt: skip
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synthetic, "claim", point_claim)
+        data = synthetic.write_dataset(tmp_path_factory.mktemp("svg") / "geodata", 400)
+    return load_served(Settings(data_dir=data))
+
+
+@pytest.fixture(autouse=True)
+def small_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bounds scaled down with the data (400 incidents rather than many thousands)."""
+    monkeypatch.setattr(svg, "MAX_MARKERS", 50)
+    monkeypatch.setattr(svg, "MAX_REGIONS", 40)
+    monkeypatch.setattr(svg, "MAX_NAMED", 12)
+
+
+def test_many_incidents_are_clustered_and_every_located_one_counted(many: Served) -> None:
+    state = parse_state({})
+    text = svg.render_svg(many, state, 800, 600)
+    root = ET.fromstring(text)
+    groups = [g for g in root.iter(f"{SVG_NS}g") if g.find(f"{SVG_NS}title") is not None]
+    assert groups, "clusters expected above MAX_MARKERS"
+    counted = sum(int(g.find(f"{SVG_NS}text").text) for g in groups)  # type: ignore[union-attr,arg-type]
+    shown = visible_incidents(many, state)
+    events = many.stores["events"]
+    lon, lat = events.points(shown)
+    v = svg.Viewport(*svg.fit_view(_padded(many), 800, 600), 800, 600)
+    x, y = v.xy_arrays(lon, lat)
+    m = 3 * svg.NEAR_PX
+    in_frame = int(((x >= -m) & (x <= 800 + m) & (y >= -m) & (y <= 600 + m)).sum())
+    assert in_frame > svg.MAX_MARKERS
+    assert counted + _lone_markers(root) == in_frame
+    desc = root.find(f"{SVG_NS}desc").text or ""  # type: ignore[union-attr]
+    assert desc.count("Synthetic incident") == svg.MAX_NAMED
+    assert f"and {len(shown) - svg.MAX_NAMED} more" in desc
+    # Outlines: more than MAX_REGIONS would be shown, so none but the selected incident's.
+    assert 'fill="none" fill-rule="evenodd"' not in text
+
+
+def test_the_selected_incidents_outlines_are_still_drawn(many: Served) -> None:
+    events = many.stores["events"]
+    regions = many.stores["regions"]
+    owner = regions.columns["owner_rows"]
+    row = int(np.bincount(owner).argmax())  # an incident with claims
+    state = parse_state({"sel": events.id(row)})
+    text = svg.render_svg(many, state, 800, 600)
+    outline = r'<path d="[^"]+" fill="[^"]+"(?: fill-opacity="[\d.]+")? fill-rule="evenodd" stroke="#'
+    outlines = re.findall(outline, text)
+    assert 1 <= len(outlines) <= int((owner == row).sum())
+
+
+def _padded(served: Served) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = served.zone.polygon.bounds
+    px, py = (maxx - minx) * 0.08, (maxy - miny) * 0.08
+    return minx - px, miny - py, maxx + px, maxy + py
+
+
+def _lone_markers(root: ET.Element) -> int:
+    """Markers drawn outside clusters: top-level shapes with a status stroke, not site dots."""
+    n = 0
+    for child in root:
+        tag = child.tag.removeprefix(SVG_NS)
+        if tag in ("circle", "polygon", "rect") and child.get("stroke-width") in ("1.5", "2.5"):
+            n += 1
+    return n
+
+
+def test_a_kept_drawing_is_the_same_drawing(many: Served) -> None:
+    state = parse_state({"status": "inside"})
+    assert svg.cached_svg(many, state, 640, 480) == svg.render_svg(many, state, 640, 480)
+    assert svg.cached_svg(many, state, 640, 480) is svg.cached_svg(many, state, 640, 480)
