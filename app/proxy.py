@@ -83,13 +83,22 @@ class AllowedHosts:
         self.app = app
         self.patterns = patterns
         self.vary = vary
+        self._verdicts: dict[str, bool] = {}  # Host header -> allowed (bounded below)
+
+    def allowed(self, header: str) -> bool:
+        verdict = self._verdicts.get(header)
+        if verdict is None:
+            name = host_name(header)
+            verdict = name is not None and host_allowed(name, self.patterns)
+            if len(self._verdicts) < 1024:  # Host headers are few; a flood of new ones is not kept
+                self._verdicts[header] = verdict
+        return verdict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope_route_path(scope) in UNCHECKED_PATHS:
             await self.app(scope, receive, send)
             return
-        name = host_name(Headers(scope=scope).get("host", ""))
-        if name is None or not host_allowed(name, self.patterns):
+        if not self.allowed(Headers(scope=scope).get("host", "")):
             response = problem(
                 400, "this service does not answer to that Host (see --allowed-hosts)", scope["path"][:200]
             )

@@ -36,8 +36,8 @@ HEADER_SETS: list[dict[str, str]] = [
 
 
 def answer_cache(client: TestClient) -> AnswerCache:
-    """The AnswerCache layer of the client's app (walking the built middleware stack)."""
-    layer = client.app.middleware_stack  # type: ignore[attr-defined]
+    """The AnswerCache layer of the client's app (walking its front layers)."""
+    layer = client.app.front  # type: ignore[attr-defined]
     while not isinstance(layer, AnswerCache):
         layer = layer.app
     return layer

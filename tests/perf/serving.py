@@ -1,0 +1,368 @@
+"""The serving path against its limit, measured so that the figures can be believed (issue 16).
+
+Run by hand (not part of pytest; needs ``apt-get install wrk``):
+
+    python -m tests.perf.serving [--seconds 5] [--rounds 2] [--loops asyncio,uvloop]
+                                 [--big DIR] [--huge DIR] [--skip-tails]
+
+``--big``/``--huge`` are directories made by ``tests/perf/synthetic.py`` (10k and 100k incidents),
+each with its data in ``geodata/`` and a derived cache in ``cache/``. Every server is a separate
+process on loopback; wrk (1 thread) and the servers share the machine's cores, so every section
+prints the machine's load (``uptime``) and CPU per request is given beside requests/s: it is the
+steadier figure on a shared machine.
+
+1. **The items page against the limit**, alternated in one run (A B A B ...): the real app
+   (``python -m app serve``) and ``tests/perf/bare_app.py`` (a bare ASGI app on the same uvicorn
+   returning the very same bytes), each without and with gzip, ``wrk -c10``: requests/s and server
+   CPU per request (utime + stime of the server's processes from ``/proc/<pid>/stat``, over the
+   run, divided by wrk's request count). These are *repeated* requests, answered from the app's
+   kept answers.
+2. **First requests**: the same page and ``/healthz`` from a server whose answer cache is off
+   (``AT_TANF_ANSWER_CACHE_MB=0``), so every request does all of its work: CPU per request.
+3. **The tail at 50 connections**: ``wrk -c50 --latency`` on the items page, one process and
+   ``--workers 2``, for each event loop: p50, p99, errors.
+4. With ``--big``: a cheap request's latency (one event by id, a different one each time, so the
+   answer cache cannot help) while two clients loop on the heaviest CSV
+   (``regions/items?limit=1000&f=csv`` at a different offset each time); and an abandoned SVG: the
+   client closes the connection after 0.3 s and the server's CPU is sampled every 10 ms until it
+   stays idle.
+5. With ``--huge``: ``/embed/map.svg`` p50 over 12 different views (not kept drawings), and a
+   repeated one.
+
+Results also go to ``test-artifacts/bench/serving.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from tests.live_server import free_port
+
+ITEMS = "/api/collections/events/items?limit=100&in_zone=inside,uncertain"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACT = ROOT / "test-artifacts" / "bench" / "serving.json"
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+results: dict[str, Any] = {}
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's worker processes)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its descendants so far."""
+    total = 0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total * TICK_S
+
+
+@contextmanager
+def server(
+    args: list[str], env: dict[str, str] | None = None, ready: str = "/healthz"
+) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "AT_TANF_TILE_URL": "", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args, "--port", str(port)], env=full_env, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                if httpx2.get(base + ready, timeout=5).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"server {args} did not start")
+            time.sleep(0.2)
+        time.sleep(0.5)  # workers all up
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def app_server(workers: int = 1, loop: str = "asyncio", data: Path | None = None, **env: str) -> Any:
+    args = ["app", "serve", "--workers", str(workers), "--loop", loop]
+    if data is not None:
+        args += ["--data-dir", str(data / "geodata"), "--cache-dir", str(data / "cache")]
+    return server(args, {f"AT_TANF_{k.upper()}": v for k, v in env.items()})
+
+
+def bare_server(plain: Path, zipped: Path, workers: int = 1, loop: str = "asyncio") -> Any:
+    args = ["uvicorn", "tests.perf.bare_app:app", "--loop", loop, "--http", "httptools",
+            "--no-access-log", "--log-level", "warning", "--workers", str(workers)]  # fmt: skip
+    return server(args, {"BARE_PLAIN": str(plain), "BARE_GZIP": str(zipped)}, ready="/")
+
+
+def wrk(url: str, seconds: float, connections: int, headers: tuple[str, ...] = ()) -> dict[str, float]:
+    extra = [x for h in headers for x in ("-H", h)]
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency", *extra, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.MULTILINE))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": to_ms(latency["50"]),
+        "p99_ms": to_ms(latency["99"]),
+        "errors": errors + (int(non_ok.group(1)) if non_ok else 0),
+    }
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def measured(
+    pid: int, url: str, seconds: float, connections: int, headers: list[str] = ()
+) -> dict[str, float]:  # type: ignore[assignment]
+    before = cpu_s(pid)
+    run = wrk(url, seconds, connections, headers)
+    run["cpu_us_per_request"] = (cpu_s(pid) - before) / max(run["requests"], 1) * 1e6
+    return run
+
+
+def wire_bytes(url: str, accept_encoding: str) -> bytes:
+    with httpx2.stream("GET", url, headers={"Accept-Encoding": accept_encoding}) as response:
+        return b"".join(response.iter_raw())
+
+
+def against_the_limit(seconds: float, rounds: int) -> None:
+    print(f"\n## 1. Items page against a bare ASGI app (alternated, wrk -t1 -c10 -d{seconds}s)\n{uptime()}\n")
+    with tempfile.TemporaryDirectory() as tmp, app_server() as (base, pid):
+        plain, zipped = Path(tmp) / "page.json", Path(tmp) / "page.json.gz"
+        plain.write_bytes(wire_bytes(base + ITEMS, "identity"))
+        zipped.write_bytes(wire_bytes(base + ITEMS, "gzip"))
+        assert gzip.decompress(zipped.read_bytes()) == plain.read_bytes()
+        with bare_server(plain, zipped) as (bare, bare_pid):
+            rows: dict[str, list[dict[str, float]]] = {}
+            for n in range(rounds):
+                for encoding in ("identity", "gzip"):
+                    for name, url, p in (("app", base + ITEMS, pid), ("bare", bare + "/", bare_pid)):
+                        r = measured(p, url, seconds, 10, (f"Accept-Encoding: {encoding}",))
+                        rows.setdefault(f"{name} {encoding}", []).append(r)
+                        cpu = r["cpu_us_per_request"]
+                        print(f"round {n + 1} {name:4} {encoding:8} {r['rps']:8.0f} req/s "
+                              f"{cpu:6.0f} µs CPU/req  p99 {r['p99_ms']:.1f} ms")  # fmt: skip
+    summary = {}
+    for encoding in ("identity", "gzip"):
+        app_rps = statistics.median(r["rps"] for r in rows[f"app {encoding}"])
+        bare_rps = statistics.median(r["rps"] for r in rows[f"bare {encoding}"])
+        app_cpu = statistics.median(r["cpu_us_per_request"] for r in rows[f"app {encoding}"])
+        bare_cpu = statistics.median(r["cpu_us_per_request"] for r in rows[f"bare {encoding}"])
+        summary[encoding] = {"app_rps": app_rps, "bare_rps": bare_rps, "ratio": app_rps / bare_rps,
+                             "app_cpu_us": app_cpu, "bare_cpu_us": bare_cpu}  # fmt: skip
+        print(f"{encoding}: app/bare req/s = {app_rps:.0f}/{bare_rps:.0f} = {app_rps / bare_rps:.2f} "
+              f"(budget >= 0.5); CPU/request {app_cpu:.0f} µs against {bare_cpu:.0f} µs")  # fmt: skip
+    results["limit"] = {"rows": rows, "summary": summary, "uptime": uptime()}
+
+
+def first_requests(seconds: float) -> None:
+    print(f"\n## 2. First requests (answer cache off; wrk -t1 -c10 -d{seconds}s)\n{uptime()}\n")
+    out = {}
+    with app_server(answer_cache_mb="0") as (base, pid):
+        for name, url, headers in (
+            ("items page", base + ITEMS, ("Accept-Encoding: identity",)),
+            ("items page, gzip", base + ITEMS, ("Accept-Encoding: gzip",)),
+            ("/healthz", base + "/healthz", ()),
+        ):
+            wrk(url, 1, 10, headers)  # warm
+            r = measured(pid, url, seconds, 10, headers)
+            out[name] = r
+            print(f"{name:18} {r['cpu_us_per_request']:6.0f} µs CPU/request  {r['rps']:7.0f} req/s")
+    print("budgets: items page <= 300 µs, /healthz <= 100 µs")
+    results["first"] = {**out, "uptime": uptime()}
+
+
+def tails(seconds: float, loops: list[str]) -> None:
+    print(f"\n## 3. Tail at 50 connections (items page, wrk -t1 -c50 -d{seconds}s)\n{uptime()}\n")
+    print("| loop | workers | req/s | p50 ms | p99 ms | errors | CPU µs/req | load (1 min) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    out = []
+    for loop in loops:
+        for workers in (1, 2):
+            with app_server(workers=workers, loop=loop) as (base, pid):
+                wrk(base + ITEMS, 1, 50)
+                r = measured(pid, base + ITEMS, seconds, 50)
+            load = os.getloadavg()[0]
+            out.append({"loop": loop, "workers": workers, **r, "load1": load})
+            print(f"| {loop} | {workers} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                  f"{r['errors']:.0f} | {r['cpu_us_per_request']:.0f} | {load:.1f} |")  # fmt: skip
+    print("budget: p99 < 100 ms, 0 errors")
+    results["tails"] = out
+
+
+def heavy_csv(big: Path) -> None:
+    print(f"\n## 4. {big.name}: a cheap request while two clients loop on the heaviest CSV\n{uptime()}\n")
+    with app_server(data=big) as (base, pid):
+        ids = [
+            f["id"] for f in httpx2.get(base + "/api/collections/events/items?limit=1000").json()["features"]
+        ]
+        stop = threading.Event()
+        heavy_done: list[float] = []
+
+        def loop_on_csv(first: int) -> None:
+            with httpx2.Client(timeout=120) as client:
+                offset = first
+                while not stop.is_set():
+                    t = time.perf_counter()
+                    client.get(f"{base}/api/collections/regions/items?limit=1000&f=csv&offset={offset}")
+                    heavy_done.append(time.perf_counter() - t)
+                    offset += 1000
+
+        def cheap_latencies(n: int) -> list[float]:
+            times = []
+            with httpx2.Client(timeout=60) as client:
+                for k in range(n):
+                    t = time.perf_counter()
+                    client.get(f"{base}/api/collections/events/items/{ids[(k * 7) % len(ids)]}")
+                    times.append((time.perf_counter() - t) * 1000)
+                    time.sleep(0.05)
+            return times
+
+        quiet = cheap_latencies(20)
+        threads = [threading.Thread(target=loop_on_csv, args=(k * 500_000,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(1)
+        busy = cheap_latencies(40)
+        stop.set()
+        for t in threads:
+            t.join()
+        r = {"quiet_p50_ms": statistics.median(quiet), "busy_p50_ms": statistics.median(busy),
+             "busy_p90_ms": statistics.quantiles(busy, n=10)[-1],
+             "heavy_csv_p50_ms": statistics.median(heavy_done) * 1000, "uptime": uptime()}  # fmt: skip
+        print(f"cheap request p50 alone {r['quiet_p50_ms']:.1f} ms; while two clients loop on CSV "
+              f"p50 {r['busy_p50_ms']:.1f} ms, p90 {r['busy_p90_ms']:.1f} ms (budget p50 < 10 ms); "
+              f"each CSV took {r['heavy_csv_p50_ms']:.0f} ms (p50)")  # fmt: skip
+        results["heavy_csv"] = r
+        abandoned_svg(base, pid)
+
+
+def abandoned_svg(base: str, pid: int) -> None:
+    """Ask for a big drawing no one has asked for, leave after 0.3 s, and sample the server's CPU."""
+    port = int(base.rsplit(":", 1)[1])
+    runs = []
+    for k in range(3):
+        path = f"/embed/map.svg?width=4000&height=3000&v=33.4,38.5,8.5&from=2016-01-{k + 10:02d}"
+        idle = cpu_s(pid)
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            time.sleep(0.3)
+        left = time.monotonic()
+        at_leave = cpu_s(pid)
+        samples = []
+        while time.monotonic() - left < 3:
+            time.sleep(0.01)
+            samples.append((time.monotonic() - left, cpu_s(pid)))
+        last_rise = 0.0
+        for (_, c0), (t1, c1) in itertools.pairwise(samples):
+            if c1 - c0 > TICK_S:  # more than one tick in 10 ms: still working
+                last_rise = t1
+        after = samples[-1][1] - at_leave
+        runs.append({"cpu_before_leaving_s": at_leave - idle, "cpu_after_leaving_s": after,
+                     "last_busy_sample_s": last_rise})  # fmt: skip
+        print(
+            f"abandoned SVG {k + 1}: CPU {at_leave - idle:.2f} s before leaving, {after:.2f} s after; "
+            f"last busy 10 ms sample {last_rise * 1000:.0f} ms after leaving (budget: stops within 100 ms)"
+        )
+        time.sleep(0.5)
+    results["abandoned_svg"] = {"runs": runs, "uptime": uptime()}
+
+
+def huge_svg(huge: Path) -> None:
+    print(f"\n## 5. {huge.name}: /embed/map.svg\n{uptime()}\n")
+    with app_server(data=huge) as (base, _pid), httpx2.Client(timeout=120) as client:
+        client.get(base + "/embed/map.svg")
+        times = []
+        for k in range(12):
+            view = f"v={33.3 + 0.02 * k:.2f},{38.5 + 0.02 * k:.2f},{7 + (k % 3) * 0.5}"
+            t = time.perf_counter()
+            assert client.get(f"{base}/embed/map.svg?{view}").status_code == 200
+            times.append((time.perf_counter() - t) * 1000)
+        repeat = []
+        for _ in range(12):
+            t = time.perf_counter()
+            client.get(f"{base}/embed/map.svg?v=33.30,38.50,7.0")
+            repeat.append((time.perf_counter() - t) * 1000)
+    r = {"p50_ms": statistics.median(times), "max_ms": max(times), "repeat_p50_ms": statistics.median(repeat),
+         "uptime": uptime()}  # fmt: skip
+    print(
+        f"12 different views: p50 {r['p50_ms']:.0f} ms, max {r['max_ms']:.0f} ms (budget p50 < 200 ms); "
+        f"a kept drawing: p50 {r['repeat_p50_ms']:.1f} ms"
+    )
+    results["huge_svg"] = r
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--loops", default="asyncio,uvloop")
+    parser.add_argument("--big", type=Path)
+    parser.add_argument("--huge", type=Path)
+    parser.add_argument("--skip-tails", action="store_true")
+    parser.add_argument("--only", choices=("limit", "first", "tails", "big", "huge"))
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}; the machine is shared: {uptime()}")
+    if args.only in (None, "limit"):
+        against_the_limit(args.seconds, args.rounds)
+    if args.only in (None, "first"):
+        first_requests(args.seconds)
+    if args.only in (None, "tails") and not args.skip_tails:
+        tails(max(args.seconds, 10), args.loops.split(","))
+    if args.big and args.only in (None, "big"):
+        heavy_csv(args.big)
+    if args.huge and args.only in (None, "huge"):
+        huge_svg(args.huge)
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACT.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
