@@ -23,10 +23,10 @@ from app.settings import Settings
 from app.web import embed, pages
 from app.web.headers import SecurityHeadersMiddleware
 
-# Measured with tests/perf/gzip_levels.py: on the 44 KB items page level 1 costs half the CPU of
-# level 5 (about 0.3 against 0.6 ms) for 20% more bytes. Finished API answers are kept compressed
-# (app.api.answer_cache), so the CPU is paid once per URL and process, the bytes on every transfer:
-# level 5.
+# Measured with tests/perf/gzip_levels.py: on the 107 KB items page level 1 costs 43% less CPU than
+# level 5 (1.2 against 2.2 ms on the shared build machine) for 24% more bytes (24.8 against 19.9 KB).
+# Finished API answers are kept compressed (app.api.answer_cache), so the CPU is paid once per URL
+# and process, the bytes on every transfer: level 5.
 GZIP_LEVEL = 5
 
 

@@ -4,8 +4,8 @@ For readers without JavaScript (the embed's ``<noscript>``), oEmbed thumbnails a
 Mercator like the interactive map, so a view (centre and zoom) frames the same area. All text is
 XML-escaped; the image carries its summary as ``<title>`` and ``<desc>``.
 
-Its cost is bounded whatever the dataset's size: markers outside the frame are not drawn; up to
-``MAX_MARKERS`` are drawn one by one (those closer than ``NEAR_PX`` fanned out, found through a
+Its cost is bounded whatever the dataset's size: beyond ``MAX_MARKERS`` markers those outside the
+frame are skipped; up to ``MAX_MARKERS`` are drawn one by one (those closer than ``NEAR_PX`` fanned out, found through a
 grid of ``NEAR_PX`` cells, not by comparing every pair); beyond that they are gathered into one
 numbered circle per ``CLUSTER_PX`` cell. Claim outlines are drawn up to ``MAX_REGIONS`` (beyond
 that, only the selected incident's: hundreds of overlapping outlines say nothing), the ``<desc>``
@@ -274,11 +274,14 @@ def _markers(v: Viewport, events: FeatureStore, shown: np.ndarray, sel_row: int 
     up to MAX_MARKERS, else numbered clusters."""
     lon, lat = events.points(shown)
     x, y = v.xy_arrays(lon, lat)
-    margin = 3 * NEAR_PX
-    inside = (x >= -margin) & (x <= v.width + margin) & (y >= -margin) & (y <= v.height + margin)
-    rows, x, y = shown[inside], x[inside], y[inside]  # NaN (not located) compares False: dropped
-    if len(rows) > MAX_MARKERS:
-        return _clusters(events, rows, x, y, sel_row)
+    located = np.isfinite(x)
+    rows, x, y = shown[located], x[located], y[located]
+    if len(rows) > MAX_MARKERS:  # many: those outside the view are skipped, and then gathered
+        margin = 3 * NEAR_PX
+        inside = (x >= -margin) & (x <= v.width + margin) & (y >= -margin) & (y <= v.height + margin)
+        rows, x, y = rows[inside], x[inside], y[inside]
+        if len(rows) > MAX_MARKERS:
+            return _clusters(events, rows, x, y, sel_row)
     positions = _spread(list(zip(x.tolist(), y.tolist(), strict=True)))
     order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
     out = []

@@ -26,7 +26,7 @@ URLS = {
 
 def main(repeat: int = 200) -> None:
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
         bodies = {
             name: client.get(url, headers={"Accept-Encoding": "identity"}).content
             for name, url in URLS.items()
