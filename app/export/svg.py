@@ -7,10 +7,11 @@ XML-escaped; the image carries its summary as ``<title>`` and ``<desc>``.
 Its cost is bounded whatever the dataset's size: beyond ``MAX_MARKERS`` markers those outside the
 frame are skipped; up to ``MAX_MARKERS`` are drawn one by one (those closer than ``NEAR_PX``
 fanned out, found through a grid of ``NEAR_PX`` cells, not by comparing every pair); beyond that
-they are gathered into one numbered circle per ``CLUSTER_PX`` cell. Claim outlines are drawn up to ``MAX_REGIONS`` (beyond
-that, only the selected incident's: hundreds of overlapping outlines say nothing), the ``<desc>``
-names at most ``MAX_NAMED`` incidents. Long loops call ``app.budget.check()``, so a drawing stops
-when its client has gone or its time is up. Finished drawings are kept (``cached_svg``).
+they are gathered into one numbered circle per ``CLUSTER_PX`` cell. Claim outlines are drawn up
+to ``MAX_REGIONS`` (beyond that, only the selected incident's: hundreds of overlapping outlines
+say nothing), the ``<desc>`` names at most ``MAX_NAMED`` incidents. Long loops call
+``app.budget.check()``, so a drawing stops when its client has gone or its time is up. Finished
+drawings are kept (``cached_svg``).
 """
 
 from __future__ import annotations
