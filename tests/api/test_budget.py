@@ -90,6 +90,9 @@ def test_a_drawing_stops_when_its_client_leaves(monkeypatch: pytest.MonkeyPatch)
         await app(scope, receive, send)
 
     with TestClient(app):  # start-up: the data loaded
-        asyncio.run(scenario())
+        # In a thread of its own: the browser tests' driver may have left an event loop running here.
+        runner = threading.Thread(target=asyncio.run, args=(scenario(),))
+        runner.start()
+        runner.join(timeout=60)
     assert started.is_set() and not markers_drawn
     assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [budget.CLIENT_CLOSED_REQUEST]
