@@ -121,13 +121,13 @@ def _headline(evidence: Evidence, outlets: Mapping[str, str], claim_texts: Mappi
         if n == 1:
             who = short_outlet(outlets[answers[0].source_id])
             if evidence.status == "uncertain":
-                return f"{label}: the place its one source ({who}) describes lies across the zone's edge."
-            return f"{label}, where its one source ({who}) puts it."
+                return f"{label}: {who}, the only source that says where, describes a place across its edge."
+            return f"{label}: {who}, the only source that says where, puts it there."
         if evidence.status == "uncertain":
-            every = "both sources" if n == 2 else f"all {n} sources"
+            every = "both sources that say where" if n == 2 else f"all {n} sources that say where"
             return f"{label}: the place {every} can share lies across the zone's edge."
         side = "inside" if evidence.status == "inside" else "outside"
-        every = "both sources" if n == 2 else f"all {n} sources"
+        every = "both sources that say where" if n == 2 else f"all {n} sources that say where"
         return f"{label}: {every} can be right at once, at a place {side} it."
     by_side: dict[Allowed, list[SourceAnswer]] = {"inside": [], "outside": [], "across": []}
     for answer in answers:
@@ -138,7 +138,7 @@ def _headline(evidence: Evidence, outlets: Mapping[str, str], claim_texts: Mappi
         minor: Allowed = "outside" if major == "inside" else "inside"
         majority, minority = by_side[major], by_side[minor]
         head = (
-            f"{len(majority)} of {n} sources put it {SIDE_WORDS[major]}"
+            f"{len(majority)} of the {n} sources that say where put it {SIDE_WORDS[major]}"
             if len(majority) > 1 or n > 2
             else _says(majority, outlets, major)
         )

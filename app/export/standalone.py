@@ -50,6 +50,7 @@ def card_html(d: DerivedIncident, catalog: Catalog) -> str:
         + (f"<p>{_e(more)}</p>" if more else "")
         + "</div>",
         f"<p>{_e(inc.summary)}</p>",
+        *([f"<p><b>Unconfirmed:</b> {_e(inc.unconfirmed)}</p>"] if inc.unconfirmed else []),
         f"<p><b>Actors:</b> {_e('; '.join(inc.actors))}</p>",
     ]
     if inc.fatalities:

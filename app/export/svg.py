@@ -383,7 +383,7 @@ def _description(served: Served, shown: np.ndarray, selected: str | None) -> str
     """The incidents shown, and the selected one's answer in the words every view uses."""
     events = served.stores["events"]
     names: Iterable[str] = (str(events.feature(int(i))["properties"]["title"]) for i in shown[:MAX_NAMED])
-    text = "Incidents shown: " + "; ".join(names)
+    text = "Incidents in this view (those no source locates are listed, not drawn): " + "; ".join(names)
     if len(shown) > MAX_NAMED:
         text += f"; and {len(shown) - MAX_NAMED} more"
     row = events.get(selected) if selected else None

@@ -52,6 +52,7 @@ export function buildCard(feature, { headingLevel = 3 } = {}) {
     el("p", { class: "meta" }, whenText(p), " · ", `${p.event_type} / ${p.sub_event_type}`),
     statusLine(p),
     el("p", {}, p.summary),
+    p.unconfirmed ? el("p", { class: "unconfirmed" }, el("strong", {}, "Unconfirmed: "), p.unconfirmed) : null,
     el("p", { class: "actors" }, el("strong", {}, "Actors: "), p.actors.join("; ")),
     fatalities,
     el("h4", {}, "Where, according to each source"),

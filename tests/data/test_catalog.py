@@ -47,7 +47,9 @@ def test_the_6_june_strike_is_contested_four_sources_inside_sohr_outside(catalog
         "sohr-2017-06-06": "outside",
     }
     assert strike.p_inside == pytest.approx(0.8)  # (1 + 1 + 1 + 1 + 0) / 5, not 0.092
-    assert strike.answer.headline.startswith("Contested: 4 of 5 sources put it inside the zone; SOHR puts it")
+    assert strike.answer.headline.startswith(
+        "Contested: 4 of the 5 sources that say where put it inside the zone; SOHR puts it"
+    )
     assert "more than 100 km from the al-Tanf border crossing" in strike.answer.headline
 
 

@@ -105,3 +105,19 @@ def test_svg_oembed_csv_html_and_export_carry_the_same_words(base_url: str) -> N
     page = httpx.get(f"{base_url}{EVENTS}/{quote(CONTESTED)}", params={"f": "html"}).text
     assert html.escape(events[CONTESTED]["zone_answer"]) in page
     assert re.search(r"<th>zone_status</th><td>contested</td>", page)
+
+
+def test_an_unconfirmed_incident_says_so_in_the_api_the_card_and_the_export(
+    watched: Watched, base_url: str
+) -> None:
+    events = api_events(base_url)
+    unconfirmed = {i: p for i, p in events.items() if p["unconfirmed"]}
+    assert unconfirmed  # the data marks some (e.g. the Russian strikes claimed in June 2024)
+    incident_id, props = next(iter(unconfirmed.items()))
+    page = watched.open(f"{base_url}/?sel={incident_id}")
+    selector = f'#incidents .card[data-id="{incident_id}"] .unconfirmed'
+    wait_until(page, f"document.querySelector('{selector}') !== null")
+    assert page.locator(selector).inner_text() == f"Unconfirmed: {props['unconfirmed']}"
+    catalog = build_catalog(load_dataset(BUNDLED_DATA))
+    derived = next(d for d in catalog.incidents if d.incident.id == incident_id)
+    assert "<b>Unconfirmed:</b>" in card_html(derived, catalog)
