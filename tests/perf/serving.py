@@ -240,9 +240,9 @@ def tails(seconds: float, loops: list[str]) -> None:
 def heavy_csv(big: Path) -> None:
     print(f"\n## 4. {big.name}: a cheap request while two clients loop on the heaviest CSV\n{uptime()}\n")
     with app_server(data=big) as (base, pid):
-        ids = [
-            f["id"] for f in httpx2.get(base + "/api/collections/events/items?limit=1000").json()["features"]
-        ]
+        events = httpx2.get(base + "/api/collections/events/items?limit=1000").json()["features"]
+        ids = [f["id"] for f in events]
+        regions = httpx2.get(base + "/api/collections/regions/items?limit=1").json()["numberMatched"]
         stop = threading.Event()
         heavy_done: list[float] = []
 
@@ -253,7 +253,7 @@ def heavy_csv(big: Path) -> None:
                     t = time.perf_counter()
                     client.get(f"{base}/api/collections/regions/items?limit=1000&f=csv&offset={offset}")
                     heavy_done.append(time.perf_counter() - t)
-                    offset += 1000
+                    offset = (offset + 997) % max(regions - 1000, 1)  # full pages, a new URL each time
 
         def cheap_latencies(n: int) -> list[float]:
             times = []
@@ -266,7 +266,7 @@ def heavy_csv(big: Path) -> None:
             return times
 
         quiet = cheap_latencies(20)
-        threads = [threading.Thread(target=loop_on_csv, args=(k * 500_000,)) for k in range(2)]
+        threads = [threading.Thread(target=loop_on_csv, args=(k * 3001,)) for k in range(2)]
         for t in threads:
             t.start()
         time.sleep(1)
