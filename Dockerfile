@@ -11,6 +11,9 @@ ENV PYTHONUNBUFFERED=1 \
 # (or AT_TANF_ALLOWED_HOSTS=…, and AT_TANF_FORWARDED_ALLOW_IPS=<proxy address> to believe a proxy's
 # X-Forwarded-Proto/-Prefix). README, "In production".
 
+# A font for the text of the PNG previews (resvg reads the system's fonts).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 app
 WORKDIR /srv/at-tanf-map
 COPY pyproject.toml setup.py README.md /tmp/src/

@@ -15,11 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from app import urls
+from app.api.caching import etag_for
 from app.api.params import reject_unknown
 from app.bundled import STATIC_DIR
 from app.errors import ApiError, BadRequest, NotFound
+from app.export.png import MAX_SIDE, PREVIEW_SIZE, cached_png
 from app.export.svg import cached_svg
-from app.web.pages import leaflet_path, oembed_discovery, page_urls, templates
+from app.web.pages import leaflet_path, link_preview, oembed_discovery, page_urls, templates
 from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents, years_text
 
 router = APIRouter(include_in_schema=False)
@@ -52,17 +54,19 @@ def embed_page(request: Request) -> HTMLResponse:
     params = dict(request.query_params)
     query = state_query(params)
     state = parse_state(params)
+    summary = summary_text(served, state)
     page = templates.get_template("embed.html").render(
         leaflet=leaflet_path(),
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
         version=served.version,
         zone_id=served.zone.zone.id,
-        summary=summary_text(served, state),
+        summary=summary,
         years=years_text(served),
         svg_url=urls.root(request) + "/embed/map.svg" + (f"?{query}" if query else ""),
         full_url=urls.root(request) + "/" + (f"?{query}" if query else ""),
         oembed_url=oembed_discovery(request),
+        preview=link_preview(request, "/embed", summary),
         **page_urls(request),
         show_list=_flag(request, "list"),
         show_timeline=_flag(request, "timeline"),
@@ -81,16 +85,31 @@ def embed_svg(request: Request) -> Response:
     return Response(svg, media_type="image/svg+xml")
 
 
+@router.get("/embed/map.png")
+def embed_png(request: Request) -> Response:
+    """The same drawing as /embed/map.svg as a PNG (link previews, oEmbed thumbnails)."""
+    reject_unknown(request.query_params, set(STATE_KEYS) | {"width", "height"})
+    width = _size(request.query_params.get("width"), "width", PREVIEW_SIZE[0], MAX_SIDE)
+    height = _size(request.query_params.get("height"), "height", PREVIEW_SIZE[1], MAX_SIDE)
+    served = request.app.state.served
+    etag = etag_for(request.url.path, request.url.query.encode(), "", served.version)
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    png = cached_png(served, parse_state(dict(request.query_params)), width, height)
+    return Response(png, media_type="image/png", headers=headers)
+
+
 @router.get("/embed/host.js")
 def host_script() -> FileResponse:
     return FileResponse(STATIC_DIR / "embed" / "host.js", media_type="text/javascript")
 
 
-def _size(text: str | None, name: str, default: int) -> int:
+def _size(text: str | None, name: str, default: int, largest: int = 4000) -> int:
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or not 50 <= int(text) <= 4000:
-        raise BadRequest(f"parameter {name!r} must be a whole number of pixels from 50 to 4000", name)
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and 50 <= int(text) <= largest):
+        raise BadRequest(f"parameter {name!r} must be a whole number of pixels from 50 to {largest}", name)
     return int(text)
 
 
@@ -151,11 +170,11 @@ def oembed(request: Request) -> JSONResponse:
         "width": width,
         "height": height,
         "cache_age": 3600,
-        "thumbnail_url": f"{base}/embed/map.svg?"
-        + "&".join(q for q in (query, f"width={width}&height={height}") if q),
-        "thumbnail_width": width,
-        "thumbnail_height": height,
     }
+    if 50 <= width <= MAX_SIDE and 50 <= height <= MAX_SIDE:  # the sizes /embed/map.png draws
+        size = f"width={width}&height={height}"
+        body["thumbnail_url"] = f"{base}/embed/map.png?" + "&".join(q for q in (query, size) if q)
+        body["thumbnail_width"], body["thumbnail_height"] = width, height
     return JSONResponse(body)
 
 

@@ -15,8 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import urls
 from app.bundled import STATIC_DIR, TEMPLATES_DIR
+from app.export.png import PREVIEW_SIZE
+from app.served import Served
 from app.web.precompressed import PrecompressedStaticFiles
-from app.web.state import years_text
+from app.web.state import parse_state, state_query, summary_text, years_text
 
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
 LEAFLET_VERSION = xleaflet.VERSION
@@ -47,6 +49,27 @@ def page_urls(request: Request) -> dict[str, str]:
     return {"root": urls.root(request), "public_url": urls.base(request)}
 
 
+def page_title(served: Served) -> str:
+    return f"At Tanf de-confliction zone, {years_text(served)}: map of reported incidents"
+
+
+def link_preview(request: Request, path: str, summary: str) -> dict[str, str]:
+    """Open Graph and Twitter card values for a view of the map (https://ogp.me).
+
+    ``url`` is the page with only its state parameters; ``image`` the view as PNG (Open Graph
+    and X take PNG or JPEG, not SVG), at the size ``/embed/map.png`` draws by default.
+    """
+    query = state_query(dict(request.query_params))
+    return {
+        "title": page_title(request.app.state.served),
+        "description": summary,
+        "url": urls.link(request, path, query),
+        "image": urls.link(request, "/embed/map.png", query),
+        "image_width": str(PREVIEW_SIZE[0]),
+        "image_height": str(PREVIEW_SIZE[1]),
+    }
+
+
 def leaflet_path() -> str:
     return f"/static/vendor/leaflet-{LEAFLET_VERSION}"
 
@@ -57,6 +80,7 @@ async def map_page(request: Request) -> HTMLResponse:
     # state parameters are read by static/js/state.js.
     settings = request.app.state.settings
     served = request.app.state.served
+    summary = summary_text(served, parse_state(dict(request.query_params)))
     page = templates.get_template("map.html").render(
         leaflet=leaflet_path(),
         tile_url=settings.tile_url,
@@ -67,5 +91,6 @@ async def map_page(request: Request) -> HTMLResponse:
         zone_id=served.zone.zone.id,
         oembed_url=oembed_discovery(request),
         **page_urls(request),
+        preview=link_preview(request, "/", summary),
     )
     return HTMLResponse(page)
