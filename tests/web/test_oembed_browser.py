@@ -38,7 +38,8 @@ def test_the_oembed_frame_fits_what_the_embed_shows(
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(f"{map_server}/embed?{flags}")
-    page.wait_for_selector("body[data-ready='true']")
+    # After the deferred regions arrive the list is not drawn again: measure the settled page.
+    page.wait_for_selector("body[data-ready='true'][data-regions='true']", state="attached")
     box = page.locator("#map").bounding_box()
     assert box is not None and box["height"] >= 0.6 * width * 0.75, (box, width, height)
     if "timeline" in flags:  # the controls are whole inside the frame, not scrolled to

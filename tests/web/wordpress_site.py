@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tests.live_server import free_port
 
@@ -53,9 +55,9 @@ def missing() -> str | None:
     return None
 
 
-def _wait_for(check: object, what: str, timeout_s: float = 30.0) -> None:
+def _wait_for(check: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while not check():  # type: ignore[operator]
+    while not check():
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not start in {timeout_s:.0f} s")
         time.sleep(0.1)
@@ -164,38 +166,52 @@ def wordpress_site(directory: Path, mu_plugin: str) -> Iterator[Site]:
             " GRANT ALL ON wordpress.* TO 'wp'@'localhost';",
         )
         config = CONFIG_DIR / f"config-{name}.php"
-        config.write_text(
-            "<?php\n"
-            "// A throwaway test site (tests/web/wordpress_site.py); removed after the test.\n"
-            "define('DB_NAME', 'wordpress');\ndefine('DB_USER', 'wp');\ndefine('DB_PASSWORD', 'wp');\n"
-            f"define('DB_HOST', 'localhost:{sock}');\n"
-            f"define('WP_CONTENT_DIR', '{content}');\n"
-            f"define('WP_HOME', '{url}');\ndefine('WP_SITEURL', '{url}');\n"
-            "define('DISABLE_WP_CRON', true);\ndefine('AUTOMATIC_UPDATER_DISABLED', true);\n"
-            "// Nothing leaves this machine: WordPress may fetch from loopback only.\n"
-            "define('WP_HTTP_BLOCK_EXTERNAL', true);\ndefine('WP_ACCESSIBLE_HOSTS', '127.0.0.1');\n",
-            encoding="utf-8",
-        )
         router = directory / "router.php"
         router.write_text(
             f"<?php\n$_SERVER['WORDPRESS_CONFIG'] = {json.dumps(name)};\nreturn false;\n",
             encoding="utf-8",
         )
-        log = (directory / "php.log").open("w")
-        server = subprocess.Popen(
-            ["php", "-S", f"127.0.0.1:{port}", "-t", str(WORDPRESS_DIR), str(router)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
-        )  # fmt: skip
         try:
-            site = Site(url=url, config=name, directory=directory)
-            site.install()
-            _wait_for(lambda: _answers(port) or server.poll() is not None, "php -S")
-            yield site
+            config.write_text(_config(sock, content, url), encoding="utf-8")
+            with (directory / "php.log").open("w") as log, _php_server(port, router, log):
+                site = Site(url=url, config=name, directory=directory)
+                site.install()
+                yield site
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
             config.unlink(missing_ok=True)
+
+
+def _config(sock: Path, content: Path, url: str) -> str:
+    """The site's file for Debian's wp-config.php (which sets the rest: ABSPATH, prefix...)."""
+    return (
+        "<?php\n"
+        "// A throwaway test site (tests/web/wordpress_site.py); removed after the test.\n"
+        "define('DB_NAME', 'wordpress');\ndefine('DB_USER', 'wp');\ndefine('DB_PASSWORD', 'wp');\n"
+        f"define('DB_HOST', 'localhost:{sock}');\n"
+        f"define('WP_CONTENT_DIR', '{content}');\n"
+        f"define('WP_HOME', '{url}');\ndefine('WP_SITEURL', '{url}');\n"
+        "define('DISABLE_WP_CRON', true);\ndefine('AUTOMATIC_UPDATER_DISABLED', true);\n"
+        "// Nothing leaves this machine: WordPress may fetch from its own host and 127.0.0.1 only.\n"
+        "define('WP_HTTP_BLOCK_EXTERNAL', true);\ndefine('WP_ACCESSIBLE_HOSTS', '127.0.0.1');\n"
+    )
+
+
+@contextmanager
+def _php_server(port: int, router: Path, log: IO[str]) -> Iterator[None]:
+    """PHP's built-in server for Debian's WordPress tree on 127.0.0.1:port (4 workers)."""
+    server = subprocess.Popen(
+        ["php", "-S", f"127.0.0.1:{port}", "-t", str(WORDPRESS_DIR), str(router)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
+        start_new_session=True,  # its own process group: the workers are stopped with it
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: _answers(port) or server.poll() is not None, "php -S")
+        if server.poll() is not None:
+            raise RuntimeError(f"php -S exited with {server.returncode}")
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def _answers(port: int) -> bool:
