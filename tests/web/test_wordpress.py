@@ -13,6 +13,7 @@ setup, not something a deployment on a public host needs.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
@@ -139,3 +140,28 @@ def test_open_the_full_map_leaves_the_article_for_the_map(
     page.wait_for_selector("body[data-ready='true']", timeout=20_000)
     assert len(context.pages) == 1
     context.close()
+
+
+@pytest.mark.parametrize("path", ["registered", "discovered"])
+def test_the_block_editor_previews_the_map(site: Site, maps: dict[str, str], path: str) -> None:
+    """What the block editor asks when the address is pasted: WordPress's oEmbed proxy
+    (``/wp-json/oembed/1.0/proxy``, for a user who may edit posts), answered in-process."""
+    map_url = maps[path]
+    answer = json.loads(
+        site.php(
+            "require '/usr/share/wordpress/wp-load.php';\n"
+            "wp_set_current_user(1);\n"
+            "$request = new WP_REST_Request('GET', '/oembed/1.0/proxy');\n"
+            "$request->set_query_params(['url' => $argv[1], 'maxwidth' => 600]);\n"
+            "$response = rest_do_request($request);\n"
+            "echo wp_json_encode(['status' => $response->get_status(), 'data' => $response->get_data()]);\n",
+            f"{map_url}/?from=2017-06-01&to=2017-06-30",
+        )
+    )
+    assert answer["status"] == 200, answer
+    data = answer["data"]
+    assert data["type"] == "rich" and data["provider_name"] == "At Tanf zone map"
+    html = data["html"]
+    assert html.startswith("<blockquote") and html.count("<iframe") == 1
+    assert f'src="{map_url}/embed?from=2017-06-01' in html.replace("&#038;", "&").replace("&amp;", "&")
+    assert ('sandbox="allow-scripts"' in html) == (path == "discovered")
