@@ -167,3 +167,12 @@ def test_oembed_thumbnail_is_the_png(client: TestClient) -> None:
     assert body["thumbnail_url"] == f"{BASE}/embed/map.png?status=inside&width=500&height=375"
     image = decode(client.get(body["thumbnail_url"].removeprefix(BASE)).content)
     assert image.size == (body["thumbnail_width"], body["thumbnail_height"]) == (500, 375)
+
+
+def test_preview_addresses_use_the_public_url() -> None:
+    """Behind a proxy the preview names the public address, never the request's own host."""
+    settings = Settings(data_dir=BUNDLED_DATA, public_url="https://maps.example.org/tanf/")
+    with TestClient(create_app(settings)) as behind:
+        tags = meta(behind, "/embed?status=outside").tags
+    assert tags["og:url"] == "https://maps.example.org/tanf/embed?status=outside"
+    assert tags["og:image"] == "https://maps.example.org/tanf/embed/map.png?status=outside"
