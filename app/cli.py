@@ -141,6 +141,34 @@ def default_workers(settings: Settings, incidents: int) -> tuple[int, str]:
 
 
 WORKER_SETTINGS = "AT_TANF_WORKER_SETTINGS"
+# Each connection takes a descriptor; the process itself needs a few dozen (its stores hold none:
+# app.data.mapped). Below this a modest burst of connections would stop the service.
+MIN_OPEN_FILES = 256
+
+
+def open_file_limit_fault() -> str | None:
+    """Raise the soft limit on open files to the hard one; None if enough, else why not (one line)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < MIN_OPEN_FILES:
+        return (
+            f"the open file limit (ulimit -n) is {soft}; the service needs at least {MIN_OPEN_FILES} "
+            "(one per connection, and a few for itself): raise it"
+        )
+    return None
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OS error in one line: the file and the cause, never a traceback."""
+    cause = os.strerror(error.errno).lower() if error.errno else str(error)
+    return f"{error.filename}: {cause}" if error.filename else cause
 
 
 def worker_app() -> FastAPI:
@@ -156,10 +184,17 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
     from app.main import create_app
     from app.served import load_served
 
+    fault = open_file_limit_fault()
+    if fault:
+        print(f"not serving: {fault}", file=sys.stderr)
+        return 1
     try:
         served = load_served(settings)  # refuse to start on invalid data, before binding
     except DataError as exc:
         print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a data file that cannot be read, a full /tmp, too many open files...
+        print(f"not serving {settings.data_dir}: {describe_os_error(exc)}", file=sys.stderr)
         return 1
     why = "as asked"
     if workers is None:

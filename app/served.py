@@ -5,6 +5,7 @@ million incidents those would not fit; the stores hold everything as columns.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -21,7 +22,7 @@ import orjson
 
 from app.api.features import CollectionRows, build_collections
 from app.data import files, store_build
-from app.data.cache import cached
+from app.data.cache import CacheFault, cached
 from app.data.catalog import ZoneGeometry, build_catalog, build_zone
 from app.data.files import ChangedError, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
@@ -41,6 +42,8 @@ class Served:
     collections: dict[str, CollectionRows]  # descriptions only; the features are in the stores
     stores: dict[str, FeatureStore]
 
+
+cache_log = logging.getLogger("app.cache")
 
 # Incident records are derived in parts of this many, on every core when there are several parts:
 # derivation is almost all of a cold start, and it is independent per incident.
@@ -180,7 +183,13 @@ def load_served(settings: Settings) -> Served:
 
     def through_cache(scan: Scan) -> Served:
         # The key is the version of the bytes the build parses (a change meanwhile: ChangedError).
-        return cached(cache_dir, scan.version, lambda entry: write_served(settings, entry, scan), load_saved)
+        try:
+            return cached(
+                cache_dir, scan.version, lambda entry: write_served(settings, entry, scan), load_saved
+            )
+        except CacheFault as fault:
+            cache_log.warning("%s; serving without the cache", fault)
+            return _build_mapped(settings, scan)
 
     return _again_if_changed(through_cache, settings)
 

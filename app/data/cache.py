@@ -1,29 +1,53 @@
 """An on-disk cache of the derived data, for large datasets whose start-up is mostly derivation.
 
-The key is the dataset version (a hash of every file in the data directory) together with a
+The key is the dataset version (a hash of the bytes of every data file parsed) together with a
 fingerprint of the code that derives and serialises (its source files and the versions of the
 geometry libraries), so a cache entry can never describe other data or other rules: any change
-to either gives a new key. Entries are written only after a complete, valid build, atomically
-(temporary directory, then rename). Entries hold numpy arrays, bytes and JSON, never pickles,
-so reading one cannot run code; the directory is still created private to the user (0700), as
-nobody else should be able to change what the service serves.
+to either gives a new key. Entries are written only after a complete, valid build, into a
+staging directory (locked by its writer), every file and directory fsynced, and then renamed into
+place. Each entry lists the CRC-32 of every file it holds; the list is checked whenever the entry is
+mapped, so a damaged entry (a flipped byte, a truncated file) is never served. Entries hold numpy
+arrays, bytes and JSON, never pickles, so reading one cannot run code; the directory must belong
+to the service's user and be writable by nobody else (0700 when it is created here).
+
+Whatever goes wrong with the cache (the directory is a file, read-only, full, writable by others,
+or an entry is damaged) is a ``CacheFault`` with one line that names the directory and the cause;
+the caller then serves without the cache (``app.served.load_served``).
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
 import platform
 import shutil
+import stat
 import tempfile
+import time
+import zlib
 from collections.abc import Callable
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TypeVar
 
+import orjson
+
 T = TypeVar("T")
 APP_DIR = Path(__file__).resolve().parent.parent
 DERIVING_CODE = ["geo", "data", "api/features.py", "served.py"]  # served.py: parts and merging
+CHECKSUMS = "checksums.json"
+STAGING_SUFFIX = ".tmp"
+LOCK = "writer.lock"
+# A staging directory younger than this is never taken for stale (its writer may not hold the
+# lock yet); older and unlocked, its writer is gone (a kill -9, a crash, a power cut).
+STALE_AFTER_S = 60.0
+READ_BLOCK = 16 * 1024 * 1024
+
+
+class CacheFault(Exception):
+    """The cache cannot be used; the message is one line naming the directory and the cause."""
 
 
 def code_fingerprint() -> str:
@@ -39,6 +63,110 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def _why(error: OSError) -> str:
+    """An OS error in a few words: "read-only file system", "no space left on device"."""
+    if error.errno is not None:
+        return os.strerror(error.errno).lower()
+    return str(error)
+
+
+def _crc(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as source:
+        while block := source.read(READ_BLOCK):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name != CHECKSUMS)
+
+
+def seal(entry: Path) -> None:
+    """Write the entry's checksums, then fsync every file and directory of it."""
+    sums = {p.relative_to(entry).as_posix(): [_crc(p), p.stat().st_size] for p in _files(entry)}
+    (entry / CHECKSUMS).write_bytes(orjson.dumps(sums))
+    for path in [*_files(entry), entry / CHECKSUMS]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for directory in sorted({p.parent for p in _files(entry)} | {entry}, reverse=True):
+        _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def verify(entry: Path) -> None:
+    """``CacheFault`` unless every file of the entry is there with its size and CRC-32."""
+    try:
+        sums = orjson.loads((entry / CHECKSUMS).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        raise CacheFault(
+            f"cache entry {entry} is damaged: its checksum list is missing or unreadable"
+        ) from None
+    present = {p.relative_to(entry).as_posix() for p in _files(entry)}
+    if present != set(sums):
+        odd = sorted(present ^ set(sums))[0]
+        raise CacheFault(f"cache entry {entry} is damaged: file {odd} is missing or unlisted")
+    for name, (crc, size) in sums.items():
+        path = entry / name
+        if path.stat().st_size != size or _crc(path) != crc:
+            raise CacheFault(f"cache entry {entry} is damaged: {name} does not match its checksum")
+
+
+def check_directory(cache_dir: Path) -> None:
+    """The directory exists (created 0700 if it did not), is a directory, belongs to this user
+    and is writable by nobody else; ``CacheFault`` naming the cause otherwise."""
+    try:
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise CacheFault(f"cache directory {cache_dir} is not a directory") from None
+    except OSError as error:
+        raise CacheFault(f"cache directory {cache_dir} cannot be created: {_why(error)}") from None
+    info = cache_dir.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise CacheFault(f"cache directory {cache_dir} is not a directory")
+    if info.st_uid != os.getuid():
+        raise CacheFault(f"cache directory {cache_dir} belongs to another user (uid {info.st_uid})")
+    if info.st_mode & 0o022:
+        mode = f"{stat.S_IMODE(info.st_mode):04o}"
+        raise CacheFault(f"cache directory {cache_dir} is writable by others (mode {mode}); make it 0700")
+
+
+def clean_stale(cache_dir: Path, now: float | None = None) -> list[Path]:
+    """Remove staging directories their writer left behind (killed mid-write); returns them.
+
+    A writer holds an exclusive lock on its staging directory's lock file while it writes, so a
+    staging directory is stale when its lock can be taken and it is older than ``STALE_AFTER_S``.
+    """
+    removed = []
+    now = time.time() if now is None else now
+    for staging in cache_dir.glob(f"*{STAGING_SUFFIX}"):
+        try:
+            if not staging.is_dir() or now - staging.stat().st_mtime < STALE_AFTER_S:
+                continue
+            lock = staging / LOCK
+            if lock.exists():
+                with lock.open("rb") as held:
+                    try:
+                        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # its writer is alive
+            shutil.rmtree(staging)
+            removed.append(staging)
+        except OSError:
+            continue  # another process cleaned it, or it cannot be removed: not ours to fail on
+    return removed
+
+
 def cached(
     cache_dir: Path,
     dataset_version: str,
@@ -49,26 +177,52 @@ def cached(
     there is none.
 
     An entry is a directory written under a temporary name and renamed into place when
-    complete, so a reader never meets half an entry; a worker that loses the race to write the
-    same entry reads the winner's (the same data and code give the same entry).
+    complete and sealed, so a reader never meets half an entry; a worker that loses the race to
+    write the same entry reads the winner's (the same data and code give the same entry).
+    ``CacheFault`` for anything wrong with the cache (a damaged entry is removed first); the
+    exceptions of ``build`` that are not about the cache (invalid data) pass through.
     """
-    cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if cache_dir.stat().st_uid != os.getuid() or cache_dir.stat().st_mode & 0o022:
-        raise PermissionError(
-            f"cache directory {cache_dir} must belong to this user and not be writable by others"
-        )
+    check_directory(cache_dir)
+    clean_stale(cache_dir)
     entry = cache_dir / f"{dataset_version}-{code_fingerprint()}"
-    if entry.is_dir():
-        return load(entry)
-    staging = Path(tempfile.mkdtemp(dir=cache_dir, suffix=".tmp"))
+    if not entry.is_dir():
+        _write(cache_dir, entry, build)
     try:
-        build(staging / "entry")
-        os.rename(staging / "entry", entry)
-    except OSError:
-        if not entry.is_dir():
-            raise
+        verify(entry)
+        return load(entry)
+    except CacheFault:
+        _discard(entry)
+        raise
+    except (OSError, ValueError, KeyError) as error:
+        _discard(entry)
+        raise CacheFault(f"cache entry {entry} cannot be read: {error}") from None
+
+
+def _write(cache_dir: Path, entry: Path, build: Callable[[Path], None]) -> None:
+    try:
+        staging = Path(tempfile.mkdtemp(dir=cache_dir, suffix=STAGING_SUFFIX))
+    except OSError as error:
+        raise CacheFault(f"cache directory {cache_dir} is not writable: {_why(error)}") from None
+    try:
+        with (staging / LOCK).open("wb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            build(staging / "entry")
+            seal(staging / "entry")
+            os.rename(staging / "entry", entry)
+            _fsync_dir(cache_dir)
+    except OSError as error:
+        if error.errno in (errno.ENOTEMPTY, errno.EEXIST) and entry.is_dir():
+            return  # another worker wrote the same entry first
+        raise CacheFault(f"cache directory {cache_dir}: writing an entry failed: {_why(error)}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    # Served from the entry just written, like every later start: the pages of its mapped files
-    # are shared with the other workers.
-    return load(entry)
+
+
+def _discard(entry: Path) -> None:
+    """Move a damaged entry out of the way (so the next start writes it again), then remove it."""
+    try:
+        doomed = Path(tempfile.mkdtemp(dir=entry.parent, suffix=STAGING_SUFFIX))
+        os.rename(entry, doomed / "entry")
+        shutil.rmtree(doomed, ignore_errors=True)
+    except OSError:
+        pass  # read-only: the next start meets it again, and again serves without it

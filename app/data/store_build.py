@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import mmap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from app.data import near_index
+from app.data.mapped import MappedBytes, mapped_array
 from app.data.store import NO_DAY, STATUS_CODES, FeatureStore, Near
 from app.geo import box_tree, ragged
 from app.geo.geojson import to_geojson_fragment
@@ -87,7 +87,7 @@ def _gathered(blobs: list[tuple[Any, np.ndarray]], order: np.ndarray, out: Binar
     source = np.concatenate([np.full(len(offsets) - 1, k) for k, (_, offsets) in enumerate(blobs)])
     new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
     np.cumsum(sizes[order], out=new_offsets[1:])
-    views = [memoryview(blob) for blob, _ in blobs]
+    views = [blob.view if isinstance(blob, MappedBytes) else memoryview(blob) for blob, _ in blobs]
     sizes_, starts_, source_ = sizes.tolist(), starts.tolist(), source.tolist()
     for i in order.tolist():
         a = starts_[i]
@@ -287,17 +287,14 @@ def _write_arrays(c: dict[str, Any], directory: Path, written: frozenset[str] = 
 
 
 def _mapped_array(path: Path) -> np.ndarray:
-    # A plain ndarray over the map: numpy's memmap subclass adds Python work to every indexing.
-    array: np.ndarray = np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
-    return array
+    # A plain ndarray over the map (numpy's memmap subclass adds Python work to every indexing),
+    # holding no file descriptor (app.data.mapped).
+    return mapped_array(path)
 
 
 def _mapped_blob(path: Path) -> Any:
     """The file's bytes as a read-only memory map (slices of it are bytes)."""
-    with path.open("rb") as file:
-        if path.stat().st_size == 0:
-            return b""
-        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    return MappedBytes(path)
 
 
 def load(directory: Path) -> FeatureStore:
