@@ -89,11 +89,11 @@ def test_the_index_settles_most_regions_without_their_polygons(served: Served) -
 def test_the_oracle_tests_run_on_mapped_stores(served: Served) -> None:
     """Every store is served from files it maps (a build is written and mapped back), so the
     comparisons above are with the stores as served, not with an in-memory copy."""
-    import mmap
+    from app.data.mapped import MappedBytes
 
     for cid in ("events", "regions"):
         columns = served.stores[cid].columns
-        assert isinstance(columns["heads"], mmap.mmap)
+        assert isinstance(columns["heads"], MappedBytes)
         assert not columns["start"].flags.writeable  # a read-only map
     index = served.stores["regions"].columns["near_index"]
     assert not index["piece_min"].flags.writeable
