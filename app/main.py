@@ -14,10 +14,10 @@ from app import logs, proxy
 from app.allocator import keep_freed_memory
 from app.api import health, locate, ogc, openapi
 from app.api.answer_cache import AnswerCache
-from app.api.caching import CachingMiddleware
+from app.api.caching import CachingMiddleware, CodingETags
 from app.budget import WorkGuard
 from app.errors import install_error_handlers
-from app.middleware import HeadAsGet, ReadingMethodsOnly, RequestLog
+from app.middleware import HeadAsGet, HostRequired, ProblemOnError, ReadingMethodsOnly, RequestLog
 from app.served import Served, load_served
 from app.settings import Settings
 from app.web import embed, pages
@@ -74,13 +74,13 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # Starlette runs the middleware added last first: budget, CORS, methods, HEAD, gzip, headers,
-    # cache (behind the front layers, below).
-    app.add_middleware(CachingMiddleware, max_age_s=settings.cache_max_age_s)
-    app.add_middleware(
-        SecurityHeadersMiddleware, tile_url=settings.tile_url, embed_ancestors=settings.embed_frame_ancestors
-    )
+    # Starlette runs the middleware added last first: headers, budget, CORS, Host, methods, HEAD,
+    # coding ETags, cache, gzip, errors (behind the front layers, below). Every answer made in
+    # here, errors included, passes the security headers and CORS.
+    app.add_middleware(ProblemOnError)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=GZIP_LEVEL)
+    app.add_middleware(CachingMiddleware, max_age_s=settings.cache_max_age_s)
+    app.add_middleware(CodingETags)
     app.add_middleware(HeadAsGet)
     app.add_middleware(ReadingMethodsOnly)
     app.add_middleware(
@@ -93,10 +93,14 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     )
     # Each request's work bounded in time and stopped when its client leaves (app.budget).
     app.add_middleware(WorkGuard, seconds=settings.request_budget_s)
-    # In front of the framework (Service): the log; Host and forwarded headers settled before
-    # anything reads them (app.proxy); finished API answers replayed (app.api.answer_cache).
+    app.add_middleware(
+        SecurityHeadersMiddleware, tile_url=settings.tile_url, embed_ancestors=settings.embed_frame_ancestors
+    )
+    # In front of the framework (Service): the log; exactly one Host (RFC 9112 §3.2), then Host
+    # and forwarded headers settled before anything reads them (app.proxy); finished API answers
+    # replayed (app.api.answer_cache).
     kept = AnswerCache(app.framework, max_bytes=settings.answer_cache_mb * 2**20)
-    app.front = RequestLog(proxy.install(kept, settings=settings))
+    app.front = RequestLog(HostRequired(proxy.install(kept, settings=settings)))
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(locate.router)

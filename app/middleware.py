@@ -1,5 +1,5 @@
-"""Small pure-ASGI guards: only reading methods exist, HEAD is GET without a body, one log line
-per request.
+"""Small pure-ASGI guards: only reading methods exist, one Host header, HEAD is GET without a
+body, an unexpected error is still a problem+json answer, one log line per request.
 
 The log line is JSON (method, path, status, duration in ms, and the query string cut to
 ``MAX_LOGGED_QUERY`` characters): enough to follow traffic, never a dump of oversized input.
@@ -23,6 +23,7 @@ ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 ALLOW = ", ".join(ALLOWED_METHODS)
 MAX_LOGGED_QUERY = 200
 access_log = logging.getLogger("app.access")
+error_log = logging.getLogger("app.errors")
 
 
 class ReadingMethodsOnly:
@@ -46,6 +47,53 @@ class ReadingMethodsOnly:
             response = problem(405, f"method {method[:20]} is not allowed; use {ALLOW}", scope["path"])
             response.headers["Allow"] = ALLOW
         await response(scope, receive, send)
+
+
+class HostRequired:
+    """400 (problem+json) for a request with two ``Host`` headers, or an HTTP/1.1 request with
+    none (RFC 9112 §3.2: the server MUST answer either with 400). Which hosts are acceptable is
+    a question of configuration, not of this check."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hosts = sum(1 for name, _value in scope["headers"] if name == b"host")
+            if hosts > 1 or (hosts == 0 and scope.get("http_version") == "1.1"):
+                detail = "more than one Host header" if hosts else "an HTTP/1.1 request needs a Host header"
+                await problem(400, detail, scope["path"][:MAX_LOGGED_QUERY])(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class ProblemOnError:
+    """Innermost: an unexpected exception becomes a 500 problem+json here, inside every other
+    layer, so the answer still gets the security headers, CORS and ``no-store`` (Starlette's own
+    500 is made outside all of them). The exception is logged once, with its traceback; its text
+    never reaches the client."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as error:
+            error_log.error("unhandled error on %s", scope["path"][:MAX_LOGGED_QUERY], exc_info=error)
+            if started:
+                raise  # too late for another answer; the server closes the connection
+            await problem(500, "internal error", scope["path"][:MAX_LOGGED_QUERY])(scope, receive, send)
 
 
 class HeadAsGet:

@@ -78,12 +78,18 @@ def _csv_cell(value: Any) -> str:
     else:
         text = str(value)
     # Spreadsheets run cells that start like a formula; keep them text.
-    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
+    if text[:1] in FORMULA_STARTS and not _is_number(text):
         text = "'" + text
     return text
 
 
+# OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _is_number(text: str) -> bool:
+    if text != text.strip():
+        return False  # float() ignores surrounding blanks; a tab before a number still starts a formula
     try:
         float(text)
     except ValueError:

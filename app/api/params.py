@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from starlette.datastructures import QueryParams
 
@@ -101,30 +103,55 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
-def _instant(text: str, name: str) -> dt.date:
-    """An RFC 3339 date or date-time; only its (UTC) date counts, as the data is dated by day."""
+# RFC 3339 §5.6: a time's seconds may be 60 (a leap second, e.g. 2016-12-31T23:59:60Z).
+_LEAP_SECOND = re.compile(r"^(.{10}[Tt ]\d\d:\d\d:)60(?=[.,]\d+|[Zz+-]|$)")
+
+
+@dataclass(frozen=True)
+class Instant:
+    """A date or a UTC date-time of a ``datetime`` parameter: its UTC day, and the span it
+    covers in UTC (a date covers its whole day), to order the two ends of an interval."""
+
+    day: dt.date
+    earliest: dt.datetime
+    latest: dt.datetime
+
+
+def _instant(text: str, name: str) -> Instant:
+    """An RFC 3339 date or date-time; only its (UTC) date filters, as the data is dated by day.
+
+    A leap second (``:60``) is the last second of its minute; an offset that takes the moment
+    outside the years 1-9999 once in UTC is a 400 (no date can be there)."""
     # GDAL 3.6 sends a date filter as "2017-06-01T" (a date with an empty time): accept it.
     if len(text) == 11 and text[-1] in "Tt":
         text = text[:-1]
     try:
         if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            day = dt.date.fromisoformat(text)
+            start = dt.datetime.combine(day, dt.time(), dt.UTC)
+            return Instant(day, start, start.replace(hour=23, minute=59, second=59, microsecond=999_999))
+        leap = _LEAP_SECOND.match(text)
+        iso = _LEAP_SECOND.sub(r"\g<1>59", text) if leap else text
+        moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise BadRequest(
             f"parameter {name!r} must be an RFC 3339 date or date-time, or an interval "
             f"'start/end' with '..' for an open end; got {text[:40]!r}",
             name,
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.date()
+    if leap:
+        moment = moment.replace(microsecond=999_999)  # within 23:59:59 and the next second
+    try:
+        utc = moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise BadRequest(f"parameter {name!r} is outside the years 1-9999 once in UTC", name) from None
+    return Instant(utc.date(), utc, utc)
 
 
 def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
     """``instant``, ``start/end``, ``../end`` or ``start/..``: the inclusive day range."""
     if "/" not in text:
-        day = _instant(text, "datetime")
+        day = _instant(text, "datetime").day
         return day, day
     parts = text.split("/")
     if len(parts) != 2 or parts == ["..", ".."] or parts == ["", ""]:
@@ -133,9 +160,9 @@ def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
         )
     start = None if parts[0] in ("..", "") else _instant(parts[0], "datetime")
     end = None if parts[1] in ("..", "") else _instant(parts[1], "datetime")
-    if start and end and end < start:
+    if start and end and end.latest < start.earliest:
         raise BadRequest("parameter 'datetime' interval ends before it starts", "datetime")
-    return start, end
+    return (start.day if start else None), (end.day if end else None)
 
 
 def parse_in_zone(text: str) -> frozenset[str]:

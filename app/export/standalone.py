@@ -26,9 +26,15 @@ from app.web.pages import LEAFLET_DIR
 DISPLAY_TOLERANCE_DEG = 50 / 110_574  # regions simplified to 50 m, as on the web map
 
 
+# What a JavaScript template literal interprets: the backslash (escapes: "C:\\users" would be an
+# invalid \u escape, "\n" a new line), the backtick (its end) and "${" (a substitution). As HTML
+# character references they reach the page as the characters themselves.
+_TEMPLATE_LITERAL = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;"})
+
+
 def _e(value: object) -> str:
     """Escaped for HTML, and for the JavaScript template literals folium wraps popups in."""
-    return html.escape(str(value), quote=True).replace("`", "&#96;").replace("$", "&#36;")
+    return html.escape(str(value), quote=True).translate(_TEMPLATE_LITERAL)
 
 
 def _link(url: str | None, text: str) -> str:

@@ -55,7 +55,9 @@ def content_security_policy(tile_url: str, frame_ancestors: str) -> str:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the headers above to every response, by its content type and path (pure ASGI)."""
+    """Adds the headers above to every response, by its content type and path (pure ASGI), and
+    ``Cache-Control: no-store`` to every error. It runs outside every other layer but the log, so
+    no answer (a 405, a 500) goes without them."""
 
     def __init__(self, app: ASGIApp, tile_url: str, embed_ancestors: str) -> None:
         self.app = app
@@ -74,6 +76,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+                if message["status"] >= 400:
+                    headers["Cache-Control"] = "no-store"  # an error is never cached or revalidated
                 content_type = headers.get("content-type", "")
                 if content_type.startswith("image/svg+xml"):
                     headers["Content-Security-Policy"] = SVG_CSP

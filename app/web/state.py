@@ -46,7 +46,8 @@ def parse_state(params: Mapping[str, str]) -> MapState:
         except ValueError:
             lat = lon = zoom = math.nan
         if all(math.isfinite(x) for x in (lat, lon, zoom)) and abs(lat) <= 85 and abs(lon) <= 180:
-            view = (lat, lon, float(min(18, max(1, round(zoom * 2) / 2))))
+            zoom = min(18.0, max(1.0, zoom))  # clamped before rounding: round(1e308 * 2) overflows
+            view = (lat, lon, round(zoom * 2) / 2)
 
     def listed(name: str) -> tuple[str, ...] | None:
         return tuple(v for v in params[name].split(",") if v)[:20] if name in params else None
