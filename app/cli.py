@@ -174,8 +174,11 @@ def describe_os_error(error: OSError) -> str:
 def worker_app() -> FastAPI:
     """The app of one worker process of ``serve --workers N``."""
     from app.main import create_app
+    from app.server import BoundedHttpToolsProtocol
 
-    return create_app(Settings.model_validate_json(os.environ[WORKER_SETTINGS]))
+    settings = Settings.model_validate_json(os.environ[WORKER_SETTINGS])
+    BoundedHttpToolsProtocol.configure(settings)
+    return create_app(settings)
 
 
 def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) -> int:
@@ -183,6 +186,7 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
 
     from app.main import create_app
     from app.served import load_served
+    from app.server import BoundedHttpToolsProtocol
 
     fault = open_file_limit_fault()
     if fault:
@@ -205,6 +209,12 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
     )
     if settings.public_url:
         print(f"links point to {settings.public_url}")
+    # The bounds of app.server: header size and time, idle connections (the README's "In production").
+    bounded: dict[str, Any] = {
+        "http": "app.server:BoundedHttpToolsProtocol",
+        "timeout_keep_alive": settings.idle_timeout_s,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
     if workers > 1:
         # Each worker process builds its own app (worker_app below) from these exact settings;
         # through the plain AT_TANF_* variables an empty tile URL or an unset cache would be lost.
@@ -219,8 +229,10 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
             access_log=False,
             proxy_headers=False,  # forwarded headers: app.proxy, from --forwarded-allow-ips only
             loop=loop,
+            **bounded,
         )
     else:
+        BoundedHttpToolsProtocol.configure(settings)
         uvicorn.run(
             create_app(settings, served),
             host=settings.host,
@@ -229,6 +241,7 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
             access_log=False,
             proxy_headers=False,  # forwarded headers: app.proxy, from --forwarded-allow-ips only
             loop=loop,
+            **bounded,
         )
     return 0
 

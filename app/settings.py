@@ -113,6 +113,13 @@ class Settings(BaseSettings):
             return None
         return list(LOOPBACK_HOSTS)
 
+    # What one connection may hold (app.server): request line and headers at most this many
+    # bytes (beyond: 431), sent within this many seconds of connecting or of the previous answer
+    # (beyond: 408 and closed); an idle keep-alive connection is closed after idle_timeout_s.
+    max_header_bytes: int = Field(default=32 * 1024, ge=4096, le=1024 * 1024)
+    header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    idle_timeout_s: float = Field(default=5.0, gt=0, le=300)
+
     @field_validator("embed_frame_ancestors")
     @classmethod
     def _ancestors(cls, value: str) -> str:

@@ -1,0 +1,115 @@
+"""The HTTP server's own bounds, for a service that may face clients with no proxy in front.
+
+uvicorn's httptools protocol buffers a request's headers without limit and waits for them without
+a deadline: three sockets sending endless headers took a worker from 93 MB to 545 MB, and a
+request whose headers never end stayed open. ``BoundedHttpToolsProtocol`` adds:
+
+- a header size bound: more than ``max_header_bytes`` (request line and headers) before the
+  headers end is answered ``431 Request Header Fields Too Large`` and the connection closed,
+  before the parser buffers any more;
+- a header deadline: a connection must finish a request's headers within ``header_timeout_s``
+  of opening (or of its previous response); otherwise ``408 Request Timeout`` (if it sent
+  anything) and the connection is closed. Between requests, uvicorn's keep-alive timeout closes
+  an idle connection.
+
+The values come from the settings (``AT_TANF_MAX_HEADER_BYTES``, ``AT_TANF_HEADER_TIMEOUT_S``,
+``AT_TANF_IDLE_TIMEOUT_S``); ``at-tanf-map serve`` always uses this protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.settings import Settings
+
+
+def _plain_response(status: bytes, text: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 " + status + b"\r\n"
+        b"content-type: text/plain; charset=utf-8\r\n"
+        b"cache-control: no-store\r\n"
+        b"x-content-type-options: nosniff\r\n"
+        b"connection: close\r\n"
+        b"content-length: " + str(len(text)).encode() + b"\r\n\r\n" + text
+    )
+
+
+TOO_LARGE = _plain_response(b"431 Request Header Fields Too Large", b"request header fields too large\n")
+TIMED_OUT = _plain_response(b"408 Request Timeout", b"request headers took too long\n")
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header size bound and a header deadline."""
+
+    max_header_bytes = 32 * 1024
+    header_timeout_s = 10.0
+
+    @classmethod
+    def configure(cls, settings: Settings) -> None:
+        cls.max_header_bytes = settings.max_header_bytes
+        cls.header_timeout_s = settings.header_timeout_s
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_bytes = 0
+        self._in_head = True
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._in_head, self._head_bytes = True, 0
+        self._head_deadline = self.loop.call_later(self.header_timeout_s, self._head_timed_out)
+
+    def _disarm(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _refuse(self, response: bytes) -> None:
+        self._disarm()
+        if not self.transport.is_closing():
+            self.transport.write(response)
+            self.transport.close()
+
+    def _head_timed_out(self) -> None:
+        self._head_deadline = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being answered: its headers were complete
+        if self._head_bytes:
+            self._refuse(TIMED_OUT)
+        elif not self.transport.is_closing():
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_header_bytes:
+                self._refuse(TOO_LARGE)
+                return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if not self._in_head:  # a pipelined request: its headers count afresh
+            self._in_head, self._head_bytes = True, 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
