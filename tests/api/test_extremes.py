@@ -188,3 +188,29 @@ def test_utc_day_is_what_filters_with_an_offset(client: TestClient) -> None:
     shifted = client.get(f"{EVENTS}?datetime=2017-06-07T23:30:00-01:00").json()["numberMatched"]
     assert shifted == client.get(f"{EVENTS}?datetime=2017-06-08").json()["numberMatched"]
     assert dt.datetime.fromisoformat("2017-06-07T23:30:00-01:00").astimezone(dt.UTC).day == 8
+
+
+@SETTINGS
+@given(state=_state())
+@example(state={"v": "0,0,1e308", "from": "9999-12-31", "to": "0001-01-01"})
+def test_the_map_page_answers_any_state(client: TestClient, state: dict[str, str]) -> None:
+    """The map page reads its state in the browser; the server must still answer any query."""
+    response = client.get("/?" + urlencode(state))
+    assert_4xx_or_answer(response, {200})
+
+
+@SETTINGS
+@given(lon=numbers, lat=numbers, f=st.sampled_from(["json", "html", "csv", "xml"]))
+@example(lon="1e308", lat="NaN", f="json")
+@example(lon="180", lat="90", f="html")
+def test_locate_answers_any_point(client: TestClient, lon: str, lat: str, f: str) -> None:
+    response = client.get("/api/locate?" + urlencode({"lon": lon, "lat": lat, "f": f}))
+    assert_4xx_or_answer(response, {200, 400})
+
+
+@SETTINGS
+@given(name=st.sampled_from(["bbox", "datetime", "limit", "offset", "in_zone", "q"]),
+       value=st.one_of(numbers, lists, instants))  # fmt: skip
+def test_the_html_view_of_items_answers_any_parameter(client: TestClient, name: str, value: str) -> None:
+    response = client.get(f"{EVENTS}?{urlencode({name: value, 'f': 'html'})}")
+    assert_4xx_or_answer(response, {200, 400})

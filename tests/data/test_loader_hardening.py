@@ -227,3 +227,15 @@ def test_an_edit_during_start_up_is_served_under_its_own_version(
     restored = served_module.load_served(settings)
     assert restored.version == original.version and summary(restored).startswith("Three")
     assert build_served(Settings(data_dir=data_copy)).version == original.version
+
+
+def test_reference_files_are_read_in_either_yaml_spelling(data_copy: Path) -> None:
+    (data_copy / "sources.yaml").rename(data_copy / "Sources.YML")
+    assert len(load_dataset(data_copy).sources) > 50
+
+
+def test_two_spellings_of_a_reference_file_are_refused(data_copy: Path) -> None:
+    shutil.copy(data_copy / "sites.yaml", data_copy / "sites.yml")
+    problems = problems_of(data_copy)
+    assert ("geodata/sites.yaml", None, None) in [p[:3] for p in problems]
+    assert any("two spellings" in p[3] and "sites.yml" in p[3] for p in problems)
