@@ -17,6 +17,7 @@ import time
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.budget import ClientGone
 from app.errors import problem
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -89,6 +90,8 @@ class ProblemOnError:
 
         try:
             await self.app(scope, receive, send_noting_start)
+        except ClientGone:
+            raise  # not an error: the client left, and app.budget answers for the log (499)
         except Exception as error:
             error_log.error("unhandled error on %s", scope["path"][:MAX_LOGGED_QUERY], exc_info=error)
             if started:

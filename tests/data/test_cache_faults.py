@@ -178,7 +178,7 @@ def test_serve_reports_a_cache_fault_in_one_line_and_serves(data_copy: Path, tmp
     cache_file.write_text("x", encoding="utf-8")
     port = free_port()
     server = subprocess.Popen(
-        ["python", "-m", "app", "serve", "--port", str(port), "--data-dir", str(data_copy),
+        ["python", "-m", "app", "serve", "--workers", "1", "--port", str(port), "--data-dir", str(data_copy),
          "--cache-dir", str(cache_file)],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
