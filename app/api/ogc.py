@@ -8,7 +8,8 @@ parameters are documented in the OpenAPI text (``app.api.openapi``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import dataclasses
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import orjson
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import budget, urls
 from app.api import formats
+from app.api.cql import compile_filter
 from app.api.features import CollectionRows
 from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
 from app.api.params import (
@@ -29,6 +31,7 @@ from app.api.params import (
     parse_simplify,
     reject_unknown,
 )
+from app.api.queryables import queryables_document
 from app.data.store import FeatureStore
 from app.errors import NotFound, problem_responses
 
@@ -45,7 +48,26 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3 (OGC 19-079r2) and CQL2 (OGC 21-065r2), on the events and regions (app.api.cql).
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
 ]
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_JSON = "application/schema+json"
+FILTER_PARAMS = {"filter", "filter-lang", "filter-crs"}
+FilterLang = Literal["cql2-text", "cql2-json", "cql-text"]
 LINKS_SCHEMA = {"type": "array", "items": {"type": "object", "required": ["href", "rel"]}}
 FEATURE_SCHEMA = {
     "type": "object",
@@ -92,6 +114,13 @@ D = {
     "q": "Free text, case-insensitive, searched in the title and summary.",
     "crs": f"The CRS of the answer's coordinates: only {CRS84} (lon/lat WGS84), the default.",
     "bbox-crs": f"The CRS of bbox: only {CRS84}, the default.",
+    "filter": "A CQL2 expression (OGC 21-065r2) on the collection's queryables (see its "
+    "/queryables): comparisons, BETWEEN, IN, LIKE, IS NULL, AND/OR/NOT, CASEI/ACCENTI, S_ spatial "
+    "and T_ temporal functions; e.g. date_start >= DATE('2017-06-01') AND zone_status = 'inside'. "
+    "Only the features it is true for are returned (a comparison with a null is not true). Events "
+    "and regions only.",
+    "filter-lang": "cql2-text (the default) or cql2-json.",
+    "filter-crs": f"The CRS of the filter's geometries: only {CRS84}, the default.",
     "simplify_m": "For display: polygons simplified to within this many metres on the ground "
     "(one of 1, 5, 10, 50, 100, 500, 1000). Without it, geometry is exact (the zone within 1 m).",
 }
@@ -189,6 +218,11 @@ def collection_doc(request: Request, c: CollectionRows, store: FeatureStore) -> 
             {"href": f"{b}/items", "rel": "items", "type": formats.GEOJSON, "title": "Items (GeoJSON)"},
             {"href": f"{b}/items?f=csv", "rel": "items", "type": "text/csv", "title": "Items (CSV)"},
             {"href": f"{b}/items?f=html", "rel": "items", "type": "text/html", "title": "Items (HTML)"},
+            *([{"href": f"{b}/queryables", "rel": QUERYABLES_REL, "type": SCHEMA_JSON,
+                "title": "Queryables (what a CQL2 filter may name)"},
+               # the relation's name in the drafts of Part 3, the one GDAL's OAPIF driver looks for
+               {"href": f"{b}/queryables", "rel": "queryables", "type": "application/json",
+                "title": "Queryables"}] if c.id in QUERYABLE else []),
         ],
     }  # fmt: skip
 
@@ -208,6 +242,28 @@ async def collections(request: Request) -> Response:
 
 
 CollectionId = Annotated[str, Path(description="events, regions, sites, zones or borders")]
+QUERYABLE = ("events", "regions")
+
+
+@router.get(
+    "/collections/{collectionId}/queryables",
+    summary="What a CQL2 filter may name (JSON Schema)",
+    operation_id="getQueryables",
+    responses={200: {"content": {SCHEMA_JSON: {"schema": {"type": "object"}}, "text/html": {}}}},
+)
+async def collection_queryables(request: Request, collectionId: CollectionId) -> Response:
+    c, _ = _store(request, collectionId)
+    url = f"{base(request)}/api/collections/{c.id}/queryables"
+    doc = queryables_document(c.id, url, c.title)
+    if doc is None:
+        raise NotFound(f"collection {c.id!r} has no queryables; filters apply to events and regions")
+    reject_unknown(request.query_params, {"f"})
+    if formats.negotiate(request) == "html":
+        return HTMLResponse(formats.html_page(f"{c.title}: queryables", doc))
+    # GDAL asks for "application/geo+json, application/json" and refuses any other type.
+    accept = request.headers.get("accept", "")
+    wants_json = "application/json" in accept and SCHEMA_JSON not in accept and "*/*" not in accept
+    return JSONResponse(doc, media_type="application/json" if wants_json else SCHEMA_JSON)
 
 
 @router.get("/collections/{collectionId}", summary="One collection", operation_id="describeCollection")
@@ -285,17 +341,30 @@ async def items(
     simplify_m: Annotated[str | None, Query(description=D["simplify_m"])] = None,
     crs: Annotated[str | None, Query(description=D["crs"])] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description=D["bbox-crs"])] = None,
+    filter: Annotated[str | None, Query(description=D["filter"])] = None,
+    filter_lang: Annotated[FilterLang | None, Query(alias="filter-lang", description=D["filter-lang"])] = (
+        None
+    ),
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", description=D["filter-crs"])] = None,
 ) -> Response:
     c, store = _store(request, collectionId)
-    reject_unknown(request.query_params, STANDARD_ITEM_PARAMS | c.filters)
-    for name in ("crs", "bbox-crs"):
-        if name in request.query_params:
-            parse_crs(request.query_params[name], name)
+    params = request.query_params
+    reject_unknown(params, STANDARD_ITEM_PARAMS | c.filters | (FILTER_PARAMS if c.id in QUERYABLE else set()))
+    for name in ("crs", "bbox-crs", "filter-crs"):
+        if name in params:
+            parse_crs(params[name], name)
+    query = parse_item_query(params)
+    if "filter" in params:
+        query = dataclasses.replace(
+            query, where=compile_filter(params["filter"], params.get("filter-lang"), c.id)
+        )
+    elif "filter-lang" in params:
+        compile_filter("true", params["filter-lang"], c.id)  # a bad filter-lang is a 400 even alone
     settings = request.app.state.settings
     page_size = parse_limit(limit, settings.default_limit, settings.max_limit)
     start = parse_offset(offset)
     fmt = formats.negotiate(request, allow_csv=True)
-    matched, page = store.page(parse_item_query(request.query_params), start, page_size)
+    matched, page = store.page(query, start, page_size)
     returned = len(page)
     # CSV, HTML and polygons are written in the thread pool, never on the event loop (their rows
     # check the request's budget, app.budget); a page of stored bodies is joined right here.

@@ -53,6 +53,8 @@ class ItemQuery:
     event_types: frozenset[str] | None = None  # any of these (the map's type filter)
     sub_event_type: str | None = None
     q: str | None = None
+    # A last test (a CQL2 filter, ``app.api.cql``): of the rows the others kept, which match.
+    where: Callable[[FeatureStore, np.ndarray], np.ndarray] | None = None
 
 
 class Near:
@@ -186,6 +188,15 @@ class FeatureStore:
     def geometries(self, indices: np.ndarray) -> np.ndarray:
         """Shapely geometries of the features (None where the geometry is a point or none)."""
         return geometries(self.geometry, np.asarray(indices, dtype=np.int64))
+
+    def shapes(self, indices: np.ndarray) -> np.ndarray:
+        """The served geometry of each feature as shapely (None where it has none): a point
+        from its bounds (a point's box is the point), anything else from the arrays."""
+        indices = np.asarray(indices, dtype=np.int64)
+        out = self.geometries(indices)
+        points = ~self._spliced[indices] & ~np.isnan(self._bounds_xy[indices, 0])
+        out[points] = shapely.points(self._bounds_xy[indices[points], :2])
+        return out
 
     def body(self, index: int, simplify_m: int | None = None) -> bytes:
         """The feature as GeoJSON; polygons simplified to within ``simplify_m`` metres if given."""
@@ -328,6 +339,8 @@ class FeatureStore:
             kept.only(rows[np.array([needle in t[o[i] : o[i + 1]] for i in rows], dtype=bool)])
         if q.near is not None and q.within_m is not None:
             kept.only(self._near(q.near, q.within_m, kept.member()))
+        if q.where is not None:
+            kept.only(q.where(self, kept.indices()))
         return kept
 
     def _run(self, name: str, codes: list[int]) -> np.ndarray | None:

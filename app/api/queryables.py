@@ -1,0 +1,88 @@
+"""What a CQL2 ``filter`` may name: the queryables of the events and regions collections.
+
+One schema, ``PROPERTIES``, says each filterable property's type and meaning; the collections
+pick their names from it, and ``/collections/{id}/queryables`` (OGC 19-079r2, Part 3, "Queryables")
+and the filter evaluator (``app.api.cql``) both read it, so a property added here is queryable
+everywhere at once. ``tests/api/test_filter.py`` checks it against every served feature: a served
+scalar property missing here, or of another type, fails there. The zone statuses come from the
+store's own list (``STATUS_CODES``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.data.store import STATUS_CODES
+
+TEXT = {"type": "string"}
+NUMBER = {"type": "number"}
+DAY = {"type": "string", "format": "date"}
+
+# name -> JSON Schema (with a title); "null" is allowed where the data has gaps.
+PROPERTIES: dict[str, dict[str, Any]] = {
+    "geometry": {"title": "Geometry (events: the representative point; regions: the claim's region)",
+                 "format": "geometry-any", "x-ogc-role": "primary-geometry"},
+    "title": {**TEXT, "title": "Title of the incident"},
+    "event_title": {**TEXT, "title": "Title of the incident the claim belongs to"},
+    "event_id": {**TEXT, "title": "Id of the incident the claim belongs to"},
+    "date_start": {**DAY, "title": "First day of the incident (UTC)"},
+    "date_end": {**DAY, "title": "Last day of the incident (UTC)"},
+    "date_precision": {**TEXT, "title": "Precision of the date (day, week, month ...)"},
+    "date_text": {"type": ["string", "null"], "title": "The date in the sources' words"},
+    "event_type": {**TEXT, "title": "ACLED-style event type"},
+    "sub_event_type": {**TEXT, "title": "ACLED-style sub-event type"},
+    "summary": {**TEXT, "title": "Summary of the incident"},
+    "zone_status": {"type": ["string", "null"], "enum": [*STATUS_CODES, None],
+                    "title": "Inside the zone? (share of the region's ellipsoidal area inside)"},
+    "p_inside": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                 "title": "Share of the region's WGS84 ellipsoidal area inside the zone"},
+    "uncertainty_km2": {"type": ["number", "null"], "title": "Area of the incident's region (km²)"},
+    "point_distance_km": {"type": ["number", "null"],
+                          "title": "Geodesic distance of the representative point from the garrison (km)"},
+    "located": {"type": "boolean", "title": "Whether any source locates the incident"},
+    "note": {"type": ["string", "null"], "title": "Editor's note"},
+    "claim_id": {**TEXT, "title": "Id of the location claim"},
+    "text": {**TEXT, "title": "The location claim in words"},
+    "quote": {"type": ["string", "null"], "title": "The source's verbatim words"},
+    "no_quote_reason": {"type": ["string", "null"], "title": "Why there is no quote"},
+    "source_id": {**TEXT, "title": "Id of the claim's source"},
+    "outlet": {**TEXT, "title": "Outlet of the claim's source"},
+    "url": {"type": ["string", "null"], "title": "Link to the claim's source"},
+    "area_km2": {"type": ["number", "null"], "title": "Area of the claim's region (km²)"},
+    "unmapped": {"type": ["string", "null"], "title": "Why no region could be drawn for the claim"},
+}  # fmt: skip
+
+COLLECTIONS: dict[str, tuple[str, ...]] = {
+    "events": ("geometry", "title", "date_start", "date_end", "date_precision", "date_text",
+               "event_type", "sub_event_type", "summary", "zone_status", "p_inside",
+               "uncertainty_km2", "point_distance_km", "located", "note"),
+    "regions": ("geometry", "event_id", "event_title", "event_type", "date_start", "date_end",
+                "claim_id", "text", "quote", "no_quote_reason", "source_id", "outlet", "url",
+                "zone_status", "p_inside", "area_km2", "unmapped"),
+}  # fmt: skip
+
+
+def queryables(collection_id: str) -> dict[str, dict[str, Any]] | None:
+    """The queryable properties of a collection (name -> schema), or None if it has none."""
+    names = COLLECTIONS.get(collection_id)
+    return None if names is None else {name: PROPERTIES[name] for name in names}
+
+
+def queryables_document(collection_id: str, url: str, title: str) -> dict[str, Any] | None:
+    """The Queryables resource (Part 3, /req/queryables/get-queryables-response): a JSON Schema."""
+    props = queryables(collection_id)
+    if props is None:
+        return None
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url,
+        "type": "object",
+        "title": f"{title}: queryables",
+        "description": "Properties a CQL2 filter (filter-lang cql2-text or cql2-json) may name.",
+        "properties": props,
+        "additionalProperties": False,
+        # The same names in the form of the drafts of Part 3, which GDAL's OAPIF driver (up to
+        # 3.12 at least) reads to decide which comparisons it may send as a filter; JSON Schema
+        # ignores a keyword it does not know.
+        "queryables": [{"id": name} for name in props if name != "geometry"],
+    }
