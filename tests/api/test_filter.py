@@ -23,8 +23,9 @@ Feature = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def events(client: TestClient) -> list[Feature]:
-    features: list[Feature] = client.get("/api/collections/events/items?limit=1000").json()["features"]
-    assert len(features) == 21
+    page = client.get("/api/collections/events/items?limit=1000").json()
+    features: list[Feature] = page["features"]
+    assert len(features) == page["numberMatched"] >= 20
     return features
 
 
@@ -109,13 +110,13 @@ def test_the_cases_are_not_trivial(events: list[Feature]) -> None:
         assert 0 < kept < len(events), text
 
 
-def test_cql2_json_means_the_same(client: TestClient) -> None:
+def test_cql2_json_means_the_same(client: TestClient, events: list[Feature]) -> None:
     text = matched(client, "date_start >= DATE('2017-06-01') AND zone_status IN ('inside', 'uncertain')")
     as_json = orjson.dumps({"op": "and", "args": [
         {"op": ">=", "args": [{"property": "date_start"}, {"date": "2017-06-01"}]},
         {"op": "in", "args": [{"property": "zone_status"}, ["inside", "uncertain"]]}]}).decode()  # fmt: skip
     assert matched(client, as_json, **{"filter-lang": "cql2-json"}) == text
-    assert 0 < len(text) < 21
+    assert 0 < len(text) < len(events)
 
 
 def test_between_on_dates_and_numbers(client: TestClient, events: list[Feature]) -> None:

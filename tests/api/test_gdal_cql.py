@@ -120,7 +120,7 @@ def test_the_gdal_in_the_wheel_is_recent() -> None:
 @pytest.mark.parametrize("where", CLAUSES)
 def test_recent_gdal_sends_the_exact_predicate(base_url: str, gpkg: Path, where: str) -> None:
     expected = local_ids(gpkg, where)
-    assert 0 < len(expected) < 21  # each clause keeps some incidents and not others
+    assert 0 < len(expected) < len(local_ids(gpkg, "1 = 1"))  # some incidents, not all
     SEEN.clear()
     assert recent_gdal_ids(base_url, where) == expected
     sent = [q for q in SEEN if "filter=" in q]
