@@ -44,6 +44,7 @@ PROPERTIES: dict[str, dict[str, Any]] = {
     "claim_id": {"type": ["string", "null"], "title": "Id of the location claim"},
     "text": {**TEXT, "title": "The location claim in words"},
     "quote": {"type": ["string", "null"], "title": "The source's verbatim words"},
+    "context": {"type": ["string", "null"], "title": "The source's words around the quote"},
     "no_quote_reason": {"type": ["string", "null"], "title": "Why there is no quote"},
     "source_id": {"type": ["string", "null"], "title": "Id of the claim's source"},
     "outlet": {"type": ["string", "null"], "title": "Outlet of the claim's source"},
@@ -60,6 +61,7 @@ PROPERTIES: dict[str, dict[str, Any]] = {
     "common_area_km2": {"type": ["number", "null"],
                         "title": "Area of the region every source allows at once (km²)"},
     "country_words": {"type": ["string", "null"], "title": "The countries the region lies in, in words"},
+    "unconfirmed": {"type": ["string", "null"], "title": "Why the incident stands unconfirmed, if it does"},
     "role": {**TEXT, "title": "claim (one source's region) or common (where all sources agree)"},
 }  # fmt: skip
 
@@ -68,9 +70,9 @@ COLLECTIONS: dict[str, tuple[str, ...]] = {
                "event_type", "sub_event_type", "summary", "zone_status", "zone_answer",
                "zone_share_text", "place_note", "p_inside", "uncertainty_km2", "zone_rule",
                "sources_inside", "sources_outside", "sources_across", "common_area_km2",
-               "country_words", "point_distance_km", "located", "note"),
+               "country_words", "point_distance_km", "located", "unconfirmed", "note"),
     "regions": ("geometry", "event_id", "event_title", "event_type", "date_start", "date_end",
-                "role", "claim_id", "text", "quote", "no_quote_reason", "source_id", "outlet",
+                "role", "claim_id", "text", "quote", "context", "no_quote_reason", "source_id", "outlet",
                 "url", "zone_status", "p_inside", "area_km2", "unmapped", "country_words"),
 }  # fmt: skip
 
