@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -19,6 +20,20 @@ from app.served import Served
 
 STATE_KEYS = ("v", "from", "to", "types", "status", "sel")
 STATUSES = ("inside", "uncertain", "contested", "outside")
+# The same rules as static/js/state.js (held equal by tests/web/test_state_contract.py): zoom in
+# quarter steps from 1 to 18, latitude within Web Mercator's 85 degrees, at most 20 list values.
+ZOOM_SNAP = 0.25
+ZOOM_RANGE = (1.0, 18.0)
+MAX_LAT = 85.0
+CENTRE_DECIMALS = 5
+NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def snap_zoom(zoom: float) -> float:
+    """The nearest quarter step within ZOOM_RANGE (as the map's ``zoomSnap``)."""
+    zoom = min(ZOOM_RANGE[1], max(ZOOM_RANGE[0], zoom))  # clamped first: 1e308 / 0.25 overflows
+    return math.floor(zoom / ZOOM_SNAP + 0.5) * ZOOM_SNAP  # JavaScript's Math.round
 
 
 @dataclass(frozen=True)
@@ -33,7 +48,7 @@ class MapState:
 
 def _date(text: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text) if text and len(text) == 10 else None
+        return dt.date.fromisoformat(text) if text and DAY.fullmatch(text) else None
     except ValueError:
         return None
 
@@ -41,13 +56,12 @@ def _date(text: str | None) -> dt.date | None:
 def parse_state(params: Mapping[str, str]) -> MapState:
     view = None
     if "v" in params:
-        try:
-            lat, lon, zoom = (float(x) for x in params["v"].split(","))
-        except ValueError:
-            lat = lon = zoom = math.nan
-        if all(math.isfinite(x) for x in (lat, lon, zoom)) and abs(lat) <= 85 and abs(lon) <= 180:
-            zoom = min(18.0, max(1.0, zoom))  # clamped before rounding: round(1e308 * 2) overflows
-            view = (lat, lon, round(zoom * 2) / 2)
+        parts = params["v"].split(",")
+        lat = lon = zoom = math.nan
+        if len(parts) == 3 and all(NUMBER.fullmatch(x) for x in parts):
+            lat, lon, zoom = (float(x) for x in parts)
+        if all(math.isfinite(x) for x in (lat, lon, zoom)) and abs(lat) <= MAX_LAT and abs(lon) <= 180:
+            view = (lat, lon, snap_zoom(zoom))
 
     def listed(name: str) -> tuple[str, ...] | None:
         return tuple(v for v in params[name].split(",") if v)[:20] if name in params else None

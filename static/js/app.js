@@ -6,9 +6,10 @@ import { addLegend } from "./legend.js";
 import { addBorders, addSites, addZone, regionStyle } from "./layers.js";
 import { IncidentList, summaryText } from "./list.js";
 import { STATUSES } from "./format.js";
+import { CardSheet } from "./sheet.js";
 import { enableLocate } from "./locate.js";
 import { markerIcon, spreadOffsets } from "./markers.js";
-import { readState, writeState } from "./state.js";
+import { readState, writeState, ZOOM_SNAP } from "./state.js";
 import { Timeline } from "./timeline.js";
 import { appPath } from "./urls.js";
 
@@ -54,6 +55,16 @@ function setChecked(fieldsetId, values) {
   }
 }
 
+// The skip link moves focus to the list without putting "#incidents" into the address (and so
+// into every link copied from it); without JavaScript it is a plain link.
+function setupSkipLink() {
+  const skip = document.querySelector("a.skip");
+  skip?.addEventListener("click", (event) => {
+    event.preventDefault();
+    document.getElementById("incidents").focus();
+  });
+}
+
 function setupAbout() {
   const button = document.getElementById("about-button");
   const panel = document.getElementById("about");
@@ -71,10 +82,14 @@ function setupAbout() {
 // options: { embed: false, onState(urlQuery) {}, onReady() {} }
 export async function startMap(options = {}) {
   const embed = Boolean(options.embed);
-  if (!embed) setupAbout();
+  if (!embed) {
+    setupAbout();
+    setupSkipLink();
+  }
   const body = document.body.dataset;
   const map = L.map("map", {
-    zoomSnap: 0.5,
+    zoomSnap: ZOOM_SNAP,
+    zoomDelta: 0.5,
     // An embed must not hijack the article's scrolling: no wheel zoom, and on touch screens one
     // finger scrolls the page until the reader taps the map.
     scrollWheelZoom: !embed,
@@ -145,20 +160,68 @@ export async function startMap(options = {}) {
     const marker = L.marker([lat, lon], { icon: markerIcon(feature), keyboard: true, title: feature.properties.title });
     marker.feature = feature;
     marker.offset = [0, 0];
-    // Popups fit a phone: never wider than the map less a margin, never taller than half of it.
+    marker.on("click", () => select(feature.id, { from: "map" }));
+    markers.set(feature.id, marker);
+  }
+
+  // Where the selected incident's card goes: a popup on a wide screen; on a phone a sheet over
+  // the lower part of the screen, so a tap never scrolls the map away.
+  const narrow = window.matchMedia("(max-width: 760px)");
+  const sheet = embed ? null : new CardSheet(document.getElementById("sheet"), {
+    onClose: () => select(null, { from: "sheet" }),
+  });
+  let popup = null;
+
+  function openPopup(marker) {
+    // Popups fit the map: never wider than the map less a margin, never taller than most of it.
     // The width is the content's: the popup adds its padding and a scroll bar (about 45 px), and
     // the pan keeps 60 px clear, so 110 px less than the map keeps the whole popup on screen.
     const mapBox = document.getElementById("map").getBoundingClientRect();
-    marker.bindPopup(() => buildCard(feature, { headingLevel: 2 }), {
+    const [dx, dy] = marker.offset;
+    popup = L.popup({
       maxWidth: Math.min(340, mapBox.width - 110),
       minWidth: Math.min(240, mapBox.width - 110),
       maxHeight: Math.round(Math.min(window.innerHeight * 0.55, mapBox.height * 0.7)),
       autoPanPaddingTopLeft: [50, 10],
       autoPanPaddingBottomRight: [10, 10],
+      offset: [dx, dy - 4],
+    }).setLatLng(marker.getLatLng()).setContent(buildCard(marker.feature, { headingLevel: 2 }));
+    const mine = popup;
+    popup.on("remove", () => {
+      if (popup === mine) popup = null;
+      if (state.sel === marker.feature.id && !selecting) select(null, { from: "popup" });
     });
-    marker.on("click", () => select(feature.id, { from: "map" }));
-    marker.on("popupclose", () => { if (state.sel === feature.id && !selecting) select(null, { from: "popup" }); });
-    markers.set(feature.id, marker);
+    popup.openOn(map);
+  }
+
+  function closeCard() {
+    if (popup) map.closePopup(popup);
+    sheet?.hide();
+  }
+
+  // The part of the map not covered by the sheet, in container pixels: [top, bottom].
+  function clearBand() {
+    const box = map.getContainer().getBoundingClientRect();
+    const cover = sheet?.coveredFrom();
+    const bottom = cover === null || cover === undefined ? box.bottom : Math.min(box.bottom, cover);
+    return [Math.max(0, -box.top), bottom - box.top];
+  }
+
+  function showCard(marker, from) {
+    if (!embed && narrow.matches) {
+      if (popup) map.closePopup(popup);
+      sheet.show(buildCard(marker.feature, { headingLevel: 2 }), { focus: from === "keyboard" });
+      const [top, bottom] = clearBand();
+      const size = map.getSize();
+      const point = map.latLngToContainerPoint(marker.getLatLng());
+      const target = L.point(size.x / 2, (top + bottom) / 2);
+      if (point.y < top + 30 || point.y > bottom - 30 || point.x < 20 || point.x > size.x - 20) {
+        map.panBy(point.subtract(target), { animate: !reducedMotion });
+      }
+    } else {
+      sheet?.hide();
+      openPopup(marker);
+    }
   }
 
   let state = readState(window.location.search);
@@ -179,8 +242,10 @@ export async function startMap(options = {}) {
     if (url === window.location.search || (url === window.location.pathname && !window.location.search)) return;
     // An embed only replaces its own URL (its history is the article's); in a sandboxed frame
     // (origin "null") the browser may refuse even that, which is fine.
+    // The embed keeps its fragment (WordPress's "#?secret="); the map's fragments (the skip
+    // link's target) are never part of a shared view.
     try {
-      window.history[mode === "push" && !embed ? "pushState" : "replaceState"](null, "", url + window.location.hash);
+      window.history[mode === "push" && !embed ? "pushState" : "replaceState"](null, "", url + (embed ? window.location.hash : ""));
     } catch {
       /* sandboxed: keep the state in memory only */
     }
@@ -248,21 +313,21 @@ export async function startMap(options = {}) {
     const previous = state.sel;
     state.sel = id;
     render();
-    if (from !== "history" && from !== "init" && previous !== id) save("push");
+    if (!["history", "init"].includes(from) && previous !== id) save("push");
     const marker = id ? markers.get(id) : null;
     if (marker && markerLayer.hasLayer(marker)) {
-      if (from !== "map") {
-        map.panTo(marker.getLatLng(), { animate: !reducedMotion });
-        marker.openPopup();
-      }
-    } else if (from !== "popup") {
-      map.closePopup();
+      if (from !== "map" && from !== "keyboard") map.panTo(marker.getLatLng(), { animate: !reducedMotion });
+      // From the list on a phone the card opens in the list itself, where the reader is.
+      if (!(from === "list" && narrow.matches)) showCard(marker, from);
+      else closeCard();
+    } else {
+      closeCard();
     }
     const item = document.querySelector("#incidents li.selected");
-    // Bring the card into view in the side list; on a phone the list is below the map and
-    // scrolling the page there would take the map away, so only a clicked marker does that.
+    // Bring the card into view in the side list, only where the list scrolls on its own: on a
+    // phone the list is below the map, and scrolling the page there would take the map away.
     const listScrolls = item && getComputedStyle(item.closest(".panel, .embed-list") || item).overflowY === "auto";
-    if (id && item && (from === "map" || ((from === "init" || from === "history") && listScrolls))) {
+    if (id && item && listScrolls && from !== "list") {
       item.scrollIntoView({ block: "nearest", behavior: reducedMotion || from !== "map" ? "auto" : "smooth" });
     }
     if (id && from === "list") list.focus(id);
@@ -289,7 +354,8 @@ export async function startMap(options = {}) {
   });
   window.addEventListener("popstate", () => apply(readState(window.location.search), "history"));
   enableLocate(map);
-  addLegend(map, types, { collapsed: embed || window.matchMedia("(max-width: 700px)").matches });
+  // Open where the map has room for it beside a popup; a button away otherwise.
+  addLegend(map, types, { collapsed: embed || map.getSize().x < 700 });
   if (embed && L.Browser.mobile) {
     map.once("click", () => map.dragging.enable());
   }

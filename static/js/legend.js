@@ -9,7 +9,7 @@ function swatch(attrs) {
 }
 
 export function addLegend(map, types, { collapsed = false } = {}) {
-  const control = L.control({ position: "bottomleft" });
+  const control = L.control({ position: "topright" });
   control.onAdd = () => {
     const body = el("div", { class: "legend-body", id: "legend-body" },
       el("p", { class: "legend-head" }, "Shape: type"),
@@ -34,6 +34,10 @@ export function addLegend(map, types, { collapsed = false } = {}) {
       body.hidden = open;
     });
     const box = el("div", { class: "legend" }, toggle, body);
+    // The open legend stays within the map, above the attribution, and scrolls if it must.
+    const fit = () => { body.style.maxHeight = `${Math.max(80, map.getSize().y - 70)}px`; };
+    map.on("resize", fit);
+    fit();
     if (collapsed) toggle.click();
     L.DomEvent.disableClickPropagation(box);
     return box;

@@ -157,7 +157,10 @@ def test_tiles_that_fail_are_reported_and_the_map_stays_usable(browser: Browser)
         context.close()
 
 
-@pytest.mark.parametrize(("name", "width", "height"), [("phone-375", 375, 812), ("desktop-1440", 1440, 900)])
+@pytest.mark.parametrize(
+    ("name", "width", "height"),
+    [("phone-375", 375, 812), ("tablet-768", 768, 1024), ("desktop-1440", 1440, 900)],
+)
 def test_screenshots_without_overflow(
     browser: Browser, base_url: str, name: str, width: int, height: int
 ) -> None:
@@ -171,10 +174,10 @@ def test_screenshots_without_overflow(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{overflow}px of horizontal overflow at {width}px"
     assert page.locator("#map").bounding_box()["width"] <= width  # type: ignore[index]
-    # The selected incident's popup is open, and all of it is on screen.
-    popup = page.locator(".leaflet-popup").bounding_box()
-    assert popup is not None
-    assert popup["x"] >= 0 and popup["x"] + popup["width"] <= width, f"popup spans {popup} at {width}px"
+    # The selected incident's card is open (a popup, or on a phone a sheet), all of it on screen.
+    card = page.locator(".leaflet-popup" if width > 760 else "#sheet").bounding_box()
+    assert card is not None
+    assert card["x"] >= 0 and card["x"] + card["width"] <= width, f"the card spans {card} at {width}px"
     context.close()
 
 

@@ -1,0 +1,54 @@
+"""Shared links reproduce the view (issue 18): zoom exactly, centre to 5 decimals, no fragment."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from tests.web.conftest import Watched, wait_until
+
+VIEW = "33.61234,38.41234,9.5"
+
+
+def view_of(page: Page) -> dict[str, float]:
+    return page.evaluate(
+        "(() => { const m = window.__atTanfMap.map, c = m.getCenter();"
+        " return { lat: c.lat, lon: c.lng, zoom: m.getZoom() }; })()"
+    )
+
+
+def test_a_link_opens_at_its_zoom_and_centre(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/?v={VIEW}")
+    view = view_of(page)
+    assert view["zoom"] == 9.5
+    assert abs(view["lat"] - 33.61234) < 1e-6 and abs(view["lon"] - 38.41234) < 1e-6
+
+
+def test_the_view_round_trips_through_the_address(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/?v={VIEW}")
+    page.evaluate("window.__atTanfMap.map.setZoom(10.5, { animate: false })")
+    page.evaluate("window.__atTanfMap.map.panBy([37, -23], { animate: false })")
+    wait_until(page, "location.search.includes(',10.5')")
+    before = view_of(page)
+    link = page.url
+    page.goto(link)
+    page.wait_for_selector("body[data-ready='true']")
+    after = view_of(page)
+    assert after["zoom"] == before["zoom"] == 10.5
+    # Written to 5 decimals: within 0.5e-5 degrees, about half a metre.
+    assert abs(after["lat"] - before["lat"]) <= 0.5e-5 and abs(after["lon"] - before["lon"]) <= 0.5e-5
+    assert page.url == link  # opening the link writes nothing new: it is already the view
+
+
+def test_the_skip_link_leaves_no_fragment_in_shared_links(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "incidents"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the first incident
+    wait_until(page, "location.search.includes('sel=')")
+    assert "#" not in page.url
+    page.locator("#embed-button").click()
+    wait_until(page, "document.querySelector('#embed-code').value.includes('<iframe')")
+    assert "#" not in page.locator("#embed-code").input_value()

@@ -1,0 +1,132 @@
+"""Rules held in two languages, rendered by both and compared (issue 18, "one source of rules").
+
+The URL state is read by static/js/state.js in the browser and by app/web/state.py for the embed,
+its SVG and oEmbed; the marker symbols are drawn by static/js/markers.js and app/export/svg.py.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from app.export.svg import STATUS_COLOURS, TYPE_SHAPES, marker_svg
+from app.web.state import parse_state
+from tests.web.conftest import Watched
+
+QUERIES = [
+    "",
+    "v=33.6,38.4,9",
+    "v=33.61234,38.41234,9.5",
+    "v=33.6,38.4,9.25",
+    "v=33.6,38.4,9.3",  # between quarter steps: snaps to 9.25
+    "v=33.6,38.4,9.375",  # half-way: rounds up, as JavaScript's Math.round
+    "v=33.6,38.4,-3",
+    "v=33.6,38.4,40",
+    "v=89,38.4,9",
+    "v=33.6,181,9",
+    "v=33.6,38.4",
+    "v=33.6,38.4,9,1",
+    "v=a,b,c",
+    "v=1e1,2E-1,5",
+    "v=0x10,1,1",
+    "v=1_0,1,1",
+    "v=,1,1",
+    "v=.5,-.5,+7.",
+    "from=2017-06-01&to=2017-06-30",
+    "from=2017-02-30",
+    "from=2017-6-1",
+    "from=0000-01-01",
+    "status=inside,uncertain",
+    "status=",
+    "types=Battles,,Strategic developments",
+    "types=" + ",".join(f"t{i}" for i in range(25)),
+    "sel=2017-06-08-strike-on-technical-vehicles",
+    "sel=" + "x" * 300,
+]
+
+
+def python_state(query: str) -> dict[str, object]:
+    s = parse_state(dict(parse_qsl(query, keep_blank_values=True)))
+    return {
+        "view": list(s.view) if s.view else None,
+        "from": s.date_from.isoformat() if s.date_from else None,
+        "to": s.date_to.isoformat() if s.date_to else None,
+        "types": list(s.types) if s.types is not None else None,
+        "status": list(s.statuses) if s.statuses is not None else None,
+        "sel": s.sel,
+    }
+
+
+def test_the_browser_and_the_server_read_every_url_alike(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/")
+    browser_states = page.evaluate(
+        """async (queries) => {
+          const { readState } = await import("/static/js/state.js");
+          return queries.map((q) => {
+            const s = readState("?" + q);
+            return { ...s, view: s.view ? [s.view.lat, s.view.lon, s.view.zoom] : null };
+          });
+        }""",
+        QUERIES,
+    )
+    for query, got in zip(QUERIES, browser_states, strict=True):
+        assert got == python_state(query), query
+
+
+def test_a_written_view_reads_back_as_itself(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/")
+    written = page.evaluate(
+        """async () => {
+          const { readState, writeState } = await import("/static/js/state.js");
+          const out = [];
+          for (const zoom of [1, 7.25, 9.5, 9.75, 10, 17.5]) {
+            const view = { lat: 33.512345678, lon: 38.612345678, zoom };
+            const url = writeState({ view }, { types: [], status: [] });
+            out.push([url, readState(url).view, view]);
+          }
+          return out;
+        }"""
+    )
+    for url, read, view in written:
+        assert read["zoom"] == view["zoom"], url  # exactly: no rounding
+        assert abs(read["lat"] - view["lat"]) <= 0.5e-5 and abs(read["lon"] - view["lon"]) <= 0.5e-5, url
+        assert python_state(url.lstrip("?"))["view"] == [read["lat"], read["lon"], read["zoom"]]
+
+
+def _attrs(markup: str, tag: str) -> dict[str, str]:
+    found = re.search(rf"<{tag}\b([^>]*)>", markup)
+    assert found, markup
+    return dict(re.findall(r'([\w-]+)="([^"]*)"', found.group(1)))
+
+
+def _colour(text: str) -> str:
+    """ "#fff" and "#ffffff" alike."""
+    text = text.lower()
+    return "#" + "".join(c * 2 for c in text[1:]) if re.fullmatch(r"#[0-9a-f]{3}", text) else text
+
+
+SHAPE_TAGS = {"circle": "circle", "triangle": "polygon", "square": "rect", "diamond": "polygon"}
+
+
+def test_markers_mean_the_same_in_the_browser_and_the_svg(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/")
+    for event_type in sorted(TYPE_SHAPES):
+        for status in ("inside", "uncertain", "outside"):
+            js = page.evaluate(
+                """async ([type, status]) => {
+                  const m = await import("/static/js/markers.js");
+                  return { markup: m.markerSvg(type, status).outerHTML, colours: m.STATUS_COLOURS,
+                           shapes: m.TYPE_SHAPES };
+                }""",
+                [event_type, status],
+            )
+            assert js["colours"] == STATUS_COLOURS and js["shapes"] == TYPE_SHAPES
+            py = marker_svg(11, 11, event_type, status)
+            tag = SHAPE_TAGS[TYPE_SHAPES[event_type]]
+            a, b = _attrs(js["markup"], tag), _attrs(py, tag)
+            for key in ("fill", "stroke"):
+                assert _colour(a[key]) == _colour(b[key]), (event_type, status, key, a, b)
+            assert (a.get("stroke-dasharray", "none") != "none") == ("stroke-dasharray" in b)
+            # The uncertain dot: in both or in neither.
+            dots = (js["markup"].count("<circle"), py.count("<circle"))
+            assert dots[0] == dots[1], (event_type, status, dots)
