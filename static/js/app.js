@@ -2,7 +2,9 @@
 // the API serves (it computes no geometry) and keeps the view in the URL.
 import { buildCard } from "./card.js";
 import { el } from "./dom.js";
+import { STATUS_TEXT, whenText } from "./format.js";
 import { addLegend } from "./legend.js";
+import { Labels } from "./labels.js";
 import { addBorders, addSites, addZone, regionStyle } from "./layers.js";
 import { IncidentList, summaryText } from "./list.js";
 import { STATUSES } from "./format.js";
@@ -106,13 +108,13 @@ export async function startMap(options = {}) {
       const box = el("div", { class: "notice", role: "status" },
         "Background map tiles could not be loaded; borders, the zone and the incidents are still shown. ",
         el("button", { type: "button", class: "notice-close", "aria-label": "Close this notice",
-                       onclick: () => notice.remove() }, "×"));
+                       onclick: () => { notice.remove(); map.fire("controlschange"); } }, "×"));
       L.DomEvent.disableClickPropagation(box);
       return box;
     };
     let shown = false;
     L.tileLayer(body.tileUrl, { attribution: body.tileAttribution, maxZoom: 18 })
-      .on("tileerror", () => { if (!shown) { shown = true; notice.addTo(map); } })
+      .on("tileerror", () => { if (!shown) { shown = true; notice.addTo(map); map.fire("controlschange"); } })
       .addTo(map);
   }
 
@@ -128,8 +130,10 @@ export async function startMap(options = {}) {
     getJSON(appPath("/api/collections/borders/items")),
   ]);
   addBorders(map, borders);
-  const zoneBounds = addZone(map, zone, band);
-  addSites(map, sites);
+  const labels = new Labels(map);
+  const zoneBounds = addZone(map, zone, band, labels);
+  addSites(map, sites, labels);
+  labels.addCountries(borders, zoneBounds.getCenter());
   const radiusKm = zone.properties.radius_km;
 
   const all = events.features;
@@ -144,7 +148,7 @@ export async function startMap(options = {}) {
   function addRegions(collection) {
     for (const feature of collection.features) {
       if (!feature.geometry) continue;
-      const layer = L.geoJSON(feature, { interactive: false, style: (f) => regionStyle(f, false) });
+      const layer = L.geoJSON(feature, { interactive: false, className: "claim-region", style: (f) => regionStyle(f, "footprint") });
       const list = regionsByEvent.get(feature.properties.event_id) || [];
       list.push(layer);
       regionsByEvent.set(feature.properties.event_id, list);
@@ -161,6 +165,21 @@ export async function startMap(options = {}) {
     marker.feature = feature;
     marker.offset = [0, 0];
     marker.on("click", () => select(feature.id, { from: "map" }));
+    // Pointing at a marker (or tabbing to it) outlines where its sources put it.
+    marker.on("mouseover", () => setHover(feature.id));
+    marker.on("mouseout", () => setHover(null));
+    marker.on("add", () => {
+      const element = marker.getElement();
+      element.addEventListener("focus", () => setHover(feature.id));
+      element.addEventListener("blur", () => setHover(null));
+      // Enter or Space on a focused marker selects it exactly as a click does, and takes the
+      // focus into its card (Tab then reaches the card's links; Escape comes back here).
+      element.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        select(feature.id, { from: "keyboard" });
+      });
+    });
     markers.set(feature.id, marker);
   }
 
@@ -168,11 +187,16 @@ export async function startMap(options = {}) {
   // the lower part of the screen, so a tap never scrolls the map away.
   const narrow = window.matchMedia("(max-width: 760px)");
   const sheet = embed ? null : new CardSheet(document.getElementById("sheet"), {
-    onClose: () => select(null, { from: "sheet" }),
+    onClose: () => {
+      const marker = markers.get(state.sel);
+      const hadFocus = sheet.section.contains(document.activeElement);
+      select(null, { from: "sheet" });
+      if (hadFocus) marker?.getElement()?.focus({ preventScroll: true });
+    },
   });
   let popup = null;
 
-  function openPopup(marker) {
+  function openPopup(marker, { focus = false } = {}) {
     // Popups fit the map: never wider than the map less a margin, never taller than most of it.
     // The width is the content's: the popup adds its padding and a scroll bar (about 45 px), and
     // the pan keeps 60 px clear, so 110 px less than the map keeps the whole popup on screen.
@@ -186,13 +210,30 @@ export async function startMap(options = {}) {
       autoPanPaddingBottomRight: [10, 10],
       offset: [dx, dy - 4],
     }).setLatLng(marker.getLatLng()).setContent(buildCard(marker.feature, { headingLevel: 2 }));
+    popup.marker = marker;
     const mine = popup;
     popup.on("remove", () => {
       if (popup === mine) popup = null;
       if (state.sel === marker.feature.id && !selecting) select(null, { from: "popup" });
     });
     popup.openOn(map);
+    if (focus) {
+      const title = popup.getElement().querySelector(".card-title");
+      title.setAttribute("tabindex", "-1");
+      title.focus({ preventScroll: true });
+    }
   }
+
+  // Escape closes the card (popup or sheet) and gives the focus back to its marker.
+  map.getContainer().addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !state.sel) return;
+    const marker = markers.get(state.sel);
+    const inside = map.getContainer().contains(document.activeElement) || sheet?.section.contains(document.activeElement);
+    if (!inside) return;
+    event.preventDefault();
+    select(null, { from: "escape" });
+    marker?.getElement()?.focus({ preventScroll: true });
+  });
 
   function closeCard() {
     if (popup) map.closePopup(popup);
@@ -220,7 +261,7 @@ export async function startMap(options = {}) {
       }
     } else {
       sheet?.hide();
-      openPopup(marker);
+      openPopup(marker, { focus: from === "keyboard" });
     }
   }
 
@@ -229,10 +270,14 @@ export async function startMap(options = {}) {
   let initialised = false;
   const list = new IncidentList(document.getElementById("incidents"), { onSelect: (id, how) => select(id, how) });
   const timeline = new Timeline({
-    first, last, reducedMotion,
-    onChange: (range) => { state.from = range.from; state.to = range.to; render(); save("replace"); },
+    first, last, reducedMotion, features: all,
+    onChange: (range, { commit }) => {
+      state.from = range.from;
+      state.to = range.to;
+      render();
+      save(commit ? "push" : "replace");
+    },
   });
-  for (const id of ["from", "to"]) document.getElementById(id).addEventListener("change", () => save("push"));
   const checkedTypes = checkboxes("type-filters", types, {}, () => { state.types = checkedTypes(); render(); save("push"); });
   const checkedStatus = checkboxes("status-filters", STATUSES, STATUS_LABELS, () => { state.status = checkedStatus(); render(); save("push"); });
 
@@ -272,21 +317,66 @@ export async function startMap(options = {}) {
       if (!visibleIds.has(id) && markerLayer.hasLayer(marker)) markerLayer.removeLayer(marker);
     }
     for (const [id, layers] of regionsByEvent) {
-      const selected = id === state.sel;
       for (const layer of layers) {
-        if (!visibleIds.has(id)) {
-          regionLayer.removeLayer(layer);
-          continue;
-        }
-        if (!regionLayer.hasLayer(layer)) regionLayer.addLayer(layer);
-        layer.setStyle((f) => regionStyle(f, selected));
-        if (selected) layer.bringToFront();
+        if (!visibleIds.has(id)) regionLayer.removeLayer(layer);
+        else if (!regionLayer.hasLayer(layer)) regionLayer.addLayer(layer);
       }
     }
+    styleRegions();
     spread();
+    layoutLabels();
     list.render(visible, visibleIds.has(state.sel) ? state.sel : null);
     document.getElementById("count").textContent = `(${visible.length} of ${all.length} shown)`;
     document.getElementById("summary").textContent = summaryText(all, visible, state, radiusKm);
+  }
+
+  let hovered = null;
+  function regionMode(id) {
+    if (id === state.sel) return "selected";
+    return id === hovered ? "hover" : "footprint";
+  }
+
+  // Each region styled for its incident's mode; the selected and hovered ones drawn on top.
+  function styleRegions() {
+    for (const [id, layers] of regionsByEvent) {
+      const mode = regionMode(id);
+      for (const layer of layers) {
+        if (layer.mode !== mode) {
+          layer.setStyle((f) => regionStyle(f, mode));
+          layer.mode = mode;
+        }
+        if (mode !== "footprint" && regionLayer.hasLayer(layer)) layer.bringToFront();
+      }
+    }
+  }
+
+  function setHover(id) {
+    if (hovered === id) return;
+    hovered = id;
+    styleRegions();
+  }
+
+  // Labels give way to markers, controls and one another (labels.js).
+  function layoutLabels() {
+    const obstacles = [
+      ...[...markers.values()].filter((m) => markerLayer.hasLayer(m) && m.getElement()).map((m) => m.getElement()),
+      ...map.getContainer().querySelectorAll(".leaflet-control"),
+      ...map.getPane("overlayPane").querySelectorAll("path.site-point"),
+    ];
+    labels.layout(obstacles);
+  }
+
+  // Every located incident that the filters show, with the zone: the calm first view, and the
+  // "Show all" button's view. The open legend's width is kept clear on the right.
+  function fitAll({ animate = false } = {}) {
+    const bounds = L.latLngBounds(zoneBounds.getSouthWest(), zoneBounds.getNorthEast());
+    for (const feature of visibleFeatures()) {
+      if (feature.geometry) bounds.extend(L.latLng(feature.geometry.coordinates[1], feature.geometry.coordinates[0]));
+    }
+    const legend = map.getContainer().querySelector(".legend");
+    const legendOpen = legend && !legend.querySelector(".legend-body").hidden;
+    const right = legendOpen ? legend.getBoundingClientRect().width + 20 : 24;
+    map.fitBounds(bounds, { paddingTopLeft: [24, 24], paddingBottomRight: [right, 30], animate: animate && !reducedMotion });
   }
 
   function spread() {
@@ -302,13 +392,16 @@ export async function startMap(options = {}) {
       }
       const element = marker.getElement();
       if (element) {
-        element.setAttribute("aria-label", `${marker.feature.properties.title}`);
+        const p = marker.feature.properties;
+        element.setAttribute("aria-label", `${p.title}, ${whenText(p)}: ${STATUS_TEXT[p.zone_status] || p.zone_status}`);
         element.setAttribute("role", "button");
       }
     });
   }
 
   function select(id, { from = "code" } = {}) {
+    // Play stops when the reader picks an incident, so its card does not vanish under them.
+    if (id && from !== "init") timeline.stop();
     selecting = true;
     const previous = state.sel;
     state.sel = id;
@@ -340,12 +433,16 @@ export async function startMap(options = {}) {
     setChecked("type-filters", state.types || types);
     setChecked("status-filters", state.status || STATUSES);
     if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom, { animate: false });
-    else map.fitBounds(zoneBounds.pad(0.08), { animate: false });
+    else fitAll();
     select(state.sel, { from: how });
   }
 
+  // Open where the map has room for it beside a popup; a button away otherwise.
+  addLegend(map, types, { collapsed: embed || map.getSize().x < 700, onToggle: () => layoutLabels() });
+  addShowAll(map, () => fitAll({ animate: true }));
   apply(state, "init");
   map.on("zoomend", spread);
+  map.on("moveend resize controlschange", layoutLabels);
   map.on("moveend", () => {
     if (!initialised) return;
     const c = map.getCenter();
@@ -354,8 +451,6 @@ export async function startMap(options = {}) {
   });
   window.addEventListener("popstate", () => apply(readState(window.location.search), "history"));
   enableLocate(map);
-  // Open where the map has room for it beside a popup; a button away otherwise.
-  addLegend(map, types, { collapsed: embed || map.getSize().x < 700 });
   if (embed && L.Browser.mobile) {
     map.once("click", () => map.dragging.enable());
   }
@@ -370,6 +465,18 @@ export async function startMap(options = {}) {
     window.__atTanfMap.regions = [...regionsByEvent.values()].flat().length;
     document.body.dataset.regions = "true";
   }
+}
+
+// "Show all": back to every incident the filters show, under the zoom buttons.
+function addShowAll(map, onClick) {
+  const control = L.control({ position: "topleft" });
+  control.onAdd = () => {
+    const button = el("button", { type: "button", class: "show-all", title: "Show every incident on the map" }, "Show all");
+    button.addEventListener("click", onClick);
+    L.DomEvent.disableClickPropagation(button);
+    return el("div", { class: "leaflet-bar show-all-bar" }, button);
+  };
+  control.addTo(map);
 }
 
 export function showLoadError(error) {

@@ -23,7 +23,7 @@ export function addBorders(map, collection) {
   }).addTo(map);
 }
 
-export function addZone(map, zone, band) {
+export function addZone(map, zone, band, labels) {
   const layers = L.layerGroup().addTo(map);
   if (band) {
     L.geoJSON(band, {
@@ -31,29 +31,35 @@ export function addZone(map, zone, band) {
       style: { color: "#7b3294", weight: 0.5, fillColor: "#7b3294", fillOpacity: 0.12 },
     }).addTo(layers);
     const south = southmost(band.geometry.coordinates[0]);
-    L.tooltip({ permanent: true, direction: "bottom", className: "map-label band-label" })
+    const bandLabel = L.tooltip({ permanent: true, direction: "bottom", className: "map-label band-label" })
       .setLatLng([south[1], south[0]])
       .setContent(label("34–35 mi radii reported by some sources"))
       .addTo(layers);
+    labels?.add(bandLabel, ["bottom", "top"]);
   }
   const polygon = L.geoJSON(zone, {
     interactive: false,
     style: { color: "#7b3294", weight: 2.5, fill: false },
   }).addTo(layers);
   const north = northmost(zone.geometry.coordinates[0]);
-  L.tooltip({ permanent: true, direction: "top", className: "map-label zone-label" })
+  const zoneLabel = L.tooltip({ permanent: true, direction: "top", className: "map-label zone-label" })
     .setLatLng([north[1], north[0]])
     .setContent(label(`${zone.properties.radius_km} km de-confliction zone`))
     .addTo(layers);
+  labels?.add(zoneLabel, ["top", "bottom"]);
   return polygon.getBounds();
 }
 
-// Where each site's name goes, so that neighbouring names do not overlap.
+// Where each site's name goes first; when a marker or another name is there, the other sides
+// are tried in turn, and a name with no free side is hidden (labels.js).
 const LABEL_SIDE = { garrison: "left", "al-tanf-crossing": "bottom", "rukban-camp": "left", "al-waleed-crossing": "right" };
+const SIDES = ["left", "right", "top", "bottom"];
 
-export function addSites(map, collection) {
+export function addSites(map, collection, labels) {
   const layers = L.layerGroup().addTo(map);
-  for (const site of collection.features) {
+  // The garrison first: its name matters most.
+  const sites = [...collection.features].sort((a, b) => (b.properties.kind === "garrison") - (a.properties.kind === "garrison"));
+  for (const site of sites) {
     const [lon, lat] = site.geometry.coordinates;
     const garrison = site.properties.kind === "garrison";
     const marker = L.circleMarker([lat, lon], {
@@ -62,38 +68,45 @@ export function addSites(map, collection) {
       weight: 2,
       fillColor: garrison ? "#111" : "#fff",
       fillOpacity: 1,
+      className: "site-point",
     }).addTo(layers);
     const side = LABEL_SIDE[site.id] || "right";
-    const offsets = { left: [-8, 0], right: [6, 0], bottom: [0, 6], top: [0, -6] };
-    marker.bindTooltip(label(site.properties.name), {
+    marker.bindTooltip(el("span", { dir: "auto" }, site.properties.name), {
       permanent: true,
       direction: side,
       className: `map-label site-label${garrison ? " garrison-label" : ""}`,
-      offset: offsets[side],
     });
+    labels?.add(marker.getTooltip(), [side, ...SIDES.filter((s) => s !== side)], garrison ? [8, 24, 40, 56] : [6, 20]);
     const precision = `Position known to about ${site.properties.precision_m} m`;
     const sources = site.properties.sources.map((s) => s.outlet).join("; ");
-    marker.bindPopup(el("div", {}, el("strong", {}, site.properties.name), el("br"), precision,
+    marker.bindPopup(el("div", {}, el("strong", { dir: "auto" }, site.properties.name), el("br"), precision,
       el("br"), `Source: ${sources}`));
   }
   return layers;
 }
 
-// Claim regions: each source's region is an outline (dashed where it straddles the edge). The
-// region all of an incident's sources share (role "common") is drawn filled, for the selected
-// incident only: the place the answer rests on.
-export function regionStyle(feature, selected) {
+// Claim regions. "selected": the selected incident's regions: each source's region outlined
+// (dashed where it straddles the zone's edge, filled where it does not) and the region all its
+// sources share (role "common") filled darker: the place the answer rests on. "hover": the
+// sources' outlines for the incident under the pointer or the keyboard. "footprint": every other
+// incident, a faint grey wash with no outline, so the first view is calm.
+export function regionStyle(feature, mode) {
   const status = feature.properties.zone_status;
   const colour = STATUS_COLOURS[status] || "#444";
   const uncertain = status === "uncertain";
-  if (feature.properties.role === "common") {
-    return { color: colour, weight: selected ? 2 : 0, opacity: selected ? 1 : 0, fill: selected, fillColor: colour,
-      fillOpacity: selected ? 0.35 : 0 };
+  const common = feature.properties.role === "common";
+  const selected = mode === "selected";
+  if (common) {
+    return { stroke: selected, color: colour, weight: 2, opacity: 1, fill: selected, fillColor: colour, fillOpacity: 0.35 };
+  }
+  if (mode === "footprint") {
+    return { stroke: false, fill: true, fillColor: "#6b6b6b", fillOpacity: 0.015 };
   }
   return {
+    stroke: true,
     color: colour,
-    weight: selected ? 2.5 : 1,
-    opacity: selected ? 0.95 : 0.35,
+    weight: selected ? 2.5 : 2,
+    opacity: 0.95,
     dashArray: uncertain ? "5 4" : null,
     fill: selected && !uncertain,
     fillColor: colour,

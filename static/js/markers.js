@@ -60,27 +60,34 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
   });
 }
 
-// Markers closer than this many pixels are fanned out on a small ring so each stays clickable.
-const NEAR_PX = 16;
+// Markers closer than this many pixels, directly or through a chain of neighbours, are fanned
+// out together on a ring around their middle, far enough apart that each stays clickable.
+const NEAR_PX = SIZE;
 
 export function spreadOffsets(map, markers) {
   const points = markers.map((m) => map.latLngToContainerPoint(m.getLatLng()));
   const offsets = markers.map(() => [0, 0]);
-  const done = new Set();
-  for (let i = 0; i < markers.length; i += 1) {
-    if (done.has(i)) continue;
-    const group = [i];
-    for (let j = i + 1; j < markers.length; j += 1) {
-      if (!done.has(j) && points[i].distanceTo(points[j]) < NEAR_PX) group.push(j);
+  const group = markers.map((_, i) => i);
+  const root = (i) => (group[i] === i ? i : (group[i] = root(group[i])));
+  for (let i = 0; i < points.length; i += 1) {
+    for (let j = i + 1; j < points.length; j += 1) {
+      if (points[i].distanceTo(points[j]) < NEAR_PX) group[root(j)] = root(i);
     }
-    if (group.length > 1) {
-      const radius = Math.max(NEAR_PX, (group.length * (SIZE + 2)) / (2 * Math.PI));
-      group.forEach((k, n) => {
-        const angle = (2 * Math.PI * n) / group.length - Math.PI / 2;
-        offsets[k] = [Math.round(radius * Math.cos(angle)), Math.round(radius * Math.sin(angle))];
-      });
-    }
-    group.forEach((k) => done.add(k));
+  }
+  const groups = new Map();
+  points.forEach((_, i) => groups.set(root(i), [...(groups.get(root(i)) || []), i]));
+  for (const members of groups.values()) {
+    if (members.length < 2) continue;
+    const cx = members.reduce((sum, k) => sum + points[k].x, 0) / members.length;
+    const cy = members.reduce((sum, k) => sum + points[k].y, 0) / members.length;
+    const radius = Math.max(NEAR_PX, (members.length * (SIZE + 3)) / (2 * Math.PI));
+    // Around the ring in the order of their bearing from the middle, so each moves the least.
+    members.sort((a, b) => Math.atan2(points[a].y - cy, points[a].x - cx) - Math.atan2(points[b].y - cy, points[b].x - cx));
+    const start = Math.atan2(points[members[0]].y - cy, points[members[0]].x - cx);
+    members.forEach((k, n) => {
+      const angle = start + (2 * Math.PI * n) / members.length;
+      offsets[k] = [Math.round(cx + radius * Math.cos(angle) - points[k].x), Math.round(cy + radius * Math.sin(angle) - points[k].y)];
+    });
   }
   return offsets;
 }

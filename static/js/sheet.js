@@ -21,10 +21,8 @@ export class CardSheet {
 
   hide() {
     if (this.section.hidden) return;
-    const hadFocus = this.section.contains(document.activeElement);
     this.section.hidden = true;
     this.slot.replaceChildren();
-    if (hadFocus) document.getElementById("map").focus();
   }
 
   // The viewport y where the sheet starts, or null when it is closed.

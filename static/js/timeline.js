@@ -1,26 +1,76 @@
-// Two range controls over the incidents' days, and play/pause that slides the window forward.
-import { dayText } from "./format.js";
+// The time range: a period menu (all dates, each year, each month with incidents), two date
+// fields and two range controls over the incidents' days, all kept in step; and play/pause,
+// which slides the window forward.
+import { dayText, monthText } from "./format.js";
 
 const DAY_MS = 86_400_000;
 export const toDay = (iso) => Math.round(Date.parse(`${iso}T00:00:00Z`) / DAY_MS);
 export const fromDay = (day) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
+function lastOfMonth(year, month) {
+  return new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10); // month is 1-based
+}
+
+// [{value: "2017" | "2017-06", label, from, to}]: every year, and every month an incident touches.
+export function periods(features, first, last) {
+  const years = new Set();
+  const months = new Set();
+  for (const f of features) {
+    const start = f.properties.date_start;
+    const end = f.properties.date_end;
+    for (let m = start.slice(0, 7); m <= end.slice(0, 7);) {
+      months.add(m);
+      years.add(m.slice(0, 4));
+      const [y, mo] = m.split("-").map(Number);
+      m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, "0")}`;
+    }
+  }
+  const clip = (from, to) => ({ from: from < first ? first : from, to: to > last ? last : to });
+  const out = [];
+  for (const y of [...years].sort()) {
+    out.push({ value: y, label: `${y}`, ...clip(`${y}-01-01`, `${y}-12-31`) });
+    for (const m of [...months].filter((x) => x.startsWith(y)).sort()) {
+      const [yy, mm] = m.split("-").map(Number);
+      out.push({ value: m, label: `\u2003${monthText(`${m}-01`)}`, ...clip(`${m}-01`, lastOfMonth(yy, mm)) });
+    }
+  }
+  return out;
+}
+
 export class Timeline {
-  constructor({ first, last, onChange, reducedMotion }) {
+  // onChange(range, {fromPlay, commit}): commit is true for a finished choice (a period, a date
+  // typed, a slider let go), which the page records in its history.
+  constructor({ first, last, features, onChange, reducedMotion }) {
+    this.firstIso = first;
+    this.lastIso = last;
     this.first = toDay(first);
     this.last = toDay(last);
     this.onChange = onChange;
     this.reducedMotion = reducedMotion;
     this.from = document.getElementById("from");
     this.to = document.getElementById("to");
+    this.fromDate = document.getElementById("from-date");
+    this.toDate = document.getElementById("to-date");
+    this.period = document.getElementById("period");
     this.play = document.getElementById("play");
     for (const input of [this.from, this.to]) {
       input.min = "0";
       input.max = String(this.last - this.first);
       input.step = "1";
     }
+    for (const input of [this.fromDate, this.toDate]) {
+      input.min = first;
+      input.max = last;
+    }
+    this.periods = periods(features, first, last);
+    this.period.replaceChildren(new Option(`all dates (${monthText(first)} – ${monthText(last)})`, ""),
+      ...this.periods.map((p) => new Option(p.label, p.value)), new Option("dates chosen below", "custom"));
     this.from.addEventListener("input", () => this.changed("from"));
     this.to.addEventListener("input", () => this.changed("to"));
+    for (const input of [this.from, this.to]) input.addEventListener("change", () => this.emit({ commit: true }));
+    this.fromDate.addEventListener("change", () => this.typed(this.fromDate, "from"));
+    this.toDate.addEventListener("change", () => this.typed(this.toDate, "to"));
+    this.period.addEventListener("change", () => this.chosen());
     this.play.addEventListener("click", () => (this.timer ? this.stop() : this.start()));
     this.timer = null;
   }
@@ -39,12 +89,22 @@ export class Timeline {
     this.label();
   }
 
+  // Everything shows the range the sliders hold: labels, date fields, the period menu.
   label() {
     const { from, to } = this.range;
     document.getElementById("from-label").textContent = dayText(from);
     document.getElementById("to-label").textContent = dayText(to);
     this.from.setAttribute("aria-valuetext", dayText(from));
     this.to.setAttribute("aria-valuetext", dayText(to));
+    this.fromDate.value = from;
+    this.toDate.value = to;
+    const all = from === this.firstIso && to === this.lastIso;
+    const match = this.periods.find((p) => p.from === from && p.to === to);
+    this.period.value = all ? "" : match ? match.value : "custom";
+  }
+
+  emit({ fromPlay = false, commit = false } = {}) {
+    this.onChange(this.range, { fromPlay, commit });
   }
 
   changed(which) {
@@ -53,7 +113,30 @@ export class Timeline {
       else this.from.value = this.to.value;
     }
     this.label();
-    this.onChange(this.range, { fromPlay: false });
+    this.emit();
+  }
+
+  typed(input, which) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(input.value)) {
+      this.label(); // an empty or half-typed field goes back to the range held
+      return;
+    }
+    const range = this.range;
+    range[which] = input.value;
+    if (range.from > range.to) range[which === "from" ? "to" : "from"] = input.value;
+    this.set(range);
+    this.emit({ commit: true });
+  }
+
+  chosen() {
+    const value = this.period.value;
+    if (value === "custom") {
+      this.label();
+      return;
+    }
+    const period = this.periods.find((p) => p.value === value);
+    this.set(period ? { from: period.from, to: period.to } : { from: this.firstIso, to: this.lastIso });
+    this.emit({ commit: true });
   }
 
   start() {
@@ -73,17 +156,22 @@ export class Timeline {
       this.to.value = String(next);
       this.from.value = String(Math.max(0, next - width));
       this.label();
-      this.onChange(this.range, { fromPlay: true });
+      this.emit({ fromPlay: true });
       if (next >= span) this.stop();
     }, this.reducedMotion ? 1200 : 500);
     this.label();
-    this.onChange(this.range, { fromPlay: true });
+    this.emit({ fromPlay: true });
   }
 
   stop() {
+    if (!this.timer) return;
     window.clearInterval(this.timer);
     this.timer = null;
     this.play.textContent = "Play";
     this.play.setAttribute("aria-pressed", "false");
+  }
+
+  get playing() {
+    return this.timer !== null;
   }
 }

@@ -1,0 +1,119 @@
+// Map labels that give way: each label has a few candidate places, tried in order; a label goes
+// to the first place where it covers no marker, no other label and no control, and is hidden
+// (not drawn over something) when there is none. Country names come from the bundled borders.
+import { el } from "./dom.js";
+
+const L = window.L;
+const MARGIN = 2; // px of air kept around markers and labels
+
+const UNIT = { left: [-1, 0], right: [1, 0], bottom: [0, 1], top: [0, -1], center: [0, 0] };
+
+function boxOf(element) {
+  const r = element.getBoundingClientRect();
+  return { x0: r.left - MARGIN, y0: r.top - MARGIN, x1: r.right + MARGIN, y1: r.bottom + MARGIN };
+}
+
+const meets = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
+// Ray casting in lon/lat over a GeoJSON Polygon or MultiPolygon (holes count as outside).
+export function inGeometry(geometry, lon, lat) {
+  const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+  return polygons.some((rings) => inRing(rings[0], lon, lat) && rings.slice(1).every((hole) => !inRing(hole, lon, lat)));
+}
+
+function inRing(ring, lon, lat) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+export class Labels {
+  constructor(map) {
+    this.map = map;
+    this.entries = []; // { tooltip, candidates(): [{latlng?, direction}] } in order of importance
+  }
+
+  // A permanent label at a fixed point whose side may change: sides in order of preference,
+  // close to the point first, then a little further out.
+  add(tooltip, sides, distances = [8]) {
+    const places = distances.flatMap((distance) => sides.map((direction) => ({ direction, distance })));
+    this.entries.push({ tooltip, candidates: () => places });
+  }
+
+  // A label that may move to any of the points candidates() gives (latlngs, best first).
+  addMovable(tooltip, candidates) {
+    this.entries.push({ tooltip, candidates: () => candidates().map((latlng) => ({ latlng, direction: "center" })) });
+  }
+
+  // Country names from the borders: each is placed well inside its country, as far from the
+  // zone's busy centre as the view allows.
+  addCountries(borders, centre) {
+    const layer = L.layerGroup().addTo(this.map);
+    for (const feature of borders.features) {
+      const name = feature.properties?.name;
+      if (!name) continue;
+      const tooltip = L.tooltip({ permanent: true, direction: "center", className: "map-label country-label", interactive: false })
+        .setContent(el("span", {}, name))
+        .setLatLng(centre);
+      layer.addLayer(tooltip);
+      this.addMovable(tooltip, () => this.countryPlaces(feature.geometry, centre));
+    }
+    return layer;
+  }
+
+  countryPlaces(geometry, centre) {
+    const size = this.map.getSize();
+    const step = Math.max(40, Math.min(size.x, size.y) / 8);
+    const inside = (x, y) => {
+      const ll = this.map.containerPointToLatLng([x, y]);
+      return inGeometry(geometry, ll.lng, ll.lat);
+    };
+    const middle = this.map.latLngToContainerPoint(centre);
+    const places = [];
+    for (let y = step; y < size.y - step / 2; y += step) {
+      for (let x = step; x < size.x - step / 2; x += step) {
+        // Well inside: the point and its four neighbours half a step away.
+        const h = step / 2;
+        if ([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]].every(([dx, dy]) => inside(x + dx, y + dy))) {
+          places.push({ x, y, d: Math.hypot(x - middle.x, y - middle.y) });
+        }
+      }
+    }
+    return places.sort((a, b) => b.d - a.d).slice(0, 12).map((p) => this.map.containerPointToLatLng([p.x, p.y]));
+  }
+
+  // Places every label; markers and controls are obstacles. Returns the labels hidden.
+  layout(obstacles) {
+    const taken = obstacles.map(boxOf);
+    const mapBox = boxOf(this.map.getContainer());
+    const hidden = [];
+    for (const { tooltip, candidates } of this.entries) {
+      const element = tooltip.getElement();
+      if (!element || !this.map.hasLayer(tooltip)) continue;
+      let placed = false;
+      for (const place of candidates()) {
+        if (place.latlng) tooltip.setLatLng(place.latlng);
+        tooltip.options.direction = place.direction;
+        const [ux, uy] = UNIT[place.direction];
+        tooltip.options.offset = [ux * (place.distance || 0), uy * (place.distance || 0)];
+        tooltip.update();
+        element.style.visibility = "";
+        const box = boxOf(element);
+        const within = box.x0 >= mapBox.x0 && box.x1 <= mapBox.x1 && box.y0 >= mapBox.y0 && box.y1 <= mapBox.y1;
+        if (within && !taken.some((other) => meets(box, other))) {
+          taken.push(box);
+          placed = true;
+          break;
+        }
+      }
+      element.style.visibility = placed ? "" : "hidden";
+      element.setAttribute("aria-hidden", placed ? "false" : "true");
+      if (!placed) hidden.push(element.textContent);
+    }
+    return hidden;
+  }
+}

@@ -1,0 +1,108 @@
+"""Keyboard and screen reader (issue 18): markers as buttons, reachable cards, axe-core clean."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.web.conftest import Watched, wait_until
+
+TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
+TECHNICALS_TITLE = "Coalition strike on pro-regime technical vehicles"
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_enter_on_a_marker_selects_it_as_a_click_does(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/")
+    marker = page.locator(f'.incident-icon[title="{TECHNICALS_TITLE}"]')
+    marker.focus()
+    page.keyboard.press("Enter")
+    wait_until(page, f"location.search.includes('sel={TECHNICALS}')")
+    assert page.locator(f'#incidents button[data-id="{TECHNICALS}"]').get_attribute("aria-expanded") == "true"
+    assert page.locator(".leaflet-popup-content").count() == 1
+    # The focus is in the card, and Tab reaches its links.
+    assert page.evaluate("document.activeElement.closest('.leaflet-popup') !== null")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("A", "BUTTON")
+    assert page.evaluate("document.activeElement.closest('.leaflet-popup') !== null")
+    # Escape closes the card, drops the selection and gives the focus back to the marker.
+    page.keyboard.press("Escape")
+    wait_until(page, "!location.search.includes('sel=')")
+    wait_until(page, "document.querySelectorAll('.leaflet-popup').length === 0")  # after its fade
+    assert page.evaluate("document.activeElement.getAttribute('title')") == TECHNICALS_TITLE
+
+
+def test_focus_on_a_marker_off_screen_brings_it_into_view(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/?v=33.5,38.2,12")
+    area = page.locator("#map").bounding_box()
+    assert area is not None
+    off = page.evaluate(
+        """(a) => [...document.querySelectorAll('.incident-icon')].map((e, i) => {
+             const r = e.getBoundingClientRect();
+             const on = r.left >= a.x && r.right <= a.x + a.width
+               && r.top >= a.y && r.bottom <= a.y + a.height;
+             return on ? null : i; }).filter((i) => i !== null)""",
+        area,
+    )
+    assert off, "the test needs a marker off screen"
+    for k in off[:3]:
+        page.locator(".incident-icon").nth(k).focus()
+        page.wait_for_timeout(400)
+        box = page.locator(".incident-icon").nth(k).bounding_box()
+        assert box is not None
+        assert area["x"] <= box["x"] and box["x"] + box["width"] <= area["x"] + area["width"]
+        assert area["y"] <= box["y"] and box["y"] + box["height"] <= area["y"] + area["height"]
+
+
+def test_markers_are_named_buttons(watched: Watched, base_url: str) -> None:
+    page = watched.open(f"{base_url}/")
+    names = page.eval_on_selector_all(
+        ".incident-icon", "els => els.map(e => [e.getAttribute('role'), e.getAttribute('aria-label')])"
+    )
+    assert names and all(role == "button" and label for role, label in names)
+    # The name says what, when and whether inside the zone, not only the title.
+    assert any("8 June 2017" in label for _, label in names), names
+
+
+def axe_violations(page: Page) -> list[dict[str, object]]:
+    if not AXE.exists():
+        if os.environ.get("AT_TANF_REQUIRE_INTEROP"):
+            raise RuntimeError("axe-core is required here: npm ci --prefix tests/web")
+        pytest.skip("axe-core not installed (npm ci --prefix tests/web)")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+             .filter((v) => v.impact === "serious" || v.impact === "critical")
+             .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                            nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" ")) }))"""
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "width"),
+    [
+        ("/", 1440),
+        (f"/?sel={TECHNICALS}", 1440),
+        (f"/?sel={TECHNICALS}", 375),
+        ("/embed", 600),
+        (f"/embed?sel={TECHNICALS}&list=1&timeline=1", 600),
+        ("/embed?theme=dark", 600),
+        (f"/embed?theme=dark&sel={TECHNICALS}&list=1&timeline=1", 320),
+        ("/embed?static=1", 600),
+    ],
+)
+def test_axe_finds_nothing_serious(browser: Browser, base_url: str, path: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base_url}{path}")
+    if "static=1" in path:
+        page.wait_for_selector("img.static-map")
+    else:
+        page.wait_for_selector("body[data-ready='true']")
+    page.wait_for_timeout(300)
+    violations = axe_violations(page)
+    context.close()
+    assert violations == [], violations

@@ -1,0 +1,148 @@
+"""A calm, legible first view (issue 18): fit, regions on demand, labels that give way, legend."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.web.conftest import ARTIFACTS
+
+TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
+SIZES = [(375, 812), (768, 1024), (1440, 900)]
+
+
+def open_map(browser: Browser, base_url: str, width: int, height: int, query: str = "") -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{base_url}/{query}")
+    page.wait_for_selector("body[data-ready='true']")
+    return page
+
+
+def boxes(page: Page, selector: str) -> list[dict[str, float]]:
+    return page.eval_on_selector_all(
+        selector,
+        """els => els.filter(e => getComputedStyle(e).visibility !== "hidden").map(e => {
+             const r = e.getBoundingClientRect();
+             return { x0: r.left, y0: r.top, x1: r.right, y1: r.bottom, text: e.textContent };
+           })""",
+    )
+
+
+def within(m: dict[str, float], area: dict[str, float]) -> bool:
+    return area["x0"] <= m["x0"] <= m["x1"] <= area["x1"] and area["y0"] <= m["y0"] <= m["y1"] <= area["y1"]
+
+
+def meets(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_first_view_shows_every_located_incident(
+    browser: Browser, base_url: str, width: int, height: int
+) -> None:
+    page = open_map(browser, base_url, width, height)
+    located = [
+        f for f in httpx2.get(f"{base_url}/api/collections/events/items?limit=1000").json()["features"]
+        if f["geometry"]
+    ]  # fmt: skip
+    (area,) = boxes(page, "#map")
+    covers = boxes(page, ".leaflet-control")  # zoom, legend, attribution: nothing hides under them
+    markers = boxes(page, ".incident-icon")
+    assert len(markers) == len(located)
+    for m in markers:
+        assert within(m, area), f"a marker is off the map at {width}px: {m}"
+        assert not any(meets(m, c) for c in covers), f"a marker is under a control at {width}px"
+    page.context.close()
+
+
+def test_show_all_brings_every_incident_back(browser: Browser, base_url: str) -> None:
+    page = open_map(browser, base_url, 1440, 900, "?v=34.5,40.5,11")
+    (area,) = boxes(page, "#map")
+
+    markers = boxes(page, ".incident-icon")
+    assert not any(within(m, area) for m in markers)  # far away: every marker is off screen
+    page.get_by_role("button", name="Show all").click()
+    page.wait_for_timeout(800)
+    markers = boxes(page, ".incident-icon")
+    assert markers and all(within(m, area) for m in markers)
+    page.context.close()
+
+
+STROKED = "#map .leaflet-overlay-pane path.claim-region:not([stroke='none'])"
+
+
+def test_claim_regions_are_drawn_for_the_selected_or_hovered_incident_only(
+    browser: Browser, base_url: str
+) -> None:
+    page = open_map(browser, base_url, 1440, 900)
+    regions = httpx2.get(f"{base_url}/api/collections/regions/items?limit=1000").json()["features"]
+    drawn = [r for r in regions if r["geometry"]]
+    assert page.locator("path.claim-region").count() == len(drawn)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "regions-first-view-1440.png"))
+    assert page.locator(STROKED).count() == 0, "the first view outlines every claim region"
+    # Hover: the incident's own regions are outlined, and only those.
+    own = sum(1 for r in drawn if r["properties"]["event_id"] == TECHNICALS)
+    page.locator('.incident-icon[title="Coalition strike on pro-regime technical vehicles"]').hover()
+    assert page.locator(STROKED).count() == own
+    page.mouse.move(5, 500)
+    assert page.locator(STROKED).count() == 0
+    # Selected: outlined and filled.
+    page.goto(f"{base_url}/?sel={TECHNICALS}")
+    page.wait_for_selector("body[data-ready='true']")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(ARTIFACTS / "regions-selected-1440.png"))
+    assert page.locator(STROKED).count() == own
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_labels_give_way_to_markers_and_to_one_another(
+    browser: Browser, base_url: str, width: int, height: int
+) -> None:
+    page = open_map(browser, base_url, width, height)
+    labels = boxes(page, ".map-label")
+    markers = boxes(page, ".incident-icon")
+    for i, label in enumerate(labels):
+        hit = [m for m in markers if meets(label, m)]
+        assert not hit, f"{label['text']!r} covers {len(hit)} marker(s) at {width}px"
+        for other in labels[i + 1 :]:
+            assert not meets(label, other), f"{label['text']!r} and {other['text']!r} collide at {width}px"
+    names = {label["text"] for label in labels}
+    if width >= 1024:  # where there is room; on smaller screens it may give way to the markers
+        assert "At Tanf garrison" in names, f"the garrison's name is hidden at {width}px"
+    # Country names from the bundled borders: the three countries of the tripoint.
+    assert {"Syria", "Jordan", "Iraq"} <= names, names
+    page.context.close()
+
+
+def test_the_legend_explains_every_symbol_in_words(browser: Browser, base_url: str) -> None:
+    page = open_map(browser, base_url, 1440, 900)
+    legend = page.locator(".legend-body")
+    assert legend.is_visible()
+    text = legend.inner_text()
+    types = {
+        f["properties"]["event_type"]
+        for f in httpx2.get(f"{base_url}/api/collections/events/items?limit=1000").json()["features"]
+        if f["geometry"]
+    }
+    # One item per type on the map, each with a marker symbol and words (not a code).
+    shape_items = legend.locator("ul").first.locator("li")
+    assert shape_items.count() == len(types)
+    for k in range(shape_items.count()):
+        assert "/" not in shape_items.nth(k).inner_text()
+    for words in (
+        "inside the zone",
+        "outside the zone",
+        "crosses the zone's edge",
+        "Select an incident",
+        "the areas of all the other incidents",
+        "de-confliction zone",
+        "34–35 mile",
+        "garrison",
+        "borders",
+    ):
+        assert words in text, words
+    page.context.close()
