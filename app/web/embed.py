@@ -28,6 +28,16 @@ router = APIRouter(include_in_schema=False)
 EMBED_FLAGS = ("list", "timeline", "static", "theme")
 DEFAULT_SIZE = (600, 450)  # the oEmbed frame without list or timeline, CSS pixels
 SVG_SIZE = (800, 600)
+# static=1: the image drawn for the frame's width, so its 12 px labels stay 10 to 12 px on screen;
+# each height leaves room in a 450 px frame (the dialog's) for the title, summary and sources.
+# (media query on the frame's viewport, width, height) in CSS pixels, the last for wider frames.
+STATIC_SIZES = (
+    ("(max-width: 359px)", 320, 250),
+    ("(max-width: 479px)", 420, 290),
+    ("(max-width: 719px)", 600, 330),
+    ("(max-width: 1023px)", 860, 360),
+    ("", 1100, 380),
+)
 OEMBED_PARAMS = ("url", "maxwidth", "maxheight", "format")
 MAX_FRAME = 4000  # the largest frame side oEmbed answers, CSS pixels
 TRUE_WORDS = ("1", "true", "yes")
@@ -36,7 +46,7 @@ LIST_MAP_HEIGHT = 340
 LIST_CHROME = 125
 LIST_ROW = 83
 LIST_ROWS_SHOWN = 5
-TIMELINE_HEIGHT = 310
+TIMELINE_HEIGHT = 365  # with the period menu and the date fields (issue 18)
 
 
 class NotImplementedFormat(ApiError):
@@ -64,6 +74,15 @@ def embed_page(request: Request) -> HTMLResponse:
         summary=summary,
         years=years_text(served),
         svg_url=urls.root(request) + "/embed/map.svg" + (f"?{query}" if query else ""),
+        svg_sources=[
+            (
+                media,
+                f"{urls.root(request)}/embed/map.svg?{query + '&' if query else ''}width={w}&height={h}",
+                w,
+                h,
+            )
+            for media, w, h in STATIC_SIZES
+        ],
         full_url=urls.root(request) + "/" + (f"?{query}" if query else ""),
         oembed_url=oembed_discovery(request),
         preview=link_preview(request, "/embed", summary),

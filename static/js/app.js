@@ -8,11 +8,10 @@ import { Labels } from "./labels.js";
 import { addBorders, addSites, addZone, regionStyle } from "./layers.js";
 import { IncidentList, summaryText } from "./list.js";
 import { STATUSES } from "./format.js";
-import { CardSheet } from "./sheet.js";
+import { CardSheet, EmbedCard } from "./sheet.js";
 import { enableLocate } from "./locate.js";
 import { markerIcon, spreadOffsets } from "./markers.js";
 import { readState, writeState, ZOOM_SNAP } from "./state.js";
-import { Timeline } from "./timeline.js";
 import { appPath } from "./urls.js";
 
 const L = window.L;
@@ -118,16 +117,20 @@ export async function startMap(options = {}) {
       .addTo(map);
   }
 
-  // The regions are the largest layer; the embed draws them right after its first view.
+  // The regions are the largest layer (27 KB): the map loads them all for the footprint; the
+  // embed, a figure with a 100 KB budget, loads only the regions of the incident selected or
+  // pointed at, when it is (regionsOf below).
   const regionsUrl = appPath("/api/collections/regions/items?limit=1000&simplify_m=50");
   const [events, regions, zone, band, sites, borders] = await Promise.all([
     getAll(appPath("/api/collections/events/items?limit=1000")),
     embed ? Promise.resolve({ type: "FeatureCollection", features: [] }) : getAll(regionsUrl),
-    // The zone exact (within 1 m); the band of reported variants is only indicative.
-    getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}`)),
-    getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}-variants?simplify_m=50`)).catch(() => null),
+    // The map draws the zone exact (within 1 m); the embed within 10 m, a fortieth of a pixel at
+    // the zooms it opens at, and a third of the bytes. The band of variants is only indicative.
+    getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}${embed ? "?simplify_m=10" : ""}`)),
+    getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}-variants?simplify_m=${embed ? 500 : 50}`)).catch(() => null),
     getJSON(appPath("/api/collections/sites/items")),
-    getJSON(appPath("/api/collections/borders/items")),
+    // The borders are approximate by 1–2 km: the embed takes them simplified to 1 km.
+    getJSON(appPath(`/api/collections/borders/items${embed ? "?simplify_m=1000" : ""}`)),
   ]);
   addBorders(map, borders);
   const labels = new Labels(map);
@@ -155,6 +158,22 @@ export async function startMap(options = {}) {
     }
   }
   addRegions(regions);
+
+  // The regions of one incident, fetched once, by the ids the API gives them (event--claim).
+  const fetched = new Map();
+  function regionsOf(id) {
+    if (!embed || fetched.has(id)) return fetched.get(id) || Promise.resolve();
+    const feature = byId.get(id);
+    const claims = (feature?.properties.location_claims || []).filter((c) => !c.unmapped);
+    const loading = Promise.all(claims.map((c) => getJSON(appPath(
+      `/api/collections/regions/items/${encodeURIComponent(`${id}--${c.claim_id}`)}?simplify_m=100`)).catch(() => null)))
+      .then((found) => {
+        addRegions({ features: found.filter(Boolean) });
+        render();
+      });
+    fetched.set(id, loading);
+    return loading;
+  }
 
   const markerLayer = L.layerGroup().addTo(map);
   const markers = new Map();
@@ -194,6 +213,7 @@ export async function startMap(options = {}) {
       if (hadFocus) marker?.getElement()?.focus({ preventScroll: true });
     },
   });
+  const embedCard = embed ? new EmbedCard(document.getElementById("embed-card")) : null;
   let popup = null;
 
   function openPopup(marker, { focus = false } = {}) {
@@ -238,6 +258,7 @@ export async function startMap(options = {}) {
   function closeCard() {
     if (popup) map.closePopup(popup);
     sheet?.hide();
+    embedCard?.hide();
   }
 
   // The part of the map not covered by the sheet, in container pixels: [top, bottom].
@@ -249,6 +270,13 @@ export async function startMap(options = {}) {
   }
 
   function showCard(marker, from) {
+    if (embed) {
+      // Collapsed when the embed opens on it; open when the reader picks it in the frame.
+      const p = marker.feature.properties;
+      embedCard.show([el("strong", { dir: "auto" }, p.title), ` — ${whenText(p)}`],
+        buildCard(marker.feature, { headingLevel: 2 }), { open: from !== "init" && from !== "history" });
+      return;
+    }
     if (!embed && narrow.matches) {
       if (popup) map.closePopup(popup);
       sheet.show(buildCard(marker.feature, { headingLevel: 2 }), { focus: from === "keyboard" });
@@ -269,7 +297,11 @@ export async function startMap(options = {}) {
   let selecting = false;
   let initialised = false;
   const list = new IncidentList(document.getElementById("incidents"), { onSelect: (id, how) => select(id, how) });
-  const timeline = new Timeline({
+  // The time controls are loaded where they are shown: an embed without timeline=1 keeps its
+  // range in the URL state alone and saves the bytes.
+  const timeControls = !document.getElementById("controls").hidden;
+  const { Timeline } = timeControls ? await import("./timeline.js") : { Timeline: null };
+  const timeline = Timeline ? new Timeline({
     first, last, reducedMotion, features: all,
     onChange: (range, { commit }) => {
       state.from = range.from;
@@ -277,7 +309,7 @@ export async function startMap(options = {}) {
       render();
       save(commit ? "push" : "replace");
     },
-  });
+  }) : { set() {}, stop() {} };
   const checkedTypes = checkboxes("type-filters", types, {}, () => { state.types = checkedTypes(); render(); save("push"); });
   const checkedStatus = checkboxes("status-filters", STATUSES, STATUS_LABELS, () => { state.status = checkedStatus(); render(); save("push"); });
 
@@ -353,6 +385,7 @@ export async function startMap(options = {}) {
   function setHover(id) {
     if (hovered === id) return;
     hovered = id;
+    if (id) regionsOf(id);
     styleRegions();
   }
 
@@ -407,9 +440,12 @@ export async function startMap(options = {}) {
     state.sel = id;
     render();
     if (!["history", "init"].includes(from) && previous !== id) save("push");
+    if (id) regionsOf(id);
     const marker = id ? markers.get(id) : null;
     if (marker && markerLayer.hasLayer(marker)) {
-      if (from !== "map" && from !== "keyboard") map.panTo(marker.getLatLng(), { animate: !reducedMotion });
+      // The embed opens on its whole view (the zone and every incident), the selection inside it.
+      const pan = !(embed && from === "init") && from !== "map" && from !== "keyboard";
+      if (pan) map.panTo(marker.getLatLng(), { animate: !reducedMotion });
       // From the list on a phone the card opens in the list itself, where the reader is.
       if (!(from === "list" && narrow.matches)) showCard(marker, from);
       else closeCard();
@@ -427,13 +463,45 @@ export async function startMap(options = {}) {
     selecting = false;
   }
 
+  // A frame shown after it loaded (display:none, a closed tab, a 0×0 iframe sized later) has
+  // no size to fit a view to: the view waits until the container has one, and nothing is
+  // written from a zero-sized map (Leaflet#4421, #2738).
+  const container = map.getContainer();
+  const zeroSized = () => container.clientWidth === 0 || container.clientHeight === 0;
+  let viewPending = false;
+  let placing = false; // a view the map sets itself is not the reader's: it is not written
+  function placeView() {
+    placing = true;
+    try {
+      placeViewNow();
+    } finally {
+      placing = false;
+    }
+  }
+  function placeViewNow() {
+    if (zeroSized()) {
+      // A provisional view (Leaflet needs one to place anything); the real one comes with a size.
+      viewPending = true;
+      if (!map._loaded) map.setView(zoneBounds.getCenter(), 8, { animate: false });
+      return;
+    }
+    viewPending = false;
+    if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom, { animate: false });
+    else fitAll();
+  }
+  new ResizeObserver(() => {
+    if (zeroSized()) return;
+    map.invalidateSize({ pan: false, animate: false });
+    if (viewPending) placeView();
+    else spread();
+  }).observe(container);
+
   function apply(next, how) {
     state = { ...next };
     timeline.set({ from: state.from, to: state.to });
     setChecked("type-filters", state.types || types);
     setChecked("status-filters", state.status || STATUSES);
-    if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom, { animate: false });
-    else fitAll();
+    placeView();
     select(state.sel, { from: how });
   }
 
@@ -444,7 +512,7 @@ export async function startMap(options = {}) {
   map.on("zoomend", spread);
   map.on("moveend resize controlschange", layoutLabels);
   map.on("moveend", () => {
-    if (!initialised) return;
+    if (!initialised || placing || viewPending || zeroSized()) return;
     const c = map.getCenter();
     state.view = { lat: c.lat, lon: c.lng, zoom: map.getZoom() };
     save("replace");
@@ -460,8 +528,8 @@ export async function startMap(options = {}) {
   window.__atTanfMap = { map, markers: markers.size, regions: regions.features.length, readyMs: performance.now() };
   options.onReady?.();
   if (embed) {
-    addRegions(await getAll(regionsUrl));
-    render();
+    // The first view's regions are the selected incident's: the embed is complete once they are in.
+    await (state.sel ? regionsOf(state.sel) : Promise.resolve());
     window.__atTanfMap.regions = [...regionsByEvent.values()].flat().length;
     document.body.dataset.regions = "true";
   }
