@@ -32,8 +32,8 @@ SVG_SIZE = (800, 600)
 # each height leaves room in a 450 px frame (the dialog's) for the title, summary and sources.
 # (media query on the frame's viewport, width, height) in CSS pixels, the last for wider frames.
 STATIC_SIZES = (
-    ("(max-width: 359px)", 320, 250),
-    ("(max-width: 479px)", 420, 290),
+    ("(max-width: 359px)", 320, 200),
+    ("(max-width: 479px)", 420, 260),
     ("(max-width: 719px)", 600, 330),
     ("(max-width: 1023px)", 860, 360),
     ("", 1100, 380),
@@ -46,7 +46,7 @@ LIST_MAP_HEIGHT = 340
 LIST_CHROME = 125
 LIST_ROW = 83
 LIST_ROWS_SHOWN = 5
-TIMELINE_HEIGHT = 365  # with the period menu and the date fields (issue 18)
+TIMELINE_HEIGHT = 385  # with the period menu and the date fields (issue 18)
 
 
 class NotImplementedFormat(ApiError):

@@ -1,15 +1,12 @@
 // The map application, shared by the full page (main.js) and the embed (embed.js): it draws what
 // the API serves (it computes no geometry) and keeps the view in the URL.
-import { buildCard } from "./card.js";
 import { el } from "./dom.js";
-import { STATUS_TEXT, whenText } from "./format.js";
+import { STATUS_TEXT, STATUSES, whenText } from "./format.js";
 import { addLegend } from "./legend.js";
 import { Labels } from "./labels.js";
 import { addBorders, addSites, addZone, regionStyle } from "./layers.js";
 import { IncidentList, summaryText } from "./list.js";
-import { STATUSES } from "./format.js";
-import { CardSheet, EmbedCard } from "./sheet.js";
-import { enableLocate } from "./locate.js";
+import { EmbedCard } from "./embed-card.js";
 import { markerIcon, spreadOffsets } from "./markers.js";
 import { readState, writeState, ZOOM_SNAP } from "./state.js";
 import { appPath } from "./urls.js";
@@ -56,37 +53,10 @@ function setChecked(fieldsetId, values) {
   }
 }
 
-// The skip link moves focus to the list without putting "#incidents" into the address (and so
-// into every link copied from it); without JavaScript it is a plain link.
-function setupSkipLink() {
-  const skip = document.querySelector("a.skip");
-  skip?.addEventListener("click", (event) => {
-    event.preventDefault();
-    document.getElementById("incidents").focus();
-  });
-}
-
-function setupAbout() {
-  const button = document.getElementById("about-button");
-  const panel = document.getElementById("about");
-  const show = (open) => {
-    panel.hidden = !open;
-    button.setAttribute("aria-expanded", String(open));
-    (open ? panel.querySelector("h2") : button).focus();
-  };
-  panel.querySelector("h2").setAttribute("tabindex", "-1");
-  button.addEventListener("click", () => show(panel.hidden));
-  document.getElementById("about-close").addEventListener("click", () => show(false));
-  panel.addEventListener("keydown", (e) => e.key === "Escape" && show(false));
-}
 
 // options: { embed: false, onState(urlQuery) {}, onReady() {} }
 export async function startMap(options = {}) {
   const embed = Boolean(options.embed);
-  if (!embed) {
-    setupAbout();
-    setupSkipLink();
-  }
   const body = document.body.dataset;
   const map = L.map("map", {
     zoomSnap: ZOOM_SNAP,
@@ -164,9 +134,11 @@ export async function startMap(options = {}) {
   function regionsOf(id) {
     if (!embed || fetched.has(id)) return fetched.get(id) || Promise.resolve();
     const feature = byId.get(id);
-    const claims = (feature?.properties.location_claims || []).filter((c) => !c.unmapped);
-    const loading = Promise.all(claims.map((c) => getJSON(appPath(
-      `/api/collections/regions/items/${encodeURIComponent(`${id}--${c.claim_id}`)}?simplify_m=100`)).catch(() => null)))
+    const parts = (feature?.properties.location_claims || []).filter((c) => !c.unmapped).map((c) => c.claim_id);
+    // The region all its sources share, where there is one (the API names it "common").
+    if (feature?.properties.common_area_km2) parts.push("common");
+    const loading = Promise.all(parts.map((part) => getJSON(appPath(
+      `/api/collections/regions/items/${encodeURIComponent(`${id}--${part}`)}?simplify_m=500`)).catch(() => null)))
       .then((found) => {
         addRegions({ features: found.filter(Boolean) });
         render();
@@ -202,96 +174,34 @@ export async function startMap(options = {}) {
     markers.set(feature.id, marker);
   }
 
-  // Where the selected incident's card goes: a popup on a wide screen; on a phone a sheet over
-  // the lower part of the screen, so a tap never scrolls the map away.
-  const narrow = window.matchMedia("(max-width: 760px)");
-  const sheet = embed ? null : new CardSheet(document.getElementById("sheet"), {
-    onClose: () => {
-      const marker = markers.get(state.sel);
-      const hadFocus = sheet.section.contains(document.activeElement);
-      select(null, { from: "sheet" });
-      if (hadFocus) marker?.getElement()?.focus({ preventScroll: true });
-    },
-  });
-  const embedCard = embed ? new EmbedCard(document.getElementById("embed-card")) : null;
-  let popup = null;
-
-  function openPopup(marker, { focus = false } = {}) {
-    // Popups fit the map: never wider than the map less a margin, never taller than most of it.
-    // The width is the content's: the popup adds its padding and a scroll bar (about 45 px), and
-    // the pan keeps 60 px clear, so 110 px less than the map keeps the whole popup on screen.
-    const mapBox = document.getElementById("map").getBoundingClientRect();
-    const [dx, dy] = marker.offset;
-    popup = L.popup({
-      maxWidth: Math.min(340, mapBox.width - 110),
-      minWidth: Math.min(240, mapBox.width - 110),
-      maxHeight: Math.round(Math.min(window.innerHeight * 0.55, mapBox.height * 0.7)),
-      autoPanPaddingTopLeft: [50, 10],
-      autoPanPaddingBottomRight: [10, 10],
-      offset: [dx, dy - 4],
-    }).setLatLng(marker.getLatLng()).setContent(buildCard(marker.feature, { headingLevel: 2 }));
-    popup.marker = marker;
-    const mine = popup;
-    popup.on("remove", () => {
-      if (popup === mine) popup = null;
-      if (state.sel === marker.feature.id && !selecting) select(null, { from: "popup" });
+  // Where the selected incident's card goes: map-cards.js on the full map (a popup, or a sheet
+  // on a phone), embed-card.js in the embed (under the map).
+  const cards = embed
+    ? new EmbedCard(document.getElementById("embed-card"))
+    : new (await import("./map-cards.js")).MapCards(map, {
+      sheetSection: document.getElementById("sheet"),
+      reducedMotion,
+      isSelecting: () => selecting,
+      onClose: (how) => {
+        if (!state.sel) return;
+        const marker = markers.get(state.sel);
+        const hadFocus = how === "sheet" && cards.holds(document.activeElement);
+        select(null, { from: how });
+        if (hadFocus) marker?.getElement()?.focus({ preventScroll: true });
+      },
     });
-    popup.openOn(map);
-    if (focus) {
-      const title = popup.getElement().querySelector(".card-title");
-      title.setAttribute("tabindex", "-1");
-      title.focus({ preventScroll: true });
-    }
-  }
 
-  // Escape closes the card (popup or sheet) and gives the focus back to its marker.
-  map.getContainer().addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || !state.sel) return;
+  // Escape closes the card and gives the focus back to its marker.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !state.sel || !cards.holds(document.activeElement)) return;
     const marker = markers.get(state.sel);
-    const inside = map.getContainer().contains(document.activeElement) || sheet?.section.contains(document.activeElement);
-    if (!inside) return;
     event.preventDefault();
     select(null, { from: "escape" });
     marker?.getElement()?.focus({ preventScroll: true });
   });
 
-  function closeCard() {
-    if (popup) map.closePopup(popup);
-    sheet?.hide();
-    embedCard?.hide();
-  }
-
-  // The part of the map not covered by the sheet, in container pixels: [top, bottom].
-  function clearBand() {
-    const box = map.getContainer().getBoundingClientRect();
-    const cover = sheet?.coveredFrom();
-    const bottom = cover === null || cover === undefined ? box.bottom : Math.min(box.bottom, cover);
-    return [Math.max(0, -box.top), bottom - box.top];
-  }
-
-  function showCard(marker, from) {
-    if (embed) {
-      // Collapsed when the embed opens on it; open when the reader picks it in the frame.
-      const p = marker.feature.properties;
-      embedCard.show([el("strong", { dir: "auto" }, p.title), ` — ${whenText(p)}`],
-        buildCard(marker.feature, { headingLevel: 2 }), { open: from !== "init" && from !== "history" });
-      return;
-    }
-    if (!embed && narrow.matches) {
-      if (popup) map.closePopup(popup);
-      sheet.show(buildCard(marker.feature, { headingLevel: 2 }), { focus: from === "keyboard" });
-      const [top, bottom] = clearBand();
-      const size = map.getSize();
-      const point = map.latLngToContainerPoint(marker.getLatLng());
-      const target = L.point(size.x / 2, (top + bottom) / 2);
-      if (point.y < top + 30 || point.y > bottom - 30 || point.x < 20 || point.x > size.x - 20) {
-        map.panBy(point.subtract(target), { animate: !reducedMotion });
-      }
-    } else {
-      sheet?.hide();
-      openPopup(marker, { focus: from === "keyboard" });
-    }
-  }
+  const closeCard = () => cards.hide();
+  const showCard = (marker, from) => cards.show(marker, from);
 
   let state = readState(window.location.search);
   let selecting = false;
@@ -317,10 +227,8 @@ export async function startMap(options = {}) {
     const url = writeState(state, defaults);
     options.onState?.(queryOf(url));
     if (url === window.location.search || (url === window.location.pathname && !window.location.search)) return;
-    // An embed only replaces its own URL (its history is the article's); in a sandboxed frame
-    // (origin "null") the browser may refuse even that, which is fine.
-    // The embed keeps its fragment (WordPress's "#?secret="); the map's fragments (the skip
-    // link's target) are never part of a shared view.
+    // An embed only replaces its URL (its history is the article's; a sandbox may refuse even
+    // that) and keeps its fragment (WordPress's "#?secret="); the map's is never shared.
     try {
       window.history[mode === "push" && !embed ? "pushState" : "replaceState"](null, "", url + (embed ? window.location.hash : ""));
     } catch {
@@ -446,15 +354,12 @@ export async function startMap(options = {}) {
       // The embed opens on its whole view (the zone and every incident), the selection inside it.
       const pan = !(embed && from === "init") && from !== "map" && from !== "keyboard";
       if (pan) map.panTo(marker.getLatLng(), { animate: !reducedMotion });
-      // From the list on a phone the card opens in the list itself, where the reader is.
-      if (!(from === "list" && narrow.matches)) showCard(marker, from);
-      else closeCard();
+      showCard(marker, from);
     } else {
       closeCard();
     }
     const item = document.querySelector("#incidents li.selected");
-    // Bring the card into view in the side list, only where the list scrolls on its own: on a
-    // phone the list is below the map, and scrolling the page there would take the map away.
+    // Bring the card into view where the list scrolls on its own (never the page on a phone).
     const listScrolls = item && getComputedStyle(item.closest(".panel, .embed-list") || item).overflowY === "auto";
     if (id && item && listScrolls && from !== "list") {
       item.scrollIntoView({ block: "nearest", behavior: reducedMotion || from !== "map" ? "auto" : "smooth" });
@@ -470,6 +375,7 @@ export async function startMap(options = {}) {
   const zeroSized = () => container.clientWidth === 0 || container.clientHeight === 0;
   let viewPending = false;
   let placing = false; // a view the map sets itself is not the reader's: it is not written
+  let readerMoved = false;
   function placeView() {
     placing = true;
     try {
@@ -486,13 +392,16 @@ export async function startMap(options = {}) {
       return;
     }
     viewPending = false;
-    if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom, { animate: false });
+    // reset: Leaflet would otherwise pan by whole pixels and lose the link's exact centre.
+    if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom, { animate: false, reset: true });
     else fitAll();
   }
   new ResizeObserver(() => {
     if (zeroSized()) return;
-    map.invalidateSize({ pan: false, animate: false });
-    if (viewPending) placeView();
+    map.invalidateSize({ animate: false }); // keeps the centre, to a pixel
+    // Until the reader moves the map, its view is the one asked for (the link's, or every
+    // incident): placed again exactly for the new size.
+    if (viewPending || !readerMoved) placeView();
     else spread();
   }).observe(container);
 
@@ -513,12 +422,13 @@ export async function startMap(options = {}) {
   map.on("moveend resize controlschange", layoutLabels);
   map.on("moveend", () => {
     if (!initialised || placing || viewPending || zeroSized()) return;
+    readerMoved = true;
     const c = map.getCenter();
     state.view = { lat: c.lat, lon: c.lng, zoom: map.getZoom() };
     save("replace");
   });
   window.addEventListener("popstate", () => apply(readState(window.location.search), "history"));
-  enableLocate(map);
+  map.on("click", (event) => import("./locate.js").then((m) => m.measureAt(map, event)));
   if (embed && L.Browser.mobile) {
     map.once("click", () => map.dragging.enable());
   }

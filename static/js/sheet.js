@@ -30,26 +30,3 @@ export class CardSheet {
     return this.section.hidden ? null : this.section.getBoundingClientRect().top;
   }
 }
-
-// The selected incident's card in an embed: collapsed under the map (the map stays a figure, no
-// popup covers it or takes the article's scrolling); its summary line names the incident.
-export class EmbedCard {
-  constructor(details) {
-    this.details = details;
-    this.title = details.querySelector("summary");
-    this.body = details.querySelector(".embed-card-body");
-  }
-
-  show(headline, card, { open = false } = {}) {
-    this.title.replaceChildren(...headline);
-    this.body.replaceChildren(card);
-    this.details.hidden = false;
-    this.details.open = open;
-  }
-
-  hide() {
-    this.details.hidden = true;
-    this.details.open = false;
-    this.body.replaceChildren();
-  }
-}

@@ -73,8 +73,8 @@ def test_a_selected_incident_is_highlighted_with_its_card_collapsed_below(
     assert frame.locator(".incident-icon.selected").count() == 1
     # The selected incident's regions are drawn, filled; the zone is wholly in view.
     drawn = frame.locator("path.claim-region:not([stroke='none'])").count()
-    regions = httpx2.get(f"{map_url}/api/collections/events/items/{TECHNICALS}").json()
-    assert drawn == sum(1 for c in regions["properties"]["location_claims"] if not c["unmapped"])
+    regions = httpx2.get(f"{map_url}/api/collections/regions/items?limit=1000").json()["features"]
+    assert drawn == sum(1 for r in regions if r["properties"]["event_id"] == TECHNICALS and r["geometry"])
     zone_in_view = frame.evaluate(
         """(() => { const m = window.__atTanfMap.map;
            const zone = Object.values(m._layers)
