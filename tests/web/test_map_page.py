@@ -75,7 +75,7 @@ def test_click_on_the_map_measures_from_the_garrison(watched: Watched, base_url:
     page = watched.open(f"{base_url}/?v=33.5058,38.6178,9")
     box = page.locator("#map").bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + 40, box["y"] + box["height"] * 0.75)  # west-south-west of the garrison, off the markers
+    page.mouse.click(box["x"] + 40, box["y"] + box["height"] * 0.75)  # WSW of the garrison, off the markers
     text = page.locator(".locate-popup .leaflet-popup-content").inner_text()
     assert re.search(r"\d+\.\d km W\w* of the garrison", text), text
     assert "zone" in text
