@@ -415,7 +415,12 @@ export async function startMap(options = {}) {
   }
 
   // Open where the map has room for it beside a popup; a button away otherwise.
-  addLegend(map, types, { collapsed: embed || map.getSize().x < 700, onToggle: () => layoutLabels() });
+  const legendCollapsed = embed || map.getSize().x < 700;
+  addLegend(map, types, {
+    collapsed: legendCollapsed,
+    onToggle: () => layoutLabels(),
+    content: legendCollapsed ? null : await import("./legend-body.js"),
+  });
   addShowAll(map, () => fitAll({ animate: true }));
   apply(state, "init");
   map.on("zoomend", spread);

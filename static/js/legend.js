@@ -1,81 +1,18 @@
-// The legend, in plain words: every symbol and fill on the map, including what appears when an
-// incident is selected. Marker shapes and fills come from markers.js, the region styles from
-// layers.js, so the legend shows exactly what the map draws.
-import { el, svg } from "./dom.js";
-import { regionStyle } from "./layers.js";
-import { markerSvg, TYPE_SHAPES } from "./markers.js";
+// The legend control: a button at the top right and the legend under it (legend-body.js).
+import { el } from "./dom.js";
 
 const L = window.L;
 
-// What each ACLED event type means to a reader.
-export const TYPE_WORDS = {
-  "Explosions/Remote violence": "air strike, shelling, drone or bomb",
-  Battles: "fighting on the ground",
-  "Strategic developments": "moves, deployments and other events",
-  "Violence against civilians": "violence against civilians",
-};
-
-// The fills, in the order the legend lists them (markers.js draws them).
-export const STATUS_WORDS = [
-  ["inside", "inside the zone (solid)"],
-  ["uncertain", "may be inside or outside: the place reported crosses the zone's edge (dashed, with a dot)"],
-  ["contested", "contested: the sources disagree, one inside, another outside (split)"],
-  ["outside", "outside the zone (hollow)"],
-];
-
-function swatch(attrs, shape = "rect") {
-  const body = shape === "line"
-    ? svg("path", { d: "M1,7 H21", ...attrs })
-    : shape === "dot"
-      ? svg("circle", { cx: 11, cy: 7, r: attrs.r || 4, ...attrs })
-      : svg("rect", { x: 1, y: 1, width: 20, height: 12, ...attrs });
-  return svg("svg", { width: 22, height: 14, "aria-hidden": "true" }, body);
-}
-
-// A region swatch drawn with the map's own style for that mode and status.
-function regionSwatch(status, mode) {
-  const common = mode === "common";
-  const s = regionStyle({ properties: { zone_status: status, role: common ? "common" : "claim" } }, common ? "selected" : mode);
-  return swatch({
-    fill: s.fill ? s.fillColor : "none",
-    // A footprint shows where several overlap; a single one would be too faint to see here.
-    "fill-opacity": mode === "footprint" ? 0.15 : s.fillOpacity,
-    stroke: s.stroke === false ? "none" : s.color,
-    "stroke-width": s.stroke === false ? 0 : Math.min(2, s.weight),
-    "stroke-dasharray": s.dashArray || "none",
-  });
-}
-
-const item = (symbol, ...words) => el("li", {}, symbol, el("span", {}, ...words));
-
-export function legendBody(types) {
-  return el("div", { class: "legend-body", id: "legend-body" },
-    el("p", { class: "legend-head" }, "Each marker is an incident. Its shape says what happened:"),
-    el("ul", {}, types.filter((t) => TYPE_SHAPES[t]).map((t) => item(markerSvg(t, "inside", 16), TYPE_WORDS[t] || t))),
-    el("p", { class: "legend-head" }, "Its fill says where the sources put it:"),
-    el("ul", {}, STATUS_WORDS.map(([status, words]) => item(markerSvg("Explosions/Remote violence", status, 16), words))),
-    el("p", { class: "legend-head" }, "Select an incident to see where each source puts it:"),
-    el("ul", {},
-      item(regionSwatch("inside", "selected"), "shaded: the area a source describes, inside the zone"),
-      item(regionSwatch("inside", "common"), "darker: where all its sources can be right at once"),
-      item(regionSwatch("outside", "selected"), "shaded blue: such an area outside the zone"),
-      item(regionSwatch("uncertain", "selected"), "dashed outline: an area that crosses the zone's edge"),
-      item(regionSwatch("inside", "footprint"), "faint grey: the areas of all the other incidents")),
-    el("p", { class: "legend-head" }, "The zone and the places:"),
-    el("ul", {},
-      item(swatch({ fill: "none", stroke: "#7b3294", "stroke-width": 2.5 }), "the 55 km de-confliction zone, drawn exactly"),
-      item(swatch({ fill: "#7b3294", "fill-opacity": 0.2, stroke: "none" }), "the 34–35 mile radii some sources give instead"),
-      item(swatch({ fill: "#111", stroke: "#111", "stroke-width": 2, r: 5 }, "dot"), "the At Tanf garrison"),
-      item(swatch({ fill: "#fff", stroke: "#111", "stroke-width": 2, r: 3.5 }, "dot"), "other places named by the sources"),
-      item(swatch({ fill: "none", stroke: "#555", "stroke-width": 1.2, "stroke-dasharray": "6 3" }, "line"), "country borders (approximate)")),
-    el("p", { class: "legend-note" }, "Markers that would overlap are fanned out around their place. "
-      + "Click or tap anywhere for its distance from the garrison."));
-}
-
-export function addLegend(map, types, { collapsed = false, onToggle = () => {} } = {}) {
+// content: the module legend-body.js, or null to load it when the legend first opens.
+export function addLegend(map, types, { collapsed = false, onToggle = () => {}, content = null } = {}) {
   const control = L.control({ position: "topright" });
   control.onAdd = () => {
-    const body = legendBody(types);
+    const body = el("div", { class: "legend-body", id: "legend-body" });
+    const fill = async () => {
+      if (body.firstChild) return;
+      const words = content || (await import("./legend-body.js"));
+      body.replaceChildren(...words.legendBody(types).childNodes);
+    };
     const toggle = el("button", { type: "button", class: "legend-toggle", "aria-expanded": "true", "aria-controls": "legend-body" }, "Legend");
     // The open legend ends above the controls of the bottom corner (attribution, notices) and
     // scrolls if it must.
@@ -85,9 +22,10 @@ export function addLegend(map, types, { collapsed = false, onToggle = () => {} }
       const limit = (bottom ? bottom.getBoundingClientRect().top : map.getContainer().getBoundingClientRect().bottom) - 8;
       body.style.maxHeight = `${Math.max(60, limit - body.getBoundingClientRect().top)}px`;
     };
-    const show = (open) => {
+    const show = async (open) => {
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       body.hidden = !open;
+      if (open) await fill();
       fit();
       onToggle(open);
     };
@@ -98,6 +36,8 @@ export function addLegend(map, types, { collapsed = false, onToggle = () => {} }
     if (collapsed) {
       toggle.setAttribute("aria-expanded", "false");
       body.hidden = true;
+    } else {
+      fill();
     }
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);

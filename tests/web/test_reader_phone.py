@@ -60,6 +60,8 @@ def test_the_legend_button_is_never_under_the_attribution(
     assert hit
     page.locator(".legend-toggle").tap()
     assert page.locator(".legend-toggle").get_attribute("aria-expanded") == "true"
+    page.locator(".legend-body li").first.wait_for()  # the legend's words load when it first opens
+    page.wait_for_timeout(100)
     assert not overlap(rect(page, ".legend"), rect(page, ".leaflet-control-attribution"))
     page.context.close()
 
