@@ -8,6 +8,7 @@ piece of data text is escaped here, and only http(s) URLs become links.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from pathlib import Path
@@ -19,7 +20,9 @@ from branca.element import Figure
 
 from app.data.answer import STATUS_TEXT
 from app.data.catalog import Catalog, DerivedIncident
-from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, marker_svg
+from app.export.legend import STATUS_WORDS, TYPE_WORDS
+from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, Viewport, _spread, marker_svg
+from app.export.words import day_text, when_text
 from app.geo.geojson import to_geojson
 from app.web.pages import LEAFLET_DIR
 
@@ -47,15 +50,15 @@ def card_html(d: DerivedIncident, catalog: Catalog) -> str:
     """The incident card as escaped HTML (the same content as static/js/card.js)."""
     inc = d.incident
     sources = catalog.dataset.sources
-    when = inc.date.start.isoformat() + (f" – {inc.date.last.isoformat()}" if inc.date.end else "")
+    when = _when(d)
     more = " ".join(w for w in (d.answer.share, d.answer.place) if w)
     parts = [
-        f"<h3>{_e(inc.title)}</h3>",
-        f"<p>{_e(when)} ({_e(inc.date.precision)}) · {_e(inc.event_type)} / {_e(inc.sub_event_type)}</p>",
+        f'<h3 dir="auto">{_e(inc.title)}</h3>',
+        f"<p>{_e(when)} · {_e(inc.event_type)} / {_e(inc.sub_event_type)}</p>",
         f'<div class="status status-{_e(d.status)}"><p><b>{_e(d.answer.headline)}</b></p>'
         + (f"<p>{_e(more)}</p>" if more else "")
         + "</div>",
-        f"<p>{_e(inc.summary)}</p>",
+        f'<p dir="auto">{_e(inc.summary)}</p>',
         *([f"<p><b>Unconfirmed:</b> {_e(inc.unconfirmed)}</p>"] if inc.unconfirmed else []),
         f"<p><b>Actors:</b> {_e('; '.join(inc.actors))}</p>",
     ]
@@ -66,7 +69,7 @@ def card_html(d: DerivedIncident, catalog: Catalog) -> str:
     for c in d.claims:
         src = sources[c.claim.source]
         where = c.empty_reason or (STATUS_TEXT[c.measure.status] if c.measure else "")
-        quote = f"<blockquote>“{_e(c.claim.quote)}”</blockquote>" if c.claim.quote else ""
+        quote = f'<blockquote dir="auto">“{_e(c.claim.quote)}”</blockquote>' if c.claim.quote else ""
         claims.append(
             f"<li><b>{_e(c.claim.text)}</b> — {_e(where)}{quote}— {_link(_url(src), src.outlet)}</li>"
         )
@@ -74,11 +77,24 @@ def card_html(d: DerivedIncident, catalog: Catalog) -> str:
     cites = []
     for cite in inc.sources:
         src = sources[cite.source]
-        quote = f"<blockquote>“{_e(cite.quote)}”</blockquote>" if cite.quote else ""
-        dated = f" ({src.date})" if src.date else ""
+        quote = f'<blockquote dir="auto">“{_e(cite.quote)}”</blockquote>' if cite.quote else ""
+        dated = (
+            f" ({day_text(src.date)})"
+            if isinstance(src.date, dt.date)
+            else f" ({src.date})"
+            if src.date
+            else ""
+        )
         cites.append(f"<li>{_link(_url(src), src.outlet)}{_e(dated)}{quote}</li>")
     parts.append(f"<p><b>Sources</b></p><ol>{''.join(cites)}</ol>")
     return f'<div class="card" data-id="{_e(inc.id)}">{"".join(parts)}</div>'
+
+
+def _dated(date: object) -> str:
+    """ " (8 June 2017)" for a day, the text as given otherwise, nothing without a date."""
+    if isinstance(date, dt.date):
+        return f" ({day_text(date)})"
+    return f" ({date})" if date else ""
 
 
 def _url(source: Any) -> str | None:
@@ -129,28 +145,46 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         style_function=lambda _f: {"color": ZONE_COLOUR, "weight": 2.5, "fill": False},
         interactive=False,
     ).add_to(fmap)
+    # Sites as small HTML markers: a vector circle is clipped at the edge of Leaflet's renderer.
     for site in catalog.dataset.sites.values():
-        folium.CircleMarker(
-            [site.lat, site.lon], radius=6 if site.kind == "garrison" else 4, color="#111", weight=2,
-            fill=True, fill_color="#111" if site.kind == "garrison" else "#fff", fill_opacity=1,
+        garrison = site.kind == "garrison"
+        r = 7 if garrison else 5
+        dot = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * r}" height="{2 * r}">'
+            f'<circle cx="{r}" cy="{r}" r="{r - 1.5}" fill="{"#111" if garrison else "#fff"}" '
+            'stroke="#111" stroke-width="2"/></svg>'
+        )
+        folium.Marker(
+            [site.lat, site.lon],
+            icon=folium.DivIcon(html=dot, icon_size=(2 * r, 2 * r), icon_anchor=(r, r), class_name="site"),
             tooltip=folium.Tooltip(_e(site.name), permanent=True, direction=LABEL_SIDE.get(site.id, "right"),
                                    class_name="site-label"),
         ).add_to(fmap)  # fmt: skip
-    for d in catalog.incidents:
-        if d.point is None:
-            continue
+    # Incidents fanned out as on the map where they would overlap at the opening zoom.
+    located = [d for d in catalog.incidents if d.point is not None]
+    view = Viewport(lat, lon, 9, 1000, 800)
+    at = [view.xy(d.point[0], d.point[1]) for d in located if d.point is not None]
+    spread = _spread(at)
+    markers: dict[str, str] = {}
+    for d, (x, y), (sx, sy) in zip(located, at, spread, strict=True):
+        assert d.point is not None
         icon_svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
             f"{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</svg>"
         )
-        folium.Marker(
+        marker = folium.Marker(
             [d.point[1], d.point[0]],
             icon=folium.DivIcon(
-                html=icon_svg, icon_size=(22, 22), icon_anchor=(11, 11), class_name="incident"
+                html=icon_svg,
+                icon_size=(22, 22),
+                icon_anchor=(round(11 - (sx - x)), round(11 - (sy - y))),
+                class_name="incident",
             ),
             popup=folium.Popup(card_html(d, catalog), max_width=340),
             tooltip=folium.Tooltip(_e(d.incident.title)),
-        ).add_to(fmap)
+        )
+        marker.add_to(fmap)
+        markers[d.incident.id] = marker.get_name()
     leaflet_js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
     # Leaflet's CSS points at marker and layer-control images this map does not use; a file opened
     # from disk would ask the file system for them, so those references go.
@@ -176,7 +210,20 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         "<style>.card{font:13px/1.4 sans-serif;max-height:320px;overflow:auto}"
         ".card h3{font-size:15px;margin:0 0 4px}"
         ".card blockquote{margin:2px 0 4px 4px;padding-left:6px;border-left:3px solid #ccc;font-style:italic}"
-        ".incident{background:none;border:0}.site-label{font-size:11px;padding:1px 4px}</style>"),
+        ".incident,.site{background:none;border:0}.site-label{font-size:11px;padding:1px 4px}"
+        ".export-title{position:absolute;z-index:1000;top:8px;left:56px;right:300px;background:#fffe;"
+        "padding:4px 10px;border-radius:4px;font:13px/1.3 sans-serif}"
+        ".export-title h1{font-size:17px;margin:0}"
+        ".export-title p{margin:2px 0 0}"
+        ".export-legend,.export-list{position:absolute;z-index:1000;right:8px;width:270px;background:#fffe;"
+        "border:1px solid #bbb;border-radius:4px;padding:4px 8px;font:12px/1.35 sans-serif;overflow:auto}"
+        ".export-legend{top:8px;max-height:34%}.export-list{top:calc(34% + 24px);bottom:24px}"
+        ".export-legend h2,.export-list h2{font-size:13px;margin:2px 0}"
+        ".export-legend ul{list-style:none;margin:0;padding:0}.export-legend li{margin:2px 0}"
+        ".export-legend svg{vertical-align:middle}.swatch{display:inline-block;width:16px;height:10px}"
+        ".export-list ol{margin:0;padding-left:18px}.export-list button{font:inherit;text-align:left;"
+        "background:#f4f4f4;border:1px solid #999;border-radius:3px;padding:1px 6px;cursor:pointer}"
+        ".export-list summary{cursor:pointer;padding:2px 0}.export-list .card{max-height:none}</style>"),
         name="card_css")  # fmt: skip
     root.script.add_child(
         folium.Element(  # after folium's own script has made the map
@@ -185,12 +232,74 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
             ".addAttribution('Borders: Natural Earth (approximate)');});"
         )
     )
+    root.html.add_child(folium.Element(_chrome(catalog, _years(catalog))), name="export_chrome")
+    links = ",".join(f"{_js_string(k)}:{v}" for k, v in markers.items())
+    root.script.add_child(
+        folium.Element(  # the list opens the same card as the marker
+            "window.addEventListener('DOMContentLoaded',function(){"
+            f"var m={{{links}}};document.querySelectorAll('.export-list button').forEach(function(b){{"
+            "b.addEventListener('click',function(){var k=m[b.dataset.id];if(!k)return;"
+            f"{fmap.get_name()}.setView(k.getLatLng(),Math.max({fmap.get_name()}.getZoom(),9));k.openPopup();}});}});}});"
+        )
+    )
+    root.title = f"At Tanf de-confliction zone{_years(catalog)}"
+    return fmap
+
+
+def _js_string(text: str) -> str:
+    """A JavaScript string literal of ``text`` (ids are plain, but nothing is assumed)."""
+    import json
+
+    return json.dumps(text).replace("<", "\\u003c")
+
+
+def _when(d: DerivedIncident) -> str:
+    return when_text(d.incident.date.start, d.incident.date.last, d.incident.date.precision)
+
+
+def _years(catalog: Catalog) -> str:
+    """ ", 2016–2024": the years the incidents span (nothing without incidents)."""
     incidents = catalog.dataset.incidents
     first = min((i.date.start.year for i in incidents), default=None)
     last = max((i.date.last.year for i in incidents), default=None)
-    years = "" if first is None else f", {first}" if first == last else f", {first}–{last}"
-    root.title = f"At Tanf de-confliction zone{years}"
-    return fmap
+    return "" if first is None else f", {first}" if first == last else f", {first}–{last}"
+
+
+def _chrome(catalog: Catalog, years: str) -> str:
+    """Title, legend and the list of incidents around the map, as escaped HTML."""
+    types = sorted({d.incident.event_type for d in catalog.incidents if d.point is not None})
+    shown = {d.status for d in catalog.incidents}
+
+    def icon(event_type: str, status: str) -> str:
+        return (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 22 22">'
+            f"{marker_svg(11, 11, event_type, status, 16)}</svg>"
+        )
+
+    legend = "".join(f"<li>{icon(t, 'inside')} {_e(TYPE_WORDS.get(t, t))}</li>" for t in types)
+    legend += "".join(
+        f"<li>{icon('Explosions/Remote violence', s)} {_e(w)}</li>" for s, w in STATUS_WORDS if s in shown
+    )
+    legend += (
+        f'<li><span class="swatch" style="border:2px solid {ZONE_COLOUR}"></span> the '
+        f"{catalog.zone.radius_m / 1000:g} km de-confliction zone, drawn exactly</li>"
+        '<li><span class="swatch" style="border:1px dashed #555"></span> country borders (approximate)</li>'
+    )
+    # Each incident's card, the same as its marker's, folded under its title; located ones also
+    # have a button that shows them on the map.
+    items = "".join(
+        f'<li><details><summary><b dir="auto">{_e(d.incident.title)}</b><br>{_e(_when(d))}</summary>'
+        + (f'<button type="button" data-id="{_e(d.incident.id)}">Show on the map</button>' if d.point else "")
+        + f"{card_html(d, catalog)}</details></li>"
+        for d in sorted(catalog.incidents, key=lambda d: d.incident.date.start)
+    )
+    return (
+        f'<header class="export-title"><h1>The At Tanf de-confliction zone{_e(years)}</h1>'
+        "<p>Every incident reported in and around the zone, with its sources. Click a marker or a "
+        "name in the list for its card.</p></header>"
+        f'<section class="export-legend"><h2>Legend</h2><ul>{legend}</ul></section>'
+        f'<nav class="export-list"><h2>Incidents</h2><ol>{items}</ol></nav>'
+    )
 
 
 def export_html(catalog: Catalog, target: Path, tile_url: str, tile_attribution: str) -> int:

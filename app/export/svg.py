@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from app import budget
 from app.api.features import COMMON_SUFFIX
 from app.data.store import STATUS_CODES, FeatureStore
+from app.export.legend import STATUS_SHORT, TYPE_WORDS
 from app.geo.geodesy import destination, distance_m
 from app.served import Served
 from app.web.state import MapState, summary_text, visible_incidents
@@ -163,6 +164,86 @@ def _scale_bar(v: Viewport, lat: float, lon: float) -> str:
     )
 
 
+Box = tuple[float, float, float, float]
+CHAR_PX = 7.4  # the width of a 12 px sans-serif character, bold, on average (a little to spare)
+
+
+def _text_box(x: float, y: float, text: str, anchor: str) -> Box:
+    """The box a 12 px label takes, from its anchor point (baseline)."""
+    w = len(text) * CHAR_PX
+    x0 = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
+    return (x0 - 2, y - 12, x0 + w + 2, y + 4)
+
+
+def _label_place(x: float, y: float, text: str, side: str, gap: float) -> tuple[float, float, str, Box]:
+    """Where a site's name goes on ``side`` of the point x, y, ``gap`` px further out."""
+    if side == "left":
+        lx, ly, anchor = x - 10 - gap, y + 4, "end"
+    elif side == "right":
+        lx, ly, anchor = x + 9 + gap, y + 4, "start"
+    elif side == "top":
+        lx, ly, anchor = x, y - 9 - gap, "middle"
+    else:
+        lx, ly, anchor = x, y + 18 + gap, "middle"
+    return lx, ly, anchor, _text_box(lx, ly, text, anchor)
+
+
+def _meets(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _inside(box: Box, width: int, height: int) -> bool:
+    return box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
+
+
+def _legend(
+    out: list[str], served: Served, shown: np.ndarray, width: int, height: int, taken: list[Box]
+) -> Box | None:
+    """A legend box (from 400 px wide) in the corner where it covers the fewest markers and sites
+    (``taken``): the shapes and fills on the image, the zone and the places, in the words of
+    static/js/legend-body.js. Returns the box it takes."""
+    if width < 400:
+        return None
+    events = served.stores["events"]
+    types = sorted({events.event_type(int(i)) for i in shown if events.point(int(i)) is not None})
+    statuses = [s for s in STATUS_SHORT if any(events.status(int(i)) == s for i in shown)]
+    rows: list[tuple[str, str]] = [("", "Each marker is an incident:")]
+    rows += [(marker_svg(0, 0, t, "inside", 12), TYPE_WORDS.get(t, t)) for t in types if t in TYPE_SHAPES]
+    rows += [(marker_svg(0, 0, "Explosions/Remote violence", s, 12), STATUS_SHORT[s]) for s in statuses]
+    rows += [
+        (f'<path d="M-7,0H7" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>', "the 55 km zone"),
+        ('<circle r="4.5" fill="#111"/>', "At Tanf garrison"),
+        ('<path d="M-7,0H7" stroke="#555" stroke-dasharray="4 2"/>', "borders (approximate)"),
+    ]
+    line = 15
+    box_w = 16 + 22 + max(len(words) for _, words in rows) * 6.0
+    box_h = len(rows) * line + 8
+    corners = [
+        (width - box_w - 6, 6.0),
+        (6.0, 6.0),
+        (width - box_w - 6, height - box_h - 24),
+        (6.0, height - box_h - 40),
+    ]
+    x0, y0 = min(
+        corners, key=lambda c: sum(_meets((c[0], c[1], c[0] + box_w, c[1] + box_h), t) for t in taken)
+    )
+    parts = [
+        f'<g class="legend" font-size="11" font-family="sans-serif" fill="#111"><rect x="{x0:.1f}" y="{y0}" '
+        f'width="{box_w:.1f}" height="{box_h}" fill="#fff" fill-opacity="0.92" stroke="#999"/>'
+    ]
+    for n, (symbol, words) in enumerate(rows):
+        cy = y0 + 4 + line * n + line / 2
+        if symbol:
+            parts.append(f'<g transform="translate({x0 + 14:.1f},{cy:.1f})">{symbol}</g>')
+        weight = ' font-weight="bold"' if not symbol else ""
+        parts.append(
+            f'<text x="{x0 + (28 if symbol else 8):.1f}" y="{cy + 4:.1f}"{weight}>{escape(words)}</text>'
+        )
+    parts.append("</g>")
+    out.append("".join(parts))
+    return (x0, y0, x0 + box_w, y0 + box_h)
+
+
 def _text(x: float, y: float, text: str, anchor: str = "start", weight: str = "normal") -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-weight="{weight}" font-size="12" '
@@ -221,32 +302,51 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
                 out.append(f'<path d="{_path(v, clip(geom))}" fill="{colour}" fill-opacity="0.35" '
                            f'fill-rule="evenodd" stroke="{colour}" stroke-width="2"/>')  # fmt: skip
             continue
-        fill = f'fill="{colour}" fill-opacity="0.2"' if selected and status != "uncertain" else 'fill="none"'
+        if not selected:  # a faint footprint, as on the map (static/js/layers.js)
+            out.append(
+                f'<path d="{_path(v, clip(geom))}" fill="#6b6b6b" fill-opacity="0.015" stroke="none"/>'
+            )
+            continue
+        fill = f'fill="{colour}" fill-opacity="0.2"' if status != "uncertain" else 'fill="none"'
         dash = ' stroke-dasharray="5 4"' if status == "uncertain" else ""
-        stroke = f'stroke="{colour}" stroke-opacity="{0.95 if selected else 0.35}" '
-        stroke += f'stroke-width="{2.5 if selected else 1}"{dash}'
+        stroke = f'stroke="{colour}" stroke-opacity="0.95" stroke-width="2.5"{dash}'
         out.append(f'<path d="{_path(v, clip(geom))}" {fill} fill-rule="evenodd" {stroke}/>')
     out.append(
         f'<path d="{_path(v, clip(zone.polygon))}" fill="none" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>'
     )
     out = [line for line in out if 'd=""' not in line]
-    north = max(zone.polygon.exterior.coords, key=lambda p: p[1])
-    nx, ny = v.xy(*north)
-    out.append(_text(nx, ny - 6, f"{zone.radius_m / 1000:g} km de-confliction zone", "middle", "bold"))
+    # Markers first, then the names, placed clear of the markers and of one another (a name with
+    # no free side is left out, but the garrison's, which goes where it covers the fewest).
+    taken: list[Box] = []
     for site in served.sites.values():
         x, y = v.xy(site.lon, site.lat)
         garrison = site.kind == "garrison"
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{6 if garrison else 3.5}" '
                    f'fill="{"#111" if garrison else "#fff"}" stroke="#111" stroke-width="2"/>')  # fmt: skip
-        side = LABEL_SIDE.get(site.id, "right")
-        weight = "bold" if garrison else "normal"
-        if side == "left":
-            out.append(_text(x - 10, y + 4, site.name, "end", weight))
-        elif side == "bottom":
-            out.append(_text(x, y + 17, site.name, "middle", weight))
-        else:
-            out.append(_text(x + 8, y + 4, site.name, "start", weight))
-    out.extend(_markers(v, events, shown, sel_row))
+        taken.append((x - 6, y - 6, x + 6, y + 6))
+    out.extend(_markers(v, events, shown, sel_row, taken))
+    legend_box = _legend(out, served, shown, width, height, taken)
+    if legend_box:
+        taken.append(legend_box)
+    north = max(zone.polygon.exterior.coords, key=lambda p: p[1])
+    nx, ny = v.xy(*north)
+    zone_name = f"{zone.radius_m / 1000:g} km de-confliction zone"
+    out.append(_text(nx, ny - 6, zone_name, "middle", "bold"))
+    taken.append(_text_box(nx, ny - 6, zone_name, "middle"))
+    sites = sorted(served.sites.values(), key=lambda s: s.kind != "garrison")
+    for site in sites:
+        x, y = v.xy(site.lon, site.lat)
+        garrison = site.kind == "garrison"
+        first = LABEL_SIDE.get(site.id, "right")
+        sides = [first, *(s for s in ("left", "right", "top", "bottom") if s != first)]
+        places = [_label_place(x, y, site.name, side, gap) for gap in (0, 14, 28, 42, 56) for side in sides]
+        free = [p for p in places if not any(_meets(p[3], t) for t in taken) and _inside(p[3], width, height)]
+        if free or garrison:
+            lx, ly, anchor, box = (
+                free[0] if free else min(places, key=lambda p: sum(_meets(p[3], t) for t in taken))
+            )
+            out.append(_text(lx, ly, site.name, anchor, "bold" if garrison else "normal"))
+            taken.append(box)
     out.append(_scale_bar(v, lat, lon))
     out.append(
         f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
@@ -270,9 +370,13 @@ def _shown_regions(
     return [(g, int(owner[k]), int(k)) for g, k in zip(geoms, drawn, strict=True) if g is not None]
 
 
-def _markers(v: Viewport, events: FeatureStore, shown: np.ndarray, sel_row: int | None) -> list[str]:
+def _markers(
+    v: Viewport, events: FeatureStore, shown: np.ndarray, sel_row: int | None, taken: list[Box] | None = None
+) -> list[str]:
     """The shown incidents' markers within the frame (the selected one last, on top): one by one
-    up to MAX_MARKERS, else numbered clusters."""
+    up to MAX_MARKERS, else numbered clusters. Each marker's box goes into ``taken`` (names keep
+    clear of them)."""
+    taken = [] if taken is None else taken
     lon, lat = events.points(shown)
     x, y = v.xy_arrays(lon, lat)
     located = np.isfinite(x)
@@ -282,6 +386,9 @@ def _markers(v: Viewport, events: FeatureStore, shown: np.ndarray, sel_row: int 
         inside = (x >= -margin) & (x <= v.width + margin) & (y >= -margin) & (y <= v.height + margin)
         rows, x, y = rows[inside], x[inside], y[inside]
         if len(rows) > MAX_MARKERS:
+            taken.extend(
+                (cx - 14, cy - 14, cx + 14, cy + 14) for cx, cy in zip(x.tolist(), y.tolist(), strict=True)
+            )
             return _clusters(events, rows, x, y, sel_row)
     positions = _spread(list(zip(x.tolist(), y.tolist(), strict=True)))
     order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
@@ -292,6 +399,7 @@ def _markers(v: Viewport, events: FeatureStore, shown: np.ndarray, sel_row: int 
         px, py = positions[k]
         size = 22 if i == sel_row else 16
         out.append(marker_svg(round(px, 1), round(py, 1), events.event_type(i), events.status(i) or "", size))
+        taken.append((px - size / 2, py - size / 2, px + size / 2, py + size / 2))
     return out
 
 

@@ -353,7 +353,10 @@ export async function startMap(options = {}) {
     if (marker && markerLayer.hasLayer(marker)) {
       // The embed opens on its whole view (the zone and every incident), the selection inside it.
       const pan = !(embed && from === "init") && from !== "map" && from !== "keyboard";
-      if (pan) map.panTo(marker.getLatLng(), { animate: !reducedMotion });
+      if (pan) {
+        map.panTo(marker.getLatLng(), { animate: !reducedMotion && from !== "init" });
+        readerMoved = true; // the view is the selection's now, not the one placed
+      }
       showCard(marker, from);
     } else {
       closeCard();
@@ -392,12 +395,15 @@ export async function startMap(options = {}) {
       return;
     }
     viewPending = false;
+    placedSize = `${container.clientWidth}x${container.clientHeight}`;
     // reset: Leaflet would otherwise pan by whole pixels and lose the link's exact centre.
     if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom, { animate: false, reset: true });
     else fitAll();
   }
+  let placedSize = "";
   new ResizeObserver(() => {
-    if (zeroSized()) return;
+    const size = `${container.clientWidth}x${container.clientHeight}`;
+    if (zeroSized() || size === placedSize) return;
     map.invalidateSize({ animate: false }); // keeps the centre, to a pixel
     // Until the reader moves the map, its view is the one asked for (the link's, or every
     // incident): placed again exactly for the new size.

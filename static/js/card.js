@@ -12,12 +12,13 @@ function statusLine(props) {
 }
 
 function quote(text, fallback) {
-  if (text) return el("blockquote", {}, `“${text}”`);
-  return fallback ? el("p", { class: "no-quote" }, `No verbatim wording: ${fallback}`) : null;
+  if (text) return el("blockquote", { dir: "auto" }, `“${text}”`);
+  // Why there is no quote is the editors' note (the API keeps it); a reader is told only that.
+  return fallback ? el("p", { class: "no-quote" }, "No verbatim wording of this report is available.") : null;
 }
 
 function sourceName(src) {
-  return linkOrText(src.url, src.outlet);
+  return el("bdi", {}, linkOrText(src.url, src.outlet));
 }
 
 function claimItem(claim, sourcesById) {
@@ -27,7 +28,7 @@ function claimItem(claim, sourcesById) {
     : [STATUS_TEXT[claim.zone_status], claim.p_inside !== null ? `${percent(claim.p_inside)} inside` : "",
       areaText(claim.area_km2), claim.country_words || ""].filter(Boolean).join(" · ");
   return el("li", { class: "claim" },
-    el("p", {}, el("strong", {}, claim.text), " — ", where),
+    el("p", {}, el("strong", { dir: "auto" }, claim.text), " — ", where),
     quote(claim.quote, claim.no_quote_reason),
     el("p", { class: "cite" }, "— ", sourceName(src)));
 }
@@ -35,9 +36,10 @@ function claimItem(claim, sourcesById) {
 function sourceItem(src) {
   const meta = [src.date, src.title ? `“${src.title}”` : ""].filter(Boolean).join(", ");
   return el("li", { class: "source" },
-    el("p", {}, el("strong", {}, sourceName(src)), meta ? ` (${meta})` : ""),
+    el("p", {}, el("strong", {}, sourceName(src)), meta ? [" (", el("bdi", {}, meta), ")"] : ""),
     quote(src.quote, src.no_quote_reason),
-    src.note ? el("p", { class: "note" }, src.note) : null);
+    // A source's note records how its wording reached the project: for editors (in the API).
+    null);
 }
 
 export function buildCard(feature, { headingLevel = 3 } = {}) {
@@ -45,15 +47,15 @@ export function buildCard(feature, { headingLevel = 3 } = {}) {
   const sourcesById = new Map(p.sources.map((s) => [s.source_id, s]));
   const fatalities = p.fatalities.length
     ? el("div", {}, el("h4", {}, "Reported deaths"),
-      el("ul", {}, p.fatalities.map((f) => el("li", {}, `${sourcesById.get(f.source)?.outlet || f.source}: ${f.text}`))))
+      el("ul", {}, p.fatalities.map((f) => el("li", { dir: "auto" }, `${sourcesById.get(f.source)?.outlet || f.source}: ${f.text}`))))
     : null;
   return el("article", { class: "card", "data-id": feature.id },
-    el(`h${headingLevel}`, { class: "card-title" }, p.title),
+    el(`h${headingLevel}`, { class: "card-title", dir: "auto" }, p.title),
     el("p", { class: "meta" }, whenText(p), " · ", `${p.event_type} / ${p.sub_event_type}`),
     statusLine(p),
-    el("p", {}, p.summary),
-    p.unconfirmed ? el("p", { class: "unconfirmed" }, el("strong", {}, "Unconfirmed: "), p.unconfirmed) : null,
-    el("p", { class: "actors" }, el("strong", {}, "Actors: "), p.actors.join("; ")),
+    el("p", { class: "summary-text", dir: "auto" }, p.summary),
+    p.unconfirmed ? el("p", { class: "unconfirmed", dir: "auto" }, el("strong", {}, "Unconfirmed: "), p.unconfirmed) : null,
+    el("p", { class: "actors" }, el("strong", {}, "Actors: "), p.actors.map((a, i) => [i ? "; " : "", el("bdi", {}, a)])),
     fatalities,
     el("h4", {}, "Where, according to each source"),
     p.location_claims.length
@@ -61,5 +63,5 @@ export function buildCard(feature, { headingLevel = 3 } = {}) {
       : el("p", {}, "No source gives a location."),
     el("h4", {}, "Sources"),
     el("ol", { class: "sources" }, p.sources.map(sourceItem)),
-    p.note ? el("p", { class: "note" }, p.note) : null);
+    p.note ? el("p", { class: "note", dir: "auto" }, p.note) : null);
 }

@@ -39,7 +39,7 @@ export class IncidentList {
         onclick: () => this.onSelect(expanded ? null : feature.id, { from: "list" }),
       },
       el("span", { class: "icon" }, markerSvg(p.event_type, p.zone_status, 18)),
-      el("span", { class: "title" }, p.title),
+      el("span", { class: "title", dir: "auto" }, p.title),
       el("span", { class: "when" }, whenText(p)),
       el("span", { class: `status-word status-${p.zone_status}` }, p.located ? STATUS_TEXT[p.zone_status] : "Not located"));
       const slot = el("div", { class: "card-slot" });

@@ -168,14 +168,21 @@ def test_screenshots_without_overflow(
     page = context.new_page()
     page.goto(f"{base_url}/?sel={TECHNICALS}")
     page.wait_for_selector("body[data-ready]")
-    page.wait_for_timeout(600)  # let the popup's pan settle before the picture
+    card_selector = ".leaflet-popup" if width > 760 else "#sheet"
+    # Let the popup's pan settle before the picture (slow on a loaded machine).
+    wait_until(
+        page,
+        f"(() => {{ const e = document.querySelector('{card_selector}'); if (!e) return false;"
+        f" const r = e.getBoundingClientRect(); return r.left >= 0 && r.right <= {width}; }})()",
+    )
+    page.wait_for_timeout(300)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"map-{name}.png"))
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{overflow}px of horizontal overflow at {width}px"
     assert page.locator("#map").bounding_box()["width"] <= width  # type: ignore[index]
     # The selected incident's card is open (a popup, or on a phone a sheet), all of it on screen.
-    card = page.locator(".leaflet-popup" if width > 760 else "#sheet").bounding_box()
+    card = page.locator(card_selector).bounding_box()
     assert card is not None
     assert card["x"] >= 0 and card["x"] + card["width"] <= width, f"the card spans {card} at {width}px"
     context.close()

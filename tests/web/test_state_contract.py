@@ -130,3 +130,32 @@ def test_markers_mean_the_same_in_the_browser_and_the_svg(watched: Watched, base
             # The uncertain dot: in both or in neither.
             dots = (js["markup"].count("<circle"), py.count("<circle"))
             assert dots[0] == dots[1], (event_type, status, dots)
+
+
+def test_legend_words_and_dates_read_the_same_in_the_browser_and_the_server(
+    watched: Watched, base_url: str
+) -> None:
+    import datetime as dt
+
+    import httpx2
+
+    from app.export.legend import STATUS_WORDS, TYPE_WORDS
+    from app.export.words import when_text
+
+    page = watched.open(f"{base_url}/")
+    events = httpx2.get(f"{base_url}/api/collections/events/items?limit=1000").json()["features"]
+    js = page.evaluate(
+        """async (props) => {
+          const legend = await import("/static/js/legend-body.js");
+          const format = await import("/static/js/format.js");
+          return { types: legend.TYPE_WORDS, statuses: legend.STATUS_WORDS,
+                   when: props.map((p) => format.whenText(p)) };
+        }""",
+        [f["properties"] for f in events],
+    )
+    assert js["types"] == TYPE_WORDS
+    assert [tuple(x) for x in js["statuses"]] == list(STATUS_WORDS)
+    for feature, words in zip(events, js["when"], strict=True):
+        p = feature["properties"]
+        start, end = dt.date.fromisoformat(p["date_start"]), dt.date.fromisoformat(p["date_end"])
+        assert when_text(start, end, p["date_precision"]) == words

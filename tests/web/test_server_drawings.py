@@ -1,0 +1,90 @@
+"""The server's drawings as a reader sees them (issue 18): the SVG's legend and labels, the export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from app.export.legend import STATUS_SHORT, TYPE_WORDS
+from tests.web.conftest import ARTIFACTS
+
+TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
+MARKER_COLOURS = ("#b2182b", "#2166ac", "#6b4c00", "#b35806")
+
+
+@pytest.mark.parametrize("query", ["", f"?sel={TECHNICALS}", "?v=33.5,38.6,10"])
+def test_the_svg_has_a_legend_and_its_names_clear_of_the_markers(
+    browser: Browser, base_url: str, query: str
+) -> None:
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+    page.goto(f"{base_url}/embed/map.svg{query}")
+    texts = page.eval_on_selector_all(
+        "text:not(.legend text)",
+        "els => els.map(e => { const b = e.getBBox();"
+        " return [e.textContent, b.x, b.y, b.width, b.height]; })",
+    )
+    words = page.locator("svg").text_content() or ""
+    assert "Each marker is an incident" in words
+    assert any(w in words for w in TYPE_WORDS.values()) and any(w in words for w in STATUS_SHORT.values())
+    # Every marker (outside the legend box) and every name: no name lies over a marker.
+    markers = page.evaluate(
+        """(colours) => [...document.querySelectorAll('circle, rect, polygon')]
+             .filter(e => colours.includes((e.getAttribute('stroke') || '').toLowerCase())
+                       || colours.includes((e.getAttribute('fill') || '').toLowerCase()))
+             .filter(e => !e.closest('g[transform]'))
+             .map(e => { const b = e.getBBox(); return [b.x, b.y, b.width, b.height]; })""",
+        list(MARKER_COLOURS),
+    )
+    assert markers
+    names = [
+        t for t in texts if t[0].endswith(("garrison", "zone", "crossing", "camp", "Jordan)", "tripoint"))
+    ]
+    assert any("At Tanf garrison" == t[0] for t in names), "the garrison's name is missing"
+    for name, x, y, w, h in names:
+        for mx, my, mw, mh in markers:
+            overlap = x < mx + mw - 1 and mx + 1 < x + w and y < my + mh - 1 and my + 1 < y + h
+            assert not overlap, f"{name!r} lies over a marker"
+    # The legend covers no marker.
+    legend = page.evaluate("(() => { const b = document.querySelector('.legend rect').getBBox();"
+                           " return [b.x, b.y, b.width, b.height]; })()")  # fmt: skip
+    lx, ly, lw, lh = legend
+    assert not any(
+        lx < mx + mw and mx < lx + lw and ly < my + mh and my < ly + lh for mx, my, mw, mh in markers
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"svg{query.replace('?', '-').replace('=', '-')[:40]}.png"))
+    page.close()
+
+
+def test_the_export_has_a_title_a_legend_a_list_and_dates_in_words(browser: Browser, tmp_path: Path) -> None:
+    from app.cli import main
+
+    target = tmp_path / "at-tanf.html"
+    assert main(["export", str(target), "--tile-url", ""]) == 0
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(target.as_uri())
+    page.wait_for_selector(".incident")
+    assert "The At Tanf de-confliction zone" in page.locator("h1").inner_text()
+    legend = page.locator(".export-legend").inner_text()
+    assert all(w in legend for w in ("inside the zone", "outside the zone", "de-confliction zone"))
+    items = page.locator(".export-list > ol > li")
+    from app.data.loader import load_dataset
+    from app.settings import BUNDLED_DATA
+
+    assert items.count() == len(load_dataset(BUNDLED_DATA).incidents)
+    text = page.locator("body").inner_text()
+    assert "18 May 2017" in text and "(day)" not in text and "2017-05-18" not in text
+    # Every list item holds the card, and a located one opens the same card on its marker.
+    items.first.locator("summary").click()
+    assert "Sources" in items.first.locator(".card").inner_text()
+    item = page.locator(f'.export-list li:has(button[data-id="{TECHNICALS}"])')
+    item.locator("summary").click()
+    item.locator("button").click()
+    assert "Sources" in page.locator(".leaflet-popup-content").inner_text()
+    # Sites are markers (never clipped by the vector layer's edge), with their names.
+    assert page.locator(".leaflet-marker-icon.site").count() >= 4
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "export-1280.png"))
+    page.close()
