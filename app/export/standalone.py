@@ -258,7 +258,7 @@ def _when(d: DerivedIncident) -> str:
 
 
 def _years(catalog: Catalog) -> str:
-    """ ", 2016–2024": the years the incidents span (nothing without incidents)."""
+    """The years the incidents span, as ", 2016-2024" (an en dash), or nothing."""
     incidents = catalog.dataset.incidents
     first = min((i.date.start.year for i in incidents), default=None)
     last = max((i.date.last.year for i in incidents), default=None)
