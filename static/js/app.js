@@ -87,10 +87,11 @@ export async function startMap(options = {}) {
       .addTo(map);
   }
 
-  // The regions are the largest layer (27 KB): the map loads them all for the footprint; the
-  // embed, a figure with a 100 KB budget, loads only the regions of the incident selected or
-  // pointed at, when it is (regionsOf below).
-  const regionsUrl = appPath("/api/collections/regions/items?limit=1000&simplify_m=50");
+  // The regions are the largest layer (38 KB at 50 m for 36 incidents). The map loads them all
+  // within 500 m (18 KB; about a pixel at the zooms it opens at) for the faint footprint, and
+  // each incident's own within 50 m when it is selected or pointed at (regionsOf below); the
+  // embed, a figure with a 100 KB budget, has no footprint.
+  const regionsUrl = appPath("/api/collections/regions/items?limit=1000&simplify_m=500");
   const [events, regions, zone, band, sites, borders] = await Promise.all([
     getAll(appPath("/api/collections/events/items?limit=1000")),
     embed ? Promise.resolve({ type: "FeatureCollection", features: [] }) : getAll(regionsUrl),
@@ -116,29 +117,32 @@ export async function startMap(options = {}) {
   const last = all.map((f) => f.properties.date_end).sort().at(-1);
   const defaults = { from: first, to: last, types, status: STATUSES };
 
+  const footprintLayer = L.layerGroup().addTo(map);
   const regionLayer = L.layerGroup().addTo(map);
+  const footprintsByEvent = new Map();
   const regionsByEvent = new Map();
-  function addRegions(collection) {
+  function addRegions(collection, into = regionsByEvent, className = "claim-region") {
     for (const feature of collection.features) {
       if (!feature.geometry) continue;
-      const layer = L.geoJSON(feature, { interactive: false, className: "claim-region", style: (f) => regionStyle(f, "footprint") });
-      const list = regionsByEvent.get(feature.properties.event_id) || [];
+      const layer = L.geoJSON(feature, { interactive: false, className, style: (f) => regionStyle(f, "footprint") });
+      layer.mode = "footprint";
+      const list = into.get(feature.properties.event_id) || [];
       list.push(layer);
-      regionsByEvent.set(feature.properties.event_id, list);
+      into.set(feature.properties.event_id, list);
     }
   }
-  addRegions(regions);
+  addRegions(regions, footprintsByEvent, "claim-footprint");
 
   // The regions of one incident, fetched once, by the ids the API gives them (event--claim).
   const fetched = new Map();
   function regionsOf(id) {
-    if (!embed || fetched.has(id)) return fetched.get(id) || Promise.resolve();
+    if (fetched.has(id)) return fetched.get(id);
     const feature = byId.get(id);
     const parts = (feature?.properties.location_claims || []).filter((c) => !c.unmapped).map((c) => c.claim_id);
     // The region all its sources share, where there is one (the API names it "common").
     if (feature?.properties.common_area_km2) parts.push("common");
     const loading = Promise.all(parts.map((part) => getJSON(appPath(
-      `/api/collections/regions/items/${encodeURIComponent(`${id}--${part}`)}?simplify_m=500`)).catch(() => null)))
+      `/api/collections/regions/items/${encodeURIComponent(`${id}--${part}`)}?simplify_m=${embed ? 500 : 50}`)).catch(() => null)))
       .then((found) => {
         addRegions({ features: found.filter(Boolean) });
         render();
@@ -256,10 +260,12 @@ export async function startMap(options = {}) {
       if (visibleIds.has(id) && !markerLayer.hasLayer(marker)) markerLayer.addLayer(marker);
       if (!visibleIds.has(id) && markerLayer.hasLayer(marker)) markerLayer.removeLayer(marker);
     }
-    for (const [id, layers] of regionsByEvent) {
-      for (const layer of layers) {
-        if (!visibleIds.has(id)) regionLayer.removeLayer(layer);
-        else if (!regionLayer.hasLayer(layer)) regionLayer.addLayer(layer);
+    for (const [byEvent, group] of [[regionsByEvent, regionLayer], [footprintsByEvent, footprintLayer]]) {
+      for (const [id, layers] of byEvent) {
+        for (const layer of layers) {
+          if (!visibleIds.has(id)) group.removeLayer(layer);
+          else if (!group.hasLayer(layer)) group.addLayer(layer);
+        }
       }
     }
     styleRegions();

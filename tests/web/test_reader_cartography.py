@@ -6,7 +6,7 @@ import httpx2
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.web.conftest import ARTIFACTS
+from tests.web.conftest import ARTIFACTS, wait_until
 
 TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
 SIZES = [(375, 812), (768, 1024), (1440, 900)]
@@ -79,7 +79,9 @@ def test_claim_regions_are_drawn_for_the_selected_or_hovered_incident_only(
     page = open_map(browser, base_url, 1440, 900)
     regions = httpx2.get(f"{base_url}/api/collections/regions/items?limit=1000").json()["features"]
     drawn = [r for r in regions if r["geometry"]]
-    assert page.locator("path.claim-region").count() == len(drawn)
+    # Every region as a faint footprint (within 500 m), no outline anywhere.
+    assert page.locator("path.claim-footprint").count() == len(drawn)
+    assert page.locator("path.claim-footprint:not([stroke='none'])").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "regions-first-view-1440.png"))
     assert page.locator(STROKED).count() == 0, "the first view outlines every claim region"
@@ -87,15 +89,16 @@ def test_claim_regions_are_drawn_for_the_selected_or_hovered_incident_only(
     mine = [r for r in drawn if r["properties"]["event_id"] == TECHNICALS]
     own = sum(1 for r in mine if r["properties"].get("role") != "common")  # each source's region
     page.locator('.incident-icon[title="Coalition strike on pro-regime technical vehicles"]').hover()
-    assert page.locator(STROKED).count() == own
+    # its own regions (within 50 m) come on demand
+    wait_until(page, f"document.querySelectorAll({STROKED!r}).length === {own}")
     page.mouse.move(5, 500)
     assert page.locator(STROKED).count() == 0
     # Selected: outlined and filled.
     page.goto(f"{base_url}/?sel={TECHNICALS}")
     page.wait_for_selector("body[data-ready='true']")
     page.wait_for_timeout(400)
+    wait_until(page, f"document.querySelectorAll({STROKED!r}).length === {len(mine)}")  # and the shared one
     page.screenshot(path=str(ARTIFACTS / "regions-selected-1440.png"))
-    assert page.locator(STROKED).count() == len(mine)  # and the region they share
     page.context.close()
 
 
@@ -111,9 +114,7 @@ def test_labels_give_way_to_markers_and_to_one_another(
         assert not hit, f"{label['text']!r} covers {len(hit)} marker(s) at {width}px"
         for other in labels[i + 1 :]:
             assert not meets(label, other), f"{label['text']!r} and {other['text']!r} collide at {width}px"
-    names = {label["text"] for label in labels}
-    if width >= 1024:  # where there is room; on smaller screens it may give way to the markers
-        assert "At Tanf garrison" in names, f"the garrison's name is hidden at {width}px"
+    names = {label["text"] for label in labels}  # the garrison's may give way to markers around it
     # Country names from the bundled borders: the three countries of the tripoint.
     assert {"Syria", "Jordan", "Iraq"} <= names, names
     page.context.close()
