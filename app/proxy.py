@@ -102,7 +102,7 @@ class AllowedHosts:
             response = problem(
                 400, "this service does not answer to that Host (see --allowed-hosts)", scope["path"][:200]
             )
-            response.headers["Cache-Control"] = "no-store"
+            _refusal_headers(response.headers)
             await response(scope, receive, send)
             return
         if not self.vary:
@@ -150,7 +150,7 @@ class ForwardedHeaders(ProxyHeadersMiddleware):
             if prefix is not None:
                 if not _PREFIX.match(prefix) or "/../" in prefix + "/" or "/./" in prefix + "/":
                     response = problem(400, "header 'X-Forwarded-Prefix' must be a path", scope["path"][:200])
-                    response.headers["Cache-Control"] = "no-store"
+                    _refusal_headers(response.headers)
                     await response(scope, receive, send)
                     return
                 scope = with_prefix(scope, prefix.rstrip("/"))
@@ -168,3 +168,10 @@ def install(app: ASGIApp, settings: Settings) -> ASGIApp:
     if hosts is not None:
         app = AllowedHosts(app, hosts, vary=not settings.public_url)
     return app
+
+
+def _refusal_headers(headers: MutableHeaders) -> None:
+    """What every error carries (``app.web.headers``): these refusals are made before that layer."""
+    headers["Cache-Control"] = "no-store"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

@@ -154,6 +154,7 @@ def test_a_host_that_is_not_allowed_gets_400(host_app: TestClient, host: str) ->
         body = assert_problem(response, 400)
         assert "Host" in body["detail"]
         assert response.headers["cache-control"] == "no-store"  # a cache must not keep it
+        assert response.headers["x-content-type-options"] == "nosniff"  # as every error (issue 17)
         assert host not in response.text or not host
 
 
