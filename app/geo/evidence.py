@@ -40,7 +40,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from app.geo.geodesy import area_m2, perimeter_m
-from app.geo.measure import INSIDE_AT, OUTSIDE_AT, RegionMeasure, measure_region, status_for
+from app.geo.measure import RegionMeasure, measure_region, status_for
 
 ZoneAnswer = Literal["inside", "outside", "uncertain", "contested"]
 Allowed = Literal["inside", "outside", "across"]  # what one source's region allows
@@ -91,12 +91,10 @@ class Evidence:
 
 
 def allows_for(p_inside: float) -> Allowed:
-    """What a region with share ``p_inside`` inside the zone allows (thresholds of ``measure``)."""
-    if p_inside >= INSIDE_AT:
-        return "inside"
-    if p_inside <= OUTSIDE_AT:
-        return "outside"
-    return "across"
+    """What a region with share ``p_inside`` inside the zone allows: ``measure.status_for``'s
+    answer, with its "uncertain" read as lying across the edge (one set of thresholds)."""
+    status = status_for(p_inside)
+    return "across" if status == "uncertain" else status
 
 
 def has_area(region: BaseGeometry) -> bool:
