@@ -9,7 +9,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import repeat
@@ -27,7 +27,7 @@ from app.data.catalog import ZoneGeometry, build_catalog, build_zone
 from app.data.files import ChangedError, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
 from app.data.model import Site, Zone
-from app.data.store import FeatureStore
+from app.data.store_api import Store
 from app.settings import Settings
 
 
@@ -40,7 +40,7 @@ class Served:
     sites: dict[str, Site]
     borders: dict[str, Any]
     collections: dict[str, CollectionRows]  # descriptions only; the features are in the stores
-    stores: dict[str, FeatureStore]
+    stores: Mapping[str, Store]
 
 
 cache_log = logging.getLogger("app.cache")

@@ -8,8 +8,9 @@ standard's ``T_INTERSECTS(date_start, INTERVAL('2017-06-01','2017-06-30'))``, it
 takes neither dates nor ``'..'``, its JSON reader maps ``t_intersects`` to "overlaps", and its
 native evaluator never matches T_INTERSECTS and raises on a comparison with a null.
 
-Evaluation: the JSON tree is compiled once per request into numpy tests over the rows the other
-filters left (``ItemQuery.where``), so a filter costs one vectorised test per predicate:
+Evaluation in the embedded store: the JSON tree is compiled once per request into numpy tests over
+the rows the other filters left (``CqlFilter.rows_test``), so a filter costs one vectorised test per
+predicate (a SQL store translates ``CqlFilter.tree`` instead):
 
 - three-valued logic (CQL2 7.5, as SQL): a comparison with a null is *unknown*, ``NOT`` of unknown
   is unknown, and only *true* rows are returned; ``IS NULL`` is never unknown;
@@ -41,7 +42,8 @@ import orjson
 import shapely
 
 from app.api.queryables import queryables
-from app.data.store import NO_DAY, STATUS_CODES, FeatureStore
+from app.data.store import FeatureStore
+from app.data.store_api import NO_DAY, STATUS_CODES, CqlFilter
 from app.errors import BadRequest
 
 # "cql-text" is the name the drafts of CQL2 gave its text encoding, which GDAL's OAPIF driver
@@ -153,10 +155,9 @@ class Value:
 Test = Callable[[Rows], tuple[np.ndarray, np.ndarray]]  # -> (true, false) masks; neither: unknown
 
 
-def compile_filter(
-    text: str, lang: str | None, collection_id: str
-) -> Callable[[FeatureStore, np.ndarray], np.ndarray]:
-    """The filter as a test of rows: given a store and sorted row indices, which of them match.
+def compile_filter(text: str, lang: str | None, collection_id: str) -> CqlFilter:
+    """The filter, checked, with its tree (for a SQL store) and its test of rows (for the embedded
+    store: given the store and sorted row indices, which of them match).
 
     ``lang`` is ``filter-lang`` (default cql2-text). Raises ``BadRequest`` (400) naming the
     parameter and quoting the part of the expression that is wrong.
@@ -181,7 +182,7 @@ def compile_filter(
         kept: np.ndarray = rows[np.broadcast_to(true, rows.shape)]
         return kept
 
-    return where
+    return CqlFilter(tree, collection_id, where)
 
 
 def _parse(text: str, lang: str) -> Any:

@@ -32,7 +32,7 @@ from app.api.params import (
     reject_unknown,
 )
 from app.api.queryables import queryables_document
-from app.data.store import FeatureStore
+from app.data.store_api import Store, features
 from app.errors import NotFound, problem_responses
 
 router = APIRouter(
@@ -148,11 +148,11 @@ def _collections(request: Request) -> dict[str, CollectionRows]:
     return result
 
 
-def _store(request: Request, collectionId: str) -> tuple[CollectionRows, FeatureStore]:
+def _store(request: Request, collectionId: str) -> tuple[CollectionRows, Store]:
     collections = _collections(request)
     if collectionId not in collections:
         raise NotFound(f"no collection {collectionId[:60]!r}; see /api/collections")
-    store: FeatureStore = request.app.state.stores[collectionId]
+    store: Store = request.app.state.stores[collectionId]
     return collections[collectionId], store
 
 
@@ -193,7 +193,7 @@ async def conformance(request: Request) -> Response:
     return json_or_html(request, {"conformsTo": CONFORMANCE}, "Conformance")
 
 
-def collection_doc(request: Request, c: CollectionRows, store: FeatureStore) -> dict[str, Any]:
+def collection_doc(request: Request, c: CollectionRows, store: Store) -> dict[str, Any]:
     b = f"{base(request)}/api/collections/{c.id}"
     bbox = store.bounds() or [-180, -90, 180, 90]
     extent: dict[str, Any] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
@@ -356,7 +356,7 @@ async def items(
     query = parse_item_query(params)
     if "filter" in params:
         query = dataclasses.replace(
-            query, where=compile_filter(params["filter"], params.get("filter-lang"), c.id)
+            query, filter=compile_filter(params["filter"], params.get("filter-lang"), c.id)
         )
     elif "filter-lang" in params:
         compile_filter("true", params["filter-lang"], c.id)  # a bad filter-lang is a 400 even alone
@@ -364,7 +364,10 @@ async def items(
     page_size = parse_limit(limit, settings.default_limit, settings.max_limit)
     start = parse_offset(offset)
     fmt = formats.negotiate(request, allow_csv=True)
-    matched, page = store.page(query, start, page_size)
+    if store.blocking:
+        matched, page = await run_in_threadpool(store.page, query, start, page_size)
+    else:
+        matched, page = store.page(query, start, page_size)
     returned = len(page)
     # CSV, HTML and polygons are written in the thread pool, never on the event loop (their rows
     # check the request's budget, app.budget); a page of stored bodies is joined right here.
@@ -383,7 +386,7 @@ async def items(
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
     tolerance = None if simplify_m is None else parse_simplify(simplify_m)
-    if store.has_polygons(page):
+    if store.blocking or store.has_polygons(page):
         bodies = await run_in_threadpool(_bodies, store, page, tolerance)
     else:
         bodies = _bodies(store, page, tolerance)
@@ -391,27 +394,30 @@ async def items(
     return Response(body_bytes, media_type=formats.GEOJSON, headers=CONTENT_CRS)
 
 
-def _features(store: FeatureStore, page: np.ndarray) -> list[dict[str, Any]]:
-    features = []
-    for i in page:
+BODIES_AT_ONCE = 32  # features read between two checks of the request's budget (app.budget)
+
+
+def _features(store: Store, page: np.ndarray) -> list[dict[str, Any]]:
+    found = []
+    for at in range(0, len(page), BODIES_AT_ONCE):
         budget.check()
-        features.append(store.feature(int(i)))
-    return features
+        found.extend(features(store, page[at : at + BODIES_AT_ONCE]))
+    return found
 
 
-def _csv(store: FeatureStore, page: np.ndarray) -> str:
+def _csv(store: Store, page: np.ndarray) -> str:
     return formats.features_csv(_features(store, page))
 
 
-def _html(store: FeatureStore, page: np.ndarray, title: str, doc: dict[str, Any], root: str) -> str:
+def _html(store: Store, page: np.ndarray, title: str, doc: dict[str, Any], root: str) -> str:
     return formats.html_page(title, {**doc, "features": _features(store, page)}, root)
 
 
-def _bodies(store: FeatureStore, page: np.ndarray, tolerance: int | None) -> list[bytes]:
+def _bodies(store: Store, page: np.ndarray, tolerance: int | None) -> list[bytes]:
     bodies = []
-    for i in page:
+    for at in range(0, len(page), BODIES_AT_ONCE):
         budget.check()
-        bodies.append(store.body(int(i), tolerance))
+        bodies.extend(store.bodies(page[at : at + BODIES_AT_ONCE], tolerance))
     return bodies
 
 
@@ -435,12 +441,16 @@ async def item(
     reject_unknown(request.query_params, {"f", "simplify_m", "crs"})
     if crs is not None:
         parse_crs(crs, "crs")
-    index = store.get(featureId)
-    if index is None:
+    row = await run_in_threadpool(store.get, featureId) if store.blocking else store.get(featureId)
+    if row is None:
         raise NotFound(f"no feature {featureId[:80]!r} in collection {c.id!r}")
     fmt = formats.negotiate(request, allow_csv=True)
     tolerance = None if simplify_m is None else parse_simplify(simplify_m)
-    feature = orjson.loads(store.body(index, tolerance))
+    if store.blocking:
+        body = (await run_in_threadpool(store.bodies, [row], tolerance))[0]
+    else:
+        body = store.bodies([row], tolerance)[0]
+    feature = orjson.loads(body)
     if fmt == "csv":
         return Response(formats.features_csv([feature]), media_type=formats.CSV)
     b = f"{base(request)}/api/collections/{c.id}"

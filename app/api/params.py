@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from starlette.datastructures import QueryParams
 
-from app.data.store import SIMPLIFY_LADDER_M, STATUS_CODES, ItemQuery
+from app.data.store_api import SIMPLIFY_LADDER_M, STATUS_CODES, ItemQuery
 from app.errors import BadRequest
 
 MAX_TEXT = 200  # longest free-text or type value accepted

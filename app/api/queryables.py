@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.data.store import STATUS_CODES
+from app.data.store_api import STATUS_CODES
 
 TEXT = {"type": "string"}
 NUMBER = {"type": "number"}

@@ -13,8 +13,7 @@ every worker and only those a request touches are read. Building, merging and sa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,39 +21,13 @@ import orjson
 import shapely
 
 from app.data.near_index import NearIndex
+from app.data.store_api import NO_DAY, SIMPLIFY_LADDER_M, STATUS_CODES, STATUS_NAMES, ItemQuery, Store
 from app.geo import box_tree
 from app.geo.geodesy import WGS84
 from app.geo.geojson import rounded
 from app.geo.ragged import NO_GEOMETRY, Ragged, geometries
 from app.geo.reach import distance_bounds, reach_box
 from app.geo.shapes import circle, simplified
-
-STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2, "contested": 3}
-STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
-NO_DAY = -1  # "no date": never matches a datetime filter
-# Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
-# number of distinct URLs (and so of HTTP cache entries) small whatever clients send.
-SIMPLIFY_LADDER_M = (1, 5, 10, 50, 100, 500, 1000)
-
-
-@dataclass(frozen=True)
-class ItemQuery:
-    """The filters of one items request, already validated (see ``app.api.params``)."""
-
-    bbox: tuple[float, float, float, float] | None = None
-    start: dt.date | None = None  # inclusive; None = open
-    end: dt.date | None = None  # inclusive; None = open
-    has_time_filter: bool = False
-    in_zone: frozenset[str] = frozenset()
-    min_p_inside: float | None = None
-    near: tuple[float, float] | None = None
-    within_m: float | None = None
-    event_type: str | None = None
-    event_types: frozenset[str] | None = None  # any of these (the map's type filter)
-    sub_event_type: str | None = None
-    q: str | None = None
-    # A last test (a CQL2 filter, ``app.api.cql``): of the rows the others kept, which match.
-    where: Callable[[FeatureStore, np.ndarray], np.ndarray] | None = None
 
 
 class Near:
@@ -143,6 +116,8 @@ class FeatureStore:
     asked for at once).
     """
 
+    blocking = False  # everything is in memory (or mapped): no waiting on a server
+
     def __init__(self, columns: dict[str, Any]) -> None:
         self.columns = columns  # read-only; app.data.store_build merges and saves them
         self._ids: np.ndarray = columns["ids"]  # fixed-width UTF-8
@@ -213,6 +188,26 @@ class FeatureStore:
             decimals = 6 if simplify_m < 5 else 5
         fragment = str(shapely.to_geojson(rounded(geom, decimals))).encode()
         return bytes(head[:-1]) + b',"geometry":' + fragment + b"}"
+
+    def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
+        """``body`` of each row."""
+        return [self.body(int(row), simplify_m) for row in rows]
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        return [bytes(raw).decode() for raw in self._ids[np.asarray(rows, dtype=np.int64)]]
+
+    def types(self, rows: np.ndarray) -> list[str]:
+        names = self._type_names
+        return [names[code] for code in self._type[np.asarray(rows, dtype=np.int64)].tolist()]
+
+    def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The regions (rows, sorted) owned by these events rows, and each one's owner."""
+        if "owner_rows" not in self.columns:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        owner: np.ndarray = self.columns["owner_rows"]
+        drawn = np.flatnonzero(np.isin(owner, owners))
+        return drawn, owner[drawn].astype(np.int64)
 
     def feature(self, index: int) -> dict[str, Any]:
         """One feature as Python objects (parsed from its body, for CSV and HTML)."""
@@ -339,8 +334,8 @@ class FeatureStore:
             kept.only(rows[np.array([needle in t[o[i] : o[i + 1]] for i in rows], dtype=bool)])
         if q.near is not None and q.within_m is not None:
             kept.only(self._near(q.near, q.within_m, kept.member()))
-        if q.where is not None:
-            kept.only(q.where(self, kept.indices()))
+        if q.filter is not None:
+            kept.only(q.filter.rows_test(self, kept.indices()))
         return kept
 
     def _run(self, name: str, codes: list[int]) -> np.ndarray | None:
@@ -461,3 +456,11 @@ def _any_of(column: np.ndarray, codes: list[int]) -> np.ndarray:
     for code in codes:
         out |= column == code
     return out
+
+
+def _is_a_store(store: FeatureStore) -> Store:
+    """Never called: mypy checks here that ``FeatureStore`` satisfies ``Store``."""
+    return store
+
+
+__all__ = ["NO_DAY", "SIMPLIFY_LADDER_M", "STATUS_CODES", "STATUS_NAMES", "FeatureStore", "ItemQuery"]

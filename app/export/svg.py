@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app import budget
 from app.api.features import COMMON_SUFFIX
-from app.data.store import STATUS_CODES, FeatureStore
+from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
 from app.export.legend import STATUS_SHORT, TYPE_WORDS
 from app.geo.geodesy import destination, distance_m
 from app.served import Served
@@ -205,8 +205,9 @@ def _legend(
     if width < 400:
         return None
     events = served.stores["events"]
-    types = sorted({events.event_type(int(i)) for i in shown if events.point(int(i)) is not None})
-    statuses = [s for s in STATUS_SHORT if any(events.status(int(i)) == s for i in shown)]
+    types = sorted(set(events.types(shown[events.located(shown)])))
+    shown_codes = set(events.statuses(shown).tolist())
+    statuses = [s for s in STATUS_SHORT if STATUS_CODES[s] in shown_codes]
     rows: list[tuple[str, str]] = [("", "Each marker is an incident:")]
     rows += [(marker_svg(0, 0, t, "inside", 12), TYPE_WORDS.get(t, t)) for t in types if t in TYPE_SHAPES]
     rows += [(marker_svg(0, 0, "Explosions/Remote violence", s, 12), STATUS_SHORT[s]) for s in statuses]
@@ -254,7 +255,7 @@ def _text(x: float, y: float, text: str, anchor: str = "start", weight: str = "n
 
 def render_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
     zone = served.zone
-    events, regions = served.stores["events"], served.stores["regions"]
+    events = served.stores["events"]
     if state.view:
         lat, lon, zoom = state.view
     else:
@@ -290,14 +291,13 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         out.append(f'<path d="{_path(v, clip(zone.variant_band))}" fill="{ZONE_COLOUR}" fill-opacity="0.12" '
                    'fill-rule="evenodd" stroke="none"/>')  # fmt: skip
     sel_row = events.get(state.sel) if state.sel else None
-    for geom, owner, row in _shown_regions(served, shown, sel_row):
+    for geom, owner, status, region_id in _shown_regions(served, shown, sel_row):
         budget.check()
         selected = owner == sel_row
-        status = regions.status(row)
         if status is None:
             continue
         colour = STATUS_COLOURS[status]
-        if regions.id(row).endswith(COMMON_SUFFIX):  # where all sources can be right: selected only
+        if region_id.endswith(COMMON_SUFFIX):  # where all sources can be right: selected only
             if selected:
                 out.append(f'<path d="{_path(v, clip(geom))}" fill="{colour}" fill-opacity="0.35" '
                            f'fill-rule="evenodd" stroke="{colour}" stroke-width="2"/>')  # fmt: skip
@@ -358,20 +358,24 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
 
 def _shown_regions(
     served: Served, shown: np.ndarray, sel_row: int | None
-) -> list[tuple[BaseGeometry, int, int]]:
+) -> list[tuple[BaseGeometry, int, str | None, str]]:
     """The claim regions of the shown incidents (the selected one's only, beyond MAX_REGIONS):
-    geometry, incident index, region index."""
+    geometry, incident row, zone status, region id."""
     regions = served.stores["regions"]
-    owner = regions.columns["owner_rows"]
-    drawn = np.flatnonzero(np.isin(owner, shown))
+    drawn, owner = regions.regions_of(shown)
     if len(drawn) > MAX_REGIONS:
-        drawn = drawn[owner[drawn] == sel_row] if sel_row is not None else drawn[:0]
+        keep = owner == sel_row if sel_row is not None else np.zeros(len(drawn), dtype=bool)
+        drawn, owner = drawn[keep], owner[keep]
     geoms = regions.geometries(drawn)
-    return [(g, int(owner[k]), int(k)) for g, k in zip(geoms, drawn, strict=True) if g is not None]
+    statuses = [STATUS_NAMES.get(code) for code in regions.statuses(drawn).tolist()]
+    ids = regions.ids(drawn)
+    return [
+        (g, int(o), s, i) for g, o, s, i in zip(geoms, owner, statuses, ids, strict=True) if g is not None
+    ]
 
 
 def _markers(
-    v: Viewport, events: FeatureStore, shown: np.ndarray, sel_row: int | None, taken: list[Box] | None = None
+    v: Viewport, events: Store, shown: np.ndarray, sel_row: int | None, taken: list[Box] | None = None
 ) -> list[str]:
     """The shown incidents' markers within the frame (the selected one last, on top): one by one
     up to MAX_MARKERS, else numbered clusters. Each marker's box goes into ``taken`` (names keep
@@ -392,19 +396,20 @@ def _markers(
             return _clusters(events, rows, x, y, sel_row)
     positions = _spread(list(zip(x.tolist(), y.tolist(), strict=True)))
     order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
+    types, statuses = events.types(rows), _status_names(events, rows)
     out = []
     for k in order:
         budget.check()
         i = int(rows[k])
         px, py = positions[k]
         size = 22 if i == sel_row else 16
-        out.append(marker_svg(round(px, 1), round(py, 1), events.event_type(i), events.status(i) or "", size))
+        out.append(marker_svg(round(px, 1), round(py, 1), types[k], statuses[k], size))
         taken.append((px - size / 2, py - size / 2, px + size / 2, py + size / 2))
     return out
 
 
 def _clusters(
-    events: FeatureStore, rows: np.ndarray, x: np.ndarray, y: np.ndarray, sel_row: int | None
+    events: Store, rows: np.ndarray, x: np.ndarray, y: np.ndarray, sel_row: int | None
 ) -> list[str]:
     """One circle per CLUSTER_PX cell at its markers' mean position, with their number, and a
     ``<title>`` counting them by zone status; a cell of one incident keeps its own marker."""
@@ -425,8 +430,8 @@ def _clusters(
         n = int(counts[c])
         cx, cy = round(float(mean_x[c]), 1), round(float(mean_y[c]), 1)
         if n == 1:
-            i = int(first_row[c])
-            out.append(marker_svg(cx, cy, events.event_type(i), events.status(i) or "", 16))
+            i = np.array([first_row[c]])
+            out.append(marker_svg(cx, cy, events.types(i)[0], _status_names(events, i)[0], 16))
             continue
         words = ", ".join(f"{int(by_status[s][c])} {s}" for s in STATUS_COLOURS if by_status[s][c])
         r = round(9 + 4 * math.log10(n), 1)
@@ -438,8 +443,14 @@ def _clusters(
     if sel_row is not None and sel_row in rows:
         k = int(np.flatnonzero(rows == sel_row)[0])
         px, py = round(float(x[k]), 1), round(float(y[k]), 1)
-        out.append(marker_svg(px, py, events.event_type(sel_row), events.status(sel_row) or "", 22))
+        sel = np.array([sel_row])
+        out.append(marker_svg(px, py, events.types(sel)[0], _status_names(events, sel)[0], 22))
     return out
+
+
+def _status_names(events: Store, rows: np.ndarray) -> list[str]:
+    """Each row's zone status name ("" where it has none)."""
+    return [STATUS_NAMES.get(code, "") for code in events.statuses(rows).tolist()]
 
 
 def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -490,13 +501,13 @@ def _frame_bounds(v: Viewport) -> tuple[float, float, float, float]:
 def _description(served: Served, shown: np.ndarray, selected: str | None) -> str:
     """The incidents shown, and the selected one's answer in the words every view uses."""
     events = served.stores["events"]
-    names: Iterable[str] = (str(events.feature(int(i))["properties"]["title"]) for i in shown[:MAX_NAMED])
+    names: Iterable[str] = (str(f["properties"]["title"]) for f in features(events, shown[:MAX_NAMED]))
     text = "Incidents in this view (those no source locates are listed, not drawn): " + "; ".join(names)
     if len(shown) > MAX_NAMED:
         text += f"; and {len(shown) - MAX_NAMED} more"
     row = events.get(selected) if selected else None
     if row is not None:
-        props = events.feature(row)["properties"]
+        props = features(events, [row])[0]["properties"]
         more = " ".join(str(w) for w in (props.get("zone_share_text"), props.get("place_note")) if w)
         text += f". Selected: {props['title']}. {props['zone_answer']}" + (f" {more}" if more else "")
     return text

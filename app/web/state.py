@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from app.data.store import STATUS_CODES, ItemQuery
+from app.data.store_api import STATUS_CODES, ItemQuery, features
 from app.served import Served
 
 STATE_KEYS = ("v", "from", "to", "types", "status", "sel")
@@ -127,6 +127,6 @@ def summary_text(served: Served, state: MapState) -> str:
     note = f" {unlocated} not located on the map." if unlocated else ""
     selected = events.get(state.sel) if state.sel else None
     if selected is not None and selected in shown:
-        props = events.feature(selected)["properties"]
+        props = features(events, [selected])[0]["properties"]
         note += f" Selected: {props['title']}. {props['zone_answer']}"
     return f"{head} {count} from {_month(first)} to {_month(last)}: {by_status}.{note}"

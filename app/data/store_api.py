@@ -1,0 +1,157 @@
+"""What the service asks of a store: the ``Store`` protocol and the values it speaks in.
+
+One store holds one collection (events, regions, sites, zones, borders). The routes, pages, SVG
+and export read a store only through these operations, so the embedded store
+(``app.data.store.FeatureStore``) and the PostGIS store (``app.data.postgis``) stand side by side;
+mypy checks that each satisfies ``Store``.
+
+Rows: a store names its features by *row handles*, ints that are valid for the life of the store
+object (one dataset version). ``query`` and ``page`` give them in the collection's order (first
+day, then id; undated features first); a handle means nothing to another store object.
+
+A CQL2 filter reaches a store parsed and checked (``CqlFilter``): the embedded store runs the
+in-process evaluator compiled from it, a SQL store translates its tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import orjson
+
+# Zone status names and the codes ``Store.statuses`` answers with (-1: no status).
+STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2, "contested": 3}
+STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
+NO_DAY = -1  # "no date" in ``Store.days``: never matches a datetime filter
+# Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
+# number of distinct URLs (and so of HTTP cache entries) small whatever clients send.
+SIMPLIFY_LADDER_M = (1, 5, 10, 50, 100, 500, 1000)
+
+
+@dataclass(frozen=True)
+class CqlFilter:
+    """A CQL2 filter (OGC 21-065r2), parsed and checked against the collection's queryables
+    (``app.api.cql.compile_filter``): only the features it is *true* for match (a comparison
+    with a null is unknown, as in SQL)."""
+
+    tree: Any  # the cql2-json tree (what cql2-text is parsed into), validated
+    collection: str  # whose queryables it names (``app.api.queryables``)
+    # The in-process evaluator: (store, sorted row handles) -> the handles kept. Its first argument
+    # is an ``app.data.store.FeatureStore``: it reads the embedded store's columns.
+    rows_test: Callable[[Any, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """The filters of one items request, already validated (``app.api.params``); all must hold."""
+
+    bbox: tuple[float, float, float, float] | None = None  # CRS84 degrees; minlon > maxlon crosses 180°
+    start: dt.date | None = None  # inclusive; None = open
+    end: dt.date | None = None  # inclusive; None = open
+    has_time_filter: bool = False  # [start, end] meets the feature's days; undated never match
+    in_zone: frozenset[str] = frozenset()  # any of these zone statuses (names of STATUS_CODES)
+    min_p_inside: float | None = None  # p_inside >= this (0..1); a missing p_inside never matches
+    near: tuple[float, float] | None = None  # lon, lat (degrees, WGS84)
+    within_m: float | None = None  # with near: geodesic metres on WGS84, to the point or a region
+    event_type: str | None = None  # equal, case-insensitive
+    event_types: frozenset[str] | None = None  # any of these, case-insensitive (the map's type filter)
+    sub_event_type: str | None = None  # equal, case-insensitive
+    q: str | None = None  # substring of title or summary, case-insensitive
+    filter: CqlFilter | None = None  # a CQL2 filter on the collection's queryables
+
+
+class Store(Protocol):
+    """One collection's features, read-only, as the service uses them."""
+
+    @property
+    def blocking(self) -> bool:
+        """True when answering waits on a server (call from the thread pool, never the event loop)."""
+        ...
+
+    # -- the collection ------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """How many features the collection holds."""
+        ...
+
+    def bounds(self) -> list[float] | None:
+        """[minlon, minlat, maxlon, maxlat] (CRS84 degrees) of every geometry; None if none."""
+        ...
+
+    def interval(self) -> tuple[str | None, str | None]:
+        """First and last day (ISO 8601 dates) of the features' date intervals; None if undated."""
+        ...
+
+    # -- finding features ----------------------------------------------------------------------
+
+    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
+        """numberMatched, and the row handles (int64, collection order) of the matches from
+        ``offset`` (>= 0) to ``offset + limit``."""
+        ...
+
+    def query(self, q: ItemQuery) -> np.ndarray:
+        """Row handles (int64) of every match, in collection order."""
+        ...
+
+    def get(self, feature_id: str) -> int | None:
+        """The row handle of the feature with this id, or None."""
+        ...
+
+    # -- reading features ----------------------------------------------------------------------
+
+    def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
+        """Each feature as a GeoJSON Feature (UTF-8 JSON bytes), coordinates to 6 decimals;
+        polygons simplified to within ``simplify_m`` metres (one of SIMPLIFY_LADDER_M; any other
+        value is a ValueError) if given, else as derived."""
+        ...
+
+    def has_polygons(self, rows: np.ndarray) -> bool:
+        """Whether writing these bodies does work beyond joining stored bytes (so belongs off the
+        event loop)."""
+        ...
+
+    # -- what the map draws (vectorised over row handles) --------------------------------------
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """The features' ids."""
+        ...
+
+    def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Longitudes and latitudes (float64 degrees) of the features' representative points;
+        NaN where a feature has none (an unlocated incident)."""
+        ...
+
+    def located(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each feature has a representative point (bool)."""
+        ...
+
+    def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and last day of each feature (int64 proleptic Gregorian ordinals, NO_DAY if none)."""
+        ...
+
+    def statuses(self, rows: np.ndarray) -> np.ndarray:
+        """Zone status codes (STATUS_CODES; -1 where there is none), int8."""
+        ...
+
+    def types(self, rows: np.ndarray) -> list[str]:
+        """Event types ("" where there is none)."""
+        ...
+
+    def geometries(self, rows: np.ndarray) -> np.ndarray:
+        """Shapely polygons of the features (an object array); None where the served geometry is
+        a point or missing."""
+        ...
+
+    def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """On the regions store: the handles of the regions owned by these *events* row handles
+        (collection order) and each one's owner (an events row handle). Empty elsewhere."""
+        ...
+
+
+def features(store: Store, rows: Sequence[int] | np.ndarray) -> list[dict[str, Any]]:
+    """The features as Python objects (parsed bodies, for CSV, HTML and the pages' words)."""
+    return [orjson.loads(body) for body in store.bodies(rows)]
