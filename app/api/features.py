@@ -74,6 +74,8 @@ def _claim_props(d: DerivedClaim, sources: dict[str, Source]) -> dict[str, Any]:
         "p_inside": _round(m.p_inside, 4) if m else None,
         "area_km2": _round(m.area_km2, 3) if m else None,
         "unmapped": d.empty_reason,
+        "stated_country": c.country.name if c.country else None,
+        "stated_country_quote": c.country.quote if c.country else None,
         **_country_props(d.countries),
     }
 
@@ -229,6 +231,8 @@ def _common_row(d: DerivedIncident) -> Row:
         "p_inside": round(m.p_inside, 4),
         "area_km2": round(m.area_km2, 3),
         "unmapped": None,
+        "stated_country": None,
+        "stated_country_quote": None,
         **_country_props(d.countries),
     }
     feature = {"type": "Feature", "id": f"{inc.id}{COMMON_SUFFIX}", "properties": props}

@@ -51,6 +51,8 @@ PROPERTIES: dict[str, dict[str, Any]] = {
     "url": {"type": ["string", "null"], "title": "Link to the claim's source"},
     "area_km2": {"type": ["number", "null"], "title": "Area of the claim's region (km²)"},
     "unmapped": {"type": ["string", "null"], "title": "Why no region could be drawn for the claim"},
+    "stated_country": {"type": ["string", "null"], "title": "The country the claim's source puts it in"},
+    "stated_country_quote": {"type": ["string", "null"], "title": "The source's words naming that country"},
     "zone_answer": {**TEXT, "title": "The answer to 'inside the zone?' in words"},
     "zone_share_text": {"type": ["string", "null"], "title": "The share inside the zone in words"},
     "place_note": {"type": ["string", "null"], "title": "Where the sources put it, in words"},
@@ -73,7 +75,8 @@ COLLECTIONS: dict[str, tuple[str, ...]] = {
                "country_words", "point_distance_km", "located", "unconfirmed", "note"),
     "regions": ("geometry", "event_id", "event_title", "event_type", "date_start", "date_end",
                 "role", "claim_id", "text", "quote", "context", "no_quote_reason", "source_id", "outlet",
-                "url", "zone_status", "p_inside", "area_km2", "unmapped", "country_words"),
+                "url", "zone_status", "p_inside", "area_km2", "unmapped", "stated_country",
+                "stated_country_quote", "country_words"),
 }  # fmt: skip
 
 

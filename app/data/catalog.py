@@ -97,8 +97,15 @@ def build_zone(zone: Zone, sites: dict[str, Site]) -> ZoneGeometry:
     return ZoneGeometry(zone, centre, radius_m, polygon, band, radii)
 
 
-def claim_shape(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry) -> ClaimShape:
-    """Turn a claim's words into numbers, following the rules in ``app.geo.wording``."""
+def claim_shape(
+    claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry, borders: Borders | None = None
+) -> ClaimShape:
+    """Turn a claim's words into numbers, following the rules in ``app.geo.wording``.
+
+    A ``country`` becomes that country of ``borders`` grown by the borders' error
+    (``Borders.widened``); the loader has checked the name. Raises ``KeyError`` for a name
+    ``borders`` lacks, ``ValueError`` for a country without ``borders``.
+    """
     anchors = tuple((sites[s].lon, sites[s].lat) for s in claim.from_sites)
     distance = None
     if claim.distance is not None:
@@ -130,7 +137,12 @@ def claim_shape(claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry
     point = None
     if claim.point is not None:
         point = ((claim.point.lon, claim.point.lat), claim.point.precision_m)
-    return ClaimShape(anchors, distance, bearing, zone_band, near, point)
+    within = None
+    if claim.country is not None:
+        if borders is None:
+            raise ValueError(f"claim {claim.id!r} names a country, but no borders were given")
+        within = borders.widened[claim.country.name]
+    return ClaimShape(anchors, distance, bearing, zone_band, near, point, within)
 
 
 def _zone_band(relation: str, depth_km: float | None, r: float) -> Band:
@@ -150,11 +162,11 @@ def _zone_band(relation: str, depth_km: float | None, r: float) -> Band:
 
 
 def _exact_region(
-    claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry
+    claim: LocationClaim, sites: dict[str, Site], zone: ZoneGeometry, borders: Borders
 ) -> tuple[BaseGeometry | None, RegionMeasure | None, str | None, ClaimShape | None]:
     if claim.unmapped:
         return None, None, claim.unmapped, None
-    shape = claim_shape(claim, sites, zone)
+    shape = claim_shape(claim, sites, zone, borders)
     region = claim_region(shape, zone.centre)
     if region.is_empty:
         return None, None, "the parts of this claim do not overlap", None
@@ -182,7 +194,9 @@ def derive_incident(incident: Incident, ctx: Context) -> DerivedIncident:
     come from the exact regions; only the served geometry is simplified.
     """
     zone = ctx.zone
-    exact = [(claim, *_exact_region(claim, ctx.sites, zone)) for claim in incident.location_claims]
+    exact = [
+        (claim, *_exact_region(claim, ctx.sites, zone, ctx.borders)) for claim in incident.location_claims
+    ]
     claims = [
         DerivedClaim(
             claim, served_region(region), measure, why,

@@ -337,7 +337,7 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
             if cite.source not in sources and cite.source not in c.invalid_ids:
                 c.add(sites_file, site.id, "sources.source", f"unknown source {cite.source!r}")
     for incident in incidents:
-        _check_incident(c, incident_files[incident.id], incident, sites, sources)
+        _check_incident(c, incident_files[incident.id], incident, sites, sources, _country_names(borders))
     for problem in check_extent(zone, sites, incidents):
         file = incident_files[problem.record] if problem.kind == "incident" else sites_file
         c.add(file, problem.record, problem.field, problem.message)
@@ -358,6 +358,13 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
         version=scan.version,
         incident_files=incident_files,
     )
+
+
+def _country_names(borders: dict[str, Any]) -> set[str]:
+    """The names a claim's ``country`` may use: those of the bundled borders' features."""
+    return {
+        str(f.get("properties", {}).get("name")) for f in borders.get("features", []) if isinstance(f, dict)
+    }
 
 
 def _file_of(scan: Scan, stem: str) -> str:
@@ -422,6 +429,7 @@ def _check_incident(
     incident: Incident,
     sites: dict[str, Site],
     sources: dict[str, Source],
+    countries: set[str],
 ) -> None:
     cited = {cite.source for cite in incident.sources}
     for i, cite in enumerate(incident.sources):
@@ -443,3 +451,11 @@ def _check_incident(
         for field, site in named:
             if site not in sites and site not in c.invalid_ids:
                 c.add(path, incident.id, f"{where}.{field}", f"unknown site {site!r}")
+        if claim.country is not None and claim.country.name not in countries:
+            known = ", ".join(sorted(countries)) or "none"
+            c.add(
+                path,
+                incident.id,
+                f"{where}.country.name",
+                f"unknown country {claim.country.name!r} (borders: {known})",
+            )

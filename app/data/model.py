@@ -177,6 +177,15 @@ class ExactPoint(Strict):
     precision_m: float = Field(gt=0)
 
 
+class StatedCountry(Strict):
+    """The country the source puts the place in ("a U.S. base in Jordan"), in the source's own
+    words: ``quote`` is verbatim from the claim's source, ``name`` as in geodata/borders.geojson.
+    It narrows the claim's other parts to that country, grown by the borders' error."""
+
+    name: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+
+
 class LocationClaim(Strict):
     """One source's statement of where an incident happened, and the region it describes.
 
@@ -197,6 +206,7 @@ class LocationClaim(Strict):
     zone: ZoneClaim | None = None
     near: Near | None = None
     point: ExactPoint | None = None
+    country: StatedCountry | None = None
     unmapped: str | None = None
 
     @model_validator(mode="after")
@@ -210,6 +220,11 @@ class LocationClaim(Strict):
         if self.from_sites and not anchored:
             raise ValueError("'from_sites' needs a 'distance' or a 'bearing'")
         geometric = anchored or self.zone or self.near or self.point
+        if self.country is not None and not geometric:
+            raise ValueError(
+                "a 'country' narrows a distance, bearing, zone, near or point; "
+                "alone it would draw the whole country"
+            )
         if not geometric and not self.unmapped:
             raise ValueError("a claim with no geometric part needs 'unmapped' saying why")
         if geometric and self.unmapped:

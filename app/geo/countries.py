@@ -64,10 +64,16 @@ def _project(geometry: BaseGeometry, transformer: Transformer) -> BaseGeometry:
 
 @dataclass(frozen=True)
 class Borders:
-    """Country polygons by name, and the strip within ``BORDER_ERROR_M`` of their border lines."""
+    """Country polygons by name, and the strip within ``BORDER_ERROR_M`` of their border lines.
+
+    ``widened`` holds each country grown by ``BORDER_ERROR_M``: where a source puts a place in a
+    country, the place lies in the true country, and the true country lies within the drawn one
+    grown by the drawn borders' error. A claim's ``country`` narrows its region to that.
+    """
 
     countries: dict[str, BaseGeometry]
     strip: BaseGeometry
+    widened: dict[str, BaseGeometry]
 
 
 def borders_near(countries: Mapping[str, BaseGeometry], centre: tuple[float, float]) -> Borders:
@@ -79,7 +85,7 @@ def borders_near(countries: Mapping[str, BaseGeometry], centre: tuple[float, flo
     """
     forward, back = _aeqd(round(centre[0], 3), round(centre[1], 3))
     if not countries:
-        return Borders({}, shapely.Polygon())
+        return Borders({}, shapely.Polygon(), {})
     # Border lines are the countries' outlines less the frame the layer was clipped to (which is
     # no border). Each country is simplified on its own, so neighbours' lines need not coincide:
     # buffering every outline covers both copies.
@@ -88,11 +94,15 @@ def borders_near(countries: Mapping[str, BaseGeometry], centre: tuple[float, flo
     inner = shapely.box(minx + 0.01, miny + 0.01, maxx - 0.01, maxy - 0.01)
     lines = shapely.intersection(shapely.union_all([shapely.boundary(g) for g in countries.values()]), inner)
     strip = _project(shapely.buffer(_project(lines, forward), BORDER_ERROR_M, quad_segs=16), back)
+    widened = {
+        name: _project(shapely.buffer(_project(g, forward), BORDER_ERROR_M, quad_segs=16), back)
+        for name, g in countries.items()
+    }
     prepared = dict(countries)
     for g in prepared.values():
         shapely.prepare(g)
     shapely.prepare(strip)
-    return Borders(prepared, strip)
+    return Borders(prepared, strip, widened)
 
 
 def _name_pair(names: list[str]) -> str:

@@ -75,7 +75,8 @@ def pieces_for(shape: ClaimShape, zone_centre: LonLat) -> tuple[tuple[Piece, ...
     if not parts:
         raise ValueError("a location claim needs at least one geometric part")
     smallest = min(parts, key=lambda pieces: sum(p.max_m**2 * p.sweep_deg for p in pieces))
-    return smallest, len(parts) == 1
+    # An area such as a country only narrows the region: the other parts' pieces bound it.
+    return smallest, len(parts) == 1 and shape.within is None
 
 
 def stretch(rho_m: np.ndarray) -> np.ndarray:

@@ -49,6 +49,8 @@ class ClaimShape:
     ``anchors`` are the candidate points that ``distance`` and ``bearing`` are measured from.
     ``zone_band`` is a band of distances from the zone's centre. ``near`` is a set of candidate
     discs (centre, radius). ``point`` is an exact coordinate with its precision radius.
+    ``within`` is a lon/lat area the place lies in, such as a named country widened by its
+    borders' error (``app.geo.countries.Borders.widened``).
     """
 
     anchors: tuple[LonLat, ...] = ()
@@ -57,11 +59,12 @@ class ClaimShape:
     zone_band: Band | None = None
     near: tuple[tuple[LonLat, float], ...] = ()
     point: tuple[LonLat, float] | None = None
+    within: BaseGeometry | None = None
 
     def is_empty(self) -> bool:
         """True when no part gives any geometry (the claim is kept as text only)."""
         anchored = bool(self.anchors) and (self.distance is not None or self.bearing is not None)
-        return not (anchored or self.zone_band or self.near or self.point)
+        return not (anchored or self.zone_band or self.near or self.point or self.within is not None)
 
 
 def _from_anchor(anchor: LonLat, distance: Band | None, bearing: Sector | None) -> BaseGeometry:
@@ -94,6 +97,8 @@ def claim_region(shape: ClaimShape, zone_centre: LonLat) -> BaseGeometry:
     if shape.point:
         (lon, lat), precision_m = shape.point
         parts.append(circle(lon, lat, precision_m, REGION_CHORD_ERROR_M))
+    if shape.within is not None:
+        parts.append(shape.within)
     if not parts:
         raise ValueError("a location claim needs at least one geometric part")
     region = parts[0]

@@ -237,3 +237,15 @@ def test_conformance_and_openapi_declare_filtering(client: TestClient) -> None:
     assert {"filter", "filter-lang", "filter-crs"} <= set(names)
     assert "cql2-text" in names["filter-lang"]["schema"]["enum"]
     assert "/collections/{collectionId}/queryables" in doc["paths"]
+
+
+def test_regions_filter_on_the_country_a_source_states(client: TestClient) -> None:
+    """Tower 22's two distance claims each rest on words putting it in Jordan; CQL2 finds them."""
+    features = client.get(
+        "/api/collections/regions/items", params={"filter": "stated_country = 'Jordan'"}
+    ).json()["features"]
+    assert {f["id"] for f in features} == {
+        "2024-01-28-tower-22-drone-attack--twz-about-12-miles-south",
+        "2024-01-28-tower-22-drone-attack--ap-garrison-20-km-north",
+    }
+    assert all("Jordan" in f["properties"]["stated_country_quote"] for f in features)

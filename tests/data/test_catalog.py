@@ -6,10 +6,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+import shapely
 from pyproj import Geod
 
-from app.data.catalog import Catalog, DerivedIncident, build_catalog
+from app.data.catalog import Catalog, DerivedIncident, build_catalog, claim_shape
 from app.data.loader import load_dataset
+from app.geo.countries import BORDER_ERROR_M
+from app.geo.regions import claim_region
 from app.settings import BUNDLED_DATA
 
 ORACLE = Geod(ellps="WGS84")
@@ -137,3 +140,59 @@ def test_a_bearing_alone_does_not_claim_the_sites_own_surroundings(catalog: Cata
     in_lon, in_lat, _ = ORACLE.fwd(lon0, lat0, az[::-1], np.full(az.size, 5_000.0))
     area, _ = ORACLE.polygon_area_perimeter([*out_lon, *in_lon], [*out_lat, *in_lat])
     assert claim.measure.area_km2 == pytest.approx(abs(area) / 1e6, rel=1e-3)
+
+
+TOWER_22 = "2024-01-28-tower-22-drone-attack"
+
+
+def _metres_to_outline(lon: np.ndarray, lat: np.ndarray, country: shapely.Geometry) -> np.ndarray:
+    """Geodesic distance (pyproj.Geod) from each point to the nearest vertex of ``country``'s
+    outline densified to 50 m steps: at most 25 m more than the distance to the outline."""
+    outline = shapely.segmentize(shapely.boundary(country), 50.0 / 111_000.0)
+    xy = shapely.get_coordinates(outline)
+    out = np.empty(len(lon))
+    for i in range(len(lon)):
+        _, _, d = ORACLE.inv(np.full(len(xy), lon[i]), np.full(len(xy), lat[i]), xy[:, 0], xy[:, 1])
+        out[i] = np.min(d)
+    return out
+
+
+def test_a_stated_country_narrows_the_claim_to_that_country_and_its_borders_error(catalog: Catalog) -> None:
+    """Tower 22: The War Zone's "about 12 miles south of Al Tanf" is at "a U.S. base in Jordan".
+    The claim region keeps every point of the distance-and-bearing region that lies in the drawn
+    Jordan, and no point farther than BORDER_ERROR_M outside it (measured with pyproj.Geod)."""
+    derived = incident(catalog, TOWER_22)
+    claim = next(c for c in derived.claims if c.claim.id == "twz-about-12-miles-south")
+    zone, sites = catalog.zone, catalog.dataset.sites
+    jordan = catalog.borders.countries["Jordan"]
+    with_country = claim_region(claim_shape(claim.claim, sites, zone, catalog.borders), zone.centre)
+    without = claim_region(
+        claim_shape(claim.claim.model_copy(update={"country": None}), sites, zone), zone.centre
+    )
+    assert 0 < with_country.area < without.area
+    rng = np.random.default_rng(22)
+    minx, miny, maxx, maxy = without.bounds
+    lon = rng.uniform(minx, maxx, 4000)
+    lat = rng.uniform(miny, maxy, 4000)
+    points = shapely.points(lon, lat)
+    in_claim = shapely.contains(without, points)
+    in_drawn = shapely.contains(jordan, points)
+    kept = shapely.contains(with_country, points)
+    # Inside the drawn Jordan (and away from the region's own 1 m chord error): always kept.
+    assert np.all(kept[in_claim & in_drawn & (shapely.distance(jordan.boundary, points) > 1e-4)])
+    outside = in_claim & ~in_drawn
+    metres = _metres_to_outline(lon[outside], lat[outside], jordan)
+    kept_out = kept[outside]
+    assert np.all(metres[kept_out] <= BORDER_ERROR_M + 40.0), metres[kept_out].max()
+    assert not np.any(kept_out[metres > BORDER_ERROR_M + 40.0])
+    assert np.any(outside & ~kept), "the sample should reach past the borders' error"
+
+
+def test_tower_22_is_not_said_to_be_in_syria(catalog: Catalog) -> None:
+    """Both sources put Tower 22 in Jordan; its drawn place lies on the Syrian side of the drawn
+    line but within the borders' 2 km error, so the words are "on or near", never "in Syria"."""
+    derived = incident(catalog, TOWER_22)
+    assert derived.countries is not None
+    assert derived.countries.words == "on or near the Jordan–Syria border"
+    for claim in derived.claims:
+        assert claim.countries is not None and claim.countries.firm_country != "Syria", claim.countries.words

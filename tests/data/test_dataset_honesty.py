@@ -93,6 +93,21 @@ def test_every_quote_stands_under_its_own_source(dataset: Dataset) -> None:
     assert not wrong, "quotes not standing under their source:\n" + "\n".join(wrong)
 
 
+def test_every_stated_country_stands_under_its_claims_source(dataset: Dataset) -> None:
+    """A claim's ``country`` rests on the claim's source's own words ("a U.S. base in Jordan")."""
+    stated = [(i.id, c) for i in dataset.incidents for c in i.location_claims if c.country is not None]
+    assert stated, "the bundled data states a country for Tower 22"
+    wrong = []
+    for where, claim in stated:
+        assert claim.country is not None
+        words = claim.country.quote
+        if claim.country.name not in words:
+            wrong.append(f"{where}/{claim.id}: the quote does not name {claim.country.name!r}: {words!r}")
+        elif not stands_under(words, dataset.sources[claim.source]):
+            wrong.append(f"{where}/{claim.id}: not under {claim.source!r}: {words!r}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_a_quote_under_another_source_is_refused(dataset: Dataset) -> None:
     """The check above tells sources apart: the New Arab's January 2017 words are not the LA
     Times', and the Reuters/MEMO words are not the New Arab's."""

@@ -12,6 +12,10 @@ CNN_TECHNICALS = "incidents/2017-06-08-strike-on-technical-vehicles.yaml"
 TECHNICALS_ID = "2017-06-08-strike-on-technical-vehicles"
 
 
+TOWER_22 = "incidents/2024-01-28-tower-22-drone-attack.yaml"
+TOWER_22_ID = "2024-01-28-tower-22-drone-attack"
+
+
 def edit(data: Path, rel: str, old: str, new: str) -> None:
     path = data / rel
     text = path.read_text(encoding="utf-8")
@@ -129,6 +133,28 @@ CASES = [
         ),
         (f"geodata/{CNN_TECHNICALS}", TECHNICALS_ID, "location_claims.0", "must contain the 'quote'"),
         id="context-without-its-quote",
+    ),
+    pytest.param(
+        lambda d: edit(
+            d,
+            TOWER_22,
+            'country: {name: Jordan, quote: "a drone',
+            'country: {name: Jordania, quote: "a drone',
+        ),
+        (f"geodata/{TOWER_22}", TOWER_22_ID, "location_claims.0.country.name", "unknown country 'Jordania'"),
+        id="unknown-country",
+    ),
+    pytest.param(
+        lambda d: edit(
+            d,
+            TOWER_22,
+            "    from_sites: [garrison, al-tanf-crossing]\n"
+            "    distance: {value: 12, unit: mi, qualifier: about}\n"
+            "    bearing: {compass: S}\n",
+            "",
+        ),
+        (f"geodata/{TOWER_22}", TOWER_22_ID, "location_claims.0", "alone it would draw the whole country"),
+        id="country-alone",
     ),
 ]
 
