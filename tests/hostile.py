@@ -24,6 +24,8 @@ def _poison(value: Any, key: str | None = None) -> Any:
         poisoned = {k: _poison(v, k) for k, v in value.items()}
         if "context" in poisoned and "quote" in poisoned:  # a context must still hold its quote
             poisoned["context"] = f"{poisoned['quote']} {poisoned['context']}"
+        if key == "country":  # a claim's stated country names a country of the borders file
+            poisoned["name"] = value["name"]
         return poisoned
     if isinstance(value, list):
         return [_poison(v, key) for v in value]

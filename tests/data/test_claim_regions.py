@@ -162,17 +162,32 @@ def test_the_region_follows_the_words(catalog: Catalog, reading: Reading) -> Non
     # The distance meant, in the middle of the direction, is in the region (from some anchor).
     start, end = reading.sector
     middles = [start + ((end - start) % 360) / 2] if reading.sector != ANY else list(range(0, 360, 5))
+    stated = stated_country(catalog, reading.claim)
+    if stated is not None:  # "a base in Jordan": the distance meant, in the direction, in Jordan
+        # as far as the drawn borders can tell (their 2 km error: ``Borders.widened``).
+        middles = [start + step for step in range(int((end - start) % 360) + 1)]
     meant = [
         GEOD.fwd(sites[a].lon, sites[a].lat, az, reading.reach_km * 1000)[:2]
         for a in reading.anchors
         for az in middles
     ]
+    if stated is not None:
+        meant = [p for p in meant if catalog.borders.widened[stated].contains(shapely.Point(p))]
+        assert meant, f"no point at the distance meant, in the direction, lies in {stated}"
     assert any(region.buffer(1e-6).contains(shapely.Point(p)) for p in meant), (
         "the distance meant is not drawn"
     )
     if reading.meets is not None:
         met = region.intersects(where(catalog, reading.meets))
         assert met, f"the region does not meet {reading.meets}"
+
+
+def stated_country(catalog: Catalog, ref: str) -> str | None:
+    """The country the claim's source puts the place in, if it states one."""
+    incident_id, claim_id = ref.split("/")
+    derived = next(i for i in catalog.incidents if i.incident.id == incident_id)
+    claim = next(c.claim for c in derived.claims if c.claim.id == claim_id)
+    return claim.country.name if claim.country is not None else None
 
 
 def where(catalog: Catalog, name: str) -> BaseGeometry:
