@@ -148,6 +148,21 @@ def _instant(text: str, name: str) -> Instant:
     return Instant(utc.date(), utc, utc)
 
 
+def _year_zero(text: str) -> bool:
+    """Whether an interval's start is in year 0000, which RFC 3339's syntax allows and Python's
+    dates do not: QGIS's OAPIF provider sends ``datetime=0000-01-01T00:00:00Z/<date>`` for a
+    ``date < '<date>'`` layer filter. It is before every date there can be, so an open start.
+    The rest of the text must still be a date or date-time (it is checked as year 2000, which
+    has the same calendar)."""
+    if not text.startswith("0000-"):
+        return False
+    try:
+        _instant("2000" + text[4:], "datetime")
+    except BadRequest:
+        _instant(text, "datetime")  # the same 400, quoting what was sent
+    return True
+
+
 def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
     """``instant``, ``start/end``, ``../end`` or ``start/..``: the inclusive day range."""
     if "/" not in text:
@@ -158,7 +173,7 @@ def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
         raise BadRequest(
             "parameter 'datetime' interval must be 'start/end' with at most one '..'", "datetime"
         )
-    start = None if parts[0] in ("..", "") else _instant(parts[0], "datetime")
+    start = None if parts[0] in ("..", "") or _year_zero(parts[0]) else _instant(parts[0], "datetime")
     end = None if parts[1] in ("..", "") else _instant(parts[1], "datetime")
     if start and end and end.latest < start.earliest:
         raise BadRequest("parameter 'datetime' interval ends before it starts", "datetime")
