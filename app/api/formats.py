@@ -68,6 +68,20 @@ def for_accept(accept: str, offers: dict[str, Format]) -> Format:
     return offers[best]
 
 
+def json_media_type(request: Request) -> str:
+    """The media type of a feature or feature collection sent as JSON: ``application/geo+json``,
+    or ``application/json`` where ``Accept`` rules GeoJSON out by name or range (``q=0``: not
+    acceptable, RFC 9110 §12.5.1) and accepts JSON. The body is the same; a bare
+    ``Accept: application/json`` still gets GeoJSON's type, as OGC clients expect."""
+    if "f" in request.query_params:
+        return GEOJSON
+    accept = parse_accept_header(request.headers.get("accept", ""), MIMEAccept)
+    ranges = {value.split(";")[0].strip().lower() for value, _ in accept}
+    if ranges & {GEOJSON, "application/*", "*/*"} and accept.quality(GEOJSON) == 0 < accept.quality(JSON):
+        return JSON
+    return GEOJSON
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""

@@ -391,7 +391,7 @@ async def items(
     else:
         bodies = _bodies(store, page, tolerance)
     body_bytes = head[:-1] + b',"features":[' + b",".join(bodies) + b"]}"
-    return Response(body_bytes, media_type=formats.GEOJSON, headers=CONTENT_CRS)
+    return Response(body_bytes, media_type=formats.json_media_type(request), headers=CONTENT_CRS)
 
 
 BODIES_AT_ONCE = 32  # features read between two checks of the request's budget (app.budget)
@@ -463,5 +463,7 @@ async def item(
         return HTMLResponse(formats.html_page(str(feature["properties"].get("title") or featureId),
                                               {**feature, "links": links}, urls.root(request)))  # fmt: skip
     return Response(
-        orjson.dumps({**feature, "links": links}), media_type=formats.GEOJSON, headers=CONTENT_CRS
+        orjson.dumps({**feature, "links": links}),
+        media_type=formats.json_media_type(request),
+        headers=CONTENT_CRS,
     )

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import assert_problem
 
 EVENTS = "/api/collections/events/items"
+ITEM = f"{EVENTS}/2017-06-08-strike-on-technical-vehicles"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -29,6 +30,12 @@ CSV = "text/csv; charset=utf-8"
         (EVENTS, "text/*;q=0.9, text/html;q=0.1, application/geo+json;q=0.5", CSV),
         (EVENTS, "text/csv;q=0.2, application/*;q=0.3", GEOJSON),
         (EVENTS, "application/json", GEOJSON),
+        # GeoJSON ruled out by name or range (q=0) while JSON is acceptable: the same body as JSON
+        (EVENTS, "application/geo+json;q=0, application/json", JSON),
+        (EVENTS, "application/geo+json;q=0, */*", JSON),
+        (EVENTS, "application/*;q=0.5, application/geo+json;q=0", JSON),
+        (ITEM, "*/*;q=0, application/json", JSON),
+        (ITEM, "application/geo+json, application/json", GEOJSON),
         # no Accept, or anything: JSON
         (EVENTS, "", GEOJSON),
         ("/api/conformance", "*/*", JSON),
