@@ -55,11 +55,21 @@ def negotiate(request: Request, allow_csv: bool = False) -> Format:
     return for_accept(request.headers.get("accept", ""), OFFERS_WITH_CSV if allow_csv else OFFERS)
 
 
+_chosen: dict[tuple[str, tuple[str, ...]], str | None] = {}  # (Accept, offers) -> best offer
+MAX_REMEMBERED = 1024  # Accept headers are few; a flood of new ones is parsed, not kept
+
+
 def for_accept(accept: str, offers: dict[str, Format]) -> Format:
     """The format of the offered media type that ``accept`` (an Accept header) prefers."""
     if not accept.strip():
         return next(iter(offers.values()))
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(offers))
+    key = (accept, tuple(offers))
+    if key in _chosen:
+        best = _chosen[key]
+    else:
+        best = parse_accept_header(accept, MIMEAccept).best_match(list(offers))
+        if len(_chosen) < MAX_REMEMBERED:
+            _chosen[key] = best
     if best is None:
         raise NotAcceptable(
             f"none of {', '.join(offers)} is acceptable to header 'Accept' (or use parameter 'f')",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.api.ogc import json_or_html
-from app.api.params import parse_number, reject_unknown
+from app.api.params import LAT, LOCATE_F, LON, Parameters, parse_number, reject_unknown
 from app.data.catalog import ZoneGeometry
 from app.errors import BadRequest, problem_responses
 from app.geo.geodesy import distance_bearing
@@ -18,6 +18,7 @@ router = APIRouter(
     tags=["Geodesic extensions"],
     responses={**problem_responses(400, 500), 304: {"description": "Not modified (If-None-Match)"}},
 )
+LOCATE_PARAMS = Parameters(LON, LAT, LOCATE_F)
 POINTS16 = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
             "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")  # fmt: skip
 
@@ -39,14 +40,11 @@ def _coordinate(request: Request, name: str, limit: float) -> float:
     "initial bearing from the garrison (the zone's centre) to the point, and whether that "
     "distance is within the zone radius.",
     operation_id="locate",
+    openapi_extra=LOCATE_PARAMS.openapi_extra(),
 )
-def locate(
-    request: Request,
-    lon: Annotated[str, Query(description="Longitude, WGS84 degrees")],
-    lat: Annotated[str, Query(description="Latitude, WGS84 degrees")],
-    f: Annotated[str | None, Query(description="json or html")] = None,
-) -> Response:
-    reject_unknown(request.query_params, {"lon", "lat", "f"})  # before parsing, so typos are named
+async def locate(request: Request) -> Response:
+    LOCATE_PARAMS.check(request.query_params)
+    reject_unknown(request.query_params, LOCATE_PARAMS.names)  # before parsing, so typos are named
     x = _coordinate(request, "lon", 180)
     y = _coordinate(request, "lat", 90)
     zone: ZoneGeometry = request.app.state.served.zone
@@ -66,4 +64,4 @@ def locate(
         "km_to_boundary": round(abs(zone.radius_m - db.distance_m) / 1000, 3),
         "dataset_version": request.app.state.served.version,
     }
-    return json_or_html(request, doc, "Locate", frozenset({"lon", "lat", "f"}))
+    return json_or_html(request, doc, "Locate", LOCATE_PARAMS.names)

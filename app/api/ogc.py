@@ -9,11 +9,12 @@ parameters are documented in the OpenAPI text (``app.api.openapi``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, Literal
+from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +24,28 @@ from app.api.cql import compile_filter
 from app.api.features import CollectionRows
 from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
 from app.api.params import (
+    BBOX,
+    BBOX_CRS,
+    COLLECTION_ID,
+    CRS,
     CRS84,
+    DATETIME,
+    EVENT_TYPE,
+    FEATURE_ID,
+    FILTER,
+    FILTER_CRS,
+    FILTER_LANG,
+    IN_ZONE,
+    LIMIT,
+    MIN_P_INSIDE,
+    NEAR,
+    OFFSET,
+    SIMPLIFY_M,
+    SUB_EVENT_TYPE,
+    WITHIN_KM,
+    F,
+    Parameters,
+    Q,
     parse_crs,
     parse_item_query,
     parse_limit,
@@ -66,8 +88,6 @@ CONFORMANCE = [
 ]
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 SCHEMA_JSON = "application/schema+json"
-FILTER_PARAMS = {"filter", "filter-lang", "filter-crs"}
-FilterLang = Literal["cql2-text", "cql2-json", "cql-text"]
 LINKS_SCHEMA = {"type": "array", "items": {"type": "object", "required": ["href", "rel"]}}
 FEATURE_SCHEMA = {
     "type": "object",
@@ -86,44 +106,16 @@ COLLECTION_SCHEMA = {
         "links": LINKS_SCHEMA,
     },
 }
-STANDARD_ITEM_PARAMS = {"f", "bbox", "datetime", "limit", "offset", "simplify_m", "crs", "bbox-crs"}
-
-D = {
-    "f": "Output format: json/geojson (GeoJSON), csv (geometry as WKT plus lon/lat), or html.",
-    "bbox": "minlon,minlat,maxlon,maxlat (CRS84, 4 or 6 numbers): features whose geometry "
-    "intersects the box. For events the geometry is the representative point.",
-    "datetime": "RFC 3339 date/date-time or interval 'start/end' ('..' = open end): features "
-    "whose date interval [date_start, date_end] intersects it (by UTC day).",
-    "limit": "Features per page (default 100, at most 1000; larger values are clamped).",
-    "offset": "Features to skip (paging; follow the 'next' link).",
-    "in_zone": "inside, outside, uncertain and/or contested (comma list): the answer to 'inside "
-    "the zone?' weighed source by source (each source once): from the place every source "
-    "allows where they share one (inside: >= 0.999 of its WGS84 ellipsoidal area inside the "
-    "geodesic 55 km circle, outside: <= 0.001, else uncertain), otherwise from what every source "
-    "allows; contested: one source puts it wholly inside and another wholly outside. For "
-    "regions, the region's own share.",
-    "min_p_inside": "0..1: at least this p_inside (the common place's share inside the zone, or "
-    "the mean of the sources' own shares where they share no place).",
-    "near": "lon,lat (WGS84): with within_km, features within that geodesic distance. An event "
-    "matches if its representative point is within the distance, OR any part of its region "
-    "comes within it (region intersects the geodesic disc of that radius; regions are kept within "
-    "10 m of their exact shape).",
-    "within_km": "Geodesic distance on the WGS84 ellipsoid, in km (with near).",
-    "event_type": "ACLED-style event type, exact match, case-insensitive.",
-    "sub_event_type": "ACLED-style sub-event type, exact match, case-insensitive.",
-    "q": "Free text, case-insensitive, searched in the title and summary.",
-    "crs": f"The CRS of the answer's coordinates: only {CRS84} (lon/lat WGS84), the default.",
-    "bbox-crs": f"The CRS of bbox: only {CRS84}, the default.",
-    "filter": "A CQL2 expression (OGC 21-065r2) on the collection's queryables (see its "
-    "/queryables): comparisons, BETWEEN, IN, LIKE, IS NULL, AND/OR/NOT, CASEI/ACCENTI, S_ spatial "
-    "and T_ temporal functions; e.g. date_start >= DATE('2017-06-01') AND zone_status = 'inside'. "
-    "Only the features it is true for are returned (a comparison with a null is not true). Events "
-    "and regions only.",
-    "filter-lang": "cql2-text (the default) or cql2-json.",
-    "filter-crs": f"The CRS of the filter's geometries: only {CRS84}, the default.",
-    "simplify_m": "For display: polygons simplified to within this many metres on the ground "
-    "(one of 1, 5, 10, 50, 100, 500, 1000). Without it, geometry is exact (the zone within 1 m).",
-}
+ITEM_PARAMS = Parameters(
+    COLLECTION_ID, F, BBOX, DATETIME, LIMIT, OFFSET, IN_ZONE, MIN_P_INSIDE, NEAR, WITHIN_KM, EVENT_TYPE,
+    SUB_EVENT_TYPE, Q, SIMPLIFY_M, CRS, BBOX_CRS, FILTER, FILTER_LANG, FILTER_CRS,
+)  # fmt: skip
+FILTER_PARAMS = frozenset({FILTER.name, FILTER_LANG.name, FILTER_CRS.name})
+# Every collection's: the rest are the extension filters (CollectionRows.filters) and CQL2's.
+STANDARD_ITEM_PARAMS = frozenset({F.name, BBOX.name, DATETIME.name, LIMIT.name, OFFSET.name, SIMPLIFY_M.name,
+                                  CRS.name, BBOX_CRS.name})  # fmt: skip
+FEATURE_PARAMS = Parameters(COLLECTION_ID, FEATURE_ID, F, SIMPLIFY_M, CRS)
+COLLECTION_PARAMS = Parameters(COLLECTION_ID)
 
 
 def base(request: Request) -> str:
@@ -148,7 +140,9 @@ def _collections(request: Request) -> dict[str, CollectionRows]:
     return result
 
 
-def _store(request: Request, collectionId: str) -> tuple[CollectionRows, Store]:
+def _store(request: Request) -> tuple[CollectionRows, Store]:
+    """The collection the path names (``collectionId``), or a 404."""
+    collectionId: str = request.path_params["collectionId"]
     collections = _collections(request)
     if collectionId not in collections:
         raise NotFound(f"no collection {collectionId[:60]!r}; see /api/collections")
@@ -241,7 +235,6 @@ async def collections(request: Request) -> Response:
     return json_or_html(request, doc, "Collections")
 
 
-CollectionId = Annotated[str, Path(description="events, regions, sites, zones or borders")]
 QUERYABLE = ("events", "regions")
 
 
@@ -250,9 +243,10 @@ QUERYABLE = ("events", "regions")
     summary="What a CQL2 filter may name (JSON Schema)",
     operation_id="getQueryables",
     responses={200: {"content": {SCHEMA_JSON: {"schema": {"type": "object"}}, "text/html": {}}}},
+    openapi_extra=COLLECTION_PARAMS.openapi_extra(),
 )
-async def collection_queryables(request: Request, collectionId: CollectionId) -> Response:
-    c, _ = _store(request, collectionId)
+async def collection_queryables(request: Request) -> Response:
+    c, _ = _store(request)
     url = f"{base(request)}/api/collections/{c.id}/queryables"
     doc = queryables_document(c.id, url, c.title)
     if doc is None:
@@ -266,47 +260,36 @@ async def collection_queryables(request: Request, collectionId: CollectionId) ->
     return JSONResponse(doc, media_type="application/json" if wants_json else SCHEMA_JSON)
 
 
-@router.get("/collections/{collectionId}", summary="One collection", operation_id="describeCollection")
-async def collection(request: Request, collectionId: CollectionId) -> Response:
-    c, store = _store(request, collectionId)
+@router.get(
+    "/collections/{collectionId}",
+    summary="One collection",
+    operation_id="describeCollection",
+    openapi_extra=COLLECTION_PARAMS.openapi_extra(),
+)
+async def collection(request: Request) -> Response:
+    c, store = _store(request)
     return json_or_html(request, collection_doc(request, c, store), c.title)
 
 
 def _page_links(request: Request, offset: int, limit: int, matched: int) -> list[dict[str, str]]:
-    path = urls.route_path(request)
-    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
-
-    def href(**extra: Any) -> str:
-        return urls.link(request, path, {**params, **{k: str(v) for k, v in extra.items()}})
-
+    """self, CSV, HTML, next and prev: the request's own query (but ``offset`` and ``f``), encoded
+    once, then the page's ``offset`` and ``f`` after it."""
+    kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")])
+    page = urls.link(request, urls.route_path(request), kept) + ("&offset=" if kept else "?offset=")
+    here = f"{page}{offset}"
     links = [
-        {"href": href(offset=offset), "rel": "self", "type": formats.GEOJSON, "title": "This page"},
-        {
-            "href": href(offset=offset, f="csv"),
-            "rel": "alternate",
-            "type": "text/csv",
-            "title": "As CSV",
-        },
-        {
-            "href": href(offset=offset, f="html"),
-            "rel": "alternate",
-            "type": "text/html",
-            "title": "As HTML",
-        },
+        {"href": here, "rel": "self", "type": formats.GEOJSON, "title": "This page"},
+        {"href": f"{here}&f=csv", "rel": "alternate", "type": "text/csv", "title": "As CSV"},
+        {"href": f"{here}&f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
     ]
     if offset + limit < matched:
         links.append(
-            {
-                "href": href(offset=offset + limit),
-                "rel": "next",
-                "type": formats.GEOJSON,
-                "title": "Next page",
-            }
+            {"href": f"{page}{offset + limit}", "rel": "next", "type": formats.GEOJSON, "title": "Next page"}
         )
     if offset > 0:
         links.append(
             {
-                "href": href(offset=max(0, offset - limit)),
+                "href": f"{page}{max(0, offset - limit)}",
                 "rel": "prev",
                 "type": formats.GEOJSON,
                 "title": "Previous page",
@@ -322,33 +305,12 @@ def _page_links(request: Request, offset: int, limit: int, matched: int) -> list
     responses={
         200: {"content": {formats.GEOJSON: {"schema": COLLECTION_SCHEMA}, "text/csv": {}, "text/html": {}}}
     },
+    openapi_extra=ITEM_PARAMS.openapi_extra(),
 )
-async def items(
-    request: Request,
-    collectionId: CollectionId,
-    f: Annotated[str | None, Query(description=D["f"])] = None,
-    bbox: Annotated[str | None, Query(description=D["bbox"])] = None,
-    datetime: Annotated[str | None, Query(description=D["datetime"])] = None,
-    limit: Annotated[str | None, Query(description=D["limit"])] = None,
-    offset: Annotated[str | None, Query(description=D["offset"])] = None,
-    in_zone: Annotated[str | None, Query(description=D["in_zone"])] = None,
-    min_p_inside: Annotated[str | None, Query(description=D["min_p_inside"])] = None,
-    near: Annotated[str | None, Query(description=D["near"])] = None,
-    within_km: Annotated[str | None, Query(description=D["within_km"])] = None,
-    event_type: Annotated[str | None, Query(description=D["event_type"])] = None,
-    sub_event_type: Annotated[str | None, Query(description=D["sub_event_type"])] = None,
-    q: Annotated[str | None, Query(description=D["q"])] = None,
-    simplify_m: Annotated[str | None, Query(description=D["simplify_m"])] = None,
-    crs: Annotated[str | None, Query(description=D["crs"])] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description=D["bbox-crs"])] = None,
-    filter: Annotated[str | None, Query(description=D["filter"])] = None,
-    filter_lang: Annotated[FilterLang | None, Query(alias="filter-lang", description=D["filter-lang"])] = (
-        None
-    ),
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", description=D["filter-crs"])] = None,
-) -> Response:
-    c, store = _store(request, collectionId)
+async def items(request: Request) -> Response:
     params = request.query_params
+    ITEM_PARAMS.check(params)
+    c, store = _store(request)
     reject_unknown(params, STANDARD_ITEM_PARAMS | c.filters | (FILTER_PARAMS if c.id in QUERYABLE else set()))
     for name in ("crs", "bbox-crs", "filter-crs"):
         if name in params:
@@ -361,8 +323,8 @@ async def items(
     elif "filter-lang" in params:
         compile_filter("true", params["filter-lang"], c.id)  # a bad filter-lang is a 400 even alone
     settings = request.app.state.settings
-    page_size = parse_limit(limit, settings.default_limit, settings.max_limit)
-    start = parse_offset(offset)
+    page_size = parse_limit(params.get("limit"), settings.default_limit, settings.max_limit)
+    start = parse_offset(params.get("offset"))
     fmt = formats.negotiate(request, allow_csv=True)
     if store.blocking:
         matched, page = await run_in_threadpool(store.page, query, start, page_size)
@@ -385,7 +347,7 @@ async def items(
     version = request.app.state.served.version
     head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
-    tolerance = None if simplify_m is None else parse_simplify(simplify_m)
+    tolerance = None if "simplify_m" not in params else parse_simplify(params["simplify_m"])
     if store.blocking or store.has_polygons(page):
         bodies = await run_in_threadpool(_bodies, store, page, tolerance)
     else:
@@ -428,24 +390,21 @@ def _bodies(store: Store, page: np.ndarray, tolerance: int | None) -> list[bytes
     responses={
         200: {"content": {formats.GEOJSON: {"schema": FEATURE_SCHEMA}, "text/csv": {}, "text/html": {}}}
     },
+    openapi_extra=FEATURE_PARAMS.openapi_extra(),
 )
-async def item(
-    request: Request,
-    collectionId: CollectionId,
-    featureId: Annotated[str, Path(description="The feature's id (stable across restarts)")],
-    f: Annotated[str | None, Query(description=D["f"])] = None,
-    simplify_m: Annotated[str | None, Query(description=D["simplify_m"])] = None,
-    crs: Annotated[str | None, Query(description=D["crs"])] = None,
-) -> Response:
-    c, store = _store(request, collectionId)
-    reject_unknown(request.query_params, {"f", "simplify_m", "crs"})
-    if crs is not None:
-        parse_crs(crs, "crs")
+async def item(request: Request) -> Response:
+    params = request.query_params
+    FEATURE_PARAMS.check(params)
+    c, store = _store(request)
+    featureId: str = request.path_params["featureId"]
+    reject_unknown(params, FEATURE_PARAMS.names)
+    if "crs" in params:
+        parse_crs(params["crs"], "crs")
     row = await run_in_threadpool(store.get, featureId) if store.blocking else store.get(featureId)
     if row is None:
         raise NotFound(f"no feature {featureId[:80]!r} in collection {c.id!r}")
     fmt = formats.negotiate(request, allow_csv=True)
-    tolerance = None if simplify_m is None else parse_simplify(simplify_m)
+    tolerance = None if "simplify_m" not in params else parse_simplify(params["simplify_m"])
     if store.blocking:
         body = (await run_in_threadpool(store.bodies, [row], tolerance))[0]
     else:

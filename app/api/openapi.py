@@ -1,10 +1,10 @@
 """The OpenAPI documents (3.1, as FastAPI writes it, and the same as 3.0 for the OGC clients) and
 an HTML page that documents them.
 
-QGIS reads the page size only from ``components.parameters.limit`` and GDAL only from a ``$ref``
-whose name contains "limit", so the items' ``limit`` is moved there with its bounds; ``bbox`` and
-``datetime`` are declared there too, in the words of OGC 17-069r4 (7.15.3, 7.15.4), which the OGC
-test suites check.
+Every operation's parameters are written from their declarations (``app.api.params``): QGIS
+reads the page size only from ``components.parameters.limit`` and GDAL only from a ``$ref`` whose
+name contains "limit", so ``limit`` (with its bounds), ``bbox`` and ``datetime`` are declared
+there, in the words of OGC 17-069r4 (7.15.3, 7.15.4), which the OGC test suites check.
 FastAPI's own Swagger/ReDoc pages load scripts from a CDN, so ``/api/docs`` is rendered here.
 """
 
@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app import urls
+from app.api import params
 from app.api.openapi30 import downgrade
 from app.api.params import reject_unknown
 
@@ -28,29 +29,6 @@ OPENAPI_31_PATH = "/api/openapi.json"
 OPENAPI_31_TYPE = "application/vnd.oai.openapi+json;version=3.1"
 router = APIRouter(prefix=API_ROOT, include_in_schema=False)
 
-# The standard's own definitions (OGC 17-069r4, 7.15.3 and 7.15.4), with this API's meaning.
-BBOX = {
-    "name": "bbox",
-    "in": "query",
-    "required": False,
-    "style": "form",
-    "explode": False,
-    "description": "minlon,minlat,maxlon,maxlat (CRS84, 4 or 6 numbers; heights are ignored): "
-    "features whose geometry intersects the box. For events the geometry is the representative "
-    "point; features without a geometry never match.",
-    "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-}
-DATETIME = {
-    "name": "datetime",
-    "in": "query",
-    "required": False,
-    "style": "form",
-    "explode": False,
-    "description": "RFC 3339 date/date-time or interval 'start/end' ('..' = open end): features "
-    "whose date interval [date_start, date_end] intersects it (by UTC day).",
-    "schema": {"type": "string"},
-}
-
 
 def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
     def openapi() -> dict[str, Any]:
@@ -59,23 +37,8 @@ def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        limit = {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "style": "form",
-            "explode": False,
-            "description": f"Features per page (default {default_limit}, at most {max_limit}; "
-            "a larger value is clamped to the maximum).",
-            "schema": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": max_limit,
-                "default": default_limit,
-            },
-        }
-        shared = {"limit": limit, "bbox": BBOX, "datetime": DATETIME}
-        schema.setdefault("components", {}).setdefault("parameters", {}).update(shared)
+        # The operations list their parameters themselves (app.api.params); OGC's shared ones here.
+        schema.setdefault("components", {})["parameters"] = params.components(default_limit, max_limit)
         # OGC API clients (GDAL) look paths up relative to the API root, as in the standard's
         # own document: "/collections/{collectionId}/items" under a server URL of "/api" (served
         # as the API's public URL, see with_server).
@@ -85,16 +48,6 @@ def install_openapi(app: FastAPI, default_limit: int, max_limit: int) -> None:
             for path, item in schema["paths"].items()
             if path.startswith(API_ROOT)
         }
-        for path_item in schema["paths"].values():
-            for operation in path_item.values():
-                params = operation.get("parameters", [])
-                for i, param in enumerate(params):
-                    if param.get("name") in shared and param.get("in") == "query":
-                        params[i] = {"$ref": f"#/components/parameters/{param['name']}"}
-                    elif param.get("in") == "query":
-                        # QGIS lists query parameters declared this way as simple queryables.
-                        param.setdefault("style", "form")
-                        param.setdefault("explode", False)
         app.openapi_schema = schema
         return schema
 

@@ -1,7 +1,12 @@
-"""Parse and check query parameters; every failure is a 400 that names the parameter.
+"""The API's parameters: declared once (what the OpenAPI document says of each), parsed and
+checked here; every failure is a 400 that names the parameter.
 
-Values are parsed by hand rather than by FastAPI's validation so that each message can say what
-a valid value looks like, and so that a bad value is a 400 (OGC API) rather than a 422.
+Each route takes only the ``Request``: FastAPI validates nothing. Its OpenAPI operation lists the
+route's ``Parameters`` (``openapi_extra``), written from the declarations below, and the handler
+parses the query with the functions below, once. Values are parsed by hand so that each message
+can say what a valid value looks like, and so that a bad value is a 400 (OGC API) rather than a
+422. (FastAPI's validation of 13 declared-but-unread string parameters was about a third of a
+first items request's CPU: tests/perf/path_profile.py.)
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from starlette.datastructures import QueryParams
 
@@ -246,3 +252,153 @@ def parse_item_query(params: QueryParams) -> ItemQuery:
         ),
         q=parse_text(params["q"], "q") if "q" in params else None,
     )
+
+
+# The parameters' declarations. OGC's bbox, datetime and limit are defined once, in the words of
+# OGC 17-069r4 (7.15.3-7.15.5), under components.parameters: QGIS reads the page size only from
+# ``components.parameters.limit`` and GDAL only from a ``$ref`` whose name contains "limit".
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter as the OpenAPI document declares it.
+
+    ``values``: the only values accepted (an enum), checked before the handler runs, as are
+    ``required`` ones. ``schema``: the standard's own schema for a shared parameter; the others
+    are strings (their parsers above say what the string must hold), written as FastAPI wrote
+    them from the former typed signatures, so that the documents did not change.
+    """
+
+    name: str
+    description: str
+    where: Literal["query", "path"] = "query"
+    required: bool = False
+    values: tuple[str, ...] = ()
+    schema: dict[str, Any] | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.schema is not None
+
+    def definition(self) -> dict[str, Any]:
+        """The OpenAPI Parameter Object."""
+        head: dict[str, Any] = {
+            "name": self.name,
+            "in": self.where,
+            "required": self.required or self.where == "path",
+        }
+        if self.where == "query":
+            head |= {"style": "form", "explode": False}  # QGIS lists these as simple queryables
+        if self.schema is not None:
+            return {**head, "description": self.description, "schema": self.schema}
+        text: dict[str, Any] = (
+            {"type": "string", "enum": list(self.values)} if self.values else {"type": "string"}
+        )
+        kind = text if head["required"] else {"anyOf": [text, {"type": "null"}]}
+        title = self.name.replace("_", " ").title()
+        return {**head, "schema": {**kind, "description": self.description, "title": title},
+                "description": self.description}  # fmt: skip
+
+    def reference(self) -> dict[str, Any]:
+        """How an operation lists it: a ``$ref`` to a shared one, else its definition."""
+        return {"$ref": f"#/components/parameters/{self.name}"} if self.shared else self.definition()
+
+
+class Parameters:
+    """A route's parameters, in the order its OpenAPI operation lists them."""
+
+    def __init__(self, *declared: Parameter) -> None:
+        self.declared = declared
+        self.names = frozenset(p.name for p in declared if p.where == "query")
+        self._checked = [p for p in declared if p.where == "query" and (p.required or p.values)]
+
+    def openapi_extra(self) -> dict[str, Any]:
+        """For the route decorator: the operation's ``parameters``."""
+        return {"parameters": [p.reference() for p in self.declared]}
+
+    def check(self, params: QueryParams) -> None:
+        """The declared rules (required, one of ``values``) in the order declared: a 400 naming
+        the first parameter that breaks one, before any other check of the request (its last
+        value counts if it is repeated)."""
+        for p in self._checked:
+            value = params.get(p.name)
+            if (value is None and p.required) or (value is not None and p.values and value not in p.values):
+                raise BadRequest(f"invalid value for parameter {p.name!r}", p.name)
+
+
+F = Parameter("f", "Output format: json/geojson (GeoJSON), csv (geometry as WKT plus lon/lat), or html.")
+BBOX = Parameter(
+    "bbox",
+    "minlon,minlat,maxlon,maxlat (CRS84, 4 or 6 numbers; heights are ignored): features whose geometry "
+    "intersects the box. For events the geometry is the representative point; features without a "
+    "geometry never match.",
+    schema={"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+)
+DATETIME = Parameter(
+    "datetime",
+    "RFC 3339 date/date-time or interval 'start/end' ('..' = open end): features whose date interval "
+    "[date_start, date_end] intersects it (by UTC day).",
+    schema={"type": "string"},
+)
+LIMIT = Parameter(
+    "limit",
+    "Features per page (default {default}, at most {maximum}; a larger value is clamped to the maximum).",
+    schema={"type": "integer", "minimum": 1},
+)
+OFFSET = Parameter("offset", "Features to skip (paging; follow the 'next' link).")
+IN_ZONE = Parameter(
+    "in_zone",
+    "inside, outside, uncertain and/or contested (comma list): the answer to 'inside the zone?' weighed "
+    "source by source (each source once): from the place every source allows where they share one "
+    "(inside: >= 0.999 of its WGS84 ellipsoidal area inside the geodesic 55 km circle, outside: <= 0.001, "
+    "else uncertain), otherwise from what every source allows; contested: one source puts it wholly "
+    "inside and another wholly outside. For regions, the region's own share.",
+)
+MIN_P_INSIDE = Parameter(
+    "min_p_inside",
+    "0..1: at least this p_inside (the common place's share inside the zone, or the mean of the "
+    "sources' own shares where they share no place).",
+)
+NEAR = Parameter(
+    "near",
+    "lon,lat (WGS84): with within_km, features within that geodesic distance. An event matches if its "
+    "representative point is within the distance, OR any part of its region comes within it (region "
+    "intersects the geodesic disc of that radius; regions are kept within 10 m of their exact shape).",
+)
+WITHIN_KM = Parameter("within_km", "Geodesic distance on the WGS84 ellipsoid, in km (with near).")
+EVENT_TYPE = Parameter("event_type", "ACLED-style event type, exact match, case-insensitive.")
+SUB_EVENT_TYPE = Parameter("sub_event_type", "ACLED-style sub-event type, exact match, case-insensitive.")
+Q = Parameter("q", "Free text, case-insensitive, searched in the title and summary.")
+SIMPLIFY_M = Parameter(
+    "simplify_m",
+    "For display: polygons simplified to within this many metres on the ground (one of 1, 5, 10, 50, "
+    "100, 500, 1000). Without it, geometry is exact (the zone within 1 m).",
+)
+CRS = Parameter("crs", f"The CRS of the answer's coordinates: only {CRS84} (lon/lat WGS84), the default.")
+BBOX_CRS = Parameter("bbox-crs", f"The CRS of bbox: only {CRS84}, the default.")
+FILTER = Parameter(
+    "filter",
+    "A CQL2 expression (OGC 21-065r2) on the collection's queryables (see its /queryables): "
+    "comparisons, BETWEEN, IN, LIKE, IS NULL, AND/OR/NOT, CASEI/ACCENTI, S_ spatial and T_ temporal "
+    "functions; e.g. date_start >= DATE('2017-06-01') AND zone_status = 'inside'. Only the features it "
+    "is true for are returned (a comparison with a null is not true). Events and regions only.",
+)
+FILTER_LANG = Parameter(
+    "filter-lang", "cql2-text (the default) or cql2-json.", values=("cql2-text", "cql2-json", "cql-text")
+)
+FILTER_CRS = Parameter("filter-crs", f"The CRS of the filter's geometries: only {CRS84}, the default.")
+COLLECTION_ID = Parameter("collectionId", "events, regions, sites, zones or borders", where="path")
+FEATURE_ID = Parameter("featureId", "The feature's id (stable across restarts)", where="path")
+LON = Parameter("lon", "Longitude, WGS84 degrees", required=True)
+LAT = Parameter("lat", "Latitude, WGS84 degrees", required=True)
+LOCATE_F = Parameter("f", "json or html")
+
+SHARED = (BBOX, DATETIME, LIMIT)
+
+
+def components(default_limit: int, max_limit: int) -> dict[str, Any]:
+    """``components.parameters``: the shared declarations, the page size with its bounds."""
+    out = {p.name: p.definition() for p in SHARED}
+    out["limit"]["description"] = LIMIT.description.format(default=default_limit, maximum=max_limit)
+    out["limit"]["schema"] = {**LIMIT.schema, "maximum": max_limit, "default": default_limit}  # type: ignore[dict-item]
+    return out
