@@ -14,10 +14,10 @@ from app import logs, proxy
 from app.allocator import keep_freed_memory
 from app.api import health, locate, ogc, openapi
 from app.api.answer_cache import AnswerCache
-from app.api.caching import CachingMiddleware, CodingETags
+from app.api.caching import HttpCaching
 from app.budget import WorkGuard
 from app.errors import install_error_handlers
-from app.middleware import HeadAsGet, HostRequired, ProblemOnError, ReadingMethodsOnly, RequestLog
+from app.middleware import EXPOSED_HEADERS, HostRequired, ProblemOnError, ReadingMethods, RequestLog
 from app.served import Served, load_served
 from app.settings import Settings
 from app.web import embed, pages
@@ -74,33 +74,32 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # Starlette runs the middleware added last first: headers, budget, CORS, Host, methods, HEAD,
-    # coding ETags, cache, gzip, errors (behind the front layers, below). Every answer made in
+    # Starlette runs the middleware added last first: headers, budget, CORS, methods,
+    # HTTP caching, gzip, errors (behind the front layers, below). Every answer made in
     # here, errors included, passes the security headers and CORS.
     app.add_middleware(ProblemOnError)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=GZIP_LEVEL)
-    app.add_middleware(CachingMiddleware, max_age_s=settings.cache_max_age_s)
-    app.add_middleware(CodingETags)
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(ReadingMethodsOnly)
+    app.add_middleware(HttpCaching, max_age_s=settings.cache_max_age_s)
+    app.add_middleware(ReadingMethods)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
         allow_credentials=False,
-        expose_headers=["ETag", "X-Dataset-Version", "Content-Crs"],
+        expose_headers=list(EXPOSED_HEADERS),
     )
     # Each request's work bounded in time and stopped when its client leaves (app.budget).
     app.add_middleware(WorkGuard, seconds=settings.request_budget_s)
     app.add_middleware(
         SecurityHeadersMiddleware, tile_url=settings.tile_url, embed_ancestors=settings.embed_frame_ancestors
     )
-    # In front of the framework (Service): the log; exactly one Host (RFC 9112 §3.2), then Host
+    # In front of the framework (Service): an error in any of these layers still a 500
+    # problem+json with the headers every error carries; the log; exactly one Host (RFC 9112 §3.2), then Host
     # and forwarded headers settled before anything reads them (app.proxy); finished API answers
     # replayed (app.api.answer_cache).
     kept = AnswerCache(app.framework, max_bytes=settings.answer_cache_mb * 2**20)
-    app.front = RequestLog(HostRequired(proxy.install(kept, settings=settings)))
+    app.front = ProblemOnError(RequestLog(HostRequired(proxy.install(kept, settings=settings))), front=True)
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(locate.router)

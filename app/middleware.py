@@ -1,5 +1,5 @@
-"""Small pure-ASGI guards: only reading methods exist, one Host header, HEAD is GET without a
-body, an unexpected error is still a problem+json answer, one log line per request.
+"""Small pure-ASGI guards: only reading methods exist (HEAD is GET without a body), one Host
+header, an unexpected error is still a problem+json answer, one log line per request.
 
 The log line is JSON (method, path, status, duration in ms, and the query string cut to
 ``MAX_LOGGED_QUERY`` characters): enough to follow traffic, never a dump of oversized input.
@@ -22,13 +22,27 @@ from app.errors import problem
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 ALLOW = ", ".join(ALLOWED_METHODS)
+# What every error carries (app.web.headers adds them inside the framework), and CORS's answer to a
+# request with an Origin (the CORS layer's, app.main): for answers made in front of both.
+ERROR_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+EXPOSED_HEADERS = ("ETag", "X-Dataset-Version", "Content-Crs")
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
+}
 MAX_LOGGED_QUERY = 200
 access_log = logging.getLogger("app.access")
 error_log = logging.getLogger("app.errors")
 
 
-class ReadingMethodsOnly:
-    """405 (problem+json) for anything but GET/HEAD/OPTIONS; a bare OPTIONS lists the methods.
+class ReadingMethods:
+    """Only reading methods exist: 405 (problem+json) for anything but GET/HEAD/OPTIONS, a bare
+    OPTIONS lists them, and HEAD is answered like GET without the body (FastAPI's GET routes do
+    not take HEAD).
 
     CORS preflights never get here: the CORS middleware outside this one answers them.
     """
@@ -38,16 +52,27 @@ class ReadingMethodsOnly:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method", "GET")
-        if scope["type"] != "http" or method in ("GET", "HEAD"):
+        if scope["type"] != "http" or method == "GET":
             await self.app(scope, receive, send)
-            return
-        response: Response
-        if method == "OPTIONS":
-            response = Response(status_code=204, headers={"Allow": ALLOW})
+        elif method == "HEAD":
+            await self.app({**scope, "method": "GET"}, receive, _without_body(send))
+        elif method == "OPTIONS":
+            await Response(status_code=204, headers={"Allow": ALLOW})(scope, receive, send)
         else:
             response = problem(405, f"method {method[:20]} is not allowed; use {ALLOW}", scope["path"])
             response.headers["Allow"] = ALLOW
-        await response(scope, receive, send)
+            await response(scope, receive, send)
+
+
+def _without_body(send: Send) -> Send:
+    async def send_without_body(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return send_without_body
 
 
 class HostRequired:
@@ -68,56 +93,62 @@ class HostRequired:
         await self.app(scope, receive, send)
 
 
-class ProblemOnError:
-    """Innermost: an unexpected exception becomes a 500 problem+json here, inside every other
-    layer, so the answer still gets the security headers, CORS and ``no-store`` (Starlette's own
-    500 is made outside all of them). The exception is logged once, with its traceback; its text
-    never reaches the client."""
+class Progress:
+    """How far an answer has gone out: wraps ``send`` and notes the status and the last body."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    __slots__ = ("complete", "send", "started", "status")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 500  # what the log says of a request that never answered
+        self.started = False
+        self.complete = False
+
+    async def __call__(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.started, self.status = True, message["status"]
+        elif kind == "http.response.body" and not message.get("more_body", False):
+            self.complete = True
+        await self.send(message)
+
+
+class ProblemOnError:
+    """An unexpected exception becomes a 500 problem+json, logged once with its traceback; its
+    text never reaches the client.
+
+    Used twice. Innermost (``front=False``), inside every other layer of the framework, so the
+    answer still gets the security headers, CORS and ``no-store`` from them (Starlette's own 500
+    is made outside all of them). Outermost (``front=True``), around the layers that run before
+    the framework (request log, Host and proxy rules, kept answers): there no layer adds those
+    headers, so this one does. An error after the answer began cannot be answered: the exception
+    goes on and the server closes the connection; after it was complete, it is only logged."""
+
+    def __init__(self, app: ASGIApp, front: bool = False) -> None:
         self.app = app
+        self.front = front
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_noting_start(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        progress = Progress(send)
         try:
-            await self.app(scope, receive, send_noting_start)
+            await self.app(scope, receive, progress)
         except ClientGone:
             raise  # not an error: the client left, and app.budget answers for the log (499)
         except Exception as error:
             error_log.error("unhandled error on %s", scope["path"][:MAX_LOGGED_QUERY], exc_info=error)
-            if started:
+            if progress.complete and self.front:
+                return  # the client has its whole answer
+            if progress.started:
                 raise  # too late for another answer; the server closes the connection
-            await problem(500, "internal error", scope["path"][:MAX_LOGGED_QUERY])(scope, receive, send)
-
-
-class HeadAsGet:
-    """Answer HEAD like GET, without the body (FastAPI's GET routes do not take HEAD)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_without_body(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                if message.get("more_body", False):
-                    return
-                message = {"type": "http.response.body", "body": b"", "more_body": False}
-            await send(message)
-
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+            response = problem(500, "internal error", scope["path"][:MAX_LOGGED_QUERY])
+            if self.front:
+                response.headers.update(ERROR_HEADERS)
+                if any(name == b"origin" for name, _ in scope["headers"]):
+                    response.headers.update(CORS_HEADERS)
+            await response(scope, receive, send)
 
 
 class RequestLog:
@@ -129,22 +160,15 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        progress = Progress(send)
         try:
-            await self.app(scope, receive, send_noting_status)
+            await self.app(scope, receive, progress)
         finally:
             query = scope["query_string"].decode("latin-1")
             line: dict[str, object] = {
                 "method": scope["method"],
                 "path": scope["path"][:MAX_LOGGED_QUERY],
-                "status": status,
+                "status": progress.status,
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             }
             if query:

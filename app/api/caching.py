@@ -7,8 +7,8 @@ all. The rules are RFC 9110's:
 - §13.1.2: ``If-None-Match`` matches when it lists the ETag of the representation that would be
   sent; ``*`` matches only when there is one (a 200): a 404 or a 400 is never a 304;
 - §8.8.3: a validator names one representation, so a gzip body and an identity body have
-  different ETags (``CodingETags`` adds ``-gzip`` to the ETag of a compressed body, whoever set
-  it: the API or the static files);
+  different ETags (``-gzip`` is added to the ETag of a compressed body, whoever set it: the API
+  or the static files);
 - §15.4.5: a 304 carries the ``Vary`` (and ``ETag``, ``Cache-Control``) the 200 would have;
   ``Vary: Accept-Encoding`` goes on every answer the gzip layer could have compressed.
 """
@@ -56,56 +56,19 @@ def _add_vary(headers: MutableHeaders, name: str) -> None:
         )
 
 
-class CodingETags:
-    """A distinct ETag per content coding, and ``Vary: Accept-Encoding`` (outside the gzip layer).
+class HttpCaching:
+    """Validators and caching headers, in one layer outside the gzip layer.
 
-    Inside, validators see the identity ETags: a listed ``"x-gzip"`` stands for ``"x"`` when
-    the request accepts gzip (the same body would be compressed again) and is dropped when it
-    does not (that representation cannot be selected)."""
+    API answers (``/api``): the ETag computed from the request before the handler runs, a 304
+    without running it when ``If-None-Match`` lists it (or lists ``*`` and the answer is a 200),
+    ``Cache-Control``, ``Vary`` and the dataset version on a 200, ``no-store`` on anything else.
+    Every answer: the dataset version; and the coding's own ETag (``-gzip`` on a compressed
+    body's, whoever set it: the API or the static files) with ``Vary: Accept-Encoding``.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    What the layers inside see is the identity ETags: a listed ``"x-gzip"`` stands for ``"x"``
+    when the request accepts gzip (the same body would be compressed again) and is dropped when
+    it does not (that representation cannot be selected)."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        gzip = _accepts_gzip(headers)
-        asked = listed_etags(headers.get("if-none-match", ""))
-        inner_scope = scope
-        if any(tag.endswith(GZIP_SUFFIX + '"') for tag in asked):
-            inner = [
-                tag.replace(GZIP_SUFFIX + '"', '"') if gzip else tag
-                for tag in asked
-                if gzip or not tag.endswith(GZIP_SUFFIX + '"')
-            ]
-            raw = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
-            if inner:
-                raw.append((b"if-none-match", ", ".join(inner).encode("latin-1")))
-            inner_scope = {**scope, "headers": raw}
-
-        async def send_coded(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                out = MutableHeaders(scope=message)
-                etag = out.get("etag")
-                if etag and out.get("content-encoding") == "gzip":
-                    out["ETag"] = _with_coding(etag)
-                elif (
-                    etag
-                    and message["status"] == 304
-                    and gzip
-                    and _with_coding(etag).removeprefix("W/") in asked
-                ):
-                    out["ETag"] = _with_coding(etag)  # the representation the client holds
-                if etag or message["status"] in (200, 304):
-                    _add_vary(out, "Accept-Encoding")
-            await send(message)
-
-        await self.app(inner_scope, receive, send_coded)
-
-
-class CachingMiddleware:
     def __init__(self, app: ASGIApp, max_age_s: int) -> None:
         self.app = app
         self.max_age_s = max_age_s
@@ -114,15 +77,33 @@ class CachingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = Headers(scope=scope)
+        gzip = _accepts_gzip(headers)
+        asked = listed_etags(headers.get("if-none-match", ""))  # as the client listed them
+        inner_asked = asked
+        if any(tag.endswith(GZIP_SUFFIX + '"') for tag in asked):
+            inner_asked = {
+                tag.replace(GZIP_SUFFIX + '"', '"') if gzip else tag
+                for tag in asked
+                if gzip or not tag.endswith(GZIP_SUFFIX + '"')
+            }
+            raw = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
+            if inner_asked:
+                raw.append((b"if-none-match", ", ".join(inner_asked).encode("latin-1")))
+            scope = {**scope, "headers": raw}
+
+        async def send_coded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _code_etag(message, gzip, asked)
+            await send(message)
+
         served = getattr(scope["app"].state, "served", None)
         version = served.version if served is not None else ""
-        path: str = scope["path"]  # with the public prefix, if any (app.proxy)
-        cacheable = scope["method"] in ("GET", "HEAD") and scope_route_path(scope).startswith(CACHED_PREFIXES)
         extra: dict[str, str] = {VERSION_HEADER: version} if version else {}
-        if not cacheable:
-            await self.app(scope, receive, _adding(send, extra))
+        path: str = scope["path"]  # with the public prefix, if any (app.proxy)
+        if not scope_route_path(scope).startswith(CACHED_PREFIXES):
+            await self.app(scope, receive, _adding(send_coded, extra))
             return
-        headers = Headers(scope=scope)
         etag = etag_for(path, scope["query_string"], headers.get("accept", ""), version)
         cached = {
             "ETag": etag,
@@ -130,18 +111,17 @@ class CachingMiddleware:
             "Vary": "Accept, Accept-Encoding",
             **extra,
         }
-        asked = listed_etags(headers.get("if-none-match", ""))
-        if etag in asked:  # no need to run the handler: the answer is a function of the ETag
-            await _not_modified(send, cached)
+        if etag in inner_asked:  # no need to run the handler: the answer is a function of the ETag
+            await _not_modified(send_coded, cached)
             return
         unchanged = False
 
         async def send_with_headers(message: Message) -> None:
             nonlocal unchanged
             if message["type"] == "http.response.start":
-                if message["status"] == 200 and "*" in asked:  # a current representation exists
+                if message["status"] == 200 and "*" in inner_asked:  # a current representation exists
                     unchanged = True
-                    await _not_modified(send, cached)
+                    await _not_modified(send_coded, cached)
                     return
                 response_headers = MutableHeaders(scope=message)
                 if message["status"] == 200:
@@ -151,9 +131,22 @@ class CachingMiddleware:
                     response_headers["Cache-Control"] = "no-store"
             elif unchanged:
                 return  # the 200's body: not sent after a 304
-            await send(message)
+            await send_coded(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _code_etag(message: Message, gzip: bool, asked: set[str]) -> None:
+    """The ETag of the representation sent (``-gzip`` for a compressed body, or for a 304 to a
+    client that holds the compressed one) and ``Vary: Accept-Encoding`` (RFC 9110 §8.8.3)."""
+    out = MutableHeaders(scope=message)
+    etag = out.get("etag")
+    if etag and out.get("content-encoding") == "gzip":
+        out["ETag"] = _with_coding(etag)
+    elif etag and message["status"] == 304 and gzip and _with_coding(etag).removeprefix("W/") in asked:
+        out["ETag"] = _with_coding(etag)  # the representation the client holds
+    if etag or message["status"] in (200, 304):
+        _add_vary(out, "Accept-Encoding")
 
 
 async def _not_modified(send: Send, headers: dict[str, str]) -> None:
