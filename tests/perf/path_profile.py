@@ -102,16 +102,75 @@ async def started(cache_mb: int) -> Any:
     return app
 
 
-async def cpu_per_request(app: Any, url: str, n: int, gzip: bool = False) -> float:
+async def cpu_per_request(app: Any, url: str, n: int, gzip: bool = False, batches: int = 5) -> float:
     status, _ = await ask(app, url, gzip)
     assert status == 200, (url, status)
-    batches = []
-    for _ in range(5):
+    times = []
+    for _ in range(batches):
         t = time.process_time()
-        for _ in range(n // 5):
+        for _ in range(n // batches):
             await ask(app, url, gzip)
-        batches.append((time.process_time() - t) / (n // 5) * 1e6)
-    return statistics.median(batches)
+        times.append((time.process_time() - t) / (n // batches) * 1e6)
+    return statistics.median(times)
+
+
+def without(app: Any, name: str) -> None:
+    """Leave the layer called ``name`` out of ``app``: a middleware, or a layer in front."""
+    kept = [m for m in app.user_middleware if m.cls.__name__ != name]
+    if len(kept) < len(app.user_middleware):
+        app.user_middleware[:] = kept
+        app.middleware_stack = None  # built again on the next request
+        return
+    outer, layer = app, app.front
+    while type(layer).__name__ != name:
+        outer, layer = layer, layer.app
+    if outer is app:
+        app.front = layer.app
+    else:
+        outer.app = layer.app
+
+
+def layer_names(app: Any) -> list[str]:
+    names, layer = [], app.front
+    while hasattr(layer, "app"):
+        names.append(type(layer).__name__)
+        layer = layer.app
+    return names + [m.cls.__name__ for m in app.user_middleware]
+
+
+async def layers(n: int) -> None:
+    """Each layer's CPU per request: the whole path with it against the path without it, asked
+    alternately (A B A B) so that the machine's load weighs on both alike. The framework's floor:
+    FastAPI alone (no layer of ours) answering a route that takes only the Request."""
+    base = await started(0)
+    names = layer_names(base)
+    print(f"load {os.getloadavg()[0]:.1f}; µs CPU per request, {ROUNDS} alternated batches of {n // ROUNDS}")
+    bare = await started(0)
+    for name in names:
+        without(bare, name)
+    bare.front = None
+    for url in ("/floor", ITEMS):
+        print(f"\n{url}; each layer: the median difference with and without it")
+        whole, floor, _ = await alternated(base, bare, url, n)
+        print(f"  whole path {whole:6.0f}; FastAPI alone (the framework's floor on this route) {floor:6.0f}")
+        for name in names:
+            less = await started(0)
+            without(less, name)
+            print(f"  {name:26} {(await alternated(base, less, url, n))[2]:6.0f}")
+
+
+ROUNDS = 25
+
+
+async def alternated(a: Any, b: Any, url: str, n: int) -> tuple[float, float, float]:
+    """CPU per request of ``a`` and of ``b`` (medians), and the median of their paired differences,
+    over ``ROUNDS`` alternated small batches (on a loaded machine the pairs share its state)."""
+    xs, ys = [], []
+    for _ in range(ROUNDS):
+        xs.append(await cpu_per_request(a, url, max(n // ROUNDS, 1), batches=1))
+        ys.append(await cpu_per_request(b, url, max(n // ROUNDS, 1), batches=1))
+    differences = [x - y for x, y in zip(xs, ys, strict=True)]
+    return statistics.median(xs), statistics.median(ys), statistics.median(differences)
 
 
 async def main() -> None:
@@ -119,7 +178,11 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--profile")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--layers", action="store_true", help="the cost of each layer, by leaving it out")
     args = parser.parse_args()
+    if args.layers:
+        await layers(args.n)
+        return
     first, repeated = await started(0), await started(64)
     print(f"load: {os.getloadavg()[0]:.1f}; CPU µs per request, in-process (median of 5 batches)")
     print(f"{'url':60} {'first':>8} {'first gz':>9} {'repeated':>9}")
