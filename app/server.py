@@ -8,9 +8,12 @@ request whose headers never end stayed open. ``BoundedHttpToolsProtocol`` adds:
   headers end is answered ``431 Request Header Fields Too Large`` and the connection closed,
   before the parser buffers any more;
 - a header deadline: a connection must finish a request's headers within ``header_timeout_s``
-  of opening (or of its previous response); otherwise ``408 Request Timeout`` (if it sent
-  anything) and the connection is closed. Between requests, uvicorn's keep-alive timeout closes
-  an idle connection.
+  of opening (or of its previous response), give or take a quarter of it; otherwise ``408
+  Request Timeout`` (if it sent anything) and the connection is closed. Between requests,
+  uvicorn's keep-alive timeout closes an idle connection. The deadlines are kept in one table per
+  event loop and swept by one timer (``HeadDeadlines``), not by a timer per request: those
+  (armed at every response, cancelled at every request's headers, and left in the loop's heap
+  until they would have run) cost about a tenth of a cheap request's CPU (py-spy, issue 16).
 
 The values come from the settings (``AT_TANF_MAX_HEADER_BYTES``, ``AT_TANF_HEADER_TIMEOUT_S``,
 ``AT_TANF_IDLE_TIMEOUT_S``); ``at-tanf-map serve`` always uses this protocol.
@@ -19,6 +22,7 @@ The values come from the settings (``AT_TANF_MAX_HEADER_BYTES``, ``AT_TANF_HEADE
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -41,6 +45,39 @@ TOO_LARGE = _plain_response(b"431 Request Header Fields Too Large", b"request he
 TIMED_OUT = _plain_response(b"408 Request Timeout", b"request headers took too long\n")
 
 
+class HeadDeadlines:
+    """The connections of one event loop that are reading a request's headers, each with its
+    deadline (the loop's clock), swept every ``tick`` seconds by one timer while any waits."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tick: float) -> None:
+        self._loop = weakref.ref(loop)  # the table is kept by its loop (_deadlines), not the reverse
+        self.tick = tick
+        self.waiting: dict[BoundedHttpToolsProtocol, float] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    def arm(self, connection: BoundedHttpToolsProtocol, seconds: float) -> None:
+        self.waiting[connection] = connection.loop.time() + seconds
+        if self._sweeper is None:
+            self._sweeper = connection.loop.call_later(self.tick, self._sweep)
+
+    def disarm(self, connection: BoundedHttpToolsProtocol) -> None:
+        self.waiting.pop(connection, None)
+
+    def _sweep(self) -> None:
+        loop = self._loop()
+        if loop is None:
+            return
+        now = loop.time()
+        late = [connection for connection, deadline in self.waiting.items() if deadline <= now]
+        for connection in late:
+            del self.waiting[connection]
+            connection.head_timed_out()
+        self._sweeper = loop.call_later(self.tick, self._sweep) if self.waiting else None
+
+
+_deadlines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeadDeadlines] = weakref.WeakKeyDictionary()
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a header size bound and a header deadline."""
 
@@ -56,7 +93,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._head_bytes = 0
         self._in_head = True
-        self._head_deadline: asyncio.TimerHandle | None = None
+        deadlines = _deadlines.get(self.loop)
+        if deadlines is None:
+            deadlines = _deadlines[self.loop] = HeadDeadlines(self.loop, min(1.0, self.header_timeout_s / 4))
+        self._deadlines = deadlines
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -67,14 +107,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def _arm(self) -> None:
-        self._disarm()
         self._in_head, self._head_bytes = True, 0
-        self._head_deadline = self.loop.call_later(self.header_timeout_s, self._head_timed_out)
+        self._deadlines.arm(self, self.header_timeout_s)
 
     def _disarm(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
+        self._deadlines.disarm(self)
 
     def _refuse(self, response: bytes) -> None:
         self._disarm()
@@ -82,8 +119,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.write(response)
             self.transport.close()
 
-    def _head_timed_out(self) -> None:
-        self._head_deadline = None
+    def head_timed_out(self) -> None:
+        """Called by ``HeadDeadlines`` once this connection's deadline has passed."""
         if self.cycle is not None and not self.cycle.response_complete:
             return  # a request is being answered: its headers were complete
         if self._head_bytes:
