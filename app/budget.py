@@ -3,7 +3,9 @@ than its time budget (a 503 problem+json, instead of a 200 that took a minute).
 
 ``WorkGuard`` (pure ASGI) gives each request a ``Budget`` in a context variable, which the
 thread pool's workers inherit (AnyIO runs them in a copy of the caller's context), and watches
-the connection for ``http.disconnect`` while the app runs. Long loops (the SVG drawing, CSV and
+the connection for ``http.disconnect`` while the app runs, from ``WATCH_AFTER_S`` on: most
+requests are answered before then, and a watching task per request cost more CPU than the rest
+of a cheap request's layers (tests/perf/path_profile.py). Long loops (the SVG drawing, CSV and
 HTML rows, polygons) call ``check()`` as they go; it costs a context-variable read and a clock
 read. Python cannot stop a thread from outside, so work that never calls ``check()`` runs to its
 end; everything that scales with the data does call it.
@@ -19,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ApiError
 
+WATCH_AFTER_S = 0.05  # a request still working after this starts watching for its client leaving
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for the log line of a request whose client left
 
 
@@ -91,7 +94,14 @@ class WorkGuard:
             await gone.wait()
             return {"type": "http.disconnect"}
 
-        watcher = asyncio.get_running_loop().create_task(watch())
+        loop = asyncio.get_running_loop()
+        watcher: asyncio.Task[None] | None = None
+
+        def start_watching() -> None:
+            nonlocal watcher
+            watcher = loop.create_task(watch())
+
+        later = loop.call_later(WATCH_AFTER_S, start_watching)
         token = current.set(budget)
         try:
             await self.app(scope, receive_after_watch, send)
@@ -101,4 +111,6 @@ class WorkGuard:
             await send({"type": "http.response.body", "body": b""})
         finally:
             current.reset(token)
-            watcher.cancel()
+            later.cancel()
+            if watcher is not None:
+                watcher.cancel()
