@@ -3,7 +3,7 @@
 Run by hand (not part of pytest; needs ``apt-get install wrk``):
 
     python -m tests.perf.serving [--seconds 5] [--rounds 2] [--loops asyncio,uvloop]
-                                 [--big DIR] [--huge DIR] [--skip-tails]
+                                 [--before CHECKOUT] [--big DIR] [--huge DIR] [--skip-tails]
 
 ``--big``/``--huge`` are directories made by ``tests/perf/synthetic.py`` (10k and 100k incidents),
 each with its data in ``geodata/`` and a derived cache in ``cache/``. Every server is a separate
@@ -19,6 +19,8 @@ steadier figure on a shared machine.
    kept answers.
 2. **First requests**: the same page and ``/healthz`` from a server whose answer cache is off
    (``AT_TANF_ANSWER_CACHE_MB=0``), so every request does all of its work: CPU per request.
+   With ``--before CHECKOUT`` (e.g. ``git worktree add /tmp/before <commit>``): the same first
+   requests on that code and on this one, alternated, CPU per request.
 3. **The tail at 50 connections**: ``wrk -c50 --latency`` on the items page, one process and
    ``--workers 2``, for each event loop: p50, p99, errors.
 4. With ``--big``: a cheap request's latency (one event by id, a different one each time, so the
@@ -95,12 +97,12 @@ def cpu_s(pid: int) -> float:
 
 @contextmanager
 def server(
-    args: list[str], env: dict[str, str] | None = None, ready: str = "/healthz"
+    args: list[str], env: dict[str, str] | None = None, ready: str = "/healthz", root: Path = ROOT
 ) -> Iterator[tuple[str, int]]:
     port = free_port()
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "AT_TANF_TILE_URL": "", **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": str(root), "AT_TANF_TILE_URL": "", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", *args, "--port", str(port)], env=full_env, cwd=ROOT,
+        [sys.executable, "-m", *args, "--port", str(port)], env=full_env, cwd=root,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -122,11 +124,13 @@ def server(
         process.wait(timeout=30)
 
 
-def app_server(workers: int = 1, loop: str = "asyncio", data: Path | None = None, **env: str) -> Any:
+def app_server(
+    workers: int = 1, loop: str = "asyncio", data: Path | None = None, root: Path = ROOT, **env: str
+) -> Any:
     args = ["app", "serve", "--workers", str(workers), "--loop", loop]
     if data is not None:
         args += ["--data-dir", str(data / "geodata"), "--cache-dir", str(data / "cache")]
-    return server(args, {f"AT_TANF_{k.upper()}": v for k, v in env.items()})
+    return server(args, {f"AT_TANF_{k.upper()}": v for k, v in env.items()}, root=root)
 
 
 def bare_server(plain: Path, zipped: Path, workers: int = 1, loop: str = "asyncio") -> Any:
@@ -217,6 +221,32 @@ def first_requests(seconds: float) -> None:
             print(f"{name:18} {r['cpu_us_per_request']:6.0f} µs CPU/request  {r['rps']:7.0f} req/s")
     print("budgets: items page <= 300 µs, /healthz <= 100 µs")
     results["first"] = {**out, "uptime": uptime()}
+
+
+def before_and_after(seconds: float, rounds: int, before: Path) -> None:
+    """First requests (answer cache off) on the code in ``before`` (a checkout of an earlier
+    commit) and on this one, alternated: CPU per request."""
+    print(f"\n## 2b. Before ({before}) and after, alternated (wrk -t1 -c10 -d{seconds}s)\n{uptime()}\n")
+    cases = (("items page", ITEMS, ("Accept-Encoding: identity",)), ("/healthz", "/healthz", ()),
+             ("one feature", "/api/collections/events/items/2016-06-16-russian-strikes-new-syrian-army", ()),
+             ("locate", "/api/locate?lon=38.5&lat=33.4", ()))  # fmt: skip
+    rows: dict[str, list[float]] = {}
+    with (
+        app_server(root=before, answer_cache_mb="0") as (old, old_pid),
+        app_server(answer_cache_mb="0") as (new, new_pid),
+    ):
+        for n in range(rounds):
+            for name, path, headers in cases:
+                for label, base, pid in (("before", old, old_pid), ("after", new, new_pid)):
+                    wrk(base + path, 1, 10, headers)  # warm
+                    r = measured(pid, base + path, seconds, 10, headers)
+                    rows.setdefault(f"{name} {label}", []).append(r["cpu_us_per_request"])
+                    print(f"round {n + 1} {name:12} {label:6} {r['cpu_us_per_request']:6.0f} µs CPU/request "
+                          f"{r['rps']:7.0f} req/s")  # fmt: skip
+    summary = {key: statistics.median(values) for key, values in rows.items()}
+    for name, _path, _headers in cases:
+        print(f"{name}: {summary[name + ' before']:.0f} µs before, {summary[name + ' after']:.0f} µs after")
+    results["before_after"] = {"rows": rows, "median": summary, "uptime": uptime()}
 
 
 def tails(seconds: float, loops: list[str]) -> None:
@@ -347,13 +377,16 @@ def main() -> None:
     parser.add_argument("--big", type=Path)
     parser.add_argument("--huge", type=Path)
     parser.add_argument("--skip-tails", action="store_true")
-    parser.add_argument("--only", choices=("limit", "first", "tails", "big", "huge"))
+    parser.add_argument("--before", type=Path, help="a checkout of earlier code, to compare alternately")
+    parser.add_argument("--only", choices=("limit", "first", "before", "tails", "big", "huge"))
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}; the machine is shared: {uptime()}")
     if args.only in (None, "limit"):
         against_the_limit(args.seconds, args.rounds)
     if args.only in (None, "first"):
         first_requests(args.seconds)
+    if args.before and args.only in (None, "before"):
+        before_and_after(args.seconds, args.rounds, args.before)
     if args.only in (None, "tails") and not args.skip_tails:
         tails(max(args.seconds, 10), args.loops.split(","))
     if args.big and args.only in (None, "big"):
