@@ -130,3 +130,18 @@ def test_a_kept_drawing_is_the_same_drawing(many: Served) -> None:
     state = parse_state({"status": "inside"})
     assert svg.cached_svg(many, state, 640, 480) == svg.render_svg(many, state, 640, 480)
     assert svg.cached_svg(many, state, 640, 480) is svg.cached_svg(many, state, 640, 480)
+
+
+def test_overlap_counts_equal_the_pairwise_test() -> None:
+    """Names and the legend are placed by counting the boxes they meet, all at once; the count
+    is the pairwise ``_meets`` test's, edges touching included (they do not meet)."""
+    rng = random.Random(5)
+    boxes = []
+    for _ in range(400):
+        x, y = rng.uniform(0, 800), rng.uniform(0, 600)
+        boxes.append((x, y, x + rng.choice([0, 6, 12, 40]), y + rng.choice([0, 6, 12, 30])))
+    boxes += [(100.0, 100.0, 112.0, 112.0), (112.0, 100.0, 124.0, 112.0)]  # sharing an edge
+    taken = svg._boxes(boxes)
+    for box in [*boxes[:60], (0.0, 0.0, 800.0, 600.0), (112.0, 100.0, 112.0, 112.0)]:
+        assert svg._overlaps(box, taken) == sum(svg._meets(box, other) for other in boxes)
+    assert svg._overlaps((1.0, 1.0, 2.0, 2.0), svg._boxes([])) == 0
