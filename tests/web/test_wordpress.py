@@ -165,3 +165,58 @@ def test_the_block_editor_previews_the_map(site: Site, maps: dict[str, str], pat
     assert html.startswith("<blockquote") and html.count("<iframe") == 1
     assert f'src="{map_url}/embed?from=2017-06-01' in html.replace("&#038;", "&").replace("&amp;", "&")
     assert ('sandbox="allow-scripts"' in html) == (path == "discovered")
+
+
+def test_the_block_editor_embeds_the_map_and_it_fits_a_phone(
+    browser: Browser, site: Site, maps: dict[str, str]
+) -> None:
+    """The block editor in Chromium: an Embed block with the map's address (what the editor makes
+    of an https address pasted on its own; WordPress 6.1's paste turns an http one into a
+    paragraph, so the block is made directly) previews the map through WordPress's oEmbed proxy
+    over HTTP, is published, and the post shows the map within a 375 px phone's width."""
+    map_url = maps["discovered"]
+    site.set_password("a-test-password")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{site.url}/wp-login.php")
+    page.fill("#user_login", "editor")
+    page.fill("#user_pass", "a-test-password")
+    page.click("#wp-submit")
+    page.wait_for_url("**/wp-admin/**", timeout=60_000)
+    page.goto(f"{site.url}/wp-admin/post-new.php")
+    page.wait_for_function("() => window.wp && wp.data && wp.blocks && wp.data.select('core/editor')",
+                           timeout=60_000)  # fmt: skip
+    page.evaluate(
+        """(url) => {
+            wp.data.dispatch('core/editor').editPost({title: 'From the block editor', status: 'publish'});
+            wp.data.dispatch('core/block-editor').insertBlocks([wp.blocks.createBlock('core/embed', {url})]);
+        }""",
+        f"{map_url}/?{VIEW}",
+    )
+    # The preview came back: WordPress recognised the provider and sandboxed the map in the editor.
+    page.wait_for_function(
+        "() => wp.data.select('core/block-editor').getBlocks().some(b => b.name === 'core/embed'"
+        " && b.attributes.providerNameSlug === 'at-tanf-zone-map')",
+        timeout=60_000,
+    )
+    page.evaluate("() => wp.data.dispatch('core/editor').savePost()")
+    page.wait_for_function(
+        "() => !wp.data.select('core/editor').isSavingPost()"
+        " && wp.data.select('core/editor').getCurrentPost().status === 'publish'",
+        timeout=60_000,
+    )
+    link = page.evaluate("() => wp.data.select('core/editor').getCurrentPost().link")
+    context.close()
+
+    phone = browser.new_context(viewport={"width": 375, "height": 800})
+    page = phone.new_page()
+    page.goto(link)
+    frame = map_frame(page, map_url)
+    assert frame.locator(".leaflet-marker-icon.incident-icon").count() > 0
+    wait_until(page, "!document.querySelector('iframe.wp-embedded-content').hasAttribute('style')")
+    box = page.locator(f"iframe[src^='{map_url}/embed?']").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing runs off the side
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "wordpress-block-editor-375.png"), full_page=True)
+    phone.close()
