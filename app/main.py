@@ -11,7 +11,6 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import logs, proxy
-from app.allocator import keep_freed_memory
 from app.api import health, locate, ogc, openapi
 from app.api.answer_cache import AnswerCache
 from app.api.caching import HttpCaching
@@ -56,7 +55,6 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        keep_freed_memory()  # per worker process: requests reuse their temporary arrays' memory
         logs.install()  # the request log written by a thread, not the event loop
         ready = served or load_served(settings)
         # Publish everything at once, so no request ever sees a half-built state.

@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from app.api.features import CollectionRows, build_collections
-from app.data import files, store_build
+from app.data import files, store_file
 from app.data.cache import CacheFault, cached
 from app.data.catalog import ZoneGeometry, build_catalog, build_zone
 from app.data.files import ChangedError, Scan
@@ -61,7 +63,7 @@ class _PartResult:
 
 
 def _build_part(data_dir: Path, scan: Scan, directory: Path) -> tuple[list[Problem], _PartResult | None]:
-    """Load and derive the part of the incidents ``scan`` holds, and save its stores in
+    """Load and derive the part of the incidents ``scan`` holds, and write its stores in
     ``directory`` (a worker hands back a path, not gigabytes through a pipe). A file that changed
     since the scan is a ``ChangedError``."""
     try:
@@ -71,11 +73,7 @@ def _build_part(data_dir: Path, scan: Scan, directory: Path) -> tuple[list[Probl
     collections = build_collections(build_catalog(dataset))
     directory.mkdir(parents=True)
     for cid, c in collections.items():
-        store, owners = store_build.from_rows(c.rows)
-        store_build.save(store, directory / cid)
-        if cid == "regions":
-            owner_ids = np.array([(owner or "").encode() for owner in owners], dtype=bytes)
-            np.save(directory / "region_owners.npy", owner_ids, allow_pickle=False)
+        store_file.write(store_file.columns_of(c.rows).table(), directory / f"{cid}.arrow")
     described = {cid: replace(c, rows=[]) for cid, c in collections.items()}  # the stores hold them
     return [], _PartResult(
         directory, described, dataset.incident_files, dataset.zone, dataset.sites, dataset.borders
@@ -152,25 +150,22 @@ def write_served(settings: Settings, directory: Path, scan: Scan | None = None) 
 
 
 def _merge(version: str, done: list[_PartResult], directory: Path) -> None:
-    """One set of stores from the parts' saved stores, in collection order (date, then id),
-    written to ``directory``."""
+    """One set of stores from the parts' (pyarrow concatenates and sorts them), in collection
+    order: events by first day, then id; a region after its incident's, in the part's order."""
     first = done[0]
     directory.mkdir()
     _write_meta(directory, version, build_zone(first.zone, first.sites), first.sites, first.borders,
                 first.collections)  # fmt: skip
     for cid in first.collections:
         if cid not in ("events", "regions"):  # reference data: the same in every part
-            shutil.copytree(first.directory / cid, directory / cid)
-    parts = [store_build.load(r.directory / "events") for r in done]
-    ids = np.concatenate([part.columns["ids"] for part in parts])
-    starts = np.concatenate([part.columns["start"] for part in parts])
-    events = store_build.concat_into(parts, np.lexsort((ids, starts)), directory / "events")
-    del parts, ids, starts
-    parts = [store_build.load(r.directory / "regions") for r in done]
-    # A region follows its incident; an incident's regions keep their order (a stable sort).
-    owner_rows = events.rows_of(np.concatenate([np.load(r.directory / "region_owners.npy") for r in done]))
-    order = np.argsort(owner_rows, kind="stable")
-    store_build.concat_into(parts, order, directory / "regions", {"owner_rows": owner_rows[order]})
+            shutil.copy(first.directory / f"{cid}.arrow", directory / f"{cid}.arrow")
+    events = pa.concat_tables([store_file.read(r.directory / "events.arrow") for r in done])
+    events = events.sort_by([("start", "ascending"), ("id", "ascending")])
+    store_file.write(events, directory / "events.arrow")
+    regions = pa.concat_tables([store_file.read(r.directory / "regions.arrow") for r in done])
+    owner_rows = pc.index_in(regions.column("owner"), value_set=events.column("id"))
+    order = np.argsort(owner_rows.to_numpy(zero_copy_only=False), kind="stable")
+    store_file.write(regions.take(order), directory / "regions.arrow")
 
 
 def load_served(settings: Settings) -> Served:
@@ -222,6 +217,6 @@ def load_saved(directory: Path) -> Served:
         )
         for c in meta["collections"]
     }
-    stores = {cid: store_build.load(directory / cid) for cid in collections}
-    store_build.relink(stores["events"], stores["regions"])
+    stores = {cid: store_file.load(directory / f"{cid}.arrow") for cid in collections}
+    stores["events"].link(stores["regions"])
     return Served(meta["version"], zone, sites, meta["borders"], collections, stores)

@@ -83,15 +83,3 @@ def test_cli_flags_reach_the_settings() -> None:
     assert settings.port == 9002 and settings.max_limit == 500 and settings.tile_url == ""
     assert settings.embed_frame_ancestors == "https://news.example"
     assert str(settings.cache_dir) == "/tmp/c"
-
-
-def test_the_allocator_keeps_freed_memory_for_the_next_request() -> None:
-    """glibc accepts the thresholds (it refuses an mmap threshold above 32 MB, silently but for
-    the return value), so temporary arrays are reused instead of mapped afresh each request."""
-    import platform
-
-    from app.allocator import keep_freed_memory
-
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("malloc tuning is for glibc")
-    assert keep_freed_memory()

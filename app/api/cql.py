@@ -112,12 +112,11 @@ class Rows:
                 known |= codes == code
             return names, ~known
         if name in ("event_type", "sub_event_type"):
-            category = "type" if name == "event_type" else "sub"
-            table = np.array(columns[f"{category}_names"], dtype=object)
-            values = table[np.asarray(columns[category][self.rows], dtype=np.int64)]
+            category = columns.event_type if name == "event_type" else columns.sub_event_type
+            values = np.array(category.names, dtype=object)[category.codes[self.rows]]
             return values, values == ""  # the store keeps a missing type as ""
         if name == "p_inside":  # served rounded to 4 decimals (app.api.features): compare that value
-            raw_p = np.asarray(columns["p"][self.rows], dtype=np.float64)
+            raw_p = np.asarray(columns.p_inside[self.rows], dtype=np.float64)
             null = np.isnan(raw_p)
             rounded = np.array([0.0 if v != v else round(float(v), 4) for v in raw_p], dtype=np.float64)
             return rounded, null

@@ -14,7 +14,7 @@ from shapely import Point
 
 from app.data.catalog import Catalog, DerivedClaim, DerivedIncident
 from app.data.model import Citation, Incident, Source
-from app.data.store_build import Row
+from app.data.schema import Row
 from app.geo.countries import CountryShares
 from app.geo.evidence import Evidence
 from app.geo.geodesy import area_m2, distance_bearing, perimeter_m
@@ -201,7 +201,6 @@ def _region_rows(d: DerivedIncident, catalog: Catalog) -> list[Row]:
                 f"{inc.title}\n{inc.summary}\n{claim.claim.text}".lower(),
                 m.point if m else None,
                 owner=inc.id,
-                pieces=claim.reach if claim.region is not None else None,
             )
         )
     if d.common is not None:
@@ -239,7 +238,7 @@ def _common_row(d: DerivedIncident) -> Row:
     text = f"{inc.title}\n{inc.summary}".lower()
     return Row(
         feature, d.common, inc.date.start, inc.date.last, m.status, m.p_inside, inc.event_type,
-        inc.sub_event_type, text, m.point, owner=inc.id, pieces=d.common_reach,
+        inc.sub_event_type, text, m.point, owner=inc.id,
     )  # fmt: skip
 
 

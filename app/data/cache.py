@@ -6,8 +6,8 @@ geometry libraries), so a cache entry can never describe other data or other rul
 to either gives a new key. Entries are written only after a complete, valid build, into a
 staging directory (locked by its writer), every file and directory fsynced, and then renamed into
 place. Each entry lists the CRC-32 of every file it holds; the list is checked whenever the entry is
-mapped, so a damaged entry (a flipped byte, a truncated file) is never served. Entries hold numpy
-arrays, bytes and JSON, never pickles, so reading one cannot run code; the directory must belong
+mapped, so a damaged entry (a flipped byte, a truncated file) is never served. Entries hold Arrow
+IPC files and JSON, never pickles, so reading one cannot run code; the directory must belong
 to the service's user and be writable by nobody else (0700 when it is created here).
 
 Whatever goes wrong with the cache (the directory is a file, read-only, full, writable by others,
@@ -58,7 +58,7 @@ def code_fingerprint() -> str:
         for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(source.relative_to(APP_DIR).as_posix().encode())
             digest.update(source.read_bytes())
-    for name in ("shapely", "pyproj", "orjson", "pydantic", "numpy"):
+    for name in ("shapely", "pyproj", "orjson", "pydantic", "numpy", "pyarrow"):
         digest.update(f"{name}={package_version(name)}".encode())
     digest.update(platform.python_version().encode())
     return digest.hexdigest()[:16]

@@ -23,7 +23,6 @@ from app.geo.countries import Borders, CountryShares, borders_near, country_shar
 from app.geo.evidence import Evidence, SourceRegion, ZoneAnswer, weigh
 from app.geo.geodesy import METRES_PER_KM, METRES_PER_UNIT, area_m2
 from app.geo.measure import RegionMeasure, measure_region
-from app.geo.reach import Piece, pieces_for
 from app.geo.regions import Band, ClaimShape, Sector, claim_region
 from app.geo.shapes import SERVED_REGION_M, annulus, circle, simplified
 from app.geo.wording import (
@@ -42,8 +41,6 @@ class DerivedClaim:
     region: BaseGeometry | None  # None: unmapped, or parts that do not overlap
     measure: RegionMeasure | None
     empty_reason: str | None
-    # The pieces the region lies in, and whether it is their union (for the near index).
-    reach: tuple[tuple[Piece, ...], bool] | None = None
     countries: CountryShares | None = None
 
 
@@ -60,7 +57,6 @@ class DerivedIncident:
     answer: AnswerText
     countries: CountryShares | None  # of the common region, else of the union
     common: BaseGeometry | None = None  # the served common region (two or more sources)
-    common_reach: tuple[tuple[Piece, ...], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,10 +196,9 @@ def derive_incident(incident: Incident, ctx: Context) -> DerivedIncident:
     claims = [
         DerivedClaim(
             claim, served_region(region), measure, why,
-            None if shape is None else pieces_for(shape, zone.centre),
             None if region is None else country_shares(region, ctx.borders),
         )
-        for claim, region, measure, why, shape in exact
+        for claim, region, measure, why, _shape in exact
     ]  # fmt: skip
     by_source: dict[str, list[tuple[str, BaseGeometry]]] = {}
     for claim, region, _, _, _ in exact:
@@ -236,13 +231,9 @@ def derive_incident(incident: Incident, ctx: Context) -> DerivedIncident:
     served = [c.region for c in claims if c.region is not None]
     # One claim: its served region is the incident's (sharing the object saves memory).
     served_union = served[0] if len(served) == 1 else shapely.union_all(served)
-    common = common_reach = None
+    common = None
     if evidence.common is not None and len(evidence.sources) > 1:
         common = served_region(evidence.common)
-        # The common region lies in every claim's region: the smallest claim's pieces hold it.
-        reached = [c for c in claims if c.reach is not None and c.measure is not None]
-        smallest = min(reached, key=lambda c: c.measure.area_km2 if c.measure else 0.0)
-        common_reach = (smallest.reach[0], False) if smallest.reach is not None else None
     return DerivedIncident(
         incident,
         claims,
@@ -255,7 +246,6 @@ def derive_incident(incident: Incident, ctx: Context) -> DerivedIncident:
         answer_text(evidence, ctx.outlets, texts, countries, ctx.home_country, zone.zone.radius_km),
         countries,
         common,
-        common_reach,
     )
 
 

@@ -44,7 +44,7 @@ def test_a_damaged_entry_is_never_served(
     plain = answers(Settings(data_dir=data_copy))
     assert answers(settings) == plain
     entry = the_entry(tmp_path / "cache")
-    target = entry / "events" / "heads.bin"  # the features' JSON
+    target = entry / "events.arrow"  # the events' store, features' JSON and all
     data = bytearray(target.read_bytes())
     if damage == "flip":
         data[len(data) // 2] ^= 0x04  # one bit, as a failing disk or a torn write leaves it
@@ -52,7 +52,7 @@ def test_a_damaged_entry_is_never_served(
     elif damage == "truncate":
         target.write_bytes(bytes(data[:-100]))
     elif damage == "remove":
-        (entry / "regions" / "bounds.npy").unlink()
+        (entry / "regions.arrow").unlink()
     else:
         (entry / cache.CHECKSUMS).write_text("{", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="app.cache"):
@@ -216,7 +216,8 @@ def test_a_low_open_file_limit_is_one_line() -> None:
 
 
 def test_open_descriptors_do_not_grow_with_the_store_files(tmp_path: Path) -> None:
-    """A mapped store holds no descriptor per file (it held one per mapped array and blob)."""
+    """A mapped store holds no descriptor per file: pyarrow's memory map is closed once read (the
+    map stays while the store's buffers use it)."""
     from app.served import load_saved, write_served
     from app.settings import BUNDLED_DATA
 
@@ -224,8 +225,8 @@ def test_open_descriptors_do_not_grow_with_the_store_files(tmp_path: Path) -> No
     files = [p for p in (tmp_path / "entry").rglob("*") if p.is_file()]
     before = len(os.listdir("/proc/self/fd"))
     served = load_saved(tmp_path / "entry")
-    assert len(files) > 100 and len(os.listdir("/proc/self/fd")) - before <= 2
+    assert len(files) >= 5 and len(os.listdir("/proc/self/fd")) - before <= 2
     events = served.stores["events"]
     assert events.body(0) and events.feature(0)["id"]  # and the maps still serve
     mapped = [line for line in Path("/proc/self/maps").read_text().splitlines() if str(tmp_path) in line]
-    assert len(mapped) >= 100
+    assert {Path(line.split()[-1]).name for line in mapped} >= {"events.arrow", "regions.arrow"}

@@ -32,7 +32,7 @@ def test_parts_on_several_processes_serve_what_one_part_serves(data_copy: Path) 
     assert everything(parted) == everything(whole)
     # The near filter still reaches the claims' regions after the merge (same parts, same owners).
     events = parted.stores["events"]
-    assert events.near is not None and whole.stores["events"].near is not None
+    assert events.regions is parted.stores["regions"] and whole.stores["events"].regions is not None
     # Each part names its own types; after the merge the type filters still pick the same incidents.
     types = {f["properties"]["event_type"] for f in map(orjson.loads, everything(whole)["events"])}
     assert len(types) > 1
@@ -41,8 +41,8 @@ def test_parts_on_several_processes_serve_what_one_part_serves(data_copy: Path) 
         picked = [events.id(i) for i in events.query(query)]
         assert picked == [whole.stores["events"].id(i) for i in whole.stores["events"].query(query)]
         assert picked
-    owners = [events.id(i) for i in parted.stores["regions"].columns["owner_rows"]]
-    assert owners == [whole.stores["events"].id(i) for i in whole.stores["regions"].columns["owner_rows"]]
+    owners = [events.id(i) for i in parted.stores["regions"].owner_rows]
+    assert owners == [whole.stores["events"].id(i) for i in whole.stores["regions"].owner_rows]
 
 
 def test_a_bulk_file_is_cut_by_lines(data_copy: Path) -> None:

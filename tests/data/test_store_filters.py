@@ -9,7 +9,7 @@ import orjson
 import pytest
 import shapely
 
-from app.data.store import FeatureStore, ItemQuery, Selection
+from app.data.store import FeatureStore, ItemQuery
 from app.served import Served, build_served
 from app.settings import Settings
 from tests.perf.synthetic import write_dataset
@@ -108,13 +108,9 @@ def test_the_filters_combine_as_their_intersection(served: Served) -> None:
         assert set(both.tolist()) == set.intersection(*(found[name] for name in names)), names
 
 
-@pytest.mark.parametrize("scan", [7, 65_536])
-def test_a_page_is_the_slice_of_every_match(
-    served: Served, monkeypatch: pytest.MonkeyPatch, scan: int
-) -> None:
-    """``page`` counts and reads the first matches without listing them all; it must give what
-    listing them all and slicing gives, whichever way the rows were kept (mask, rows, none)."""
-    monkeypatch.setattr(Selection, "PAGE_SCAN", scan)  # 7: pages that span several scans
+def test_a_page_is_the_slice_of_every_match(served: Served) -> None:
+    """``page`` counts the matches and gives the slice of them that listing them all gives,
+    whatever filters (or none) kept them."""
     events = served.stores["events"]
     for query in [
         ItemQuery(),

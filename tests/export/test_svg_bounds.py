@@ -101,7 +101,7 @@ def test_many_incidents_are_clustered_and_every_located_one_counted(many: Served
 def test_the_selected_incidents_outlines_are_still_drawn(many: Served) -> None:
     events = many.stores["events"]
     regions = many.stores["regions"]
-    owner = regions.columns["owner_rows"]
+    owner = regions.owner_rows
     row = int(np.bincount(owner).argmax())  # an incident with claims
     state = parse_state({"sel": events.id(row)})
     text = svg.render_svg(many, state, 800, 600)

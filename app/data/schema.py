@@ -1,0 +1,138 @@
+"""What a store holds, defined once: ``Columns`` names and types every column of a collection, and
+the Arrow schema a store is written in (``SCHEMA``) is made from it.
+
+A store is one row per feature, in collection order (events: first day, then id; regions follow
+their incident). On disk it is an Arrow IPC file (``app.data.store_file``), read back as a memory
+map; its ``geometry`` column is GeoArrow WKB (``geoarrow.wkb``, CRS84), so pyarrow and any
+GeoArrow reader take it as it is. ``Row`` is what the collections give a store to build from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from shapely.geometry.base import BaseGeometry
+
+GEOARROW_WKB = {b"ARROW:extension:name": b"geoarrow.wkb", b"ARROW:extension:metadata": b'{"crs":"OGC:CRS84"}'}
+CATEGORY = pa.dictionary(pa.int32(), pa.string())
+
+
+def _column(arrow: pa.DataType, metadata: dict[bytes, bytes] | None = None) -> dict[str, Any]:
+    """A column's Arrow type and its Arrow field metadata."""
+    return {"arrow": arrow, "field": metadata}
+
+
+@dataclass(frozen=True)
+class Category:
+    """A categorical column: each row's code (int32) into ``names``."""
+
+    codes: np.ndarray
+    names: list[str]
+
+    def of(self, rows: np.ndarray) -> list[str]:
+        return [self.names[code] for code in self.codes[rows].tolist()]
+
+    def matching(self, wanted: set[str]) -> list[int]:
+        """Codes of the names equal to one of ``wanted`` (lower-case), compared lower-case."""
+        return [code for code, name in enumerate(self.names) if name.lower() in wanted]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A store's columns, one value per feature. Numbers are numpy arrays (views of the mapped
+    file when read back), text and bytes Arrow arrays, categories ``Category``."""
+
+    id: pa.Array = field(metadata=_column(pa.string()))
+    # The GeoJSON Feature (UTF-8 JSON), with its geometry when that is a point or none.
+    head: pa.Array = field(metadata=_column(pa.large_binary()))
+    # WKB of any other geometry (null: the geometry is in the head).
+    geometry: pa.Array = field(metadata=_column(pa.large_binary(), GEOARROW_WKB))
+    # Bounds of the geometry, degrees (NaN: no geometry).
+    minx: np.ndarray = field(metadata=_column(pa.float64()))
+    miny: np.ndarray = field(metadata=_column(pa.float64()))
+    maxx: np.ndarray = field(metadata=_column(pa.float64()))
+    maxy: np.ndarray = field(metadata=_column(pa.float64()))
+    # The representative point, degrees (NaN: none): an incident's marker, a point inside a region.
+    lon: np.ndarray = field(metadata=_column(pa.float64()))
+    lat: np.ndarray = field(metadata=_column(pa.float64()))
+    # First and last day, proleptic Gregorian ordinals (NO_DAY, app.data.store_api: undated).
+    start: np.ndarray = field(metadata=_column(pa.int32()))
+    end: np.ndarray = field(metadata=_column(pa.int32()))
+    # Zone status code (app.data.store_api.STATUS_CODES; -1: none), share inside the zone (NaN: none).
+    status: np.ndarray = field(metadata=_column(pa.int8()))
+    p_inside: np.ndarray = field(metadata=_column(pa.float64()))
+    # Event type and sub-event type ("" where none).
+    event_type: Category = field(metadata=_column(CATEGORY))
+    sub_event_type: Category = field(metadata=_column(CATEGORY))
+    # Lower-case title and summary (and a claim's text): what ``q`` searches.
+    text: pa.Array = field(metadata=_column(pa.string()))
+    # A region's incident, by id (null: none).
+    owner: pa.Array = field(metadata=_column(pa.string()))
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def table(self) -> pa.Table:
+        """The columns as one Arrow table of ``SCHEMA``."""
+        arrays = []
+        for f in fields(self):
+            value, arrow = getattr(self, f.name), f.metadata["arrow"]
+            if isinstance(value, Category):
+                codes, names = pa.array(value.codes, pa.int32()), pa.array(value.names, pa.string())
+                value = pa.DictionaryArray.from_arrays(codes, names)
+            arrays.append(pa.array(value, arrow) if isinstance(value, np.ndarray) else value)
+        return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+    @staticmethod
+    def of(table: pa.Table) -> Columns:
+        """Typed views of a table of ``SCHEMA`` (numbers without a copy)."""
+        if not table.schema.equals(SCHEMA):
+            raise ValueError("the table is not a store of this schema")
+        values: dict[str, Any] = {}
+        for f in fields(Columns):
+            chunked = table.column(f.name)  # one chunk as written; combining would copy it
+            column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+            if pa.types.is_dictionary(column.type):
+                codes = column.indices.to_numpy(zero_copy_only=False)
+                values[f.name] = Category(codes, column.dictionary.to_pylist())
+            elif pa.types.is_primitive(column.type):
+                values[f.name] = column.to_numpy(zero_copy_only=False)
+            else:
+                values[f.name] = column
+        return Columns(**values)
+
+
+NULLABLE = ("geometry", "owner")
+SCHEMA = pa.schema(
+    [
+        pa.field(f.name, f.metadata["arrow"], nullable=f.name in NULLABLE, metadata=f.metadata["field"])
+        for f in fields(Columns)
+    ]
+)
+
+
+@dataclass
+class Row:
+    """One feature and the values the store filters it by (what a collection gives a store).
+
+    ``geometry`` is the feature's own geometry (bbox tests it; a region's polygon near tests too).
+    ``owner`` is the id of the feature of another collection this one belongs to (a region's
+    incident): the incident's ``near`` filter tests the regions it owns. ``point`` lies inside a
+    region's geometry (``app.geo.measure``). The store writes the geometry into the feature.
+    """
+
+    feature: dict[str, Any]
+    geometry: BaseGeometry | None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    status: str | None = None
+    p_inside: float | None = None
+    event_type: str | None = None
+    sub_event_type: str | None = None
+    text: str = ""
+    point: tuple[float, float] | None = None
+    owner: str | None = None

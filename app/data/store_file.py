@@ -1,0 +1,83 @@
+"""Stores from rows, and to and from their files: one Arrow IPC file per collection (``SCHEMA``,
+``app.data.schema``), read back as a memory map, so a store's pages are shared by every worker and
+read as requests touch them. Arrow IPC holds no code: reading a file cannot run any.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import shapely
+
+from app.data.schema import SCHEMA, Category, Columns, Row
+from app.data.store import FeatureStore
+from app.data.store_api import NO_DAY, STATUS_CODES
+from app.geo.geojson import to_geojson_fragment
+
+
+def _category(values: list[str]) -> Category:
+    """Small integer codes and the distinct values (first-seen order)."""
+    names: dict[str, int] = {}
+    codes = np.fromiter((names.setdefault(v, len(names)) for v in values), dtype=np.int32, count=len(values))
+    return Category(codes, list(names))
+
+
+def columns_of(rows: list[Row]) -> Columns:
+    """The columns of ``rows``, in their order. A point (or no geometry; an empty one is none) is
+    written into the feature's head; any other geometry is kept as WKB."""
+    geoms = np.empty(len(rows), dtype=object)
+    geoms[:] = [None if r.geometry is None or r.geometry.is_empty else r.geometry for r in rows]
+    points = shapely.get_type_id(geoms) == 0
+    heads = []
+    for row, geom, is_point in zip(rows, geoms, points, strict=True):
+        feature = {k: v for k, v in row.feature.items() if k != "geometry"}
+        if is_point or geom is None:
+            feature["geometry"] = to_geojson_fragment(geom)
+        heads.append(orjson.dumps(feature))
+    bounds = shapely.bounds(geoms)
+    geoms[points] = None
+    xy = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(len(rows), 2)
+    day = np.array([[r.start.toordinal() if r.start else NO_DAY, r.end.toordinal() if r.end else NO_DAY]
+                    for r in rows], dtype=np.int32).reshape(len(rows), 2)  # fmt: skip
+    return Columns(
+        id=pa.array([str(r.feature["id"]) for r in rows], pa.string()),
+        head=pa.array(heads, pa.large_binary()),
+        geometry=pa.array(shapely.to_wkb(geoms), pa.large_binary()),
+        minx=bounds[:, 0], miny=bounds[:, 1], maxx=bounds[:, 2], maxy=bounds[:, 3],
+        lon=xy[:, 0].copy(), lat=xy[:, 1].copy(), start=day[:, 0].copy(), end=day[:, 1].copy(),
+        status=np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8),
+        p_inside=np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
+        event_type=_category([r.event_type or "" for r in rows]),
+        sub_event_type=_category([r.sub_event_type or "" for r in rows]),
+        text=pa.array([r.text.lower() for r in rows], pa.string()),
+        owner=pa.array([r.owner for r in rows], pa.string()),
+    )  # fmt: skip
+
+
+def from_rows(rows: list[Row]) -> FeatureStore:
+    """A store of ``rows`` (in memory, as a build's are before they are written)."""
+    return FeatureStore(columns_of(rows))
+
+
+def write(table: pa.Table, path: Path) -> None:
+    """The table as an Arrow IPC file of one record batch (what ``read`` maps)."""
+    table = table.combine_chunks()
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, SCHEMA) as writer:
+        writer.write_table(table, max_chunksize=max(1, len(table)))
+
+
+def read(path: Path) -> pa.Table:
+    """The table of an Arrow IPC file, its buffers over a read-only memory map (nothing is copied;
+    the file's descriptor is closed, the map lives as long as the table's buffers)."""
+    source = pa.memory_map(str(path), "r")
+    try:
+        return pa.ipc.open_file(source).read_all()
+    finally:
+        source.close()
+
+
+def load(path: Path) -> FeatureStore:
+    return FeatureStore(Columns.of(read(path)))

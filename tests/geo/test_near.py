@@ -1,0 +1,87 @@
+"""The near filter's degree box and distance bounds (app.geo.near), against pyproj.Geod."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+
+from app.geo import near
+
+GEOD = Geod(ellps="WGS84")
+
+
+def angle(lon: np.ndarray, lat: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """The great-circle angle (radians) between lon/lat points taken as on a sphere."""
+    p1, p2 = np.radians(lat), np.radians(lat2)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon) / 2) ** 2
+    return np.asarray(2 * np.arcsin(np.sqrt(np.clip(h, 0, 1))))
+
+
+def test_the_angle_bounds_the_geodesic_distance_everywhere() -> None:
+    """R_LOW·θ <= s <= R_HIGH·θ for pairs anywhere: short and long, along meridians and the
+    equator, at the poles, across the antimeridian, nearly antipodal."""
+    rng = np.random.default_rng(5)
+    n = 200_000
+    lon, lat = rng.uniform(-180, 180, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lat[:2000] = rng.uniform(89.0, 90.0, 2000)  # by the poles
+    lat[2000:4000] = rng.uniform(-90.0, -89.0, 2000)
+    lat[4000:6000] = rng.uniform(-0.01, 0.01, 2000)  # on the equator
+    dist = np.concatenate([rng.uniform(0.01, 1_000, n // 2), rng.uniform(1_000, 20_000_000, n // 2)])
+    az = rng.uniform(0, 360, n)
+    az[6000:8000] = rng.choice([0.0, 90.0, 180.0, 270.0], 2000)  # along meridians and parallels
+    lon2, lat2, _ = GEOD.fwd(lon, lat, az, dist)
+    _, _, s = GEOD.inv(lon, lat, lon2, lat2)
+    theta = angle(lon, lat, lon2, lat2)
+    assert (near.R_LOW * theta <= s).all() and (s <= near.R_HIGH * theta).all()
+    ratio = np.asarray(s)[dist > 10] / theta[dist > 10]
+    assert near.R_LOW < ratio.min() < 6_340_000 and 6_395_000 < ratio.max() < near.R_HIGH  # not loose
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "within_m"),
+    [(38.6, 33.5, 30_000), (179.9, 10.0, 50_000), (-179.99, -45.0, 200_000), (0.0, 89.9, 20_000),
+     (100.0, 89.0, 150_000), (-60.0, -89.99, 5_000), (20.0, 70.0, 3_000_000), (5.0, 0.0, 25_000_000)],
+)  # fmt: skip
+def test_the_reach_boxes_hold_every_point_within(lon: float, lat: float, within_m: float) -> None:
+    """Points on circles up to the distance (Geod.fwd) all lie in one of the boxes."""
+    n = 2_000
+    az, dist = np.linspace(0, 360, n), np.repeat([within_m, within_m * 0.999, within_m * 0.5], n)
+    plon, plat, _ = GEOD.fwd(np.full(3 * n, lon), np.full(3 * n, lat), np.tile(az, 3), dist)
+    boxes = near.reach_boxes(lon, lat, within_m)
+    inside = np.zeros(3 * n, dtype=bool)
+    for minx, miny, maxx, maxy in boxes:
+        assert -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+        inside |= (plon >= minx) & (plon <= maxx) & (plat >= miny) & (plat <= maxy)
+    assert inside.all()
+    if within_m < 1_000_000:  # a box, not the world
+        assert sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes) < 360 * 180 / 4
+        assert len(boxes) == (2 if abs(lon) > 179 and abs(lat) < 89 else 1)
+
+
+DISCS = [(179.9, 10.0, 50_000), (-179.95, 0.0, 20_000), (40.0, 89.8, 60_000), (-120.0, -89.9, 30_000)]
+
+
+@pytest.mark.parametrize(("lon", "lat", "within_m"), DISCS)
+def test_the_disc_is_the_geodesic_disc_across_the_antimeridian_and_around_a_pole(
+    lon: float, lat: float, within_m: float
+) -> None:
+    """Points 2 m inside the circle are in the lon/lat disc, points 2 m outside are not."""
+    disc = near.disc(lon, lat, within_m)
+    assert disc.is_valid and disc.bounds[0] >= -180 and disc.bounds[2] <= 180
+    az = np.linspace(0, 360, 721)
+    n = len(az)
+    for offset, expected in ((-2.0, True), (2.0, False)):
+        plon, plat, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), az, np.full(n, within_m + offset))
+        assert (shapely.contains_xy(disc, plon, plat) == expected).all()
+
+
+def test_within_equals_geod_at_the_distance_itself() -> None:
+    rng = np.random.default_rng(8)
+    lon, lat = 38.6, 33.5
+    az = rng.uniform(0, 360, 5000)
+    dist = 30_000 + rng.choice([-0.01, 0.01], 5000)
+    plon, plat, _ = GEOD.fwd(np.full(5000, lon), np.full(5000, lat), az, dist)
+    _, _, s = GEOD.inv(np.full(5000, lon), np.full(5000, lat), plon, plat)
+    np.testing.assert_array_equal(near.within(lon, lat, plon, plat, 30_000), np.asarray(s) <= 30_000)
