@@ -5,6 +5,7 @@ million incidents those would not fit; the stores hold everything as columns.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -12,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import repeat
 from multiprocessing import get_context
 from pathlib import Path
@@ -24,7 +26,7 @@ import pyarrow.compute as pc
 
 from app.api.features import CollectionRows, build_collections
 from app.data import files, store_file
-from app.data.cache import CacheFault, cached
+from app.data.cache import CacheFault, cached, code_fingerprint, seal, verify
 from app.data.catalog import ZoneGeometry, build_catalog, build_zone
 from app.data.files import ChangedError, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
@@ -48,13 +50,15 @@ class Served:
 cache_log = logging.getLogger("app.cache")
 
 # Incident records are derived in parts of this many, on every core when there are several parts:
-# derivation is almost all of a cold start, and it is independent per incident.
-RECORDS_PER_PART = 5_000
+# derivation is almost all of a cold start, and it is independent per incident. With a cache
+# directory each part is kept (``PARTS``), so a change re-derives only the parts it touches.
+RECORDS_PER_PART = 2_000
+PARTS = "parts"
 
 
 @dataclass(frozen=True)
 class _PartResult:
-    directory: Path  # where the part's stores are saved, with its regions' owners
+    directory: Path  # where the part's stores are written (<collection>.arrow) with part.json
     collections: dict[str, CollectionRows]
     incident_files: dict[str, str]
     zone: Zone
@@ -75,9 +79,47 @@ def _build_part(data_dir: Path, scan: Scan, directory: Path) -> tuple[list[Probl
     for cid, c in collections.items():
         store_file.write(store_file.columns_of(c.rows).table(), directory / f"{cid}.arrow")
     described = {cid: replace(c, rows=[]) for cid, c in collections.items()}  # the stores hold them
-    return [], _PartResult(
+    result = _PartResult(
         directory, described, dataset.incident_files, dataset.zone, dataset.sites, dataset.borders
     )
+    meta = _meta("", result.zone, result.sites, result.borders, described)
+    (directory / "part.json").write_bytes(orjson.dumps(meta | {"incident_files": result.incident_files}))
+    return [], result
+
+
+def _part_key(scan: Scan) -> str:
+    """What a part's derivation reads: the reference files, its chunks (file, first line and
+    bytes; not their byte offsets, which an edit earlier in the file shifts) and the code."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    chunks = [*scan.reference.values(), *(chunk for part in scan.parts for chunk in part.chunks)]
+    for chunk in chunks:
+        digest.update(orjson.dumps(None if chunk is None else [chunk.file, chunk.first_line, chunk.digest]))
+    return digest.hexdigest()[:32]
+
+
+def _kept_part(parts: Path, key: str) -> _PartResult | None:
+    """A part derived before, checked like a cache entry (a damaged one is removed)."""
+    directory = parts / key
+    if not directory.is_dir():
+        return None
+    try:
+        verify(directory)
+        meta = orjson.loads((directory / "part.json").read_bytes())
+    except (CacheFault, OSError, orjson.JSONDecodeError) as fault:
+        cache_log.warning("%s; deriving the part again", fault)
+        shutil.rmtree(directory, ignore_errors=True)
+        return None
+    zone, sites, borders, collections = _from_meta(meta)
+    return _PartResult(directory, collections, meta["incident_files"], zone, sites, borders)
+
+
+def _keep_part(parts: Path, key: str, result: _PartResult) -> None:
+    """Seal a derived part and move it into ``parts`` (renamed into place, as entries are)."""
+    try:
+        seal(result.directory)
+        os.rename(result.directory, parts / key)
+    except OSError:
+        pass  # another build kept the same part first, or the cache is read-only: not ours to fail on
 
 
 def scan_data(settings: Settings, records_per_part: int = RECORDS_PER_PART) -> Scan:
@@ -111,23 +153,34 @@ def _again_if_changed(
     raise DataError([Problem(str(settings.data_dir), None, None, "the data kept changing while it was read")])
 
 
-def write_served(settings: Settings, directory: Path, scan: Scan | None = None) -> None:
+def write_served(
+    settings: Settings, directory: Path, scan: Scan | None = None, parts: Path | None = None
+) -> None:
     """``build_served``, written to ``directory`` (what ``load_saved`` reads): the parts are
-    derived on every core and saved, then merged file by file. ``ChangedError`` if a file is
-    not what ``scan`` read."""
+    derived on every core, then merged. With ``parts`` (a directory of the cache), a part derived
+    before from the same bytes is taken from it, and each part derived now is kept there.
+    ``ChangedError`` if a file is not what ``scan`` read."""
     data_dir = settings.data_dir.resolve()
     scan = scan or scan_data(settings)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=directory.parent, suffix=".parts"))  # same disk as the entry
+    if parts is not None:
+        parts.mkdir(mode=0o700, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=parts or directory.parent, suffix=".tmp"))  # the disk it goes to
     try:
-        if len(scan.parts) <= 1:
-            results = [_build_part(data_dir, scan, scratch / "0")]
+        shares = [scan.only(part) for part in scan.parts] or [scan]
+        keys = [_part_key(share) for share in shares]
+        kept = [None if parts is None else _kept_part(parts, key) for key in keys]
+        todo = [k for k, found in enumerate(kept) if found is None]
+        dirs = [scratch / str(k) for k in todo]
+        if len(todo) <= 1:
+            built = [_build_part(data_dir, shares[k], d) for k, d in zip(todo, dirs, strict=True)]
         else:
             # "spawn": the caller may be a server with threads running, which fork does not go with.
             with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=get_context("spawn")) as pool:
-                dirs = [scratch / str(k) for k in range(len(scan.parts))]
-                shares = [scan.only(part) for part in scan.parts]
-                results = list(pool.map(_build_part, repeat(data_dir), shares, dirs))
+                built = list(pool.map(_build_part, repeat(data_dir), [shares[k] for k in todo], dirs))
+        results = [(list[Problem](), found) for found in kept]
+        for k, outcome in zip(todo, built, strict=True):
+            results[k] = outcome
         refused = [Problem(f"{data_dir.name}/{r.file}", None, None, r.message) for r in scan.refused]
         problems = list(dict.fromkeys([*refused, *(p for found, _ in results for p in found)]))  # once each
         done = [result for _, result in results if result is not None]
@@ -145,6 +198,13 @@ def write_served(settings: Settings, directory: Path, scan: Scan | None = None) 
         if problems:
             raise DataError(problems)
         _merge(scan.version, done, directory)
+        if parts is not None:
+            for k, (_, made) in zip(todo, built, strict=True):
+                assert made is not None
+                _keep_part(parts, keys[k], made)
+            for old in set(os.listdir(parts)) - set(keys):  # parts of data no longer served
+                if not old.endswith(".tmp"):
+                    shutil.rmtree(parts / old, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -154,8 +214,8 @@ def _merge(version: str, done: list[_PartResult], directory: Path) -> None:
     order: events by first day, then id; a region after its incident's, in the part's order."""
     first = done[0]
     directory.mkdir()
-    _write_meta(directory, version, build_zone(first.zone, first.sites), first.sites, first.borders,
-                first.collections)  # fmt: skip
+    meta = _meta(version, first.zone, first.sites, first.borders, first.collections)
+    (directory / "served.json").write_bytes(orjson.dumps(meta))
     for cid in first.collections:
         if cid not in ("events", "regions"):  # reference data: the same in every part
             shutil.copy(first.directory / f"{cid}.arrow", directory / f"{cid}.arrow")
@@ -179,9 +239,8 @@ def load_served(settings: Settings) -> Served:
     def through_cache(scan: Scan) -> Served:
         # The key is the version of the bytes the build parses (a change meanwhile: ChangedError).
         try:
-            return cached(
-                cache_dir, scan.version, lambda entry: write_served(settings, entry, scan), load_saved
-            )
+            build = partial(write_served, settings, scan=scan, parts=cache_dir / PARTS)
+            return cached(cache_dir, scan.version, build, load_saved)
         except CacheFault as fault:
             cache_log.warning("%s; serving without the cache", fault)
             return _build_mapped(settings, scan)
@@ -189,13 +248,14 @@ def load_served(settings: Settings) -> Served:
     return _again_if_changed(through_cache, settings)
 
 
-def _write_meta(
-    directory: Path, version: str, zone: ZoneGeometry, sites: dict[str, Site], borders: dict[str, Any],
+def _meta(
+    version: str, zone: Zone, sites: dict[str, Site], borders: dict[str, Any],
     collections: dict[str, CollectionRows],
-) -> None:  # fmt: skip
-    meta = {
+) -> dict[str, Any]:  # fmt: skip
+    """What an entry (or a part) holds besides its stores, as JSON (``_from_meta`` reads it)."""
+    return {
         "version": version,
-        "zone": zone.zone.model_dump(mode="json"),
+        "zone": zone.model_dump(mode="json"),
         "sites": [site.model_dump(mode="json") for site in sites.values()],
         "borders": borders,
         "collections": [
@@ -204,19 +264,25 @@ def _write_meta(
             for c in collections.values()
         ],
     }  # fmt: skip
-    (directory / "served.json").write_bytes(orjson.dumps(meta))
 
 
-def load_saved(directory: Path) -> Served:
-    meta = orjson.loads((directory / "served.json").read_bytes())
+def _from_meta(
+    meta: dict[str, Any],
+) -> tuple[Zone, dict[str, Site], dict[str, Any], dict[str, CollectionRows]]:
     sites = {s["id"]: Site.model_validate(s) for s in meta["sites"]}
-    zone = build_zone(Zone.model_validate(meta["zone"]), sites)
     collections = {
         c["id"]: CollectionRows(
             c["id"], c["title"], c["description"], [], c["temporal"], frozenset(c["filters"])
         )
         for c in meta["collections"]
     }
+    return Zone.model_validate(meta["zone"]), sites, meta["borders"], collections
+
+
+def load_saved(directory: Path) -> Served:
+    meta = orjson.loads((directory / "served.json").read_bytes())
+    zone_model, sites, borders, collections = _from_meta(meta)
+    zone = build_zone(zone_model, sites)
     stores = {cid: store_file.load(directory / f"{cid}.arrow") for cid in collections}
     stores["events"].link(stores["regions"])
-    return Served(meta["version"], zone, sites, meta["borders"], collections, stores)
+    return Served(meta["version"], zone, sites, borders, collections, stores)

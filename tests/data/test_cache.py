@@ -60,7 +60,8 @@ def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:
     (data_copy / "zone.yaml").write_text("id: [", encoding="utf-8")
     with pytest.raises(DataError):
         load_served(Settings(data_dir=data_copy, cache_dir=tmp_path / "cache"))
-    assert not list((tmp_path / "cache").glob("*"))
+    assert [p.name for p in (tmp_path / "cache").glob("*")] == ["parts"]  # no entry
+    assert not any((tmp_path / "cache" / "parts").iterdir())  # and no part of it
 
 
 def test_a_build_in_parts_leaves_only_its_entry(data_copy: Path, tmp_path: Path) -> None:
@@ -82,3 +83,49 @@ def test_a_build_in_parts_leaves_only_its_entry(data_copy: Path, tmp_path: Path)
     else:
         raise AssertionError("the broken record was not reported")
     assert not any((tmp_path / "failed").iterdir())
+
+
+def test_an_edit_derives_again_only_the_part_it_touches(data_copy: Path, tmp_path: Path) -> None:
+    """Each part derived is kept, keyed by its bytes; after one incident is edited only its part
+    is derived again, and what is served is what a build from nothing serves."""
+    from app.served import load_saved, scan_data, write_served
+
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    parts = tmp_path / "cache" / "parts"
+    parts.parent.mkdir()
+    write_served(settings, tmp_path / "one", scan_data(settings, 4), parts)
+    before = {p.name: p.stat().st_ino for p in parts.iterdir()}
+    assert len(before) == len(scan_data(settings, 4).parts) > 5
+    path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{value: 24, unit: mi", "{value: 25, unit: mi"))
+    write_served(settings, tmp_path / "two", scan_data(settings, 4), parts)
+    after = {p.name: p.stat().st_ino for p in parts.iterdir()}
+    assert len(set(after) - set(before)) == 1  # one part derived again
+    assert {k: after[k] for k in set(after) & set(before)} == {k: before[k] for k in set(after) & set(before)}
+    assert len(after) == len(before)  # the edited part's old version is gone
+    write_served(Settings(data_dir=data_copy), tmp_path / "fresh", scan_data(settings, 4))
+    two, fresh = load_saved(tmp_path / "two"), load_saved(tmp_path / "fresh")
+    for cid, store in fresh.stores.items():
+        assert [two.stores[cid].body(i) for i in range(len(store))] == [
+            store.body(i) for i in range(len(store))
+        ]
+
+
+def test_a_damaged_part_is_derived_again_not_served(data_copy: Path, tmp_path: Path) -> None:
+    from app.served import load_saved, scan_data, write_served
+
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    parts = tmp_path / "cache" / "parts"
+    parts.parent.mkdir()
+    write_served(settings, tmp_path / "one", scan_data(settings, 4), parts)
+    target = sorted(parts.glob("*/events.arrow"))[0]
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x04
+    target.write_bytes(bytes(data))
+    write_served(settings, tmp_path / "two", scan_data(settings, 4), parts)
+    one, two = load_saved(tmp_path / "one"), load_saved(tmp_path / "two")
+    events = one.stores["events"]
+    assert [two.stores["events"].body(i) for i in range(len(events))] == [
+        events.body(i) for i in range(len(events))
+    ]
+    assert target.read_bytes() != bytes(data)  # derived again and kept anew
