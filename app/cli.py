@@ -142,7 +142,7 @@ def default_workers(settings: Settings, incidents: int) -> tuple[int, str]:
 
 WORKER_SETTINGS = "AT_TANF_WORKER_SETTINGS"
 # Each connection takes a descriptor; the process itself needs a few dozen (its stores hold none:
-# app.data.mapped). Below this a modest burst of connections would stop the service.
+# app.data.store_file). Below this a modest burst of connections would stop the service.
 MIN_OPEN_FILES = 256
 
 

@@ -227,7 +227,8 @@ class FeatureStore:
     def _search(self, q: ItemQuery, rows: np.ndarray) -> np.ndarray:
         """The rows whose text holds ``q`` (compared lower-case)."""
         assert q.q is not None
-        hit = pc.match_substring(self.columns.text.take(rows), q.q.lower())
+        text = self.columns.text if len(rows) == len(self) else self.columns.text.take(rows)
+        hit = pc.match_substring(text, q.q.lower())
         found: np.ndarray = rows[hit.to_numpy(zero_copy_only=False)]
         return found
 
