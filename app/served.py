@@ -19,7 +19,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -224,8 +223,7 @@ def _merge(version: str, done: list[_PartResult], directory: Path) -> None:
     store_file.write(events, directory / "events.arrow")
     regions = pa.concat_tables([store_file.read(r.directory / "regions.arrow") for r in done])
     owner_rows = pc.index_in(regions.column("owner"), value_set=events.column("id"))
-    order = np.argsort(owner_rows.to_numpy(zero_copy_only=False), kind="stable")
-    store_file.write(regions.take(order), directory / "regions.arrow")
+    store_file.write(regions.take(pc.sort_indices(owner_rows)), directory / "regions.arrow")  # stable
 
 
 def load_served(settings: Settings) -> Served:

@@ -38,7 +38,7 @@ if not Path(NGINX).exists():
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # each worker derives the bundled data: slow on a loaded machine
     while True:
         try:
             if httpx2.get(url, timeout=2).status_code < 500:

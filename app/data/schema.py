@@ -10,6 +10,7 @@ GeoArrow reader take it as it is. ``Row`` is what the collections give a store t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -24,6 +25,70 @@ CATEGORY = pa.dictionary(pa.int32(), pa.string())
 def _column(arrow: pa.DataType, metadata: dict[bytes, bytes] | None = None) -> dict[str, Any]:
     """A column's Arrow type and its Arrow field metadata."""
     return {"arrow": arrow, "field": metadata}
+
+
+# pyarrow imports pandas (where installed: a second or more, and 60 MB) the first time it converts
+# to or from numpy or Python values (``pa.array``, ``to_numpy``). A store needs neither: its
+# arrays are made from numpy buffers and read as numpy views of Arrow's buffers.
+
+
+def to_arrow(values: np.ndarray | Sequence[bytes | None], arrow: pa.DataType) -> pa.Array:
+    """An Arrow array of ``arrow`` type over numpy numbers, or of byte strings (None: null)."""
+    if isinstance(values, np.ndarray):
+        return pa.Array.from_buffers(arrow, len(values), [None, pa.py_buffer(np.ascontiguousarray(values))])
+    valid = np.array([v is not None for v in values], dtype=bool)
+    sizes = np.array([0 if v is None else len(v) for v in values], dtype=np.int64)
+    offsets = np.zeros(len(values) + 1, dtype=np.int64 if arrow == pa.large_binary() else np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = pa.py_buffer(b"".join(v for v in values if v is not None))
+    return pa.Array.from_buffers(arrow, len(values), [bitmap, pa.py_buffer(offsets), data])
+
+
+NUMPY = {pa.int8(): np.int8, pa.int32(): np.int32, pa.int64(): np.int64, pa.float64(): np.float64}
+
+
+def numbers(array: pa.Array) -> np.ndarray:
+    """A read-only numpy view of the values of a numeric Arrow array (no copy)."""
+    dtype = np.dtype(NUMPY[array.type])
+    view: np.ndarray = np.frombuffer(array.buffers()[1], dtype, len(array), array.offset * dtype.itemsize)
+    return view
+
+
+def valid(array: pa.Array) -> np.ndarray:
+    """Whether each value of an Arrow array is not null (bool)."""
+    bitmap = array.buffers()[0]
+    return np.ones(len(array), dtype=bool) if bitmap is None else _bits(bitmap, array)
+
+
+def true(array: pa.BooleanArray) -> np.ndarray:
+    """Where a boolean Arrow array is true (and not null)."""
+    mask: np.ndarray = _bits(array.buffers()[1], array) & valid(array)
+    return mask
+
+
+def _bits(bitmap: pa.Buffer, array: pa.Array) -> np.ndarray:
+    bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
+    mask: np.ndarray = bits[array.offset : array.offset + len(array)].astype(bool)
+    return mask
+
+
+class Blob:
+    """A binary or string Arrow array read as bytes through numpy views of its buffers."""
+
+    def __init__(self, array: pa.Array) -> None:
+        _, offsets, data = array.buffers()
+        width = np.int64 if array.type in (pa.large_binary(), pa.large_string()) else np.int32
+        self.offsets = np.frombuffer(offsets, width, len(array) + 1, array.offset * np.dtype(width).itemsize)
+        self.data = memoryview(data) if data is not None else memoryview(b"")
+        self.valid = valid(array)
+
+    def __getitem__(self, row: int) -> bytes:
+        return self.data[self.offsets[row] : self.offsets[row + 1]].tobytes()
+
+    def take(self, rows: np.ndarray) -> list[bytes | None]:
+        o, v, d = self.offsets, self.valid, self.data
+        return [d[o[i] : o[i + 1]].tobytes() if v[i] else None for i in rows.tolist()]
 
 
 @dataclass(frozen=True)
@@ -82,9 +147,10 @@ class Columns:
         for f in fields(self):
             value, arrow = getattr(self, f.name), f.metadata["arrow"]
             if isinstance(value, Category):
-                codes, names = pa.array(value.codes, pa.int32()), pa.array(value.names, pa.string())
+                codes = to_arrow(value.codes.astype(np.int32), pa.int32())
+                names = to_arrow([name.encode() for name in value.names], pa.string())
                 value = pa.DictionaryArray.from_arrays(codes, names)
-            arrays.append(pa.array(value, arrow) if isinstance(value, np.ndarray) else value)
+            arrays.append(to_arrow(value, arrow) if isinstance(value, np.ndarray) else value)
         return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
     @staticmethod
@@ -97,10 +163,9 @@ class Columns:
             chunked = table.column(f.name)  # one chunk as written; combining would copy it
             column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
             if pa.types.is_dictionary(column.type):
-                codes = column.indices.to_numpy(zero_copy_only=False)
-                values[f.name] = Category(codes, column.dictionary.to_pylist())
+                values[f.name] = Category(numbers(column.indices), column.dictionary.to_pylist())
             elif pa.types.is_primitive(column.type):
-                values[f.name] = column.to_numpy(zero_copy_only=False)
+                values[f.name] = numbers(column)
             else:
                 values[f.name] = column
         return Columns(**values)

@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 import orjson
-import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from app.data.schema import Columns
+from app.data.schema import Blob, Columns, numbers, true, valid
 from app.data.store_api import NO_DAY, SIMPLIFY_LADDER_M, STATUS_CODES, STATUS_NAMES, ItemQuery, Store
 
 __all__ = ["NO_DAY", "SIMPLIFY_LADDER_M", "STATUS_CODES", "STATUS_NAMES", "FeatureStore", "ItemQuery"]
@@ -45,7 +44,10 @@ class FeatureStore:
     def __init__(self, columns: Columns) -> None:
         self.columns = columns  # read-only
         c = columns
-        self._spliced: np.ndarray = c.geometry.is_valid().to_numpy(zero_copy_only=False)
+        self._heads, self._wkb = Blob(c.head), Blob(c.geometry)
+        self._spliced = self._wkb.valid
+        self._ids: list[str] = c.id.to_pylist()
+        self._row_of = {fid: row for row, fid in enumerate(self._ids)}
         self._bounds_xy = np.column_stack([c.minx, c.miny, c.maxx, c.maxy])
         self._boxed = np.flatnonzero(~np.isnan(c.minx))  # the rows the tree holds
         self._tree = shapely.STRtree(shapely.box(*self._bounds_xy[self._boxed].T))
@@ -56,7 +58,7 @@ class FeatureStore:
     def link(self, regions: FeatureStore) -> None:
         """The events' ``near`` filter tests these regions too (each owned by one of our rows)."""
         at = pc.index_in(regions.columns.owner, value_set=self.columns.id)
-        regions.owner_rows = at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        regions.owner_rows = np.where(valid(at), numbers(at), -1).astype(np.int64)
         self.regions = regions
 
     # -- reading ------------------------------------------------------------------------------
@@ -65,19 +67,18 @@ class FeatureStore:
         return len(self.columns)
 
     def id(self, index: int) -> str:
-        return str(self.columns.id[index].as_py())
+        return self._ids[index]
 
     def ids(self, rows: np.ndarray) -> list[str]:
-        ids: list[str] = self.columns.id.take(np.asarray(rows, dtype=np.int64)).to_pylist()
-        return ids
+        return [self._ids[row] for row in np.asarray(rows, dtype=np.int64).tolist()]
 
     def head(self, index: int) -> bytes:
-        head: bytes = self.columns.head[index].as_py()
-        return head
+        return self._heads[index]
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
         """Shapely geometries of the features (None where the geometry is a point or none)."""
-        wkb = self.columns.geometry.take(np.asarray(rows, dtype=np.int64)).to_numpy(zero_copy_only=False)
+        wkb = np.empty(len(rows), dtype=object)
+        wkb[:] = self._wkb.take(np.asarray(rows, dtype=np.int64))
         geoms: np.ndarray = shapely.from_wkb(wkb)
         return geoms
 
@@ -115,9 +116,8 @@ class FeatureStore:
         return parsed
 
     def get(self, feature_id: str) -> int | None:
-        """The row of the feature with this id (pyarrow's search of the id column)."""
-        at = pc.index(self.columns.id, pa.scalar(feature_id, pa.string())).as_py()
-        return None if at < 0 else int(at)
+        """The row of the feature with this id."""
+        return self._row_of.get(feature_id)
 
     def event_type(self, index: int) -> str:
         return self.columns.event_type.names[int(self.columns.event_type.codes[index])]
@@ -227,9 +227,8 @@ class FeatureStore:
     def _search(self, q: ItemQuery, rows: np.ndarray) -> np.ndarray:
         """The rows whose text holds ``q`` (compared lower-case)."""
         assert q.q is not None
-        text = self.columns.text if len(rows) == len(self) else self.columns.text.take(rows)
-        hit = pc.match_substring(text, q.q.lower())
-        found: np.ndarray = rows[hit.to_numpy(zero_copy_only=False)]
+        hit = true(pc.match_substring(self.columns.text, q.q.lower()))  # C++ over the whole column
+        found: np.ndarray = rows[hit[rows]]
         return found
 
     def _filter(self, q: ItemQuery, rows: np.ndarray) -> np.ndarray:

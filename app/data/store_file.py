@@ -12,7 +12,7 @@ import orjson
 import pyarrow as pa
 import shapely
 
-from app.data.schema import SCHEMA, Category, Columns, Row
+from app.data.schema import SCHEMA, Category, Columns, Row, to_arrow
 from app.data.store import FeatureStore
 from app.data.store_api import NO_DAY, STATUS_CODES
 from app.geo.geojson import to_geojson_fragment
@@ -43,17 +43,17 @@ def columns_of(rows: list[Row]) -> Columns:
     day = np.array([[r.start.toordinal() if r.start else NO_DAY, r.end.toordinal() if r.end else NO_DAY]
                     for r in rows], dtype=np.int32).reshape(len(rows), 2)  # fmt: skip
     return Columns(
-        id=pa.array([str(r.feature["id"]) for r in rows], pa.string()),
-        head=pa.array(heads, pa.large_binary()),
-        geometry=pa.array(shapely.to_wkb(geoms), pa.large_binary()),
+        id=to_arrow([str(r.feature["id"]).encode() for r in rows], pa.string()),
+        head=to_arrow(heads, pa.large_binary()),
+        geometry=to_arrow(list(shapely.to_wkb(geoms)), pa.large_binary()),
         minx=bounds[:, 0], miny=bounds[:, 1], maxx=bounds[:, 2], maxy=bounds[:, 3],
         lon=xy[:, 0].copy(), lat=xy[:, 1].copy(), start=day[:, 0].copy(), end=day[:, 1].copy(),
         status=np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8),
         p_inside=np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
         event_type=_category([r.event_type or "" for r in rows]),
         sub_event_type=_category([r.sub_event_type or "" for r in rows]),
-        text=pa.array([r.text.lower() for r in rows], pa.string()),
-        owner=pa.array([r.owner for r in rows], pa.string()),
+        text=to_arrow([r.text.lower().encode() for r in rows], pa.string()),
+        owner=to_arrow([None if r.owner is None else r.owner.encode() for r in rows], pa.string()),
     )  # fmt: skip
 
 

@@ -82,3 +82,22 @@ def test_a_table_of_another_schema_is_refused() -> None:
     table = store_file.columns_of(rows()).table().drop_columns(["text"])
     with pytest.raises(ValueError, match="schema"):
         Columns.of(table)
+
+
+def test_a_store_is_read_and_queried_without_pandas(tmp_path: Path) -> None:
+    """pyarrow imports pandas (60 MB, seconds) on its first numpy conversion; a store never makes
+    one: its columns are numpy views of Arrow's buffers."""
+    import subprocess
+    import sys
+
+    store_file.write(store_file.columns_of(rows()).table(), tmp_path / "s.arrow")
+    script = (
+        "import sys; from pathlib import Path; from app.data import store_file; "
+        "from app.data.store import ItemQuery; "
+        f"s = store_file.load(Path({str(tmp_path / 's.arrow')!r})); "
+        "assert s.query(ItemQuery(q='feature 3', bbox=(38, 33, 39, 34))).tolist() == [3]; "
+        "assert s.get('f2') == 2 and s.body(0) and s.ids([1]) == ['f1']; "
+        "print('pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -6,7 +6,8 @@ Each ``CODE`` is a checkout of the service (``git archive COMMIT | tar -x -C DIR
 ``CACHE`` its cache directory, already written for ``DATA_DIR`` (a first start writes it). Every
 round starts each version in a fresh process from its cache (old, new, old, new...): the start-up
 time (``create_app`` to ready), the resident memory then, and the server-side time of the
-benchmark's queries (``tests.perf.bench.QUERIES``, in-process, p50 of 30 after one warm-up).
+benchmark's queries (``tests.perf.bench.QUERIES``, in-process, p50 of 30 after one warm-up), with
+no answer cache (``answer_cache_mb=0``: every request is computed).
 Prints the medians over the rounds as a Markdown table; writes ``store-compare.json`` beside the
 data directory.
 """
@@ -32,7 +33,7 @@ def rss_mb():
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 data, cache = Path(sys.argv[1]), Path(sys.argv[2])
-app = create_app(Settings(data_dir=data, tile_url="", cache_dir=cache))
+app = create_app(Settings(data_dir=data, tile_url="", cache_dir=cache, answer_cache_mb=0))
 started = time.perf_counter()
 with TestClient(app, base_url="http://localhost") as client:
     out = {"start_s": time.perf_counter() - started}

@@ -1,0 +1,99 @@
+"""A larger store from a derived one, for timing the store where deriving the data is too slow
+(run by hand; not a dataset anyone serves).
+
+    python -m tests.perf.replicate ENTRY TIMES OUT
+
+``ENTRY`` is a cache entry (``served.json`` and ``<collection>.arrow``); ``OUT`` gets the same
+entry with its incidents and regions repeated ``TIMES`` times, each copy's ids renamed (``syn-``
+becomes ``synK-`` from the second copy on, in the ids, the owners and the features' JSON), in
+collection order. The geometry, dates and statuses are the original's, so every filter is as
+selective as on the original: a query's matches and its work grow with ``TIMES``.
+
+    python -m tests.perf.replicate --measure OUT
+
+The time to check and map the entry (``cache.verify`` + ``served.load_saved``, as a start from
+the cache does), the memory then, and the server-side time of the benchmark's queries
+(``tests.perf.bench.QUERIES``, p50 of 10 in-process), with no answer cache (every request
+computed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.data import cache, store_file
+
+
+def renamed(table: pa.Table, k: int) -> pa.Table:
+    """Copy ``k`` of the table (copy 0 keeps the original ids)."""
+    if k == 0:
+        return table
+    new = f"syn{k}-"
+    for name in ("id", "head", "owner", "text"):
+        column = pc.replace_substring(table.column(name), "syn-", new)
+        table = table.set_column(table.schema.get_field_index(name), table.schema.field(name), column)
+    return table
+
+
+def replicate(entry: Path, times: int, out: Path) -> None:
+    out.mkdir(parents=True)
+    for path in entry.glob("*"):
+        if path.suffix != ".arrow" and path.name != cache.CHECKSUMS:
+            shutil.copy(path, out / path.name)
+    for cid in ("sites", "zones", "borders"):
+        shutil.copy(entry / f"{cid}.arrow", out / f"{cid}.arrow")
+    events = store_file.read(entry / "events.arrow")
+    events = pa.concat_tables([renamed(events, k) for k in range(times)])
+    events = events.sort_by([("start", "ascending"), ("id", "ascending")])
+    store_file.write(events, out / "events.arrow")
+    regions = store_file.read(entry / "regions.arrow")
+    regions = pa.concat_tables([renamed(regions, k) for k in range(times)])
+    order = pc.sort_indices(pc.index_in(regions.column("owner"), value_set=events.column("id")))
+    store_file.write(regions.take(order), out / "regions.arrow")
+    cache.seal(out)
+
+
+def measure(out: Path) -> dict[str, float]:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.served import load_saved
+    from app.settings import Settings
+    from tests.perf.bench import QUERIES, rss_now_mb
+
+    started = time.perf_counter()
+    cache.verify(out)
+    served = load_saved(out)
+    result = {"start_s": time.perf_counter() - started, "serving_mb": rss_now_mb()}
+    app = create_app(Settings(tile_url="", answer_cache_mb=0), served)
+    with TestClient(app, base_url="http://localhost") as client:
+        for name, url in QUERIES.items():
+            client.get(f"/api/collections/{url}")
+            samples = []
+            statuses = set()
+            for _ in range(10):
+                t0 = time.perf_counter()
+                statuses.add(client.get(f"/api/collections/{url}").status_code)
+                samples.append((time.perf_counter() - t0) * 1000)
+            result[name] = statistics.median(samples)
+            if statuses != {200}:
+                result[f"{name} statuses"] = float(max(statuses))
+    result["after_mb"] = rss_now_mb()
+    return result
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--measure":
+        print(json.dumps(measure(Path(sys.argv[2]))))
+    else:
+        replicate(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
+        print(f"{sum(f.stat().st_size for f in Path(sys.argv[3]).iterdir()) / 2**20:.0f} MB", os.getpid())
