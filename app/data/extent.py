@@ -54,29 +54,40 @@ def outside_extent(lon: float, lat: float, reach_m: float) -> str | None:
     return None
 
 
-def _claim_reach_m(incident: Incident, zone: Zone | None) -> dict[str, float]:
-    """Per anchor site: the farthest any of the incident's claims draws from it (metres)."""
+def _km(metres: float) -> str:
+    return f"{metres / 1000:,.0f} km" if metres < float("inf") else "beyond any distance on Earth"
+
+
+def _claim_reach_m(incident: Incident, zone: Zone | None, problems: list[ExtentProblem]) -> dict[str, float]:
+    """Per anchor site: the farthest any of the incident's claims draws from it (metres). A claim
+    that alone reaches beyond ``MAX_REACH_M`` is a problem of the claim's own field (its distance
+    or radius), not of the site it is drawn from: it is added to ``problems`` and not counted."""
     reach: dict[str, float] = {}
 
-    def extend(site: str, metres: float) -> None:
-        reach[site] = max(reach.get(site, 0.0), metres)
+    def extend(sites: list[str], metres: float, index: int, field: str) -> None:
+        if metres > MAX_REACH_M:
+            problems.append(ExtentProblem("incident", incident.id, f"location_claims.{index}.{field}",
+                                          f"reaches {_km(metres)}, more than the "
+                                          f"{MAX_REACH_M / 1000:,.0f} km supported"))  # fmt: skip
+            return
+        for site in sites:
+            reach[site] = max(reach.get(site, 0.0), metres)
 
-    for claim in incident.location_claims:
-        far = OPEN_REACH_M  # a bearing alone
+    for i, claim in enumerate(incident.location_claims):
+        far, field = OPEN_REACH_M, "bearing"  # a bearing alone
         if claim.distance is not None:
             d = claim.distance
+            field = "distance"
             if d.max is not None:
                 far = d.max * METRES_PER_UNIT[d.unit]
             elif d.value is not None:
                 far = distance_band_m(d.value, d.unit, d.qualifier, d.step)[1]
-        for site in claim.from_sites:
-            extend(site, far)
+        extend(claim.from_sites, far, i, field)
         if claim.near is not None:
             radius = claim.near.radius_km * METRES_PER_KM if claim.near.radius_km else NEAR_DEFAULT_M
-            for site in claim.near.sites:
-                extend(site, radius)
+            extend(claim.near.sites, radius, i, "near.radius_km")
         if claim.zone is not None and zone is not None:
-            extend(zone.centre, max(OPEN_REACH_M, 2 * zone.radius_km * METRES_PER_KM))
+            extend([zone.centre], max(OPEN_REACH_M, 2 * zone.radius_km * METRES_PER_KM), i, "zone")
     return reach
 
 
@@ -91,7 +102,7 @@ def check_extent(zone: Zone | None, sites: dict[str, Site], incidents: list[Inci
         reach[zone.centre] = max(radii) + JUST_M
         user[zone.centre] = ("zone", zone.id)
     for incident in incidents:
-        for site, metres in _claim_reach_m(incident, zone).items():
+        for site, metres in _claim_reach_m(incident, zone, problems).items():
             if site in reach and metres > reach[site]:
                 reach[site] = metres
                 user[site] = ("incident", incident.id)

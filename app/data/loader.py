@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import shapely.geometry
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -37,12 +38,23 @@ class DuplicateKeyError(yaml.constructor.ConstructorError):
     """The same key twice in one mapping (PyYAML would keep the last silently: yaml/pyyaml#165)."""
 
 
+class AliasError(yaml.composer.ComposerError):
+    """A YAML alias (``*name``): refused, as ten nested lists of ten aliases make 10^8 values
+    from a few hundred bytes (the "billion laughs"), and every check walks each of them."""
+
+
 class _TextDatesLoader(yaml.SafeLoader):
-    """A safe loader that leaves dates as text, so the schema (not YAML) judges them, and that
-    refuses a key given twice in one mapping.
+    """A safe loader that leaves dates as text, so the schema (not YAML) judges them, that
+    refuses a key given twice in one mapping, and that refuses aliases (``AliasError``).
 
     PyYAML would otherwise raise a bare ValueError for "2017-06-31", with no file or field.
     """
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise AliasError(None, None, f"alias *{event.anchor}", event.start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
@@ -182,6 +194,14 @@ class _Collector:
             self.add(
                 self.name(chunk.file), None, key.strip("'\""), f"{exc.problem}{where}: give each key once"
             )
+            return None
+        except AliasError as exc:
+            mark = exc.problem_mark
+            where = f" at line {mark.line + 1}" if mark else ""
+            self.add(
+                self.name(chunk.file), None, None,
+                f"YAML {exc.problem}{where}: anchors and aliases are not read; write the value out",
+            )  # fmt: skip
             return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
@@ -387,7 +407,40 @@ def _read_borders(c: _Collector, chunk: Chunk | None) -> dict[str, Any]:
     if not isinstance(borders, dict) or borders.get("type") != "FeatureCollection":
         c.add(c.name(chunk.file), None, "type", "expected a GeoJSON FeatureCollection")
         return {}
-    return borders
+    return borders if _check_borders(c, c.name(chunk.file), borders) else {}
+
+
+def _check_borders(c: _Collector, file: str, borders: dict[str, Any]) -> bool:
+    """Each feature a named (Multi)Polygon within lon -180..180, lat -90..90: the countries of a
+    region are computed from them (``app.geo.countries``)."""
+    features = borders.get("features")
+    if not isinstance(features, list):
+        c.add(file, None, "features", "expected a list of features")
+        return False
+    clean = True
+    for i, feature in enumerate(features):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        name = props.get("name") if isinstance(props, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            c.add(file, f"#{i + 1}", f"features.{i}.properties.name", "a border feature needs a 'name'")
+            clean = False
+            continue
+        if not c.check_text(name, file, name):
+            clean = False
+            continue
+        try:
+            geometry = shapely.geometry.shape(feature.get("geometry"))
+        except Exception:
+            geometry = None
+        if geometry is None or geometry.geom_type not in ("Polygon", "MultiPolygon") or geometry.is_empty:
+            c.add(file, name, f"features.{i}.geometry", "expected a GeoJSON Polygon or MultiPolygon")
+            clean = False
+            continue
+        west, south, east, north = geometry.bounds
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):  # NaN fails too
+            c.add(file, name, f"features.{i}.geometry", "coordinates outside lon -180..180, lat -90..90")
+            clean = False
+    return clean
 
 
 def _check_zone(

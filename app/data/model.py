@@ -1,7 +1,9 @@
 """Pydantic models of the human-edited files in geodata/ (see geodata/README.md).
 
 Every model forbids unknown keys, so a typo in a field name is an error, not a silently ignored
-line. Coordinates are WGS84 decimal degrees; distances carry their unit.
+line, and every number is finite (YAML's ``.inf`` and ``.nan``, or ``1e400``, are refused by
+field, not left to fail in the geometry). Coordinates are WGS84 decimal degrees; distances carry
+their unit.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from app.geo.wording import COMPASS_POINTS, DISTANCE_QUALIFIERS
 
 Id = str  # lower-case words joined by hyphens; checked by ID_PATTERN
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+# The largest whole number every reader of the JSON keeps exactly: JavaScript's
+# Number.MAX_SAFE_INTEGER (2**53 - 1). Larger ones do not fit the served JSON (64-bit at most).
+MAX_COUNT = 2**53 - 1
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Citation(Strict):
@@ -90,6 +95,12 @@ class Zone(Strict):
     description: str
     sources: list[Citation] = Field(min_length=1)
     variants: list[ZoneVariant] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Zone:
+        if self.valid_from is not None and self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"'valid_to' ({self.valid_to}) is before 'valid_from' ({self.valid_from})")
+        return self
 
 
 class DateSpan(Strict):
@@ -237,8 +248,8 @@ class Fatalities(Strict):
 
     source: str = Field(pattern=ID_PATTERN)
     text: str = Field(min_length=1)
-    min: int | None = Field(default=None, ge=0)
-    max: int | None = Field(default=None, ge=0)
+    min: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    max: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def _ordered(self) -> Fatalities:
