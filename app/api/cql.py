@@ -30,6 +30,7 @@ literal of the wrong type) is a 400 that quotes the part of the expression at fa
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -52,6 +53,9 @@ LANGS = ("cql2-text", "cql2-json", "cql-text")
 DAY_US = 86_400_000_000
 EPOCH = dt.date(1970, 1, 1).toordinal()
 OPEN_LOW, OPEN_HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+# RFC 3339 §5.6: a time's seconds may be 60 (a leap second, e.g. 2016-12-31T23:59:60Z), as in
+# ``app.api.params``.
+LEAP_SECOND = re.compile(r"^(.{10}[Tt ]\d\d:\d\d:)60(?=[.,]\d+|[Zz+-]|$)")
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": np.equal, "<>": np.not_equal, "<": np.less, "<=": np.less_equal,
     ">": np.greater, ">=": np.greater_equal,
@@ -354,13 +358,7 @@ class _Compiler:
         if isinstance(node, dict) and "interval" in node:
             return self.interval(node)
         if isinstance(node, dict) and "bbox" in node:
-            box = node["bbox"]
-            if len(box) not in (4, 6):
-                raise self.fail("BBOX needs 4 or 6 numbers", node)
-            x0, y0, x1, y1 = (
-                (box[0], box[1], box[2], box[3]) if len(box) == 4 else (box[0], box[1], box[3], box[4])
-            )
-            shape = shapely.box(x0, y0, x1, y1)
+            shape = self.bbox(node)
             return Value("geometry", lambda rows: (shape, False))
         if isinstance(node, dict) and "type" in node and ("coordinates" in node or "geometries" in node):
             try:
@@ -386,6 +384,25 @@ class _Compiler:
         if isinstance(node, dict) and "op" in node:
             raise self.fail(f"the function or operator {node['op']!r} is not supported here", node)
         raise self.fail("this value is not supported", node)
+
+    def bbox(self, node: Any) -> Any:
+        """A ``BBOX`` as the ``bbox`` parameter reads it (OGC 17-069r4 7.15.3): CRS84, west
+        greater than east crosses the antimeridian (two boxes), south above north is a 400."""
+        box = node["bbox"]
+        if len(box) not in (4, 6) or not all(isinstance(v, int | float) and math.isfinite(v) for v in box):
+            raise self.fail("BBOX needs 4 or 6 finite numbers", node)
+        west, south, east, north = (
+            (box[0], box[1], box[2], box[3]) if len(box) == 4 else (box[0], box[1], box[3], box[4])
+        )
+        if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
+            raise self.fail("BBOX is out of range (lon -180..180, lat -90..90)", node)
+        if south > north:
+            raise self.fail("BBOX has its southern edge above its northern edge", node)
+        if west > east:
+            return shapely.MultiPolygon(
+                [shapely.box(west, south, 180, north), shapely.box(-180, south, east, north)]
+            )
+        return shapely.box(west, south, east, north)
 
     def property(self, name: str, node: Any) -> Value:
         schema = self.props.get(name)
@@ -415,6 +432,9 @@ class _Compiler:
                     raise self.fail("an INTERVAL's ends must be dates, timestamps or '..'", node)
                 parts.append(value)
         start, finish = parts
+        literal = [_span(text, None) if (text := _literal_time(end)) else None for end in ends]
+        if literal[0] is not None and literal[1] is not None and literal[1][1] < literal[0][0]:
+            raise self.fail("the INTERVAL ends before it starts", node)
 
         def read(rows: Rows) -> tuple[Any, Any]:
             null: Any = False
@@ -450,7 +470,11 @@ def _span(text: str, name: str | None, error: Callable[[], BadRequest] | None = 
         if len(text) == 10:
             first = (dt.date.fromisoformat(text).toordinal() - EPOCH) * DAY_US
             return first, first + DAY_US - 1
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        leap = LEAP_SECOND.match(text)
+        iso = LEAP_SECOND.sub(r"\g<1>59", text) if leap else text
+        moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00").replace("z", "+00:00"))
+        if leap:  # the last instant of second 59, as the ``datetime`` parameter reads it
+            moment = moment.replace(microsecond=999_999)
     except ValueError:
         if error is not None:
             raise error() from None
@@ -459,6 +483,13 @@ def _span(text: str, name: str | None, error: Callable[[], BadRequest] | None = 
         moment = moment.replace(tzinfo=dt.UTC)
     us = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
     return us, us
+
+
+def _literal_time(node: Any) -> str | None:
+    """The text of a date or timestamp literal (an INTERVAL's end), or None (``'..'``, a property)."""
+    if isinstance(node, dict):
+        node = node.get("date") or node.get("timestamp")
+    return node if isinstance(node, str) and node != ".." else None
 
 
 def _truth(value: Value) -> Test:
