@@ -7,13 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import logs, proxy
 from app.api import health, locate, ogc, openapi
 from app.api.answer_cache import AnswerCache
-from app.api.caching import HttpCaching
+from app.api.caching import HttpCaching, NegotiatedGZip
 from app.budget import WorkGuard
 from app.errors import install_error_handlers
 from app.middleware import EXPOSED_HEADERS, HostRequired, ProblemOnError, ReadingMethods, RequestLog
@@ -76,7 +75,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     # HTTP caching, gzip, errors (behind the front layers, below). Every answer made in
     # here, errors included, passes the security headers and CORS.
     app.add_middleware(ProblemOnError)
-    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=GZIP_LEVEL)
+    app.add_middleware(NegotiatedGZip, minimum_size=500, compresslevel=GZIP_LEVEL)
     app.add_middleware(HttpCaching, max_age_s=settings.cache_max_age_s)
     app.add_middleware(ReadingMethods)
     app.add_middleware(

@@ -31,11 +31,16 @@ from app.settings import Settings
 
 
 def _plain_response(status: bytes, text: bytes) -> bytes:
+    """An answer made before the app sees the request, with the headers every error of the app
+    carries (``app.web.headers``, CORS): a cross-origin caller reads the status, not a network
+    error."""
     return (
         b"HTTP/1.1 " + status + b"\r\n"
         b"content-type: text/plain; charset=utf-8\r\n"
         b"cache-control: no-store\r\n"
         b"x-content-type-options: nosniff\r\n"
+        b"referrer-policy: strict-origin-when-cross-origin\r\n"
+        b"access-control-allow-origin: *\r\n"
         b"connection: close\r\n"
         b"content-length: " + str(len(text)).encode() + b"\r\n\r\n" + text
     )
@@ -118,6 +123,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.write(response)
             self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """A request the parser refuses (uvicorn's answer, with the headers of ``_plain_response``)."""
+        self._disarm()
+        self.transport.write(_plain_response(b"400 Bad Request", msg.encode("ascii", "replace") + b"\n"))
+        self.transport.close()
 
     def head_timed_out(self) -> None:
         """Called by ``HeadDeadlines`` once this connection's deadline has passed."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.urls import scope_route_path
@@ -44,8 +45,53 @@ def _with_coding(etag: str) -> str:
     return f'{weak}{bare[:-1]}{GZIP_SUFFIX}"' if bare.endswith('"') else etag
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows a gzip body (RFC 9110 §12.5.3): ``gzip`` (or
+    ``x-gzip``, §8.4.1.3), in any case, with a weight above 0; else ``*`` with a weight above 0.
+    ``gzip;q=0`` rules it out (a substring test, as Starlette's GZipMiddleware makes, did not)."""
+    weights: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0  # not a weight (§12.4.2): not a yes
+        weights.setdefault(coding.lower(), weight)
+    for coding in ("gzip", "x-gzip"):
+        if coding in weights:
+            return weights[coding] > 0
+    return weights.get("*", 0.0) > 0
+
+
 def _accepts_gzip(headers: Headers) -> bool:
-    return "gzip" in headers.get("accept-encoding", "")  # as Starlette's GZipMiddleware decides
+    return accepts_gzip(headers.get("accept-encoding", ""))
+
+
+class NegotiatedGZip(GZipMiddleware):
+    """Starlette's gzip layer, deciding by ``accepts_gzip`` rather than by a substring."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        responder: ASGIApp
+        if _accepts_gzip(Headers(scope=scope)):
+            responder = GZipResponder(
+                self.app,
+                self.minimum_size,
+                compresslevel=self.compresslevel,
+                thread_minimum_size=self.thread_minimum_size,
+                exclude_content_types=self.exclude_content_types,
+            )
+        else:
+            responder = IdentityResponder(
+                self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
+            )
+        await responder(scope, receive, send)
 
 
 def _add_vary(headers: MutableHeaders, name: str) -> None:

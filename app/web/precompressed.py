@@ -22,6 +22,8 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
+from app.api.caching import accepts_gzip
+
 COMPRESSIBLE = (".js", ".mjs", ".css", ".svg", ".json", ".geojson", ".html", ".txt", ".map")
 MIN_SIZE = 500  # bytes; below this gzip's own header outweighs the saving
 LEVEL = 9  # paid once per file and process
@@ -56,7 +58,7 @@ class PrecompressedStaticFiles(StaticFiles):
         path = os.fspath(full_path)
         if (
             status_code != 200
-            or "gzip" not in request_headers.get("accept-encoding", "")
+            or not accepts_gzip(request_headers.get("accept-encoding", ""))
             or "range" in request_headers
             or stat_result.st_size < MIN_SIZE
             or not path.endswith(COMPRESSIBLE)
