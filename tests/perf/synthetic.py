@@ -10,12 +10,14 @@ incidents have two claims. Seeded, so a size always gives the same data.
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
 from app.settings import BUNDLED_DATA
 
@@ -87,9 +89,18 @@ def write_dataset(target: Path, size: int, seed: int = 7) -> Path:
     for name in ("sites.yaml", "zone.yaml", "borders.geojson"):
         shutil.copy(BUNDLED_DATA / name, target / name)
     (target / "sources.yaml").write_text(SOURCES_YAML, encoding="utf-8")
-    # The zone cites real sources; the synthetic sources file must still know them.
-    real = (BUNDLED_DATA / "sources.yaml").read_text(encoding="utf-8").split("sources:\n", 1)[1]
-    (target / "sources.yaml").write_text(SOURCES_YAML + real, encoding="utf-8")
+    # The sites and the zone cite real sources: the synthetic sources file must know those, and
+    # only those (the loader refuses a source nothing cites).
+    citing = "".join(
+        (BUNDLED_DATA / name).read_text(encoding="utf-8") for name in ("sites.yaml", "zone.yaml")
+    )
+    cited = set(re.findall(r"source: ([a-z0-9-]+)", citing))
+    real = yaml.safe_load((BUNDLED_DATA / "sources.yaml").read_text(encoding="utf-8"))["sources"]
+    synthetic = yaml.safe_load(SOURCES_YAML)["sources"]
+    listed = {"sources": synthetic + [s for s in real if s["id"] in cited]}
+    (target / "sources.yaml").write_text(
+        yaml.safe_dump(listed, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     rng = random.Random(seed)
     for first in range(0, size, PER_FILE):
         path = target / "incidents" / f"synthetic-{first // PER_FILE:03d}.jsonl"
