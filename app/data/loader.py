@@ -26,6 +26,9 @@ from app.data.model import Incident, Site, Source, Zone
 
 M = TypeVar("M", bound=BaseModel)
 BOM = "\ufeff"
+# Byte order marks of the encodings an editor may save in instead of UTF-8 (longest first).
+OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+              (b"\xfe\xff", "UTF-16"))  # fmt: skip
 # C0 controls but tab, line feed and carriage return; DEL and the C1 controls; lone surrogates and
 # the two non-characters XML refuses. None belongs in a title or a quote, and the SVG image and
 # the HTML views cannot carry them (XML 1.0 forbids most).
@@ -172,9 +175,13 @@ class _Collector:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.add(
-                self.name(chunk.file), None, None, f"file is not UTF-8 text (byte {chunk.start + exc.start})"
+            found = next(
+                (name for mark, name in OTHER_BOMS if chunk.start == 0 and raw.startswith(mark)), None
             )
+            why = f"file is not UTF-8 text (byte {chunk.start + exc.start})"
+            if found:
+                why = f"file is {found} text (it starts with that byte order mark); save it as UTF-8"
+            self.add(self.name(chunk.file), None, None, why)
             return None
         return text[1:] if chunk.start == 0 and text.startswith(BOM) else text
 

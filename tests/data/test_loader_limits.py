@@ -101,3 +101,14 @@ def test_a_borders_file_of_the_wrong_shape_is_refused_by_feature(
     problems = problems_of(data_copy)
     named = [p for p in problems if p[0] == "geodata/borders.geojson" and p[2] == field]
     assert any(words in p[3] for p in named), problems
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_file_saved_in_another_unicode_encoding_is_named_as_such(data_copy: Path, encoding: str) -> None:
+    # Before: "file is not UTF-8 text (byte 0)"; now the byte order mark says what it is.
+    path = data_copy / RUSSIAN
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(("\ufeff" + text).encode(encoding) if encoding.endswith("be") else text.encode(encoding))
+    [problem] = problems_of(data_copy)
+    assert problem[0] == f"geodata/{RUSSIAN}"
+    assert f"file is {encoding[:6].upper()} text" in problem[3] and "save it as UTF-8" in problem[3]
