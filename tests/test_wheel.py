@@ -96,7 +96,7 @@ def served(venv: Path) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a start under a load of 20 on 2 cores took over 60 s
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:

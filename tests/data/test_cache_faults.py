@@ -183,7 +183,7 @@ def test_serve_reports_a_cache_fault_in_one_line_and_serves(data_copy: Path, tmp
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a start under a load of 20 on 2 cores took over 60 s
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
