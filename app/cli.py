@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--answer-cache-mb", type=int, help="finished API answers kept per worker, MB (64)")
     serve.add_argument("--request-budget-s", type=float, help="seconds of work a request may take (10)")
 
+    serve.add_argument("--database-url", help="serve from this PostGIS database (filled by 'load')")
+
+    load = sub.add_parser("load", help="validate a data directory and load it into PostGIS (incremental)")
+    load.add_argument("data_dir", type=Path, nargs="?", default=None)
+    load.add_argument("--database-url", help="postgresql://... (or AT_TANF_DATABASE_URL)")
+    load.add_argument("--full", action="store_true", help="derive every incident again")
+
     validate = sub.add_parser("validate", help="check a data directory without serving it")
     validate.add_argument("data_dir", type=Path, nargs="?", default=None)
 
@@ -101,6 +108,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "forwarded_allow_ips",
         "answer_cache_mb",
         "request_budget_s",
+        "database_url",
     )
     overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
@@ -197,6 +205,9 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
     except DataError as exc:
         print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
         return 1
+    except LookupError as exc:  # a database with nothing loaded
+        print(f"not serving: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # a data file that cannot be read, a full /tmp, too many open files...
         print(f"not serving {settings.data_dir}: {describe_os_error(exc)}", file=sys.stderr)
         return 1
@@ -204,7 +215,8 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
     if workers is None:
         workers, why = default_workers(settings, len(served.stores["events"]))
     print(
-        f"serving {settings.data_dir} (version {served.version}) on http://{settings.host}:{settings.port}"
+        f"serving {'the database' if settings.database_url else settings.data_dir} (version {served.version})"
+        f" on http://{settings.host}:{settings.port}"
         f" with {workers} worker{'s' if workers > 1 else ''} ({why}), {loop} event loop"
     )
     if settings.public_url:
@@ -261,8 +273,33 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from app.data.pg_load import load
+
+    settings = _settings(args)
+    data_dir = args.data_dir or settings.data_dir
+    if not settings.database_url:
+        print("load needs --database-url (or AT_TANF_DATABASE_URL)", file=sys.stderr)
+        return 2
+    try:
+        done = load(data_dir, settings.database_url, full=args.full)
+    except DataError as exc:
+        print(f"INVALID {data_dir} (nothing loaded)\n{exc}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(f"not loaded: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    print(f"loaded {data_dir} (version {done.version}): {done.derived} incidents derived, "
+          f"{done.removed} removed, {done.unchanged} unchanged")  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "load":
+        return _load(args)
     if args.command == "validate":
         return _validate(args.data_dir or Settings().data_dir)
     if args.command == "export":

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import logs, proxy
@@ -26,6 +29,29 @@ from app.web.headers import SecurityHeadersMiddleware
 # Finished API answers are kept compressed (app.api.answer_cache), so the CPU is paid once per URL
 # and process, the bytes on every transfer: level 5.
 GZIP_LEVEL = 5
+
+
+def publish(app: FastAPI, ready: Served) -> None:
+    """Serve ``ready`` from now on (the three attributes are set between two awaits: no request
+    sees a mix)."""
+    app.state.collections, app.state.stores, app.state.served = ready.collections, ready.stores, ready
+
+
+async def follow_database(app: FastAPI, settings: Settings) -> None:
+    """Every ``database_poll_s``, serve a new load of the database (its dataset version changed).
+    The ETags and kept answers are keyed on the version, so they change with it."""
+    from app.data import pg_store
+
+    assert settings.database_url is not None
+    connections = pg_store.pool(settings.database_url)
+    while True:
+        await asyncio.sleep(settings.database_poll_s)
+        try:
+            version = await run_in_threadpool(pg_store.version, connections)
+            if version is not None and version != app.state.served.version:
+                publish(app, await run_in_threadpool(pg_store.served_from, connections))
+        except Exception as error:  # the database away for a while: keep serving what we have
+            logging.getLogger("app.database").warning("could not check the database: %s", error)
 
 
 class Service(FastAPI):
@@ -57,8 +83,13 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         logs.install()  # the request log written by a thread, not the event loop
         ready = served or load_served(settings)
         # Publish everything at once, so no request ever sees a half-built state.
-        app.state.collections, app.state.stores, app.state.served = ready.collections, ready.stores, ready
+        publish(app, ready)
+        follow = asyncio.create_task(follow_database(app, settings)) if settings.database_url else None
         yield
+        if follow is not None:
+            follow.cancel()
+            with suppress(asyncio.CancelledError):
+                await follow
 
     app = Service(
         title="At Tanf zone map",

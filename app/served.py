@@ -227,7 +227,12 @@ def _merge(version: str, done: list[_PartResult], directory: Path) -> None:
 
 
 def load_served(settings: Settings) -> Served:
-    """``build_served``, through the on-disk cache when one is configured (app.data.cache)."""
+    """``build_served``, through the on-disk cache when one is configured (app.data.cache), or
+    what the database holds when ``database_url`` is set (``LookupError`` if it holds nothing)."""
+    if settings.database_url:
+        from app.data import pg_store
+
+        return pg_store.served_from(pg_store.pool(settings.database_url))
     cache_dir = settings.cache_dir
     if cache_dir is None:
         return build_served(settings)

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # Where derived data is cached between starts (app.data.cache); None: derive at every start.
     # Worth it for large datasets: the bundled one derives in a fraction of a second.
     cache_dir: Path | None = None
+    # Serve from PostGIS (app.data.pg_store) instead of deriving data_dir in the process, e.g.
+    # "postgresql://user@db.example/at_tanf"; filled by ``at-tanf-map load``. None: embedded store.
+    database_url: str | None = None
+    # How often the service asks the database for its dataset version (a new load), seconds.
+    database_poll_s: float = Field(default=2.0, gt=0)
     # Who may frame /embed: "*" (any site), or origins separated by spaces, e.g.
     # "https://news.example https://*.news.example". Every other page: this site only.
     embed_frame_ancestors: str = "*"

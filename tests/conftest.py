@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from app.data.loader import Dataset, load_dataset
-from app.settings import BUNDLED_DATA
+from app.settings import BUNDLED_DATA, Settings
+from tests.postgres import Cluster, cluster
 
 # Starlette's TestClient sends "Host: testserver"; the service answers only to the Hosts it is
 # told (app.proxy), so the tests allow that name beside the loopback defaults. Tests of the
@@ -38,3 +40,24 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "geodata"
     shutil.copytree(BUNDLED_DATA, target, ignore=shutil.ignore_patterns("raw"))
     return target
+
+
+# The stores the API suite runs against (README, "Tests"): the embedded one, and PostGIS loaded by
+# ``at-tanf-map load``'s code into a real PostgreSQL cluster started for the session.
+STORES = ("embedded", "postgis")
+ServedBy = Callable[[Path], Settings]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    with cluster() as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=STORES)
+def served_by(request: pytest.FixtureRequest) -> ServedBy:
+    """Settings that serve a data directory from this store (PostGIS: loaded into a fresh database)."""
+    if request.param == "embedded":
+        return lambda data_dir: Settings(data_dir=data_dir)
+    running: Cluster = request.getfixturevalue("postgres")
+    return lambda data_dir: Settings(data_dir=data_dir, database_url=running.loaded(data_dir))

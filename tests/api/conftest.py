@@ -8,14 +8,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.settings import BUNDLED_DATA, Settings
+from app.settings import BUNDLED_DATA
+from tests.conftest import ServedBy
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="session")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=BUNDLED_DATA))) as c:
+def client(served_by: ServedBy) -> Iterator[TestClient]:
+    """The bundled data served by each store in turn (``served_by``)."""
+    with TestClient(create_app(served_by(BUNDLED_DATA))) as c:
         yield c
 
 

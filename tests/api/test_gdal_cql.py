@@ -29,7 +29,8 @@ import pytest
 
 from app.api.openapi import openapi30
 from app.main import create_app
-from app.settings import BUNDLED_DATA, Settings
+from app.settings import BUNDLED_DATA
+from tests.conftest import ServedBy
 from tests.live_server import serve
 
 pyogrio = pytest.importorskip("pyogrio")
@@ -49,8 +50,8 @@ CLAUSES = [
 SEEN: list[str] = []  # the query strings of the items requests the server received
 
 
-def _app(hide_cql_text: bool) -> Any:
-    app = create_app(Settings(data_dir=BUNDLED_DATA))
+def _app(hide_cql_text: bool, served_by: ServedBy) -> Any:
+    app = create_app(served_by(BUNDLED_DATA))
     if hide_cql_text:  # the document GDAL reads, without the drafts' name of CQL2 text
         for item in openapi30(app)["paths"].values():
             for param in item.get("get", {}).get("parameters", []):
@@ -67,8 +68,8 @@ def _app(hide_cql_text: bool) -> Any:
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve(_app(hide_cql_text=False)) as url:
+def base_url(served_by: ServedBy) -> Iterator[str]:
+    with serve(_app(hide_cql_text=False, served_by=served_by)) as url:
         yield url
 
 
@@ -134,11 +135,13 @@ def test_debians_ogrinfo_sends_the_exact_predicate_too(base_url: str, gpkg: Path
     assert any("filter=" in q for q in SEEN) and not any("datetime=" in q for q in SEEN), SEEN
 
 
-def test_without_the_drafts_words_gdal_maps_to_datetime_and_the_workaround_rechecks(gpkg: Path) -> None:
+def test_without_the_drafts_words_gdal_maps_to_datetime_and_the_workaround_rechecks(
+    gpkg: Path, served_by: ServedBy
+) -> None:
     """The README's workaround: `AND 1 = 1` is a clause GDAL cannot send, so it evaluates the
     whole -where itself on what the server returns (a superset: an interval that intersects)."""
     where = "date_start >= '2017-06-01'"
-    with serve(_app(hide_cql_text=True)) as url:
+    with serve(_app(hide_cql_text=True, served_by=served_by)) as url:
         SEEN.clear()
         plain = ogrinfo_ids(url, where)
         assert any("datetime=" in q for q in SEEN), SEEN

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from app.main import create_app
-from app.settings import BUNDLED_DATA, Settings
-from tests.conftest import bundled
+from app.settings import BUNDLED_DATA
+from tests.conftest import ServedBy, bundled
 from tests.live_server import serve
 
 if shutil.which("ogrinfo") is None:
@@ -30,8 +30,8 @@ SEEN: list[str] = []  # the query strings the server received, to see what GDAL 
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    app = create_app(Settings(data_dir=BUNDLED_DATA))
+def base_url(served_by: ServedBy) -> Iterator[str]:
+    app = create_app(served_by(BUNDLED_DATA))
 
     @app.middleware("http")
     async def record(request, call_next):  # type: ignore[no-untyped-def]

@@ -13,18 +13,18 @@ from fastapi.testclient import TestClient
 
 from app.data.loader import DataError, load_dataset
 from app.main import create_app
-from app.settings import BUNDLED_DATA, Settings
+from app.settings import BUNDLED_DATA
 from tests.api.conftest import assert_problem
-from tests.conftest import bundled, located_count
+from tests.conftest import ServedBy, bundled, located_count
 from tests.hostile import PAYLOAD, hostile_data
 
 EVENTS = "/api/collections/events/items"
 
 
 @pytest.fixture(scope="module")
-def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def hostile_client(tmp_path_factory: pytest.TempPathFactory, served_by: ServedBy) -> Iterator[TestClient]:
     data = hostile_data(BUNDLED_DATA, tmp_path_factory.mktemp("hostile") / "geodata")
-    with TestClient(create_app(Settings(data_dir=data))) as c:
+    with TestClient(create_app(served_by(data))) as c:
         yield c
 
 

@@ -29,8 +29,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app.main import create_app
-from app.settings import BUNDLED_DATA, Settings
-from tests.conftest import bundled
+from app.settings import BUNDLED_DATA
+from tests.conftest import ServedBy, bundled
 from tests.live_server import serve
 
 SUITE = Path(ogctests.__file__).parent / "features"
@@ -41,8 +41,8 @@ NULL_GEOMETRY_FAILURE = "None is not valid under any of the given schemas"
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve(create_app(Settings(data_dir=BUNDLED_DATA))) as url:
+def base_url(served_by: ServedBy) -> Iterator[str]:
+    with serve(create_app(served_by(BUNDLED_DATA))) as url:
         yield url
 
 

@@ -1,0 +1,68 @@
+"""The PostGIS store's schema, defined once: ``Feature`` is a row of the ``feature`` table (its
+fields are the columns, in order, with their SQL types in ``COLUMNS``), and ``DDL`` the tables and
+indexes. Written by ``app.data.pg_load``, read by ``app.data.pg_store``.
+
+- ``feature``: every collection's features; ``fid`` is the row handle of ``app.data.store_api``;
+  collection order is ``ORDER BY sort_day, sort_id, sort_seq`` (ids in byte order, ``COLLATE "C"``,
+  as the embedded store sorts them). Geometry in WGS84 (SRID 4326), GiST-indexed, and as geography
+  (expression index) for ``near``.
+- ``incident_hash``: each loaded incident's content hash, so a load re-derives only what changed.
+- ``dataset``: one row, the version served and what every page draws (zone, sites, borders, the
+  collections' descriptions); the service polls its ``version``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+SCHEMA_VERSION = 1  # bump on any change below: ``load`` then rebuilds the tables
+
+
+class Feature(NamedTuple):
+    """One feature as stored (day ordinals: ``store_api.NO_DAY`` for none)."""
+
+    collection: str
+    id: str
+    incident: str | None  # the incident it belongs to (events: itself; regions: their owner)
+    sort_day: int  # the incident's first day, or NO_DAY (undated first)
+    sort_id: str  # the incident's id (events, regions), '' for reference data
+    sort_seq: int  # 0 for an event, 1.. for its regions and for reference rows in their order
+    head: str  # the GeoJSON Feature, with its geometry only if that is a point (or null)
+    geom: str | None  # hex EWKB of the geometry (SRID 4326)
+    point: str | None  # hex EWKB of the representative point (``near`` tests it)
+    day_start: int
+    day_end: int
+    status: int  # store_api.STATUS_CODES, -1 for none
+    p: float | None  # p_inside as derived (not rounded)
+    type_key: str  # event type lower-cased by Python (``event_type`` compares case-insensitively)
+    sub_key: str
+    text: str  # title and summary (and a claim's words), lower-case, for ``q``
+    props: str  # the properties as JSON (read by CQL2 filters)
+
+
+COLUMNS: dict[str, str] = {
+    "collection": "text NOT NULL", "id": 'text COLLATE "C" NOT NULL', "incident": 'text COLLATE "C"',
+    "sort_day": "integer NOT NULL", "sort_id": 'text COLLATE "C" NOT NULL', "sort_seq": "integer NOT NULL",
+    "head": "text NOT NULL", "geom": "geometry(Geometry, 4326)", "point": "geography(Point, 4326)",
+    "day_start": "integer NOT NULL", "day_end": "integer NOT NULL", "status": "smallint NOT NULL",
+    "p": "double precision", "type_key": "text NOT NULL", "sub_key": "text NOT NULL",
+    "text": "text NOT NULL", "props": "jsonb NOT NULL",
+}  # fmt: skip
+assert tuple(COLUMNS) == Feature._fields
+
+DDL = f"""
+CREATE TABLE feature (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    {", ".join(f"{name} {sql}" for name, sql in COLUMNS.items())});
+CREATE UNIQUE INDEX feature_id ON feature (collection, id);
+CREATE INDEX feature_order ON feature (collection, sort_day, sort_id, sort_seq);
+CREATE INDEX feature_incident ON feature (incident);
+CREATE INDEX feature_days ON feature (collection, day_start, day_end);
+CREATE INDEX feature_status ON feature (collection, status);
+CREATE INDEX feature_geom ON feature USING gist (geom);
+CREATE INDEX feature_geog ON feature USING gist (geography(geom));
+CREATE INDEX feature_point ON feature USING gist (point);
+CREATE TABLE incident_hash (id text COLLATE "C" PRIMARY KEY, hash text NOT NULL);
+CREATE TABLE dataset (one boolean PRIMARY KEY DEFAULT true CHECK (one), schema integer NOT NULL,
+    version text NOT NULL, meta jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now());
+"""
+DROP = "DROP TABLE IF EXISTS feature, incident_hash, dataset"

@@ -1,0 +1,250 @@
+"""The PostGIS store: ``Store`` (``app.data.store_api``) answered with SQL on the tables of
+``app.data.pg_schema``, written by ``at-tanf-map load`` (``app.data.pg_load``).
+
+Every value reaches the database as a query parameter; only fixed column names and operators are
+written into the SQL text. Semantics as the embedded store's: ``near`` is ``ST_DWithin`` on
+geography with the spheroid (GeographicLib's geodesic for point to point, as ``pyproj.Geod``;
+regions meet the distance where the geodesic disc meets them), a CQL2 filter is translated by
+``app.api.cql_sql``. ``served_from`` builds what the service serves from the ``dataset`` row, and
+``version`` is the cheap question the service asks every few seconds to pick up a new load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from psycopg_pool import ConnectionPool
+
+from app.api.cql_sql import filter_sql
+from app.api.features import CollectionRows
+from app.data.catalog import build_zone
+from app.data.model import Site, Zone
+from app.data.store_api import NO_DAY, SIMPLIFY_LADDER_M, STATUS_CODES, ItemQuery
+from app.geo.geojson import rounded
+from app.geo.shapes import simplified
+from app.served import Served
+
+ORDER = "ORDER BY sort_day, sort_id, sort_seq"
+Sql = tuple[str, list[Any]]  # SQL text with %s placeholders, and the values for them
+
+
+_pools: dict[str, ConnectionPool] = {}
+
+
+def pool(url: str) -> ConnectionPool:
+    """This process's connections to ``url`` (opened on first use, kept until ``close_pools``)."""
+    if url not in _pools:
+        _pools[url] = ConnectionPool(url, min_size=1, max_size=8, open=True, kwargs={"autocommit": True})
+    return _pools[url]
+
+
+def close_pools() -> None:
+    while _pools:
+        _pools.popitem()[1].close()
+
+
+def version(connections: ConnectionPool) -> str | None:
+    """The dataset version loaded (None before the first load)."""
+    with connections.connection() as conn:
+        if conn.execute("SELECT to_regclass('dataset')").fetchone() == (None,):
+            return None
+        row = conn.execute("SELECT version FROM dataset").fetchone()
+    return None if row is None else str(row[0])
+
+
+def served_from(connections: ConnectionPool) -> Served:
+    """What the service serves, from the database (LookupError if nothing is loaded)."""
+    with connections.connection() as conn, conn.transaction():
+        row = conn.execute("SELECT version, meta FROM dataset").fetchone()
+        if row is None:
+            raise LookupError("the database holds no dataset: run at-tanf-map load first")
+        stats = conn.execute(
+            "SELECT collection, count(*), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)), "
+            "ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)), "
+            "min(day_start) FILTER (WHERE day_start <> %s), max(day_end) FILTER (WHERE day_start <> %s) "
+            "FROM feature GROUP BY collection",
+            (NO_DAY, NO_DAY),
+        ).fetchall()
+    version_, meta = row
+    sites = {s["id"]: Site.model_validate(s) for s in meta["sites"]}
+    zone = build_zone(Zone.model_validate(meta["zone"]), sites)
+    collections = {
+        c["id"]: CollectionRows(
+            c["id"], c["title"], c["description"], [], c["temporal"], frozenset(c["filters"])
+        )
+        for c in meta["collections"]
+    }
+    by_id = {s[0]: s for s in stats}
+    stores = {cid: PostgisStore(connections, cid, by_id.get(cid)) for cid in collections}
+    return Served(version_, zone, sites, meta["borders"], collections, stores)
+
+
+def _iso(day: int | None) -> str | None:
+    return None if day is None else dt.date.fromordinal(day).isoformat()
+
+
+class PostgisStore:
+    """One collection's features in PostGIS; row handles are the table's ``fid``."""
+
+    blocking = True  # every answer waits on the database
+
+    def __init__(self, connections: ConnectionPool, collection: str, stats: tuple[Any, ...] | None) -> None:
+        self._pool, self._cid = connections, collection
+        _, n, *box, first, last = stats or (collection, 0, None, None, None, None, None, None)
+        self._len = int(n)
+        self._bounds = None if box[0] is None else [float(v) for v in box]
+        self._interval = (_iso(first), _iso(last))
+
+    def __len__(self) -> int:
+        return self._len
+
+    def bounds(self) -> list[float] | None:
+        return self._bounds
+
+    def interval(self) -> tuple[str | None, str | None]:
+        return self._interval
+
+    def _rows(self, text: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return conn.execute(text, params).fetchall()
+
+    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
+        where, params = self._where(q)
+        found = self._rows(f"SELECT fid FROM feature WHERE {where} {ORDER} LIMIT %s OFFSET %s",
+                           [*params, limit, offset])  # fmt: skip
+        if where == "collection = %s":
+            matched = self._len
+        elif len(found) < limit and (found or offset == 0):
+            matched = offset + len(found)
+        else:
+            matched = int(self._rows(f"SELECT count(*) FROM feature WHERE {where}", params)[0][0])
+        return matched, np.array([r[0] for r in found], dtype=np.int64)
+
+    def query(self, q: ItemQuery) -> np.ndarray:
+        where, params = self._where(q)
+        found = self._rows(f"SELECT fid FROM feature WHERE {where} {ORDER}", params)
+        return np.array([r[0] for r in found], dtype=np.int64)
+
+    def get(self, feature_id: str) -> int | None:
+        found = self._rows(
+            "SELECT fid FROM feature WHERE collection = %s AND id = %s", [self._cid, feature_id]
+        )
+        return int(found[0][0]) if found else None
+
+    def _where(self, q: ItemQuery) -> Sql:
+        """The query's filters as one SQL condition (``collection = %s`` first)."""
+        parts, params = ["collection = %s"], [self._cid]
+
+        def add(text: str, *values: Any) -> None:
+            parts.append(text)
+            params.extend(values)
+
+        if q.bbox is not None:
+            x0, y0, x1, y1 = q.bbox
+            boxes = [(x0, y0, x1, y1)] if x0 <= x1 else [(x0, y0, 180.0, y1), (-180.0, y0, x1, y1)]
+            test = "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+            add(f"({' OR '.join([test] * len(boxes))})", *[v for box in boxes for v in box])
+        if q.has_time_filter:
+            first = q.start.toordinal() if q.start else -(2**31)
+            last = q.end.toordinal() if q.end else 2**31 - 1
+            add("day_start <> %s AND day_start <= %s AND day_end >= %s", NO_DAY, last, first)
+        if q.in_zone:
+            add("status = ANY(%s)", [STATUS_CODES[s] for s in sorted(q.in_zone)])
+        if q.min_p_inside is not None:
+            add("p >= %s", q.min_p_inside)
+        for column, wanted in (("type_key", q.event_type and {q.event_type}), ("type_key", q.event_types),
+                               ("sub_key", q.sub_event_type and {q.sub_event_type})):  # fmt: skip
+            if wanted is not None:
+                add(f"{column} = ANY(%s)", sorted({w.lower() for w in wanted}))
+        if q.q is not None:
+            add("strpos(text, %s) > 0", q.q.lower())
+        if q.near is not None and q.within_m is not None:
+            near = (*q.near, q.within_m)
+            point, region = _within("point"), _within("geography(geom)")
+            if self._cid == "events":  # its point, or one of its regions
+                regions = f"SELECT incident FROM feature WHERE collection = 'regions' AND {region}"
+                add(f"({point} OR id IN ({regions}))", *near, *near)
+            else:
+                add(f"({point} OR {region})", *near, *near)
+        if q.filter is not None:
+            text, values = filter_sql(q.filter)
+            add(f"({text})", *values)
+        return " AND ".join(parts), params
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _by_fid(self, rows: Sequence[int] | np.ndarray, columns: str) -> list[tuple[Any, ...]]:
+        """``columns`` of each row handle, in the order given (handles gone since are left out)."""
+        wanted = [int(r) for r in rows]
+        found = self._rows(f"SELECT fid, {columns} FROM feature WHERE fid = ANY(%s)", [wanted])
+        at = {r[0]: r[1:] for r in found}
+        return [at[fid] for fid in wanted if fid in at]
+
+    def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
+        if simplify_m is not None and simplify_m not in SIMPLIFY_LADDER_M:
+            raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
+        out = []
+        polygon = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"
+        for head, wkb in self._by_fid(rows, f"head, {polygon}"):
+            if wkb is None:
+                out.append(head.encode())
+                continue
+            geom, decimals = shapely.from_wkb(wkb), 6
+            if simplify_m is not None:
+                geom, decimals = simplified(geom, simplify_m), 6 if simplify_m < 5 else 5
+            fragment = shapely.to_geojson(rounded(geom, decimals))
+            out.append(f'{head[:-1]},"geometry":{fragment}}}'.encode())
+        return out
+
+    def has_polygons(self, rows: np.ndarray) -> bool:  # noqa: ARG002
+        return True  # a database's answers are never written on the event loop
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        return [r[0] for r in self._by_fid(rows, "id")]
+
+    def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xy = np.array(self._by_fid(rows, "ST_X(point::geometry), ST_Y(point::geometry)"), dtype=np.float64)
+        xy = xy.reshape(-1, 2)
+        return xy[:, 0], xy[:, 1]
+
+    def located(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([r[0] for r in self._by_fid(rows, "point IS NOT NULL")], dtype=bool)
+
+    def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        days = np.array(self._by_fid(rows, "day_start, day_end"), dtype=np.int64).reshape(-1, 2)
+        return days[:, 0], days[:, 1]
+
+    def statuses(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([r[0] for r in self._by_fid(rows, "status")], dtype=np.int8)
+
+    def types(self, rows: np.ndarray) -> list[str]:
+        return [r[0] or "" for r in self._by_fid(rows, "props->>'event_type'")]
+
+    def geometries(self, rows: np.ndarray) -> np.ndarray:
+        out = np.full(len(rows), None, dtype=object)
+        polygon = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"
+        for k, (wkb,) in enumerate(self._by_fid(rows, polygon)):
+            out[k] = None if wkb is None else shapely.from_wkb(wkb)
+        return out
+
+    def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._cid != "regions":
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        found = self._rows(
+            "SELECT r.fid, e.fid FROM feature e "
+            "JOIN feature r ON r.collection = 'regions' AND r.incident = e.id "
+            "WHERE e.fid = ANY(%s) AND e.collection = 'events' ORDER BY r.sort_day, r.sort_id, r.sort_seq",
+            [[int(o) for o in owners]],
+        )
+        pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
+
+
+def _within(column: str) -> str:
+    """``column`` (geography) within a distance of a point: parameters lon, lat, metres. The
+    spheroid's geodesic distance (GeographicLib's, as pyproj.Geod's)."""
+    return f"ST_DWithin({column}, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, true)"
