@@ -4,8 +4,8 @@ indexes. Written by ``app.data.pg_load``, read by ``app.data.pg_store``.
 
 - ``feature``: every collection's features; ``fid`` is the row handle of ``app.data.store_api``;
   collection order is ``ORDER BY sort_day, sort_id, sort_seq`` (ids in byte order, ``COLLATE "C"``,
-  as the embedded store sorts them). Geometry in WGS84 (SRID 4326), GiST-indexed, and as geography
-  (expression index) for ``near``.
+  as the embedded store sorts them). Geometry in WGS84 (SRID 4326) and representative points as
+  geography, GiST-indexed.
 - ``incident_hash``: each loaded incident's content hash, so a load re-derives only what changed.
 - ``dataset``: one row, the version served and what every page draws (zone, sites, borders, the
   collections' descriptions); the service polls its ``version``.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-SCHEMA_VERSION = 1  # bump on any change below: ``load`` then rebuilds the tables
+SCHEMA_VERSION = 2  # bump on any change below: ``load`` then rebuilds the tables
 
 
 class Feature(NamedTuple):
@@ -59,7 +59,6 @@ CREATE INDEX feature_incident ON feature (incident);
 CREATE INDEX feature_days ON feature (collection, day_start, day_end);
 CREATE INDEX feature_status ON feature (collection, status);
 CREATE INDEX feature_geom ON feature USING gist (geom);
-CREATE INDEX feature_geog ON feature USING gist (geography(geom));
 CREATE INDEX feature_point ON feature USING gist (point);
 CREATE TABLE incident_hash (id text COLLATE "C" PRIMARY KEY, hash text NOT NULL);
 CREATE TABLE dataset (one boolean PRIMARY KEY DEFAULT true CHECK (one), schema integer NOT NULL,

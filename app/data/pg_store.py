@@ -2,9 +2,9 @@
 ``app.data.pg_schema``, written by ``at-tanf-map load`` (``app.data.pg_load``).
 
 Every value reaches the database as a query parameter; only fixed column names and operators are
-written into the SQL text. Semantics as the embedded store's: ``near`` is ``ST_DWithin`` on
-geography with the spheroid (GeographicLib's geodesic for point to point, as ``pyproj.Geod``;
-regions meet the distance where the geodesic disc meets them), a CQL2 filter is translated by
+written into the SQL text. Semantics as the embedded store's: ``near`` takes a point within the
+distance on the spheroid (``ST_DWithin`` on geography: GeographicLib's geodesic, as
+``pyproj.Geod``), or a region that meets the geodesic disc; a CQL2 filter is translated by
 ``app.api.cql_sql``. ``served_from`` builds what the service serves from the ``dataset`` row, and
 ``version`` is the cheap question the service asks every few seconds to pick up a new load.
 """
@@ -25,7 +25,7 @@ from app.data.catalog import build_zone
 from app.data.model import Site, Zone
 from app.data.store_api import NO_DAY, SIMPLIFY_LADDER_M, STATUS_CODES, ItemQuery
 from app.geo.geojson import rounded
-from app.geo.shapes import simplified
+from app.geo.shapes import circle, simplified
 from app.served import Served
 
 ORDER = "ORDER BY sort_day, sort_id, sort_seq"
@@ -163,13 +163,17 @@ class PostgisStore:
         if q.q is not None:
             add("strpos(text, %s) > 0", q.q.lower())
         if q.near is not None and q.within_m is not None:
-            near = (*q.near, q.within_m)
-            point, region = _within("point"), _within("geography(geom)")
+            # A point: GeographicLib's geodesic distance on the spheroid (pyproj.Geod's). A region:
+            # meets the geodesic disc (app.geo.shapes.circle, edges within 0.25 m of the circle), as
+            # the embedded store tests it; PostGIS's spheroid distance to a polygon is off by metres.
+            point = "ST_DWithin(point, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, true)"
+            region = "ST_Intersects(geom, ST_GeomFromWKB(%s, 4326))"
+            near, disc = (*q.near, q.within_m), shapely.to_wkb(circle(*q.near, q.within_m))
             if self._cid == "events":  # its point, or one of its regions
                 regions = f"SELECT incident FROM feature WHERE collection = 'regions' AND {region}"
-                add(f"({point} OR id IN ({regions}))", *near, *near)
+                add(f"({point} OR id IN ({regions}))", *near, disc)
             else:
-                add(f"({point} OR {region})", *near, *near)
+                add(f"({point} OR {region})", *near, disc)
         if q.filter is not None:
             text, values = filter_sql(q.filter)
             add(f"({text})", *values)
@@ -242,9 +246,3 @@ class PostgisStore:
         )
         pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
         return pairs[:, 0], pairs[:, 1]
-
-
-def _within(column: str) -> str:
-    """``column`` (geography) within a distance of a point: parameters lon, lat, metres. The
-    spheroid's geodesic distance (GeographicLib's, as pyproj.Geod's)."""
-    return f"ST_DWithin({column}, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, true)"

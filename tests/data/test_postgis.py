@@ -1,0 +1,212 @@
+"""The PostGIS store on a real PostgreSQL cluster: the loader (incremental, all or nothing, one
+transaction), the service following a new load, ``near`` against ``pyproj.Geod`` at the boundary,
+and both stores answering alike. The API suite itself runs on both stores (``served_by``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+import psycopg
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from pyproj import Geod
+
+from app.cli import main
+from app.data.loader import DataError
+from app.data.pg_load import load
+from app.data.pg_store import pool, served_from
+from app.data.store_api import ItemQuery
+from app.main import create_app
+from app.served import build_served
+from app.settings import BUNDLED_DATA, Settings
+from tests.data.test_loader_errors import CNN_TECHNICALS, TECHNICALS_ID, edit
+from tests.postgres import Cluster
+
+GEOD = Geod(ellps="WGS84")
+RUKBAN = "incidents/2016-10-16-rukban-checkpoint-attack.yaml"
+# Incidents whose sources others cite too, so the data stays valid without them.
+REMOVABLE = [RUKBAN, "incidents/2017-06-06-medevac-request.yaml",
+             "incidents/2017-06-06-syrian-strike-approved-by-us.yaml"]  # fmt: skip
+
+
+def _events(url: str) -> dict[str, dict[str, object]]:
+    store = served_from(pool(url)).stores["events"]
+    rows = store.query(ItemQuery())
+    return {f["id"]: f for f in (orjson.loads(b) for b in store.bodies(rows))}
+
+
+def _count(url: str, sql: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
+        assert row is not None
+        return int(row[0])
+
+
+def test_a_load_derives_only_what_changed_and_removes_what_went(postgres: Cluster, data_copy: Path) -> None:
+    url = postgres.database()
+    first = load(data_copy, url)
+    assert (first.derived, first.removed) == (36, 0)
+    assert load(data_copy, url).derived == 0  # nothing changed: nothing derived
+    edit(data_copy, CNN_TECHNICALS, "title: Coalition strike on pro-regime technical vehicles",
+         "title: Coalition strike on technical vehicles (edited)")  # fmt: skip
+    (data_copy / RUKBAN).unlink()
+    again = load(data_copy, url)
+    assert (again.derived, again.removed, again.unchanged) == (1, 1, 34)
+    events = _events(url)
+    assert events[TECHNICALS_ID]["properties"]["title"] == "Coalition strike on technical vehicles (edited)"  # type: ignore[index]
+    assert "2016-10-16-rukban-checkpoint-attack" not in events
+    gone = _count(url, "SELECT count(*) FROM feature WHERE incident = '2016-10-16-rukban-checkpoint-attack'")
+    assert gone == 0  # its regions too
+    # The incremental result is what a load from scratch gives.
+    fresh = postgres.database()
+    load(data_copy, fresh)
+    assert _events(fresh) == events
+    for sql in (
+        "SELECT count(*) FROM feature",
+        "SELECT count(DISTINCT (id, sort_day, sort_seq)) FROM feature",
+    ):
+        assert _count(url, sql) == _count(fresh, sql)
+    assert served_from(pool(url)).version == build_served(Settings(data_dir=data_copy)).version
+
+
+def test_a_bad_file_loads_nothing_and_is_named(
+    postgres: Cluster, data_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = postgres.database()
+    assert main(["load", str(data_copy), "--database-url", url]) == 0
+    assert "36 incidents derived, 0 removed, 0 unchanged" in capsys.readouterr().out
+    before = served_from(pool(url)).version
+    edit(data_copy, RUKBAN, "title:", "title: Rukban (edited)")  # a valid change...
+    edit(data_copy, CNN_TECHNICALS, "start: 2017-06-08", "start: 2017-06-31")  # ...and a bad date
+    with pytest.raises(DataError) as raised:
+        load(data_copy, url)
+    problem = raised.value.problems[0]
+    assert (problem.file, problem.record, problem.field) == (
+        f"geodata/{CNN_TECHNICALS}",
+        TECHNICALS_ID,
+        "date.start",
+    )
+    assert served_from(pool(url)).version == before
+    assert "Rukban (edited)" not in str(_events(url))
+    assert main(["load", str(data_copy), "--database-url", url]) == 1
+    err = capsys.readouterr().err
+    assert "nothing loaded" in err and CNN_TECHNICALS in err and "date.start" in err
+
+
+def test_readers_see_the_old_load_or_the_new_never_a_mix(postgres: Cluster, data_copy: Path) -> None:
+    url = postgres.database()
+    old = load(data_copy, url)
+    for removed in REMOVABLE:
+        (data_copy / removed).unlink()
+    seen: set[tuple[str, int, int]] = set()
+    done = threading.Event()
+
+    def read() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not done.is_set():
+                row = conn.execute(
+                    "SELECT (SELECT version FROM dataset), (SELECT count(*) FROM feature WHERE collection = "
+                    "'events'), (SELECT count(*) FROM incident_hash)"
+                ).fetchone()
+                assert row is not None
+                seen.add((str(row[0]), int(row[1]), int(row[2])))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        new = load(data_copy, url)
+    finally:
+        done.set()
+        reader.join()
+    assert seen <= {(old.version, 36, 36), (new.version, 33, 33)}, seen
+
+
+def test_the_service_serves_a_new_load_within_ten_seconds(postgres: Cluster, data_copy: Path) -> None:
+    url = postgres.database()
+    load(data_copy, url)
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        before = client.get("/api/collections/events/items")
+        edit(data_copy, CNN_TECHNICALS, "title: Coalition strike on pro-regime technical vehicles",
+             "title: Edited while serving")  # fmt: skip
+        loaded_at = time.monotonic()
+        load(data_copy, url)
+        while client.get("/healthz").json()["dataset_version"] == before.headers["x-dataset-version"]:
+            assert time.monotonic() - loaded_at < 10, "the new load was not served within 10 s"
+            time.sleep(0.2)
+        after = client.get("/api/collections/events/items")
+        assert after.headers["etag"] != before.headers["etag"]
+        assert "Edited while serving" in after.text and "Edited while serving" not in before.text
+
+
+def test_both_stores_answer_alike(postgres: Cluster) -> None:
+    """Same matches, same order, same numberMatched and properties; coordinates within one unit
+    of their 6th decimal (0.1 m: the embedded store keeps them in 1e-7° integers and rounds those)."""
+    embedded = TestClient(create_app(Settings(data_dir=BUNDLED_DATA)))
+    pg = TestClient(create_app(Settings(database_url=postgres.loaded(BUNDLED_DATA))))
+    queries = ["", "limit=5&offset=3", "bbox=38,33,39,34", "bbox=170,-10,-170,10", "datetime=2017-06-01/..",
+               "datetime=../2016-12-31", "in_zone=inside,contested", "near=38.2,33.75&within_km=30",
+               "q=STRIKE", "event_type=battles", "min_p_inside=0.5", "simplify_m=500&limit=3",
+               "filter=T_DURING(INTERVAL(date_start,date_end),INTERVAL('2017-01-01','2017-12-31'))",
+               "filter=ACCENTI(CASEI(event_type)) LIKE '%explosion%' OR NOT (p_inside < 0.2)"]  # fmt: skip
+    with embedded, pg:
+        for collection in ("events", "regions", "sites", "zones", "borders"):
+            a = embedded.get(f"/api/collections/{collection}").json()
+            b = pg.get(f"/api/collections/{collection}").json()
+            assert a["itemCount"] == b["itemCount"]
+            assert a["extent"].get("temporal") == b["extent"].get("temporal")
+            assert np.allclose(a["extent"]["spatial"]["bbox"], b["extent"]["spatial"]["bbox"], atol=1e-6)
+            for query in queries if collection in ("events", "regions") else queries[:6]:
+                url = f"/api/collections/{collection}/items?{query}"
+                ja, jb = embedded.get(url).json(), pg.get(url).json()
+                assert "numberMatched" in ja and "numberMatched" in jb, (url, ja, jb)
+                assert (ja["numberMatched"], [f["id"] for f in ja["features"]]) == (
+                    jb["numberMatched"], [f["id"] for f in jb["features"]]), url  # fmt: skip
+                for fa, fb in zip(ja["features"], jb["features"], strict=True):
+                    assert fa["properties"] == fb["properties"]
+                    ga, gb = (
+                        shapely.from_geojson(orjson.dumps(f["geometry"])) if f["geometry"] else None
+                        for f in (fa, fb)
+                    )
+                    assert ga is gb is None or shapely.equals_exact(ga, gb, 1.5e-6), url
+
+
+def _region_distance_m(lon: float, lat: float, region: shapely.Geometry) -> float:
+    """Geodesic distance (pyproj.Geod) from a point to a region as served: 0 inside, else the
+    nearest of its boundary sampled every 1e-5° (about 1 m)."""
+    if shapely.contains_xy(region, lon, lat):
+        return 0.0
+    xy = shapely.get_coordinates(shapely.segmentize(region.boundary, 1e-5))
+    _, _, dist = GEOD.inv(np.full(len(xy), lon), np.full(len(xy), lat), xy[:, 0], xy[:, 1])
+    return float(np.min(dist))
+
+
+@pytest.mark.parametrize("centre", [(38.2, 33.75), (38.61778, 33.50583)])
+def test_near_meets_pyproj_geod_at_the_boundary(postgres: Cluster, centre: tuple[float, float]) -> None:
+    """Each event just inside and just outside its geodesic distance (to its point: 5 cm; to its
+    regions, sampled every metre: 2 m) is in and out of ``near``."""
+    served = served_from(pool(postgres.loaded(BUNDLED_DATA)))
+    events, regions = served.stores["events"], served.stores["regions"]
+    rows = events.query(ItemQuery())
+    lon, lat = events.points(rows)
+    region_rows, owners = regions.regions_of(rows)
+    shapes = regions.geometries(region_rows)
+    checked = 0
+    for k, row in enumerate(rows.tolist()):
+        to_point = np.inf if np.isnan(lon[k]) else GEOD.inv(*centre, lon[k], lat[k])[2]
+        mine = [s for s, o in zip(shapes, owners, strict=True) if o == row and s is not None]
+        to_region = min((_region_distance_m(*centre, s) for s in mine), default=np.inf)
+        for distance, margin in ((to_point, 0.05), (to_region, 2.0)):
+            if not np.isfinite(distance) or distance < margin:
+                continue
+            for radius in (distance - margin, distance + margin):
+                if abs(radius - to_point) < 0.04 or abs(radius - to_region) < 1.9:
+                    continue  # within the other measure's margin: no firm answer
+                found = row in events.query(ItemQuery(near=centre, within_m=radius))
+                assert found == (radius >= min(to_point, to_region)), (events.ids(np.array([row])), radius)
+                checked += 1
+    assert checked > 40
