@@ -22,8 +22,9 @@ COPY static /tmp/src/static
 COPY geodata /tmp/src/geodata
 # A plain (not editable) install: the wheel carries the templates, static/ and the bundled
 # geodata/ as package data, so the sources are removed; then check the data at build time, and
-# drop root.
-RUN pip install /tmp/src && rm -rf /tmp/src && at-tanf-map validate
+# drop root. With the postgis extra (psycopg 3), the image can also serve from PostGIS
+# (AT_TANF_DATABASE_URL) and load it (at-tanf-map load).
+RUN pip install '/tmp/src[postgis]' && rm -rf /tmp/src && at-tanf-map validate
 
 USER app
 EXPOSE 8000

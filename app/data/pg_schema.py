@@ -7,6 +7,8 @@ indexes. Written by ``app.data.pg_load``, read by ``app.data.pg_store``.
   as the embedded store sorts them). Geometry in WGS84 (SRID 4326) and representative points as
   geography, GiST-indexed.
 - ``incident_hash``: each loaded incident's content hash, so a load re-derives only what changed.
+- ``events`` and ``regions``: views with typed columns (dates, title, type, status, p_inside), for
+  other servers reading the same tables;
 - ``dataset``: one row, the version served and what every page draws (zone, sites, borders, the
   collections' descriptions); the service polls its ``version``.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-SCHEMA_VERSION = 2  # bump on any change below: ``load`` then rebuilds the tables
+SCHEMA_VERSION = 3  # bump on any change below: ``load`` then rebuilds the tables
 
 
 class Feature(NamedTuple):
@@ -50,6 +52,14 @@ COLUMNS: dict[str, str] = {
 }  # fmt: skip
 assert tuple(COLUMNS) == Feature._fields
 
+# Typed columns for other servers on the same tables (tipg, pygeoapi; issue 19, part 3).
+DATE_OF = "CASE WHEN {0} = -1 THEN NULL ELSE DATE '0001-01-01' + ({0} - 1) END AS {1}"
+VIEW_COLUMNS = ", ".join([
+    "id", DATE_OF.format("day_start", "date_start"), DATE_OF.format("day_end", "date_end"),
+    "props->>'title' AS title", "props->>'event_type' AS event_type", "props->>'zone_status' AS zone_status",
+    "(props->>'p_inside')::double precision AS p_inside", "props::text AS properties", "geom",
+])  # fmt: skip
+
 DDL = f"""
 CREATE TABLE feature (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     {", ".join(f"{name} {sql}" for name, sql in COLUMNS.items())});
@@ -60,8 +70,10 @@ CREATE INDEX feature_days ON feature (collection, day_start, day_end);
 CREATE INDEX feature_status ON feature (collection, status);
 CREATE INDEX feature_geom ON feature USING gist (geom);
 CREATE INDEX feature_point ON feature USING gist (point);
+CREATE VIEW events AS SELECT {VIEW_COLUMNS} FROM feature WHERE collection = 'events';
+CREATE VIEW regions AS SELECT {VIEW_COLUMNS}, incident AS event_id FROM feature WHERE collection = 'regions';
 CREATE TABLE incident_hash (id text COLLATE "C" PRIMARY KEY, hash text NOT NULL);
 CREATE TABLE dataset (one boolean PRIMARY KEY DEFAULT true CHECK (one), schema integer NOT NULL,
     version text NOT NULL, meta jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now());
 """
-DROP = "DROP TABLE IF EXISTS feature, incident_hash, dataset"
+DROP = "DROP TABLE IF EXISTS feature, incident_hash, dataset CASCADE"

@@ -12,6 +12,7 @@ import xstatic.pkg.leaflet as xleaflet
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from app import urls
 from app.bundled import STATIC_DIR, TEMPLATES_DIR
@@ -80,7 +81,11 @@ async def map_page(request: Request) -> HTMLResponse:
     # state parameters are read by static/js/state.js.
     settings = request.app.state.settings
     served = request.app.state.served
-    summary = summary_text(served, parse_state(dict(request.query_params)))
+    state = parse_state(dict(request.query_params))
+    if served.stores["events"].blocking:  # a database's answers are awaited off the event loop
+        summary = await run_in_threadpool(summary_text, served, state)
+    else:
+        summary = summary_text(served, state)
     page = templates.get_template("map.html").render(
         leaflet=leaflet_path(),
         tile_url=settings.tile_url,
