@@ -62,9 +62,8 @@ def main(sizes: list[int]) -> None:
             again_s = None
             if size:  # one incident edited: only it is derived again
                 jsonl = sorted((data / "incidents").glob("*.jsonl"))[0]
-                jsonl.write_bytes(
-                    jsonl.read_bytes().replace(b"Synthetic incident 5,", b"Synthetic incident 5 (edited),", 1)
-                )
+                title = b'"Synthetic incident 5"'
+                jsonl.write_bytes(jsonl.read_bytes().replace(title, title[:-1] + b' (edited)"', 1))
                 started = time.perf_counter()
                 again = load(data, url)
                 again_s = time.perf_counter() - started
