@@ -11,16 +11,17 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="Liveness and the dataset version served")
 async def healthz(request: Request) -> Response:
-    """``{"status": "ok", "dataset_version": …, "incidents": n}``, written once per process (the
-    served data never changes while it runs) rather than through FastAPI's serialisation."""
+    """``{"status": "ok", "dataset_version": …, "incidents": n}``, written once per dataset served
+    (a new load of the database replaces it, ``app.main.follow_database``) rather than through
+    FastAPI's serialisation."""
     state = request.app.state
-    body: bytes | None = getattr(state, "healthz_body", None)
-    if body is None:
-        served = state.served
+    served = state.served
+    kept: tuple[object, bytes] | None = getattr(state, "healthz_body", None)
+    if kept is None or kept[0] is not served:
         document = {
             "status": "ok",
             "dataset_version": served.version,
             "incidents": len(served.stores["events"]),
         }
-        body = state.healthz_body = orjson.dumps(document)
-    return Response(body, media_type="application/json")
+        kept = state.healthz_body = (served, orjson.dumps(document))
+    return Response(kept[1], media_type="application/json")
