@@ -24,8 +24,8 @@ from app.api.features import CollectionRows, build_collections
 from app.data.catalog import Catalog, build_zone, context_for, derive_incident
 from app.data.loader import Dataset, load_dataset
 from app.data.pg_schema import DDL, DROP, SCHEMA_VERSION, Feature
+from app.data.schema import Row
 from app.data.store_api import NO_DAY, STATUS_CODES
-from app.data.store_build import Row
 from app.geo.geojson import to_geojson_fragment
 
 LOAD_LOCK = 0x7A7A_F001  # pg_advisory_xact_lock key: one load at a time
