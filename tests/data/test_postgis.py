@@ -145,7 +145,7 @@ def test_the_service_serves_a_new_load_within_ten_seconds(postgres: Cluster, dat
 
 def test_both_stores_answer_alike(postgres: Cluster) -> None:
     """Same matches, same order, same numberMatched and properties; coordinates within one unit
-    of their 6th decimal (0.1 m: the embedded store keeps them in 1e-7° integers and rounds those)."""
+    of their 6th decimal (0.1 m: each store rounds the coordinates it holds)."""
     embedded = TestClient(create_app(Settings(data_dir=BUNDLED_DATA)))
     pg = TestClient(create_app(Settings(database_url=postgres.loaded(BUNDLED_DATA))))
     queries = ["", "limit=5&offset=3", "bbox=38,33,39,34", "bbox=170,-10,-170,10", "datetime=2017-06-01/..",
