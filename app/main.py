@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import logs, proxy
-from app.api import health, locate, ogc, openapi
+from app.api import grid, health, locate, ogc, openapi
 from app.api.answer_cache import AnswerCache
 from app.api.caching import HttpCaching, NegotiatedGZip
 from app.budget import WorkGuard
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     app.front = ProblemOnError(RequestLog(HostRequired(proxy.install(kept, settings=settings))), front=True)
     app.include_router(health.router)
     app.include_router(ogc.router)
+    app.include_router(grid.router)
     app.include_router(locate.router)
     app.include_router(openapi.router)
     app.include_router(pages.router)

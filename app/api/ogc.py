@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app import budget, urls
-from app.api import formats
+from app.api import formats, projection
 from app.api.cql import compile_filter
 from app.api.features import CollectionRows
 from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
@@ -44,6 +44,7 @@ from app.api.params import (
     SUB_EVENT_TYPE,
     WITHIN_KM,
     F,
+    Parameter,
     Parameters,
     Q,
     parse_crs,
@@ -106,14 +107,19 @@ COLLECTION_SCHEMA = {
         "links": LINKS_SCHEMA,
     },
 }
+PROPERTIES = Parameter(
+    "properties",
+    "Only these properties of each feature (comma list of names; OGC API - Features Part 6 draft): "
+    "e.g. title,date_start,zone_status for a light listing. Unknown names are a 400.",
+)
 ITEM_PARAMS = Parameters(
     COLLECTION_ID, F, BBOX, DATETIME, LIMIT, OFFSET, IN_ZONE, MIN_P_INSIDE, NEAR, WITHIN_KM, EVENT_TYPE,
-    SUB_EVENT_TYPE, Q, SIMPLIFY_M, CRS, BBOX_CRS, FILTER, FILTER_LANG, FILTER_CRS,
+    SUB_EVENT_TYPE, Q, SIMPLIFY_M, PROPERTIES, CRS, BBOX_CRS, FILTER, FILTER_LANG, FILTER_CRS,
 )  # fmt: skip
 FILTER_PARAMS = frozenset({FILTER.name, FILTER_LANG.name, FILTER_CRS.name})
 # Every collection's: the rest are the extension filters (CollectionRows.filters) and CQL2's.
 STANDARD_ITEM_PARAMS = frozenset({F.name, BBOX.name, DATETIME.name, LIMIT.name, OFFSET.name, SIMPLIFY_M.name,
-                                  CRS.name, BBOX_CRS.name})  # fmt: skip
+                                  CRS.name, BBOX_CRS.name, PROPERTIES.name})  # fmt: skip
 FEATURE_PARAMS = Parameters(COLLECTION_ID, FEATURE_ID, F, SIMPLIFY_M, CRS)
 COLLECTION_PARAMS = Parameters(COLLECTION_ID)
 
@@ -326,6 +332,7 @@ async def items(request: Request) -> Response:
     page_size = parse_limit(params.get("limit"), settings.default_limit, settings.max_limit)
     start = parse_offset(params.get("offset"))
     fmt = formats.negotiate(request, allow_csv=True)
+    names = None if "properties" not in params else projection.parse_properties(params["properties"], store)
     if store.blocking:
         matched, page = await run_in_threadpool(store.page, query, start, page_size)
     else:
@@ -334,14 +341,16 @@ async def items(request: Request) -> Response:
     # CSV, HTML and polygons are written in the thread pool, never on the event loop (their rows
     # check the request's budget, app.budget); a page of stored bodies is joined right here.
     if fmt == "csv":
-        body = await run_in_threadpool(_csv, store, page)
+        body = await run_in_threadpool(_csv, store, page, names)
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
     links = _page_links(request, start, page_size, matched)
     if fmt == "html":
         doc = {"numberMatched": matched, "numberReturned": returned, "links": links}
-        page_html = await run_in_threadpool(_html, store, page, f"{c.title}: items", doc, urls.root(request))
+        page_html = await run_in_threadpool(
+            _html, store, page, f"{c.title}: items", doc, urls.root(request), names
+        )
         return HTMLResponse(page_html)
     # Stored feature bodies joined into the collection body; only polygons are written per request.
     version = request.app.state.served.version
@@ -352,6 +361,8 @@ async def items(request: Request) -> Response:
         bodies = await run_in_threadpool(_bodies, store, page, tolerance)
     else:
         bodies = _bodies(store, page, tolerance)
+    if names is not None:
+        bodies = projection.selected_bodies(bodies, names)
     body_bytes = head[:-1] + b',"features":[' + b",".join(bodies) + b"]}"
     return Response(body_bytes, media_type=formats.json_media_type(request), headers=CONTENT_CRS)
 
@@ -359,20 +370,22 @@ async def items(request: Request) -> Response:
 BODIES_AT_ONCE = 32  # features read between two checks of the request's budget (app.budget)
 
 
-def _features(store: Store, page: np.ndarray) -> list[dict[str, Any]]:
+def _features(store: Store, page: np.ndarray, names: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     found = []
     for at in range(0, len(page), BODIES_AT_ONCE):
         budget.check()
         found.extend(features(store, page[at : at + BODIES_AT_ONCE]))
-    return found
+    return found if names is None else [projection.select(f, names) for f in found]
 
 
-def _csv(store: Store, page: np.ndarray) -> str:
-    return formats.features_csv(_features(store, page))
+def _csv(store: Store, page: np.ndarray, names: tuple[str, ...] | None) -> str:
+    return formats.features_csv(_features(store, page, names))
 
 
-def _html(store: Store, page: np.ndarray, title: str, doc: dict[str, Any], root: str) -> str:
-    return formats.html_page(title, {**doc, "features": _features(store, page)}, root)
+def _html(
+    store: Store, page: np.ndarray, title: str, doc: dict[str, Any], root: str, names: tuple[str, ...] | None
+) -> str:
+    return formats.html_page(title, {**doc, "features": _features(store, page, names)}, root)
 
 
 def _bodies(store: Store, page: np.ndarray, tolerance: int | None) -> list[bytes]:

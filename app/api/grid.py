@@ -1,0 +1,174 @@
+"""``/api/collections/events/grid``: incidents counted per cell of the WebMercatorQuad grid, as
+GeoJSON (one polygon feature per non-empty cell), with the items' filters.
+
+What the map and the embed load instead of markers when more incidents fall in view than a
+reader can tell apart (``static/js/view-data.js``), and a density grid for a GIS. The grid and
+its counting are ``app.data.grid``; caching (ETag on the dataset version, 304, gzip, answers
+kept) is the API's, as for every other answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app import urls
+from app.api import formats
+from app.api.cql import compile_filter
+from app.api.params import parse_crs, parse_item_query, reject_unknown
+from app.data.grid import MAX_LEVEL, Cells, cell_bounds, count_cells
+from app.data.store_api import STATUS_CODES, ItemQuery, Store
+from app.errors import BadRequest, NotFound, problem_responses
+
+router = APIRouter(prefix="/api", tags=["Aggregation"], responses={**problem_responses(400, 404, 406, 500)})
+
+MAX_CELLS = 10_000  # non-empty cells in one answer; beyond, a coarser level or a smaller bbox
+GRID_PARAMS = {"f", "level", "bbox", "bbox-crs", "datetime", "in_zone", "min_p_inside", "near",
+               "within_km", "event_type", "sub_event_type", "q", "filter", "filter-lang",
+               "filter-crs"}  # fmt: skip
+STATUSES = list(STATUS_CODES)
+
+LEVEL_DOC = (
+    f"Required. The level (0..{MAX_LEVEL}) of the WebMercatorQuad grid (OGC 17-083r4): 2^level "
+    "cells a side, the tiles of web maps; a map at zoom z shows a cell of level z+2 as 64 px."
+)
+
+
+def parse_level(text: str | None) -> int:
+    """The grid level: an integer 0..MAX_LEVEL, required (400 naming ``level`` otherwise)."""
+    if text is None:
+        raise BadRequest(f"parameter 'level' is required: an integer 0..{MAX_LEVEL}", "level")
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_LEVEL:
+        raise BadRequest(f"parameter 'level' must be an integer 0..{MAX_LEVEL}, got {text[:40]!r}", "level")
+    return int(text)
+
+
+def _iso(day: int) -> str | None:
+    return None if day < 0 else dt.date.fromordinal(day).isoformat()
+
+
+def _cell_feature(cells: Cells, k: int) -> dict[str, Any]:
+    col, row = int(cells.col[k]), int(cells.row[k])
+    west, south, east, north = (round(v, 6) for v in cell_bounds(cells.level, col, row))
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {
+        "type": "Feature",
+        "id": f"{cells.level}/{col}/{row}",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "level": cells.level,
+            "col": col,
+            "row": row,
+            "count": int(cells.count[k]),
+            **{s: int(cells.by_status[k, STATUS_CODES[s]]) for s in STATUSES},
+            "mean_lon": round(float(cells.mean_lon[k]), 5),
+            "mean_lat": round(float(cells.mean_lat[k]), 5),
+            "points_bbox": [round(float(v), 5) for v in cells.extent[k]],
+            "date_start": _iso(int(cells.first_day[k])),
+            "date_end": _iso(int(cells.last_day[k])),
+        },
+    }
+
+
+def _totals(store: Store, rows: np.ndarray) -> dict[str, Any]:
+    """Counts of every matched incident (located or not) by zone status and by event type, and
+    the first and last day among them."""
+    codes = store.statuses(rows)
+    starts, ends = store.days(rows)
+    types, counts = np.unique(np.array(store.types(rows), dtype=object), return_counts=True)
+    dated = starts >= 0
+    return {
+        "zone_status": {s: int(np.count_nonzero(codes == STATUS_CODES[s])) for s in STATUSES},
+        "event_type": {str(t): int(n) for t, n in zip(types, counts, strict=True)},
+        "interval": [_iso(int(starts[dated].min())), _iso(int(ends[dated].max()))] if dated.any() else None,
+    }
+
+
+def _count(store: Store, query: ItemQuery, level: int) -> tuple[Cells, dict[str, Any], int]:
+    """The cells of the matching incidents, their totals, and how many match. Built on the
+    store's reads (``query``, ``points``, ``statuses``, ``days``, ``types``), so every store
+    answers it; a SQL store could group in the database instead."""
+    rows = store.query(query)
+    lon, lat = store.points(rows)
+    starts, ends = store.days(rows)
+    return count_cells(level, lon, lat, store.statuses(rows), starts, ends), _totals(store, rows), len(rows)
+
+
+@router.get(
+    "/collections/{collectionId}/grid",
+    summary="Incidents counted per grid cell (GeoJSON polygons), with the items' filters",
+    operation_id="getGrid",
+    responses={200: {"content": {formats.GEOJSON: {"schema": {"type": "object"}}, "text/html": {}}}},
+)
+async def grid(
+    request: Request,
+    collectionId: str,
+    level: Annotated[str | None, Query(description=LEVEL_DOC)] = None,
+    bbox: Annotated[
+        str | None, Query(description="minlon,minlat,maxlon,maxlat: incidents whose point is in it.")
+    ] = None,
+    datetime: Annotated[str | None, Query(description="As for items.")] = None,
+    in_zone: Annotated[str | None, Query(description="As for items.")] = None,
+    event_type: Annotated[str | None, Query(description="As for items.")] = None,
+    filter: Annotated[str | None, Query(description="A CQL2 filter, as for items.")] = None,
+) -> Response:
+    """One feature per non-empty cell: its square as a polygon, ``count``, the counts per zone
+    status (``inside`` ... ``contested``), the mean of its incidents' points (``mean_lon``,
+    ``mean_lat``), their ``points_bbox`` and first and last day. At the top: ``numberMatched``
+    (every incident the filters match, located or not), ``numberLocated`` (the sum of the
+    counts) and ``totals`` by zone status and event type. The other parameters (``min_p_inside``,
+    ``near``/``within_km``, ``sub_event_type``, ``q``, ``filter-lang``) are those of items."""
+    if collectionId != "events":
+        raise NotFound(f"collection {collectionId[:60]!r} has no grid; incidents are counted in 'events'")
+    params = request.query_params
+    reject_unknown(params, GRID_PARAMS)
+    for name in ("bbox-crs", "filter-crs"):
+        if name in params:
+            parse_crs(params[name], name)
+    cell_level = parse_level(level)
+    query = parse_item_query(params)
+    if "filter" in params:
+        query = dataclasses.replace(
+            query, filter=compile_filter(params["filter"], params.get("filter-lang"), "events")
+        )
+    elif "filter-lang" in params:
+        compile_filter("true", params["filter-lang"], "events")
+    fmt = formats.negotiate(request)
+    store: Store = request.app.state.stores["events"]
+    if store.blocking:  # a database store: its reads wait on the server, off the event loop
+        cells, totals, matched = await run_in_threadpool(_count, store, query, cell_level)
+    else:
+        cells, totals, matched = _count(store, query, cell_level)
+    if len(cells) > MAX_CELLS:
+        raise BadRequest(
+            f"parameter 'level': {len(cells)} cells hold incidents at level {cell_level}, more than "
+            f"{MAX_CELLS} in one answer; ask a lower level or a smaller bbox",
+            "level",
+        )
+    path = urls.route_path(request)
+    items_params = {k: v for k, v in params.items() if k not in ("level", "f")}
+    doc = {
+        "type": "FeatureCollection",
+        "grid": "WebMercatorQuad",
+        "level": cell_level,
+        "numberMatched": matched,
+        "numberLocated": int(cells.count.sum()),
+        "numberReturned": len(cells),
+        "totals": totals,
+        "dataset_version": request.app.state.served.version,
+        "links": [
+            {"href": urls.link(request, path, dict(params)), "rel": "self", "type": formats.GEOJSON},
+            {"href": urls.link(request, path.removesuffix("/grid") + "/items", items_params), "rel": "items",
+             "type": formats.GEOJSON, "title": "The incidents counted here"},
+        ],
+        "features": [_cell_feature(cells, k) for k in range(len(cells))],
+    }  # fmt: skip
+    if fmt == "html":
+        return HTMLResponse(formats.html_page("Incidents per grid cell", doc, urls.root(request)))
+    return JSONResponse(doc, media_type=formats.GEOJSON)
