@@ -5,11 +5,13 @@ import { STATUS_TEXT, STATUSES, whenText } from "./format.js";
 import { addLegend } from "./legend.js";
 import { Labels } from "./labels.js";
 import { addBorders, addSites, addZone, regionStyle } from "./layers.js";
-import { IncidentList, summaryText } from "./list.js";
+import { IncidentList, summaryOf, summaryText } from "./list.js";
 import { EmbedCard } from "./embed-card.js";
 import { markerIcon, spreadOffsets } from "./markers.js";
 import { readState, writeState, ZOOM_SNAP } from "./state.js";
 import { appPath } from "./urls.js";
+import { cellMarker } from "./cells.js";
+import { api, cellLevel, filterParams, getJSON, LIGHT, LIST_PAGE, MAX_MARKERS, SMALL, viewBox } from "./view-data.js";
 
 const L = window.L;
 const STATUS_LABELS = { inside: "Inside", uncertain: "Uncertain", contested: "Contested", outside: "Outside" };
@@ -18,13 +20,7 @@ const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matc
 // writeState gives "?a=b" or, for the default view, the bare path.
 const queryOf = (url) => (url.startsWith("?") ? url : "");
 
-async function getJSON(url) {
-  const response = await fetch(url, { headers: { Accept: "application/geo+json, application/json" } });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return response.json();
-}
-
-// Every feature of a collection, following rel=next links.
+// Every feature of a collection, following rel=next links (the regions in view: a few pages).
 async function getAll(url) {
   const features = [];
   let next = url;
@@ -87,14 +83,21 @@ export async function startMap(options = {}) {
       .addTo(map);
   }
 
-  // The regions are the largest layer (38 KB at 50 m for 36 incidents). The map loads them all
-  // within 500 m (18 KB; about a pixel at the zooms it opens at) for the faint footprint, and
-  // each incident's own within 50 m when it is selected or pointed at (regionsOf below); the
-  // embed, a figure with a 100 KB budget, has no footprint.
-  const regionsUrl = appPath("/api/collections/regions/items?limit=1000&simplify_m=500");
-  const [events, regions, zone, band, sites, borders] = await Promise.all([
-    getAll(appPath("/api/collections/events/items?limit=1000")),
-    embed ? Promise.resolve({ type: "FeatureCollection", features: [] }) : getAll(regionsUrl),
+  // The whole dataset in a few numbers (its size, types, first and last day): one grid cell.
+  // Up to SMALL incidents the map holds them all, in one light listing (what markers and the
+  // list show; a card's details come when it opens), and filters in the browser; beyond, it
+  // asks the API for the incidents, or their counts per cell, of the view (loadView below).
+  const overview = await getJSON(api("events/grid", "level=0"));
+  const small = overview.numberMatched <= SMALL;
+  // The regions: the map draws a faint footprint of those in view (within 500 m: about a pixel
+  // at the zooms it opens at; 14 KB for the bundled data), and each incident's own within 50 m
+  // when it is selected or pointed at (regionsOf below); the embed, a figure with a 100 KB
+  // budget, has no footprint.
+  const footprintUrl = (bbox) => api("regions/items", `limit=1000&simplify_m=500&properties=event_id,zone_status,role${bbox ? `&bbox=${bbox}` : ""}`);
+  const empty = { type: "FeatureCollection", features: [] };
+  const [listing, regions, zone, band, sites, borders] = await Promise.all([
+    small ? getJSON(api("events/items", `limit=${SMALL}&properties=${LIGHT}`)) : Promise.resolve(empty),
+    embed || !small ? Promise.resolve(empty) : getAll(footprintUrl(null)),
     // The map draws the zone exact (within 1 m); the embed within 10 m, a fortieth of a pixel at
     // the zooms it opens at, and a third of the bytes. The band of variants is only indicative.
     getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}${embed ? "?simplify_m=10" : ""}`)),
@@ -110,12 +113,27 @@ export async function startMap(options = {}) {
   labels.addCountries(borders, zoneBounds.getCenter());
   const radiusKm = zone.properties.radius_km;
 
-  const all = events.features;
+  // Small: every incident (light). Large: those seen so far (the view's, the list's pages).
+  const all = listing.features;
   const byId = new Map(all.map((f) => [f.id, f]));
-  const types = [...new Set(all.map((f) => f.properties.event_type))].sort();
-  const first = all.map((f) => f.properties.date_start).sort()[0];
-  const last = all.map((f) => f.properties.date_end).sort().at(-1);
+  const types = Object.keys(overview.totals.event_type).sort();
+  const [first, last] = overview.totals.interval || ["", ""];
   const defaults = { from: first, to: last, types, status: STATUSES };
+  // Each incident's whole feature (sources, quotes, claims), loaded when its card opens.
+  const full = new Map();
+  function details(id) {
+    if (!full.has(id)) {
+      full.set(id, getJSON(api(`events/items/${encodeURIComponent(id)}`)).then((feature) => {
+        byId.set(id, { ...feature, properties: { ...(byId.get(id)?.properties || {}), ...feature.properties } });
+        loaded.add(id);
+        return feature;
+      }));
+    }
+    return full.get(id);
+  }
+  const loaded = new Set();
+  const complete = (id) => loaded.has(id);
+  const featureOf = (id) => byId.get(id);
 
   const footprintLayer = L.layerGroup().addTo(map);
   const regionLayer = L.layerGroup().addTo(map);
@@ -133,28 +151,30 @@ export async function startMap(options = {}) {
   }
   addRegions(regions, footprintsByEvent, "claim-footprint");
 
-  // The regions of one incident, fetched once, by the ids the API gives them (event--claim).
+  // The regions of one incident, fetched once, by the ids the API gives them (event--claim),
+  // which its details name.
   const fetched = new Map();
   function regionsOf(id) {
     if (fetched.has(id)) return fetched.get(id);
-    const feature = byId.get(id);
-    const parts = (feature?.properties.location_claims || []).filter((c) => !c.unmapped).map((c) => c.claim_id);
-    // The region all its sources share, where there is one (the API names it "common").
-    if (feature?.properties.common_area_km2) parts.push("common");
-    const loading = Promise.all(parts.map((part) => getJSON(appPath(
-      `/api/collections/regions/items/${encodeURIComponent(`${id}--${part}`)}?simplify_m=${embed ? 500 : 50}`)).catch(() => null)))
-      .then((found) => {
-        addRegions({ features: found.filter(Boolean) });
-        render();
-      });
+    const loading = details(id).then((feature) => {
+      const parts = (feature.properties.location_claims || []).filter((c) => !c.unmapped).map((c) => c.claim_id);
+      // The region all its sources share, where there is one (the API names it "common").
+      if (feature.properties.common_area_km2) parts.push("common");
+      return Promise.all(parts.map((part) => getJSON(appPath(
+        `/api/collections/regions/items/${encodeURIComponent(`${id}--${part}`)}?simplify_m=${embed ? 500 : 50}`)).catch(() => null)));
+    }).then((found) => {
+      addRegions({ features: found.filter(Boolean) });
+      render();
+    }).catch(() => {});
     fetched.set(id, loading);
     return loading;
   }
 
   const markerLayer = L.layerGroup().addTo(map);
+  const cellLayer = L.layerGroup().addTo(map);
   const markers = new Map();
-  for (const feature of all) {
-    if (!feature.geometry) continue;
+  function markerOf(feature) {
+    if (markers.has(feature.id)) return markers.get(feature.id);
     const [lon, lat] = feature.geometry.coordinates;
     const marker = L.marker([lat, lon], { icon: markerIcon(feature), keyboard: true, title: feature.properties.title });
     marker.feature = feature;
@@ -176,7 +196,9 @@ export async function startMap(options = {}) {
       });
     });
     markers.set(feature.id, marker);
+    return marker;
   }
+  for (const feature of all) if (feature.geometry) markerOf(feature);
 
   // Where the selected incident's card goes: map-cards.js on the full map (a popup, or a sheet
   // on a phone), embed-card.js in the embed (under the map).
@@ -205,7 +227,11 @@ export async function startMap(options = {}) {
   });
 
   const closeCard = () => cards.hide();
-  const showCard = (marker, from) => cards.show(marker, from);
+  // The card shows the whole incident (its details are in by then: select waits for them).
+  const showCard = (marker, from) => {
+    marker.feature = featureOf(marker.feature.id);
+    cards.show(marker, from);
+  };
 
   let state = readState(window.location.search);
   let selecting = false;
@@ -216,16 +242,18 @@ export async function startMap(options = {}) {
   const timeControls = !document.getElementById("controls").hidden;
   const { Timeline } = timeControls ? await import("./timeline.js") : { Timeline: null };
   const timeline = Timeline ? new Timeline({
-    first, last, reducedMotion, features: all,
+    // The periods menu lists the months with incidents where the map holds them all, else
+    // every month from the first day to the last.
+    first, last, reducedMotion, features: small ? all : [{ properties: { date_start: first, date_end: last } }],
     onChange: (range, { commit }) => {
       state.from = range.from;
       state.to = range.to;
-      render();
+      filtersChanged();
       save(commit ? "push" : "replace");
     },
   }) : { set() {}, stop() {} };
-  const checkedTypes = checkboxes("type-filters", types, {}, () => { state.types = checkedTypes(); render(); save("push"); });
-  const checkedStatus = checkboxes("status-filters", STATUSES, STATUS_LABELS, () => { state.status = checkedStatus(); render(); save("push"); });
+  const checkedTypes = checkboxes("type-filters", types, {}, () => { state.types = checkedTypes(); filtersChanged(); save("push"); });
+  const checkedStatus = checkboxes("status-filters", STATUSES, STATUS_LABELS, () => { state.status = checkedStatus(); filtersChanged(); save("push"); });
 
   function save(mode) {
     const url = writeState(state, defaults);
@@ -240,7 +268,105 @@ export async function startMap(options = {}) {
     }
   }
 
+  // -- At scale (more than SMALL incidents): what the view and the list page need --------------
+  let viewFeatures = []; // the incidents in view, light, when few enough to draw
+  let viewCells = []; // else their counts per grid cell
+  let drawnCells = null;
+  let filtered = overview; // the grid's one cell (level 0) with the filters: counts, extent
+  let listPage = { features: all, numberMatched: all.length };
+  let listOffset = 0;
+  const footprintIds = new Set(regions.features.map((f) => f.id));
+  let viewGeneration = 0;
+  let filterGeneration = 0;
+
+  async function loadView() {
+    if (small || zeroSized()) return;
+    const generation = ++viewGeneration;
+    const params = filterParams(state, defaults);
+    if (!params) {
+      viewFeatures = [];
+      viewCells = [];
+      render();
+      return;
+    }
+    const zoom = map.getZoom();
+    params.set("bbox", viewBox(map.getBounds().pad(0.25), zoom));
+    const cells = await getJSON(api("events/grid", `level=${cellLevel(zoom)}&${params}`));
+    if (generation !== viewGeneration) return;
+    if (cells.numberLocated > MAX_MARKERS) {
+      viewFeatures = [];
+      viewCells = cells.features;
+    } else {
+      const [page, prints] = await Promise.all([
+        getJSON(api("events/items", `limit=${MAX_MARKERS}&properties=${LIGHT}&${params}`)),
+        // The footprints of what is in view, at a zoom where markers (so regions) can be seen.
+        embed ? Promise.resolve(null) : getJSON(footprintUrl(params.get("bbox"))).catch(() => null),
+      ]);
+      if (generation !== viewGeneration) return;
+      for (const feature of page.features) if (!byId.has(feature.id)) byId.set(feature.id, feature);
+      const fresh = (prints?.features || []).filter((f) => !footprintIds.has(f.id));
+      fresh.forEach((f) => footprintIds.add(f.id));
+      addRegions({ features: fresh }, footprintsByEvent, "claim-footprint");
+      viewFeatures = page.features;
+      viewCells = [];
+    }
+    render();
+  }
+
+  async function loadList() {
+    const params = filterParams(state, defaults);
+    if (!params) return { features: [], numberMatched: 0 };
+    return getJSON(api("events/items", `limit=${LIST_PAGE}&offset=${listOffset}&properties=${LIGHT}&${params}`));
+  }
+
+  async function loadFiltered() {
+    const generation = ++filterGeneration;
+    const params = filterParams(state, defaults);
+    const [counts, page] = await Promise.all([
+      !params ? null : `${params}` ? getJSON(api("events/grid", `level=0&${params}`)) : overview,
+      loadList(),
+    ]);
+    if (generation !== filterGeneration) return;
+    filtered = counts || { numberMatched: 0, numberLocated: 0, features: [], totals: { zone_status: {}, interval: null } };
+    for (const feature of page.features) if (!byId.has(feature.id)) byId.set(feature.id, feature);
+    listPage = page;
+    render();
+  }
+
+  function filtersChanged() {
+    if (small) {
+      render();
+      return;
+    }
+    listOffset = 0;
+    loadFiltered();
+    loadView();
+  }
+
+  const pager = el("nav", { class: "pager", "aria-label": "Pages of the list", hidden: true });
+  document.getElementById("incidents").after(pager);
+  function turnPage(step) {
+    listOffset = Math.max(0, listOffset + step * LIST_PAGE);
+    loadList().then((page) => {
+      for (const feature of page.features) if (!byId.has(feature.id)) byId.set(feature.id, feature);
+      listPage = page;
+      render();
+      document.getElementById("incidents").focus();
+    });
+  }
+  function renderPager() {
+    const matched = listPage.numberMatched;
+    pager.hidden = small || matched <= LIST_PAGE;
+    if (pager.hidden) return;
+    const words = `${(listOffset + 1).toLocaleString("en")}–${(listOffset + listPage.features.length).toLocaleString("en")} of ${matched.toLocaleString("en")}`;
+    pager.replaceChildren(
+      el("button", { type: "button", disabled: listOffset === 0, onclick: () => turnPage(-1) }, "Previous"),
+      el("span", { role: "status" }, words),
+      el("button", { type: "button", disabled: listOffset + LIST_PAGE >= matched, onclick: () => turnPage(1) }, "Next"));
+  }
+
   function visibleFeatures() {
+    if (!small) return viewFeatures;
     const from = state.from || first;
     const to = state.to || last;
     const typeSet = state.types || types;
@@ -255,10 +381,25 @@ export async function startMap(options = {}) {
   function render() {
     const visible = visibleFeatures();
     const visibleIds = new Set(visible.map((f) => f.id));
-    if (state.sel && !byId.has(state.sel)) state.sel = null;
+    if (small && state.sel && !byId.has(state.sel)) state.sel = null;
+    // At scale the selected incident keeps its marker wherever the view is.
+    const selected = state.sel && byId.get(state.sel);
+    if (!small && selected?.geometry) visibleIds.add(selected.id);
+    for (const feature of visible) if (feature.geometry) markerOf(feature);
+    if (selected?.geometry) markerOf(selected);
     for (const [id, marker] of markers) {
       if (visibleIds.has(id) && !markerLayer.hasLayer(marker)) markerLayer.addLayer(marker);
       if (!visibleIds.has(id) && markerLayer.hasLayer(marker)) markerLayer.removeLayer(marker);
+    }
+    if (drawnCells !== viewCells) {
+      cellLayer.clearLayers();
+      for (const cell of viewCells) {
+        cellLayer.addLayer(cellMarker(cell, (bounds) => {
+          const zoom = Math.min(map.getMaxZoom(), Math.max(map.getZoom() + 1, map.getBoundsZoom(bounds.pad(0.1))));
+          map.setView(bounds.getCenter(), zoom, { animate: !reducedMotion });
+        }));
+      }
+      drawnCells = viewCells;
     }
     for (const [byEvent, group] of [[regionsByEvent, regionLayer], [footprintsByEvent, footprintLayer]]) {
       for (const [id, layers] of byEvent) {
@@ -271,9 +412,25 @@ export async function startMap(options = {}) {
     styleRegions();
     spread();
     layoutLabels();
-    list.render(visible, visibleIds.has(state.sel) ? state.sel : null);
-    document.getElementById("count").textContent = `(${visible.length} of ${all.length} shown)`;
-    document.getElementById("summary").textContent = summaryText(all, visible, state, radiusKm);
+    const listed = (small ? visible : listPage.features).map((f) => featureOf(f.id) || f);
+    list.render(listed, listed.some((f) => f.id === state.sel) ? state.sel : null, complete);
+    renderPager();
+    const summary = document.getElementById("summary");
+    if (small) {
+      const shown = visible.map((f) => featureOf(f.id));
+      document.getElementById("count").textContent = `(${visible.length} of ${all.length} shown)`;
+      summary.textContent = summaryText(all, shown, { ...state, sel: complete(state.sel) ? state.sel : null }, radiusKm);
+    } else {
+      document.getElementById("count").textContent = `(${filtered.numberMatched.toLocaleString("en")} of ${overview.numberMatched.toLocaleString("en")} shown)`;
+      summary.textContent = summaryOf({
+        total: overview.numberMatched,
+        matched: filtered.numberMatched,
+        counts: filtered.totals.zone_status,
+        span: filtered.totals.interval,
+        unlocated: filtered.numberMatched - filtered.numberLocated,
+        selected: complete(state.sel) ? featureOf(state.sel) : null,
+      }, radiusKm);
+    }
   }
 
   let hovered = null;
@@ -317,8 +474,16 @@ export async function startMap(options = {}) {
   // "Show all" button's view. The open legend's width is kept clear on the right.
   function fitAll({ animate = false } = {}) {
     const bounds = L.latLngBounds(zoneBounds.getSouthWest(), zoneBounds.getNorthEast());
-    for (const feature of visibleFeatures()) {
-      if (feature.geometry) bounds.extend(L.latLng(feature.geometry.coordinates[1], feature.geometry.coordinates[0]));
+    if (small) {
+      for (const feature of visibleFeatures()) {
+        if (feature.geometry) bounds.extend(L.latLng(feature.geometry.coordinates[1], feature.geometry.coordinates[0]));
+      }
+    } else {
+      // At scale: the extent of every located incident the filters keep, from the grid's cell.
+      for (const cell of filtered.features) {
+        const [west, south, east, north] = cell.properties.points_bbox;
+        bounds.extend(L.latLngBounds([south, west], [north, east]));
+      }
     }
     const legend = map.getContainer().querySelector(".legend");
     const legendOpen = legend && !legend.querySelector(".legend-body").hidden;
@@ -349,11 +514,28 @@ export async function startMap(options = {}) {
   function select(id, { from = "code" } = {}) {
     // Play stops when the reader picks an incident, so its card does not vanish under them.
     if (id && from !== "init") timeline.stop();
-    selecting = true;
     const previous = state.sel;
     state.sel = id;
-    render();
     if (!["history", "init"].includes(from) && previous !== id) save("push");
+    if (id && !complete(id)) {
+      // The card needs the incident's details: shown selected now, its card when they are in.
+      selecting = true;
+      render();
+      selecting = false;
+      return details(id).then(() => { if (state.sel === id) showSelected(id, from); }, () => {
+        if (state.sel !== id) return;
+        state.sel = null; // not an incident of this map (an old link): nothing selected
+        render();
+        save("replace");
+      });
+    }
+    showSelected(id, from);
+    return Promise.resolve();
+  }
+
+  function showSelected(id, from) {
+    selecting = true;
+    render();
     if (id) regionsOf(id);
     const marker = id ? markers.get(id) : null;
     if (marker && markerLayer.hasLayer(marker)) {
@@ -422,6 +604,7 @@ export async function startMap(options = {}) {
     timeline.set({ from: state.from, to: state.to });
     setChecked("type-filters", state.types || types);
     setChecked("status-filters", state.status || STATUSES);
+    if (how !== "init") filtersChanged();
     placeView();
     select(state.sel, { from: how });
   }
@@ -434,9 +617,11 @@ export async function startMap(options = {}) {
     content: legendCollapsed ? null : await import("./legend-body.js"),
   });
   addShowAll(map, () => fitAll({ animate: true }));
+  if (!small) await loadFiltered(); // the first view fits what the filters keep
   apply(state, "init");
   map.on("zoomend", spread);
   map.on("moveend resize controlschange", layoutLabels);
+  map.on("moveend", () => loadView());
   map.on("moveend", () => {
     if (!initialised || placing || viewPending || zeroSized()) return;
     readerMoved = true;
@@ -449,10 +634,14 @@ export async function startMap(options = {}) {
   if (embed && L.Browser.mobile) {
     map.once("click", () => map.dragging.enable());
   }
+  await loadView(); // at scale: the incidents of the first view, or their counts per cell
   initialised = true;
   options.onState?.(queryOf(writeState(state, defaults)));
   document.body.dataset.ready = "true";
-  window.__atTanfMap = { map, markers: markers.size, regions: regions.features.length, readyMs: performance.now() };
+  window.__atTanfMap = {
+    map, markers: markers.size, regions: regions.features.length, readyMs: performance.now(),
+    mode: small ? "all" : "view", cells: () => viewCells.length, shown: () => markerLayer.getLayers().length,
+  };
   options.onReady?.();
   if (embed) {
     // The first view's regions are the selected incident's: the embed is complete once they are in.

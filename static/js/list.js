@@ -1,21 +1,35 @@
 // The ordered list of visible incidents (keyboard navigable), and the text summary of the map.
 import { buildCard } from "./card.js";
 import { el } from "./dom.js";
-import { monthText, STATUS_TEXT, statusCounts, whenText } from "./format.js";
+import { monthText, STATUS_TEXT, STATUSES, whenText } from "./format.js";
 import { markerSvg } from "./markers.js";
 
 export function summaryText(all, visible, range, radiusKm) {
-  const dates = visible.map((f) => f.properties.date_start).sort();
-  const span = dates.length ? `from ${monthText(dates[0])} to ${monthText(visible.map((f) => f.properties.date_end).sort().at(-1))}` : "";
+  const counts = { inside: 0, uncertain: 0, contested: 0, outside: 0 };
+  for (const f of visible) counts[f.properties.zone_status] += 1;
+  const starts = visible.map((f) => f.properties.date_start).sort();
+  return summaryOf({
+    total: all.length,
+    matched: visible.length,
+    counts,
+    span: starts.length ? [starts[0], visible.map((f) => f.properties.date_end).sort().at(-1)] : null,
+    unlocated: visible.filter((f) => !f.properties.located).length,
+    selected: visible.find((f) => f.id === range.sel),
+  }, radiusKm);
+}
+
+// The same sentence from counts (at scale, the API's: /api/collections/events/grid's totals).
+export function summaryOf({ total, matched, counts, span, unlocated, selected }, radiusKm) {
+  const n = (x) => x.toLocaleString("en");
   const head = `Map of the ${radiusKm} km At Tanf de-confliction zone.`;
-  if (!visible.length) return `${head} No incidents match the filters (${all.length} in all).`;
-  const shown = visible.length === all.length ? `${all.length} incidents` : `${visible.length} of ${all.length} incidents`;
-  const unlocated = visible.filter((f) => !f.properties.located).length;
-  let note = unlocated ? ` ${unlocated} not located on the map.` : "";
+  if (!matched) return `${head} No incidents match the filters (${n(total)} in all).`;
+  const shown = matched === total ? `${n(total)} incidents` : `${n(matched)} of ${n(total)} incidents`;
+  const when = span ? `from ${monthText(span[0])} to ${monthText(span[1])}` : "";
+  let note = unlocated ? ` ${n(unlocated)} not located on the map.` : "";
   // The selected incident's answer, in the server's words (app/web/state.py words it the same).
-  const selected = visible.find((f) => f.id === range.sel);
   if (selected) note += ` Selected: ${selected.properties.title}. ${selected.properties.zone_answer}`;
-  return `${head} ${shown} ${span}: ${statusCounts(visible)}.${note}`;
+  const words = STATUSES.map((s) => `${n(counts[s] || 0)} ${s}`).join(", ");
+  return `${head} ${shown} ${when}: ${words}.${note}`;
 }
 
 export class IncidentList {
@@ -26,7 +40,9 @@ export class IncidentList {
     container.addEventListener("keydown", (event) => this.keydown(event));
   }
 
-  render(features, selectedId) {
+  // complete(id): whether the incident's details are in (its card shows them); until then the
+  // selected item says they are loading.
+  render(features, selectedId, complete = () => true) {
     this.items.clear();
     const children = features.map((feature) => {
       const p = feature.properties;
@@ -43,7 +59,10 @@ export class IncidentList {
       el("span", { class: "when" }, whenText(p)),
       el("span", { class: `status-word status-${p.zone_status}` }, p.located ? STATUS_TEXT[p.zone_status] : "Not located"));
       const slot = el("div", { class: "card-slot" });
-      if (expanded) slot.append(buildCard(feature, { headingLevel: 3 }));
+      if (expanded) {
+        slot.append(complete(feature.id) ? buildCard(feature, { headingLevel: 3 })
+          : el("p", { class: "loading", role: "status" }, "Loading the details…"));
+      }
       const item = el("li", { class: expanded ? "selected" : "" }, button, slot);
       this.items.set(feature.id, item);
       return item;
