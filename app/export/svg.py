@@ -7,7 +7,8 @@ XML-escaped; the image carries its summary as ``<title>`` and ``<desc>``.
 Its cost is bounded whatever the dataset's size: beyond ``MAX_MARKERS`` markers those outside the
 frame are skipped; up to ``MAX_MARKERS`` are drawn one by one (those closer than ``NEAR_PX``
 fanned out, found through a grid of ``NEAR_PX`` cells, not by comparing every pair); beyond that
-they are gathered into one numbered circle per ``CLUSTER_PX`` cell. Claim outlines are drawn up
+they are counted per cell of the grid the map and the API use (``app.data.grid``, cells 64 px
+wide at the view's zoom), one numbered circle per cell, as the map draws them. Claim outlines are drawn up
 to ``MAX_REGIONS`` (beyond that, only the selected incident's: hundreds of overlapping outlines
 say nothing), the ``<desc>`` names at most ``MAX_NAMED`` incidents. Long loops call
 ``app.budget.check()``, so a drawing stops when its client has gone or its time is up. Finished
@@ -29,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app import budget
 from app.api.features import COMMON_SUFFIX
+from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
 from app.export.legend import STATUS_SHORT, TYPE_WORDS
 from app.geo.geodesy import destination, distance_m
@@ -47,8 +49,7 @@ ZONE_COLOUR = "#7b3294"
 # Where a site's name goes (as in static/js/layers.js), so that neighbouring names do not collide.
 LABEL_SIDE = {"garrison": "left", "al-tanf-crossing": "bottom", "rukban-camp": "left"}
 NEAR_PX = 14
-MAX_MARKERS = 500  # markers drawn one by one; beyond, clusters
-CLUSTER_PX = 40  # the side of a cluster's cell, pixels
+MAX_MARKERS = 300  # markers drawn one by one; beyond, counts per cell (as the map: view-data.js)
 MAX_REGIONS = 400  # claim outlines drawn; beyond, the selected incident's only
 MAX_NAMED = 60  # incidents named in <desc>
 KEPT_DRAWINGS = 64  # finished SVGs kept (about 20-200 KB each)
@@ -59,6 +60,7 @@ class Viewport:
 
     def __init__(self, lat: float, lon: float, zoom: float, width: int, height: int) -> None:
         self.world = 256 * 2**zoom
+        self.zoom = zoom
         self.cx, self.cy = self._world_xy(lon, lat)
         self.width, self.height = width, height
 
@@ -405,7 +407,7 @@ def _markers(
             taken.extend(
                 (cx - 14, cy - 14, cx + 14, cy + 14) for cx, cy in zip(x.tolist(), y.tolist(), strict=True)
             )
-            return _clusters(events, rows, x, y, sel_row)
+            return _clusters(v, events, rows, x, y, sel_row)
     positions = _spread(list(zip(x.tolist(), y.tolist(), strict=True)))
     order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
     types, statuses = events.types(rows), _status_names(events, rows)
@@ -421,36 +423,38 @@ def _markers(
 
 
 def _clusters(
-    events: Store, rows: np.ndarray, x: np.ndarray, y: np.ndarray, sel_row: int | None
+    v: Viewport, events: Store, rows: np.ndarray, x: np.ndarray, y: np.ndarray, sel_row: int | None
 ) -> list[str]:
-    """One circle per CLUSTER_PX cell at its markers' mean position, with their number, and a
+    """One circle per cell of the map's grid (``app.data.grid`` at the view's zoom + 2, the level
+    the map asks the API for) at its incidents' mean position, with their number, and a
     ``<title>`` counting them by zone status; a cell of one incident keeps its own marker."""
-    cells = np.floor(x / CLUSTER_PX).astype(np.int64) * 1_000_003 + np.floor(y / CLUSTER_PX).astype(np.int64)
-    _, cell_of, counts = np.unique(cells, return_inverse=True, return_counts=True)
-    mean_x = np.bincount(cell_of, weights=x) / counts
-    mean_y = np.bincount(cell_of, weights=y) / counts
-    codes = events.statuses(rows)
-    by_status = {
-        s: np.bincount(cell_of, weights=codes == STATUS_CODES[s], minlength=len(counts))
-        for s in STATUS_COLOURS
-    }
-    first_row = np.full(len(counts), -1, dtype=np.int64)
-    first_row[cell_of[::-1]] = rows[::-1]  # any one row of each cell: the marker of a lone incident
+    level = min(MAX_LEVEL, max(0, math.floor(v.zoom) + 2))
+    lon, lat = events.points(rows)
+    starts, ends = events.days(rows)
+    cells = count_cells(level, lon, lat, events.statuses(rows), starts, ends)
+    cx_all, cy_all = v.xy_arrays(cells.mean_lon, cells.mean_lat)
+    col, row = cell_of(lon, lat, level)
+    lone = {(c, r): int(i) for c, r, i in zip(col.tolist(), row.tolist(), rows.tolist(), strict=True)}
     out = []
-    for c in range(len(counts)):
+    for c in range(len(cells)):
         budget.check()
-        n = int(counts[c])
-        cx, cy = round(float(mean_x[c]), 1), round(float(mean_y[c]), 1)
+        n = int(cells.count[c])
+        cx, cy = round(float(cx_all[c]), 1), round(float(cy_all[c]), 1)
         if n == 1:
-            i = np.array([first_row[c]])
+            i = np.array([lone[(int(cells.col[c]), int(cells.row[c]))]])
             out.append(marker_svg(cx, cy, events.types(i)[0], _status_names(events, i)[0], 16))
             continue
-        words = ", ".join(f"{int(by_status[s][c])} {s}" for s in STATUS_COLOURS if by_status[s][c])
-        r = round(9 + 4 * math.log10(n), 1)
+        words = ", ".join(
+            f"{int(cells.by_status[c, STATUS_CODES[s]])} {s}"
+            for s in STATUS_COLOURS
+            if cells.by_status[c, STATUS_CODES[s]]
+        )
+        r = round(12 + 4 * math.log10(n), 1)  # the map's cells.js: 24 + 8 log10(n) px across
         out.append(
             f'<g><title>{n} incidents: {words}</title><circle cx="{cx}" cy="{cy}" r="{r}" fill="#fff" '
             f'fill-opacity="0.9" stroke="#333" stroke-width="2"/><text x="{cx}" y="{cy + 4}" '
-            f'text-anchor="middle" font-size="11" font-family="sans-serif" fill="#111">{n}</text></g>'
+            f'text-anchor="middle" font-size="12" font-weight="600" font-family="sans-serif" '
+            f'fill="#111">{n}</text></g>'
         )
     if sel_row is not None and sel_row in rows:
         k = int(np.flatnonzero(rows == sel_row)[0])

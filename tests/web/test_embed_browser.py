@@ -174,11 +174,8 @@ def test_embed_fits_320_px_and_its_budget(browser: Browser, map_server: str) -> 
     page.screenshot(path=str(ARTIFACTS / "embed-320.png"))
     (ARTIFACTS / "embed-first-view-bytes.txt").write_text(f"{first_view}\n")
     context.close()
-    if first_view >= 100_000:  # DESIGN.md: under 100 KB compressed before tiles
-        # With the 2016-2024 data (36 incidents) every card's quotes come with the first view:
-        # about 108 KB. Known and reported (issue 14); fixing it is the front end's (load card
-        # details when a card opens), and this test then passes on the assertion below.
-        pytest.xfail(f"embed first view is {first_view} bytes compressed, over the 100 KB budget")
+    # DESIGN.md: under 100 KB compressed before tiles (a light listing; a card's details when
+    # it opens).
     assert first_view < 100_000, f"embed first view is {first_view} bytes compressed"
 
 

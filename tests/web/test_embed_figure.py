@@ -180,9 +180,5 @@ def test_the_whole_first_view_with_its_regions_fits_100_kb(browser: Browser, map
     total = sum(r.sizes()["responseBodySize"] for r in finished)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "embed-first-view-bytes.txt").write_text(f"{total}\n")
-    if total >= 100_000:
-        # With the 2016-2024 data (36 incidents) every card's sources and quotes come with the
-        # first view (the incidents are 26 KB): over budget until card details load on opening.
-        pytest.xfail(f"the embed's first view is {total} bytes compressed, over the 100 KB budget")
     assert total < 100_000, f"the embed's first view is {total} bytes compressed"
     context.close()

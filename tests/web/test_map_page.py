@@ -246,9 +246,4 @@ def test_first_view_fits_the_budget(browser: Browser, base_url: str) -> None:
     (ARTIFACTS / "first-view-bytes.txt").parent.mkdir(exist_ok=True)
     (ARTIFACTS / "first-view-bytes.txt").write_text(f"{transferred}\n")
     context.close()
-    if transferred >= 150_000:
-        # With the 2016-2024 data (36 incidents, their regions and every card's quotes) the first
-        # view is just over the budget. Known and reported (issue 14); fixing it is the front
-        # end's (card details and regions loaded later), and this test then passes below.
-        pytest.xfail(f"first view is {transferred} bytes compressed, over the 150 KB budget")
     assert transferred < 150_000, f"first view is {transferred} bytes compressed"

@@ -1,0 +1,188 @@
+"""The map at the scale of the store: it loads what the view needs, never every incident.
+
+A synthetic dataset (tests/perf/synthetic.py) larger than the map holds in full (``SMALL`` in
+static/js/view-data.js, 500) and than it draws as markers (``MAX_MARKERS``, 300): 2,000
+incidents by default, so that the data loads in seconds; ``AT_TANF_SCALE_N=100000`` runs the same
+checks at 100k (the budgets' size; tests/perf/map_scale.py measures it). The browser's answers
+are read as they arrive: how many incidents each brought, and how many bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import httpx2
+import pytest
+from playwright.sync_api import Browser, Page, Response
+
+from tests.perf.synthetic import write_dataset
+from tests.web.conftest import ARTIFACTS, start, wait_until
+
+N = int(os.environ.get("AT_TANF_SCALE_N", "2000"))
+MAX_MARKERS = 300  # static/js/view-data.js
+LIST_PAGE = 100
+
+
+@pytest.fixture(scope="module")
+def scale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = write_dataset(tmp_path_factory.mktemp("scale") / "geodata", N)
+    with start(data_dir=data) as url:  # type: ignore[attr-defined]
+        yield url
+
+
+class Loads:
+    """What a page fetched from the events collection: incidents received, and every body size."""
+
+    def __init__(self, page: Page) -> None:
+        self.incidents = 0
+        self.item_urls: list[str] = []
+        self.grid_urls: list[str] = []
+        self.finished: list = []
+        page.on("response", self.on_response)
+        page.on("requestfinished", lambda r: self.finished.append(r))
+
+    def on_response(self, response: Response) -> None:
+        url = response.url
+        if "/api/collections/events/items" in url and response.ok and "/items/" not in url:
+            self.item_urls.append(url)
+            self.incidents += len(response.json()["features"])
+        if "/api/collections/events/grid" in url:
+            self.grid_urls.append(url)
+
+    def transferred(self) -> int:
+        return sum(r.sizes()["responseBodySize"] for r in self.finished)
+
+
+def open_map(browser: Browser, url: str, width: int = 1440, height: int = 900) -> tuple[Page, Loads]:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    loads = Loads(page)
+    page.goto(url)
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    assert page.evaluate("document.body.dataset.ready") == "true"
+    page.wait_for_load_state("networkidle")
+    return page, loads
+
+
+def cell_counts(page: Page) -> list[int]:
+    return [int(t) for t in page.locator(".cell-icon").all_inner_texts() if t.isdigit()]
+
+
+def test_the_first_view_loads_counts_not_every_incident(browser: Browser, scale_url: str) -> None:
+    page, loads = open_map(browser, f"{scale_url}/")
+    # The old page followed every next link: N incidents. Now: the list's first page, and the
+    # view's incidents only when few enough to draw.
+    assert loads.incidents <= LIST_PAGE + MAX_MARKERS, loads.item_urls
+    assert not any("offset=" in u and "offset=0" not in u for u in loads.item_urls)
+    # More than a reader can tell apart is in view: counts per cell, which add up to the
+    # incidents the API has in that view.
+    counts = cell_counts(page)
+    assert counts and page.locator(".incident-icon").count() == 0
+    view_grid = next(u for u in reversed(loads.grid_urls) if "bbox=" in u)
+    answer = httpx2.get(view_grid).json()
+    assert sum(counts) == answer["numberLocated"] > MAX_MARKERS
+    assert f"{N:,} incidents" in page.locator("#summary").inner_text()
+    assert page.locator("#count").inner_text() == f"({N:,} of {N:,} shown)"
+    assert loads.transferred() < 300_000, loads.transferred()
+    page.context.close()
+
+
+def test_a_cell_zooms_in_until_markers_show(browser: Browser, scale_url: str) -> None:
+    page, _ = open_map(browser, f"{scale_url}/")
+    zoom = page.evaluate("window.__atTanfMap.map.getZoom()")
+    for _ in range(10):
+        if page.locator(".incident-icon").count():
+            break
+        # The fullest cell, by keyboard as a reader without a mouse would.
+        cells = page.locator(".cell-icon")
+        fullest = max(range(cells.count()), key=lambda i: int(cells.nth(i).inner_text().rstrip("k") or 0))
+        cells.nth(fullest).focus()
+        page.keyboard.press("Enter")
+        wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom}")
+        zoom = page.evaluate("window.__atTanfMap.map.getZoom()")
+        page.wait_for_load_state("networkidle")
+        wait_until(page, "document.querySelectorAll('.cell-icon, .incident-icon').length > 0")
+    markers = page.locator(".incident-icon").count()
+    assert 0 < markers <= MAX_MARKERS + 1
+    # The markers are the incidents the API has in the view (a marker per located incident).
+    shown = page.evaluate("window.__atTanfMap.shown()")
+    assert shown == markers
+    page.context.close()
+
+
+def test_the_list_pages_through_every_incident(browser: Browser, scale_url: str) -> None:
+    page, loads = open_map(browser, f"{scale_url}/?status=inside")
+    expected = httpx2.get(f"{scale_url}/api/collections/events/items?in_zone=inside&limit=1").json()
+    matched = expected["numberMatched"]
+    assert page.locator("#count").inner_text() == f"({matched:,} of {N:,} shown)"
+    assert page.locator("#incidents > li").count() == LIST_PAGE
+    assert page.locator(".pager [role=status]").inner_text() == f"1–{LIST_PAGE} of {matched:,}"
+    first = page.locator("#incidents .incident-button .title").first.inner_text()
+    page.get_by_role("button", name="Next").click()
+    wait_until(page, "document.querySelector('.pager [role=status]').textContent.startsWith('101')")
+    assert page.locator("#incidents .incident-button .title").first.inner_text() != first
+    assert any("offset=100" in u and "in_zone=inside" in u for u in loads.item_urls)
+    words = set(page.locator("#incidents .status-word").all_inner_texts())
+    assert words == {"Inside the zone"}
+    page.context.close()
+
+
+def test_selecting_loads_the_card_and_its_regions(browser: Browser, scale_url: str) -> None:
+    items = httpx2.get(f"{scale_url}/api/collections/events/items?limit=50").json()["features"]
+    chosen = next(f for f in items if f["geometry"] and f["properties"]["location_claims"])
+    page, _ = open_map(browser, f"{scale_url}/?sel={chosen['id']}")
+    card = page.locator(".leaflet-popup-content article.card")
+    card.wait_for()
+    assert chosen["properties"]["title"] in card.inner_text()
+    assert "Where, according to each source" in card.inner_text()
+    assert page.locator(".incident-icon.selected").count() == 1
+    wait_until(page, "document.querySelectorAll('path.claim-region').length > 0")
+    page.context.close()
+
+
+def test_the_view_and_filters_round_trip_through_the_url(browser: Browser, scale_url: str) -> None:
+    query = "?v=33.60000,38.50000,10.25&from=2017-01-01&to=2018-12-31&status=inside,contested"
+    page, loads = open_map(browser, f"{scale_url}/{query}")
+    assert urlparse(page.url).query == query[1:]
+    assert page.evaluate("window.__atTanfMap.map.getZoom()") == 10.25
+    asked = parse_qs(urlparse(loads.item_urls[-1]).query)
+    assert asked["in_zone"] == ["inside,contested"] and asked["datetime"] == ["2017-01-01/2018-12-31"]
+    assert "bbox" in asked or loads.grid_urls
+    page.locator(".leaflet-control-zoom-in").click()
+    wait_until(page, "location.search.includes(',10.75')")
+    again = page.url
+    page.goto(again)
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.url == again and page.evaluate("window.__atTanfMap.map.getZoom()") == 10.75
+    page.context.close()
+
+
+def test_the_embed_at_scale_fits_its_budget(browser: Browser, scale_url: str) -> None:
+    page, loads = open_map(browser, f"{scale_url}/embed", 600, 450)
+    assert loads.incidents <= MAX_MARKERS
+    assert page.locator(".cell-icon").count() > 0
+    assert loads.transferred() < 100_000, loads.transferred()
+    page.context.close()
+
+
+def test_the_server_svg_counts_as_the_map_does(scale_url: str) -> None:
+    svg = httpx2.get(f"{scale_url}/embed/map.svg").text
+    titles = [int(n) for n in re.findall(r"<title>(\d+) incidents:", svg)]
+    assert titles and max(titles) > 1
+    assert len(svg) < 400_000
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "height"), [("375", 375, 812), ("768", 768, 1024), ("1440", 1440, 900)]
+)
+def test_screenshots_of_the_first_view_at_scale(
+    browser: Browser, scale_url: str, name: str, width: int, height: int
+) -> None:
+    page, _ = open_map(browser, f"{scale_url}/", width, height)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"map-scale-{N}-{name}.png"))
+    assert cell_counts(page)
+    page.context.close()
