@@ -93,11 +93,11 @@ export async function startMap(options = {}) {
   // at the zooms it opens at; 14 KB for the bundled data), and each incident's own within 50 m
   // when it is selected or pointed at (regionsOf below); the embed, a figure with a 100 KB
   // budget, has no footprint.
-  const footprintUrl = (bbox) => api("regions/items", `limit=1000&simplify_m=500&properties=event_id,zone_status,role${bbox ? `&bbox=${bbox}` : ""}`);
+  const footprintUrl = api("regions/items", "limit=1000&simplify_m=500&properties=event_id,zone_status,role");
   const empty = { type: "FeatureCollection", features: [] };
   const [listing, regions, zone, band, sites, borders] = await Promise.all([
     small ? getJSON(api("events/items", `limit=${SMALL}&properties=${LIGHT}`)) : Promise.resolve(empty),
-    embed || !small ? Promise.resolve(empty) : getAll(footprintUrl(null)),
+    embed || !small ? Promise.resolve(empty) : getAll(footprintUrl),
     // The map draws the zone exact (within 1 m); the embed within 10 m, a fortieth of a pixel at
     // the zooms it opens at, and a third of the bytes. The band of variants is only indicative.
     getJSON(appPath(`/api/collections/zones/items/${encodeURIComponent(body.zoneId)}${embed ? "?simplify_m=10" : ""}`)),
@@ -275,12 +275,20 @@ export async function startMap(options = {}) {
   let filtered = overview; // the grid's one cell (level 0) with the filters: counts, extent
   let listPage = { features: all, numberMatched: all.length };
   let listOffset = 0;
-  const footprintIds = new Set(regions.features.map((f) => f.id));
   let viewGeneration = 0;
   let filterGeneration = 0;
 
+  let pending = 0; // view loads under way (the tests wait for none)
   async function loadView() {
     if (small || zeroSized()) return;
+    pending += 1;
+    try {
+      await loadViewNow();
+    } finally {
+      pending -= 1;
+    }
+  }
+  async function loadViewNow() {
     const generation = ++viewGeneration;
     const params = filterParams(state, defaults);
     if (!params) {
@@ -291,22 +299,18 @@ export async function startMap(options = {}) {
     }
     const zoom = map.getZoom();
     params.set("bbox", viewBox(map.getBounds().pad(0.25), zoom));
-    const cells = await getJSON(api("events/grid", `level=${cellLevel(zoom)}&${params}`));
+    const cells = await getJSON(api("events/grid", `level=${cellLevel(zoom)}`, params));
     if (generation !== viewGeneration) return;
     if (cells.numberLocated > MAX_MARKERS) {
       viewFeatures = [];
       viewCells = cells.features;
     } else {
-      const [page, prints] = await Promise.all([
-        getJSON(api("events/items", `limit=${MAX_MARKERS}&properties=${LIGHT}&${params}`)),
-        // The footprints of what is in view, at a zoom where markers (so regions) can be seen.
-        embed ? Promise.resolve(null) : getJSON(footprintUrl(params.get("bbox"))).catch(() => null),
-      ]);
+      // At scale no footprint: the regions that meet a view are those of far more incidents than
+      // it shows (a ring "about 40 km from the garrison" meets every view near it), so only the
+      // selected or pointed-at incident's are drawn.
+      const page = await getJSON(api("events/items", `limit=${MAX_MARKERS}&properties=${LIGHT}`, params));
       if (generation !== viewGeneration) return;
       for (const feature of page.features) if (!byId.has(feature.id)) byId.set(feature.id, feature);
-      const fresh = (prints?.features || []).filter((f) => !footprintIds.has(f.id));
-      fresh.forEach((f) => footprintIds.add(f.id));
-      addRegions({ features: fresh }, footprintsByEvent, "claim-footprint");
       viewFeatures = page.features;
       viewCells = [];
     }
@@ -316,14 +320,14 @@ export async function startMap(options = {}) {
   async function loadList() {
     const params = filterParams(state, defaults);
     if (!params) return { features: [], numberMatched: 0 };
-    return getJSON(api("events/items", `limit=${LIST_PAGE}&offset=${listOffset}&properties=${LIGHT}&${params}`));
+    return getJSON(api("events/items", `limit=${LIST_PAGE}&offset=${listOffset}&properties=${LIGHT}`, params));
   }
 
   async function loadFiltered() {
     const generation = ++filterGeneration;
     const params = filterParams(state, defaults);
     const [counts, page] = await Promise.all([
-      !params ? null : `${params}` ? getJSON(api("events/grid", `level=0&${params}`)) : overview,
+      !params ? null : `${params}` ? getJSON(api("events/grid", "level=0", params)) : overview,
       loadList(),
     ]);
     if (generation !== filterGeneration) return;
@@ -641,6 +645,7 @@ export async function startMap(options = {}) {
   window.__atTanfMap = {
     map, markers: markers.size, regions: regions.features.length, readyMs: performance.now(),
     mode: small ? "all" : "view", cells: () => viewCells.length, shown: () => markerLayer.getLayers().length,
+    pending: () => pending,
   };
   options.onReady?.();
   if (embed) {

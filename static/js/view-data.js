@@ -19,7 +19,12 @@ export async function getJSON(url) {
   return response.json();
 }
 
-export const api = (path, params) => appPath(`/api/collections/${path}${params && `${params}` ? `?${params}` : ""}`);
+// api("events/items", "limit=10&", params) -> "/api/collections/events/items?limit=10&…": the
+// parts joined with "&", empty ones left out.
+export const api = (path, ...parts) => {
+  const query = parts.map(String).filter(Boolean).join("&");
+  return appPath(`/api/collections/${path}${query ? `?${query}` : ""}`);
+};
 
 // The filters of the URL state as API parameters; null when they leave nothing (no type or no
 // status ticked). first/last/types: the whole dataset's, which need no parameter.
