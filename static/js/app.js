@@ -468,6 +468,7 @@ export async function startMap(options = {}) {
   function layoutLabels() {
     const obstacles = [
       ...[...markers.values()].filter((m) => markerLayer.hasLayer(m) && m.getElement()).map((m) => m.getElement()),
+      ...cellLayer.getLayers().map((m) => m.getElement()).filter(Boolean),
       ...map.getContainer().querySelectorAll(".leaflet-control"),
       ...map.getPane("overlayPane").querySelectorAll("path.site-point"),
     ];
