@@ -24,6 +24,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, sync_playwright
 
 from app.main import create_app
+from app.served import load_served
 from app.settings import Settings
 from tests.live_server import serve
 from tests.perf.synthetic import write_dataset
@@ -72,7 +73,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data_dir or write_dataset(Path(tmp) / "geodata", args.size)
         started = time.perf_counter()
-        app = create_app(Settings(data_dir=data, tile_url="", cache_dir=args.cache_dir))
+        settings = Settings(data_dir=data, tile_url="", cache_dir=args.cache_dir)
+        app = create_app(settings, load_served(settings))  # derived (or mapped) before it listens
         with serve(app) as base, sync_playwright() as p:
             print(f"{args.size} incidents served after {time.perf_counter() - started:.1f} s\n")
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
