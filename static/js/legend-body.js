@@ -68,7 +68,6 @@ export function legendBody(types) {
       item(swatch({ fill: "#fff", stroke: "#111", "stroke-width": 2, r: 3.5 }, "dot"), "other places named by the sources"),
       item(swatch({ fill: "none", stroke: "#555", "stroke-width": 1.2, "stroke-dasharray": "6 3" }, "line"), "country borders (approximate)")),
     el("p", { class: "legend-note" }, "Markers that would overlap are fanned out around their place. "
-      + "Where too many incidents are in view to show one by one, a numbered circle says how many "
-      + "are there; click it to zoom in. Click or tap anywhere for its distance from the garrison."));
+      + "Click or tap anywhere for its distance from the garrison."));
 }
 

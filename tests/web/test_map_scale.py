@@ -69,7 +69,7 @@ def open_map(browser: Browser, url: str, width: int = 1440, height: int = 900) -
     page.goto(url)
     page.wait_for_selector("body[data-ready]", timeout=60_000)
     assert page.evaluate("document.body.dataset.ready") == "true"
-    page.wait_for_load_state("networkidle")
+    settled(page)
     return page, loads
 
 
@@ -98,7 +98,7 @@ def test_the_first_view_loads_counts_not_every_incident(browser: Browser, scale_
 
 def settled(page: Page) -> None:
     """Wait until the map has no view load under way (static/js/app.js)."""
-    wait_until(page, "window.__atTanfMap.pending() === 0")
+    wait_until(page, "window.__atTanfMap.pending() === 0", timeout_s=60)
 
 
 def test_a_cell_zooms_in_until_markers_show(browser: Browser, scale_url: str) -> None:
@@ -113,7 +113,7 @@ def test_a_cell_zooms_in_until_markers_show(browser: Browser, scale_url: str) ->
         zoom = page.evaluate("window.__atTanfMap.map.getZoom()")
         page.locator(".cell-icon").nth(fullest).focus()
         page.keyboard.press("Enter")
-        wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom}")
+        wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom}", timeout_s=60)
     settled(page)
     markers = page.locator(".incident-icon").count()
     assert 0 < markers <= MAX_MARKERS + 1
@@ -147,7 +147,7 @@ def test_selecting_loads_the_card_and_its_regions(browser: Browser, scale_url: s
     assert chosen["properties"]["title"] in card.inner_text()
     assert "Where, according to each source" in card.inner_text()
     assert page.locator(".incident-icon.selected").count() == 1
-    wait_until(page, "document.querySelectorAll('path.claim-region').length > 0")
+    wait_until(page, "document.querySelectorAll('path.claim-region').length > 0", timeout_s=60)
     page.context.close()
 
 
