@@ -156,6 +156,11 @@ class _Translator:
         if "bbox" in node:
             box = node["bbox"]
             x0, y0, x1, y1 = box if len(box) == 4 else (box[0], box[1], box[3], box[4])
+            if x0 > x1:  # west above east crosses ±180° (OGC 17-069r4 7.15.3): two boxes
+                return V("geometry", E(
+                    "ST_Collect(ST_MakeEnvelope(%s, %s, 180, %s, 4326), "
+                    "ST_MakeEnvelope(-180, %s, %s, %s, 4326))",
+                    (x0, y0, y1, y0, x1, y1)))  # fmt: skip
             return V("geometry", E("ST_MakeEnvelope(%s, %s, %s, %s, 4326)", (x0, y0, x1, y1)))
         if "type" in node:
             return V("geometry", E("ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326)", (_geojson(node),)))

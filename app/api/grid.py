@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app import urls
 from app.api import formats
+from app.api import params as declared
 from app.api.cql import compile_filter
-from app.api.params import parse_crs, parse_item_query, reject_unknown
+from app.api.params import Parameter, Parameters, parse_crs, parse_item_query, reject_unknown
 from app.data.grid import MAX_LEVEL, Cells, cell_bounds, count_cells
 from app.data.store_api import STATUS_CODES, ItemQuery, Store
 from app.errors import BadRequest, NotFound, problem_responses
@@ -37,6 +38,27 @@ STATUSES = list(STATUS_CODES)
 LEVEL_DOC = (
     f"Required. The level (0..{MAX_LEVEL}) of the WebMercatorQuad grid (OGC 17-083r4): 2^level "
     "cells a side, the tiles of web maps; a map at zoom z shows a cell of level z+2 as 64 px."
+)
+
+
+LEVEL = Parameter("level", LEVEL_DOC)
+GRID = Parameters(
+    declared.COLLECTION_ID,
+    LEVEL,
+    declared.F,
+    declared.BBOX,
+    declared.BBOX_CRS,
+    declared.DATETIME,
+    declared.IN_ZONE,
+    declared.MIN_P_INSIDE,
+    declared.NEAR,
+    declared.WITHIN_KM,
+    declared.EVENT_TYPE,
+    declared.SUB_EVENT_TYPE,
+    declared.Q,
+    declared.FILTER,
+    declared.FILTER_LANG,
+    declared.FILTER_CRS,
 )
 
 
@@ -105,25 +127,16 @@ def _count(store: Store, query: ItemQuery, level: int) -> tuple[Cells, dict[str,
     summary="Incidents counted per grid cell (GeoJSON polygons), with the items' filters",
     operation_id="getGrid",
     responses={200: {"content": {formats.GEOJSON: {"schema": {"type": "object"}}, "text/html": {}}}},
+    openapi_extra=GRID.openapi_extra(),
 )
-async def grid(
-    request: Request,
-    collectionId: str,
-    level: Annotated[str | None, Query(description=LEVEL_DOC)] = None,
-    bbox: Annotated[
-        str | None, Query(description="minlon,minlat,maxlon,maxlat: incidents whose point is in it.")
-    ] = None,
-    datetime: Annotated[str | None, Query(description="As for items.")] = None,
-    in_zone: Annotated[str | None, Query(description="As for items.")] = None,
-    event_type: Annotated[str | None, Query(description="As for items.")] = None,
-    filter: Annotated[str | None, Query(description="A CQL2 filter, as for items.")] = None,
-) -> Response:
+async def grid(request: Request) -> Response:
     """One feature per non-empty cell: its square as a polygon, ``count``, the counts per zone
     status (``inside`` ... ``contested``), the mean of its incidents' points (``mean_lon``,
     ``mean_lat``), their ``points_bbox`` and first and last day. At the top: ``numberMatched``
     (every incident the filters match, located or not), ``numberLocated`` (the sum of the
     counts) and ``totals`` by zone status and event type. The other parameters (``min_p_inside``,
     ``near``/``within_km``, ``sub_event_type``, ``q``, ``filter-lang``) are those of items."""
+    collectionId = request.path_params["collectionId"]
     if collectionId != "events":
         raise NotFound(f"collection {collectionId[:60]!r} has no grid; incidents are counted in 'events'")
     params = request.query_params
@@ -131,7 +144,7 @@ async def grid(
     for name in ("bbox-crs", "filter-crs"):
         if name in params:
             parse_crs(params[name], name)
-    cell_level = parse_level(level)
+    cell_level = parse_level(params.get("level"))
     query = parse_item_query(params)
     if "filter" in params:
         query = dataclasses.replace(

@@ -26,6 +26,7 @@ ROUTES = [
     "/healthz", "/api", "/api/", "/api/conformance", "/api/collections",
     "/api/collections/{collectionId}/queryables", "/api/collections/{collectionId}",
     "/api/collections/{collectionId}/items", "/api/collections/{collectionId}/items/{featureId}",
+    "/api/collections/{collectionId}/grid",
     "/api/locate", "/api/openapi.json", "/api/openapi-3.0.json", "/api/docs", "/",
     "/embed", "/embed/map.svg", "/embed/map.png", "/embed/host.js", "/oembed",
 ]  # fmt: skip
