@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 def free_port() -> int:
@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
+def serve(app: ASGIApp) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 and yield its base URL; stop it afterwards."""
     port = free_port()
     # Forwarded headers are the app's business (app.proxy), as under `at-tanf-map serve`.
@@ -38,3 +38,15 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def recording(app: ASGIApp, seen: list[str], path_end: str = "/items") -> ASGIApp:
+    """``app`` behind a layer that appends to ``seen`` the query string of each request whose path
+    ends with ``path_end``: what a real client sent, before any layer of the app could answer it."""
+
+    async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith(path_end):
+            seen.append(scope["query_string"].decode("latin-1"))
+        await app(scope, receive, send)
+
+    return recorded

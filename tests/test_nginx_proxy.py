@@ -24,6 +24,7 @@ import httpx2
 import pytest
 
 from tests.live_server import free_port
+from tests.processes import stop
 from tests.test_proxy import assert_all_under, every_link
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,15 +49,6 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         if process.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"{process.args} did not start:\n{log.read_text()}")
         time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _serve(tmp: Path, *flags: str) -> tuple[int, subprocess.Popen[bytes], Path]:
@@ -167,7 +159,7 @@ def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         }
     finally:
         for process in reversed(started):
-            _stop(process)
+            stop(process)
 
 
 @pytest.mark.parametrize("kind", ["host", "public"])

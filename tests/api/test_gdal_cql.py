@@ -31,7 +31,7 @@ from app.api.openapi import openapi30
 from app.main import create_app
 from app.settings import BUNDLED_DATA
 from tests.conftest import ServedBy
-from tests.live_server import serve
+from tests.live_server import recording, serve
 
 pyogrio = pytest.importorskip("pyogrio")
 if shutil.which("ogr2ogr") is None:
@@ -57,14 +57,7 @@ def _app(hide_cql_text: bool, served_by: ServedBy) -> Any:
             for param in item.get("get", {}).get("parameters", []):
                 if param.get("name") == "filter-lang":
                     param["schema"]["enum"].remove("cql-text")
-
-    @app.middleware("http")
-    async def record(request, call_next):  # type: ignore[no-untyped-def]
-        if request.url.path.endswith("/items"):
-            SEEN.append(str(request.url.query))
-        return await call_next(request)
-
-    return app
+    return recording(app, SEEN)
 
 
 @pytest.fixture(scope="module")

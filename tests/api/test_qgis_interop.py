@@ -32,7 +32,7 @@ import pytest
 
 from app.main import create_app
 from app.settings import BUNDLED_DATA, Settings
-from tests.live_server import serve
+from tests.live_server import recording, serve
 
 PYTHON = "/usr/bin/python3"  # Debian's, which python3-qgis installs into
 SCRIPT = Path(__file__).with_name("qgis_layer.py")
@@ -98,15 +98,7 @@ def workaround(expression: str) -> str:
 
 
 def _app() -> Any:
-    app = create_app(Settings(data_dir=BUNDLED_DATA))
-
-    @app.middleware("http")
-    async def record(request, call_next):  # type: ignore[no-untyped-def]
-        if request.url.path.endswith("/items"):
-            SEEN.append(str(request.url.query))
-        return await call_next(request)
-
-    return app
+    return recording(create_app(Settings(data_dir=BUNDLED_DATA)), SEEN)
 
 
 @pytest.fixture(scope="module")

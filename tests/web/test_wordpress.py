@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page
+from playwright.sync_api import Browser, BrowserContext, Frame, Page
 
 from app.main import create_app
 from app.settings import Settings
@@ -93,16 +93,21 @@ def map_frame(page: Page, map_url: str) -> Frame:
     return frame
 
 
+def open_post(browser: Browser, post_url: str, map_url: str) -> tuple[BrowserContext, Page, Frame]:
+    """The post at 1280x900, with the map's frame loaded in it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(post_url)
+    return context, page, map_frame(page, map_url)
+
+
 @pytest.mark.parametrize("path", ["registered", "discovered"])
 def test_a_post_with_the_maps_address_shows_the_map_at_its_height(
     browser: Browser, maps: dict[str, str], posts: dict[str, str], path: str
 ) -> None:
     map_url = maps[path]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(posts[path])
+    context, page, frame = open_post(browser, posts[path], map_url)
     iframe = page.locator(f"iframe[src^='{map_url}/embed?']")
-    frame = map_frame(page, map_url)
     assert frame.locator(".leaflet-marker-icon.incident-icon").count() > 0  # the map loaded its data
     sandbox = iframe.get_attribute("sandbox")
     assert sandbox == ("allow-scripts" if path == "discovered" else None)  # the two paths really differ
@@ -129,10 +134,7 @@ def test_open_the_full_map_leaves_the_article_for_the_map(
 ) -> None:
     """In WordPress's sandbox no popup may open: WordPress follows the embed's link message."""
     map_url = maps[path]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(posts[path])
-    frame = map_frame(page, map_url)
+    context, page, frame = open_post(browser, posts[path], map_url)
     wait_until(page, "!document.querySelector('iframe.wp-embedded-content').hasAttribute('style')")
     frame.locator("#full-map").click()
     page.wait_for_url(f"{map_url}/?*", timeout=15_000)

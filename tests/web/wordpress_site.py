@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from tests.live_server import free_port
+from tests.processes import stop
 
 WORDPRESS_DIR = Path("/usr/share/wordpress")
 THEME = WORDPRESS_DIR / "wp-content" / "themes" / "twentytwentythree"
@@ -85,12 +86,7 @@ def mariadb(directory: Path) -> Iterator[Path]:
             raise RuntimeError(f"MariaDB exited: {log.read_text(errors='replace')[-2000:]}")
         yield sock
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout_s=30)
 
 
 def sql(sock: Path, statements: str) -> None:
