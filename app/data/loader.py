@@ -3,7 +3,8 @@
 Every problem found is collected and reported together, each naming the file, the record and the
 field, so an editor can fix a whole batch at once. If there is any problem, nothing is returned:
 the caller never sees a half-loaded dataset. Which files are read, and the version, is
-``app.data.files``; text rules (duplicate keys, control characters, byte order marks) are here.
+``app.data.files``; what the records say of each other (citations, sites, countries) is
+``app.data.references``; text rules (duplicate keys, control characters, byte order marks) are here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.data import files
 from app.data.extent import check_extent
 from app.data.files import BORDERS_FILE, SITES, SOURCES, ZONE, ChangedError, Chunk, Part, Scan
 from app.data.model import Incident, Site, Source, Zone
+from app.data.references import Records, check_every_source_cited, check_references
 
 M = TypeVar("M", bound=BaseModel)
 BOM = "\ufeff"
@@ -357,21 +359,15 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
             add_incident(raw, file, f"line {number}")
 
     borders = _read_borders(c, scan.reference[BORDERS_FILE])
-    if zone is not None:
-        _check_zone(c, zone_file, zone, sites, sources)
-    for site in sites.values():
-        for cite in site.sources:
-            if cite.source not in sources and cite.source not in c.invalid_ids:
-                c.add(sites_file, site.id, "sources.source", f"unknown source {cite.source!r}")
-    for incident in incidents:
-        _check_incident(c, incident_files[incident.id], incident, sites, sources, _country_names(borders))
+    records = Records(sources, sites, zone, incidents, borders)
+    check_references(c, records, sites_file, zone_file, incident_files)
     for problem in check_extent(zone, sites, incidents):
         file = incident_files[problem.record] if problem.kind == "incident" else sites_file
         c.add(file, problem.record, problem.field, problem.message)
     # Only for the whole directory (a part's incidents may leave uncited what other parts cite),
     # and only when every record is valid (an invalid one may be the one that cites a source).
     if whole and not c.problems:
-        _check_every_source_cited(c, sources_file, sources, sites, zone, incidents)
+        check_every_source_cited(c, sources_file, records)
 
     if c.problems or zone is None:
         raise DataError(c.problems or [Problem(zone_file, None, None, "no zone")])
@@ -385,13 +381,6 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
         version=scan.version,
         incident_files=incident_files,
     )
-
-
-def _country_names(borders: dict[str, Any]) -> set[str]:
-    """The names a claim's ``country`` may use: those of the bundled borders' features."""
-    return {
-        str(f.get("properties", {}).get("name")) for f in borders.get("features", []) if isinstance(f, dict)
-    }
 
 
 def _file_of(scan: Scan, stem: str) -> str:
@@ -448,74 +437,3 @@ def _check_borders(c: _Collector, file: str, borders: dict[str, Any]) -> bool:
             c.add(file, name, f"features.{i}.geometry", "coordinates outside lon -180..180, lat -90..90")
             clean = False
     return clean
-
-
-def _check_zone(
-    c: _Collector, path: str, zone: Zone, sites: dict[str, Site], sources: dict[str, Source]
-) -> None:
-    if zone.centre not in sites and zone.centre not in c.invalid_ids:
-        c.add(path, zone.id, "centre", f"unknown site {zone.centre!r}")
-    cites = [("sources", s) for s in zone.sources]
-    cites += [(f"variants.{v.id}.sources", s) for v in zone.variants for s in v.sources]
-    for field, cite in cites:
-        if cite.source not in sources and cite.source not in c.invalid_ids:
-            c.add(path, zone.id, f"{field}.source", f"unknown source {cite.source!r}")
-
-
-def _check_every_source_cited(
-    c: _Collector,
-    file: str,
-    sources: dict[str, Source],
-    sites: dict[str, Site],
-    zone: Zone | None,
-    incidents: list[Incident],
-) -> None:
-    """A listed source that no incident, site or the zone cites is named: either a record that
-    should cite it is missing, or the entry is left over (geodata/README.md)."""
-    cited = {cite.source for site in sites.values() for cite in site.sources}
-    if zone is not None:
-        cited |= {cite.source for cite in zone.sources}
-        cited |= {cite.source for v in zone.variants for cite in v.sources}
-    for incident in incidents:
-        cited |= {cite.source for cite in incident.sources}
-    for source_id in sources:
-        if source_id not in cited:
-            c.add(file, source_id, "id", "source is not cited by any incident, site or the zone")
-
-
-def _check_incident(
-    c: _Collector,
-    path: str,
-    incident: Incident,
-    sites: dict[str, Site],
-    sources: dict[str, Source],
-    countries: set[str],
-) -> None:
-    cited = {cite.source for cite in incident.sources}
-    for i, cite in enumerate(incident.sources):
-        if cite.source not in sources and cite.source not in c.invalid_ids:
-            c.add(path, incident.id, f"sources.{i}.source", f"unknown source {cite.source!r}")
-    for i, fat in enumerate(incident.fatalities):
-        if fat.source not in cited:
-            c.add(path, incident.id, f"fatalities.{i}.source", f"{fat.source!r} is not cited")
-    claim_ids: set[str] = set()
-    for i, claim in enumerate(incident.location_claims):
-        where = f"location_claims.{i}"
-        if claim.id in claim_ids:
-            c.add(path, incident.id, f"{where}.id", f"duplicate claim id {claim.id!r}")
-        claim_ids.add(claim.id)
-        if claim.source not in cited:
-            c.add(path, incident.id, f"{where}.source", f"{claim.source!r} is not cited")
-        named = [("from_sites", s) for s in claim.from_sites]
-        named += [("near.sites", s) for s in (claim.near.sites if claim.near else [])]
-        for field, site in named:
-            if site not in sites and site not in c.invalid_ids:
-                c.add(path, incident.id, f"{where}.{field}", f"unknown site {site!r}")
-        if claim.country is not None and claim.country.name not in countries:
-            known = ", ".join(sorted(countries)) or "none"
-            c.add(
-                path,
-                incident.id,
-                f"{where}.country.name",
-                f"unknown country {claim.country.name!r} (borders: {known})",
-            )
