@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.api.cql import DAY_US, EPOCH, OPEN_HIGH, OPEN_LOW, SPATIAL, TEMPORAL, _kind, _span
+from app.api.cql_eval import DAY_US, EPOCH, OPEN_HIGH, OPEN_LOW, SPATIAL, TEMPORAL, _kind, _span
 from app.api.queryables import queryables
 from app.data.store_api import NO_DAY, CqlFilter
 

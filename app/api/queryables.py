@@ -2,7 +2,7 @@
 
 One schema, ``PROPERTIES``, says each filterable property's type and meaning; the collections
 pick their names from it, and ``/collections/{id}/queryables`` (OGC 19-079r2, Part 3, "Queryables")
-and the filter evaluator (``app.api.cql``) both read it, so a property added here is queryable
+and the filter evaluator (``app.api.cql_eval``) both read it, so a property added here is queryable
 everywhere at once. ``tests/api/test_filter.py`` checks it against every served feature: a served
 scalar property missing here, or of another type, fails there. The zone statuses come from the
 store's own list (``STATUS_CODES``).
