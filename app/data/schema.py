@@ -121,6 +121,12 @@ class Columns:
     miny: np.ndarray = field(metadata=_column(pa.float64()))
     maxx: np.ndarray = field(metadata=_column(pa.float64()))
     maxy: np.ndarray = field(metadata=_column(pa.float64()))
+    # Metres from the centre of the bounds: the region lies between reach_min and reach_max, and
+    # holds every point between ring_min and ring_max (app.geo.near.reaches; NaN: none).
+    reach_min: np.ndarray = field(metadata=_column(pa.float64()))
+    reach_max: np.ndarray = field(metadata=_column(pa.float64()))
+    ring_min: np.ndarray = field(metadata=_column(pa.float64()))
+    ring_max: np.ndarray = field(metadata=_column(pa.float64()))
     # The representative point, degrees (NaN: none): an incident's marker, a point inside a region.
     lon: np.ndarray = field(metadata=_column(pa.float64()))
     lat: np.ndarray = field(metadata=_column(pa.float64()))

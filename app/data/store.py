@@ -283,19 +283,25 @@ class FeatureStore:
         self, lon: float, lat: float, within_m: float, rows: np.ndarray, owner: np.ndarray,
         open_rows: np.ndarray,
     ) -> np.ndarray:  # fmt: skip
-        """Of these region rows, those that meet the geodesic disc: settled by the region's own
-        point (inside it) where that is clearly within, else intersected with the disc."""
+        """Of these region rows, those that meet the geodesic disc: settled by their distances from
+        their centre (``app.geo.near.settle``) or by their own point (inside them) where that is
+        clearly within, else intersected with the disc."""
         c = self.columns
-        sure: np.ndarray = rows[geo_near.within(lon, lat, c.lon[rows], c.lat[rows], within_m - POINT_SLACK_M)]
+        reach = np.column_stack([c.reach_min[rows], c.reach_max[rows], c.ring_min[rows], c.ring_max[rows]])
+        meets, out = geo_near.settle(lon, lat, within_m, self._bounds_xy[rows], reach)
+        open_ = np.flatnonzero(~meets & ~out)
+        meets[open_] = geo_near.within(
+            lon, lat, c.lon[rows[open_]], c.lat[rows[open_]], within_m - POINT_SLACK_M
+        )
+        sure: np.ndarray = rows[meets]
         open_rows = open_rows.copy()
         open_rows[owner[sure]] = False
-        rest = rows[open_rows[owner[rows]]]
+        rest = rows[~meets & ~out & open_rows[owner[rows]]]
         if not len(rest):
             return sure
         disc = geo_near.disc(lon, lat, within_m)
         shapely.prepare(disc)
-        meets: np.ndarray = shapely.intersects(disc, self.geometries(rest))
-        return np.concatenate([sure, rest[meets]])
+        return np.concatenate([sure, rest[shapely.intersects(disc, self.geometries(rest))]])
 
 
 def _is_a_store(store: FeatureStore) -> Store:

@@ -8,6 +8,13 @@ between 6,335 km and 6,400 km; the margins are checked against Geod in tests/geo
 A region meets the distance when it intersects the geodesic disc of that radius (a polygon within
 0.25 m of the true circle, ``app.geo.shapes.circle``), drawn in lon/lat even where it crosses the
 antimeridian or holds a pole (``disc``).
+
+Most regions are settled without their polygon by four distances from the centre of their bounds
+(``reaches``, kept with the store): every point of the region lies between ``reach_min`` and
+``reach_max`` of it, and every point between ``ring_min`` and ``ring_max`` of it lies in the
+region (a ring, "about 24 miles from the base"; NaN where there is none). The triangle
+inequality then says, from the query's distance to the centre alone, that the region is surely
+out of reach or surely meets the disc (``settle``); only the others are intersected.
 """
 
 from __future__ import annotations
@@ -49,9 +56,7 @@ def reach_boxes(lon: float, lat: float, within_m: float) -> list[Box]:
 def within(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray, within_m: float) -> np.ndarray:
     """Whether each point (degrees) is within ``within_m`` metres (geodesic, WGS84) of lon/lat:
     settled by the angle's bounds where they agree, measured with Geod.inv where they do not."""
-    p1, p2 = math.radians(lat), np.radians(lats)
-    half = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
-    theta = 2 * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
+    theta = _angle(lon, lat, lons, lats)
     inside: np.ndarray = theta * R_HIGH <= within_m
     unsure = np.flatnonzero(~inside & (theta * R_LOW <= within_m))
     if len(unsure):
@@ -79,3 +84,102 @@ def disc(lon: float, lat: float, within_m: float) -> BaseGeometry:
         return shape
     shifted = affinity.translate(shape, -360.0 if lons.max() > 180.0 else 360.0)
     return shapely.union(shapely.intersection(shape, world), shapely.intersection(shifted, world))
+
+
+# A lon/lat edge is not a geodesic: it strays from the one between its ends by up to about
+# L² (1 + tan |lat|) / (8 R) metres; the bounds below are widened by twice that and a metre.
+EDGE_MARGIN_M = 1.0
+MAX_EDGE_M = 20_000.0  # a region with a longer edge is always tested against its polygon
+DISC_SLACK_M = 0.25 + 0.01  # the disc polygon lies within MAX_CHORD_ERROR_M inside the circle
+
+
+def reaches(geoms: np.ndarray) -> np.ndarray:
+    """For each polygon (None, points: NaN), measured from the centre of its bounds:
+    ``[reach_min, reach_max, ring_min, ring_max]`` in metres (shape (n, 4)).
+
+    Each edge's ends are measured with Geod.inv; along an edge of length L between ends at d1 and
+    d2 the distance stays between the triangle's height on L (Heron's formula; the nearer end where
+    the foot falls outside the edge) and max(d1, d2), as in the plane, widened by how far the lon/lat
+    edge may stray from the geodesic (EDGE_MARGIN_M and the L² term). A region's
+    nearest point is a vertex or on an edge unless it holds the centre (reach_min 0). The ring is
+    every distance above each hole's farthest point and below the shell's nearest one, when the
+    centre is inside the shell (a disc about it that meets no shell edge lies inside the shell).
+    """
+    out = np.full((len(geoms), 4), np.nan)
+    polygon = np.flatnonzero(np.isin(shapely.get_type_id(geoms), [3, 6]))  # Polygon, MultiPolygon
+    if not len(polygon):
+        return out
+    bounds = shapely.bounds(geoms[polygon])
+    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    parts, part_owner = shapely.get_parts(geoms[polygon], return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    ring_owner = part_owner[ring_part]
+    single = shapely.get_type_id(geoms[polygon]) == 3
+    shell = np.r_[True, ring_part[1:] != ring_part[:-1]] & single[ring_owner]  # a Polygon's first ring
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    owner = ring_owner[ring]
+    _, _, d = WGS84.inv(cx[owner], cy[owner], xy[:, 0], xy[:, 1])
+    edge = np.flatnonzero(ring[1:] == ring[:-1])  # vertex k to k + 1 on the same ring
+    _, _, length = WGS84.inv(xy[edge, 0], xy[edge, 1], xy[edge + 1, 0], xy[edge + 1, 1])
+    a, b, c = d[edge], d[edge + 1], np.asarray(length)
+    heron = (a + b + c) * (-a + b + c) * (a - b + c) * (a + b - c)  # (4 times the triangle's area)²
+    height = np.sqrt(np.maximum(heron, 0.0)) / np.maximum(2 * c, 1e-9)
+    past_an_end = (a**2 + c**2 <= b**2) | (b**2 + c**2 <= a**2)  # the foot falls outside the edge
+    stray = (
+        c**2 * (1 + np.tan(np.radians(np.minimum(np.abs(xy[edge, 1]), 89.999)))) / (4 * R_LOW) + EDGE_MARGIN_M
+    )
+    low = np.where(past_an_end, np.minimum(a, b), height) - stray
+    high = np.maximum(a, b) + stray
+    n, of = len(polygon), owner[edge]
+    reach_min, reach_max, longest = np.full(n, np.inf), np.zeros(n), np.zeros(n)
+    np.minimum.at(reach_min, of, low)
+    np.maximum.at(reach_max, of, high)
+    np.maximum.at(longest, of, length)
+    holds_centre = shapely.contains_xy(geoms[polygon], cx, cy)
+    reach_min[holds_centre] = 0.0
+    ring_min, ring_max = np.zeros(n), np.full(n, np.inf)
+    on_shell = shell[ring[edge]]
+    np.maximum.at(ring_min, of[~on_shell], high[~on_shell])
+    np.minimum.at(ring_max, of[on_shell], low[on_shell])
+    shells = shapely.polygons(shapely.get_exterior_ring(geoms[polygon]))
+    no_ring = (ring_min >= ring_max) | ~shapely.contains_xy(shells, cx, cy)
+    ring_min[no_ring], ring_max[no_ring] = np.nan, np.nan
+    found = np.column_stack([np.maximum(reach_min, 0.0), reach_max, ring_min, ring_max])
+    found[longest > MAX_EDGE_M] = np.nan
+    out[polygon] = found
+    return out
+
+
+def settle(
+    lon: float, lat: float, within_m: float, boxes: np.ndarray, reach: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which regions surely meet the geodesic disc and which surely do not (two bool arrays),
+    from their bounds (``boxes``, (n, 4) degrees) and ``reaches`` (NaN settles nothing)."""
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    low, high = _angle(lon, lat, cx, cy) * R_LOW, _angle(lon, lat, cx, cy) * R_HIGH
+    meets, out = _settled(low, high, within_m, reach)
+    unsure = np.flatnonzero(~meets & ~out & ~np.isnan(reach[:, 0]))
+    if len(unsure):  # measured where the angle's bounds leave it open
+        n = len(unsure)
+        _, _, s = WGS84.inv(np.full(n, lon), np.full(n, lat), cx[unsure], cy[unsure])
+        meets[unsure], out[unsure] = _settled(np.asarray(s), np.asarray(s), within_m, reach[unsure])
+    return meets, out
+
+
+def _settled(
+    low: np.ndarray, high: np.ndarray, within_m: float, reach: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """With the query's distance to the centre between ``low`` and ``high`` (metres)."""
+    reach_min, reach_max, ring_min, ring_max = reach.T
+    out = (low - reach_max > within_m) | (reach_min - high > within_m)
+    sure = within_m - DISC_SLACK_M  # the ring has a point this close to the query: in the disc polygon
+    meets = (high - sure <= ring_max) & (low + sure >= ring_min)
+    return meets, out
+
+
+def _angle(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """The great-circle angle (radians) from lon/lat to each point, as on a sphere (haversine)."""
+    p1, p2 = math.radians(lat), np.radians(lats)
+    half = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
+    angle: np.ndarray = 2 * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
+    return angle

@@ -10,6 +10,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from app.data import store_file
 from app.data.schema import Row
 from app.data.store import FeatureStore, ItemQuery
 from app.data.store_file import from_rows
@@ -162,3 +163,55 @@ def test_near_at_the_distance_itself(lon: float, lat: float, within_m: float) ->
     want = np.flatnonzero(np.asarray(dist) <= within_m)
     assert store.query(ItemQuery(near=(lon, lat), within_m=within_m)).tolist() == want.tolist()
     assert n - 2 <= len(want) <= n + 2  # the inner ring, give or take Geod's rounding at 5 cm
+
+
+# -- at a size where the prefilter and the distance bounds settle most regions ----------------------
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> tuple[FeatureStore, FeatureStore]:
+    """1,500 incidents with claim-like regions (discs, rings, sectors, pairs of discs) about At
+    Tanf and about centres by the antimeridian and the poles, through the Arrow file as served."""
+    from tests.geo.test_near import REACH_CENTRES, claim_like
+
+    rng = np.random.default_rng(41)
+    events, regions = [], []
+    for i in range(1_500):
+        clon, clat = REACH_CENTRES[i % len(REACH_CENTRES)]
+        region = claim_like(rng, clon, clat)
+        if not region.is_valid or region.bounds[2] - region.bounds[0] > 90 or abs(region.bounds[3]) > 89.9:
+            continue  # never drawn across the antimeridian or around a pole (app.data.extent)
+        inner = region.representative_point()
+        fid = f"many-{i}"
+        events.append(Row({"type": "Feature", "id": fid, "properties": {}}, inner, point=(inner.x, inner.y)))
+        regions.append(Row({"type": "Feature", "id": f"{fid}--r", "properties": {}}, region,
+                           point=(inner.x, inner.y), owner=fid))  # fmt: skip
+    stores = []
+    for name, rows in (("events", events), ("regions", regions)):
+        path = tmp_path_factory.mktemp("many") / f"{name}.arrow"
+        store_file.write(store_file.columns_of(rows).table(), path)
+        stores.append(store_file.load(path))
+    stores[0].link(stores[1])
+    return stores[0], stores[1]
+
+
+def many_queries() -> list[tuple[float, float, float]]:
+    from tests.geo.test_near import REACH_CENTRES
+
+    rng = np.random.default_rng(43)
+    out = []
+    for clon, clat in REACH_CENTRES:
+        for _ in range(4):
+            lon, lat, _ = GEOD.fwd(clon, clat, rng.uniform(0, 360), rng.uniform(0, 100_000))
+            out.append((float(lon), float(lat), float(rng.uniform(500, 70_000))))
+    return out
+
+
+@pytest.mark.parametrize(("lon", "lat", "within_m"), many_queries())
+def test_near_equals_testing_every_polygon_at_scale(
+    many: tuple[FeatureStore, FeatureStore], lon: float, lat: float, within_m: float
+) -> None:
+    events, regions = many
+    query = ItemQuery(near=(lon, lat), within_m=within_m)
+    assert set(regions.query(query).tolist()) == brute(regions, regions, None, lon, lat, within_m)
+    assert set(events.query(query).tolist()) == brute(events, regions, regions.owner_rows, lon, lat, within_m)

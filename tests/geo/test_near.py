@@ -85,3 +85,83 @@ def test_within_equals_geod_at_the_distance_itself() -> None:
     plon, plat, _ = GEOD.fwd(np.full(5000, lon), np.full(5000, lat), az, dist)
     _, _, s = GEOD.inv(np.full(5000, lon), np.full(5000, lat), plon, plat)
     np.testing.assert_array_equal(near.within(lon, lat, plon, plat, 30_000), np.asarray(s) <= 30_000)
+
+
+def claim_like(rng: np.random.Generator, lon: float, lat: float) -> shapely.Geometry:
+    """A region as claims draw them (served within 10 m): a disc, a ring, a sector, or two discs."""
+    from app.geo.shapes import annular_sector, annulus, circle, simplified
+
+    inner = float(rng.uniform(1_000, 60_000))
+    outer = inner + float(rng.uniform(800, 20_000))
+    kind = int(rng.integers(4))
+    if kind == 0:
+        shape = circle(lon, lat, outer, 1.0)
+    elif kind == 1:
+        shape = annulus(lon, lat, inner, outer, 1.0)
+    elif kind == 2:
+        start = float(rng.uniform(0, 360))
+        shape = annular_sector(lon, lat, inner, outer, start, start + float(rng.uniform(20, 300)), 1.0)
+    else:
+        far = GEOD.fwd(lon, lat, float(rng.uniform(0, 360)), outer * 3)
+        first, second = circle(lon, lat, inner, 1.0), circle(far[0], far[1], inner, 1.0)
+        shape = shapely.union(first, second) if second.bounds[2] - second.bounds[0] < 90 else first
+    return simplified(shape, 10.0)
+
+
+# Near At Tanf, by the antimeridian (not across it: regions are never drawn across) and the poles.
+REACH_CENTRES = [(38.63, 33.5), (179.2, 5.0), (-179.3, -20.0), (30.0, 87.5), (120.0, -87.0), (0.0, 0.0)]
+
+
+@pytest.mark.parametrize(("lon", "lat"), REACH_CENTRES)
+def test_reaches_hold_every_point_of_the_region_by_geod(lon: float, lat: float) -> None:
+    """Every point of a region (its edges every ~20 m, and points inside it) lies between
+    reach_min and reach_max of the centre of its bounds by Geod.inv; every point between ring_min
+    and ring_max of that centre lies in the region."""
+    rng = np.random.default_rng(int(abs(lon * 100 + lat)))
+    shapes = (claim_like(rng, lon, lat) for _ in range(100))
+    # Regions are never drawn across the antimeridian or around a pole (app.data.extent).
+    drawable = [
+        g for g in shapes if g.is_valid and g.bounds[2] - g.bounds[0] < 90 and abs(g.bounds[3]) < 89.9
+    ]
+    geoms = np.array(drawable[:24], dtype=object)
+    assert len(geoms) == 24
+    reach = near.reaches(geoms)
+    assert not np.isnan(reach[:, :2]).any()
+    rings = 0
+    for geom, (reach_min, reach_max, ring_min, ring_max) in zip(geoms, reach, strict=True):
+        minx, miny, maxx, maxy = geom.bounds
+        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+        edge = shapely.get_coordinates(shapely.segmentize(geom.boundary, 0.0002))
+        inside = shapely.points(
+            rng.uniform(minx, maxx, (400, 2)) * [1, 0] + rng.uniform(miny, maxy, (400, 2)) * [0, 1]
+        )
+        inside = shapely.get_coordinates(inside[shapely.contains(geom, inside)])
+        xy = np.concatenate(
+            [edge, inside, [(cx, cy)] if shapely.contains_xy(geom, cx, cy) else np.empty((0, 2))]
+        )
+        _, _, d = GEOD.inv(np.full(len(xy), cx), np.full(len(xy), cy), xy[:, 0], xy[:, 1])
+        assert reach_min <= np.min(d) and np.max(d) <= reach_max
+        assert np.min(d) - reach_min < 100 and reach_max - np.max(d) < 100  # not loose
+        if not np.isnan(ring_min):
+            rings += 1
+            az, dist = rng.uniform(0, 360, 2000), rng.uniform(ring_min, ring_max, 2000)
+            x, y, _ = GEOD.fwd(np.full(2000, cx), np.full(2000, cy), az, dist)
+            assert shapely.contains_xy(geom, x, y).all()
+    assert rings >= 3  # the rings and discs of the sample have one
+
+
+def test_settle_agrees_with_the_disc_polygon() -> None:
+    """What ``settle`` decides, intersecting each region with the disc polygon says too; and it
+    decides most of them (what keeps ``near`` from testing every polygon)."""
+    rng = np.random.default_rng(5)
+    geoms = np.array([claim_like(rng, 38.63, 33.5) for _ in range(150)], dtype=object)
+    reach, boxes = near.reaches(geoms), shapely.bounds(geoms)
+    decided = 0
+    for _ in range(40):
+        lon, lat, _ = GEOD.fwd(38.63, 33.5, rng.uniform(0, 360), rng.uniform(0, 90_000))
+        within_m = float(rng.uniform(500, 60_000))
+        meets, out = near.settle(float(lon), float(lat), within_m, boxes, reach)
+        truth = shapely.intersects(near.disc(float(lon), float(lat), within_m), geoms)
+        assert truth[meets].all() and not truth[out].any()
+        decided += int((meets | out).sum())
+    assert decided > 0.6 * 40 * len(geoms)  # 68%: sectors and pairs of discs are left open more often
