@@ -10,7 +10,7 @@ import { EmbedCard } from "./embed-card.js";
 import { markerIcon, spreadOffsets } from "./markers.js";
 import { readState, writeState, ZOOM_SNAP } from "./state.js";
 import { appPath } from "./urls.js";
-import { cellMarker } from "./cells.js";
+import { cellMarker, splits } from "./cells.js";
 import { api, cellLevel, filterParams, getJSON, LIGHT, LIST_PAGE, MAX_MARKERS, SMALL, viewBox } from "./view-data.js";
 
 const L = window.L;
@@ -317,6 +317,27 @@ export async function startMap(options = {}) {
     render();
   }
 
+  // A cell that zooming cannot split opens into the markers of its incidents (up to MAX_MARKERS,
+  // fanned out where they overlap); the next view load draws it as a cell again.
+  async function openCell(cell) {
+    const params = filterParams(state, defaults);
+    if (!params) return;
+    const generation = ++viewGeneration;
+    const [west, south, east, north] = cell.properties.points_bbox; // rounded to 5 decimals
+    params.set("bbox", [west - 1e-5, south - 1e-5, east + 1e-5, north + 1e-5].map((v) => v.toFixed(6)).join(","));
+    pending += 1;
+    try {
+      const page = await getJSON(api("events/items", `limit=${MAX_MARKERS}&properties=${LIGHT}`, params));
+      if (generation !== viewGeneration) return;
+      for (const feature of page.features) if (!byId.has(feature.id)) byId.set(feature.id, feature);
+      viewFeatures = page.features;
+      viewCells = viewCells.filter((c) => c !== cell);
+      render();
+    } finally {
+      pending -= 1;
+    }
+  }
+
   async function loadList() {
     const params = filterParams(state, defaults);
     if (!params) return { features: [], numberMatched: 0 };
@@ -399,6 +420,7 @@ export async function startMap(options = {}) {
       cellLayer.clearLayers();
       for (const cell of viewCells) {
         cellLayer.addLayer(cellMarker(cell, (bounds) => {
+          if (!splits(map, bounds)) return openCell(cell);
           const zoom = Math.min(map.getMaxZoom(), Math.max(map.getZoom() + 1, map.getBoundsZoom(bounds.pad(0.1))));
           map.setView(bounds.getCenter(), zoom, { animate: !reducedMotion });
         }));

@@ -39,3 +39,11 @@ export function cellMarker(cell, onZoom) {
   });
   return marker;
 }
+
+// Whether zooming in can split a cell's incidents (bounds: where they lie): not when the map is
+// at its deepest zoom, nor when they all lie within one cell (64 px) even there.
+export function splits(map, bounds) {
+  const deepest = map.getMaxZoom();
+  const size = map.project(bounds.getSouthWest(), deepest).subtract(map.project(bounds.getNorthEast(), deepest));
+  return map.getZoom() < deepest && (Math.abs(size.x) >= 64 || Math.abs(size.y) >= 64);
+}

@@ -101,14 +101,9 @@ def settled(page: Page) -> None:
     wait_until(page, "window.__atTanfMap.pending() === 0", timeout_s=60)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 19: on the clean-clone run of main (20:45, load 3-12) Enter on the fullest cell "
-    "at zoom 11.5"
-    " did not zoom further; the helper's runs passed. Cells whose incidents cannot be split by zooming "
-    "are not yet opened into markers",
-)
 def test_a_cell_zooms_in_until_markers_show(browser: Browser, scale_url: str) -> None:
+    """Enter on the fullest cell zooms in to it, and a cell whose incidents zooming cannot split
+    (all within 64 px at the deepest zoom: synthetic incidents share places) opens into markers."""
     page, _ = open_map(browser, f"{scale_url}/")
     for _ in range(10):
         settled(page)
@@ -120,7 +115,8 @@ def test_a_cell_zooms_in_until_markers_show(browser: Browser, scale_url: str) ->
         zoom = page.evaluate("window.__atTanfMap.map.getZoom()")
         page.locator(".cell-icon").nth(fullest).focus()
         page.keyboard.press("Enter")
-        wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom}", timeout_s=60)
+        opened = "document.querySelector('.incident-icon') !== null"
+        wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom} || {opened}", timeout_s=60)
     settled(page)
     markers = page.locator(".incident-icon").count()
     assert 0 < markers <= MAX_MARKERS + 1
