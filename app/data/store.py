@@ -237,22 +237,23 @@ class FeatureStore:
         return kept
 
     def _candidates(self, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
-        """The rows (sorted) whose bounds meet one of the boxes, from the tree."""
-        found = [self._boxed[self._tree.query(shapely.box(*box))] for box in boxes]
-        return np.unique(np.concatenate(found))
+        """Whether each row's bounds meet one of the boxes (bool), from the tree."""
+        hit = np.zeros(len(self), dtype=bool)
+        for box in boxes:
+            hit[self._boxed[self._tree.query(shapely.box(*box))]] = True
+        return hit
 
     def _in_bbox(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
         """Whether each row's geometry meets the box (across the antimeridian if minx > maxx)."""
         minx, miny, maxx, maxy = bbox
         boxes = [bbox] if minx <= maxx else [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
-        found = self._candidates(boxes)
-        polygons = found[self._spliced[found]]
+        kept = self._candidates(boxes)
+        polygons = np.flatnonzero(kept & self._spliced)
         if len(polygons):
             geoms = self.geometries(polygons)
-            hit = np.logical_or.reduce([shapely.intersects(geoms, shapely.box(*box)) for box in boxes])
-            found = np.union1d(found[~self._spliced[found]], polygons[hit])
-        kept = np.zeros(len(self), dtype=bool)
-        kept[found] = True
+            kept[polygons] = np.logical_or.reduce(
+                [shapely.intersects(geoms, shapely.box(*box)) for box in boxes]
+            )
         return kept
 
     def _near(self, q: ItemQuery, rows: np.ndarray) -> np.ndarray:
@@ -261,21 +262,19 @@ class FeatureStore:
         assert q.near is not None and q.within_m is not None
         (lon, lat), within_m = q.near, q.within_m
         boxes = geo_near.reach_boxes(lon, lat, within_m)
-        cand = np.intersect1d(self._candidates(boxes), rows, assume_unique=True)
-        c = self.columns
-        cand = cand[~np.isnan(c.lon[cand])]
+        c, open_rows = self.columns, np.zeros(len(self), dtype=bool)
+        open_rows[rows] = True
+        cand = np.flatnonzero(self._candidates(boxes) & open_rows & ~np.isnan(c.lon))
         hit: np.ndarray = cand[geo_near.within(lon, lat, c.lon[cand], c.lat[cand], within_m)]
         if self.regions is None:
             return hit
-        matched = np.zeros(len(self), dtype=bool)
-        matched[hit] = True
-        open_rows = np.zeros(len(self), dtype=bool)
-        open_rows[rows] = True
         open_rows[hit] = False
         regions = self.regions
         owner = np.arange(len(self)) if regions is self else regions.owner_rows
-        region_rows = regions._candidates(boxes)
-        region_rows = region_rows[open_rows[owner[region_rows]] & regions._spliced[region_rows]]
+        region_rows = np.flatnonzero(regions._candidates(boxes) & regions._spliced)
+        region_rows = region_rows[open_rows[owner[region_rows]]]
+        matched = np.zeros(len(self), dtype=bool)
+        matched[hit] = True
         matched[owner[regions._meeting(lon, lat, within_m, region_rows, owner, open_rows)]] = True
         return np.flatnonzero(matched)
 

@@ -109,8 +109,7 @@ def reaches(geoms: np.ndarray) -> np.ndarray:
     polygon = np.flatnonzero(np.isin(shapely.get_type_id(geoms), [3, 6]))  # Polygon, MultiPolygon
     if not len(polygon):
         return out
-    bounds = shapely.bounds(geoms[polygon])
-    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    cx, cy = centres(shapely.bounds(geoms[polygon]))
     parts, part_owner = shapely.get_parts(geoms[polygon], return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     ring_owner = part_owner[ring_part]
@@ -150,30 +149,33 @@ def reaches(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def centres(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The point regions are measured from: the centre of their bounds ((n, 4) degrees), to a
+    thousandth of a degree, so that the rings about one place share it (any point would do)."""
+    return np.round((boxes[:, 0] + boxes[:, 2]) / 2, 3), np.round((boxes[:, 1] + boxes[:, 3]) / 2, 3)
+
+
 def settle(
     lon: float, lat: float, within_m: float, boxes: np.ndarray, reach: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which regions surely meet the geodesic disc and which surely do not (two bool arrays),
-    from their bounds (``boxes``, (n, 4) degrees) and ``reaches`` (NaN settles nothing)."""
-    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    low, high = _angle(lon, lat, cx, cy) * R_LOW, _angle(lon, lat, cx, cy) * R_HIGH
-    meets, out = _settled(low, high, within_m, reach)
-    unsure = np.flatnonzero(~meets & ~out & ~np.isnan(reach[:, 0]))
-    if len(unsure):  # measured where the angle's bounds leave it open
-        n = len(unsure)
-        _, _, s = WGS84.inv(np.full(n, lon), np.full(n, lat), cx[unsure], cy[unsure])
-        meets[unsure], out[unsure] = _settled(np.asarray(s), np.asarray(s), within_m, reach[unsure])
-    return meets, out
+    from their bounds (``boxes``, (n, 4) degrees) and ``reaches`` (NaN settles nothing). The
+    query's distance to each distinct centre is measured once with Geod.inv."""
+    cx, cy = centres(boxes)
+    key = np.round(cx * 1000).astype(np.int64) * 1_000_000 + np.round(cy * 1000).astype(np.int64)
+    distinct, first, which = np.unique(key, return_index=True, return_inverse=True)
+    n = len(distinct)
+    _, _, s = WGS84.inv(np.full(n, lon), np.full(n, lat), cx[first], cy[first])
+    distance = np.asarray(s, dtype=np.float64).reshape(n)[which.reshape(-1)]
+    return _settled(distance, within_m, reach)
 
 
-def _settled(
-    low: np.ndarray, high: np.ndarray, within_m: float, reach: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """With the query's distance to the centre between ``low`` and ``high`` (metres)."""
+def _settled(distance: np.ndarray, within_m: float, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """With the query's distance to each centre (metres)."""
     reach_min, reach_max, ring_min, ring_max = reach.T
-    out = (low - reach_max > within_m) | (reach_min - high > within_m)
+    out = (distance - reach_max > within_m) | (reach_min - distance > within_m)
     sure = within_m - DISC_SLACK_M  # the ring has a point this close to the query: in the disc polygon
-    meets = (high - sure <= ring_max) & (low + sure >= ring_min)
+    meets = (distance - sure <= ring_max) & (distance + sure >= ring_min)
     return meets, out
 
 
