@@ -123,11 +123,11 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         SecurityHeadersMiddleware, tile_url=settings.tile_url, embed_ancestors=settings.embed_frame_ancestors
     )
     # In front of the framework (Service): an error in any of these layers still a 500
-    # problem+json with the headers every error carries; the log; exactly one Host (RFC 9112 §3.2), then Host
-    # and forwarded headers settled before anything reads them (app.proxy); finished API answers
-    # replayed (app.api.answer_cache).
-    kept = AnswerCache(app.framework, max_bytes=settings.answer_cache_mb * 2**20)
-    app.front = ProblemOnError(RequestLog(HostRequired(proxy.install(kept, settings=settings))), front=True)
+    # problem+json with the headers every error carries; finished answers and /healthz replayed
+    # as the whole stack sent them (app.api.answer_cache); else the log; exactly one Host
+    # (RFC 9112 §3.2), then Host and forwarded headers settled before anything reads them (app.proxy).
+    stack = RequestLog(HostRequired(proxy.install(app.framework, settings=settings)))
+    app.front = ProblemOnError(AnswerCache.in_front_of(stack, settings), front=True)
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(grid.router)

@@ -1,37 +1,61 @@
-"""Finished API answers kept and replayed before the framework runs (pure ASGI).
+"""Finished answers kept and replayed in front of everything else (pure ASGI): the fast path.
 
-An API answer is a pure function of the dataset version (fixed for a process's life) and what
-the request says: scheme, ``Host``, path prefix, path and query, and the request headers that
-negotiate or decorate it (``Accept``, ``Accept-Encoding``, whether an ``Origin`` is sent). This
-layer keys each finished answer on exactly those, as raw bytes, and replays status, headers and
-body (identity or gzip, as the stack produced it) without running anything inside it.
+An API answer is a pure function of the dataset version (fixed while a dataset is served) and what
+the request says: scheme, ``Host``, path prefix, path and query, the request headers that
+negotiate, decorate or condition it (``Accept``, ``Accept-Encoding``, whether an ``Origin`` is sent,
+``If-None-Match``), and, from a trusted proxy, its forwarded headers. This layer is the outermost
+one but the front error layer (``app.main``): it keys each request on exactly those, as raw bytes,
+and replays a kept answer's status, headers and body as the whole stack sent them (the security
+headers, CORS, ``Vary``, the ETag of the coding, identity or gzip), writing the request log line
+itself, without running any other layer. A miss runs the whole stack (request log, Host and proxy
+rules, the framework) and keeps what it answered.
 
-What is kept: ``GET`` answers with status 200 that the caching layer marked cacheable (they carry
-an ``ETag`` and no ``no-store``), whose body arrived whole within ``max_entry_bytes``. What is
-never answered from here: other methods, requests with conditional or range headers (the
-caching layer inside answers those, e.g. ``If-None-Match`` → 304), and requests that repeat a
-header the key reads (which copy would count is the stack's business, not ours). ``HEAD`` is
-answered from a ``GET`` entry without the body.
+What is kept: answers to ``GET`` requests for ``/api`` whose status is 200 or 304 and that the
+caching layer marked cacheable (an ``ETag`` and no ``no-store``), whose body arrived whole within
+``max_entry_bytes``; a 304 is kept under the ``If-None-Match`` that earned it, so a revalidation
+is replayed as the 304 the stack made for it. ``/healthz`` (no links, no validators, the same for
+every Host) is kept per dataset version in a small table of its own, also with the cache off:
+it is answered here, never by the framework after its first time.
 
-Bounded: entries are dropped least recently used first when the bodies exceed ``max_bytes``.
-One cache per worker process; nothing is shared or written anywhere.
+Never answered from here: other methods; requests whose ``Host`` the Host rules would refuse
+(``app.proxy``: the stack answers them, with its 400, which is never kept), that carry no or
+several ``Host`` headers, or repeat a header the key reads (which copy counts is the stack's
+business); requests with other conditional or range headers (``If-Modified-Since``, ``Range``...).
+``HEAD`` is answered from a ``GET`` entry without the body.
+
+Bounded: entries are dropped least recently used first when their bodies, headers and keys exceed
+``max_bytes``. One cache per worker process; nothing is shared or written anywhere.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import middleware
 from app.api.caching import CACHED_PREFIXES
+from app.proxy import AllowedHosts, ForwardedHeaders
+from app.settings import Settings
 
-# Request headers an answer depends on (the key), and those that make a request bypass the cache.
-_KEYED = {b"host": 0, b"accept": 1, b"accept-encoding": 2, b"origin": 3}
-_BYPASS = frozenset(
-    {b"if-none-match", b"if-match", b"if-modified-since", b"if-unmodified-since", b"if-range", b"range"}
-)
+HEALTH_PATH = "/healthz"
+# Request headers an answer depends on (the key) and those that make a request bypass the cache.
+_HOST, _ACCEPT, _ENCODING, _ORIGIN, _IF_NONE_MATCH = range(5)
+_KEYED = {b"host": _HOST, b"accept": _ACCEPT, b"accept-encoding": _ENCODING, b"origin": _ORIGIN,
+          b"if-none-match": _IF_NONE_MATCH}  # fmt: skip
+_BYPASS = frozenset({b"if-match", b"if-modified-since", b"if-unmodified-since", b"if-range", b"range"})
+_FORWARDED = (b"x-forwarded-", b"forwarded")
 DEFAULT_MAX_BYTES = 64 * 2**20
+ENTRY_OVERHEAD = 256  # bytes counted for each entry's key and bookkeeping, beyond its body and headers
+MAX_HEALTH_ANSWERS = 64
+
+
+class Trusted(Protocol):
+    """The addresses whose forwarded headers the proxy rules read (uvicorn's ``_TrustedHosts``)."""
+
+    def __contains__(self, host: str | None, /) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +69,8 @@ Key = tuple[object, ...]
 
 
 class AnswerStore:
-    """A least-recently-used map of keys to answers, bounded by the bytes of their bodies."""
+    """A least-recently-used map of keys to answers, bounded by their sizes (by default the bytes
+    of their bodies)."""
 
     def __init__(self, max_bytes: int, max_entry_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -53,62 +78,38 @@ class AnswerStore:
         self.held_bytes = 0
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[Key, Answer] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[Answer, int]] = OrderedDict()
 
     def get(self, key: Key) -> Answer | None:
-        answer = self._entries.get(key)
-        if answer is None:
+        entry = self._entries.get(key)
+        if entry is None:
             self.misses += 1
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return answer
+        return entry[0]
 
-    def put(self, key: Key, answer: Answer) -> None:
-        size = len(answer.body)
-        if size > self.max_entry_bytes:
+    def put(self, key: Key, answer: Answer, size: int | None = None) -> None:
+        """Keep ``answer``, counted as ``size`` bytes (default: its body's), unless its body alone
+        is larger than ``max_entry_bytes``."""
+        if len(answer.body) > self.max_entry_bytes:
             return
+        size = len(answer.body) if size is None else size
         old = self._entries.pop(key, None)
         if old is not None:
-            self.held_bytes -= len(old.body)
-        self._entries[key] = answer
+            self.held_bytes -= old[1]
+        self._entries[key] = (answer, size)
         self.held_bytes += size
         while self.held_bytes > self.max_bytes:
-            _, dropped = self._entries.popitem(last=False)
-            self.held_bytes -= len(dropped.body)
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.held_bytes -= dropped
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-def request_key(scope: Scope) -> Key | None:
-    """The key of a GET/HEAD API request, or None where it must not be answered from the cache."""
-    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-        return None
-    root: str = scope.get("root_path", "")
-    path: str = scope["path"]
-    if not path.removeprefix(root).startswith(CACHED_PREFIXES):
-        return None
-    found: list[bytes | None] = [None, None, None, None]
-    for name, value in scope["headers"]:
-        slot = _KEYED.get(name)
-        if slot is not None:
-            if found[slot] is not None:
-                return None  # a repeated header: let the stack decide what it means
-            found[slot] = value
-        elif name in _BYPASS:
-            return None
-    host, accept, encoding, origin = found
-    version = getattr(getattr(scope["app"].state, "served", None), "version", None)
-    if version is None:
-        return None
-    server = scope.get("server") if host is None else None  # Starlette's URL uses it without Host
-    return (version, scope["scheme"], root, path, scope["query_string"], host, server, accept, encoding,
-            origin is not None)  # fmt: skip
-
-
-def _cacheable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
-    if status != 200:
+def _keepable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
+    if status not in (200, 304):
         return False
     etag = False
     for name, value in headers:
@@ -120,54 +121,143 @@ def _cacheable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 class AnswerCache:
-    """The ASGI layer: replay a kept answer, or run the app and keep what it answers."""
+    """The ASGI layer: replay a kept answer (or ``/healthz``'s), or run ``app``, the whole stack
+    behind it, and keep what it answered.
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    ``hosts`` is the Host rules' layer (None where Host is not checked: ``public_url`` without
+    ``allowed_hosts``); with ``trusted`` (the proxy rules' addresses, as uvicorn reads them) a
+    request's forwarded headers and whether its client is trusted are part of the key; with
+    ``public_url`` the ``Host`` a request carries does not change its answer."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        hosts: AllowedHosts | None = None,
+        trusted: Trusted = (),
+        host_in_answer: bool = True,
+    ) -> None:
         self.app = app
         self.store = AnswerStore(max_bytes, max_entry_bytes=max(max_bytes // 8, 1))
         self.enabled = max_bytes > 0
+        self.hosts = hosts
+        self.trusted = trusted
+        self.host_in_answer = host_in_answer
+        self.health: dict[Key, Answer] = {}
+
+    @classmethod
+    def in_front_of(cls, app: ASGIApp, settings: Settings) -> AnswerCache:
+        """The layer in front of ``app`` (built by ``app.proxy.install`` and the layers before it),
+        with the Host and proxy rules of ``settings``."""
+        hosts = settings.effective_allowed_hosts()
+        allowed = AllowedHosts(app, hosts, vary=False) if hosts is not None else None
+        trusted: Trusted = ()
+        if settings.forwarded_allow_ips and not settings.public_url:  # uvicorn's reading of the list
+            trusted = ForwardedHeaders(app, trusted_hosts=settings.forwarded_allow_ips).trusted_hosts  # type: ignore[arg-type]
+        return cls(app, settings.answer_cache_mb * 2**20, allowed, trusted, not settings.public_url)
+
+    def request_key(self, scope: Scope) -> Key | None:
+        """The key of a GET/HEAD request for ``/api`` or ``/healthz``, or None where it must not
+        be answered from here."""
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return None
+        root: str = scope.get("root_path", "")
+        path: str = scope["path"]
+        route = path.removeprefix(root) if root else path
+        health = route == HEALTH_PATH
+        if not health and not (self.enabled and route.startswith(CACHED_PREFIXES)):
+            return None
+        found: list[bytes | None] = [None, None, None, None, None]
+        forwarded: list[tuple[bytes, bytes]] | None = None
+        for name, value in scope["headers"]:
+            slot = _KEYED.get(name)
+            if slot is not None:
+                if found[slot] is not None:
+                    return None  # a repeated header: let the stack decide what it means
+                found[slot] = value
+            elif name in _BYPASS:
+                return None
+            elif self.trusted and name.startswith(_FORWARDED):
+                forwarded = [*(forwarded or ()), (name, value)]
+        host, accept, encoding, origin, if_none_match = found
+        believed: tuple[object, ...] | None = None
+        if forwarded is not None:  # read by the proxy rules if the client is trusted
+            client = scope.get("client")
+            believed = (client[0] if client else None) in self.trusted, *forwarded
+        if host is None:
+            return None  # the Host rules' business (HTTP/1.0 without one, or a 400)
+        if health:
+            host = None  # /healthz: any Host, no links
+        else:
+            if self.hosts is not None and not self.hosts.allowed(host.decode("latin-1")):
+                return None  # refused by the stack (a 400 never kept); never served from here
+            if not self.host_in_answer:
+                host = None  # public_url: every link names it, whatever the Host
+        version = getattr(getattr(scope["app"].state, "served", None), "version", None)
+        if version is None:
+            return None
+        return (version, scope["scheme"], root, path, scope["query_string"], host, accept, encoding,
+                origin is not None, if_none_match, believed, health)  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = request_key(scope) if self.enabled else None
+        key = self.request_key(scope)
         if key is None:
             await self.app(scope, receive, send)
             return
-        answer = self.store.get(key)
+        started = middleware.clock()
+        health = key[-1] is True
+        answer = self.health.get(key) if health else self.store.get(key)
         if answer is not None:
-            # A fresh list: layers outside this one may add headers to the message in place.
+            # A fresh list: the server may add to the message's headers.
             start = {"type": "http.response.start", "status": answer.status, "headers": list(answer.headers)}
             await send(start)
             body = b"" if scope["method"] == "HEAD" else answer.body
             await send({"type": "http.response.body", "body": body, "more_body": False})
+            middleware.log_request(scope, answer.status, started)
             return
         if scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        await self._run_and_keep(key, scope, receive, send)
+        await self._run_and_keep(key, health, scope, receive, send)
 
-    async def _run_and_keep(self, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+    def _keep(self, key: Key, health: bool, scope: Scope, answer: Answer) -> None:
+        version = getattr(getattr(scope["app"].state, "served", None), "version", None)
+        if version != key[0]:
+            return  # a new dataset was published while this was answered
+        if health:
+            if answer.status == 200 and len(self.health) < MAX_HEALTH_ANSWERS:
+                self.health[key] = answer
+            return
+        size = len(answer.body) + ENTRY_OVERHEAD + len(scope["query_string"]) + len(scope["path"])
+        size += sum(len(name) + len(value) for name, value in answer.headers)
+        size += sum(len(part) for part in key[5:10] if isinstance(part, bytes))
+        self.store.put(key, answer, size)
+
+    async def _run_and_keep(self, key: Key, health: bool, scope: Scope, receive: Receive, send: Send) -> None:
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
         size = 0
         keeping = True
+        limit = self.store.max_entry_bytes if not health else 2**16
 
         async def send_and_keep(message: Message) -> None:
             nonlocal status, headers, size, keeping
             kind = message["type"]
             if kind == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))  # as sent by the stack, before outer layers
-                keeping = _cacheable(status, headers) and not message.get("trailers", False)
+                headers = list(message.get("headers", []))  # as the whole stack sends them
+                keeping = (health and status == 200) or _keepable(status, headers)
+                keeping = keeping and not message.get("trailers", False)
             elif kind == "http.response.body" and keeping:
                 body = message.get("body", b"")
                 size += len(body)
-                if size > self.store.max_entry_bytes:
+                if size > limit:
                     keeping, chunks[:] = False, []
                 else:
                     chunks.append(body)
                     if not message.get("more_body", False):
-                        self.store.put(key, Answer(status, tuple(headers), b"".join(chunks)))
+                        self._keep(key, health, scope, Answer(status, tuple(headers), b"".join(chunks)))
             elif kind != "http.response.body":
                 keeping = False  # trailers, pathsend, early hints: not replayable as kept
             await send(message)
