@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
-import shutil
 import subprocess
 import sys
 import time
@@ -23,51 +21,30 @@ import time
 import httpx2
 
 from tests.live_server import free_port
+from tests.perf import wrk
 
 
-def endpoints(base: str) -> list[tuple[str, str, list[str]]]:
+def endpoints(base: str) -> list[tuple[str, str, tuple[str, ...]]]:
     events = f"{base}/api/collections/events/items?in_zone=inside"
     etag = httpx2.get(events).headers["etag"]
     zone = httpx2.get(f"{base}/api/collections/zones/items").json()["features"][0]["id"]
     return [
-        ("map page `/`", f"{base}/", ["-H", "Accept-Encoding: gzip"]),
-        ("zone (GeoJSON)", f"{base}/api/collections/zones/items/{zone}", ["-H", "Accept-Encoding: gzip"]),
-        ("`events?in_zone=inside`", events, ["-H", "Accept-Encoding: gzip"]),
-        ("one event", f"{base}/api/collections/events/items/2017-06-08-strike-on-technical-vehicles", []),
+        ("map page `/`", f"{base}/", ("Accept-Encoding: gzip",)),
+        ("zone (GeoJSON)", f"{base}/api/collections/zones/items/{zone}", ("Accept-Encoding: gzip",)),
+        ("`events?in_zone=inside`", events, ("Accept-Encoding: gzip",)),
+        ("one event", f"{base}/api/collections/events/items/2017-06-08-strike-on-technical-vehicles", ()),
         (
             "events as CSV",
             f"{base}/api/collections/events/items?f=csv&limit=1000",
-            ["-H", "Accept-Encoding: gzip"],
+            ("Accept-Encoding: gzip",),
         ),
-        ("oEmbed", f"{base}/oembed?url={base}/", []),
-        ("304 revalidation", events, ["-H", f"If-None-Match: {etag}"]),
+        ("oEmbed", f"{base}/oembed?url={base}/", ()),
+        ("304 revalidation", events, (f"If-None-Match: {etag}",)),
     ]
 
 
-def to_ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def run_wrk(url: str, extra: list[str], seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.MULTILINE))
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": to_ms(latency["50"]),
-        "p99": to_ms(latency["99"]),
-        "errors": errors + (int(non_ok.group(1)) if non_ok else 0),
-    }
-
-
 def main(seconds: int = 10, connections: int = 50) -> None:
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk")
+    wrk.require()
     port = free_port()
     env = {**os.environ, "AT_TANF_TILE_URL": ""}
     server = subprocess.Popen(
@@ -83,9 +60,11 @@ def main(seconds: int = 10, connections: int = 50) -> None:
             except httpx2.TransportError:
                 time.sleep(0.1)
         rows = []
-        for name, url, extra in endpoints(base):
-            r = run_wrk(url, extra, seconds, connections)
-            rows.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |")
+        for name, url, headers in endpoints(base):
+            r = wrk.run(url, seconds, connections, headers)
+            rows.append(
+                f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']:.0f} |"
+            )
     finally:
         server.terminate()
         server.wait(timeout=20)

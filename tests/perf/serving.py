@@ -41,7 +41,6 @@ import gzip
 import itertools
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -57,6 +56,7 @@ from typing import Any
 import httpx2
 
 from tests.live_server import free_port
+from tests.perf.wrk import run as wrk
 
 ITEMS = "/api/collections/events/items?limit=100&in_zone=inside,uncertain"
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,32 +139,9 @@ def bare_server(plain: Path, zipped: Path, workers: int = 1, loop: str = "asynci
     return server(args, {"BARE_PLAIN": str(plain), "BARE_GZIP": str(zipped)}, ready="/")
 
 
-def wrk(url: str, seconds: float, connections: int, headers: tuple[str, ...] = ()) -> dict[str, float]:
-    extra = [x for h in headers for x in ("-H", h)]
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency", *extra, url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.MULTILINE))
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50_ms": to_ms(latency["50"]),
-        "p99_ms": to_ms(latency["99"]),
-        "errors": errors + (int(non_ok.group(1)) if non_ok else 0),
-    }
-
-
-def to_ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
 def measured(
-    pid: int, url: str, seconds: float, connections: int, headers: list[str] = ()
-) -> dict[str, float]:  # type: ignore[assignment]
+    pid: int, url: str, seconds: float, connections: int, headers: tuple[str, ...] = ()
+) -> dict[str, float]:
     before = cpu_s(pid)
     run = wrk(url, seconds, connections, headers)
     run["cpu_us_per_request"] = (cpu_s(pid) - before) / max(run["requests"], 1) * 1e6
