@@ -22,6 +22,8 @@ The values come from the settings (``AT_TANF_MAX_HEADER_BYTES``, ``AT_TANF_HEADE
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import weakref
 from typing import Any
 
@@ -83,6 +85,18 @@ class HeadDeadlines:
 _deadlines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeadDeadlines] = weakref.WeakKeyDictionary()
 
 
+def no_delay(transport: asyncio.BaseTransport) -> None:
+    """Nagle's algorithm off on a TCP connection (``TCP_NODELAY``), as asyncio sets it on the
+    sockets it creates. With ``--workers N`` uvicorn binds the listening socket itself, as
+    ``socket.socket(family)`` (protocol 0), and asyncio then leaves the accepted sockets alone:
+    an answer's last small write waited for the client's delayed ACK, 40 ms, on every answer
+    (wrk: p50 44 ms and 220 requests/s on any URL with two workers, 0.8 ms with one)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a header size bound and a header deadline."""
 
@@ -105,6 +119,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        no_delay(transport)
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
