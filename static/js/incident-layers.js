@@ -1,0 +1,172 @@
+// The incidents on the map: markers (fanned out where they would overlap), regions (a faint
+// footprint, outlined under the pointer, filled when selected), counts per cell at scale, and the
+// names that give way to them (labels.js). It is told what to show; it loads nothing.
+import { STATUS_TEXT, whenText } from "./format.js";
+import { regionStyle } from "./layers.js";
+import { markerIcon, spreadOffsets } from "./markers.js";
+
+const L = window.L;
+
+export class IncidentLayers {
+  // onSelect(id, {from}): a marker clicked ("map") or pressed with Enter or Space ("keyboard");
+  // onHover(id | null): the pointer or the focus is on a marker, or left it.
+  constructor(map, labels, { onSelect, onHover, reducedMotion }) {
+    this.map = map;
+    this.labels = labels;
+    this.onSelect = onSelect;
+    this.onHover = onHover;
+    this.reducedMotion = reducedMotion;
+    this.footprintLayer = L.layerGroup().addTo(map);
+    this.regionLayer = L.layerGroup().addTo(map);
+    this.markerLayer = L.layerGroup().addTo(map);
+    this.cellLayer = L.layerGroup().addTo(map);
+    this.footprintsByEvent = new Map();
+    this.regionsByEvent = new Map();
+    this.markers = new Map();
+    this.drawnCells = null;
+    this.selected = null;
+    this.hovered = null;
+  }
+
+  // Regions (GeoJSON features with event_id) drawn as footprints, or as an incident's own.
+  addRegions(features, { footprint = false } = {}) {
+    const into = footprint ? this.footprintsByEvent : this.regionsByEvent;
+    const className = footprint ? "claim-footprint" : "claim-region";
+    for (const feature of features) {
+      if (!feature.geometry) continue;
+      const layer = L.geoJSON(feature, { interactive: false, className, style: (f) => regionStyle(f, "footprint") });
+      layer.mode = "footprint";
+      const list = into.get(feature.properties.event_id) || [];
+      list.push(layer);
+      into.set(feature.properties.event_id, list);
+    }
+  }
+
+  markerOf(feature) {
+    if (this.markers.has(feature.id)) return this.markers.get(feature.id);
+    const [lon, lat] = feature.geometry.coordinates;
+    const marker = L.marker([lat, lon], { icon: markerIcon(feature), keyboard: true, title: feature.properties.title });
+    marker.feature = feature;
+    marker.offset = [0, 0];
+    marker.on("click", () => this.onSelect(feature.id, { from: "map" }));
+    // Pointing at a marker (or tabbing to it) outlines where its sources put it.
+    marker.on("mouseover", () => this.onHover(feature.id));
+    marker.on("mouseout", () => this.onHover(null));
+    marker.on("add", () => {
+      const element = marker.getElement();
+      element.addEventListener("focus", () => this.onHover(feature.id));
+      element.addEventListener("blur", () => this.onHover(null));
+      // Enter or Space selects exactly as a click does, the focus going into the card.
+      element.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        this.onSelect(feature.id, { from: "keyboard" });
+      });
+    });
+    this.markers.set(feature.id, marker);
+    return marker;
+  }
+
+  // The marker on the map for this incident, or null (not located, or filtered out).
+  shownMarker(id) {
+    const marker = id ? this.markers.get(id) : null;
+    return marker && this.markerLayer.hasLayer(marker) ? marker : null;
+  }
+
+  // Shows these incidents' markers and regions (the selection among them), changing only what
+  // changed.
+  draw(features, selectedId) {
+    this.selected = selectedId;
+    const ids = new Set(features.map((f) => f.id));
+    for (const feature of features) if (feature.geometry) this.markerOf(feature);
+    for (const [id, marker] of this.markers) {
+      if (ids.has(id) && !this.markerLayer.hasLayer(marker)) this.markerLayer.addLayer(marker);
+      if (!ids.has(id) && this.markerLayer.hasLayer(marker)) this.markerLayer.removeLayer(marker);
+    }
+    for (const [byEvent, group] of [[this.regionsByEvent, this.regionLayer], [this.footprintsByEvent, this.footprintLayer]]) {
+      for (const [id, layers] of byEvent) {
+        for (const layer of layers) {
+          if (!ids.has(id)) group.removeLayer(layer);
+          else if (!group.hasLayer(layer)) group.addLayer(layer);
+        }
+      }
+    }
+    this.styleRegions();
+    this.spread();
+    this.layoutLabels();
+  }
+
+  // The counts per cell (cells: the API's features, drawn by toMarker(cell) -> L.Marker: cells.js).
+  drawCells(cells, toMarker) {
+    if (this.drawnCells === cells) return;
+    this.cellLayer.clearLayers();
+    for (const cell of cells) this.cellLayer.addLayer(toMarker(cell));
+    this.drawnCells = cells;
+    this.layoutLabels();
+  }
+
+  regionMode(id) {
+    if (id === this.selected) return "selected";
+    return id === this.hovered ? "hover" : "footprint";
+  }
+
+  // Each region styled for its incident's mode; the selected and hovered ones drawn on top.
+  styleRegions() {
+    for (const [id, layers] of this.regionsByEvent) {
+      const mode = this.regionMode(id);
+      for (const layer of layers) {
+        if (layer.mode !== mode) {
+          layer.setStyle((f) => regionStyle(f, mode));
+          layer.mode = mode;
+        }
+        if (mode !== "footprint" && this.regionLayer.hasLayer(layer)) layer.bringToFront();
+      }
+    }
+  }
+
+  // -> whether the hovered incident changed.
+  setHover(id) {
+    if (this.hovered === id) return false;
+    this.hovered = id;
+    this.styleRegions();
+    return true;
+  }
+
+  // Labels give way to markers, controls and one another (labels.js).
+  layoutLabels() {
+    const container = this.map.getContainer();
+    const obstacles = [
+      ...[...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m) && m.getElement()).map((m) => m.getElement()),
+      ...this.cellLayer.getLayers().map((m) => m.getElement()).filter(Boolean),
+      ...container.querySelectorAll(".leaflet-control"),
+      ...this.map.getPane("overlayPane").querySelectorAll("path.site-point"),
+    ];
+    this.labels.layout(obstacles);
+  }
+
+  // Markers fanned out where they would overlap, the selected one larger and on top; each a
+  // button named with its title, date and zone status.
+  spread() {
+    const shown = [...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m));
+    const offsets = spreadOffsets(this.map, shown);
+    shown.forEach((marker, i) => {
+      const selected = marker.feature.id === this.selected;
+      const key = `${offsets[i]}|${selected}`;
+      if (marker.iconKey !== key) {
+        marker.setIcon(markerIcon(marker.feature, offsets[i], selected));
+        marker.iconKey = key;
+        marker.setZIndexOffset(selected ? 1000 : 0);
+      }
+      const element = marker.getElement();
+      if (element) {
+        const p = marker.feature.properties;
+        element.setAttribute("aria-label", `${p.title}, ${whenText(p)}: ${STATUS_TEXT[p.zone_status] || p.zone_status}`);
+        element.setAttribute("role", "button");
+      }
+    });
+  }
+
+  get regionCount() {
+    return [...this.regionsByEvent.values()].flat().length;
+  }
+}
