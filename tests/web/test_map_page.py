@@ -93,6 +93,7 @@ def test_keyboard_alone_reaches_an_incident_card(watched: Watched, base_url: str
     item = page.locator(f'#incidents button[data-id="{focused}"]')
     assert item.get_attribute("aria-expanded") == "true"
     card = page.locator(f'#incidents article.card[data-id="{focused}"]')
+    card.wait_for()  # its details load when it opens
     assert card.is_visible() and "Sources" in card.inner_text()
     # The map follows: the incident's popup is open.
     assert page.locator(".leaflet-popup-content").count() == 1
