@@ -38,11 +38,11 @@ def test_parts_on_several_processes_serve_what_one_part_serves(data_copy: Path) 
     assert len(types) > 1
     for event_type in types:
         query = ItemQuery(event_type=event_type)
-        picked = [events.id(i) for i in events.query(query)]
-        assert picked == [whole.stores["events"].id(i) for i in whole.stores["events"].query(query)]
+        picked = events.ids(events.query(query))
+        assert picked == whole.stores["events"].ids(whole.stores["events"].query(query))
         assert picked
-    owners = [events.id(i) for i in parted.stores["regions"].owner_rows]
-    assert owners == [whole.stores["events"].id(i) for i in whole.stores["regions"].owner_rows]
+    owners = events.ids(parted.stores["regions"].owner_rows)
+    assert owners == whole.stores["events"].ids(whole.stores["regions"].owner_rows)
 
 
 def test_a_bulk_file_is_cut_by_lines(data_copy: Path) -> None:

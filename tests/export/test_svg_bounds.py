@@ -103,7 +103,7 @@ def test_the_selected_incidents_outlines_are_still_drawn(many: Served) -> None:
     regions = many.stores["regions"]
     owner = regions.owner_rows
     row = int(np.bincount(owner).argmax())  # an incident with claims
-    state = parse_state({"sel": events.id(row)})
+    state = parse_state({"sel": events.ids(np.array([row]))[0]})
     text = svg.render_svg(many, state, 800, 600)
     outline = r'<path d="[^"]+" fill="[^"]+"(?: fill-opacity="[\d.]+")? fill-rule="evenodd" stroke="#'
     outlines = re.findall(outline, text)

@@ -3,6 +3,7 @@
 Run by hand (not part of the test run):
 
     python -m tests.perf.map_scale [SIZE] [RUNS] [--cache-dir DIR]
+    python -m tests.perf.map_scale 100000 [RUNS] --entry DIR   # a saved entry (tests/perf/replicate.py)
 
 Writes ``SIZE`` synthetic incidents (tests/perf/synthetic.py; default 100,000), serves them on a
 free localhost port with no tile layer (``--cache-dir`` keeps the derived store between runs),
@@ -24,7 +25,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, sync_playwright
 
 from app.main import create_app
-from app.served import load_served
+from app.served import load_saved, load_served
 from app.settings import Settings
 from tests.live_server import serve
 from tests.perf.synthetic import write_dataset
@@ -69,12 +70,16 @@ def main() -> None:
     parser.add_argument("runs", nargs="?", type=int, default=5)
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--data-dir", type=Path, default=None, help="an existing synthetic data directory")
+    parser.add_argument("--entry", type=Path, default=None, help="serve a saved entry, no data directory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data_dir or write_dataset(Path(tmp) / "geodata", args.size)
         started = time.perf_counter()
-        settings = Settings(data_dir=data, tile_url="", cache_dir=args.cache_dir)
-        app = create_app(settings, load_served(settings))  # derived (or mapped) before it listens
+        if args.entry:
+            app = create_app(Settings(tile_url=""), load_saved(args.entry))
+        else:
+            data = args.data_dir or write_dataset(Path(tmp) / "geodata", args.size)
+            settings = Settings(data_dir=data, tile_url="", cache_dir=args.cache_dir)
+            app = create_app(settings, load_served(settings))  # derived (or mapped) before it listens
         with serve(app) as base, sync_playwright() as p:
             print(f"{args.size} incidents served after {time.perf_counter() - started:.1f} s\n")
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
