@@ -127,6 +127,10 @@ class Columns:
     reach_max: np.ndarray = field(metadata=_column(pa.float64()))
     ring_min: np.ndarray = field(metadata=_column(pa.float64()))
     ring_max: np.ndarray = field(metadata=_column(pa.float64()))
+    # A geodesic disc inside the region: centre (degrees) and radius (metres) (app.geo.near.inner_discs).
+    inner_lon: np.ndarray = field(metadata=_column(pa.float64()))
+    inner_lat: np.ndarray = field(metadata=_column(pa.float64()))
+    inner_m: np.ndarray = field(metadata=_column(pa.float64()))
     # The representative point, degrees (NaN: none): an incident's marker, a point inside a region.
     lon: np.ndarray = field(metadata=_column(pa.float64()))
     lat: np.ndarray = field(metadata=_column(pa.float64()))

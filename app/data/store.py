@@ -17,10 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
@@ -33,8 +31,8 @@ from app.geo import near as geo_near
 from app.geo.geojson import rounded
 from app.geo.shapes import MAX_CHORD_ERROR_M, simplified
 
-# A region's point lies inside it: within this much less than the distance, it settles the region
-# (the disc a region is tested against lies within MAX_CHORD_ERROR_M inside the true circle).
+# A disc inside a region within this much less than the distance settles the region (the disc a
+# region is tested against lies within MAX_CHORD_ERROR_M inside the true circle).
 POINT_SLACK_M = MAX_CHORD_ERROR_M + 0.75
 
 
@@ -108,29 +106,14 @@ class FeatureStore:
     def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
         return [self.body(int(row), simplify_m) for row in rows]
 
-    def feature(self, index: int) -> dict[str, Any]:
-        """One feature as Python objects (parsed from its body, for CSV and HTML)."""
-        parsed: dict[str, Any] = orjson.loads(self.body(index))
-        return parsed
-
     def get(self, feature_id: str) -> int | None:
         """The row of the feature with this id (a hash of the id column: milliseconds at 100,000)."""
         at = pc.index_in(self.columns.id, value_set=to_arrow([feature_id.encode()], pa.string()))
         found = np.flatnonzero(valid(at))
         return int(found[0]) if len(found) else None
 
-    def event_type(self, index: int) -> str:
-        return self.columns.event_type.names[int(self.columns.event_type.codes[index])]
-
     def types(self, rows: np.ndarray) -> list[str]:
         return self.columns.event_type.of(np.asarray(rows, dtype=np.int64))
-
-    def status(self, index: int) -> str | None:
-        return STATUS_NAMES.get(int(self.columns.status[index]))
-
-    def point(self, index: int) -> tuple[float, float] | None:
-        lon, lat = float(self.columns.lon[index]), float(self.columns.lat[index])
-        return None if np.isnan(lon) else (lon, lat)
 
     def has_polygons(self, rows: np.ndarray) -> bool:
         """Whether any of the features has a polygon written per request (not a stored body)."""
@@ -284,15 +267,16 @@ class FeatureStore:
         open_rows: np.ndarray,
     ) -> np.ndarray:  # fmt: skip
         """Of these region rows, those that meet the geodesic disc: settled by their distances from
-        their centre (``app.geo.near.settle``) or by their own point (inside them) where that is
-        clearly within, else intersected with the disc."""
+        their centre (``app.geo.near.settle``) or by a disc inside them that is clearly within,
+        else intersected with the disc."""
         c = self.columns
         reach = np.column_stack([c.reach_min[rows], c.reach_max[rows], c.ring_min[rows], c.ring_max[rows]])
         meets, out = geo_near.settle(lon, lat, within_m, self._bounds_xy[rows], reach)
         open_ = np.flatnonzero(~meets & ~out)
-        meets[open_] = geo_near.within(
-            lon, lat, c.lon[rows[open_]], c.lat[rows[open_]], within_m - POINT_SLACK_M
-        )
+        open_ = open_[~np.isnan(c.inner_m[rows[open_]])]
+        inner = rows[open_]  # a disc inside the region within the distance settles it
+        reach_m = within_m - POINT_SLACK_M + c.inner_m[inner]
+        meets[open_] = geo_near.within(lon, lat, c.inner_lon[inner], c.inner_lat[inner], reach_m)
         sure: np.ndarray = rows[meets]
         open_rows = open_rows.copy()
         open_rows[owner[sure]] = False

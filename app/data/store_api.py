@@ -65,91 +65,58 @@ class ItemQuery:
 
 
 class Store(Protocol):
-    """One collection's features, read-only, as the service uses them."""
+    """One collection's features, read-only, as the service uses them. ``rows`` are row handles
+    (int64 arrays, collection order); per-row answers are arrays or lists in the same order."""
 
     @property
     def blocking(self) -> bool:
         """True when answering waits on a server (call from the thread pool, never the event loop)."""
-        ...
 
-    # -- the collection ------------------------------------------------------------------------
-
-    def __len__(self) -> int:
-        """How many features the collection holds."""
-        ...
-
+    def __len__(self) -> int: ...
     def bounds(self) -> list[float] | None:
         """[minlon, minlat, maxlon, maxlat] (CRS84 degrees) of every geometry; None if none."""
-        ...
 
     def interval(self) -> tuple[str | None, str | None]:
         """First and last day (ISO 8601 dates) of the features' date intervals; None if undated."""
-        ...
-
-    # -- finding features ----------------------------------------------------------------------
 
     def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
-        """numberMatched, and the row handles (int64, collection order) of the matches from
-        ``offset`` (>= 0) to ``offset + limit``."""
-        ...
+        """numberMatched, and the rows of the matches from ``offset`` to ``offset + limit``."""
 
     def query(self, q: ItemQuery) -> np.ndarray:
-        """Row handles (int64) of every match, in collection order."""
-        ...
+        """The rows of every match."""
 
     def get(self, feature_id: str) -> int | None:
-        """The row handle of the feature with this id, or None."""
-        ...
-
-    # -- reading features ----------------------------------------------------------------------
+        """The row of the feature with this id, or None."""
 
     def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
-        """Each feature as a GeoJSON Feature (UTF-8 JSON bytes), coordinates to 6 decimals;
-        polygons simplified to within ``simplify_m`` metres (one of SIMPLIFY_LADDER_M; any other
-        value is a ValueError) if given, else as derived."""
-        ...
+        """GeoJSON Features (UTF-8 JSON), coordinates to 6 decimals; polygons simplified to within
+        ``simplify_m`` metres (one of SIMPLIFY_LADDER_M, else ValueError) if given."""
 
     def has_polygons(self, rows: np.ndarray) -> bool:
-        """Whether writing these bodies does work beyond joining stored bytes (so belongs off the
-        event loop)."""
-        ...
+        """Whether writing these bodies does work beyond joining stored bytes (off the event loop)."""
 
-    # -- what the map draws (vectorised over row handles) --------------------------------------
-
-    def ids(self, rows: np.ndarray) -> list[str]:
-        """The features' ids."""
-        ...
-
+    def ids(self, rows: np.ndarray) -> list[str]: ...
     def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Longitudes and latitudes (float64 degrees) of the features' representative points;
-        NaN where a feature has none (an unlocated incident)."""
-        ...
+        """Longitudes and latitudes (float64 degrees) of the representative points; NaN: none."""
 
     def located(self, rows: np.ndarray) -> np.ndarray:
         """Whether each feature has a representative point (bool)."""
-        ...
 
     def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """First and last day of each feature (int64 proleptic Gregorian ordinals, NO_DAY if none)."""
-        ...
+        """First and last day (int64 proleptic Gregorian ordinals, NO_DAY if none)."""
 
     def statuses(self, rows: np.ndarray) -> np.ndarray:
         """Zone status codes (STATUS_CODES; -1 where there is none), int8."""
-        ...
 
     def types(self, rows: np.ndarray) -> list[str]:
         """Event types ("" where there is none)."""
-        ...
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
-        """Shapely polygons of the features (an object array); None where the served geometry is
-        a point or missing."""
-        ...
+        """Shapely polygons (an object array); None where the geometry is a point or missing."""
 
     def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """On the regions store: the handles of the regions owned by these *events* row handles
-        (collection order) and each one's owner (an events row handle). Empty elsewhere."""
-        ...
+        """On the regions store: the regions owned by these *events* rows, and each one's owner
+        (an events row). Empty elsewhere."""
 
 
 def features(store: Store, rows: Sequence[int] | np.ndarray) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ def columns_of(rows: list[Row]) -> Columns:
         if is_point or geom is None:
             feature["geometry"] = to_geojson_fragment(geom)
         heads.append(orjson.dumps(feature))
-    bounds, reach = shapely.bounds(geoms), near.reaches(geoms)
+    bounds, reach, inner = shapely.bounds(geoms), near.reaches(geoms), near.inner_discs(geoms)
     geoms[points] = None
     xy = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(len(rows), 2)
     day = np.array([[r.start.toordinal() if r.start else NO_DAY, r.end.toordinal() if r.end else NO_DAY]
@@ -49,7 +49,8 @@ def columns_of(rows: list[Row]) -> Columns:
         geometry=to_arrow(list(shapely.to_wkb(geoms)), pa.large_binary()),
         minx=bounds[:, 0], miny=bounds[:, 1], maxx=bounds[:, 2], maxy=bounds[:, 3],
         reach_min=reach[:, 0].copy(), reach_max=reach[:, 1].copy(), ring_min=reach[:, 2].copy(),
-        ring_max=reach[:, 3].copy(),
+        ring_max=reach[:, 3].copy(), inner_lon=inner[:, 0].copy(), inner_lat=inner[:, 1].copy(),
+        inner_m=inner[:, 2].copy(),
         lon=xy[:, 0].copy(), lat=xy[:, 1].copy(), start=day[:, 0].copy(), end=day[:, 1].copy(),
         status=np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8),
         p_inside=np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),

@@ -31,6 +31,7 @@ from app.geo.shapes import arc_points
 
 R_LOW = 6_300_000.0  # metres per radian of great-circle angle, at least
 R_HIGH = 6_420_000.0  # at most
+M_MIN = 6_335_439.0  # WGS84's smallest radius of curvature (the meridian's, at the equator), metres
 Box = tuple[float, float, float, float]
 
 
@@ -53,8 +54,11 @@ def reach_boxes(lon: float, lat: float, within_m: float) -> list[Box]:
     return [(west, south, east, north)]
 
 
-def within(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray, within_m: float) -> np.ndarray:
-    """Whether each point (degrees) is within ``within_m`` metres (geodesic, WGS84) of lon/lat:
+def within(
+    lon: float, lat: float, lons: np.ndarray, lats: np.ndarray, within_m: float | np.ndarray
+) -> np.ndarray:
+    """Whether each point (degrees) is within ``within_m`` metres (geodesic, WGS84; one distance
+    or one per point) of lon/lat:
     settled by the angle's bounds where they agree, measured with Geod.inv where they do not."""
     theta = _angle(lon, lat, lons, lats)
     inside: np.ndarray = theta * R_HIGH <= within_m
@@ -62,7 +66,7 @@ def within(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray, within_m:
     if len(unsure):
         n = len(unsure)
         _, _, dist = WGS84.inv(np.full(n, lon), np.full(n, lat), lons[unsure], lats[unsure])
-        inside[unsure] = np.asarray(dist) <= within_m
+        inside[unsure] = np.asarray(dist) <= np.broadcast_to(within_m, lons.shape)[unsure]
     return inside
 
 
@@ -91,6 +95,23 @@ def disc(lon: float, lat: float, within_m: float) -> BaseGeometry:
 EDGE_MARGIN_M = 1.0
 MAX_EDGE_M = 20_000.0  # a region with a longer edge is always tested against its polygon
 DISC_SLACK_M = 0.25 + 0.01  # the disc polygon lies within MAX_CHORD_ERROR_M inside the circle
+
+
+def inner_discs(geoms: np.ndarray) -> np.ndarray:
+    """For each polygon (None, points: NaN): ``[lon, lat, radius_m]`` of a geodesic disc inside it
+    (shape (n, 3)): its largest inscribed circle in lon/lat (GEOS, to 0.001°), whose radius r in
+    degrees holds at least radians(r) * M_MIN * cos(|lat| + r) metres in every direction (the
+    shortest degree of latitude on WGS84 is M_MIN; a degree of longitude shrinks with the cosine)."""
+    out = np.full((len(geoms), 3), np.nan)
+    polygon = np.flatnonzero(np.isin(shapely.get_type_id(geoms), [3, 6]))
+    if not len(polygon):
+        return out
+    line = shapely.maximum_inscribed_circle(geoms[polygon], 0.001)
+    (x0, y0), (x1, y1) = (shapely.get_coordinates(shapely.get_point(line, k)).T for k in (0, 1))
+    rho = np.hypot(x1 - x0, y1 - y0)
+    shrink = np.cos(np.radians(np.minimum(np.abs(y0) + rho, 89.9)))
+    out[polygon] = np.column_stack([x0, y0, np.radians(rho) * M_MIN * shrink * (1 - 1e-6)])
+    return out
 
 
 def reaches(geoms: np.ndarray) -> np.ndarray:

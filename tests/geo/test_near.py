@@ -165,3 +165,24 @@ def test_settle_agrees_with_the_disc_polygon() -> None:
         assert truth[meets].all() and not truth[out].any()
         decided += int((meets | out).sum())
     assert decided > 0.6 * 40 * len(geoms)  # 68%: sectors and pairs of discs are left open more often
+
+
+@pytest.mark.parametrize(("lon", "lat"), REACH_CENTRES)
+def test_inner_discs_lie_inside_their_region_by_geod(lon: float, lat: float) -> None:
+    """Points at every azimuth on the geodesic circle of the inner disc's radius (and halfway)
+    about its centre, by Geod.fwd, lie inside the region."""
+    rng = np.random.default_rng(int(abs(lon * 10 + lat)) + 7)
+    shapes = (claim_like(rng, lon, lat) for _ in range(60))
+    drawable = [
+        g for g in shapes if g.is_valid and g.bounds[2] - g.bounds[0] < 90 and abs(g.bounds[3]) < 89.9
+    ]
+    geoms = np.array(drawable[:16], dtype=object)
+    inner = near.inner_discs(geoms)
+    assert (inner[:, 2] > 0).all() and (
+        abs(lat) > 60 or (inner[:, 2] > 100).all()
+    )  # of use away from the poles
+    az = np.linspace(0, 360, 720, endpoint=False)
+    for geom, (clon, clat, radius) in zip(geoms, inner, strict=True):
+        for r in (radius, radius / 2):
+            x, y, _ = GEOD.fwd(np.full(len(az), clon), np.full(len(az), clat), az, np.full(len(az), r))
+            assert shapely.contains_xy(geom, x, y).all()
