@@ -6,8 +6,8 @@ Run by hand (not part of pytest; needs ``apt-get install wrk``):
                                  [--before CHECKOUT] [--big DIR] [--huge DIR] [--skip-tails]
 
 ``--big``/``--huge`` are directories made by ``tests/perf/synthetic.py`` (10k and 100k incidents),
-each with its data in ``geodata/`` and a derived cache in ``cache/``; ``--huge`` may also be a
-cache entry made by ``tests/perf/replicate.py`` (served by ``tests/perf/serve_entry.py``).
+each with its data in ``geodata/`` and a derived cache in ``cache/``, or cache entries made by
+``tests/perf/replicate.py`` (served by ``tests/perf/serve_entry.py``).
 Every server is a separate process on loopback; wrk (1 thread) and the servers share the
 machine's cores, so every section prints the machine's load (``uptime``) and CPU per request is
 given beside requests/s: it is the steadier figure on a shared machine.
@@ -134,6 +134,14 @@ def app_server(
     return server(args, {f"AT_TANF_{k.upper()}": v for k, v in env.items()}, root=root)
 
 
+def data_server(data: Path) -> Any:
+    """A cache entry (``tests/perf/replicate.py``'s) served as it is; a directory of
+    ``tests/perf/synthetic.py``'s, by ``serve``."""
+    if (data / "served.json").exists():
+        return server(["tests.perf.serve_entry", str(data)])
+    return app_server(data=data)
+
+
 def bare_server(plain: Path, zipped: Path, workers: int = 1, loop: str = "asyncio") -> Any:
     args = ["uvicorn", "tests.perf.bare_app:app", "--loop", loop, "--http", "httptools",
             "--no-access-log", "--log-level", "warning", "--workers", str(workers)]  # fmt: skip
@@ -247,7 +255,7 @@ def tails(seconds: float, loops: list[str]) -> None:
 
 def heavy_csv(big: Path) -> None:
     print(f"\n## 4. {big.name}: a cheap request while two clients loop on the heaviest CSV\n{uptime()}\n")
-    with app_server(data=big) as (base, pid):
+    with data_server(big) as (base, pid):
         events = httpx2.get(base + "/api/collections/events/items?limit=1000").json()["features"]
         ids = [f["id"] for f in events]
         regions = httpx2.get(base + "/api/collections/regions/items?limit=1").json()["numberMatched"]
@@ -325,10 +333,7 @@ def abandoned_svg(base: str, pid: int) -> None:
 
 def huge_svg(huge: Path) -> None:
     print(f"\n## 5. {huge.name}: /embed/map.svg\n{uptime()}\n")
-    # A cache entry (tests/perf/replicate.py) is served as it is; a directory of synthetic.py's, by serve.
-    entry = (huge / "served.json").exists()
-    started = server(["tests.perf.serve_entry", str(huge)]) if entry else app_server(data=huge)
-    with started as (base, pid), httpx2.Client(timeout=120) as client:
+    with data_server(huge) as (base, pid), httpx2.Client(timeout=120) as client:
         client.get(base + "/embed/map.svg")
         times = []
         for k in range(12):
