@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -29,6 +31,28 @@ from app.web.headers import SecurityHeadersMiddleware
 # Finished API answers are kept compressed (app.api.answer_cache), so the CPU is paid once per URL
 # and process, the bytes on every transfer: level 5.
 GZIP_LEVEL = 5
+# How long a thread may hold the GIL while another waits for it (Python's default: 5 ms). The
+# event loop shares the GIL with the thread pool's CSV, HTML and polygon pages: at 5 ms a cheap
+# request waited several such turns behind two CSV pages (tests/perf/serving.py, section 4).
+SWITCH_INTERVAL_S = 0.001
+
+
+def settle_process() -> None:
+    """What a serving process sets once its data is loaded: the GIL's switch interval, and every
+    object made so far (the app, the dataset's Python objects) moved out of the garbage
+    collector's reach (``gc.freeze``): a full collection walked them all, 20-30 ms with the
+    bundled data, a stall of the event loop every so often, at every request's tail. Once per
+    process (a test run starts many apps in one: only the first one's objects stay frozen)."""
+    global _settled
+    if _settled:
+        return
+    _settled = True
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    gc.collect()
+    gc.freeze()
+
+
+_settled = False
 
 
 def publish(app: FastAPI, ready: Served) -> None:
@@ -84,6 +108,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         ready = served or load_served(settings)
         # Publish everything at once, so no request ever sees a half-built state.
         publish(app, ready)
+        settle_process()
         follow = asyncio.create_task(follow_database(app, settings)) if settings.database_url else None
         yield
         if follow is not None:
