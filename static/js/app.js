@@ -204,6 +204,7 @@ export async function startMap(options = {}) {
     collapsed: legendCollapsed,
     onToggle: () => layers.layoutLabels(),
     content: legendCollapsed ? null : await import("./legend-body.js"),
+    footprint: data.footprints.features.length > 0,
   });
   addShowAll(map, () => view.fitAll({ animate: true }));
   if (!small) await data.loadFiltered(state()); // the first view fits what the filters keep

@@ -3,15 +3,19 @@ import { el } from "./dom.js";
 
 const L = window.L;
 
-// content: the module legend-body.js, or null to load it when the legend first opens.
-export function addLegend(map, types, { collapsed = false, onToggle = () => {}, content = null } = {}) {
+// content: the module legend-body.js, or null to load it when the legend first opens;
+// footprint: whether the map draws the other incidents' faint footprint.
+export function addLegend(map, types, { collapsed = false, onToggle = () => {}, content = null, footprint = true } = {}) {
   const control = L.control({ position: "topright" });
   control.onAdd = () => {
-    const body = el("div", { class: "legend-body", id: "legend-body" });
+    // Where the open legend is taller than the map leaves it, it scrolls: a named region that
+    // takes the focus, so a keyboard can scroll it too (axe: scrollable-region-focusable).
+    const body = el("div", { class: "legend-body", id: "legend-body", role: "region", "aria-label": "Legend", tabindex: "0" });
     const fill = async () => {
       if (body.firstChild) return;
       const words = content || (await import("./legend-body.js"));
-      body.replaceChildren(...words.legendBody(types).childNodes);
+      body.replaceChildren(...words.legendBody(types, { footprint }).childNodes);
+      body.querySelector("details")?.addEventListener("toggle", () => onToggle(true));
     };
     const toggle = el("button", { type: "button", class: "legend-toggle", "aria-expanded": "true", "aria-controls": "legend-body" }, "Legend");
     // The open legend ends above the controls of the bottom corner (attribution, notices) and

@@ -42,7 +42,12 @@ export class IncidentList {
 
   // complete(id): whether the incident's details are in (its card shows them); until then the
   // selected item says they are loading.
+  // Drawn again only when what it shows changed, so the focus stays where the reader put it
+  // (in the open card, on one of its links) while the map redraws around it.
   render(features, selectedId, complete = () => true) {
+    const shown = `${features.map((f) => f.id).join("\n")}|${selectedId}|${selectedId && complete(selectedId)}`;
+    if (shown === this.shown) return;
+    this.shown = shown;
     this.items.clear();
     const children = features.map((feature) => {
       const p = feature.properties;

@@ -1,10 +1,23 @@
-// Where the selected incident's card goes on the full map: a popup on a wide screen; on a phone
-// a sheet over the lower part of the screen (sheet.js), so a tap never scrolls the map away.
+// Where the selected incident's card goes on the full map. On a wide screen it is in the side
+// panel's list, open under its line: the map shows only the highlighted marker and its regions
+// (no popup repeats the card over the map). On a phone it is a sheet over the lower part of the
+// screen (sheet.js), so a tap never scrolls the map away. Only where the list does not hold the
+// incident (at scale, on another page of the list) does a popup on the map carry the card.
 // (The embed puts it under the map instead: embed-card.js.)
 import { buildCard } from "./card.js";
 import { CardSheet } from "./sheet.js";
 
 const L = window.L;
+
+// The card open in the side panel's list (list.js), if any.
+const listCard = () => document.querySelector("#incidents li.selected article.card");
+
+function focusOn(element) {
+  element.setAttribute("tabindex", "-1");
+  element.focus({ preventScroll: true });
+}
+
+const focusTitle = (card) => focusOn(card.querySelector(".card-title"));
 
 export class MapCards {
   // onClose(how): the reader closed the card ("popup" or "sheet"); isSelecting(): a selection
@@ -19,9 +32,12 @@ export class MapCards {
     this.popup = null;
   }
 
-  // Whether the card (popup or sheet) holds this element: Escape there closes it.
+  // Whether the card (popup, sheet or the list's open card) holds this element: Escape there
+  // closes it.
   holds(element) {
-    return Boolean(element) && (this.map.getContainer().contains(element) || this.sheet.section.contains(element));
+    if (!element) return false;
+    return this.map.getContainer().contains(element) || this.sheet.section.contains(element)
+      || Boolean(listCard()?.contains(element));
   }
 
   openPopup(marker, { focus = false } = {}) {
@@ -43,11 +59,7 @@ export class MapCards {
       if (!this.isSelecting()) this.onClose("popup");
     });
     popup.openOn(this.map);
-    if (focus) {
-      const title = popup.getElement().querySelector(".card-title");
-      title.setAttribute("tabindex", "-1");
-      title.focus({ preventScroll: true });
-    }
+    if (focus) focusTitle(popup.getElement());
   }
 
   // The part of the map not covered by the sheet, in container pixels: [top, bottom].
@@ -65,6 +77,13 @@ export class MapCards {
     }
     if (!this.narrow.matches) {
       this.sheet.hide();
+      const card = listCard();
+      if (card?.dataset.id === marker.feature.id) {
+        if (this.popup) this.map.closePopup(this.popup);
+        // Enter on the marker takes the focus into the card (Tab reaches its links).
+        if (from === "keyboard") focusOn(card);
+        return;
+      }
       this.openPopup(marker, { focus: from === "keyboard" });
       return;
     }

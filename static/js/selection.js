@@ -22,12 +22,17 @@ export class Selection {
   }
 
   // The reader closed the card (how: "popup", "sheet", "escape"); refocus: the focus goes back
-  // to the incident's marker.
+  // to where the incident was picked: its marker, or its line in the list (picked there, or
+  // not on the map).
   close(how, { refocus = false } = {}) {
-    if (!this.id) return;
-    const marker = this.layers.markers.get(this.id);
+    const id = this.id;
+    if (!id) return;
+    const marker = this.layers.shownMarker(id);
+    const toList = this.pickedIn === "list" || !marker;
     this.select(null, { from: how });
-    if (refocus) marker?.getElement()?.focus({ preventScroll: true });
+    if (!refocus) return;
+    const target = toList ? document.querySelector(`#incidents button[data-id="${CSS.escape(id)}"]`) : marker.getElement();
+    target?.focus({ preventScroll: true });
   }
 
   // from: "map", "keyboard", "list", "history", "init" (a link) or "code". -> Promise, settled
@@ -66,6 +71,7 @@ export class Selection {
   }
 
   showNow(id, from) {
+    if (id) this.pickedIn = from;
     this.render();
     if (id) this.regionsOf(id);
     const marker = this.layers.shownMarker(id);
@@ -80,10 +86,12 @@ export class Selection {
       this.cards.hide();
     }
     const item = document.querySelector("#incidents li.selected");
-    // Bring the card into view where the list scrolls on its own (never the page on a phone).
-    const listScrolls = item && getComputedStyle(item.closest(".panel, .embed-list") || item).overflowY === "auto";
-    if (id && item && listScrolls && from !== "list") {
-      item.scrollIntoView({ block: "nearest", behavior: this.reducedMotion || from !== "map" ? "auto" : "smooth" });
+    // Bring the card's start into view where the list scrolls on its own: that list only, never
+    // the page (on a phone the list does not scroll on its own).
+    const scroller = item?.closest(".panel, .embed-list");
+    if (id && item && scroller && getComputedStyle(scroller).overflowY === "auto" && from !== "list") {
+      const top = scroller.scrollTop + item.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      scroller.scrollTo({ top, behavior: this.reducedMotion || from !== "map" ? "auto" : "smooth" });
     }
     if (id && from === "list") this.list.focus(id);
   }

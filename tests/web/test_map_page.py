@@ -61,13 +61,13 @@ def test_summary_counts_match_the_api(watched: Watched, base_url: str) -> None:
     assert page.locator("#incidents > li").count() == body["numberMatched"]
 
 
-def test_a_popup_shows_its_sources_quote(watched: Watched, base_url: str) -> None:
+def test_a_marker_opens_its_card_with_its_sources_quote(watched: Watched, base_url: str) -> None:
     page = watched.open(f"{base_url}/")
     page.locator('.incident-icon[title="Coalition strike on pro-regime technical vehicles"]').click()
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
-    assert "about 24 miles from the At Tanf base" in popup.inner_text()
-    assert "390.6 km²" in popup.inner_text()
+    card = page.locator(f'#incidents article.card[data-id="{TECHNICALS}"]')  # beside the map
+    card.wait_for()
+    assert "about 24 miles from the At Tanf base" in card.inner_text()
+    assert "390.6 km²" in card.inner_text()
     assert f"sel={TECHNICALS}" in page.url
 
 
@@ -95,8 +95,11 @@ def test_keyboard_alone_reaches_an_incident_card(watched: Watched, base_url: str
     card = page.locator(f'#incidents article.card[data-id="{focused}"]')
     card.wait_for()  # its details load when it opens
     assert card.is_visible() and "Sources" in card.inner_text()
-    # The map follows: the incident's popup is open.
-    assert page.locator(".leaflet-popup-content").count() == 1
+    # The map follows: the incident's marker is highlighted (its card is not repeated there).
+    assert (
+        page.locator(f'.incident-icon.selected[title="{item.locator(".title").inner_text()}"]').count() == 1
+    )
+    assert page.locator(".leaflet-popup").count() == 0
 
 
 def test_the_url_round_trips_the_state(watched: Watched, base_url: str) -> None:
@@ -169,8 +172,8 @@ def test_screenshots_without_overflow(
     page = context.new_page()
     page.goto(f"{base_url}/?sel={TECHNICALS}")
     page.wait_for_selector("body[data-ready]")
-    card_selector = ".leaflet-popup" if width > 760 else "#sheet"
-    # Let the popup's pan settle before the picture (slow on a loaded machine).
+    card_selector = "#incidents li.selected article.card" if width > 760 else "#sheet"
+    # Let the card and the pan settle before the picture (slow on a loaded machine).
     wait_until(
         page,
         f"(() => {{ const e = document.querySelector('{card_selector}'); if (!e) return false;"
@@ -182,7 +185,8 @@ def test_screenshots_without_overflow(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{overflow}px of horizontal overflow at {width}px"
     assert page.locator("#map").bounding_box()["width"] <= width  # type: ignore[index]
-    # The selected incident's card is open (a popup, or on a phone a sheet), all of it on screen.
+    # The selected incident's card is open (in the list beside the map, or on a phone a sheet),
+    # all of its width on screen.
     card = page.locator(card_selector).bounding_box()
     assert card is not None
     assert card["x"] >= 0 and card["x"] + card["width"] <= width, f"the card spans {card} at {width}px"
@@ -213,9 +217,9 @@ def test_incident_text_is_rendered_as_text(browser: Browser, tmp_path: Path) -> 
         context = browser.new_context()
         w = Watched(context.new_page())
         page = w.open(f"{url}/?sel={TECHNICALS}")
-        popup = page.locator(".leaflet-popup-content")
-        popup.wait_for()
-        text = popup.inner_text()
+        card = page.locator("#incidents article.card")
+        card.wait_for()
+        text = card.inner_text()
         assert "<img src=x onerror=window.__xss=1>" in text
         assert "<script>window.__xss=2</script>" in text
         assert "<b>bold</b>" in text

@@ -145,10 +145,12 @@ def test_selecting_loads_the_card_and_its_regions(browser: Browser, scale_url: s
     items = httpx2.get(f"{scale_url}/api/collections/events/items?limit=50").json()["features"]
     chosen = next(f for f in items if f["geometry"] and f["properties"]["location_claims"])
     page, _ = open_map(browser, f"{scale_url}/?sel={chosen['id']}")
-    card = page.locator(".leaflet-popup-content article.card")
+    # In the list beside the map when on its page, else in a popup on the map: told once.
+    card = page.locator(f'article.card[data-id="{chosen["id"]}"]')
     card.wait_for()
     assert chosen["properties"]["title"] in card.inner_text()
     assert "Where, according to each source" in card.inner_text()
+    assert card.count() == 1
     assert page.locator(".incident-icon.selected").count() == 1
     wait_until(page, "document.querySelectorAll('path.claim-region').length > 0", timeout_s=60)
     page.context.close()

@@ -120,10 +120,27 @@ def test_labels_give_way_to_markers_and_to_one_another(
     page.context.close()
 
 
+def test_the_open_legend_is_a_small_key(browser: Browser, base_url: str) -> None:
+    """Open by default on a desktop, the legend covered about a third of the map (issue 18): now
+    a short key (shape and fill) that covers under a tenth of it, with the rest under "More"."""
+    page = open_map(browser, base_url, 1440, 900)
+    (area,) = boxes(page, "#map")
+    (legend,) = boxes(page, ".legend")
+    share = (
+        (legend["x1"] - legend["x0"])
+        * (legend["y1"] - legend["y0"])
+        / ((area["x1"] - area["x0"]) * (area["y1"] - area["y0"]))
+    )
+    assert page.locator(".legend-body").is_visible()
+    assert share < 0.1, f"the open legend covers {share:.0%} of the map"
+    page.context.close()
+
+
 def test_the_legend_explains_every_symbol_in_words(browser: Browser, base_url: str) -> None:
     page = open_map(browser, base_url, 1440, 900)
     legend = page.locator(".legend-body")
     assert legend.is_visible()
+    page.locator(".legend-more > summary").click()
     text = legend.inner_text()
     types = {
         f["properties"]["event_type"]
@@ -145,6 +162,26 @@ def test_the_legend_explains_every_symbol_in_words(browser: Browser, base_url: s
         "34–35 mile",
         "garrison",
         "borders",
+        "numbered circle",  # the counts per grid cell at scale (static/js/cells.js)
+        "its card opens",  # what a selection shows
+        "under the pointer",
     ):
         assert words in text, words
+    page.context.close()
+
+
+def test_a_legend_too_tall_for_the_map_scrolls_by_keyboard_too(browser: Browser, base_url: str) -> None:
+    """Opened in full on a short screen the legend scrolls: a named region that takes the focus
+    (axe-core's scrollable-region-focusable, serious, when it did not)."""
+    from tests.web.test_reader_access import axe_violations
+
+    page = open_map(browser, base_url, 1440, 600)
+    page.locator(".legend-more > summary").click()
+    body = page.locator(".legend-body")
+    assert body.evaluate("e => e.scrollHeight > e.clientHeight + 20"), "the legend should scroll here"
+    assert body.get_attribute("aria-label") and body.get_attribute("tabindex") == "0"
+    body.focus()
+    page.keyboard.press("PageDown")
+    wait_until(page, "document.querySelector('.legend-body').scrollTop > 0")
+    assert axe_violations(page) == []
     page.context.close()

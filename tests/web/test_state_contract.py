@@ -139,7 +139,7 @@ def test_legend_words_and_dates_read_the_same_in_the_browser_and_the_server(
 
     import httpx2
 
-    from app.export.legend import STATUS_WORDS, TYPE_WORDS
+    from app.export.legend import STATUS_SHORT, STATUS_WORDS, TYPE_WORDS
     from app.export.words import when_text
 
     page = watched.open(f"{base_url}/")
@@ -148,13 +148,14 @@ def test_legend_words_and_dates_read_the_same_in_the_browser_and_the_server(
         """async (props) => {
           const legend = await import("/static/js/legend-body.js");
           const format = await import("/static/js/format.js");
-          return { types: legend.TYPE_WORDS, statuses: legend.STATUS_WORDS,
+          return { types: legend.TYPE_WORDS, statuses: legend.STATUS_WORDS, short: legend.STATUS_SHORT,
                    when: props.map((p) => format.whenText(p)) };
         }""",
         [f["properties"] for f in events],
     )
     assert js["types"] == TYPE_WORDS
     assert [tuple(x) for x in js["statuses"]] == list(STATUS_WORDS)
+    assert js["short"] == STATUS_SHORT
     for feature, words in zip(events, js["when"], strict=True):
         p = feature["properties"]
         start, end = dt.date.fromisoformat(p["date_start"]), dt.date.fromisoformat(p["date_end"])
