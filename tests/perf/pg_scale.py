@@ -1,0 +1,278 @@
+"""PostGIS at 100,000 and 1,000,000 incidents: how the databases are made, and the store's
+per-query server time on them (issue 19, part 1). Run by hand, never in CI.
+
+    nice -n 15 python -m tests.perf.pg_scale build      # the cluster and databases (once; long)
+    python -m tests.perf.pg_scale bench 100000 1000000   # per-query server time, p50 / p95
+    python -m tests.perf.pg_scale edit                   # one incident of 100k edited: served when?
+    python -m tests.perf.pg_scale url 1000000            # the database's URL (tests/perf/peers.py)
+    python -m tests.perf.pg_scale stop                   # stop the cluster (it is kept between runs)
+
+**How the sizes are made.** Deriving claim regions is the slow part of a load (10,000 synthetic
+incidents take minutes on this machine), so only a base of ``BASE`` synthetic incidents
+(``tests/perf/synthetic.py``) is loaded the real way, with ``at-tanf-map load``. The 100k and 1M
+databases are copies of it in which the base's events and regions are repeated ``size / BASE``
+times inside the database, every copy's ids renamed (``syn-`` becomes ``synK-`` in the id, the
+owning incident, the sort key, the GeoJSON, the properties and the search text), as
+``tests/perf/replicate.py`` does for the embedded store. Geometry, dates, types and zone statuses
+are the base's: every filter is exactly as selective as on the base (a small bbox matching 1 % of
+the base matches 1 % of the copy, with ``size / BASE`` times as many features, each location
+repeated). The 100k database also gets a data directory holding the same renamed incidents and
+the content hashes a real load would have stored, so ``edit`` runs a real incremental
+``at-tanf-map load`` on it; the 1M database has no data directory (its ``incident_hash`` rows are
+the base's hashes under the new ids: a load into it would derive everything again).
+
+**What ``bench`` measures**: the service's answer time in process (``TestClient``, no network, the
+answer cache off, so every request queries the database), p50 and p95 of 30 requests after one
+warm-up, for the queries in ``QUERIES`` (``limit=100`` unless named). The machine's load
+(``uptime``) is printed with the figures. The cluster runs as in the tests (``fsync=off``), with
+PostgreSQL's default settings otherwise (``shared_buffers`` 128 MB).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from app.data.loader import load_dataset
+from app.data.pg_load import _hash, _reference_hash
+from tests.perf.synthetic import write_dataset
+from tests.postgres import _bin_dir, _run_as
+
+HOME = Path(__file__).resolve().parents[2] / "test-artifacts" / "bench" / "pg-scale"
+PORT = 54329
+BASE = 10_000
+SIZES = (100_000, 1_000_000)
+ITEMS = "/api/collections/events/items"
+QUERIES = {
+    "small bbox": f"{ITEMS}?bbox=38.5,33.4,38.7,33.6&limit=100",
+    "datetime interval": f"{ITEMS}?datetime=2017-06-01/2017-06-30&limit=100",
+    "item by id": "/api/collections/events/items/{id}",
+    "limit=1000": f"{ITEMS}?limit=1000",
+    "offset=2000": f"{ITEMS}?offset=2000&limit=100",
+    "offset=100000": f"{ITEMS}?offset=100000&limit=100",
+    "near 30 km": f"{ITEMS}?near=38.2,33.75&within_km=30&limit=100",
+    "in_zone": f"{ITEMS}?in_zone=inside&limit=100",
+    "CQL2 filter": f"{ITEMS}?filter=date_start >= DATE('2017-06-01') AND zone_status = 'inside'&limit=100",
+}
+# Every column whose text holds an incident's id (renamed in each copy).
+RENAMED = ("id", "incident", "sort_id", "head", "text")
+
+
+def url(size: int) -> str:
+    return f"postgresql://postgres@127.0.0.1:{PORT}/n{size}"
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def start() -> None:
+    """The kept cluster under ``HOME`` running on ``PORT`` (made on first use)."""
+    bin_dir = _bin_dir()
+    assert bin_dir is not None, "apt-get install postgresql postgis"
+    user = "nobody" if os.geteuid() == 0 else None
+    as_user = _run_as(user)
+    data = HOME / "cluster"
+    if not data.exists():
+        HOME.mkdir(parents=True, exist_ok=True)
+        data.mkdir()
+        if user is not None:
+            for path in (HOME.parent.parent, HOME.parent, HOME, data):
+                os.chmod(path, 0o755)
+            shutil.chown(data, user)
+        subprocess.run([bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8"], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]  # fmt: skip
+    if subprocess.run([bin_dir / "pg_ctl", "-D", data, "status"], capture_output=True, **as_user).returncode:  # type: ignore[call-overload]
+        options = f"-h 127.0.0.1 -p {PORT} -k /tmp -c fsync=off -c full_page_writes=off"
+        subprocess.run([bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", data / "log", "-w", "start"],
+                       check=True, capture_output=True, **as_user)  # type: ignore[call-overload]  # fmt: skip
+
+
+def stop() -> None:
+    bin_dir = _bin_dir()
+    assert bin_dir is not None
+    user = "nobody" if os.geteuid() == 0 else None
+    subprocess.run([bin_dir / "pg_ctl", "-D", HOME / "cluster", "-m", "fast", "stop"], **_run_as(user))  # type: ignore[call-overload]
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{PORT}/postgres", autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]  # names made here
+
+
+def build_base() -> None:
+    """``BASE`` synthetic incidents loaded the real way (``at-tanf-map load``), timed."""
+    data = write_dataset(HOME / f"data-{BASE}", BASE)
+    _admin(f"DROP DATABASE IF EXISTS n{BASE}")
+    _admin(f"CREATE DATABASE n{BASE}")
+    with psycopg.connect(url(BASE), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+    print(uptime(), flush=True)
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "app", "load", str(data), "--database-url", url(BASE)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    print(f"base {BASE}: {run.stdout.strip()} in {time.perf_counter() - started:.0f} s; {uptime()}")
+
+
+def replicated_data(size: int) -> Path:
+    """The base's data directory with its incidents repeated, ids renamed as in the database."""
+    base, target = HOME / f"data-{BASE}", HOME / f"data-{size}"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(base, target)
+    lines = (base / "incidents" / "synthetic-000.jsonl").read_bytes().splitlines(keepends=True)
+    with (target / "incidents" / "synthetic-000.jsonl").open("wb") as out:
+        for k in range(size // BASE):
+            new = b"syn-" if k == 0 else f"syn{k}-".encode()
+            out.writelines(line.replace(b'"syn-', b'"' + new) for line in lines)
+    return target
+
+
+def build_size(size: int) -> None:
+    """The ``size`` database: a copy of the base with its features repeated in SQL (see above)."""
+    times = size // BASE
+    started = time.perf_counter()
+    _admin(f"DROP DATABASE IF EXISTS n{size}")
+    _admin(f"CREATE DATABASE n{size} TEMPLATE n{BASE}")
+    with psycopg.connect(url(size)) as conn, conn.transaction():
+        columns = [r[0] for r in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'feature'::regclass AND attnum > 0 "
+            "AND NOT attisdropped AND attname <> 'fid' ORDER BY attnum").fetchall()]  # fmt: skip
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'feature' "
+            "AND indexname <> 'feature_pkey'"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")  # type: ignore[arg-type]  # names from the catalogue
+        select = ", ".join(
+            f"replace({c}, 'syn-', 'syn' || k || '-')" if c in RENAMED
+            else f"replace({c}::text, 'syn-', 'syn' || k || '-')::jsonb" if c == "props" else c
+            for c in columns
+        )  # fmt: skip
+        conn.execute(
+            f"INSERT INTO feature ({', '.join(columns)}) SELECT {select} FROM feature, "  # type: ignore[arg-type]
+            f"generate_series(1, {times - 1}) AS k WHERE incident IS NOT NULL"
+        )
+        copied = time.perf_counter() - started
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.execute(
+            "INSERT INTO incident_hash SELECT replace(id, 'syn-', 'syn' || k || '-'), hash "
+            f"FROM incident_hash, generate_series(1, {times - 1}) AS k"
+        )
+        version = f"replicated-{times}x"
+        if size <= 100_000:  # a data directory to load edits from, with its real hashes
+            dataset = load_dataset(replicated_data(size))
+            reference = _reference_hash(dataset)
+            conn.execute("DELETE FROM incident_hash")
+            with conn.cursor().copy("COPY incident_hash (id, hash) FROM STDIN") as copy:
+                for inc in dataset.incidents:
+                    copy.write_row((inc.id, _hash(reference, inc.model_dump(mode="json"))))
+            version = dataset.version
+        conn.execute("UPDATE dataset SET version = %s", (version,))
+    with psycopg.connect(url(size), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        rows = conn.execute("SELECT collection, count(*) FROM feature GROUP BY 1 ORDER BY 1").fetchall()
+        mb = conn.execute("SELECT pg_database_size(current_database()) / 2^20").fetchone()
+    indexed = time.perf_counter() - started - copied
+    print(f"n{size}: {rows}, {mb[0] if mb else 0:.0f} MB; copied in {copied:.0f} s, "
+          f"indexed and analysed in {indexed:.0f} s; {uptime()}", flush=True)  # fmt: skip
+
+
+def bench(size: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    os.environ.setdefault("AT_TANF_ALLOWED_HOSTS", "testserver")
+    logging.getLogger("app.access").disabled = True
+    with TestClient(create_app(Settings(database_url=url(size), answer_cache_mb=0))) as client:
+        print(f"\n## PostGIS, {size} incidents; {uptime()}")
+        print("| query | p50 (ms) | p95 (ms) | numberMatched |")
+        print("|---|---:|---:|---:|")
+        some_id = "syn5-0004242" if size > BASE else "syn-0004242"
+        for name, path in QUERIES.items():
+            path = path.replace("{id}", some_id)
+            r = client.get(path)
+            assert r.status_code == 200, (path, r.text[:300])
+            times = []
+            for _ in range(30):
+                t = time.perf_counter()
+                r = client.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200
+            p95 = statistics.quantiles(times, n=20)[-1]
+            matched = r.json().get("numberMatched", 1)
+            print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {matched} |", flush=True)
+
+
+def edit() -> None:
+    """One incident of the 100k data directory edited; ``at-tanf-map load`` while a service runs
+    (its usual 2 s poll); the time from the command's start to the service answering the edit."""
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    size = 100_000
+    data = HOME / f"data-{size}"
+    os.environ.setdefault("AT_TANF_ALLOWED_HOSTS", "127.0.0.1")
+    logging.getLogger("app.access").disabled = True
+    app = create_app(Settings(database_url=url(size)))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=18419, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.1)
+    item = "http://127.0.0.1:18419/api/collections/events/items/syn7-0000005"
+    jsonl = data / "incidents" / "synthetic-000.jsonl"
+    stamp = f"edited {time.time():.0f}"
+    body = jsonl.read_bytes()
+    old = b'"id":"syn7-0000005","title":"Synthetic incident 5'
+    assert body.count(old) == 1
+    jsonl.write_bytes(body.replace(old, old + f" ({stamp})".encode(), 1))
+    print(f"\n## editing one incident of {size}; {uptime()}")
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "app", "load", str(data), "--database-url", url(size)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    loaded = time.perf_counter() - started
+    while stamp not in httpx.get(item).text:
+        time.sleep(0.05)
+    served = time.perf_counter() - started
+    print(
+        f"`at-tanf-map load`: {run.stdout.strip()} in {loaded:.1f} s; the edit served "
+        f"{served:.1f} s after the command started; {uptime()}"
+    )
+    server.should_exit = True
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:] or ["bench"]
+    if command == "stop":
+        stop()
+        sys.exit()
+    start()
+    if command == "build":
+        build_base()
+        for n in SIZES:
+            build_size(n)
+    elif command == "build-size":
+        build_size(int(args[0]))
+    elif command == "bench":
+        for n in [int(a) for a in args] or SIZES:
+            bench(n)
+    elif command == "edit":
+        edit()
+    elif command == "url":
+        print(url(int(args[0])))
