@@ -74,6 +74,9 @@ def load(data_dir: Path, url: str, full: bool = False) -> Loaded:
             "INSERT INTO dataset (schema, version, meta) VALUES (%s, %s, %s)",
             (SCHEMA_VERSION, dataset.version, meta),
         )
+    if len(changed) + len(gone) > 1000:  # fresh statistics, and pages marked all-visible (index-only scans)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE) feature")
     return Loaded(dataset.version, len(changed), len(gone), len(dataset.incidents) - len(changed))
 
 

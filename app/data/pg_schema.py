@@ -4,8 +4,10 @@ indexes. Written by ``app.data.pg_load``, read by ``app.data.pg_store``.
 
 - ``feature``: every collection's features; ``fid`` is the row handle of ``app.data.store_api``;
   collection order is ``ORDER BY sort_day, sort_id, sort_seq`` (ids in byte order, ``COLLATE "C"``,
-  as the embedded store sorts them). Geometry in WGS84 (SRID 4326) and representative points as
-  geography, GiST-indexed.
+  as the embedded store sorts them; the index carries ``fid``, so a deep ``offset`` is read from the
+  index alone). Geometry in WGS84 (SRID 4326) and representative points as geography, GiST-indexed,
+  events' and regions' geometry each in an index of its own (a bbox on events does not wade
+  through the regions' boxes).
 - ``incident_hash``: each loaded incident's content hash, so a load re-derives only what changed.
 - ``events`` and ``regions``: views with typed columns (dates, title, type, status, p_inside), for
   other servers reading the same tables;
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-SCHEMA_VERSION = 3  # bump on any change below: ``load`` then rebuilds the tables
+SCHEMA_VERSION = 4  # bump on any change below: ``load`` then rebuilds the tables
 
 
 class Feature(NamedTuple):
@@ -64,11 +66,13 @@ DDL = f"""
 CREATE TABLE feature (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     {", ".join(f"{name} {sql}" for name, sql in COLUMNS.items())});
 CREATE UNIQUE INDEX feature_id ON feature (collection, id);
-CREATE INDEX feature_order ON feature (collection, sort_day, sort_id, sort_seq);
+CREATE INDEX feature_order ON feature (collection, sort_day, sort_id, sort_seq) INCLUDE (fid);
 CREATE INDEX feature_incident ON feature (incident);
 CREATE INDEX feature_days ON feature (collection, day_start, day_end);
 CREATE INDEX feature_status ON feature (collection, status);
-CREATE INDEX feature_geom ON feature USING gist (geom);
+CREATE INDEX feature_geom ON feature USING gist (geom) WHERE collection NOT IN ('events', 'regions');
+CREATE INDEX feature_event_geom ON feature USING gist (geom) WHERE collection = 'events';
+CREATE INDEX feature_region_geom ON feature USING gist (geom) WHERE collection = 'regions';
 CREATE INDEX feature_point ON feature USING gist (point);
 CREATE VIEW events AS SELECT {VIEW_COLUMNS} FROM feature WHERE collection = 'events';
 CREATE VIEW regions AS SELECT {VIEW_COLUMNS}, incident AS event_id FROM feature WHERE collection = 'regions';

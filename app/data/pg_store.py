@@ -38,8 +38,9 @@ _pools: dict[str, ConnectionPool] = {}
 def pool(url: str) -> ConnectionPool:
     """This process's connections to ``url`` (opened on first use, kept until ``close_pools``)."""
     if url not in _pools:
-        # No JIT: it compiles each large count afresh (50-100 ms) and saves less than that here.
-        settings = {"autocommit": True, "options": "-c jit=off"}
+        # No JIT (it compiles each large count afresh, 50-100 ms) and no parallel workers (starting
+        # them costs more than a page's query saves, and the cores are the workers' to share).
+        settings = {"autocommit": True, "options": "-c jit=off -c max_parallel_workers_per_gather=0"}
         _pools[url] = ConnectionPool(url, min_size=1, max_size=8, open=True, kwargs=settings)
     return _pools[url]
 
