@@ -68,9 +68,9 @@ def served_from(connections: ConnectionPool) -> Served:
         stats = conn.execute(
             "SELECT collection, count(*), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)), "
             "ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)), "
-            "min(day_start) FILTER (WHERE day_start <> %s), max(day_end) FILTER (WHERE day_start <> %s) "
-            "FROM feature GROUP BY collection",
-            (NO_DAY, NO_DAY),
+            "min(day_start) FILTER (WHERE day_start <> %s), max(day_end) FILTER (WHERE day_start <> %s), "
+            "max(day_end - day_start) FILTER (WHERE day_start <> %s) FROM feature GROUP BY collection",
+            (NO_DAY, NO_DAY, NO_DAY),
         ).fetchall()
     version_, meta = row
     sites = {s["id"]: Site.model_validate(s) for s in meta["sites"]}
@@ -97,10 +97,11 @@ class PostgisStore:
 
     def __init__(self, connections: ConnectionPool, collection: str, stats: tuple[Any, ...] | None) -> None:
         self._pool, self._cid = connections, collection
-        _, n, *box, first, last = stats or (collection, 0, None, None, None, None, None, None)
+        _, n, *box, first, last, span = stats or (collection, 0, None, None, None, None, None, None, None)
         self._len = int(n)
         self._bounds = None if box[0] is None else [float(v) for v in box]
         self._interval = (_iso(first), _iso(last))
+        self._span = int(span or 0)  # the longest feature's days (end - start)
 
     def __len__(self) -> int:
         return self._len
@@ -155,6 +156,8 @@ class PostgisStore:
             first = q.start.toordinal() if q.start else -(2**31)
             last = q.end.toordinal() if q.end else 2**31 - 1
             add("day_start <> %s AND day_start <= %s AND day_end >= %s", NO_DAY, last, first)
+            if self._cid in ("events", "regions"):  # sort_day is day_start: the order index's range
+                add("sort_day BETWEEN %s AND %s", first - self._span if q.start else -(2**31), last)
         if q.in_zone:
             add("status = ANY(%s)", [STATUS_CODES[s] for s in sorted(q.in_zone)])
         if q.min_p_inside is not None:

@@ -23,7 +23,7 @@ the base's hashes under the new ids: a load into it would derive everything agai
 
 **What ``bench`` measures**: the service's answer time in process (``TestClient``, no network, the
 answer cache off, so every request queries the database), p50 and p95 of 30 requests after one
-warm-up, for the queries in ``QUERIES`` (``limit=100`` unless named). The machine's load
+warm-up (3 when the warm-up took over 2 s; the p95 is then their maximum), for the queries in ``QUERIES`` (``limit=100`` unless named). The machine's load
 (``uptime``) is printed with the figures. The cluster runs as in the tests (``fsync=off``), with
 PostgreSQL's default settings otherwise (``shared_buffers`` 128 MB).
 """
@@ -202,16 +202,17 @@ def bench(size: int) -> None:
         some_id = "syn5-0004242" if size > BASE else "syn-0004242"
         for name, path in QUERIES.items():
             path = path.replace("{id}", some_id)
+            t = time.perf_counter()
             r = client.get(path)
-            assert r.status_code == 200, (path, r.text[:300])
-            times = []
-            for _ in range(30):
+            slow = time.perf_counter() - t > 2  # a slow query: 3 timed requests, not 30
+            times, statuses = [], set()
+            for _ in range(3 if slow else 30):
                 t = time.perf_counter()
                 r = client.get(path)
                 times.append((time.perf_counter() - t) * 1000)
-                assert r.status_code == 200
-            p95 = statistics.quantiles(times, n=20)[-1]
-            matched = r.json().get("numberMatched", 1)
+                statuses.add(r.status_code)
+            p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 3 else max(times)
+            matched = r.json().get("numberMatched", 1) if r.status_code == 200 else f"HTTP {sorted(statuses)}"
             print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {matched} |", flush=True)
 
 
