@@ -67,7 +67,7 @@ async def follow_database(app: FastAPI, settings: Settings) -> None:
     from app.data import pg_store
 
     assert settings.database_url is not None
-    connections = pg_store.pool(settings.database_url)
+    connections = pg_store.pool(settings.database_url, settings.request_budget_s)
     while True:
         await asyncio.sleep(settings.database_poll_s)
         try:

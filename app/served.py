@@ -232,7 +232,7 @@ def load_served(settings: Settings) -> Served:
     if settings.database_url:
         from app.data import pg_store
 
-        return pg_store.served_from(pg_store.pool(settings.database_url))
+        return pg_store.served_from(pg_store.pool(settings.database_url, settings.request_budget_s))
     cache_dir = settings.cache_dir
     if cache_dir is None:
         return build_served(settings)

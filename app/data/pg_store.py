@@ -35,13 +35,18 @@ Sql = tuple[str, list[Any]]  # SQL text with %s placeholders, and the values for
 _pools: dict[str, ConnectionPool] = {}
 
 
-def pool(url: str) -> ConnectionPool:
-    """This process's connections to ``url`` (opened on first use, kept until ``close_pools``)."""
+def pool(url: str, budget_s: float = 10.0) -> ConnectionPool:
+    """This process's connections to ``url`` (opened on first use, kept until ``close_pools``);
+    a statement is cancelled after ``budget_s``, the request budget (the client got its 503 then)."""
     if url not in _pools:
         # No JIT (it compiles each large count afresh, 50-100 ms) and no parallel workers (starting
         # them costs more than a page's query saves, and the cores are the workers' to share).
-        settings = {"autocommit": True, "options": "-c jit=off -c max_parallel_workers_per_gather=0"}
-        _pools[url] = ConnectionPool(url, min_size=1, max_size=8, open=True, kwargs=settings)
+        options = (
+            f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={int(budget_s * 1000)}"
+        )
+        _pools[url] = ConnectionPool(
+            url, min_size=1, max_size=8, open=True, kwargs={"autocommit": True, "options": options}
+        )
     return _pools[url]
 
 

@@ -23,7 +23,8 @@ the base's hashes under the new ids: a load into it would derive everything agai
 
 **What ``bench`` measures**: the service's answer time in process (``TestClient``, no network, the
 answer cache off, so every request queries the database), p50 and p95 of 30 requests after one
-warm-up (3 when the warm-up took over 2 s; the p95 is then their maximum), for the queries in ``QUERIES`` (``limit=100`` unless named). The machine's load
+warm-up (3 when the warm-up took over 2 s; the p95 is then their maximum), for the queries
+in ``QUERIES`` (``limit=100`` unless named). The machine's load
 (``uptime``) is printed with the figures. The cluster runs as in the tests (``fsync=off``), with
 PostgreSQL's default settings otherwise (``shared_buffers`` 128 MB).
 """
