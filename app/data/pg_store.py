@@ -67,6 +67,7 @@ def version(connections: ConnectionPool) -> str | None:
 def served_from(connections: ConnectionPool) -> Served:
     """What the service serves, from the database (LookupError if nothing is loaded)."""
     with connections.connection() as conn, conn.transaction():
+        conn.execute("SET LOCAL statement_timeout = 0")  # a start, not a request: no budget
         row = conn.execute("SELECT version, meta FROM dataset").fetchone()
         if row is None:
             raise LookupError("the database holds no dataset: run at-tanf-map load first")
