@@ -37,12 +37,12 @@ _pools: dict[str, ConnectionPool] = {}
 
 def pool(url: str, budget_s: float = 10.0) -> ConnectionPool:
     """This process's connections to ``url`` (opened on first use, kept until ``close_pools``);
-    a statement is cancelled after ``budget_s``, the request budget (the client got its 503 then)."""
+    a statement is cancelled a second after ``budget_s``, the request budget (the client has its 503)."""
     if url not in _pools:
         # No JIT (it compiles each large count afresh, 50-100 ms) and no parallel workers (starting
         # them costs more than a page's query saves, and the cores are the workers' to share).
         options = (
-            f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={int(budget_s * 1000)}"
+            f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={int(budget_s * 1000) + 1000}"
         )
         _pools[url] = ConnectionPool(
             url, min_size=1, max_size=8, open=True, kwargs={"autocommit": True, "options": options}
