@@ -41,9 +41,8 @@ def pool(url: str, budget_s: float = 10.0) -> ConnectionPool:
     if url not in _pools:
         # No JIT (it compiles each large count afresh, 50-100 ms) and no parallel workers (starting
         # them costs more than a page's query saves, and the cores are the workers' to share).
-        options = (
-            f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={int(budget_s * 1000) + 1000}"
-        )
+        timeout_ms = int(budget_s * 1000) + 1000
+        options = f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={timeout_ms}"
         _pools[url] = ConnectionPool(
             url, min_size=1, max_size=8, open=True, kwargs={"autocommit": True, "options": options}
         )
