@@ -54,8 +54,8 @@ FILTER = "date_start >= DATE('2017-06-01') AND zone_status = 'inside'"
 # name: (this service's query, the peers' query or None where they cannot express it)
 QUERIES: dict[str, tuple[str, str | None]] = {
     "small bbox": ("?bbox=38.5,33.4,38.7,33.6&limit=100", "?bbox=38.5,33.4,38.7,33.6&limit=100"),
-    "datetime interval": ("?datetime=2017-06-01/2017-06-30&limit=100",
-                          "?datetime=2017-06-01/2017-06-30&limit=100"),
+    "datetime interval": ("?datetime=2017-06-01/2017-06-30&limit=100",  # tipg takes RFC 3339 only
+                          "?datetime=2017-06-01T00:00:00Z/2017-06-30T23:59:59Z&limit=100"),
     "item by id": (f"/{ITEM}", f"/{ITEM}"),
     "limit=1000": ("?limit=1000", "?limit=1000"),
     "offset=2000": ("?offset=2000&limit=100", "?offset=2000&limit=100"),
@@ -182,7 +182,7 @@ def start_servers(size: int, venv: Path, work: Path) -> tuple[list[Server], list
     )  # fmt: skip
     tipg_env = {
         **os.environ, "DATABASE_URL": database, "TIPG_DB_SCHEMAS": '["public"]',
-        "TIPG_DB_TABLES": '["events"]', "TIPG_TABLE_CONFIG__public_events__pk": "id",
+        "TIPG_TABLE_CONFIG__public_events__pk": "id",
         "TIPG_TABLE_CONFIG__public_events__datetimecol": "date_start",
         "TIPG_TABLE_CONFIG__public_events__geomcol": "geom",
     }  # fmt: skip
@@ -212,9 +212,9 @@ def start_servers(size: int, venv: Path, work: Path) -> tuple[list[Server], list
         Server("tipg", "http://127.0.0.1:18502/collections/public.events/items", "&f=geojson", tipg.pid,
                "&sortby=date_start,id"),
         Server("pygeoapi PostgreSQL", "http://127.0.0.1:18503/collections/events/items", "&f=json",
-               pygeoapi.pid, "&sortby=+date_start,+id"),
+               pygeoapi.pid, "&sortby=date_start,id"),
         Server("pygeoapi GeoPackage", "http://127.0.0.1:18503/collections/events_gpkg/items", "&f=json",
-               pygeoapi.pid, "&sortby=+date_start,+id"),
+               pygeoapi.pid, "&sortby=date_start,id"),
     ]  # fmt: skip
     for server, proc in zip(servers, [*procs, pygeoapi], strict=True):
         _wait(server.base, proc)
