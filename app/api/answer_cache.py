@@ -225,7 +225,9 @@ class AnswerCache:
         if version != key[0]:
             return  # a new dataset was published while this was answered
         if health:
-            if answer.status == 200 and len(self.health) < MAX_HEALTH_ANSWERS:
+            if answer.status == 200:
+                if len(self.health) >= MAX_HEALTH_ANSWERS:
+                    self.health.clear()  # older versions, odd headers: made again when asked
                 self.health[key] = answer
             return
         size = len(answer.body) + ENTRY_OVERHEAD + len(scope["query_string"]) + len(scope["path"])

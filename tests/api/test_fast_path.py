@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.answer_cache import AnswerCache
+from app.api.answer_cache import MAX_HEALTH_ANSWERS, AnswerCache
 from app.main import create_app
 from app.settings import BUNDLED_DATA, Settings
 
@@ -174,3 +174,16 @@ def test_with_a_public_url_and_allowed_hosts_a_forged_host_is_still_refused() ->
         refused = client.get("/api", headers={"Host": "evil.example"})
         assert refused.status_code == 400 and refused.headers["cache-control"] == "no-store"
         assert fast_path(client).store.hits == 1
+
+
+def test_healthz_answers_stay_few_and_a_new_one_is_still_kept() -> None:
+    """Its table is bounded (a client may send any Accept-Encoding), and when full it starts
+    again rather than keeping the first answers for ever (a new dataset version needs its own)."""
+    with TestClient(create_app(Settings(data_dir=BUNDLED_DATA))) as client:
+        layer = fast_path(client)
+        for n in range(MAX_HEALTH_ANSWERS + 5):
+            assert client.get("/healthz", headers={"Accept-Encoding": f"x-{n}"}).status_code == 200
+            assert len(layer.health) <= MAX_HEALTH_ANSWERS
+        last = {"Accept-Encoding": f"x-{MAX_HEALTH_ANSWERS + 4}"}
+        assert raw(client, "GET", "/healthz", last) == raw(client, "GET", "/healthz", last)
+        assert any(key[7] == last["Accept-Encoding"].encode() for key in layer.health)
