@@ -145,6 +145,7 @@ def _event_row(d: DerivedIncident, catalog: Catalog) -> Row:
         "sources": _citations(list(inc.sources), sources),
         "location_claims": [_claim_props(c, sources) for c in d.claims],
         "note": inc.note,
+        "editors_note": inc.editors_note,
     }
     geometry = Point(d.point) if d.point else None
     feature = {

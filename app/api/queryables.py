@@ -40,7 +40,7 @@ PROPERTIES: dict[str, dict[str, Any]] = {
     "point_distance_km": {"type": ["number", "null"],
                           "title": "Geodesic distance of the representative point from the garrison (km)"},
     "located": {"type": "boolean", "title": "Whether any source locates the incident"},
-    "note": {"type": ["string", "null"], "title": "Editor's note"},
+    "note": {"type": ["string", "null"], "title": "A note for readers on how to read the record"},
     "claim_id": {"type": ["string", "null"], "title": "Id of the location claim"},
     "text": {**TEXT, "title": "The location claim in words"},
     "quote": {"type": ["string", "null"], "title": "The source's verbatim words"},

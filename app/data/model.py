@@ -9,9 +9,10 @@ their unit.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from app.geo.wording import COMPASS_POINTS, DISTANCE_QUALIFIERS
 
@@ -20,6 +21,25 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 # The largest whole number every reader of the JSON keeps exactly: JavaScript's
 # Number.MAX_SAFE_INTEGER (2**53 - 1). Larger ones do not fit the served JSON (64-bit at most).
 MAX_COUNT = 2**53 - 1
+
+# Words about the project's own workings (its research notes, its folders). Readers see an
+# incident's title, summary, actors, dates in words, deaths, claims in words, 'unconfirmed' and
+# 'note' on its card; how the record was drawn from its sources is for editors, in the incident's
+# 'editors_note' (and a source's 'note'), which the API serves and no card shows (geodata/README.md).
+WORKINGS = re.compile(r"research notes?|research folder|the project\b|as given in", re.IGNORECASE)
+
+
+def _for_readers(text: str) -> str:
+    found = WORKINGS.search(text)
+    if found:
+        raise ValueError(
+            f"readers see this text, which speaks of the project's own workings ({found.group(0)!r}): "
+            "say it for readers, and put how the record was drawn in the incident's 'editors_note'"
+        )
+    return text
+
+
+ReaderText = Annotated[str, AfterValidator(_for_readers)]
 
 
 class Strict(BaseModel):
@@ -109,7 +129,7 @@ class DateSpan(Strict):
     start: dt.date
     end: dt.date | None = None
     precision: Literal["day", "days", "month", "approximate"]
-    text: str | None = Field(default=None, description="the date as the sources give it")
+    text: ReaderText | None = Field(default=None, description="the date as the sources give it")
 
     @model_validator(mode="after")
     def _ordered(self) -> DateSpan:
@@ -210,7 +230,7 @@ class LocationClaim(Strict):
     quote: str | None = Field(default=None, min_length=1)
     no_quote_reason: str | None = None
     context: str | None = Field(default=None, min_length=1, description="as in Citation")
-    text: str = Field(min_length=1, description="the claim in plain words")
+    text: ReaderText = Field(min_length=1, description="the claim in plain words")
     from_sites: list[str] = []
     distance: Distance | None = None
     bearing: Bearing | None = None
@@ -218,7 +238,7 @@ class LocationClaim(Strict):
     near: Near | None = None
     point: ExactPoint | None = None
     country: StatedCountry | None = None
-    unmapped: str | None = None
+    unmapped: ReaderText | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> LocationClaim:
@@ -247,7 +267,7 @@ class Fatalities(Strict):
     """Deaths as one source reports them; ``min``/``max`` bound the figure ("at least 17")."""
 
     source: str = Field(pattern=ID_PATTERN)
-    text: str = Field(min_length=1)
+    text: ReaderText = Field(min_length=1)
     min: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     max: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
@@ -260,7 +280,7 @@ class Fatalities(Strict):
 
 class Incident(Strict):
     id: str = Field(pattern=ID_PATTERN)
-    title: str = Field(min_length=1)
+    title: ReaderText = Field(min_length=1)
     date: DateSpan
     event_type: Literal[
         "Battles",
@@ -269,13 +289,16 @@ class Incident(Strict):
         "Strategic developments",
     ]
     sub_event_type: str = Field(min_length=1)
-    actors: list[str] = Field(min_length=1)
-    summary: str = Field(min_length=1)
+    actors: list[ReaderText] = Field(min_length=1)
+    summary: ReaderText = Field(min_length=1)
     fatalities: list[Fatalities] = []
     sources: list[Citation] = Field(min_length=1)
     location_claims: list[LocationClaim] = []
     # Set when the incident itself is a claim no other party has confirmed (e.g. a ministry's
     # report of its own strikes that the other side has not commented on): whose claim, and why
     # it stands unconfirmed, as the sources say.
-    unconfirmed: str | None = Field(default=None, min_length=1)
-    note: str | None = None
+    unconfirmed: ReaderText | None = Field(default=None, min_length=1)
+    # For readers (shown on the card): how to read the record, where that is not obvious.
+    note: ReaderText | None = None
+    # For editors (served by the API, never on a card): how the record was drawn from its sources.
+    editors_note: str | None = None

@@ -45,6 +45,20 @@ CASES = [
         id="unknown-site",
     ),
     pytest.param(
+        lambda d: edit(
+            d, TOWER_22, "Other reports give 25", "The research notes add that other reports give 25"
+        ),
+        (f"geodata/{TOWER_22}", TOWER_22_ID, "note", "editors_note"),
+        id="editors-words-in-a-readers-note",
+    ),
+    pytest.param(
+        lambda d: edit(
+            d, TOWER_22, 'text: "28 January 2024"', 'text: "28 January 2024 (as given in the sources)"'
+        ),
+        (f"geodata/{TOWER_22}", TOWER_22_ID, "date.text", "own workings"),
+        id="editors-words-in-a-date",
+    ),
+    pytest.param(
         lambda d: edit(d, "sites.yaml", "lat: 33.50583", "lat: 133.50583"),
         ("geodata/sites.yaml", "garrison", "lat", "less than or equal to 90"),
         id="latitude-out-of-range",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import httpx2
-import pytest
 from playwright.sync_api import Browser, Route
 
 from tests.web.conftest import Watched
@@ -24,12 +23,6 @@ def all_cards_text(watched: Watched, base_url: str) -> list[str]:
     return texts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18, not done: geodata/ notes, fatality and date texts are written for editors "
-    "('as the research notes give it'); the cards hide source notes and no-quote reasons, but "
-    "incident notes and fatality texts need a data convention (notes for readers apart)",
-)
 def test_no_card_shows_the_projects_own_workings(watched: Watched, base_url: str) -> None:
     texts = all_cards_text(watched, base_url)
     assert (
