@@ -98,9 +98,33 @@ def _cell_feature(cells: Cells, k: int) -> dict[str, Any]:
     }
 
 
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def _periods(starts: np.ndarray, ends: np.ndarray, unit: str) -> dict[str, int]:
+    """How many incidents each year (``unit`` "Y": "2017") or month ("M": "2017-06") holds: those
+    whose dates touch it, as the items' ``datetime`` filter of that period counts them. Periods
+    that hold none are left out. ``starts``/``ends``: proleptic Gregorian ordinals of dated rows."""
+    if not len(starts):
+        return {}
+
+    def index(days: np.ndarray) -> np.ndarray:
+        as_dates = (days.astype(np.int64) - _EPOCH).astype("datetime64[D]")
+        return as_dates.astype(f"datetime64[{unit}]").astype(np.int64)
+
+    first, last = index(starts), index(ends)
+    low = int(first.min())
+    change = np.zeros(int(last.max()) - low + 2, dtype=np.int64)
+    np.add.at(change, first - low, 1)
+    np.add.at(change, last - low + 1, -1)
+    counts = np.cumsum(change)[:-1]
+    names = np.arange(low, low + len(counts)).astype(f"datetime64[{unit}]").astype(str)
+    return {str(name): int(n) for name, n in zip(names, counts, strict=True) if n}
+
+
 def _totals(store: Store, rows: np.ndarray) -> dict[str, Any]:
-    """Counts of every matched incident (located or not) by zone status and by event type, and
-    the first and last day among them."""
+    """Counts of every matched incident (located or not) by zone status and by event type, the
+    first and last day among them, and how many each year and month holds (the map's periods)."""
     codes = store.statuses(rows)
     starts, ends = store.days(rows)
     types, counts = np.unique(np.array(store.types(rows), dtype=object), return_counts=True)
@@ -109,6 +133,8 @@ def _totals(store: Store, rows: np.ndarray) -> dict[str, Any]:
         "zone_status": {s: int(np.count_nonzero(codes == STATUS_CODES[s])) for s in STATUSES},
         "event_type": {str(t): int(n) for t, n in zip(types, counts, strict=True)},
         "interval": [_iso(int(starts[dated].min())), _iso(int(ends[dated].max()))] if dated.any() else None,
+        "years": _periods(starts[dated], ends[dated], "Y"),
+        "months": _periods(starts[dated], ends[dated], "M"),
     }
 
 

@@ -98,9 +98,9 @@ export async function startMap(options = {}) {
   const filters = document.getElementById("controls").hidden ? { set() {}, stop() {} }
     : await (await import("./filters.js")).FilterControls.create({
       types, first, last, reducedMotion,
-      // The periods menu lists the months with incidents where the map holds them all, else
-      // every month from the first day to the last.
-      periods: small ? all : [{ properties: { date_start: first, date_end: last } }],
+      // The periods menu lists the years and months that hold incidents, counted in the browser
+      // where the map holds them all, else by the API (the grid's totals).
+      counts: small ? (await import("./timeline.js")).periodCounts(all) : overview.totals,
       onChange: (part, { commit }) => {
         Object.assign(state(), part);
         filtersChanged();

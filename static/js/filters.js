@@ -25,16 +25,16 @@ function setChecked(fieldsetId, values) {
 export class FilterControls {
   // onChange(part, {commit}): part is {from, to}, {types} or {status}; commit: a finished
   // choice (a history entry), not a slider being dragged or play moving on.
-  // periods: [{date_start, date_end}] for the period menu (timeline.js).
-  static async create({ types, first, last, periods, reducedMotion, onChange }) {
+  // counts: {years, months}, how many incidents each period holds (the period menu, timeline.js).
+  static async create({ types, first, last, counts, reducedMotion, onChange }) {
     const { Timeline } = await import("./timeline.js");
-    return new FilterControls({ Timeline, types, first, last, periods, reducedMotion, onChange });
+    return new FilterControls({ Timeline, types, first, last, counts, reducedMotion, onChange });
   }
 
-  constructor({ Timeline, types, first, last, periods, reducedMotion, onChange }) {
+  constructor({ Timeline, types, first, last, counts, reducedMotion, onChange }) {
     this.types = types;
     this.timeline = new Timeline({
-      first, last, reducedMotion, features: periods,
+      first, last, reducedMotion, counts,
       onChange: (range, { commit }) => onChange({ from: range.from, to: range.to }, { commit }),
     });
     const checkedTypes = checkboxes("type-filters", types, {}, () => onChange({ types: checkedTypes() }, { commit: true }));

@@ -1,4 +1,4 @@
-// The time range: a period menu (all dates, each year, each month with incidents), two date
+// The time range: a period menu (all dates, each year and month that holds incidents), two date
 // fields and two range controls over the incidents' days, all kept in step; and play/pause,
 // which slides the window forward.
 import { dayText, monthText } from "./format.js";
@@ -11,27 +11,40 @@ function lastOfMonth(year, month) {
   return new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10); // month is 1-based
 }
 
-// [{value: "2017" | "2017-06", label, from, to}]: every year, and every month an incident touches.
-export function periods(features, first, last) {
-  const years = new Set();
-  const months = new Set();
+const nextMonth = (m) => {
+  const [y, mo] = m.split("-").map(Number);
+  return mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, "0")}`;
+};
+
+// {years: {"2017": 14}, months: {"2017-06": 9}}: how many incidents each period holds (those
+// whose dates touch it, as the filter counts them), from the incidents themselves. At scale
+// the API's grid gives the same counts (its totals' years and months).
+export function periodCounts(features) {
+  const years = {};
+  const months = {};
   for (const f of features) {
-    const start = f.properties.date_start;
-    const end = f.properties.date_end;
-    for (let m = start.slice(0, 7); m <= end.slice(0, 7);) {
-      months.add(m);
-      years.add(m.slice(0, 4));
-      const [y, mo] = m.split("-").map(Number);
-      m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, "0")}`;
+    const seen = new Set();
+    for (let m = f.properties.date_start.slice(0, 7); m <= f.properties.date_end.slice(0, 7); m = nextMonth(m)) {
+      months[m] = (months[m] || 0) + 1;
+      seen.add(m.slice(0, 4));
     }
+    for (const y of seen) years[y] = (years[y] || 0) + 1;
   }
+  return { years, months };
+}
+
+const incidents = (n) => `${n.toLocaleString("en")} incident${n === 1 ? "" : "s"}`;
+
+// [{value: "2017" | "2017-06", label, from, to}]: each year and each month that holds
+// incidents, with how many (a period that holds none is not offered).
+export function periods({ years, months }, first, last) {
   const clip = (from, to) => ({ from: from < first ? first : from, to: to > last ? last : to });
   const out = [];
-  for (const y of [...years].sort()) {
-    out.push({ value: y, label: `${y}`, ...clip(`${y}-01-01`, `${y}-12-31`) });
-    for (const m of [...months].filter((x) => x.startsWith(y)).sort()) {
+  for (const y of Object.keys(years).sort()) {
+    out.push({ value: y, label: `${y} (${incidents(years[y])})`, ...clip(`${y}-01-01`, `${y}-12-31`) });
+    for (const m of Object.keys(months).filter((x) => x.startsWith(`${y}-`)).sort()) {
       const [yy, mm] = m.split("-").map(Number);
-      out.push({ value: m, label: `\u2003${monthText(`${m}-01`)}`, ...clip(`${m}-01`, lastOfMonth(yy, mm)) });
+      out.push({ value: m, label: `\u2003${monthText(`${m}-01`)} (${incidents(months[m])})`, ...clip(`${m}-01`, lastOfMonth(yy, mm)) });
     }
   }
   return out;
@@ -40,7 +53,8 @@ export function periods(features, first, last) {
 export class Timeline {
   // onChange(range, {fromPlay, commit}): commit is true for a finished choice (a period, a date
   // typed, a slider let go), which the page records in its history.
-  constructor({ first, last, features, onChange, reducedMotion }) {
+  // counts: {years, months} (periodCounts, or the API's grid totals).
+  constructor({ first, last, counts, onChange, reducedMotion }) {
     this.firstIso = first;
     this.lastIso = last;
     this.first = toDay(first);
@@ -62,7 +76,7 @@ export class Timeline {
       input.min = first;
       input.max = last;
     }
-    this.periods = periods(features, first, last);
+    this.periods = periods(counts, first, last);
     this.period.replaceChildren(new Option(`all dates (${monthText(first)} – ${monthText(last)})`, ""),
       ...this.periods.map((p) => new Option(p.label, p.value)), new Option("dates chosen below", "custom"));
     this.from.addEventListener("input", () => this.changed("from"));

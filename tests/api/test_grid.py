@@ -86,6 +86,27 @@ def test_cell_polygons_are_the_tiles(client: TestClient) -> None:
         assert shape(cell["geometry"]).bounds == pytest.approx((west, south, east, north), abs=1e-6)
 
 
+def test_the_totals_count_each_year_and_month_as_its_datetime_filter_does(client: TestClient) -> None:
+    """The map's period menu lists the periods that hold incidents, with their counts."""
+    import calendar
+
+    totals = grid_of(client, "level=0")["totals"]
+    assert totals["months"] and totals["years"]
+    for year in range(2016, 2025):
+        for month in range(1, 13):
+            last = calendar.monthrange(year, month)[1]
+            span = f"{year}-{month:02d}-01/{year}-{month:02d}-{last}"
+            matched = client.get(f"/api/collections/events/items?limit=1&datetime={span}").json()[
+                "numberMatched"
+            ]
+            assert totals["months"].get(f"{year}-{month:02d}", 0) == matched, (year, month)
+        matched = client.get(
+            f"/api/collections/events/items?limit=1&datetime={year}-01-01/{year}-12-31"
+        ).json()
+        assert totals["years"].get(str(year), 0) == matched["numberMatched"], year
+    assert "2019" not in totals["years"]  # a year without incidents is not listed
+
+
 def test_the_unlocated_incident_is_matched_but_in_no_cell(client: TestClient) -> None:
     body = grid_of(client, "level=0")
     assert body["numberMatched"] == 36 and body["numberLocated"] == 35

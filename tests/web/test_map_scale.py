@@ -199,3 +199,21 @@ def test_screenshots_of_the_first_view_at_scale(
     page.screenshot(path=str(ARTIFACTS / f"map-scale-{N}-{name}.png"))
     assert cell_counts(page)
     page.context.close()
+
+
+def test_the_period_menu_offers_only_periods_that_hold_incidents(browser: Browser, scale_url: str) -> None:
+    """At scale the map does not hold every incident: the API's grid counts each year and month
+    (its totals), and the menu offers only those that hold some, with their counts."""
+    import re
+
+    page, _ = open_map(browser, f"{scale_url}/")
+    options = page.eval_on_selector_all("#period option", "os => os.map(o => [o.value, o.textContent])")
+    offered = {
+        v: int(re.search(r"\((\d[\d,]*) incidents?\)$", t).group(1).replace(",", ""))
+        for v, t in options
+        if v not in ("", "custom")
+    }  # type: ignore[union-attr]
+    totals = httpx2.get(f"{scale_url}/api/collections/events/grid?level=0").json()["totals"]
+    assert offered == {**totals["years"], **totals["months"]}
+    assert all(n > 0 for n in offered.values())
+    page.context.close()

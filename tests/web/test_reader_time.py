@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx2
 from playwright.sync_api import Page
@@ -77,3 +78,29 @@ def test_play_pauses_when_an_incident_is_selected(watched: Watched, base_url: st
     held = page.locator("#to-label").inner_text()
     page.wait_for_timeout(1200)  # two ticks of play, had it gone on
     assert page.locator("#to-label").inner_text() == held
+
+
+def period_options(page: Page) -> list[tuple[str, str]]:
+    """The period menu's years and months: (value, label), without "all dates" and "custom"."""
+    options = page.eval_on_selector_all("#period option", "os => os.map(o => [o.value, o.textContent])")
+    return [(v, label) for v, label in options if v not in ("", "custom")]
+
+
+def test_the_period_menu_offers_only_periods_that_hold_incidents(watched: Watched, base_url: str) -> None:
+    """Each year and month offered says how many incidents it holds; choosing it shows exactly
+    those (the API's datetime filter agrees), and the sliders, date fields and address follow."""
+    page = watched.open(f"{base_url}/")
+    options = period_options(page)
+    assert options
+    for value, label in options:
+        said = re.search(r"\((\d+) incidents?\)$", label)
+        assert said, f"the period {label!r} does not say how many incidents it holds"
+        page.locator("#period").select_option(value)
+        start = page.locator("#from-date").input_value()
+        end = page.locator("#to-date").input_value()
+        assert start[: len(value)] == value and end[: len(value)] == value
+        wait_until(page, f"location.search.includes('to={end}') || location.search.includes('from={start}')")
+        shown = page.locator("#incidents > li").count()
+        api = httpx2.get(f"{base_url}/api/collections/events/items?limit=1&datetime={start}/{end}").json()
+        assert int(said.group(1)) == shown == api["numberMatched"] > 0, (label, shown)
+        in_step(page, start, end)
