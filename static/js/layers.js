@@ -16,8 +16,47 @@ function southmost(ring) {
   return ring.reduce((best, p) => (p[1] < best[1] ? p : best));
 }
 
+// The rings of every polygon in a collection, as [lon, lat] arrays.
+function ringsOf(collection) {
+  const rings = [];
+  for (const feature of collection.features) {
+    const g = feature.geometry;
+    if (!g) continue;
+    const polygons = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    for (const polygon of polygons) rings.push(...polygon);
+  }
+  return rings;
+}
+
+// The countries' borders as lines: the outlines of the bundled countries, less the edges where
+// they were clipped to the region's box (at-tanf-map borders), which are no border at all and
+// would read as one (a straight dashed line across the map).
+export function borderLines(collection) {
+  const rings = ringsOf(collection);
+  const all = rings.flat();
+  const [west, east] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
+  const [south, north] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
+  // Within 0.01° (about 1 km, under the borders' own error): simplification moves a vertex of
+  // a clipped edge slightly off the box.
+  const at = (v, edge) => Math.abs(v - edge) < 0.01;
+  const along = (a, b, i, edges) => edges.some((edge) => at(a[i], edge) && at(b[i], edge));
+  const onBox = (a, b) => along(a, b, 0, [west, east]) || along(a, b, 1, [south, north]);
+  const lines = [];
+  for (const ring of rings) {
+    let line = [ring[0]];
+    for (let i = 1; i < ring.length; i += 1) {
+      if (onBox(ring[i - 1], ring[i])) {
+        if (line.length > 1) lines.push(line);
+        line = [ring[i]];
+      } else line.push(ring[i]);
+    }
+    if (line.length > 1) lines.push(line);
+  }
+  return { type: "Feature", properties: {}, geometry: { type: "MultiLineString", coordinates: lines } };
+}
+
 export function addBorders(map, collection) {
-  return L.geoJSON(collection, {
+  return L.geoJSON(borderLines(collection), {
     interactive: false,
     style: { color: "#555", weight: 1.2, dashArray: "6 3", fill: false },
   }).addTo(map);

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import httpx2
 import pytest
 from playwright.sync_api import Browser, Page
@@ -184,4 +186,44 @@ def test_a_legend_too_tall_for_the_map_scrolls_by_keyboard_too(browser: Browser,
     page.keyboard.press("PageDown")
     wait_until(page, "document.querySelector('.legend-body').scrollTop > 0")
     assert axe_violations(page) == []
+    page.context.close()
+
+
+def test_no_border_is_drawn_where_the_countries_were_clipped(browser: Browser, base_url: str) -> None:
+    """The bundled countries are clipped to the region's box: their clipped edges are no border,
+    but drawn as outlines they read as straight dashed borders across the map (at 768 px, above
+    Syria and through Saudi Arabia)."""
+    borders = httpx2.get(f"{base_url}/api/collections/borders/items").json()["features"]
+    polygons = [
+        polygon
+        for f in borders
+        for polygon in (
+            [f["geometry"]["coordinates"]]
+            if f["geometry"]["type"] == "Polygon"
+            else f["geometry"]["coordinates"]
+        )
+    ]
+    points = [p for polygon in polygons for ring in polygon for p in ring]
+    box = (
+        min(p[0] for p in points),
+        min(p[1] for p in points),
+        max(p[0] for p in points),
+        max(p[1] for p in points),
+    )
+    page = open_map(browser, base_url, 768, 1024)
+    drawn = page.evaluate(
+        """(() => Object.values(window.__atTanfMap.map._layers)
+             .filter((l) => l.options && l.options.dashArray === "6 3" && l.getLatLngs)
+             .flatMap((l) => { const ll = l.getLatLngs(); return Array.isArray(ll[0]) ? ll : [ll]; })
+             .map((line) => line.map((p) => [p.lng, p.lat])))()"""
+    )
+    assert drawn and sum(len(line) for line in drawn) > 100
+    west, south, east, north = box
+    for line in drawn:
+        for a, b in itertools.pairwise(line):
+            for i, edges in ((0, (west, east)), (1, (south, north))):
+                for edge in edges:
+                    assert not (abs(a[i] - edge) < 0.01 and abs(b[i] - edge) < 0.01), (
+                        f"a clipped edge is drawn: {a} {b}"
+                    )
     page.context.close()
