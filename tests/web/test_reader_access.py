@@ -112,3 +112,20 @@ def test_axe_finds_nothing_serious(browser: Browser, base_url: str, path: str, w
     violations = axe_violations(page)
     context.close()
     assert violations == [], violations
+
+
+def test_the_dark_embeds_tile_notice_and_attribution_are_readable(browser: Browser) -> None:
+    """The dark theme's tile notice (1.14:1) and attribution link (1.23:1) were unreadable: with a
+    tile layer that fails, the notice shows, and axe-core finds no contrast fault in the frame."""
+    from tests.web.conftest import start
+
+    with start(tile_url="/no-such-tiles/{z}/{x}/{y}.png") as url:  # type: ignore[attr-defined]
+        context = browser.new_context(viewport={"width": 600, "height": 450})
+        page = context.new_page()
+        page.goto(f"{url}/embed?theme=dark")
+        page.wait_for_selector("body[data-ready='true']")
+        page.get_by_text("tiles could not be loaded").wait_for()
+        assert page.locator(".leaflet-control-attribution a").count() >= 1
+        violations = axe_violations(page)
+        context.close()
+    assert violations == [], violations

@@ -44,6 +44,9 @@ def test_a_card_names_an_aircraft_one_way_in_its_own_words(watched: Watched, bas
         if names:
             checked += 1
             assert len(names) == 1 or re.search(r'"F-1[56]E?"', ours), names  # another name only quoted
+        # The drone too: "Shahed 129" or "Shaheed-129", one spelling in a card's own words.
+        drones = set(re.findall(r"\bShah(?:e|ee)d[- ]129\b", ours))
+        assert len(drones) <= 1, drones
     assert checked >= 2
 
 
