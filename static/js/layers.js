@@ -16,7 +16,6 @@ function southmost(ring) {
   return ring.reduce((best, p) => (p[1] < best[1] ? p : best));
 }
 
-// The rings of every polygon in a collection, as [lon, lat] arrays.
 function ringsOf(collection) {
   const rings = [];
   for (const feature of collection.features) {
@@ -28,16 +27,14 @@ function ringsOf(collection) {
   return rings;
 }
 
-// The countries' borders as lines: the outlines of the bundled countries, less the edges where
-// they were clipped to the region's box (at-tanf-map borders), which are no border at all and
-// would read as one (a straight dashed line across the map).
+// The borders as lines: the countries' outlines less the edges where they were clipped to the
+// region's box (at-tanf-map borders), which would read as straight borders across the map.
 export function borderLines(collection) {
   const rings = ringsOf(collection);
   const all = rings.flat();
   const [west, east] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   const [south, north] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
-  // Within 0.01° (about 1 km, under the borders' own error): simplification moves a vertex of
-  // a clipped edge slightly off the box.
+  // Within 0.01° (1 km, under the borders' error): simplifying moves clipped edges a little.
   const at = (v, edge) => Math.abs(v - edge) < 0.01;
   const along = (a, b, i, edges) => edges.some((edge) => at(a[i], edge) && at(b[i], edge));
   const onBox = (a, b) => along(a, b, 0, [west, east]) || along(a, b, 1, [south, north]);
