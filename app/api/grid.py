@@ -122,20 +122,23 @@ def _periods(starts: np.ndarray, ends: np.ndarray, unit: str) -> dict[str, int]:
     return {str(name): int(n) for name, n in zip(names, counts, strict=True) if n}
 
 
-def _totals(store: Store, rows: np.ndarray) -> dict[str, Any]:
+def _totals(store: Store, rows: np.ndarray, periods: bool) -> dict[str, Any]:
     """Counts of every matched incident (located or not) by zone status and by event type, the
-    first and last day among them, and how many each year and month holds (the map's periods)."""
+    first and last day among them, and with ``periods`` (level 0: the dataset, or the filters'
+    matches, in a few numbers) how many each year and month holds (the map's period menu)."""
     codes = store.statuses(rows)
     starts, ends = store.days(rows)
     types, counts = np.unique(np.array(store.types(rows), dtype=object), return_counts=True)
     dated = starts >= 0
-    return {
+    totals: dict[str, Any] = {
         "zone_status": {s: int(np.count_nonzero(codes == STATUS_CODES[s])) for s in STATUSES},
         "event_type": {str(t): int(n) for t, n in zip(types, counts, strict=True)},
         "interval": [_iso(int(starts[dated].min())), _iso(int(ends[dated].max()))] if dated.any() else None,
-        "years": _periods(starts[dated], ends[dated], "Y"),
-        "months": _periods(starts[dated], ends[dated], "M"),
     }
+    if periods:
+        totals["years"] = _periods(starts[dated], ends[dated], "Y")
+        totals["months"] = _periods(starts[dated], ends[dated], "M")
+    return totals
 
 
 def _count(store: Store, query: ItemQuery, level: int) -> tuple[Cells, dict[str, Any], int]:
@@ -145,7 +148,11 @@ def _count(store: Store, query: ItemQuery, level: int) -> tuple[Cells, dict[str,
     rows = store.query(query)
     lon, lat = store.points(rows)
     starts, ends = store.days(rows)
-    return count_cells(level, lon, lat, store.statuses(rows), starts, ends), _totals(store, rows), len(rows)
+    return (
+        count_cells(level, lon, lat, store.statuses(rows), starts, ends),
+        _totals(store, rows, level == 0),
+        len(rows),
+    )
 
 
 @router.get(

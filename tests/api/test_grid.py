@@ -105,6 +105,8 @@ def test_the_totals_count_each_year_and_month_as_its_datetime_filter_does(client
         ).json()
         assert totals["years"].get(str(year), 0) == matched["numberMatched"], year
     assert "2019" not in totals["years"]  # a year without incidents is not listed
+    # Only level 0 (the dataset in a few numbers) carries them: a view's grid stays light.
+    assert "months" not in grid_of(client, "level=4")["totals"]
 
 
 def test_the_unlocated_incident_is_matched_but_in_no_cell(client: TestClient) -> None:
