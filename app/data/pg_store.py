@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import psycopg
 import shapely
 from psycopg_pool import ConnectionPool
 
+from app import budget
 from app.api.cql_sql import filter_sql
 from app.api.features import CollectionRows
 from app.data.catalog import build_zone
@@ -118,8 +120,12 @@ class PostgisStore:
         return self._interval
 
     def _rows(self, text: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with self._pool.connection() as conn:
-            return conn.execute(text, params).fetchall()
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(text, params).fetchall()
+        except psycopg.errors.QueryCanceled:  # the statement timeout, past the request's budget
+            budget.check()  # the request's 503
+            raise
 
     def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
         where, params = self._where(q)
