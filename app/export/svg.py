@@ -37,7 +37,7 @@ from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
 from app.export.svg_labels import LABEL_SIDE as LABEL_SIDE
-from app.export.svg_labels import Box, legend, names, scale_bar
+from app.export.svg_labels import Box, _text_box, legend, names, scale_bar
 from app.export.svg_labels import _boxes as _boxes
 from app.export.svg_labels import _meets as _meets
 from app.export.svg_labels import _overlaps as _overlaps
@@ -56,6 +56,8 @@ MAX_MARKERS = 300  # markers drawn one by one; beyond, counts per cell (as the m
 MAX_REGIONS = 400  # claim outlines drawn; beyond, the selected incident's only
 MAX_NAMED = 60  # incidents named in <desc>
 KEPT_DRAWINGS = 64  # finished SVGs kept (about 20-200 KB each)
+
+CREDIT = "At Tanf zone map · Borders: Natural Earth (approximate) · sources in the data"
 
 
 def render_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
@@ -134,11 +136,14 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     legend_box = legend(out, served, shown, width, height, boxes)
     if legend_box:
         boxes = np.vstack([boxes, legend_box])
+    # The credit line is text a name may not cover (the static embed at 320-420 px put a site's
+    # name over it); its box is a 12 px label's, a little larger than its 10 px text.
+    boxes = np.vstack([boxes, _text_box(width - 6, height - 6, CREDIT, "end")])
     out.extend(names(served, v, boxes))
     out.append(scale_bar(v, lat, lon))
     out.append(
         f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
-        'fill="#333">At Tanf zone map · Borders: Natural Earth (approximate) · sources in the data</text>'
+        f'fill="#333">{CREDIT}</text>'
     )
     out.append("</svg>")
     return "\n".join(out)

@@ -88,3 +88,26 @@ def test_the_export_has_a_title_a_legend_a_list_and_dates_in_words(browser: Brow
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "export-1280.png"))
     page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 200), (420, 260), (600, 330), (800, 600)])
+def test_no_name_is_drawn_over_the_attribution(
+    browser: Browser, base_url: str, width: int, height: int
+) -> None:
+    """At the sizes the static embed asks for (app.web.embed), the credit line stays legible."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{base_url}/embed/map.svg?width={width}&height={height}")
+    boxes = page.eval_on_selector_all(
+        "text:not(.legend text)",
+        "els => els.map(e => { const b = e.getBBox();"
+        " return [e.textContent, b.x, b.y, b.width, b.height]; })",
+    )
+    credit = [b for b in boxes if b[0].startswith("At Tanf zone map")]
+    assert len(credit) == 1
+    _, cx, cy, cw, ch = credit[0]
+    over = [
+        name for name, x, y, w, h in boxes
+        if name != credit[0][0] and x < cx + cw and cx < x + w and y < cy + ch and cy < y + h
+    ]  # fmt: skip
+    assert not over, f"drawn over the credit line at {width}x{height}: {over}"
+    page.close()
