@@ -14,7 +14,9 @@ request. A store built from rows or read from its Arrow file (``app.data.store_f
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -36,6 +38,20 @@ from app.geo.shapes import MAX_CHORD_ERROR_M, simplified
 POINT_SLACK_M = MAX_CHORD_ERROR_M + 0.75
 
 
+class SortedIds:
+    """A store's ids (UTF-8 bytes) seen in sorted order, for ``bisect``: item ``i`` is the id of
+    row ``order[i]``."""
+
+    def __init__(self, ids: Blob, order: np.ndarray) -> None:
+        self.ids, self.order = ids, order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, at: int) -> bytes:
+        return self.ids[self.order[at]]
+
+
 class FeatureStore:
     """One collection's features: filters over the columns, bodies as bytes."""
 
@@ -44,7 +60,7 @@ class FeatureStore:
     def __init__(self, columns: Columns) -> None:
         self.columns = columns  # read-only
         c = columns
-        self._heads, self._wkb = Blob(c.head), Blob(c.geometry)
+        self._heads, self._wkb, self._ids = Blob(c.head), Blob(c.geometry), Blob(c.id)
         self._spliced = self._wkb.valid
         self._bounds_xy = np.column_stack([c.minx, c.miny, c.maxx, c.maxy])
         self.regions: FeatureStore | None = self if self._spliced.any() else None  # what near tests
@@ -107,10 +123,20 @@ class FeatureStore:
         return [self.body(int(row), simplify_m) for row in rows]
 
     def get(self, feature_id: str) -> int | None:
-        """The row of the feature with this id (a hash of the id column: milliseconds at 100,000)."""
-        at = pc.index_in(self.columns.id, value_set=to_arrow([feature_id.encode()], pa.string()))
-        found = np.flatnonzero(valid(at))
-        return int(found[0]) if len(found) else None
+        """The row of the feature with this id: a binary search of the ids in their sorted order
+        (``id_order``), about 17 comparisons at 100,000 rows (a hash of the whole id column per
+        lookup, as before, took milliseconds)."""
+        wanted = feature_id.encode()
+        ids = SortedIds(self._ids, self.id_order)
+        at = bisect.bisect_left(ids, wanted)
+        return int(self.id_order[at]) if at < len(ids) and ids[at] == wanted else None
+
+    @functools.cached_property
+    def id_order(self) -> np.ndarray:
+        """The rows in the order of their ids' UTF-8 bytes (int64), sorted by Arrow
+        once per store (a store is one dataset version), on the first lookup: 8 bytes a row."""
+        order = pc.sort_indices(self.columns.id)  # uint64, read as numpy without pyarrow's conversion
+        return np.frombuffer(order.buffers()[1], np.uint64, len(order)).astype(np.int64)
 
     def types(self, rows: np.ndarray) -> list[str]:
         return self.columns.event_type.of(np.asarray(rows, dtype=np.int64))
