@@ -80,6 +80,19 @@ def test_the_oracle_tests_run_on_mapped_stores(served: Served) -> None:
 
 # -- far from At Tanf: across the antimeridian, around the poles, at the distance itself ----------
 
+
+def incident_row(fid: str, point: tuple[float, float]) -> Row:
+    """An incident at ``point`` (lon, lat degrees), with no properties."""
+    return Row({"type": "Feature", "id": fid, "properties": {}}, shapely.Point(point), point=point)
+
+
+def region_row(owner: str, region: shapely.Polygon) -> Row:
+    """A claim region of incident ``owner``, its point a point inside it."""
+    inner = region.representative_point()
+    return Row({"type": "Feature", "id": f"{owner}--c", "properties": {}}, region, point=(inner.x, inner.y),
+               owner=owner)  # fmt: skip
+
+
 FAR_CENTRES = [(179.8, 5.0), (-179.7, -20.0), (30.0, 89.0), (-100.0, 88.6), (120.0, -89.1), (0.0, 0.0)]
 
 
@@ -92,18 +105,14 @@ def far_stores() -> tuple[FeatureStore, FeatureStore, list[tuple[float, float, f
     for k, (clon, clat) in enumerate(FAR_CENTRES):
         for i in range(40):
             lon, lat, _ = GEOD.fwd(clon, clat, rng.uniform(0, 360), rng.uniform(0, 120_000))
-            fid = f"far-{k}-{i}"
-            point = (float(lon), float(lat))
-            feature = {"type": "Feature", "id": fid, "properties": {}}
-            events.append(Row(feature, shapely.Point(point), point=point))
+            fid, point = f"far-{k}-{i}", (float(lon), float(lat))
+            events.append(incident_row(fid, point))
             radius = float(rng.uniform(2_000, 15_000))
             region = circle(*point, radius, 1.0)
             pole_m = min(GEOD.inv(*point, 0.0, 90.0)[2], GEOD.inv(*point, 0.0, -90.0)[2])
             # Regions are never drawn across the antimeridian or around a pole (app.data.extent).
             if i % 3 == 0 and region.bounds[2] - region.bounds[0] < 180 and pole_m > radius + 1_000:
-                inner = region.representative_point()
-                rfeature = {"type": "Feature", "id": f"{fid}--c", "properties": {}}
-                regions.append(Row(rfeature, region, point=(inner.x, inner.y), owner=fid))
+                regions.append(region_row(fid, region))
                 discs.append((point[0], point[1], radius))
     event_store, region_store = from_rows(events), from_rows(regions)
     event_store.link(region_store)
@@ -181,11 +190,10 @@ def many(tmp_path_factory: pytest.TempPathFactory) -> tuple[FeatureStore, Featur
         region = claim_like(rng, clon, clat)
         if not region.is_valid or region.bounds[2] - region.bounds[0] > 90 or abs(region.bounds[3]) > 89.9:
             continue  # never drawn across the antimeridian or around a pole (app.data.extent)
-        inner = region.representative_point()
-        fid = f"many-{i}"
-        events.append(Row({"type": "Feature", "id": fid, "properties": {}}, inner, point=(inner.x, inner.y)))
-        regions.append(Row({"type": "Feature", "id": f"{fid}--r", "properties": {}}, region,
-                           point=(inner.x, inner.y), owner=fid))  # fmt: skip
+        claim = region_row(f"many-{i}", region)
+        assert claim.point is not None
+        events.append(incident_row(f"many-{i}", claim.point))
+        regions.append(claim)
     stores = []
     for name, rows in (("events", events), ("regions", regions)):
         path = tmp_path_factory.mktemp("many") / f"{name}.arrow"
