@@ -9,6 +9,9 @@ indexes. Written by ``app.data.pg_load``, read by ``app.data.pg_store``.
   events' and regions' geometry each in an index of its own (a bbox on events does not wade
   through the regions' boxes).
 - ``incident_hash``: each loaded incident's content hash, so a load re-derives only what changed.
+- ``chunk``: each incident chunk loaded (a YAML file, or lines of a ``.jsonl`` file), by the hash
+  of its bytes, file and reference data: its incidents' ids and the sources they cite, so a load
+  reads and validates only the chunks whose bytes changed (``app.data.pg_load``).
 - ``events`` and ``regions``: views with typed columns (dates, title, type, status, p_inside), for
   other servers reading the same tables;
 - ``dataset``: one row, the version served and what every page draws (zone, sites, borders, the
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-SCHEMA_VERSION = 4  # bump on any change below: ``load`` then rebuilds the tables
+# Bump on a change below that a statement IF NOT EXISTS cannot make (``load`` then rebuilds the
+# tables); a new table or index needs no bump: every load runs ``DDL``.
+SCHEMA_VERSION = 4
 
 
 class Feature(NamedTuple):
@@ -63,21 +68,24 @@ VIEW_COLUMNS = ", ".join([
 ])  # fmt: skip
 
 DDL = f"""
-CREATE TABLE feature (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS feature (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     {", ".join(f"{name} {sql}" for name, sql in COLUMNS.items())});
-CREATE UNIQUE INDEX feature_id ON feature (collection, id);
-CREATE INDEX feature_order ON feature (collection, sort_day, sort_id, sort_seq) INCLUDE (fid);
-CREATE INDEX feature_incident ON feature (incident);
-CREATE INDEX feature_days ON feature (collection, day_start, day_end);
-CREATE INDEX feature_status ON feature (collection, status);
-CREATE INDEX feature_geom ON feature USING gist (geom) WHERE collection NOT IN ('events', 'regions');
-CREATE INDEX feature_event_geom ON feature USING gist (geom) WHERE collection = 'events';
-CREATE INDEX feature_region_geom ON feature USING gist (geom) WHERE collection = 'regions';
-CREATE INDEX feature_point ON feature USING gist (point);
-CREATE VIEW events AS SELECT {VIEW_COLUMNS} FROM feature WHERE collection = 'events';
-CREATE VIEW regions AS SELECT {VIEW_COLUMNS}, incident AS event_id FROM feature WHERE collection = 'regions';
-CREATE TABLE incident_hash (id text COLLATE "C" PRIMARY KEY, hash text NOT NULL);
-CREATE TABLE dataset (one boolean PRIMARY KEY DEFAULT true CHECK (one), schema integer NOT NULL,
+CREATE UNIQUE INDEX IF NOT EXISTS feature_id ON feature (collection, id);
+CREATE INDEX IF NOT EXISTS feature_order ON feature (collection, sort_day, sort_id, sort_seq) INCLUDE (fid);
+CREATE INDEX IF NOT EXISTS feature_incident ON feature (incident);
+CREATE INDEX IF NOT EXISTS feature_days ON feature (collection, day_start, day_end);
+CREATE INDEX IF NOT EXISTS feature_status ON feature (collection, status);
+CREATE INDEX IF NOT EXISTS feature_geom ON feature USING gist (geom)
+    WHERE collection NOT IN ('events', 'regions');
+CREATE INDEX IF NOT EXISTS feature_event_geom ON feature USING gist (geom) WHERE collection = 'events';
+CREATE INDEX IF NOT EXISTS feature_region_geom ON feature USING gist (geom) WHERE collection = 'regions';
+CREATE INDEX IF NOT EXISTS feature_point ON feature USING gist (point);
+CREATE OR REPLACE VIEW events AS SELECT {VIEW_COLUMNS} FROM feature WHERE collection = 'events';
+CREATE OR REPLACE VIEW regions AS SELECT {VIEW_COLUMNS}, incident AS event_id FROM feature
+    WHERE collection = 'regions';
+CREATE TABLE IF NOT EXISTS incident_hash (id text COLLATE "C" PRIMARY KEY, hash text NOT NULL);
+CREATE TABLE IF NOT EXISTS dataset (one boolean PRIMARY KEY DEFAULT true CHECK (one), schema integer NOT NULL,
     version text NOT NULL, meta jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS chunk (key text PRIMARY KEY, ids text[] NOT NULL, cited text[] NOT NULL);
 """
-DROP = "DROP TABLE IF EXISTS feature, incident_hash, dataset CASCADE"
+DROP = "DROP TABLE IF EXISTS feature, incident_hash, dataset, chunk CASCADE"

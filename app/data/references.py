@@ -9,6 +9,7 @@ record and the field; a reference to a record that itself failed validation is n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,11 +52,13 @@ def check_references(
         _check_incident(c, incident_files[incident.id], incident, sites, sources, countries)
 
 
-def check_every_source_cited(c: Report, file: str, records: Records) -> None:
+def check_every_source_cited(c: Report, file: str, records: Records, also_cited: Iterable[str] = ()) -> None:
     """A listed source that no incident, site or the zone cites is named: either a record that
     should cite it is missing, or the entry is left over (geodata/README.md). Only for a whole
-    directory whose records are all valid: a part, or an invalid record, may be what cites it."""
-    cited = {cite.source for site in records.sites.values() for cite in site.sources}
+    directory whose records are all valid: a part, or an invalid record, may be what cites it.
+    ``also_cited``: the sources cited by valid incidents not in ``records`` (a load that read
+    only the files that changed, ``app.data.pg_load``)."""
+    cited = set(also_cited) | {cite.source for site in records.sites.values() for cite in site.sources}
     if records.zone is not None:
         cited |= {cite.source for cite in records.zone.sources}
         cited |= {cite.source for v in records.zone.variants for cite in v.sources}

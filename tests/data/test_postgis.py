@@ -13,6 +13,7 @@ import orjson
 import psycopg
 import pytest
 import shapely
+import yaml
 from fastapi.testclient import TestClient
 from pyproj import Geod
 
@@ -25,6 +26,7 @@ from app.main import create_app
 from app.served import build_served
 from app.settings import BUNDLED_DATA, Settings
 from tests.data.test_loader_errors import CNN_TECHNICALS, TECHNICALS_ID, edit
+from tests.perf.synthetic import write_dataset
 from tests.postgres import Cluster
 
 GEOD = Geod(ellps="WGS84")
@@ -50,13 +52,14 @@ def _count(url: str, sql: str) -> int:
 def test_a_load_derives_only_what_changed_and_removes_what_went(postgres: Cluster, data_copy: Path) -> None:
     url = postgres.database()
     first = load(data_copy, url)
-    assert (first.derived, first.removed) == (36, 0)
-    assert load(data_copy, url).derived == 0  # nothing changed: nothing derived
+    assert (first.derived, first.removed, first.validated) == (36, 0, 36)
+    assert (load(data_copy, url).derived, load(data_copy, url).validated) == (0, 0)  # nothing read again
     edit(data_copy, CNN_TECHNICALS, "title: Coalition strike on pro-regime technical vehicles",
          "title: Coalition strike on technical vehicles (edited)")  # fmt: skip
     (data_copy / RUKBAN).unlink()
     again = load(data_copy, url)
     assert (again.derived, again.removed, again.unchanged) == (1, 1, 34)
+    assert again.validated == 1  # only the edited file was read and validated
     events = _events(url)
     assert events[TECHNICALS_ID]["properties"]["title"] == "Coalition strike on technical vehicles (edited)"  # type: ignore[index]
     assert "2016-10-16-rukban-checkpoint-attack" not in events
@@ -72,6 +75,61 @@ def test_a_load_derives_only_what_changed_and_removes_what_went(postgres: Cluste
     ):
         assert _count(url, sql) == _count(fresh, sql)
     assert served_from(pool(url)).version == build_served(Settings(data_dir=data_copy)).version
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def _write(path: Path, records: list[dict[str, object]]) -> None:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+
+
+def test_a_load_reads_only_the_chunks_whose_bytes_changed(postgres: Cluster, tmp_path: Path) -> None:
+    """30 incidents in one .jsonl file, read in chunks of 10 lines: an edit reads its chunk only,
+    and what spans chunks (ids unique, every source cited) is still checked on every load."""
+    data = write_dataset(tmp_path / "data", 30)
+    jsonl = data / "incidents" / "synthetic-000.jsonl"
+    listed = yaml.safe_load((data / "sources.yaml").read_text(encoding="utf-8"))
+    listed["sources"].append({"id": "extra", "outlet": "Another synthetic outlet"})  # cited by one record
+    (data / "sources.yaml").write_text(yaml.safe_dump(listed), encoding="utf-8")
+    records = _lines(jsonl)
+    records[25]["sources"] = [*records[25]["sources"], {"source": "extra", "quote": "synthetic"}]  # type: ignore[list-item]
+    _write(jsonl, records)
+    url = postgres.database()
+    assert (load(data, url, chunk_records=10).validated, load(data, url, chunk_records=10).validated) == (
+        30,
+        0,
+    )
+
+    records[5]["title"] = "Synthetic incident 5 (edited)"
+    _write(jsonl, records)
+    edited = load(data, url, chunk_records=10)  # "extra" is cited by a chunk not read: still cited
+    assert (edited.validated, edited.derived, edited.unchanged) == (10, 1, 29)
+
+    _write(jsonl, [*records, {**records[3], "title": "the same id again"}])  # a fourth chunk
+    with pytest.raises(DataError) as raised:
+        load(data, url, chunk_records=10)
+    assert [(p.file, p.record, p.field) for p in raised.value.problems] == [
+        ("data/incidents/synthetic-000.jsonl", "syn-0000003", "id")
+    ]
+    assert "duplicate id" in raised.value.problems[0].message
+
+    _write(jsonl, records[:25] + records[26:])  # the only record citing "extra" removed
+    with pytest.raises(DataError) as raised:
+        load(data, url, chunk_records=10)
+    assert [(p.file, p.record, p.message) for p in raised.value.problems] == [
+        ("data/sources.yaml", "extra", "source is not cited by any incident, site or the zone")
+    ]
+
+    _write(jsonl, records[:24] + records[25:])  # one record removed from the third chunk
+    removed = load(data, url, chunk_records=10)
+    assert (removed.validated, removed.derived, removed.removed) == (9, 0, 1)
+    assert _events(url).keys() == {str(r["id"]) for r in records[:24] + records[25:]}
+    assert _events(url)["syn-0000005"]["properties"]["title"] == "Synthetic incident 5 (edited)"  # type: ignore[index]
+    fresh = postgres.database()  # the incremental result is what a load from scratch gives
+    load(data, fresh)
+    assert _events(fresh) == _events(url)
 
 
 def test_a_bad_file_loads_nothing_and_is_named(
