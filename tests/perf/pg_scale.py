@@ -4,6 +4,7 @@ per-query server time on them (issue 19, part 1). Run by hand, never in CI.
     nice -n 15 python -m tests.perf.pg_scale build      # the cluster and databases (once; long)
     python -m tests.perf.pg_scale bench 100000 1000000   # per-query server time, p50 / p95
     python -m tests.perf.pg_scale edit                   # one incident of 100k edited: served when?
+    python -m tests.perf.pg_scale rehash 100000          # after a model change: hashes, not derived
     python -m tests.perf.pg_scale url 1000000            # the database's URL (tests/perf/peers.py)
     python -m tests.perf.pg_scale stop                   # stop the cluster (it is kept between runs)
 
@@ -39,11 +40,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from app.data.loader import load_dataset
 from app.data.pg_load import _hash, _reference_hash
+from app.data.pg_schema import DDL
+from tests.perf import pg_bench
 from tests.perf.synthetic import write_dataset
 from tests.postgres import _bin_dir, _run_as
 
@@ -51,18 +55,8 @@ HOME = Path(__file__).resolve().parents[2] / "test-artifacts" / "bench" / "pg-sc
 PORT = 54329
 BASE = 10_000
 SIZES = (100_000, 1_000_000)
-ITEMS = "/api/collections/events/items"
-QUERIES = {
-    "small bbox": f"{ITEMS}?bbox=38.5,33.4,38.7,33.6&limit=100",
-    "datetime interval": f"{ITEMS}?datetime=2017-06-01/2017-06-30&limit=100",
-    "item by id": "/api/collections/events/items/{id}",
-    "limit=1000": f"{ITEMS}?limit=1000",
-    "offset=2000": f"{ITEMS}?offset=2000&limit=100",
-    "offset=100000": f"{ITEMS}?offset=100000&limit=100",
-    "near 30 km": f"{ITEMS}?near=38.2,33.75&within_km=30&limit=100",
-    "in_zone": f"{ITEMS}?in_zone=inside&limit=100",
-    "CQL2 filter": f"{ITEMS}?filter=date_start >= DATE('2017-06-01') AND zone_status = 'inside'&limit=100",
-}
+# The side-by-side's queries (tests/perf/pg_bench.py), and a deep offset.
+QUERIES = {**pg_bench.QUERIES, "offset=100000": f"{pg_bench.ITEMS}?offset=100000&limit=100"}
 # Every column whose text holds an incident's id (renamed in each copy).
 RENAMED = ("id", "incident", "sort_id", "head", "text")
 
@@ -169,16 +163,10 @@ def build_size(size: int) -> None:
             "INSERT INTO incident_hash SELECT replace(id, 'syn-', 'syn' || k || '-'), hash "
             f"FROM incident_hash, generate_series(1, {times - 1}) AS k"
         )
-        version = f"replicated-{times}x"
+        conn.execute("UPDATE dataset SET version = %s", (f"replicated-{times}x",))
         if size <= 100_000:  # a data directory to load edits from, with its real hashes
-            dataset = load_dataset(replicated_data(size))
-            reference = _reference_hash(dataset)
-            conn.execute("DELETE FROM incident_hash")
-            with conn.cursor().copy("COPY incident_hash (id, hash) FROM STDIN") as copy:
-                for inc in dataset.incidents:
-                    copy.write_row((inc.id, _hash(reference, inc.model_dump(mode="json"))))
-            version = dataset.version
-        conn.execute("UPDATE dataset SET version = %s", (version,))
+            replicated_data(size)
+            _rehash(conn, size)
     with psycopg.connect(url(size), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         rows = conn.execute("SELECT collection, count(*) FROM feature GROUP BY 1 ORDER BY 1").fetchall()
@@ -186,6 +174,28 @@ def build_size(size: int) -> None:
     indexed = time.perf_counter() - started - copied
     print(f"n{size}: {rows}, {mb[0] if mb else 0:.0f} MB; copied in {copied:.0f} s, "
           f"indexed and analysed in {indexed:.0f} s; {uptime()}", flush=True)  # fmt: skip
+
+
+def _rehash(conn: psycopg.Connection[Any], size: int) -> None:
+    """The incident hashes a real load of ``data-SIZE`` would store, without deriving (the rows
+    are the base's, renamed; ``chunk`` emptied, so the next load reads every chunk once)."""
+    dataset = load_dataset(HOME / f"data-{size}")
+    reference = _reference_hash(dataset)
+    conn.execute("DELETE FROM incident_hash")
+    conn.execute("DELETE FROM chunk")
+    with conn.cursor().copy("COPY incident_hash (id, hash) FROM STDIN") as copy:
+        for inc in dataset.incidents:
+            copy.write_row((inc.id, _hash(reference, inc.model_dump(mode="json"))))
+    conn.execute("UPDATE dataset SET version = %s", (dataset.version,))
+
+
+def rehash(size: int) -> None:
+    """After a change of the incident model (a new field), the hashes of the ``size`` database
+    again those of its data directory, so that ``edit`` re-derives one incident, not all of them
+    (the derived rows are kept: they lack what the new field adds, which no bench reads)."""
+    with psycopg.connect(url(size)) as conn, conn.transaction():
+        conn.execute(DDL)  # the tables a newer schema adds
+        _rehash(conn, size)
 
 
 def bench(size: int) -> None:
@@ -276,5 +286,7 @@ if __name__ == "__main__":
             bench(n)
     elif command == "edit":
         edit()
+    elif command == "rehash":
+        rehash(int(args[0]))
     elif command == "url":
         print(url(int(args[0])))
