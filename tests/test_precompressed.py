@@ -1,10 +1,13 @@
-"""Static files compressed once (app.web.precompressed): the same bytes as the file, their own
-ETag, conditional requests answered, an edited file compressed afresh."""
+"""Static files compressed once (app.web.precompressed): the same bytes compressed or not (our
+JavaScript and CSS without their comments), their own ETag, conditional requests answered, an
+edited file compressed afresh."""
 
 from __future__ import annotations
 
 import gzip
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from app.bundled import STATIC_DIR
 from app.main import create_app
 from app.web import precompressed
 from app.web.pages import LEAFLET_DIR, leaflet_path
-from app.web.precompressed import PrecompressedStaticFiles
+from app.web.precompressed import PrecompressedStaticFiles, lean
 
 APP_JS = "/static/js/app.js"
 
@@ -34,7 +37,8 @@ def test_a_text_asset_is_sent_gzipped_with_its_own_etag(client: TestClient) -> N
         wire = b"".join(zipped.iter_raw())
         headers = zipped.headers
     assert headers["content-encoding"] == "gzip" and "Accept-Encoding" in headers["vary"]
-    assert gzip.decompress(wire) == (STATIC_DIR / "js" / "app.js").read_bytes() == plain.content
+    source = (STATIC_DIR / "js" / "app.js").read_bytes()
+    assert gzip.decompress(wire) == lean(APP_JS, source) == plain.content
     assert int(headers["content-length"]) == len(wire) < len(plain.content)
     assert headers["etag"] != plain.headers["etag"]
     assert headers["content-type"] == plain.headers["content-type"]
@@ -53,7 +57,8 @@ def test_conditional_requests_are_answered_per_representation(client: TestClient
 def test_leaflet_from_its_package_too(client: TestClient) -> None:
     js = client.get(leaflet_path() + "/leaflet.js", headers={"Accept-Encoding": "gzip"})
     assert js.status_code == 200 and js.headers["content-encoding"] == "gzip"
-    assert js.content == (LEAFLET_DIR / "leaflet.js").read_bytes()
+    assert js.content == lean("leaflet.js", (LEAFLET_DIR / "leaflet.js").read_bytes())
+    assert js.content.startswith(b"/* @preserve")  # its licence kept
 
 
 def test_compressed_once_and_again_after_an_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,3 +83,39 @@ def test_compressed_once_and_again_after_an_edit(tmp_path: Path, monkeypatch: py
         os.utime(asset, (1, 1))  # a different modification time, whatever the clock's resolution
         assert c.get("/s/a.js", headers={"Accept-Encoding": "gzip"}).text.startswith("console.log('second')")
         assert len(calls) == 2
+
+
+def test_lean_javascript_and_css_lose_only_their_comments() -> None:
+    js = b"// what this does\nconst a = 1; // kept: after code\n  // indented\n  if (a) {\n    f();\n  }\n"
+    assert lean("x.js", js) == b"const a = 1; // kept: after code\nif (a) {\nf();\n}\n"
+    css = b"/* a note */\n.a { color: red; } /*! licence */\n.b{}\n"
+    assert lean("x.css", css) == b".a { color: red; } /*! licence */\n.b{}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("x.js", b"const t = `one\n  // not a comment: inside the template\n`;\n"),
+        ("x.js", b"const s = 'one \\\n  // inside a string that runs on';\n"),
+        ("x.css", b'.a::before { content: "/* not a comment */"; }\n'),
+        ("x.json", b'{"a": "// not code"}\n'),
+    ],
+)
+def test_what_could_touch_a_string_is_left_as_it_is(name: str, text: bytes) -> None:
+    assert lean(name, text) == text
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(
+    NODE is None, reason="Node.js not installed (apt-get install nodejs): needed to parse the modules"
+)
+def test_every_lean_module_still_parses(tmp_path: Path) -> None:
+    """Each of our modules, lean, is still a valid module (parsed by Node.js); the browser tests
+    run the map on the lean modules."""
+    for source in sorted((STATIC_DIR / "js").glob("*.js")):
+        out = tmp_path / f"{source.stem}.mjs"
+        out.write_bytes(lean(source.name, source.read_bytes()))
+        done = subprocess.run([NODE, "--check", str(out)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, (source.name, done.stderr)

@@ -21,7 +21,8 @@ from branca.element import Figure
 from app.data.answer import STATUS_TEXT
 from app.data.catalog import Catalog, DerivedIncident
 from app.export.legend import STATUS_WORDS, TYPE_WORDS
-from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, Viewport, _spread, marker_svg
+from app.export.placement import place_markers
+from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, Viewport, marker_svg
 from app.export.words import day_text, when_text
 from app.geo.geojson import to_geojson
 from app.web.pages import LEAFLET_DIR
@@ -164,20 +165,25 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
     located = [d for d in catalog.incidents if d.point is not None]
     view = Viewport(lat, lon, 9, 1000, 800)
     at = [view.xy(d.point[0], d.point[1]) for d in located if d.point is not None]
-    spread = _spread(at)
+    spread = place_markers(at, [22.0] * len(at))
     markers: dict[str, str] = {}
     for d, (x, y), (sx, sy) in zip(located, at, spread, strict=True):
         assert d.point is not None
+        # A marker moved aside has a leader line to its point (drawn outside its box).
+        dx, dy = round(sx - x), round(sy - y)
+        leader = (f'<path d="M11,11L{11 - dx},{11 - dy}" stroke="#333" stroke-opacity="0.8"/>'
+                  f'<circle cx="{11 - dx}" cy="{11 - dy}" r="1.5" fill="#333"/>')  # fmt: skip
+        leader = leader if dx or dy else ""
         icon_svg = (
-            '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">'
-            f"{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</svg>"
+            '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22" '
+            f'overflow="visible">{leader}{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</svg>'
         )
         marker = folium.Marker(
             [d.point[1], d.point[0]],
             icon=folium.DivIcon(
                 html=icon_svg,
                 icon_size=(22, 22),
-                icon_anchor=(round(11 - (sx - x)), round(11 - (sy - y))),
+                icon_anchor=(11 - dx, 11 - dy),
                 class_name="incident",
             ),
             popup=folium.Popup(card_html(d, catalog), max_width=340),

@@ -5,8 +5,9 @@ Mercator like the interactive map, so a view (centre and zoom) frames the same a
 XML-escaped; the image carries its summary as ``<title>`` and ``<desc>``.
 
 Its cost is bounded whatever the dataset's size: beyond ``MAX_MARKERS`` markers those outside the
-frame are skipped; up to ``MAX_MARKERS`` are drawn one by one (those closer than ``NEAR_PX``
-fanned out, found through a grid of ``NEAR_PX`` cells, not by comparing every pair); beyond that
+frame are skipped; up to ``MAX_MARKERS`` are drawn one by one (moved aside where they would
+cover one another or a site, with a leader line to their point: ``app.export.placement``, the
+map's rule, found through a grid, not by comparing every pair); beyond that
 they are counted per cell of the grid the map and the API use (``app.data.grid``, cells 64 px
 wide at the view's zoom), one numbered circle per cell, as the map draws them. Claim outlines are drawn up
 to ``MAX_REGIONS`` (beyond that, only the selected incident's: hundreds of overlapping outlines
@@ -36,6 +37,7 @@ from app import budget
 from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
+from app.export.placement import place_markers
 from app.export.svg_labels import LABEL_SIDE as LABEL_SIDE
 from app.export.svg_labels import Box, _text_box, legend, names, scale_bar
 from app.export.svg_labels import _boxes as _boxes
@@ -184,18 +186,33 @@ def _markers(
         rows, x, y = rows[inside], x[inside], y[inside]
         if len(rows) > MAX_MARKERS:
             return _clusters(v, events, rows, x, y, sel_row, taken)
-    positions = _spread(list(zip(x.tolist(), y.tolist(), strict=True)))
+    points = list(zip(x.tolist(), y.tolist(), strict=True))
+    sizes = [22.0 if int(i) == sel_row else 16.0 for i in rows]
+    selected = [k for k in range(len(rows)) if int(rows[k]) == sel_row]
+    positions = place_markers(points, sizes, selected[0] if selected else -1, obstacles=list(taken))
     order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
     types, statuses = events.types(rows), _status_names(events, rows)
-    out = []
+    out = [leader_lines(points, positions)]
     for k in order:
         budget.check()
-        i = int(rows[k])
         px, py = positions[k]
-        size = 22 if i == sel_row else 16
+        size = sizes[k]
         out.append(marker_svg(round(px, 1), round(py, 1), types[k], statuses[k], size))
         taken.append((px - size / 2, py - size / 2, px + size / 2, py + size / 2))
     return out
+
+
+def leader_lines(points: list[tuple[float, float]], positions: list[tuple[float, float]]) -> str:
+    """A thin line from each marker moved aside to its point, and a dot on the point (as the
+    map draws them: static/js/incident-layers.js)."""
+    parts = [
+        f'<path d="M{x:.1f},{y:.1f}L{px:.1f},{py:.1f}"/><circle cx="{x:.1f}" cy="{y:.1f}" r="1.5"/>'
+        for (x, y), (px, py) in zip(points, positions, strict=True)
+        if abs(px - x) >= 0.5 or abs(py - y) >= 0.5
+    ]
+    if not parts:
+        return ""
+    return f'<g class="leaders" stroke="#333" stroke-opacity="0.8" fill="#333">{"".join(parts)}</g>'
 
 
 def _clusters(
@@ -260,38 +277,6 @@ def _clusters(
 def _status_names(events: Store, rows: np.ndarray) -> list[str]:
     """Each row's zone status name ("" where it has none)."""
     return [STATUS_NAMES.get(code, "") for code in events.statuses(rows).tolist()]
-
-
-def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Fan markers closer than NEAR_PX out on a small ring, as the interactive map does.
-
-    Greedy in order: each marker not yet placed gathers the later unplaced ones within NEAR_PX
-    of it. Candidates come from the 3 x 3 grid cells of side NEAR_PX around it, so the cost
-    follows the markers' crowding, not the square of their number.
-    """
-    out = list(points)
-    cells: dict[tuple[int, int], list[int]] = {}
-    for i, (x, y) in enumerate(points):
-        cells.setdefault((math.floor(x / NEAR_PX), math.floor(y / NEAR_PX)), []).append(i)
-    done = [False] * len(points)
-    for i, (xi, yi) in enumerate(points):
-        if done[i]:
-            continue
-        budget.check()
-        cx, cy = math.floor(xi / NEAR_PX), math.floor(yi / NEAR_PX)
-        near = sorted(
-            j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in cells.get((cx + dx, cy + dy), ())
-            if j > i and not done[j] and math.dist((xi, yi), points[j]) < NEAR_PX
-        )  # fmt: skip
-        group = [i, *near]
-        if len(group) > 1:
-            radius = max(NEAR_PX, len(group) * 18 / (2 * math.pi))
-            for n, k in enumerate(group):
-                angle = 2 * math.pi * n / len(group) - math.pi / 2
-                out[k] = (xi + radius * math.cos(angle), yi + radius * math.sin(angle))
-        for k in group:
-            done[k] = True
-    return out
 
 
 def _description(served: Served, shown: np.ndarray, selected: str | None) -> str:

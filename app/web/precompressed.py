@@ -3,6 +3,9 @@
 A client that accepts gzip gets a text asset (JavaScript, CSS, SVG, JSON, HTML, plain text)
 compressed at level 9 the first time it is asked for, then the same bytes from memory; the
 entry is tied to the file's modification time and size, so an edited file is compressed afresh.
+JavaScript and CSS are served without the comments written for their readers (``lean``: whole
+comment lines and indentation in JavaScript, ``/* */`` comments in CSS), compressed or not: a
+quarter of the map's own code, 10 KB of the embed's 100 KB budget.
 The gzip variant has its own ETag (the file's with ``-gz``), as RFC 9110 §8.8.3 asks of a
 different representation, and says ``Vary: Accept-Encoding``; ``If-None-Match`` and
 ``If-Modified-Since`` are answered as Starlette answers them for the plain file.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import threading
 from os import PathLike
 
@@ -29,23 +33,53 @@ MIN_SIZE = 500  # bytes; below this gzip's own header outweighs the saving
 LEVEL = 9  # paid once per file and process
 
 
+# A JavaScript line inside a template literal or a string that runs on to the next line: a file
+# with one is left as it is (its lines cannot be told from code by looking at each alone).
+_RUNS_ON = re.compile(rb"\\\r?$")
+_CSS_COMMENT = re.compile(rb"/\*(?!!).*?\*/\s*", re.S)
+_CSS_QUOTED_COMMENT = re.compile(rb"[\"'][^\"'\n]*/\*")
+
+
+def lean(path: str, data: bytes) -> bytes:
+    """``data`` without what only its readers need: in JavaScript, the lines that are only a
+    ``//`` comment and each line's indentation (lines and code otherwise untouched, so automatic
+    semicolons fall as before); in CSS, the ``/* */`` comments but ``/*! */`` (licences). A file
+    where that could touch a string (a template literal or string over several lines, a comment
+    sign inside quotes in CSS) is returned as it is."""
+    if path.endswith(".css"):
+        return data if _CSS_QUOTED_COMMENT.search(data) else _CSS_COMMENT.sub(b"", data)
+    if not path.endswith((".js", ".mjs")):
+        return data
+    lines = [line.strip(b" \t") for line in data.split(b"\n")]
+    code = [line for line in lines if not line.startswith(b"//")]
+    if any(line.count(b"`") % 2 or _RUNS_ON.search(line) for line in code):
+        return data
+    return b"\n".join(code)
+
+
+LEAN = (".js", ".mjs", ".css")  # served lean (``lean``), compressed or not
+
+
 class PrecompressedStaticFiles(StaticFiles):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._gzipped: dict[str, tuple[tuple[float, int], bytes]] = {}
+        # path -> (modification time and size, the lean bytes, the same gzipped)
+        self._kept: dict[str, tuple[tuple[float, int], bytes, bytes]] = {}
         self._lock = threading.Lock()
 
-    def _gzip_of(self, full_path: str, stat_result: os.stat_result) -> bytes:
+    def _bytes_of(self, full_path: str, stat_result: os.stat_result) -> tuple[bytes, bytes]:
+        """The bytes served for the file (lean) and the same gzipped, made once per version."""
         signature = (stat_result.st_mtime, stat_result.st_size)
         with self._lock:
-            kept = self._gzipped.get(full_path)
+            kept = self._kept.get(full_path)
         if kept is not None and kept[0] == signature:
-            return kept[1]
+            return kept[1], kept[2]
         with open(full_path, "rb") as file:
-            data = gzip.compress(file.read(), compresslevel=LEVEL, mtime=0)
+            data = lean(full_path, file.read())
+        zipped = gzip.compress(data, compresslevel=LEVEL, mtime=0)
         with self._lock:
-            self._gzipped[full_path] = (signature, data)
-        return data
+            self._kept[full_path] = (signature, data, zipped)
+        return data, zipped
 
     def file_response(
         self,
@@ -56,23 +90,26 @@ class PrecompressedStaticFiles(StaticFiles):
     ) -> Response:
         request_headers = Headers(scope=scope)
         path = os.fspath(full_path)
+        zipped = accepts_gzip(request_headers.get("accept-encoding", ""))
         if (
             status_code != 200
-            or not accepts_gzip(request_headers.get("accept-encoding", ""))
-            or "range" in request_headers
             or stat_result.st_size < MIN_SIZE
             or not path.endswith(COMPRESSIBLE)
+            or not (zipped or path.endswith(LEAN))
+            or ("range" in request_headers and not path.endswith(LEAN))  # (lean: the whole file)
         ):
             return super().file_response(full_path, stat_result, scope, status_code)
         plain = FileResponse(full_path, stat_result=stat_result)
         headers = {
-            "etag": plain.headers["etag"][:-1] + '-gz"',
+            "etag": plain.headers["etag"],
             "last-modified": plain.headers["last-modified"],
             "content-type": plain.headers["content-type"],
-            "content-encoding": "gzip",
             "vary": "Accept-Encoding",
         }
-        response = Response(self._gzip_of(path, stat_result), headers=headers)
+        data, gzipped = self._bytes_of(path, stat_result)
+        if zipped:
+            headers |= {"etag": plain.headers["etag"][:-1] + '-gz"', "content-encoding": "gzip"}
+        response = Response(gzipped if zipped else data, headers=headers)
         if self.is_not_modified(response.headers, request_headers):
             return NotModifiedResponse(response.headers)
         return response

@@ -3,7 +3,7 @@
 // names that give way to them (labels.js). It is told what to show; it loads nothing.
 import { STATUS_TEXT, whenText } from "./format.js";
 import { regionStyle } from "./layers.js";
-import { markerIcon, spreadOffsets } from "./markers.js";
+import { SIZE, markerIcon, placeMarkers } from "./markers.js";
 
 const L = window.L;
 
@@ -18,6 +18,9 @@ export class IncidentLayers {
     this.reducedMotion = reducedMotion;
     this.footprintLayer = L.layerGroup().addTo(map);
     this.regionLayer = L.layerGroup().addTo(map);
+    // Leader lines from a marker moved aside to its point: above the regions, under the markers.
+    map.createPane("leaders").style.zIndex = 550;
+    this.leaderLayer = L.layerGroup().addTo(map);
     this.markerLayer = L.layerGroup().addTo(map);
     this.cellLayer = L.layerGroup().addTo(map);
     this.footprintsByEvent = new Map();
@@ -144,18 +147,38 @@ export class IncidentLayers {
     this.labels.layout(obstacles);
   }
 
-  // Markers fanned out where they would overlap, the selected one larger and on top; each a
+  // Markers moved aside where they would cover one another or a site's dot (markers.js), a
+  // leader line to the point of each one moved; the selected one larger and on top; each a
   // button named with its title, date and zone status.
   spread() {
+    const map = this.map;
     const shown = [...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m));
-    const offsets = spreadOffsets(this.map, shown);
+    const points = shown.map((m) => map.latLngToContainerPoint(m.getLatLng()));
+    const corner = map.getContainer().getBoundingClientRect();
+    const obstacles = [...map.getPane("overlayPane").querySelectorAll("path.site-point")].map((e) => {
+      const r = e.getBoundingClientRect();
+      return [r.left - corner.left, r.top - corner.top, r.right - corner.left, r.bottom - corner.top];
+    });
+    // The selected marker is drawn a quarter larger (map.css): it takes that room.
+    const sizes = shown.map((m) => (m.feature.id === this.selected ? Math.ceil(SIZE * 1.25) : SIZE));
+    const at = placeMarkers(points.map((p) => [p.x, p.y]), sizes, {
+      first: shown.findIndex((m) => m.feature.id === this.selected), obstacles,
+    });
+    this.leaderLayer.clearLayers();
     shown.forEach((marker, i) => {
       const selected = marker.feature.id === this.selected;
-      const key = `${offsets[i]}|${selected}`;
+      const offset = [Math.round(at[i][0] - points[i].x), Math.round(at[i][1] - points[i].y)];
+      const key = `${offset}|${selected}`;
       if (marker.iconKey !== key) {
-        marker.setIcon(markerIcon(marker.feature, offsets[i], selected));
+        marker.setIcon(markerIcon(marker.feature, offset, selected));
         marker.iconKey = key;
         marker.setZIndexOffset(selected ? 1000 : 0);
+      }
+      if (offset[0] || offset[1]) {
+        const moved = map.containerPointToLatLng(points[i].add(offset));
+        const style = { pane: "leaders", interactive: false, color: "#333", weight: 1, opacity: 0.8 };
+        this.leaderLayer.addLayer(L.polyline([marker.getLatLng(), moved], style));
+        this.leaderLayer.addLayer(L.circleMarker(marker.getLatLng(), { ...style, radius: 1.5, fillOpacity: 1 }));
       }
       const element = marker.getElement();
       if (element) {

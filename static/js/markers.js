@@ -60,34 +60,62 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
   });
 }
 
-// Markers closer than this many pixels, directly or through a chain of neighbours, are fanned
-// out together on a ring around their middle, far enough apart that each stays clickable.
-const NEAR_PX = SIZE;
+// Where each marker is drawn so that none covers another (app/export/placement.py holds the same
+// rule; tests/web/test_state_contract.py compares them). A marker stays on its point where it
+// meets no marker placed before it and no obstacle; else it goes to the nearest free place on
+// rings around its point (half a marker apart), first on the side away from its crowd, and a
+// leader line joins it to its point. The selected marker goes first, then those with the fewest
+// neighbours (a lone marker stays put).
+// points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
+// obstacles: [[x0, y0, x1, y1]] px. -> [[x, y]] where each marker is drawn.
+export const GAP = 2;
+const RINGS = 40;
 
-export function spreadOffsets(map, markers) {
-  const points = markers.map((m) => map.latLngToContainerPoint(m.getLatLng()));
-  const offsets = markers.map(() => [0, 0]);
-  const group = markers.map((_, i) => i);
-  const root = (i) => (group[i] === i ? i : (group[i] = root(group[i])));
-  for (let i = 0; i < points.length; i += 1) {
-    for (let j = i + 1; j < points.length; j += 1) {
-      if (points[i].distanceTo(points[j]) < NEAR_PX) group[root(j)] = root(i);
+export function placeMarkers(points, sizes, { first = -1, obstacles = [] } = {}) {
+  const cell = Math.max(1, ...sizes) + GAP;
+  const grid = new Map();
+  const key = (x, y) => `${Math.floor(x / cell)},${Math.floor(y / cell)}`;
+  const near = (x, y, reach) => {
+    const out = [];
+    const [cx, cy] = [Math.floor(x / cell), Math.floor(y / cell)];
+    for (let i = cx - reach; i <= cx + reach; i += 1) for (let j = cy - reach; j <= cy + reach; j += 1) out.push(...(grid.get(`${i},${j}`) || []));
+    return out;
+  };
+  const meets = (x, y, s, [qx, qy, qs]) => Math.abs(x - qx) < (s + qs) / 2 + GAP && Math.abs(y - qy) < (s + qs) / 2 + GAP;
+  const all = points.map(([x, y], i) => [x, y, sizes[i]]);
+  all.forEach((p, i) => { const k = key(p[0], p[1]); grid.set(k, [...(grid.get(k) || []), i]); });
+  const crowd = all.map((p, i) => near(p[0], p[1], 1).filter((j) => j !== i && meets(p[0], p[1], p[2], all[j])).length);
+  const centre = all.map(([x, y]) => {
+    const around = near(x, y, 3).filter((j) => Math.hypot(all[j][0] - x, all[j][1] - y) < 3 * cell);
+    return [around.reduce((sum, j) => sum + all[j][0], 0) / around.length, around.reduce((sum, j) => sum + all[j][1], 0) / around.length];
+  });
+  const order = all.map((_, i) => i).sort((a, b) => (b === first) - (a === first) || crowd[a] - crowd[b] || a - b);
+  grid.clear();
+  const placed = points.map(([x, y]) => [x, y]);
+  const free = (x, y, s) => !near(x, y, 1).some((j) => meets(x, y, s, placed[j].concat(sizes[j])))
+    && !obstacles.some(([x0, y0, x1, y1]) => x - s / 2 - GAP < x1 && x0 < x + s / 2 + GAP && y - s / 2 - GAP < y1 && y0 < y + s / 2 + GAP);
+  for (const i of order) {
+    const [x, y, s] = all[i];
+    const [cx, cy] = centre[i];
+    const away = Math.hypot(x - cx, y - cy) < 0.5 ? -Math.PI / 2 : Math.atan2(y - cy, x - cx);
+    let at = [x, y];
+    search: if (!free(x, y, s)) {
+      for (let k = 1; k <= RINGS; k += 1) {
+        const r = (k * cell) / 2;
+        const m = Math.max(6, Math.ceil(2 * Math.PI * k));
+        for (let t = 0; t < m; t += 1) {
+          const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
+          const [px, py] = [x + r * Math.cos(a), y + r * Math.sin(a)];
+          if (free(px, py, s)) {
+            at = [px, py];
+            break search;
+          }
+        }
+      }
     }
+    placed[i] = at;
+    const k = key(at[0], at[1]);
+    grid.set(k, [...(grid.get(k) || []), i]);
   }
-  const groups = new Map();
-  points.forEach((_, i) => groups.set(root(i), [...(groups.get(root(i)) || []), i]));
-  for (const members of groups.values()) {
-    if (members.length < 2) continue;
-    const cx = members.reduce((sum, k) => sum + points[k].x, 0) / members.length;
-    const cy = members.reduce((sum, k) => sum + points[k].y, 0) / members.length;
-    const radius = Math.max(NEAR_PX, (members.length * (SIZE + 3)) / (2 * Math.PI));
-    // Around the ring in the order of their bearing from the middle, so each moves the least.
-    members.sort((a, b) => Math.atan2(points[a].y - cy, points[a].x - cx) - Math.atan2(points[b].y - cy, points[b].x - cx));
-    const start = Math.atan2(points[members[0]].y - cy, points[members[0]].x - cx);
-    members.forEach((k, n) => {
-      const angle = start + (2 * Math.PI * n) / members.length;
-      offsets[k] = [Math.round(cx + radius * Math.cos(angle) - points[k].x), Math.round(cy + radius * Math.sin(angle) - points[k].y)];
-    });
-  }
-  return offsets;
+  return placed;
 }

@@ -1,10 +1,8 @@
-"""The static SVG's cost is bounded whatever the dataset size (app.export.svg): markers fanned
-through a grid (the same placement as comparing every pair), clusters beyond MAX_MARKERS,
+"""The static SVG's cost is bounded whatever the dataset size (app.export.svg): clusters beyond MAX_MARKERS,
 outlines beyond MAX_REGIONS only for the selected incident, a <desc> naming at most MAX_NAMED."""
 
 from __future__ import annotations
 
-import math
 import random
 import re
 import xml.etree.ElementTree as ET
@@ -20,34 +18,6 @@ from app.web.state import parse_state, visible_incidents
 from tests.perf import synthetic
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
-
-
-def spread_by_pairs(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The placement rule stated directly: every later unplaced marker compared with each one."""
-    out = list(points)
-    done: set[int] = set()
-    for i, (xi, yi) in enumerate(points):
-        if i in done:
-            continue
-        group = [i] + [j for j in range(i + 1, len(points))
-                       if j not in done and math.dist((xi, yi), points[j]) < svg.NEAR_PX]  # fmt: skip
-        if len(group) > 1:
-            radius = max(svg.NEAR_PX, len(group) * 18 / (2 * math.pi))
-            for n, k in enumerate(group):
-                angle = 2 * math.pi * n / len(group) - math.pi / 2
-                out[k] = (xi + radius * math.cos(angle), yi + radius * math.sin(angle))
-        done.update(group)
-    return out
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_grid_placement_equals_comparing_every_pair(seed: int) -> None:
-    rng = random.Random(seed)
-    points = [(rng.uniform(-50, 850), rng.uniform(-50, 650)) for _ in range(400)]
-    points += [(400 + rng.gauss(0, 8), 300 + rng.gauss(0, 8)) for _ in range(60)]  # a crowd
-    points += [(14.0 * k, 0.0) for k in range(5)] + [(-7.0, -7.0)] * 3  # cell edges, duplicates
-    rng.shuffle(points)
-    assert svg._spread(points) == spread_by_pairs(points)
 
 
 @pytest.fixture(scope="module")

@@ -160,3 +160,38 @@ def test_legend_words_and_dates_read_the_same_in_the_browser_and_the_server(
         p = feature["properties"]
         start, end = dt.date.fromisoformat(p["date_start"]), dt.date.fromisoformat(p["date_end"])
         assert when_text(start, end, p["date_precision"]) == words
+
+
+def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watched, base_url: str) -> None:
+    """The placement rule (static/js/markers.js placeMarkers, app/export/placement.py) gives the
+    same places for the same markers: crowds, one point shared by many, a selected marker, sites."""
+    import random
+
+    from app.export.placement import place_markers
+
+    page = watched.open(f"{base_url}/")
+    rng = random.Random(18)
+    cases = []
+    for n in (2, 12, 60, 200):
+        points = [(round(rng.uniform(0, 600), 2), round(rng.uniform(0, 400), 2)) for _ in range(n)]
+        crowd = [(round(rng.gauss(0, 9), 2), round(rng.gauss(0, 9), 2)) for _ in range(n // 2)]
+        points += [(300.0 + dx, 200.0 + dy) for dx, dy in crowd]
+        points += [(150.0, 150.0)] * (n // 4)
+        sizes = [16.0] * len(points)
+        first = rng.randrange(len(points))
+        sizes[first] = 22.0
+        obstacles = [(144.0, 144.0, 156.0, 156.0), (297.0, 197.0, 303.0, 203.0)]
+        cases.append((points, sizes, first, obstacles))
+    got = page.evaluate(
+        """async (cases) => {
+          const m = await import("/static/js/markers.js");
+          return cases.map(([points, sizes, first, obstacles]) =>
+            m.placeMarkers(points, sizes, { first, obstacles }));
+        }""",
+        cases,
+    )
+    for (points, sizes, first, obstacles), js in zip(cases, got, strict=True):
+        py = place_markers(points, sizes, first, obstacles)
+        assert len(js) == len(py)
+        for k, ((jx, jy), (px, py_)) in enumerate(zip(js, py, strict=True)):
+            assert abs(jx - px) < 0.01 and abs(jy - py_) < 0.01, (len(points), k, (jx, jy), (px, py_))

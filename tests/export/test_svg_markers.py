@@ -1,0 +1,63 @@
+"""The server's drawing moves markers aside as the map does (issue 18): no marker covers another
+and each one moved has a leader line to its point."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from app.export import svg
+from app.served import Served, load_served
+from app.settings import Settings
+from app.web.state import parse_state
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+MARKER_COLOURS = set(svg.STATUS_COLOURS.values())
+
+
+@pytest.fixture(scope="module")
+def served() -> Served:
+    return load_served(Settings())
+
+
+def marker_boxes(text: str) -> list[tuple[float, float, float, float]]:
+    """The box of each marker's body (circle, square, triangle or diamond in a status colour,
+    10 px or more across; the legend's samples left out)."""
+    root = ET.fromstring(text)
+    legend = {id(e) for g in root.iter(f"{SVG_NS}g") if g.get("class") == "legend" for e in g.iter()}
+    out = []
+    for e in root.iter():
+        if id(e) in legend or not ({e.get("fill"), e.get("stroke")} & MARKER_COLOURS):
+            continue
+        tag = e.tag.removeprefix(SVG_NS)
+        if tag == "circle":
+            cx, cy, r = (float(e.get(k, 0)) for k in ("cx", "cy", "r"))
+            box = (cx - r, cy - r, cx + r, cy + r)
+        elif tag == "rect":
+            x, y, w, h = (float(e.get(k, 0)) for k in ("x", "y", "width", "height"))
+            box = (x, y, x + w, y + h)
+        elif tag == "polygon":
+            xy = [tuple(map(float, p.split(","))) for p in (e.get("points") or "").split()]
+            box = (min(p[0] for p in xy), min(p[1] for p in xy), max(p[0] for p in xy), max(p[1] for p in xy))
+        else:
+            continue
+        if box[2] - box[0] >= 10:
+            out.append(box)
+    return out
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 450), (600, 450), (800, 600), (1200, 630)])
+@pytest.mark.parametrize("query", [{}, {"sel": "2017-06-06-coalition-strike"}, {"v": "33.55,38.6,9"}])
+def test_no_marker_covers_another_in_the_svg(served: Served, width: int, height: int, query: dict) -> None:
+    text = svg.render_svg(served, parse_state(query), width, height)
+    boxes = marker_boxes(text)
+    assert len(boxes) >= 20
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            overlap = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+            assert min(overlap) <= 0.5, f"markers at {a} and {b} overlap at {width}x{height} {query}"
+    # Markers moved aside each have a leader line to their point.
+    root = ET.fromstring(text)
+    leaders = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "leaders"]
+    assert leaders and len(list(leaders[0].iter(f"{SVG_NS}path"))) >= 1
