@@ -60,6 +60,7 @@ MAX_NAMED = 60  # incidents named in <desc>
 KEPT_DRAWINGS = 64  # finished SVGs kept (about 20-200 KB each)
 
 CREDIT = "At Tanf zone map · Borders: Natural Earth (approximate) · sources in the data"
+CREDIT_NARROW = "Borders: Natural Earth (approximate)"  # under 480 px the whole line is cut off
 
 
 def render_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
@@ -140,12 +141,13 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         boxes = np.vstack([boxes, legend_box])
     # The credit line is text a name may not cover (the static embed at 320-420 px put a site's
     # name over it); its box is a 12 px label's, a little larger than its 10 px text.
-    boxes = np.vstack([boxes, _text_box(width - 6, height - 6, CREDIT, "end")])
+    credit = CREDIT if width >= 480 else CREDIT_NARROW
+    boxes = np.vstack([boxes, _text_box(width - 6, height - 6, credit, "end")])
     out.extend(names(served, v, boxes))
     out.append(scale_bar(v, lat, lon))
     out.append(
         f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
-        f'fill="#333">{CREDIT}</text>'
+        f'fill="#333">{credit}</text>'
     )
     out.append("</svg>")
     return "\n".join(out)

@@ -4,6 +4,7 @@ box against all taken boxes at once (numpy), not one by one."""
 
 from __future__ import annotations
 
+import math
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -62,6 +63,42 @@ def _label_place(x: float, y: float, text: str, side: str, gap: float) -> tuple[
     return lx, ly, anchor, _text_box(lx, ly, text, anchor)
 
 
+LEADER_FROM_PX = 14  # the garrison's name further than this from its dot gets a leader line
+REACH_PX = 220  # how far from its dot the garrison's name may go
+STEP_PX = 4  # the grid of places tried for it
+
+
+def _garrison_place(
+    x: float, y: float, text: str, boxes: np.ndarray, width: int, height: int
+) -> tuple[float, float, Box]:
+    """Where the garrison's name goes: of the places on a grid around its dot (x, y) that lie in
+    the image, the one nearest the dot that meets none of ``boxes``; where none is free, the one
+    that meets the fewest. Returns the text's anchor (start, baseline) and its box. All places
+    are tried at once (numpy)."""
+    w = len(text) * CHAR_PX
+    xs = np.arange(x - REACH_PX - w, x + REACH_PX, STEP_PX)
+    ys = np.arange(y - REACH_PX, y + REACH_PX + 12, STEP_PX)
+    lx, ly = (a.ravel() for a in np.meshgrid(xs, ys))
+    b = np.stack([lx - 2, ly - 12, lx + w + 2, ly + 4], axis=1)
+    inside = (b[:, 0] >= 0) & (b[:, 1] >= 0) & (b[:, 2] <= width) & (b[:, 3] <= height)
+    b, lx, ly = b[inside], lx[inside], ly[inside]
+    hits = (
+        (b[:, None, 0] < boxes[None, :, 2])
+        & (boxes[None, :, 0] < b[:, None, 2])
+        & (b[:, None, 1] < boxes[None, :, 3])
+        & (boxes[None, :, 1] < b[:, None, 3])
+    ).sum(axis=1)
+    near = np.hypot(np.clip(x, b[:, 0], b[:, 2]) - x, np.clip(y, b[:, 1], b[:, 3]) - y)
+    k = int(np.lexsort((near, hits))[0])  # the fewest covered (none where it can), then the nearest
+    return float(lx[k]), float(ly[k]), (float(b[k, 0]), float(b[k, 1]), float(b[k, 2]), float(b[k, 3]))
+
+
+def _leader(x: float, y: float, box: Box) -> str:
+    """A thin line from the point x, y to the nearest point of a name's box."""
+    nx, ny = min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3])
+    return f'<path d="M{x:.1f},{y:.1f}L{nx:.1f},{ny:.1f}" stroke="#111" stroke-width="1.2"/>'
+
+
 def _meets(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -87,9 +124,10 @@ def _inside(box: Box, width: int, height: int) -> bool:
 def legend(
     out: list[str], served: Served, shown: np.ndarray, width: int, height: int, taken: np.ndarray
 ) -> Box | None:
-    """A legend box (from 400 px wide) in the corner where it covers the fewest markers and sites
-    (``taken``, an (n, 4) array of boxes): the shapes and fills on the image, the zone and the
-    places, in the words of static/js/legend-body.js. Returns the box it takes."""
+    """A legend box (from 400 px wide) in the first corner where it covers no marker and no site
+    (``taken``, an (n, 4) array of boxes), or none where every corner would: the shapes and fills
+    on the image, the zone and the places, in the words of static/js/legend-body.js. Returns the
+    box it takes."""
     if width < 400:
         return None
     events = served.stores["events"]
@@ -113,7 +151,10 @@ def legend(
         (width - box_w - 6, height - box_h - 24),
         (6.0, height - box_h - 40),
     ]
-    x0, y0 = min(corners, key=lambda c: _overlaps((c[0], c[1], c[0] + box_w, c[1] + box_h), taken))
+    free = [c for c in corners if not _overlaps((c[0], c[1], c[0] + box_w, c[1] + box_h), taken)]
+    if not free:  # a legend over the markers would hide what it explains
+        return None
+    x0, y0 = free[0]
     parts = [
         f'<g class="legend" font-size="11" font-family="sans-serif" fill="#111"><rect x="{x0:.1f}" y="{y0}" '
         f'width="{box_w:.1f}" height="{box_h}" fill="#fff" fill-opacity="0.92" stroke="#999"/>'
@@ -143,8 +184,8 @@ def names(served: Served, v: Viewport, boxes: np.ndarray) -> list[str]:
     """The zone's name above its northernmost point, then the sites' names (the garrison's
     first), each on the first side of its point, nearest first, where it meets none of ``boxes``
     (an (n, 4) array: markers, sites, legend) nor a name placed before it and stays inside the
-    image; a name with no free side is left out, but the garrison's, which goes where it covers
-    the fewest."""
+    image; a name with no free side is left out. The garrison's is never left out: it goes to
+    the free place nearest its dot (``_garrison_place``), with a leader line when it stands away."""
     zone = served.zone
     out = []
     north = max(zone.polygon.exterior.coords, key=lambda p: p[1])
@@ -158,11 +199,17 @@ def names(served: Served, v: Viewport, boxes: np.ndarray) -> list[str]:
         garrison = site.kind == "garrison"
         first = LABEL_SIDE.get(site.id, "right")
         sides = [first, *(s for s in ("left", "right", "top", "bottom") if s != first)]
+        if garrison:
+            lx, ly, box = _garrison_place(x, y, site.name, boxes, v.width, v.height)
+            if math.hypot(min(max(x, box[0]), box[2]) - x, min(max(y, box[1]), box[3]) - y) > LEADER_FROM_PX:
+                out.append(_leader(x, y, box))
+            out.append(_text(lx, ly, site.name, "start", "bold"))
+            boxes = np.vstack([boxes, box])
+            continue
         places = [_label_place(x, y, site.name, side, gap) for gap in (0, 14, 28, 42, 56) for side in sides]
-        hits = [_overlaps(p[3], boxes) for p in places]
-        free = [p for p, n in zip(places, hits, strict=True) if not n and _inside(p[3], v.width, v.height)]
-        if free or garrison:
-            lx, ly, anchor, box = free[0] if free else places[hits.index(min(hits))]
-            out.append(_text(lx, ly, site.name, anchor, "bold" if garrison else "normal"))
+        free = [p for p in places if not _overlaps(p[3], boxes) and _inside(p[3], v.width, v.height)]
+        if free:
+            lx, ly, anchor, box = free[0]
+            out.append(_text(lx, ly, site.name, anchor))
             boxes = np.vstack([boxes, box])
     return out

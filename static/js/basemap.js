@@ -18,6 +18,9 @@ export function createMap({ embed, reducedMotion, tileUrl, tileAttribution }) {
     fadeAnimation: !reducedMotion,
     markerZoomAnimation: !reducedMotion,
   });
+  // Leader lines (a marker moved aside, a name away from its point): above the regions, under
+  // the markers and names.
+  map.createPane("leaders").style.zIndex = 550;
   map.attributionControl.addAttribution("Borders: Natural Earth (approximate)");
   if (tileUrl) addTiles(map, tileUrl, tileAttribution);
   if (embed && L.Browser.mobile) map.once("click", () => map.dragging.enable());

@@ -3,7 +3,11 @@
 // names that give way to them (labels.js). It is told what to show; it loads nothing.
 import { STATUS_TEXT, whenText } from "./format.js";
 import { regionStyle } from "./layers.js";
-import { SIZE, markerIcon, placeMarkers } from "./markers.js";
+import { cellMarker } from "./cells.js";
+import { crowds, markerIcon, placeMarkers, SIZE } from "./markers.js";
+
+// A crowd whose markers would move further than this share of the map's smaller side is stacked.
+const STACK_REACH = 0.3;
 
 const L = window.L;
 
@@ -18,10 +22,9 @@ export class IncidentLayers {
     this.reducedMotion = reducedMotion;
     this.footprintLayer = L.layerGroup().addTo(map);
     this.regionLayer = L.layerGroup().addTo(map);
-    // Leader lines from a marker moved aside to its point: above the regions, under the markers.
-    map.createPane("leaders").style.zIndex = 550;
     this.leaderLayer = L.layerGroup().addTo(map);
     this.markerLayer = L.layerGroup().addTo(map);
+    this.stackLayer = L.layerGroup().addTo(map);
     this.cellLayer = L.layerGroup().addTo(map);
     this.footprintsByEvent = new Map();
     this.regionsByEvent = new Map();
@@ -139,8 +142,9 @@ export class IncidentLayers {
   layoutLabels() {
     const container = this.map.getContainer();
     const obstacles = [
-      ...[...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m) && m.getElement()).map((m) => m.getElement()),
-      ...this.cellLayer.getLayers().map((m) => m.getElement()).filter(Boolean),
+      ...[...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m) && m.getElement()).map((m) => m.getElement())
+        .filter((e) => !e.classList.contains("stacked")),
+      ...[...this.cellLayer.getLayers(), ...this.stackLayer.getLayers()].map((m) => m.getElement()).filter(Boolean),
       ...container.querySelectorAll(".leaflet-control"),
       ...this.map.getPane("overlayPane").querySelectorAll("path.site-point"),
     ];
@@ -149,33 +153,51 @@ export class IncidentLayers {
 
   // Markers moved aside where they would cover one another or a site's dot (markers.js), a
   // leader line to the point of each one moved; the selected one larger and on top; each a
-  // button named with its title, date and zone status.
+  // button named with its title, date and zone status. A crowd that would spread further than
+  // STACK_REACH of the map's smaller side (a small frame, a view zoomed far out) is one numbered
+  // circle instead, which zooms in to its incidents when clicked (as the counts per cell at scale).
   spread() {
     const map = this.map;
     const shown = [...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m));
-    const points = shown.map((m) => map.latLngToContainerPoint(m.getLatLng()));
+    const xy = shown.map((m) => map.latLngToContainerPoint(m.getLatLng()));
+    const points = xy.map((p) => [p.x, p.y]);
     const corner = map.getContainer().getBoundingClientRect();
     const obstacles = [...map.getPane("overlayPane").querySelectorAll("path.site-point")].map((e) => {
       const r = e.getBoundingClientRect();
       return [r.left - corner.left, r.top - corner.top, r.right - corner.left, r.bottom - corner.top];
     });
+    const first = shown.findIndex((m) => m.feature.id === this.selected);
     // The selected marker is drawn a quarter larger (map.css): it takes that room.
-    const sizes = shown.map((m) => (m.feature.id === this.selected ? Math.ceil(SIZE * 1.25) : SIZE));
-    const at = placeMarkers(points.map((p) => [p.x, p.y]), sizes, {
-      first: shown.findIndex((m) => m.feature.id === this.selected), obstacles,
-    });
+    const sizes = shown.map((_, i) => (i === first ? Math.ceil(SIZE * 1.25) : SIZE));
+    let at = placeMarkers(points, sizes, { first, obstacles });
+    const reach = STACK_REACH * Math.min(map.getSize().x, map.getSize().y);
+    const stacks = crowds(points, sizes).map((g) => g.filter((i) => i !== first))
+      .filter((g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach));
+    const stacked = new Set(stacks.flat());
+    const stackSizes = stacks.map((g) => Math.round(24 + 8 * Math.log10(g.length)));
+    if (stacks.length) {
+      const alone = shown.map((_, i) => i).filter((i) => !stacked.has(i));
+      const mean = (g, k) => g.reduce((sum, i) => sum + points[i][k], 0) / g.length;
+      const again = placeMarkers([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
+        [...alone.map((i) => sizes[i]), ...stackSizes], { first: alone.indexOf(first), obstacles });
+      at = [...at];
+      alone.forEach((i, k) => { at[i] = again[k]; });
+      this.stackAt = again.slice(alone.length);
+    }
     this.leaderLayer.clearLayers();
+    this.stackLayer.clearLayers();
+    stacks.forEach((g, k) => this.stackLayer.addLayer(this.stackMarker(g.map((i) => shown[i]), this.stackAt[k])));
     shown.forEach((marker, i) => {
-      const selected = marker.feature.id === this.selected;
-      const offset = [Math.round(at[i][0] - points[i].x), Math.round(at[i][1] - points[i].y)];
+      const selected = i === first;
+      const offset = [Math.round(at[i][0] - points[i][0]), Math.round(at[i][1] - points[i][1])];
       const key = `${offset}|${selected}`;
       if (marker.iconKey !== key) {
         marker.setIcon(markerIcon(marker.feature, offset, selected));
         marker.iconKey = key;
         marker.setZIndexOffset(selected ? 1000 : 0);
       }
-      if (offset[0] || offset[1]) {
-        const moved = map.containerPointToLatLng(points[i].add(offset));
+      if ((offset[0] || offset[1]) && !stacked.has(i)) {
+        const moved = map.containerPointToLatLng(xy[i].add(offset));
         const style = { pane: "leaders", interactive: false, color: "#333", weight: 1, opacity: 0.8 };
         this.leaderLayer.addLayer(L.polyline([marker.getLatLng(), moved], style));
         this.leaderLayer.addLayer(L.circleMarker(marker.getLatLng(), { ...style, radius: 1.5, fillOpacity: 1 }));
@@ -185,8 +207,26 @@ export class IncidentLayers {
         const p = marker.feature.properties;
         element.setAttribute("aria-label", `${p.title}, ${whenText(p)}: ${STATUS_TEXT[p.zone_status] || p.zone_status}`);
         element.setAttribute("role", "button");
+        element.classList.toggle("stacked", stacked.has(i));
       }
     });
+  }
+
+  // A numbered circle for these markers at [x, y] (container px), drawn as a count per cell.
+  stackMarker(members, [x, y]) {
+    const map = this.map;
+    const latlng = map.containerPointToLatLng([x, y]);
+    const bounds = L.latLngBounds(members.map((m) => m.getLatLng()));
+    const counts = { count: members.length };
+    for (const m of members) counts[m.feature.properties.zone_status] = (counts[m.feature.properties.zone_status] || 0) + 1;
+    const cell = { properties: { ...counts, mean_lat: latlng.lat, mean_lon: latlng.lng,
+      points_bbox: [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()] } };
+    const marker = cellMarker(cell, (where) => {
+      const zoom = map.getZoom();
+      const target = Math.min(zoom + 3, Math.max(zoom + 1, map.getBoundsZoom(where.pad(0.3))));
+      map.setView(where.getCenter(), target, { animate: !this.reducedMotion });
+    });
+    return marker;
   }
 
   get regionCount() {

@@ -7,6 +7,9 @@ const L = window.L;
 const MARGIN = 2; // px of air kept around markers and labels
 
 const UNIT = { left: [-1, 0], right: [1, 0], bottom: [0, 1], top: [0, -1], center: [0, 0] };
+// addAround: the eight directions in order (sides, then corners) and the gaps tried, px.
+const AROUND = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]];
+const AROUND_PX = [4, 12, 22, 34, 48, 64, 82, 102, 124, 148, 176, 206];
 
 function boxOf(element) {
   const r = element.getBoundingClientRect();
@@ -42,6 +45,23 @@ export class Labels {
   add(tooltip, sides, distances = [8]) {
     const places = distances.flatMap((distance) => sides.map((direction) => ({ direction, distance })));
     this.entries.push({ tooltip, candidates: () => places });
+  }
+
+  // A name that must be shown (the garrison's): beside its point if there is room, else further
+  // out in one of eight directions, as near as it finds room, with a leader line to the point.
+  // radius: the point's own radius, px.
+  addAround(tooltip, latlng, radius) {
+    const leader = L.polyline([latlng, latlng], { pane: "leaders", interactive: false, color: "#111", weight: 1.2 });
+    tooltip.once("add", () => leader.addTo(this.map));
+    const places = () => {
+      const box = tooltip.getElement().getBoundingClientRect();
+      const at = this.map.latLngToContainerPoint(latlng);
+      return AROUND_PX.flatMap((gap) => AROUND.map(([ux, uy]) => {
+        const centre = at.add([ux * (radius + gap + box.width / 2), uy * (radius + gap + box.height / 2)]);
+        return { latlng: this.map.containerPointToLatLng(centre), direction: "center", leader: gap > AROUND_PX[1] };
+      }));
+    };
+    this.entries.unshift({ tooltip, candidates: places, leader, point: latlng }); // placed first
   }
 
   // A label that may move to any of the points candidates() gives (latlngs, best first).
@@ -86,15 +106,26 @@ export class Labels {
     return places.sort((a, b) => b.d - a.d).slice(0, 12).map((p) => this.map.containerPointToLatLng([p.x, p.y]));
   }
 
+  // The point of a label's box (client px, with its margin) nearest to latlng, as a LatLng.
+  nearestOn(box, latlng) {
+    const corner = this.map.getContainer().getBoundingClientRect();
+    const p = this.map.latLngToContainerPoint(latlng);
+    const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+    const x = clamp(p.x, box.x0 + MARGIN - corner.left, box.x1 - MARGIN - corner.left);
+    const y = clamp(p.y, box.y0 + MARGIN - corner.top, box.y1 - MARGIN - corner.top);
+    return this.map.containerPointToLatLng([x, y]);
+  }
+
   // Places every label; markers and controls are obstacles. Returns the labels hidden.
   layout(obstacles) {
     const taken = obstacles.map(boxOf);
     const mapBox = boxOf(this.map.getContainer());
     const hidden = [];
-    for (const { tooltip, candidates } of this.entries) {
+    for (const { tooltip, candidates, leader, point } of this.entries) {
       const element = tooltip.getElement();
       if (!element || !this.map.hasLayer(tooltip)) continue;
       let placed = false;
+      leader?.setLatLngs([point, point]);
       for (const place of candidates()) {
         if (place.latlng) tooltip.setLatLng(place.latlng);
         tooltip.options.direction = place.direction;
@@ -107,6 +138,7 @@ export class Labels {
         if (within && !taken.some((other) => meets(box, other))) {
           taken.push(box);
           placed = true;
+          if (place.leader) leader.setLatLngs([point, this.nearestOn(box, point)]);
           break;
         }
       }

@@ -107,12 +107,17 @@ export function addSites(map, collection, labels) {
       className: "site-point",
     }).addTo(layers);
     const side = LABEL_SIDE[site.id] || "right";
-    marker.bindTooltip(el("span", { dir: "auto" }, site.properties.name), {
-      permanent: true,
-      direction: side,
-      className: `map-label site-label${garrison ? " garrison-label" : ""}`,
-    });
-    labels?.add(marker.getTooltip(), [side, ...SIDES.filter((s) => s !== side)], garrison ? [8, 24, 40, 56] : [6, 20]);
+    const name = el("span", { dir: "auto" }, site.properties.name);
+    if (garrison) {
+      // The map is about the garrison: its name is always shown, with a leader line if it has
+      // to stand away from its dot.
+      const tooltip = L.tooltip({ permanent: true, direction: "center", className: "map-label site-label garrison-label", interactive: false })
+        .setLatLng([lat, lon]).setContent(name).addTo(layers);
+      labels?.addAround(tooltip, L.latLng(lat, lon), 9);
+    } else {
+      marker.bindTooltip(name, { permanent: true, direction: side, className: "map-label site-label" });
+      labels?.add(marker.getTooltip(), [side, ...SIDES.filter((s) => s !== side)], [6, 20]);
+    }
     const precision = `Position known to about ${site.properties.precision_m} m`;
     const sources = site.properties.sources.map((s) => s.outlet).join("; ");
     marker.bindPopup(el("div", {}, el("strong", { dir: "auto" }, site.properties.name), el("br"), precision,

@@ -71,6 +71,22 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 export const GAP = 2;
 const RINGS = 40;
 
+// The crowds: groups of markers (indices) that meet on their points, directly or through a chain
+// of neighbours (points, sizes as placeMarkers'). Groups of one are left out.
+export function crowds(points, sizes) {
+  const group = points.map((_, i) => i);
+  const root = (i) => (group[i] === i ? i : (group[i] = root(group[i])));
+  for (let i = 0; i < points.length; i += 1) {
+    for (let j = i + 1; j < points.length; j += 1) {
+      const reach = (sizes[i] + sizes[j]) / 2 + GAP;
+      if (Math.abs(points[i][0] - points[j][0]) < reach && Math.abs(points[i][1] - points[j][1]) < reach) group[root(j)] = root(i);
+    }
+  }
+  const out = new Map();
+  points.forEach((_, i) => out.set(root(i), [...(out.get(root(i)) || []), i]));
+  return [...out.values()].filter((g) => g.length > 1);
+}
+
 export function placeMarkers(points, sizes, { first = -1, obstacles = [] } = {}) {
   const cell = Math.max(1, ...sizes) + GAP;
   const grid = new Map();

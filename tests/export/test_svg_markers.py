@@ -8,8 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from app.export import svg
+from app.export.svg_labels import CHAR_PX
 from app.served import Served, load_served
 from app.settings import Settings
+from app.web.embed import STATIC_SIZES
 from app.web.state import parse_state
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -47,7 +49,18 @@ def marker_boxes(text: str) -> list[tuple[float, float, float, float]]:
     return out
 
 
-@pytest.mark.parametrize(("width", "height"), [(320, 450), (600, 450), (800, 600), (1200, 630)])
+SIZES = [
+    (320, 200),
+    (420, 260),
+    (600, 330),
+    (860, 360),
+    (1100, 380),
+    (800, 600),
+    (1200, 630),
+]  # static embed, SVG, PNG
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 450), *SIZES])
 @pytest.mark.parametrize("query", [{}, {"sel": "2017-06-06-coalition-strike"}, {"v": "33.55,38.6,9"}])
 def test_no_marker_covers_another_in_the_svg(served: Served, width: int, height: int, query: dict) -> None:
     text = svg.render_svg(served, parse_state(query), width, height)
@@ -61,3 +74,34 @@ def test_no_marker_covers_another_in_the_svg(served: Served, width: int, height:
     root = ET.fromstring(text)
     leaders = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "leaders"]
     assert leaders and len(list(leaders[0].iter(f"{SVG_NS}path"))) >= 1
+
+
+def garrison_name(text: str) -> tuple[float, float, float, float] | None:
+    """The box of the garrison's name (12 px bold text; its width as the placement reckons it)."""
+    root = ET.fromstring(text)
+    legend = {id(e) for g in root.iter(f"{SVG_NS}g") if g.get("class") == "legend" for e in g.iter()}
+    for e in root.iter(f"{SVG_NS}text"):
+        if e.text == "At Tanf garrison" and id(e) not in legend:
+            x, y, w = float(e.get("x", 0)), float(e.get("y", 0)), len(e.text) * CHAR_PX
+            x0 = {"start": x, "middle": x - w / 2, "end": x - w}[e.get("text-anchor", "start")]
+            return (x0, y - 12, x0 + w, y + 4)
+    return None
+
+
+def test_the_static_embed_sizes_are_the_ones_tested() -> None:
+    assert {(w, h) for _, w, h in STATIC_SIZES} <= set(SIZES)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+@pytest.mark.parametrize("query", [{}, {"sel": "2017-06-06-coalition-strike"}])
+def test_the_garrison_is_named_clear_of_every_marker(
+    served: Served, width: int, height: int, query: dict
+) -> None:
+    text = svg.render_svg(served, parse_state(query), width, height)
+    box = garrison_name(text)
+    assert box, f"the garrison is unnamed at {width}x{height}"
+    assert 0 <= box[0] and box[2] <= width and 0 <= box[1] and box[3] <= height
+    for m in marker_boxes(text):
+        assert not (box[0] < m[2] and m[0] < box[2] and box[1] < m[3] and m[1] < box[3]), (
+            f"the garrison's name covers a marker at {width}x{height} {query}"
+        )

@@ -17,16 +17,18 @@ CONTESTED = "2017-06-06-coalition-strike"
 SIZES = [(375, 812), (768, 1024), (1440, 900)]
 SLACK_PX = 2  # overlap allowed between two hit areas (anti-aliasing, rounding)
 
-# Every marker's hit area (its element's box) and whether the point at its drawn centre is its own.
-MARKERS = """() => [...document.querySelectorAll('#map .incident-icon')].map((e) => {
+# Every marker's hit area (its element's box) and whether the point at its drawn centre is its own;
+# a crowd too large for the view is one numbered circle (.cell-icon), which counts as a marker.
+MARKERS = """() => [...document.querySelectorAll('#map .incident-icon:not(.stacked), #map .cell-icon')]
+  .map((e) => {
   const box = e.getBoundingClientRect();
-  const drawn = e.querySelector('svg').getBoundingClientRect();
+  const drawn = (e.querySelector('svg') || e).getBoundingClientRect();
   const [cx, cy] = [(drawn.left + drawn.right) / 2, (drawn.top + drawn.bottom) / 2];
   const hit = document.elementFromPoint(cx, cy);
   const control = hit && hit.closest('.leaflet-control');
   return { name: e.getAttribute('aria-label'), control: Boolean(control),
            x0: box.left, y0: box.top, x1: box.right, y1: box.bottom,
-           cx, cy, own: Boolean(hit && hit.closest('.incident-icon') === e) };
+           cx, cy, own: Boolean(hit && hit.closest('.incident-icon, .cell-icon') === e) };
 })"""
 
 
@@ -94,3 +96,73 @@ def test_no_marker_covers_another_in_the_embed(browser: Browser, base_url: str) 
         page.wait_for_selector("body[data-ready='true']")
         check_markers(page, f"embed at {width}px")
         page.close()
+
+
+def test_a_crowd_too_large_for_a_small_frame_is_one_circle_that_opens(
+    browser: Browser, base_url: str
+) -> None:
+    """In a 320 px frame the incidents around the garrison would spread over the whole map: they
+    are one numbered circle; a click zooms in, until each marker has room of its own."""
+    page = browser.new_page(viewport={"width": 320, "height": 450})
+    page.goto(f"{base_url}/embed?sel={CONTESTED}")
+    page.wait_for_selector("body[data-ready='true']")
+    stack = page.locator("#map .cell-icon")
+    assert stack.count() >= 1
+    label = stack.first.get_attribute("aria-label") or ""
+    assert "incidents here" in label and "zoom in" in label
+    hidden = page.locator("#map .incident-icon.stacked").count()
+    assert hidden == sum(int(c.split()[0]) for c in page.locator("#map .cell-icon").all_text_contents())
+    # The selected incident is never in a stack.
+    assert page.locator("#map .incident-icon.selected:not(.stacked)").count() == 1
+    for _ in range(4):
+        if not stack.count():
+            break
+        zoom = page.evaluate("window.__atTanfMap.map.getZoom()")
+        stack.first.click()
+        wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom}")
+        page.wait_for_timeout(400)
+        check_markers(page, f"embed at 320px, zoom {page.evaluate('window.__atTanfMap.map.getZoom()')}")
+    assert stack.count() == 0, "zooming in never gave the crowd room"
+    page.close()
+
+
+GARRISON = """() => {
+  const label = document.querySelector('#map .garrison-label');
+  if (!label) return null;
+  const r = label.getBoundingClientRect();
+  const area = document.getElementById('map').getBoundingClientRect();
+  const markers = [...document.querySelectorAll('#map .incident-icon')].map((e) => e.getBoundingClientRect())
+    .filter((m) => m.left < r.right && r.left < m.right && m.top < r.bottom && r.top < m.bottom);
+  return { text: label.textContent, shown: getComputedStyle(label).visibility !== 'hidden',
+           within: r.left >= area.left && r.right <= area.right
+             && r.top >= area.top && r.bottom <= area.bottom,
+           covers: markers.length };
+}"""
+
+
+def check_garrison(page: Page, where: str) -> None:
+    label = page.evaluate(GARRISON)
+    assert label and label["text"] == "At Tanf garrison", where
+    assert label["shown"] and label["within"], f"{where}: the garrison is unnamed"
+    assert label["covers"] == 0, f"{where}: the garrison's name covers {label['covers']} marker(s)"
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_garrison_is_named_in_the_first_view(
+    browser: Browser, base_url: str, width: int, height: int
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("body[data-ready='true']")
+    check_garrison(page, f"map at {width}px")
+    page.close()
+
+
+@pytest.mark.parametrize("query", ["", f"?sel={CONTESTED}", "?list=1", "?theme=dark"])
+@pytest.mark.parametrize("width", [320, 600, 1000])
+def test_the_garrison_is_named_in_the_embed(browser: Browser, base_url: str, width: int, query: str) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 450})
+    page.goto(f"{base_url}/embed{query}")
+    page.wait_for_selector("body[data-ready='true']")
+    check_garrison(page, f"embed{query} at {width}px")
+    page.close()
