@@ -116,9 +116,10 @@ def test_labels_give_way_to_markers_and_to_one_another(
         assert not hit, f"{label['text']!r} covers {len(hit)} marker(s) at {width}px"
         for other in labels[i + 1 :]:
             assert not meets(label, other), f"{label['text']!r} and {other['text']!r} collide at {width}px"
-    names = {label["text"] for label in labels}  # the garrison's may give way to markers around it
-    # Country names from the bundled borders: the three countries of the tripoint.
-    assert {"Syria", "Jordan", "Iraq"} <= names, names
+    names = {label["text"] for label in labels}
+    # The garrison's always (beside its dot or with a leader line), and country names from the
+    # bundled borders: the three countries of the tripoint.
+    assert {"At Tanf garrison", "Syria", "Jordan", "Iraq"} <= names, names
     page.context.close()
 
 
