@@ -63,6 +63,7 @@ def _label_place(x: float, y: float, text: str, side: str, gap: float) -> tuple[
     return lx, ly, anchor, _text_box(lx, ly, text, anchor)
 
 
+OTHER_DOT_PX = 28  # the garrison's name keeps this far from another place's dot (its centre)
 LEADER_FROM_PX = 14  # the garrison's name further than this from its dot gets a leader line
 REACH_PX = 220  # how far from its dot the garrison's name may go
 STEP_PX = 4  # the grid of places tried for it
@@ -200,7 +201,13 @@ def names(served: Served, v: Viewport, boxes: np.ndarray) -> list[str]:
         first = LABEL_SIDE.get(site.id, "right")
         sides = [first, *(s for s in ("left", "right", "top", "bottom") if s != first)]
         if garrison:
-            lx, ly, box = _garrison_place(x, y, site.name, boxes, v.width, v.height)
+            # Not beside another place's dot, where the name would seem to be that place's.
+            others = [v.xy(s.lon, s.lat) for s in sites if s is not site]
+            near = [
+                (ox - OTHER_DOT_PX, oy - OTHER_DOT_PX, ox + OTHER_DOT_PX, oy + OTHER_DOT_PX)
+                for ox, oy in others
+            ]
+            lx, ly, box = _garrison_place(x, y, site.name, np.vstack([boxes, *near]), v.width, v.height)
             if math.hypot(min(max(x, box[0]), box[2]) - x, min(max(y, box[1]), box[3]) - y) > LEADER_FROM_PX:
                 out.append(_leader(x, y, box))
             out.append(_text(lx, ly, site.name, "start", "bold"))

@@ -200,7 +200,7 @@ export class IncidentLayers {
         const moved = map.containerPointToLatLng(xy[i].add(offset));
         const style = { pane: "leaders", interactive: false, color: "#333", weight: 1, opacity: 0.8 };
         this.leaderLayer.addLayer(L.polyline([marker.getLatLng(), moved], style));
-        this.leaderLayer.addLayer(L.circleMarker(marker.getLatLng(), { ...style, radius: 1.5, fillOpacity: 1 }));
+        this.leaderLayer.addLayer(L.circleMarker(marker.getLatLng(), { ...style, radius: 1.5, fillOpacity: 1, className: "leader-dot" }));
       }
       const element = marker.getElement();
       if (element) {

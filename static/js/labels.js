@@ -10,6 +10,7 @@ const UNIT = { left: [-1, 0], right: [1, 0], bottom: [0, 1], top: [0, -1], cente
 // addAround: the eight directions in order (sides, then corners) and the gaps tried, px.
 const AROUND = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]];
 const AROUND_PX = [4, 12, 22, 34, 48, 64, 82, 102, 124, 148, 176, 206];
+const OTHER_DOT_PX = 24; // the garrison's name keeps this far from another place's dot
 
 function boxOf(element) {
   const r = element.getBoundingClientRect();
@@ -56,10 +57,17 @@ export class Labels {
     const places = () => {
       const box = tooltip.getElement().getBoundingClientRect();
       const at = this.map.latLngToContainerPoint(latlng);
-      return AROUND_PX.flatMap((gap) => AROUND.map(([ux, uy]) => {
-        const centre = at.add([ux * (radius + gap + box.width / 2), uy * (radius + gap + box.height / 2)]);
-        return { latlng: this.map.containerPointToLatLng(centre), direction: "center", leader: gap > AROUND_PX[1] };
-      }));
+      const corner = this.map.getContainer().getBoundingClientRect();
+      // Not beside another place's dot, where the name would seem to be that place's.
+      const dots = [...this.map.getPane("overlayPane").querySelectorAll("path.site-point")].map((e) => e.getBoundingClientRect())
+        .map((r) => [r.left - corner.left, r.top - corner.top, r.right - corner.left, r.bottom - corner.top])
+        .filter(([x0, y0, x1, y1]) => !(x0 <= at.x && at.x <= x1 && y0 <= at.y && at.y <= y1));
+      const clear = (c) => !dots.some(([x0, y0, x1, y1]) => x0 - OTHER_DOT_PX < c.x + box.width / 2 && c.x - box.width / 2 < x1 + OTHER_DOT_PX
+        && y0 - OTHER_DOT_PX < c.y + box.height / 2 && c.y - box.height / 2 < y1 + OTHER_DOT_PX);
+      return AROUND_PX.flatMap((gap) => AROUND.map(([ux, uy]) => ({
+        centre: at.add([ux * (radius + gap + box.width / 2), uy * (radius + gap + box.height / 2)]), leader: gap > AROUND_PX[1],
+      }))).filter(({ centre }) => clear(centre))
+        .map(({ centre, leader }) => ({ latlng: this.map.containerPointToLatLng(centre), direction: "center", leader }));
     };
     this.entries.unshift({ tooltip, candidates: places, leader, point: latlng }); // placed first
   }
