@@ -74,8 +74,8 @@ def _garrison_place(
 ) -> tuple[float, float, Box]:
     """Where the garrison's name goes: of the places on a grid around its dot (x, y) that lie in
     the image, the one nearest the dot that meets none of ``boxes``; where none is free, the one
-    that meets the fewest. Returns the text's anchor (start, baseline) and its box. All places
-    are tried at once (numpy)."""
+    that meets the fewest (in an image too small for it, beside the dot). Returns the text's
+    anchor (start, baseline) and its box. All places are tried at once (numpy)."""
     w = len(text) * CHAR_PX
     xs = np.arange(x - REACH_PX - w, x + REACH_PX, STEP_PX)
     ys = np.arange(y - REACH_PX, y + REACH_PX + 12, STEP_PX)
@@ -83,6 +83,9 @@ def _garrison_place(
     b = np.stack([lx - 2, ly - 12, lx + w + 2, ly + 4], axis=1)
     inside = (b[:, 0] >= 0) & (b[:, 1] >= 0) & (b[:, 2] <= width) & (b[:, 3] <= height)
     b, lx, ly = b[inside], lx[inside], ly[inside]
+    if not len(b):  # an image smaller than the name: beside the dot, as it comes
+        lx0, ly0, _, box = _label_place(x, y, text, "right", 0)
+        return lx0, ly0, box
     hits = (
         (b[:, None, 0] < boxes[None, :, 2])
         & (boxes[None, :, 0] < b[:, None, 2])

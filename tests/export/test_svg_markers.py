@@ -105,3 +105,11 @@ def test_the_garrison_is_named_clear_of_every_marker(
         assert not (box[0] < m[2] and m[0] < box[2] and box[1] < m[3] and m[1] < box[3]), (
             f"the garrison's name covers a marker at {width}x{height} {query}"
         )
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (60, 20), (20, 400)])
+def test_an_image_too_small_for_the_garrisons_name_is_still_drawn(
+    served: Served, width: int, height: int
+) -> None:
+    text = svg.render_svg(served, parse_state({}), width, height)
+    assert garrison_name(text)
