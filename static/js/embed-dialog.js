@@ -2,6 +2,11 @@
 import { el } from "./dom.js";
 import { absoluteUrl } from "./urls.js";
 
+// The height the time controls take in the embed (app/web/embed.py TIMELINE_HEIGHT, which oEmbed
+// adds to its frame): the dialog adds it too when the timeline is ticked, so the map keeps its
+// size (in a 450 px frame the controls left the map its 200 px minimum).
+export const TIMELINE_HEIGHT = 385;
+
 function snippet(src, width, height, title) {
   const safeTitle = title.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
   return `<iframe src="${src}" width="${width}" height="${height}" title="${safeTitle}" style="border:0;max-width:100%" loading="lazy" allowfullscreen></iframe>`
@@ -36,6 +41,10 @@ export function setupEmbedDialog(currentQuery) {
   button.addEventListener("click", () => {
     update();
     dialog.showModal();
+  });
+  timeline.addEventListener("change", () => {
+    const h = Number(height.value) || 450;
+    height.value = String(Math.max(240, Math.min(1600, h + (timeline.checked ? TIMELINE_HEIGHT : -TIMELINE_HEIGHT))));
   });
   for (const input of [width, height, list, timeline]) input.addEventListener("change", update);
   dialog.querySelector("#embed-copy").addEventListener("click", async () => {

@@ -182,3 +182,35 @@ def test_the_whole_first_view_with_its_regions_fits_100_kb(browser: Browser, map
     (ARTIFACTS / "embed-first-view-bytes.txt").write_text(f"{total}\n")
     assert total < 100_000, f"the embed's first view is {total} bytes compressed"
     context.close()
+
+
+def test_the_dialogs_code_with_the_timeline_keeps_the_map_its_size(
+    browser: Browser, map_url: str, host: tuple[Path, str]
+) -> None:
+    """Ticking "timeline" in the embed dialog makes the frame taller by what the controls take (as
+    oEmbed does), so the map in the article keeps its size: in the 450 px frame it had been given,
+    the controls left the map its 200 px minimum."""
+    from app.web.embed import TIMELINE_HEIGHT
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(f"{map_url}/")
+    page.wait_for_selector("body[data-ready='true']")
+    assert (
+        page.evaluate("import('/static/js/embed-dialog.js').then((m) => m.TIMELINE_HEIGHT)")
+        == TIMELINE_HEIGHT
+    )
+    page.locator("#embed-button").click()
+    page.locator("#embed-timeline").check()
+    wait_until(page, "document.querySelector('#embed-code').value.includes('timeline=1')")
+    code = page.locator("#embed-code").input_value()
+    assert f'height="{450 + TIMELINE_HEIGHT}"' in code
+    page.goto(article(host, "timeline.html", code))
+    frame = ready(page)
+    wait_until(frame, "document.querySelector('#controls') && !document.querySelector('#controls').hidden")
+    page.wait_for_timeout(500)
+    height = frame.evaluate("document.getElementById('map').getBoundingClientRect().height")
+    assert height >= 300, f"the map is {height:.0f} px tall under the timeline"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("iframe").screenshot(path=str(ARTIFACTS / "embed-timeline-dialog-code.png"))
+    context.close()
