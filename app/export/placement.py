@@ -30,10 +30,12 @@ def place_markers(
     sizes: Sequence[float],
     first: int = -1,
     obstacles: Sequence[Box] = (),
+    bounds: Box | None = None,
 ) -> list[tuple[float, float]]:
     """Where each marker is drawn: ``points`` (x, y) px, ``sizes`` each marker's box side in px,
     ``first`` the index placed before all (the selected marker, or -1), ``obstacles`` boxes
-    (x0, y0, x1, y1) no marker may meet. Returns one (x, y) per point.
+    (x0, y0, x1, y1) no marker may meet, ``bounds`` a box (x0, y0, x1, y1) where a marker moved
+    aside must lie whole (one left on its point stays where it is). Returns one (x, y) per point.
 
     Neighbours are found through a grid of cells one marker (and the gap) wide, so the cost
     follows the crowding, not the square of the number of markers."""
@@ -69,21 +71,46 @@ def place_markers(
         if not _free(np.array([x]), np.array([y]), s, placed.rows(x, y, 1, out, sizes), walls)[0]:
             cx, cy = centre[i]
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
-            for k in range(1, RINGS + 1):
-                r = (k * cell) / 2
-                m = max(6, math.ceil(2 * math.pi * k))
-                t = np.arange(m)
-                j = np.where(t % 2 == 1, (t + 1) / 2, -t / 2)
-                a = away + (j * 2 * math.pi) / m
-                px, py = x + r * np.cos(a), y + r * np.sin(a)
-                near = placed.rows(x, y, math.ceil(r / cell) + 1, out, sizes)
-                free = np.flatnonzero(_free(px, py, s, near, walls))
-                if len(free):
-                    at = (float(px[free[0]]), float(py[free[0]]))
+            # Within the bounds first; where they have no room (a point at or past the edge), anywhere.
+            for box in (bounds, None) if bounds is not None else (None,):
+                found = _on_rings(x, y, s, away, cell, placed, out, sizes, walls, box)
+                if found is not None:
+                    at = found
                     break
         out[i] = at
         placed.add(i, *at)
     return out
+
+
+def _on_rings(
+    x: float,
+    y: float,
+    s: float,
+    away: float,
+    cell: float,
+    placed: _Grid,
+    out: list[tuple[float, float]],
+    sizes: Sequence[float],
+    walls: np.ndarray,
+    box: Box | None,
+) -> tuple[float, float] | None:
+    """The first free place on the rings around (x, y), starting ``away`` (radians) and going
+    both ways round; within ``box`` if given. None when no ring has one."""
+    for k in range(1, RINGS + 1):
+        r = (k * cell) / 2
+        m = max(6, math.ceil(2 * math.pi * k))
+        t = np.arange(m)
+        j = np.where(t % 2 == 1, (t + 1) / 2, -t / 2)
+        a = away + (j * 2 * math.pi) / m
+        px, py = x + r * np.cos(a), y + r * np.sin(a)
+        ok = _free(px, py, s, placed.rows(x, y, math.ceil(r / cell) + 1, out, sizes), walls)
+        if box is not None:
+            h = s / 2
+            ok &= (px - h >= box[0]) & (py - h >= box[1]) & (px + h <= box[2]) & (py + h <= box[3])
+        free = np.flatnonzero(ok)
+        if len(free):
+            return float(px[free[0]]), float(py[free[0]])
+    return None
 
 
 def _meets(x: float, y: float, s: float, qx: float, qy: float, qs: float) -> bool:

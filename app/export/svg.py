@@ -191,7 +191,8 @@ def _markers(
     points = list(zip(x.tolist(), y.tolist(), strict=True))
     sizes = [22.0 if int(i) == sel_row else 16.0 for i in rows]
     selected = [k for k in range(len(rows)) if int(rows[k]) == sel_row]
-    positions = place_markers(points, sizes, selected[0] if selected else -1, obstacles=list(taken))
+    bounds = (0.0, 0.0, float(v.width), float(v.height))
+    positions = place_markers(points, sizes, selected[0] if selected else -1, list(taken), bounds)
     order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
     types, statuses = events.types(rows), _status_names(events, rows)
     out = [leader_lines(points, positions)]

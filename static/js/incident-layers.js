@@ -162,14 +162,17 @@ export class IncidentLayers {
     const xy = shown.map((m) => map.latLngToContainerPoint(m.getLatLng()));
     const points = xy.map((p) => [p.x, p.y]);
     const corner = map.getContainer().getBoundingClientRect();
-    const obstacles = [...map.getPane("overlayPane").querySelectorAll("path.site-point")].map((e) => {
-      const r = e.getBoundingClientRect();
-      return [r.left - corner.left, r.top - corner.top, r.right - corner.left, r.bottom - corner.top];
-    });
+    // Markers keep off the places' dots and the controls (zoom, legend, attribution), and one
+    // moved aside stays on the map.
+    const obstacles = [...map.getPane("overlayPane").querySelectorAll("path.site-point"),
+      ...map.getContainer().querySelectorAll(".leaflet-control")].map((e) => e.getBoundingClientRect())
+      .filter((r) => r.width && r.height)
+      .map((r) => [r.left - corner.left, r.top - corner.top, r.right - corner.left, r.bottom - corner.top]);
+    const bounds = [0, 0, map.getSize().x, map.getSize().y];
     const first = shown.findIndex((m) => m.feature.id === this.selected);
     // The selected marker is drawn a quarter larger (map.css): it takes that room.
     const sizes = shown.map((_, i) => (i === first ? Math.ceil(SIZE * 1.25) : SIZE));
-    let at = placeMarkers(points, sizes, { first, obstacles });
+    let at = placeMarkers(points, sizes, { first, obstacles, bounds });
     const reach = STACK_REACH * Math.min(map.getSize().x, map.getSize().y);
     const stacks = crowds(points, sizes).map((g) => g.filter((i) => i !== first))
       .filter((g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach));
@@ -179,7 +182,7 @@ export class IncidentLayers {
       const alone = shown.map((_, i) => i).filter((i) => !stacked.has(i));
       const mean = (g, k) => g.reduce((sum, i) => sum + points[i][k], 0) / g.length;
       const again = placeMarkers([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
-        [...alone.map((i) => sizes[i]), ...stackSizes], { first: alone.indexOf(first), obstacles });
+        [...alone.map((i) => sizes[i]), ...stackSizes], { first: alone.indexOf(first), obstacles, bounds });
       at = [...at];
       alone.forEach((i, k) => { at[i] = again[k]; });
       this.stackAt = again.slice(alone.length);

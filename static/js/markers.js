@@ -67,7 +67,8 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // leader line joins it to its point. The selected marker goes first, then those with the fewest
 // neighbours (a lone marker stays put).
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
-// obstacles: [[x0, y0, x1, y1]] px. -> [[x, y]] where each marker is drawn.
+// obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
+// lie whole (one left on its point stays where it is). -> [[x, y]] where each marker is drawn.
 export const GAP = 2;
 const RINGS = 40;
 
@@ -87,7 +88,7 @@ export function crowds(points, sizes) {
   return [...out.values()].filter((g) => g.length > 1);
 }
 
-export function placeMarkers(points, sizes, { first = -1, obstacles = [] } = {}) {
+export function placeMarkers(points, sizes, { first = -1, obstacles = [], bounds = null } = {}) {
   const cell = Math.max(1, ...sizes) + GAP;
   const grid = new Map();
   const key = (x, y) => `${Math.floor(x / cell)},${Math.floor(y / cell)}`;
@@ -115,16 +116,20 @@ export function placeMarkers(points, sizes, { first = -1, obstacles = [] } = {})
     const [cx, cy] = centre[i];
     const away = Math.hypot(x - cx, y - cy) < 0.5 ? -Math.PI / 2 : Math.atan2(y - cy, x - cx);
     let at = [x, y];
+    // Within the bounds first; where they have no room (a point at or past the map's edge), anywhere.
     search: if (!free(x, y, s)) {
-      for (let k = 1; k <= RINGS; k += 1) {
-        const r = (k * cell) / 2;
-        const m = Math.max(6, Math.ceil(2 * Math.PI * k));
-        for (let t = 0; t < m; t += 1) {
-          const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
-          const [px, py] = [x + r * Math.cos(a), y + r * Math.sin(a)];
-          if (free(px, py, s)) {
-            at = [px, py];
-            break search;
+      for (const box of bounds ? [bounds, null] : [null]) {
+        for (let k = 1; k <= RINGS; k += 1) {
+          const r = (k * cell) / 2;
+          const m = Math.max(6, Math.ceil(2 * Math.PI * k));
+          for (let t = 0; t < m; t += 1) {
+            const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
+            const [px, py] = [x + r * Math.cos(a), y + r * Math.sin(a)];
+            const within = !box || (px - s / 2 >= box[0] && py - s / 2 >= box[1] && px + s / 2 <= box[2] && py + s / 2 <= box[3]);
+            if (within && free(px, py, s)) {
+              at = [px, py];
+              break search;
+            }
           }
         }
       }

@@ -12,7 +12,11 @@ from app.export.placement import GAP, RINGS, place_markers
 
 
 def place_by_pairs(
-    points: list[tuple[float, float]], sizes: list[float], first: int = -1, obstacles: tuple = ()
+    points: list[tuple[float, float]],
+    sizes: list[float],
+    first: int = -1,
+    obstacles: tuple = (),
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> list[tuple[float, float]]:
     """The rule stated directly, every candidate compared with every marker placed and every
     obstacle, one by one (no grid, no numpy)."""
@@ -45,15 +49,25 @@ def place_by_pairs(
             cx, cy = sum(p[0] for p in around) / len(around), sum(p[1] for p in around) / len(around)
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
             found = None
-            for k in range(1, RINGS + 1):
-                r = k * cell / 2
-                m = max(6, math.ceil(2 * math.pi * k))
-                for t in range(m):
-                    j = (t + 1) / 2 if t % 2 else -t / 2
-                    a = away + (j * 2 * math.pi) / m
-                    p = (x + r * math.cos(a), y + r * math.sin(a))
-                    if free(*p, s):
-                        found = p
+            for box in (bounds, None) if bounds is not None else (None,):
+                for k in range(1, RINGS + 1):
+                    r = k * cell / 2
+                    m = max(6, math.ceil(2 * math.pi * k))
+                    for t in range(m):
+                        j = (t + 1) / 2 if t % 2 else -t / 2
+                        a = away + (j * 2 * math.pi) / m
+                        p = (x + r * math.cos(a), y + r * math.sin(a))
+                        h = s / 2
+                        within = box is None or (
+                            p[0] - h >= box[0]
+                            and p[1] - h >= box[1]
+                            and p[0] + h <= box[2]
+                            and p[1] + h <= box[3]
+                        )
+                        if within and free(*p, s):
+                            found = p
+                            break
+                    if found:
                         break
                 if found:
                     break
@@ -92,8 +106,9 @@ def test_the_grid_places_as_comparing_every_pair(seed: int) -> None:
     points, sizes = crowds(seed)
     sizes[5] = 28.0  # the selected marker, larger, placed first
     obstacles = ((190.0, 190.0, 210.0, 210.0), (395.0, 295.0, 405.0, 305.0))
-    got = place_markers(points, sizes, 5, obstacles)
-    want = place_by_pairs(points, sizes, 5, obstacles)
+    bounds = (0.0, 0.0, 800.0, 600.0)
+    got = place_markers(points, sizes, 5, obstacles, bounds)
+    want = place_by_pairs(points, sizes, 5, obstacles, bounds)
     assert [c for p in got for c in p] == pytest.approx([c for p in want for c in p], abs=1e-6)
 
 
@@ -122,3 +137,15 @@ def test_a_crowd_fans_out_away_from_its_middle() -> None:
     points = [(300.0 + dx, 300.0) for dx in (-10, -5, 0, 5, 10)]
     at = place_markers(points, [22.0] * 5)
     assert at[0][0] <= points[0][0] and at[-1][0] >= points[-1][0]
+
+
+def test_a_marker_moved_aside_stays_within_the_bounds() -> None:
+    """Two markers on one point at the map's left edge: the one moved goes right, not off the map."""
+    at = place_markers([(12.0, 100.0), (12.0, 100.0)], [22.0, 22.0], bounds=(0.0, 0.0, 400.0, 300.0))
+    assert at[0] == (12.0, 100.0)
+    assert all(x - 11 >= 0 for x, _ in at)
+    # one whose own point is off the map stays there (it is not pulled in); two there are moved
+    # apart there, the bounds having no room near them
+    assert place_markers([(-50.0, 100.0)], [22.0], bounds=(0.0, 0.0, 400.0, 300.0)) == [(-50.0, 100.0)]
+    a, b = place_markers([(-50.0, 100.0)] * 2, [22.0, 22.0], bounds=(0.0, 0.0, 400.0, 300.0))
+    assert max(abs(a[0] - b[0]), abs(a[1] - b[1])) >= 22 + GAP

@@ -181,17 +181,17 @@ def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watch
         first = rng.randrange(len(points))
         sizes[first] = 22.0
         obstacles = [(144.0, 144.0, 156.0, 156.0), (297.0, 197.0, 303.0, 203.0)]
-        cases.append((points, sizes, first, obstacles))
+        cases.append((points, sizes, first, obstacles, [0.0, 0.0, 600.0, 400.0]))
     got = page.evaluate(
         """async (cases) => {
           const m = await import("/static/js/markers.js");
-          return cases.map(([points, sizes, first, obstacles]) =>
-            m.placeMarkers(points, sizes, { first, obstacles }));
+          return cases.map(([points, sizes, first, obstacles, bounds]) =>
+            m.placeMarkers(points, sizes, { first, obstacles, bounds }));
         }""",
         cases,
     )
-    for (points, sizes, first, obstacles), js in zip(cases, got, strict=True):
-        py = place_markers(points, sizes, first, obstacles)
+    for (points, sizes, first, obstacles, bounds), js in zip(cases, got, strict=True):
+        py = place_markers(points, sizes, first, obstacles, tuple(bounds))
         assert len(js) == len(py)
         for k, ((jx, jy), (px, py_)) in enumerate(zip(js, py, strict=True)):
             assert abs(jx - px) < 0.01 and abs(jy - py_) < 0.01, (len(points), k, (jx, jy), (px, py_))
