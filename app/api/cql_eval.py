@@ -435,7 +435,14 @@ def _related(left: Value, right: Value, relate: Callable[[Any, Any], Any]) -> Te
     def test(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
         (a, a_null), (b, b_null) = left.read(rows), right.read(rows)
         known = ~(np.asarray(a_null) | np.asarray(b_null))
-        result = np.asarray(relate(a, b), dtype=bool)
+        try:
+            result = np.asarray(relate(a, b), dtype=bool)
+        except TypeError:  # a null (None) cannot be ordered against a string: value by value
+            pairs = zip(
+                *np.broadcast_arrays(np.asarray(a, dtype=object), np.asarray(b, dtype=object), known),
+                strict=True,
+            )
+            result = np.array([bool(known_ and relate(x, y)) for x, y, known_ in pairs], dtype=bool)
         return np.broadcast_to(result & known, (rows.n,)), np.broadcast_to(~result & known, (rows.n,))
 
     return test

@@ -19,12 +19,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.api.cql_eval import DAY_US, EPOCH, OPEN_HIGH, OPEN_LOW, SPATIAL, TEMPORAL, _kind, _span
+from app.api.cql_eval import (
+    DAY_US,
+    EPOCH,
+    OPEN_HIGH,
+    OPEN_LOW,
+    SPATIAL,
+    TEMPORAL,
+    _kind,
+    _literal_time,
+    _span,
+)
 from app.api.queryables import queryables
-from app.data.store_api import NO_DAY, CqlFilter
+from app.data.store_api import NO_DAY, STATUS_CODES, CqlFilter
 
 COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 OPERATORS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# ``zone_status`` as text from the ``status`` column (``pg_load`` writes the property's code there;
+# no status: -1, so NULL, as the property is then): the same string for every operator.
+STATUS_TEXT = "(CASE status " + " ".join(f"WHEN {c} THEN '{n}'" for n, c in STATUS_CODES.items()) + " END)"
+FLIPPED = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "=": "="}
 
 
 @dataclass(frozen=True)
@@ -73,9 +87,50 @@ class V:
 
 
 def filter_sql(cql: CqlFilter) -> tuple[str, list[Any]]:
-    """The condition and its parameters."""
+    """The condition and its parameters; with the range of the collection's order that a
+    ``date_start`` comparison at the top of the filter implies (``sort_day`` is ``day_start`` for
+    events and regions, ``app.data.pg_load``), so that the order's index is read from the first
+    day that can match, not from the first day there is."""
     expr = _Translator(queryables(cql.collection) or {}).predicate(cql.tree)
+    bounds = [E(f"sort_day {op} %s", (day,)) for op, day in _first_day_bounds(cql.tree)]
+    expr = _join("AND", [expr, *bounds]) if bounds else expr
     return expr.text, list(expr.params)
+
+
+def _first_day_bounds(node: Any) -> list[tuple[str, int]]:
+    """(operator, day ordinal) bounds on ``day_start`` that must hold for ``node`` to be true:
+    its top-level ``and`` of comparisons of ``date_start`` with a date or time. ``date_start``
+    compares by its day's first microsecond, ``(day - EPOCH) * DAY_US``, against the instant T."""
+    if not isinstance(node, dict) or "op" not in node:
+        return []
+    op, args = str(node["op"]).lower(), node.get("args", [])
+    if op == "and":
+        return [bound for arg in args for bound in _first_day_bounds(arg)]
+    if op == "between" and args[:1] == [{"property": "date_start"}]:
+        return _first_day_bounds({"op": ">=", "args": args[:2]}) + _first_day_bounds(
+            {"op": "<=", "args": [args[0], args[2]]}
+        )
+    if op not in FLIPPED or len(args) != 2:
+        return []
+    if args[1] == {"property": "date_start"}:
+        op, args = FLIPPED[op], [args[1], args[0]]
+    instant = _instant(args[1]) if args[0] == {"property": "date_start"} else None
+    if instant is None:
+        return []
+    floor, part = divmod(instant, DAY_US)
+    ceil = floor + (part != 0)
+    days = {">=": [(">=", ceil)], ">": [(">", floor)], "<=": [("<=", floor)], "<": [("<", ceil)],
+            "=": [(">=", ceil), ("<=", floor)]}[op]  # fmt: skip
+    return [(o, EPOCH + d) for o, d in days]
+
+
+def _instant(node: Any) -> int | None:
+    """The first microsecond of a date or timestamp literal (or a string read as one), else None."""
+    text = _literal_time(node)
+    try:
+        return None if text is None else _span(text, None)[0]
+    except ValueError:  # not a time: the translator's comparison says what it is
+        return None
 
 
 def _join(word: str, parts: list[E]) -> E:
@@ -180,6 +235,8 @@ class _Translator:
                 f"(CASE WHEN {column} = {NO_DAY} THEN NULL ELSE ({column} - {EPOCH})::bigint * {DAY_US} END)"
             )
             return V("time", low, low.op("+", DAY_US - 1))
+        if name == "zone_status":  # the status column, indexed with the order (app.data.pg_schema)
+            return V("string", E(STATUS_TEXT))
         text = E("(props->>%s)", (name,))
         cast = {"number": "double precision", "boolean": "boolean"}.get(kind)
         return V(kind, E(f"{text.text}::{cast}", text.params) if cast else text)

@@ -98,7 +98,7 @@ FEATURE_SCHEMA = {
 }  # fmt: skip
 COLLECTION_SCHEMA = {
     "type": "object",
-    "required": ["type", "features", "numberMatched", "numberReturned", "links"],
+    "required": ["type", "features", "numberReturned", "links"],
     "properties": {
         "type": {"const": "FeatureCollection"},
         "features": {"type": "array", "items": FEATURE_SCHEMA},
@@ -277,9 +277,12 @@ async def collection(request: Request) -> Response:
     return json_or_html(request, collection_doc(request, c, store), c.title)
 
 
-def _page_links(request: Request, offset: int, limit: int, matched: int) -> list[dict[str, str]]:
+def _page_links(
+    request: Request, offset: int, limit: int, matched: int | None, returned: int
+) -> list[dict[str, str]]:
     """self, CSV, HTML, next and prev: the request's own query (but ``offset`` and ``f``), encoded
-    once, then the page's ``offset`` and ``f`` after it."""
+    once, then the page's ``offset`` and ``f`` after it. ``next`` when more match than this page
+    shows (``matched`` None: not counted, and then a full page means more, ``Store.page``)."""
     kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")])
     page = urls.link(request, urls.route_path(request), kept) + ("&offset=" if kept else "?offset=")
     here = f"{page}{offset}"
@@ -288,7 +291,7 @@ def _page_links(request: Request, offset: int, limit: int, matched: int) -> list
         {"href": f"{here}&f=csv", "rel": "alternate", "type": "text/csv", "title": "As CSV"},
         {"href": f"{here}&f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
     ]
-    if offset + limit < matched:
+    if (offset + limit < matched) if matched is not None else returned == limit:
         links.append(
             {"href": f"{page}{offset + limit}", "rel": "next", "type": formats.GEOJSON, "title": "Next page"}
         )
@@ -345,16 +348,17 @@ async def items(request: Request) -> Response:
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
-    links = _page_links(request, start, page_size, matched)
+    links = _page_links(request, start, page_size, matched, returned)
+    counted = {} if matched is None else {"numberMatched": matched}  # left out when not counted
     if fmt == "html":
-        doc = {"numberMatched": matched, "numberReturned": returned, "links": links}
+        doc = {**counted, "numberReturned": returned, "links": links}
         page_html = await run_in_threadpool(
             _html, store, page, f"{c.title}: items", doc, urls.root(request), names
         )
         return HTMLResponse(page_html)
     # Stored feature bodies joined into the collection body; only polygons are written per request.
     version = request.app.state.served.version
-    head = orjson.dumps({"type": "FeatureCollection", "numberMatched": matched,
+    head = orjson.dumps({"type": "FeatureCollection", **counted,
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
     tolerance = None if "simplify_m" not in params else parse_simplify(params["simplify_m"])
     if store.blocking or store.has_polygons(page):

@@ -5,7 +5,9 @@ indexes. Written by ``app.data.pg_load``, read by ``app.data.pg_store``.
 - ``feature``: every collection's features; ``fid`` is the row handle of ``app.data.store_api``;
   collection order is ``ORDER BY sort_day, sort_id, sort_seq`` (ids in byte order, ``COLLATE "C"``,
   as the embedded store sorts them; the index carries ``fid``, so a deep ``offset`` is read from the
-  index alone). Geometry in WGS84 (SRID 4326) and representative points as geography, GiST-indexed,
+  index alone). Events' order has a second index carrying what their filters test (zone status,
+  days, geometry, point): a filtered page walks it in order without reading a row, to the page's
+  last match. Geometry in WGS84 (SRID 4326) and representative points as geography, GiST-indexed,
   events' and regions' geometry each in an index of its own (a bbox on events does not wade
   through the regions' boxes).
 - ``incident_hash``: each loaded incident's content hash, so a load re-derives only what changed.
@@ -73,6 +75,8 @@ CREATE TABLE IF NOT EXISTS feature (fid bigint GENERATED ALWAYS AS IDENTITY PRIM
 CREATE UNIQUE INDEX IF NOT EXISTS feature_id ON feature (collection, id);
 CREATE INDEX IF NOT EXISTS feature_order ON feature (collection, sort_day, sort_id, sort_seq) INCLUDE (fid);
 CREATE INDEX IF NOT EXISTS feature_incident ON feature (incident);
+CREATE INDEX IF NOT EXISTS feature_event_filters ON feature (sort_day, sort_id, sort_seq)
+    INCLUDE (fid, id, status, day_start, day_end, geom, point) WHERE collection = 'events';
 CREATE INDEX IF NOT EXISTS feature_days ON feature (collection, day_start, day_end);
 CREATE INDEX IF NOT EXISTS feature_status ON feature (collection, status);
 CREATE INDEX IF NOT EXISTS feature_geom ON feature USING gist (geom)

@@ -31,6 +31,9 @@ from app.geo.shapes import circle, simplified
 from app.served import Served
 
 ORDER = "ORDER BY sort_day, sort_id, sort_seq"
+POLYGON = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"  # a point is in the head
+COUNT_CAP = 500  # numberMatched is counted up to this many matches (``PostgisStore._matched``)
+AHEAD_MAX = 5000  # rows read ahead for ``bodies`` kept at most (per store)
 Sql = tuple[str, list[Any]]  # SQL text with %s placeholders, and the values for them
 
 
@@ -93,6 +96,18 @@ def served_from(connections: ConnectionPool) -> Served:
     return Served(version_, zone, sites, meta["borders"], collections, stores)
 
 
+def _body(head: str, wkb: bytes | None, simplify_m: int | None) -> bytes:
+    """The GeoJSON Feature: the stored head, with its polygon written in (6 decimals; within
+    ``simplify_m`` metres, 5 decimals from 5 m, if given), as the embedded store writes it."""
+    if wkb is None:
+        return head.encode()
+    geom, decimals = shapely.from_wkb(wkb), 6
+    if simplify_m is not None:
+        geom, decimals = simplified(geom, simplify_m), 6 if simplify_m < 5 else 5
+    fragment = shapely.to_geojson(rounded(geom, decimals))
+    return f'{head[:-1]},"geometry":{fragment}}}'.encode()
+
+
 def _iso(day: int | None) -> str | None:
     return None if day is None else dt.date.fromordinal(day).isoformat()
 
@@ -109,6 +124,7 @@ class PostgisStore:
         self._bounds = None if box[0] is None else [float(v) for v in box]
         self._interval = (_iso(first), _iso(last))
         self._span = int(span or 0)  # the longest feature's days (end - start)
+        self._ahead: dict[int, tuple[str, bytes | None]] = {}  # fid -> (head, polygon WKB): ``_keep``
 
     def __len__(self) -> int:
         return self._len
@@ -127,17 +143,34 @@ class PostgisStore:
             budget.check()  # the request's 503
             raise
 
-    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
+    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int | None, np.ndarray]:
+        """One statement: the page's handles from an index (a deep ``offset`` skips index entries,
+        not rows), one more to know whether more follow, and the page's rows read with them (kept
+        for ``bodies``). ``numberMatched`` as ``_matched`` says."""
         where, params = self._where(q)
-        found = self._rows(f"SELECT fid FROM feature WHERE {where} {ORDER} LIMIT %s OFFSET %s",
-                           [*params, limit, offset])  # fmt: skip
+        found = self._rows(
+            f"WITH page AS (SELECT fid, sort_day, sort_id, sort_seq FROM feature WHERE {where} {ORDER} "
+            f"LIMIT %s OFFSET %s) SELECT f.fid, f.head, {POLYGON} FROM page JOIN feature f USING (fid) "
+            "ORDER BY page.sort_day, page.sort_id, page.sort_seq",
+            [*params, limit + 1, offset],
+        )
+        rows, more = found[:limit], len(found) > limit
+        self._keep(rows)
+        matched = self._matched(where, params, offset, len(rows), more)
+        return matched, np.array([r[0] for r in rows], dtype=np.int64)
+
+    def _matched(self, where: str, params: list[Any], offset: int, returned: int, more: bool) -> int | None:
+        """Exact where it is known without counting (the last page, or no filter), else counted
+        up to ``COUNT_CAP``; beyond, None: OGC API - Features lets a server leave ``numberMatched``
+        out, and clients (GDAL, QGIS, the map's list) page by the ``next`` link, which a full page
+        then has. Counting a million matches takes longer than the page's budget."""
+        if not more and (returned or offset == 0):
+            return offset + returned
         if where == "collection = %s":
-            matched = self._len
-        elif len(found) < limit and (found or offset == 0):
-            matched = offset + len(found)
-        else:
-            matched = int(self._rows(f"SELECT count(*) FROM feature WHERE {where}", params)[0][0])
-        return matched, np.array([r[0] for r in found], dtype=np.int64)
+            return self._len
+        capped = f"SELECT count(*) FROM (SELECT 1 FROM feature WHERE {where} LIMIT %s) AS capped"
+        counted = int(self._rows(capped, [*params, COUNT_CAP + 1])[0][0])
+        return None if counted > COUNT_CAP else counted
 
     def query(self, q: ItemQuery) -> np.ndarray:
         where, params = self._where(q)
@@ -146,9 +179,19 @@ class PostgisStore:
 
     def get(self, feature_id: str) -> int | None:
         found = self._rows(
-            "SELECT fid FROM feature WHERE collection = %s AND id = %s", [self._cid, feature_id]
+            f"SELECT fid, head, {POLYGON} FROM feature WHERE collection = %s AND id = %s",
+            [self._cid, feature_id],
         )
+        self._keep(found)
         return int(found[0][0]) if found else None
+
+    def _keep(self, found: list[tuple[Any, ...]]) -> None:
+        """Rows read with a page or an item, for the ``bodies`` call that follows (which takes
+        them: no second statement); bounded, for requests that end before asking."""
+        if len(self._ahead) > AHEAD_MAX:
+            self._ahead.clear()
+        for fid, head, wkb in found:
+            self._ahead[fid] = (head, wkb)
 
     def _where(self, q: ItemQuery) -> Sql:
         """The query's filters as one SQL condition (``collection = %s`` first)."""
@@ -186,9 +229,10 @@ class PostgisStore:
             point = "ST_DWithin(point, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, true)"
             region = "ST_Intersects(geom, ST_GeomFromWKB(%s, 4326))"
             near, disc = (*q.near, q.within_m), shapely.to_wkb(circle(*q.near, q.within_m))
-            if self._cid == "events":  # its point, or one of its regions
-                regions = f"SELECT incident FROM feature WHERE collection = 'regions' AND {region}"
-                add(f"({point} OR id IN ({regions}))", *near, disc)
+            if self._cid == "events":  # its point, or one of its regions (tested event by event)
+                regions = ("SELECT FROM feature r WHERE r.collection = 'regions' AND r.incident = feature.id "
+                           f"AND {region}")  # fmt: skip
+                add(f"({point} OR EXISTS ({regions}))", *near, disc)
             else:
                 add(f"({point} OR {region})", *near, disc)
         if q.filter is not None:
@@ -208,18 +252,16 @@ class PostgisStore:
     def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
         if simplify_m is not None and simplify_m not in SIMPLIFY_LADDER_M:
             raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
-        out = []
-        polygon = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"
-        for head, wkb in self._by_fid(rows, f"head, {polygon}"):
-            if wkb is None:
-                out.append(head.encode())
-                continue
-            geom, decimals = shapely.from_wkb(wkb), 6
-            if simplify_m is not None:
-                geom, decimals = simplified(geom, simplify_m), 6 if simplify_m < 5 else 5
-            fragment = shapely.to_geojson(rounded(geom, decimals))
-            out.append(f'{head[:-1]},"geometry":{fragment}}}'.encode())
-        return out
+        got: dict[int, tuple[str, bytes | None] | None] = {}
+        for fid in (int(r) for r in rows):
+            if fid not in got:
+                got[fid] = self._ahead.pop(fid, None)
+        missing = [fid for fid, row in got.items() if row is None]
+        if missing:
+            for fid, head, wkb in self._rows(f"SELECT fid, head, {POLYGON} FROM feature WHERE fid = ANY(%s)",
+                                             [missing]):  # fmt: skip
+                got[fid] = (head, wkb)
+        return [_body(*row, simplify_m) for row in (got[int(r)] for r in rows) if row is not None]
 
     def has_polygons(self, rows: np.ndarray) -> bool:  # noqa: ARG002
         return True  # a database's answers are never written on the event loop
@@ -247,8 +289,7 @@ class PostgisStore:
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
         out = np.full(len(rows), None, dtype=object)
-        polygon = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"
-        for k, (wkb,) in enumerate(self._by_fid(rows, polygon)):
+        for k, (wkb,) in enumerate(self._by_fid(rows, POLYGON)):
             out[k] = None if wkb is None else shapely.from_wkb(wkb)
         return out
 

@@ -79,8 +79,10 @@ class Store(Protocol):
     def interval(self) -> tuple[str | None, str | None]:
         """First and last day (ISO 8601 dates) of the features' date intervals; None if undated."""
 
-    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
-        """numberMatched, and the rows of the matches from ``offset`` to ``offset + limit``."""
+    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int | None, np.ndarray]:
+        """numberMatched, and the rows of the matches from ``offset`` to ``offset + limit``.
+        numberMatched may be None where counting costs more than the page (the PostGIS store past
+        ``COUNT_CAP`` matches): then a full page means that more matches follow it."""
 
     def query(self, q: ItemQuery) -> np.ndarray:
         """The rows of every match."""

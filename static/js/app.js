@@ -167,7 +167,9 @@ export async function startMap(options = {}) {
     const sel = state().sel;
     const listed = (small ? visible : data.listPage.features).map((f) => data.featureOf(f.id) || f);
     list.render(listed, listed.some((f) => f.id === sel) ? sel : null, (id) => data.complete(id));
-    pager?.render({ offset: data.listOffset, shown: data.listPage.features.length, matched: data.listPage.numberMatched });
+    // A PostGIS store leaves numberMatched out past its counting cap: the filters' count (the grid's) is the same.
+    const matched = data.listPage.numberMatched ?? data.filtered.numberMatched;
+    pager?.render({ offset: data.listOffset, shown: data.listPage.features.length, matched });
     const summary = document.getElementById("summary");
     const count = document.getElementById("count");
     const chosen = data.complete(sel) ? sel : null;

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from pyproj import Geod
 
 from app.cli import main
+from app.data import pg_store
 from app.data.loader import DataError
 from app.data.pg_load import load
 from app.data.pg_store import pool, served_from
@@ -30,6 +31,7 @@ from tests.perf.synthetic import write_dataset
 from tests.postgres import Cluster
 
 GEOD = Geod(ellps="WGS84")
+ITEMS = "/api/collections/events/items"
 RUKBAN = "incidents/2016-10-16-rukban-checkpoint-attack.yaml"
 # Incidents whose sources others cite too, so the data stays valid without them.
 REMOVABLE = [RUKBAN, "incidents/2017-06-06-medevac-request.yaml",
@@ -210,7 +212,16 @@ def test_both_stores_answer_alike(postgres: Cluster) -> None:
                "datetime=../2016-12-31", "in_zone=inside,contested", "near=38.2,33.75&within_km=30",
                "q=STRIKE", "event_type=battles", "min_p_inside=0.5", "simplify_m=500&limit=3",
                "filter=T_DURING(INTERVAL(date_start,date_end),INTERVAL('2017-01-01','2017-12-31'))",
-               "filter=ACCENTI(CASEI(event_type)) LIKE '%explosion%' OR NOT (p_inside < 0.2)"]  # fmt: skip
+               "filter=ACCENTI(CASEI(event_type)) LIKE '%explosion%' OR NOT (p_inside < 0.2)",
+               # date_start against a date or an instant: the order's range taken from it (cql_sql)
+               "filter=date_start >= DATE('2017-06-08') AND zone_status = 'inside'",
+               "filter=date_start > TIMESTAMP('2017-06-08T12:00:00Z')",
+               "filter=DATE('2017-06-08') >= date_start", "filter=date_start = DATE('2017-06-08')",
+               "filter=date_start < TIMESTAMP('2017-06-08T00:00:00Z')",
+               "filter=date_start <= TIMESTAMP('2017-06-07T23:59:59Z') AND date_start > DATE('2016-10-16')",
+               "filter=NOT (date_start >= DATE('2017-06-08')) AND zone_status <> 'outside'",
+               "filter=zone_status IN ('inside', 'uncertain') OR zone_status IS NULL",
+               "filter=zone_status > 'o'"]  # fmt: skip
     with embedded, pg:
         for collection in ("events", "regions", "sites", "zones", "borders"):
             a = embedded.get(f"/api/collections/{collection}").json()
@@ -268,3 +279,34 @@ def test_near_meets_pyproj_geod_at_the_boundary(postgres: Cluster, centre: tuple
                 assert found == (radius >= min(to_point, to_region)), (events.ids(np.array([row])), radius)
                 checked += 1
     assert checked > 40
+
+
+def test_past_its_counting_cap_numbermatched_is_left_out_and_next_links_page(
+    postgres: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over ``COUNT_CAP`` matches (5 here; 500 in service) a filtered page has no
+    numberMatched and a ``next`` link; following the links gives every match, in the embedded
+    store's order. Up to the cap, and without a filter, numberMatched is exact."""
+    monkeypatch.setattr(pg_store, "COUNT_CAP", 5)
+    embedded = TestClient(create_app(Settings(data_dir=BUNDLED_DATA)))
+    pg = TestClient(create_app(Settings(database_url=postgres.loaded(BUNDLED_DATA))))
+    with embedded, pg:
+        for query in ("datetime=2017-01-01/..", "bbox=38,33,39,34", "near=38.2,33.75&within_km=30",
+                      "filter=date_start >= DATE('2017-01-01')"):  # fmt: skip
+            everything = embedded.get(f"{ITEMS}?{query}&limit=1000").json()
+            assert everything["numberMatched"] > 5, query
+            first = pg.get(f"{ITEMS}?{query}&limit=3").json()
+            assert "numberMatched" not in first and first["numberReturned"] == 3, query
+            ids, page = [], first
+            while True:
+                ids += [f["id"] for f in page["features"]]
+                after = [link["href"] for link in page["links"] if link["rel"] == "next"]
+                if not after:
+                    break
+                page = pg.get(after[0].removeprefix("http://testserver")).json()
+            assert ids == [f["id"] for f in everything["features"]], query
+            assert page["numberMatched"] == everything["numberMatched"]  # the last page knows
+        few = embedded.get(f"{ITEMS}?event_type=battles&limit=1000").json()["numberMatched"]
+        assert 2 < few <= 5
+        assert pg.get(f"{ITEMS}?event_type=battles&limit=2").json()["numberMatched"] == few
+        assert pg.get(f"{ITEMS}?limit=2").json()["numberMatched"] == 36  # no filter: the collection's size

@@ -223,7 +223,9 @@ def bench(size: int) -> None:
                 times.append((time.perf_counter() - t) * 1000)
                 statuses.add(r.status_code)
             p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 3 else max(times)
-            matched = r.json().get("numberMatched", 1) if r.status_code == 200 else f"HTTP {sorted(statuses)}"
+            body = r.json() if r.status_code == 200 else {}
+            matched = (body.get("numberMatched", "not counted") if "features" in body else 1) if body else (
+                f"HTTP {sorted(statuses)}")  # fmt: skip
             print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {matched} |", flush=True)
 
 
