@@ -26,6 +26,7 @@ from app.data.store_api import ItemQuery
 from app.main import create_app
 from app.served import build_served
 from app.settings import BUNDLED_DATA, Settings
+from tests.api.conftest import assert_problem
 from tests.data.test_loader_errors import CNN_TECHNICALS, TECHNICALS_ID, edit
 from tests.perf.synthetic import write_dataset
 from tests.postgres import Cluster
@@ -310,3 +311,21 @@ def test_past_its_counting_cap_numbermatched_is_left_out_and_next_links_page(
         assert 2 < few <= 5
         assert pg.get(f"{ITEMS}?event_type=battles&limit=2").json()["numberMatched"] == few
         assert pg.get(f"{ITEMS}?limit=2").json()["numberMatched"] == 36  # no filter: the collection's size
+
+
+def test_a_statement_cancelled_past_the_budget_answers_the_budgets_503(postgres: Cluster) -> None:
+    """The pool's statement timeout is the request budget and a second; a statement it cancels
+    (here: waiting on a table another connection holds locked) is the budget's 503 problem, not
+    a 500 (psycopg's QueryCanceled)."""
+    url = postgres.database()
+    load(BUNDLED_DATA, url)
+    settings = Settings(database_url=url, request_budget_s=1e-9, answer_cache_mb=0)
+    with TestClient(create_app(settings)) as client, psycopg.connect(url) as locker:
+        locker.execute("LOCK TABLE feature IN ACCESS EXCLUSIVE MODE")  # held until the rollback
+        started = time.monotonic()
+        response = client.get(f"{ITEMS}/{TECHNICALS_ID}")
+        waited = time.monotonic() - started
+        locker.rollback()
+    assert waited >= 1.0  # it waited on the database for the statement timeout (0 s + 1 s)
+    body = assert_problem(response, 503)
+    assert "more than its 1e-09 s of work" in body["detail"]
