@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--answer-cache-mb", type=int, help="finished API answers kept per worker, MB (64)")
     serve.add_argument("--request-budget-s", type=float, help="seconds of work a request may take (10)")
+    serve.add_argument(
+        "--heavy-workers",
+        type=int,
+        help="processes per worker for CSV, HTML and polygon pages (1; 0: threads)",
+    )
 
     serve.add_argument("--database-url", help="serve from this PostGIS database (filled by 'load')")
 
@@ -110,6 +115,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "forwarded_allow_ips",
         "answer_cache_mb",
         "request_budget_s",
+        "heavy_workers",
         "database_url",
     )
     overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}

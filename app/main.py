@@ -20,6 +20,7 @@ from app.api.answer_cache import AnswerCache
 from app.api.caching import HttpCaching, NegotiatedGZip
 from app.budget import WorkGuard
 from app.errors import install_error_handlers
+from app.heavy import HeavyWork
 from app.middleware import EXPOSED_HEADERS, HostRequired, ProblemOnError, ReadingMethods, RequestLog
 from app.routing import RouteTable
 from app.served import Served, load_served
@@ -110,8 +111,14 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         # Publish everything at once, so no request ever sees a half-built state.
         publish(app, ready)
         settle_process()
+        # Heavy pages made by forked workers, forked now: they share what was just loaded.
+        app.state.heavy = (
+            None if settings.database_url else HeavyWork.start(ready.stores, settings.heavy_workers)
+        )
         follow = asyncio.create_task(follow_database(app, settings)) if settings.database_url else None
         yield
+        if app.state.heavy is not None:
+            app.state.heavy.stop()
         if follow is not None:
             follow.cancel()
             with suppress(asyncio.CancelledError):
@@ -127,6 +134,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.heavy = None  # until the lifespan starts the heavy pages' workers (app.heavy)
     install_error_handlers(app)
     # Starlette runs the middleware added last first: headers, budget, CORS, methods,
     # HTTP caching, gzip, errors (behind the front layers, below). Every answer made in

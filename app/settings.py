@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     request_budget_s: float = Field(default=10.0, gt=0)
     # Finished API answers kept per worker process (app.api.answer_cache), in MB of bodies; 0: none.
     answer_cache_mb: int = Field(default=64, ge=0)
+    # Processes per worker that make CSV, HTML and polygon pages (app.heavy); 0: the thread pool.
+    heavy_workers: int = Field(default=1, ge=0)
     # Where readers reach the service, e.g. "https://maps.example.org/tanf/": every link is built
     # from it, whatever Host or forwarded headers a request carries (app.proxy, app.urls).
     public_url: str | None = None

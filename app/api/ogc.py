@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app import budget, urls
+from app import budget, heavy, urls
 from app.api import formats, projection
 from app.api.cql import compile_filter
 from app.api.features import CollectionRows
@@ -341,10 +341,11 @@ async def items(request: Request) -> Response:
     else:
         matched, page = store.page(query, start, page_size)
     returned = len(page)
-    # CSV, HTML and polygons are written in the thread pool, never on the event loop (their rows
-    # check the request's budget, app.budget); a page of stored bodies is joined right here.
+    # CSV, HTML and polygons are written by the heavy pages' workers (app.heavy; else the thread
+    # pool), never on the event loop (their rows check the request's budget, app.budget); a page
+    # of stored bodies is joined right here.
     if fmt == "csv":
-        body = await run_in_threadpool(_csv, store, page, names)
+        body = await heavy.made(request.app.state.heavy, store, _csv, c.id, page, names)
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
@@ -352,8 +353,16 @@ async def items(request: Request) -> Response:
     counted = {} if matched is None else {"numberMatched": matched}  # left out when not counted
     if fmt == "html":
         doc = {**counted, "numberReturned": returned, "links": links}
-        page_html = await run_in_threadpool(
-            _html, store, page, f"{c.title}: items", doc, urls.root(request), names
+        page_html = await heavy.made(
+            request.app.state.heavy,
+            store,
+            _html,
+            c.id,
+            page,
+            f"{c.title}: items",
+            doc,
+            urls.root(request),
+            names,
         )
         return HTMLResponse(page_html)
     # Stored feature bodies joined into the collection body; only polygons are written per request.
@@ -362,7 +371,7 @@ async def items(request: Request) -> Response:
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
     tolerance = None if "simplify_m" not in params else parse_simplify(params["simplify_m"])
     if store.blocking or store.has_polygons(page):
-        bodies = await run_in_threadpool(_bodies, store, page, tolerance)
+        bodies = await heavy.made(request.app.state.heavy, store, _bodies, c.id, page, tolerance)
     else:
         bodies = _bodies(store, page, tolerance)
     if names is not None:

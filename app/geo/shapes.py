@@ -8,6 +8,7 @@ That is how the zone keeps its 1 m budget *between* vertices, not only at them.
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -115,15 +116,24 @@ def annular_sector(
     return Polygon(np.concatenate(parts)[::-1])
 
 
-def simplified(geometry: BaseGeometry, metres: float) -> BaseGeometry:
+Shapes = TypeVar("Shapes", BaseGeometry, np.ndarray)
+
+
+def simplified(geometry: Shapes, metres: float) -> Shapes:
     """Douglas-Peucker in lon/lat with the tolerance taken at the shortest degree, so that no
-    point moves more than ``metres`` on the ground.
+    point moves more than ``metres`` on the ground. A geometry, or an array of them (each
+    simplified as it would be alone).
 
     Plain Douglas-Peucker first (a tenth of the cost); the topology-preserving variant only when
     that gives an invalid shape (rings of arcs, kilometres apart, practically never cross).
     """
     tolerance = metres / METRES_PER_DEGREE_MIN
-    fast = shapely.simplify(geometry, tolerance, preserve_topology=False)
-    if shapely.is_valid(fast) and not fast.is_empty:
+    fast: Shapes = shapely.simplify(geometry, tolerance, preserve_topology=False)
+    kept = shapely.is_valid(fast) & ~shapely.is_empty(fast)
+    if isinstance(fast, np.ndarray):  # an array of geometries: each one as a geometry would be
+        fast[~kept] = shapely.simplify(np.asarray(geometry)[~kept], tolerance, preserve_topology=True)
         return fast
-    return shapely.simplify(geometry, tolerance, preserve_topology=True)
+    if kept:
+        return fast
+    careful: Shapes = shapely.simplify(geometry, tolerance, preserve_topology=True)
+    return careful
