@@ -54,6 +54,13 @@ class PendingHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.pending.put_nowait(record)
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """``emit`` without the handler's lock (a deque's append is atomic), after the filters."""
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
 
 class BatchWriter(threading.Thread):
     """Every ``FLUSH_S`` seconds, the pending records formatted and written to ``stream`` at once."""

@@ -10,10 +10,10 @@ and a stream per request, which showed in the load test.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
+import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -161,7 +161,7 @@ class LogLine:
         self.fields = fields
 
     def __str__(self) -> str:
-        return json.dumps(self.fields, ensure_ascii=False)
+        return orjson.dumps(self.fields).decode()  # a fifth of json.dumps's CPU, in the writer thread
 
 
 def clock() -> float:

@@ -15,10 +15,11 @@ all. The rules are RFC 9110's:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.urls import scope_route_path
@@ -45,6 +46,7 @@ def _with_coding(etag: str) -> str:
     return f'{weak}{bare[:-1]}{GZIP_SUFFIX}"' if bare.endswith('"') else etag
 
 
+@functools.lru_cache(maxsize=256)  # clients send few distinct values; a flood of new ones is parsed
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an ``Accept-Encoding`` value allows a gzip body (RFC 9110 §12.5.3): ``gzip`` (or
     ``x-gzip``, §8.4.1.3), in any case, with a weight above 0; else ``*`` with a weight above 0.
@@ -78,19 +80,18 @@ class NegotiatedGZip(GZipMiddleware):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        responder: ASGIApp
-        if _accepts_gzip(Headers(scope=scope)):
-            responder = GZipResponder(
-                self.app,
-                self.minimum_size,
-                compresslevel=self.compresslevel,
-                thread_minimum_size=self.thread_minimum_size,
-                exclude_content_types=self.exclude_content_types,
-            )
-        else:
-            responder = IdentityResponder(
-                self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
-            )
+        if not _accepts_gzip(Headers(scope=scope)):
+            # Nothing to compress: straight through (Starlette's identity responder only adds
+            # ``Vary: Accept-Encoding``, which HttpCaching adds to every answer it could vary).
+            await self.app(scope, receive, send)
+            return
+        responder = GZipResponder(
+            self.app,
+            self.minimum_size,
+            compresslevel=self.compresslevel,
+            thread_minimum_size=self.thread_minimum_size,
+            exclude_content_types=self.exclude_content_types,
+        )
         await responder(scope, receive, send)
 
 

@@ -12,6 +12,7 @@ links are made clickable.
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 from typing import Any, Literal
@@ -85,7 +86,12 @@ def json_media_type(request: Request) -> str:
     ``Accept: application/json`` still gets GeoJSON's type, as OGC clients expect."""
     if "f" in request.query_params:
         return GEOJSON
-    accept = parse_accept_header(request.headers.get("accept", ""), MIMEAccept)
+    return _json_type_for(request.headers.get("accept", ""))
+
+
+@functools.lru_cache(maxsize=MAX_REMEMBERED)
+def _json_type_for(accept_header: str) -> str:
+    accept = parse_accept_header(accept_header, MIMEAccept)
     ranges = {value.split(";")[0].strip().lower() for value, _ in accept}
     if ranges & {GEOJSON, "application/*", "*/*"} and accept.quality(GEOJSON) == 0 < accept.quality(JSON):
         return JSON
