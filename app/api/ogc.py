@@ -345,7 +345,7 @@ async def items(request: Request) -> Response:
     # pool), never on the event loop (their rows check the request's budget, app.budget); a page
     # of stored bodies is joined right here.
     if fmt == "csv":
-        body = await heavy.made(request.app.state.heavy, store, _csv, c.id, page, names)
+        body = await heavy.made(request.app.state.heavy, store, _csv, c.id, len(page), page, names)
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
@@ -353,16 +353,9 @@ async def items(request: Request) -> Response:
     counted = {} if matched is None else {"numberMatched": matched}  # left out when not counted
     if fmt == "html":
         doc = {**counted, "numberReturned": returned, "links": links}
+        title, root = f"{c.title}: items", urls.root(request)
         page_html = await heavy.made(
-            request.app.state.heavy,
-            store,
-            _html,
-            c.id,
-            page,
-            f"{c.title}: items",
-            doc,
-            urls.root(request),
-            names,
+            request.app.state.heavy, store, _html, c.id, len(page), page, title, doc, root, names
         )
         return HTMLResponse(page_html)
     # Stored feature bodies joined into the collection body; only polygons are written per request.
@@ -371,7 +364,7 @@ async def items(request: Request) -> Response:
                          "numberReturned": returned, "dataset_version": version, "links": links})  # fmt: skip
     tolerance = None if "simplify_m" not in params else parse_simplify(params["simplify_m"])
     if store.blocking or store.has_polygons(page):
-        bodies = await heavy.made(request.app.state.heavy, store, _bodies, c.id, page, tolerance)
+        bodies = await heavy.made(request.app.state.heavy, store, _bodies, c.id, len(page), page, tolerance)
     else:
         bodies = _bodies(store, page, tolerance)
     if names is not None:

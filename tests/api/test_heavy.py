@@ -127,11 +127,36 @@ def test_the_service_starts_its_workers(workers: TestClient, threads: TestClient
     assert threads.app.state.heavy is None  # type: ignore[attr-defined]
 
 
+def counting_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The collections of the jobs given to workers from now on."""
+    runs: list[str] = []
+    run = heavy.HeavyWork.run
+
+    async def counted(self: heavy.HeavyWork, make: Any, collection: str, *args: Any) -> Any:
+        runs.append(collection)
+        return await run(self, make, collection, *args)
+
+    monkeypatch.setattr(heavy.HeavyWork, "run", counted)
+    return runs
+
+
 @pytest.mark.parametrize("url", PAGES)
 def test_pages_made_by_workers_are_those_the_thread_pool_made(
-    workers: TestClient, threads: TestClient, url: str
+    workers: TestClient, threads: TestClient, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(heavy, "MIN_ROWS", 1)  # the bundled pages are small: every one to a worker
+    runs = counting_runs(monkeypatch)
     made, expected = workers.get(url), threads.get(url)
+    assert runs  # made by a worker
     assert made.status_code == expected.status_code == 200
     assert made.headers == expected.headers
     assert made.content == expected.content
+
+
+def test_small_pages_stay_in_the_thread_pool(workers: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = counting_runs(monkeypatch)
+    assert workers.get("/api/collections/events/items?f=csv&limit=10").status_code == 200
+    assert runs == []
+    monkeypatch.setattr(heavy, "MIN_ROWS", 10)
+    assert workers.get("/api/collections/events/items?f=csv&limit=10&offset=1").status_code == 200
+    assert runs == ["events"]
