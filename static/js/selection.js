@@ -76,8 +76,10 @@ export class Selection {
     if (id) this.regionsOf(id);
     const marker = this.layers.shownMarker(id);
     if (marker) {
-      // The embed opens on its whole view (the zone and every incident), the selection inside it.
-      const pan = !(this.embed && from === "init") && from !== "map" && from !== "keyboard";
+      // The embed opens on its whole view (the zone and every incident), the selection inside it;
+      // a link or a history entry that names a view opens at that view, as it was shared.
+      const linked = (from === "init" || from === "history") && this.urlState.state.view;
+      const pan = !(this.embed && from === "init") && !linked && from !== "map" && from !== "keyboard";
       if (pan) this.view.panTo(marker.getLatLng(), { animate: from !== "init" });
       // The card shows the whole incident (its details are in by then: select waits for them).
       marker.feature = this.data.featureOf(id);

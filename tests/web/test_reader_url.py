@@ -52,3 +52,27 @@ def test_the_skip_link_leaves_no_fragment_in_shared_links(watched: Watched, base
     page.locator("#embed-button").click()
     wait_until(page, "document.querySelector('#embed-code').value.includes('<iframe')")
     assert "#" not in page.locator("#embed-code").input_value()
+
+
+SELECTED = "2017-04-08-isis-attack-on-garrison"
+
+
+def test_a_link_with_a_selected_incident_opens_at_its_view(watched: Watched, base_url: str) -> None:
+    """A shared link, "Open the full map" and back/forward carry ``v`` beside ``sel``: the page
+    opens at that view, not re-centred on the incident (it moved 36 px, or 24 km from an embed)."""
+    link = f"{base_url}/?v=33.50000,38.70000,9.25&sel={SELECTED}"
+    page = watched.open(link)
+    wait_until(page, "document.querySelector('#incidents li.selected') !== null")
+    view = view_of(page)
+    assert view["zoom"] == 9.25
+    assert abs(view["lat"] - 33.5) <= 0.5e-5 and abs(view["lon"] - 38.7) <= 0.5e-5, view
+    assert page.url == link
+
+    # Another incident picked from the list pans to it; back returns to the linked view.
+    page.locator("#incidents li:not(.selected)").first.click()
+    wait_until(page, f"!location.search.includes('{SELECTED}')")
+    page.go_back()
+    wait_until(page, f"location.search.includes('{SELECTED}')")
+    page.wait_for_timeout(300)  # a pan would have started by now
+    view = view_of(page)
+    assert abs(view["lat"] - 33.5) <= 0.5e-5 and abs(view["lon"] - 38.7) <= 0.5e-5, view
