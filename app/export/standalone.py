@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 from pathlib import Path
 from typing import Any
 
 import folium
+import numpy as np
 import shapely
 from branca.element import Figure
 
@@ -22,7 +24,8 @@ from app.data.answer import STATUS_TEXT
 from app.data.catalog import Catalog, DerivedIncident
 from app.export.legend import STATUS_WORDS, TYPE_WORDS
 from app.export.placement import place_markers
-from app.export.svg import LABEL_SIDE, STATUS_COLOURS, ZONE_COLOUR, Viewport, marker_svg
+from app.export.svg import STATUS_COLOURS, ZONE_COLOUR, Viewport, marker_svg
+from app.export.svg_labels import _garrison_place
 from app.export.words import day_text, when_text
 from app.geo.geojson import to_geojson
 from app.web.pages import LEAFLET_DIR
@@ -147,25 +150,39 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         interactive=False,
     ).add_to(fmap)
     # Sites as small HTML markers: a vector circle is clipped at the edge of Leaflet's renderer.
-    for site in catalog.dataset.sites.values():
+    # Incidents moved aside as on the map where they would overlap at the opening zoom (off the
+    # places' dots), and the places' names at the free place nearest their dots, with a leader
+    # line when they stand away (the SVG's rule, app.export.svg_labels), the garrison's first.
+    view = Viewport(lat, lon, 9, 1000, 800)
+    sites = sorted(catalog.dataset.sites.values(), key=lambda s: s.kind != "garrison")
+    dots = {site.id: view.xy(site.lon, site.lat) for site in sites}
+    located = [d for d in catalog.incidents if d.point is not None]
+    at = [view.xy(d.point[0], d.point[1]) for d in located if d.point is not None]
+    dot_boxes = [(x - 7, y - 7, x + 7, y + 7) for x, y in dots.values()]
+    spread = place_markers(at, [22.0] * len(at), obstacles=dot_boxes)
+    taken = np.array([(sx - 11, sy - 11, sx + 11, sy + 11) for sx, sy in spread] + dot_boxes, dtype=float)
+    for site in sites:
         garrison = site.kind == "garrison"
         r = 7 if garrison else 5
+        x, y = dots[site.id]
+        others = [(ox - 28, oy - 28, ox + 28, oy + 28) for k, (ox, oy) in dots.items() if k != site.id]
+        _, _, box = _garrison_place(x, y, site.name, np.vstack([taken, *others]), 1000, 800)
+        taken = np.vstack([taken, box])
+        left, top = box[0] - x + r, box[1] - y + r  # the name's box from the icon's corner
+        nx, ny = min(max(r, left), left + box[2] - box[0]), min(max(r, top), top + box[3] - box[1])
+        line = f'<path d="M{r},{r}L{nx:.0f},{ny:.0f}" stroke="#111" stroke-width="1.2"/>'
         dot = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * r}" height="{2 * r}">'
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * r}" height="{2 * r}" overflow="visible">'
+            f"{line if math.hypot(nx - r, ny - r) > 14 else ''}"
             f'<circle cx="{r}" cy="{r}" r="{r - 1.5}" fill="{"#111" if garrison else "#fff"}" '
             'stroke="#111" stroke-width="2"/></svg>'
+            f'<span class="site-name{" garrison" if garrison else ""}" dir="auto" '
+            f'style="left:{left:.0f}px;top:{top:.0f}px">{_e(site.name)}</span>'
         )
         folium.Marker(
             [site.lat, site.lon],
             icon=folium.DivIcon(html=dot, icon_size=(2 * r, 2 * r), icon_anchor=(r, r), class_name="site"),
-            tooltip=folium.Tooltip(_e(site.name), permanent=True, direction=LABEL_SIDE.get(site.id, "right"),
-                                   class_name="site-label"),
-        ).add_to(fmap)  # fmt: skip
-    # Incidents fanned out as on the map where they would overlap at the opening zoom.
-    located = [d for d in catalog.incidents if d.point is not None]
-    view = Viewport(lat, lon, 9, 1000, 800)
-    at = [view.xy(d.point[0], d.point[1]) for d in located if d.point is not None]
-    spread = place_markers(at, [22.0] * len(at))
+        ).add_to(fmap)
     markers: dict[str, str] = {}
     for d, (x, y), (sx, sy) in zip(located, at, spread, strict=True):
         assert d.point is not None
@@ -216,7 +233,9 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         "<style>.card{font:13px/1.4 sans-serif;max-height:320px;overflow:auto}"
         ".card h3{font-size:15px;margin:0 0 4px}"
         ".card blockquote{margin:2px 0 4px 4px;padding-left:6px;border-left:3px solid #ccc;font-style:italic}"
-        ".incident,.site{background:none;border:0}.site-label{font-size:11px;padding:1px 4px}"
+        ".incident,.site{background:none;border:0}.site-name{position:absolute;white-space:nowrap;"
+        "font:12px/16px sans-serif;padding:0 2px;background:rgba(255,255,255,.88)}"
+        ".site-name.garrison{font-weight:700}"
         ".export-title{position:absolute;z-index:1000;top:8px;left:56px;right:300px;background:#fffe;"
         "padding:4px 10px;border-radius:4px;font:13px/1.3 sans-serif}"
         ".export-title h1{font-size:17px;margin:0}"

@@ -90,6 +90,33 @@ def test_the_export_has_a_title_a_legend_a_list_and_dates_in_words(browser: Brow
     page.close()
 
 
+def test_the_exports_names_cover_no_marker(browser: Browser, tmp_path: Path) -> None:
+    """At the view it opens on (the frame it is laid out for, 1000 x 800), the places' names, the
+    garrison's first, are clear of every incident marker (its name had covered the contested
+    strike of 6 June 2017), and no marker covers another."""
+    from app.cli import main
+
+    target = tmp_path / "at-tanf.html"
+    assert main(["export", str(target), "--tile-url", ""]) == 0
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    page.goto(target.as_uri())
+    page.wait_for_selector(".incident")
+    box = (
+        "e => { const r = e.getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom, e.textContent]; }"
+    )
+    names = page.eval_on_selector_all(".site-name", f"els => els.map({box})")
+    markers = page.eval_on_selector_all(".leaflet-marker-icon.incident", f"els => els.map({box})")
+    assert "At Tanf garrison" in [n[4] for n in names]
+    for x0, y0, x1, y1, name in names:
+        over = [m for m in markers if x0 < m[2] and m[0] < x1 and y0 < m[3] and m[1] < y1]
+        assert not over, f"{name!r} covers {len(over)} marker(s)"
+    for i, a in enumerate(markers):
+        for b in markers[i + 1 :]:
+            assert min(min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])) <= 1
+    page.close()
+
+
 @pytest.mark.parametrize(("width", "height"), [(320, 200), (420, 260), (600, 330), (800, 600)])
 def test_no_name_is_drawn_over_the_attribution(
     browser: Browser, base_url: str, width: int, height: int
