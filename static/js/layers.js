@@ -78,11 +78,23 @@ export function addZone(map, zone, band, labels) {
     style: { color: "#7b3294", weight: 2.5, fill: false },
   }).addTo(layers);
   const north = northmost(zone.geometry.coordinates[0]);
-  const zoneLabel = L.tooltip({ permanent: true, direction: "top", className: "map-label zone-label" })
+  const zoneLabel = L.tooltip({ permanent: true, direction: "center", className: "map-label zone-label" })
     .setLatLng([north[1], north[0]])
     .setContent(label(`${zone.properties.radius_km} km de-confliction zone`))
     .addTo(layers);
-  labels?.add(zoneLabel, ["top", "bottom"]);
+  // Just outside the zone's line, above it where that is free, else around it (markers crowd
+  // its north at a phone's first view).
+  const centre = polygon.getBounds().getCenter();
+  labels?.addMovable(zoneLabel, () => {
+    const c = map.latLngToContainerPoint(centre);
+    const r = c.distanceTo(map.latLngToContainerPoint([north[1], north[0]]));
+    const h = zoneLabel.getElement()?.getBoundingClientRect() || { width: 0, height: 0 };
+    return [4, 28, 52].flatMap((gap) => [0, 45, -45, 90, -90, 135, -135, 180].map((deg) => {
+      const a = (deg * Math.PI) / 180;
+      const out = r + gap + Math.abs(Math.sin(a)) * h.width / 2 + Math.abs(Math.cos(a)) * h.height / 2;
+      return map.containerPointToLatLng(c.add([out * Math.sin(a), -out * Math.cos(a)]));
+    }));
+  });
   return polygon.getBounds();
 }
 

@@ -117,9 +117,10 @@ def test_labels_give_way_to_markers_and_to_one_another(
         for other in labels[i + 1 :]:
             assert not meets(label, other), f"{label['text']!r} and {other['text']!r} collide at {width}px"
     names = {label["text"] for label in labels}
-    # The garrison's always (beside its dot or with a leader line), and country names from the
-    # bundled borders: the three countries of the tripoint.
-    assert {"At Tanf garrison", "Syria", "Jordan", "Iraq"} <= names, names
+    # The garrison's always (beside its dot or with a leader line), the zone's (just outside its
+    # line, wherever markers leave room), and country names from the bundled borders: the three
+    # countries of the tripoint.
+    assert {"At Tanf garrison", "55 km de-confliction zone", "Syria", "Jordan", "Iraq"} <= names, names
     page.context.close()
 
 
