@@ -146,6 +146,8 @@ export class IncidentLayers {
         .filter((e) => !e.classList.contains("stacked")),
       ...[...this.cellLayer.getLayers(), ...this.stackLayer.getLayers()].map((m) => m.getElement()).filter(Boolean),
       ...container.querySelectorAll(".leaflet-control"),
+      // the card's sheet over the lower part of a phone's screen (sheet.js), when it is open
+      ...[document.getElementById("sheet")].filter((e) => e && !e.hidden && e.getBoundingClientRect().height),
       ...this.map.getPane("overlayPane").querySelectorAll("path.site-point"),
     ];
     this.labels.layout(obstacles);

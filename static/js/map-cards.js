@@ -89,6 +89,7 @@ export class MapCards {
     }
     if (this.popup) this.map.closePopup(this.popup);
     this.sheet.show(buildCard(marker.feature, { headingLevel: 2 }), { focus: from === "keyboard" });
+    this.map.fire("controlschange"); // the names make way for the sheet (labels.js)
     const [top, bottom] = this.clearBand();
     const size = this.map.getSize();
     const point = this.map.latLngToContainerPoint(marker.getLatLng());
@@ -99,6 +100,8 @@ export class MapCards {
 
   hide() {
     if (this.popup) this.map.closePopup(this.popup);
+    if (this.sheet.section.hidden) return;
     this.sheet.hide();
+    this.map.fire("controlschange");
   }
 }

@@ -172,3 +172,27 @@ def test_the_garrison_is_named_in_the_embed(browser: Browser, base_url: str, wid
     page.wait_for_selector("body[data-ready='true']")
     check_garrison(page, f"embed{query} at {width}px")
     page.close()
+
+
+def test_the_garrisons_name_makes_way_for_the_card_sheet_on_a_phone(browser: Browser, base_url: str) -> None:
+    """A tap on a marker opens the card as a sheet over the lower part of the screen: the
+    garrison's name moves above it (it had stayed under the sheet's edge, cut off)."""
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("body[data-ready='true']")
+    title = "Coalition strike on pro-regime forces that would not leave the zone"
+    box = page.locator(f'#map .incident-icon[title="{title}"] svg').bounding_box()
+    assert box
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator("#sheet:not([hidden])").wait_for()
+    page.wait_for_timeout(600)
+    check_garrison(page, "map at 375px with the card's sheet open")
+    under = page.evaluate(
+        """(() => { const s = document.getElementById('sheet').getBoundingClientRect();
+           return [...document.querySelectorAll('#map .map-label')]
+             .filter((e) => getComputedStyle(e).visibility !== 'hidden')
+             .filter((e) => e.getBoundingClientRect().bottom > s.top).map((e) => e.textContent); })()"""
+    )
+    assert under == [], f"names under the sheet: {under}"
+    context.close()
