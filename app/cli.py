@@ -80,9 +80,14 @@ def _parser() -> argparse.ArgumentParser:
 
     serve.add_argument("--database-url", help="serve from this PostGIS database (filled by 'load')")
 
-    load = sub.add_parser("load", help="validate a data directory and load it into PostGIS (incremental)")
+    load = sub.add_parser(
+        "load", help="validate a data directory and load it into PostGIS or a cache (incremental)"
+    )
     load.add_argument("data_dir", type=Path, nargs="?", default=None)
     load.add_argument("--database-url", help="postgresql://... (or AT_TANF_DATABASE_URL)")
+    load.add_argument(
+        "--cache-dir", type=Path, help="or the embedded store's cache that 'serve --cache-dir' follows"
+    )
     load.add_argument("--full", action="store_true", help="derive every incident again")
 
     validate = sub.add_parser("validate", help="check a data directory without serving it")
@@ -288,8 +293,13 @@ def _load(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     data_dir = args.data_dir or settings.data_dir
+    if not settings.database_url and settings.cache_dir:
+        return _load_cache(settings.model_copy(update={"data_dir": data_dir}))
     if not settings.database_url:
-        print("load needs --database-url (or AT_TANF_DATABASE_URL)", file=sys.stderr)
+        print(
+            "load needs --database-url or --cache-dir (or AT_TANF_DATABASE_URL, AT_TANF_CACHE_DIR)",
+            file=sys.stderr,
+        )
         return 2
     try:
         done = load(data_dir, settings.database_url, full=args.full)
@@ -302,6 +312,22 @@ def _load(args: argparse.Namespace) -> int:
     print(f"loaded {data_dir} (version {done.version}): {done.derived} incidents derived, "
           f"{done.removed} removed, {done.unchanged} unchanged; {done.validated} records read "
           "(the files or chunks whose bytes changed)")  # fmt: skip
+    return 0
+
+
+def _load_cache(settings: Settings) -> int:
+    from app.data.cache import CacheFault
+    from app.served import load_into_cache
+
+    try:
+        version, derived = load_into_cache(settings)
+    except DataError as exc:
+        print(f"INVALID {settings.data_dir} (nothing loaded)\n{exc}", file=sys.stderr)
+        return 1
+    except CacheFault as exc:
+        print(f"not loaded: {exc}", file=sys.stderr)
+        return 1
+    print(f"loaded {settings.data_dir} (version {version}) into {settings.cache_dir}: {derived} derived")
     return 0
 
 

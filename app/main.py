@@ -80,6 +80,25 @@ async def follow_database(app: FastAPI, settings: Settings) -> None:
             logging.getLogger("app.database").warning("could not check the database: %s", error)
 
 
+async def follow_cache(app: FastAPI, settings: Settings) -> None:
+    """Every ``database_poll_s``, serve the entry ``at-tanf-map load --cache-dir`` last made
+    current in the cache, when it is of another dataset version (``app.served.newer``)."""
+    from app.served import newer
+
+    assert settings.cache_dir is not None
+    while True:
+        await asyncio.sleep(settings.database_poll_s)
+        try:
+            ready = await run_in_threadpool(newer, settings.cache_dir, app.state.served.version)
+            if ready is not None:
+                heavy, app.state.heavy = app.state.heavy, None  # its workers hold the old stores
+                publish(app, ready)  # heavy pages now in the thread pool (app.heavy)
+                if heavy is not None:
+                    heavy.stop()
+        except Exception as error:  # a damaged or removed entry: keep serving what we have
+            logging.getLogger("app.cache").warning("could not read the cache's new load: %s", error)
+
+
 class Service(FastAPI):
     """FastAPI, with the layers every request meets first run before the framework's own entry:
     the request log, the proxy and Host rules, and the kept answers (``front``). A replayed answer
@@ -115,7 +134,11 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
         app.state.heavy = (
             None if settings.database_url else HeavyWork.start(ready.stores, settings.heavy_workers)
         )
-        follow = asyncio.create_task(follow_database(app, settings)) if settings.database_url else None
+        follow = None
+        if settings.database_url:
+            follow = asyncio.create_task(follow_database(app, settings))
+        elif settings.cache_dir:
+            follow = asyncio.create_task(follow_cache(app, settings))
         yield
         if app.state.heavy is not None:
             app.state.heavy.stop()

@@ -1,6 +1,14 @@
 """What the service serves, built once per process: the collections' stores and the reference
-data the pages draw (zone, sites, borders). No per-incident Python objects are kept: at a
-million incidents those would not fit; the stores hold everything as columns.
+data the pages draw (zone, sites, borders). No per-incident Python objects are kept: the stores
+hold everything as columns.
+
+Derived data is kept in *parts* (``PARTS``): each a directory of stores (an Arrow IPC file per
+collection) derived from some incident records, with ``part.json`` naming each record it holds by
+its key (``record_keys``: a hash of the record's bytes, the reference files and the code) and the
+incident's id. An *entry* (``served.json``) names the parts a dataset version is served from and,
+in each, the incidents it no longer serves (edited or deleted since); its stores are the parts'
+files mapped as they are. So an edit derives only the records whose bytes changed, writes them
+as one small part and a new entry, and leaves every other file as it was.
 """
 
 from __future__ import annotations
@@ -12,24 +20,28 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from contextlib import suppress
+from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.api.features import CollectionRows, build_collections
 from app.data import files, store_file
-from app.data.cache import CacheFault, cached, code_fingerprint, seal, verify
+from app.data.cache import CacheFault, cached, code_fingerprint, fsync_dir, locked, seal, verify
 from app.data.catalog import ZoneGeometry, build_catalog, build_zone
-from app.data.files import ChangedError, Scan
+from app.data.files import ChangedError, Chunk, Part, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
 from app.data.model import Site, Zone
+from app.data.schema import Columns, mask, numbers, to_arrow, true, valid
+from app.data.store import FeatureStore
 from app.data.store_api import Store
 from app.settings import Settings
 
@@ -47,183 +59,172 @@ class Served:
 
 
 cache_log = logging.getLogger("app.cache")
+T = TypeVar("T")
 
-# Incident records are derived in parts of this many, on every core when there are several parts:
-# derivation is almost all of a cold start, and it is independent per incident. With a cache
-# directory each part is kept (``PARTS``), so a change re-derives only the parts it touches.
+# Incident records not derived before are derived in parts of this many, on every core when there
+# are several parts: derivation is almost all of a cold start, and it is independent per record.
 RECORDS_PER_PART = 2_000
-PARTS = "parts"
+PARTS = "parts"  # where an entry's parts are: beside it
+CURRENT = "current"  # in a cache: the name of the entry last loaded, which servers follow
 
 
-@dataclass(frozen=True)
-class _PartResult:
-    directory: Path  # where the part's stores are written (<collection>.arrow) with part.json
-    collections: dict[str, CollectionRows]
-    incident_files: dict[str, str]
-    zone: Zone
-    sites: dict[str, Site]
-    borders: dict[str, Any]
-
-
-def _build_part(data_dir: Path, scan: Scan, directory: Path) -> tuple[list[Problem], _PartResult | None]:
-    """Load and derive the part of the incidents ``scan`` holds, and write its stores in
-    ``directory`` (a worker hands back a path, not gigabytes through a pipe). A file that changed
-    since the scan is a ``ChangedError``."""
+def _build_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -> list[Problem]:
+    """Load and derive the records ``scan`` holds (their keys, ``record_keys``, in order), and
+    write their stores in ``directory`` with ``part.json`` (a worker hands back a path, not
+    gigabytes through a pipe). A file that changed since the scan is a ``ChangedError``."""
     try:
         dataset = load_dataset(data_dir, scan)
     except DataError as error:
-        return error.problems, None
+        return error.problems
     collections = build_collections(build_catalog(dataset))
     directory.mkdir(parents=True)
     for cid, c in collections.items():
         store_file.write(store_file.columns_of(c.rows).table(), directory / f"{cid}.arrow")
-    described = {cid: replace(c, rows=[]) for cid, c in collections.items()}  # the stores hold them
-    result = _PartResult(
-        directory, described, dataset.incident_files, dataset.zone, dataset.sites, dataset.borders
-    )
-    meta = _meta("", result.zone, result.sites, result.borders, described)
-    (directory / "part.json").write_bytes(orjson.dumps(meta | {"incident_files": result.incident_files}))
-    return [], result
+    ids = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
+    chunks = [chunk for part in scan.parts for chunk in part.chunks]
+    meta = _meta("", dataset.zone, dataset.sites, dataset.borders, collections)
+    records = [[key, ids.get(chunk)] for key, chunk in zip(keys, chunks, strict=True)]  # None: a blank line
+    (directory / "part.json").write_bytes(orjson.dumps(meta | {"records": records}))
+    return []
 
 
-def _part_key(scan: Scan) -> str:
-    """What a part's derivation reads: the reference files, its chunks (file, first line and
-    bytes; not their byte offsets, which an edit earlier in the file shifts) and the code."""
-    digest = hashlib.sha256(code_fingerprint().encode())
-    chunks = [*scan.reference.values(), *(chunk for part in scan.parts for chunk in part.chunks)]
-    for chunk in chunks:
-        digest.update(orjson.dumps(None if chunk is None else [chunk.file, chunk.first_line, chunk.digest]))
-    return digest.hexdigest()[:32]
+def record_keys(scan: Scan) -> list[str]:
+    """Each incident record's key (``scan`` cut one record a part): what its derivation reads, its
+    bytes (not its file or line: a record that moves is not derived again), the reference files
+    and the code."""
+    prefix = hashlib.sha256(code_fingerprint().encode())
+    for chunk in scan.reference.values():
+        prefix.update(orjson.dumps(None if chunk is None else [chunk.file, chunk.digest]))
+    keys = []
+    for chunk in (chunk for part in scan.parts for chunk in part.chunks):
+        digest = prefix.copy()
+        digest.update(chunk.digest.encode())
+        keys.append(digest.hexdigest()[:32])
+    return keys
 
 
-def _kept_part(parts: Path, key: str) -> _PartResult | None:
-    """A part derived before, checked like a cache entry (a damaged one is removed)."""
-    directory = parts / key
-    if not directory.is_dir():
-        return None
-    try:
-        verify(directory)
-        meta = orjson.loads((directory / "part.json").read_bytes())
-    except (CacheFault, OSError, orjson.JSONDecodeError) as fault:
-        cache_log.warning("%s; deriving the part again", fault)
-        shutil.rmtree(directory, ignore_errors=True)
-        return None
-    zone, sites, borders, collections = _from_meta(meta)
-    return _PartResult(directory, collections, meta["incident_files"], zone, sites, borders)
+def _held(parts: Path) -> dict[str, dict[str, Any]]:
+    """The parts derived before (``part.json`` of each), checked like a cache entry (a damaged
+    one is removed, its records derived again)."""
+    held = {}
+    for directory in sorted(p for p in parts.iterdir() if not p.name.endswith(".tmp")):
+        try:
+            verify(directory)
+            held[directory.name] = orjson.loads((directory / "part.json").read_bytes())
+        except (CacheFault, OSError, orjson.JSONDecodeError) as fault:
+            cache_log.warning("%s; deriving its records again", fault)
+            shutil.rmtree(directory, ignore_errors=True)
+    return held
 
 
-def _keep_part(parts: Path, key: str, result: _PartResult) -> None:
-    """Seal a derived part and move it into ``parts`` (renamed into place, as entries are)."""
-    try:
-        seal(result.directory)
-        os.rename(result.directory, parts / key)
-    except OSError:
-        pass  # another build kept the same part first, or the cache is read-only: not ours to fail on
-
-
-def scan_data(settings: Settings, records_per_part: int = RECORDS_PER_PART) -> Scan:
-    """What the data directory holds now, cut into parts (``files.scan``)."""
-    return files.scan(settings.data_dir.resolve(), records_per_part)
+def scan_data(settings: Settings) -> Scan:
+    """What the data directory holds now, one incident record a part (``files.scan``)."""
+    return files.scan(settings.data_dir.resolve(), 1)
 
 
 def build_served(settings: Settings, records_per_part: int = RECORDS_PER_PART) -> Served:
     """Load, validate and derive the data directory, all or nothing (``DataError`` names every
     problem found in any part). The stores are written to a temporary directory and mapped
     back; the directory goes at once (a mapped file outlives its name)."""
-    return _again_if_changed(lambda scan: _build_mapped(settings, scan), settings, records_per_part)
+    return _again_if_changed(lambda scan: _build_mapped(settings, scan, records_per_part), settings)
 
 
-def _build_mapped(settings: Settings, scan: Scan) -> Served:
+def _build_mapped(settings: Settings, scan: Scan, records_per_part: int = RECORDS_PER_PART) -> Served:
     with tempfile.TemporaryDirectory() as scratch:
-        write_served(settings, Path(scratch) / "entry", scan)
+        write_served(settings, Path(scratch) / "entry", scan, records_per_part)
         return load_saved(Path(scratch) / "entry")
 
 
-def _again_if_changed(
-    serve: Callable[[Scan], Served], settings: Settings, records_per_part: int = RECORDS_PER_PART
-) -> Served:
+def _again_if_changed(serve: Callable[[Scan], T], settings: Settings) -> T:
     """``serve(scan)``, scanning again when a file changed between the scan and its parse: what
     is served is always what the scan's version names."""
     for _attempt in range(READ_ATTEMPTS):
         try:
-            return serve(scan_data(settings, records_per_part))
+            return serve(scan_data(settings))
         except ChangedError:
             continue
     raise DataError([Problem(str(settings.data_dir), None, None, "the data kept changing while it was read")])
 
 
 def write_served(
-    settings: Settings, directory: Path, scan: Scan | None = None, parts: Path | None = None
-) -> None:
-    """``build_served``, written to ``directory`` (what ``load_saved`` reads): the parts are
-    derived on every core, then merged. With ``parts`` (a directory of the cache), a part derived
-    before from the same bytes is taken from it, and each part derived now is kept there.
-    ``ChangedError`` if a file is not what ``scan`` read."""
+    settings: Settings, directory: Path, scan: Scan | None = None, records_per_part: int = RECORDS_PER_PART,
+    parts: Path | None = None,
+) -> int:  # fmt: skip
+    """``build_served``, written to ``directory`` (what ``load_saved`` reads), its parts in
+    ``parts`` (default: ``PARTS`` beside it, where ``load_saved`` looks): the records no part
+    holds are derived (in parts, on every core) and kept as new parts; parts no record uses any
+    more are removed. Returns how many records were derived. ``ChangedError`` if a file is not
+    what ``scan`` read; ``DataError`` (and nothing kept) if the data is invalid."""
     data_dir = settings.data_dir.resolve()
     scan = scan or scan_data(settings)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    if parts is not None:
-        parts.mkdir(mode=0o700, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=parts or directory.parent, suffix=".tmp"))  # the disk it goes to
+    parts = parts or directory.parent / PARTS
+    parts.mkdir(mode=0o700, parents=True, exist_ok=True)
+    chunks = [chunk for part in scan.parts for chunk in part.chunks]
+    keys = record_keys(scan)
+    held = _held(parts)
+    where = {key: (name, fid) for name, meta in held.items() for key, fid in meta["records"]}
+    by_key = dict(zip(keys, chunks, strict=True))
+    todo = [key for key in by_key if key not in where]
+    batches = [todo[at : at + records_per_part] for at in range(0, len(todo), records_per_part)]
+    names = [hashlib.sha256("".join(batch).encode()).hexdigest()[:32] for batch in batches]
+    scratch = Path(tempfile.mkdtemp(dir=parts, suffix=".tmp"))
     try:
-        shares = [scan.only(part) for part in scan.parts] or [scan]
-        keys = [_part_key(share) for share in shares]
-        kept = [None if parts is None else _kept_part(parts, key) for key in keys]
-        todo = [k for k, found in enumerate(kept) if found is None]
-        dirs = [scratch / str(k) for k in todo]
-        if len(todo) <= 1:
-            built = [_build_part(data_dir, shares[k], d) for k, d in zip(todo, dirs, strict=True)]
+        shares = [scan.only(Part(tuple(by_key[key] for key in batch))) for batch in batches]
+        args = (repeat(data_dir), shares, batches, [scratch / name for name in names])
+        if len(batches) <= 1:
+            built = list(map(_build_part, *args))
         else:
             # "spawn": the caller may be a server with threads running, which fork does not go with.
             with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=get_context("spawn")) as pool:
-                built = list(pool.map(_build_part, repeat(data_dir), [shares[k] for k in todo], dirs))
-        results = [(list[Problem](), found) for found in kept]
-        for k, outcome in zip(todo, built, strict=True):
-            results[k] = outcome
+                built = list(pool.map(_build_part, *args))
         refused = [Problem(f"{data_dir.name}/{r.file}", None, None, r.message) for r in scan.refused]
-        problems = list(dict.fromkeys([*refused, *(p for found, _ in results for p in found)]))  # once each
-        done = [result for _, result in results if result is not None]
-        files_of: dict[str, str] = {}
-        for result in done:
-            for incident_id, file in result.incident_files.items():
-                if incident_id in files_of:
-                    problems.append(
-                        Problem(file, incident_id, "id", f"duplicate id (also in {files_of[incident_id]})")
-                    )
-                files_of.setdefault(incident_id, file)
-        if not scan.incident_chunks:
-            problems.append(Problem(f"{data_dir.name}/{files.INCIDENTS_DIR}", None, None,
-                                    "no incident files (*.yaml, *.yml or *.jsonl) found"))  # fmt: skip
+        problems = list(dict.fromkeys([*refused, *(p for found in built for p in found)]))  # once each
+        if not problems:
+            for name in names:
+                held[name] = orjson.loads((scratch / name / "part.json").read_bytes())
+                where.update({key: (name, fid) for key, fid in held[name]["records"]})
+            problems = _spanning(data_dir, scan, chunks, [where[key][1] for key in keys])
         if problems:
             raise DataError(problems)
-        _merge(scan.version, done, directory)
-        if parts is not None:
-            for k, (_, made) in zip(todo, built, strict=True):
-                assert made is not None
-                _keep_part(parts, keys[k], made)
-            for old in set(os.listdir(parts)) - set(keys):  # parts of data no longer served
-                if not old.endswith(".tmp"):
-                    shutil.rmtree(parts / old, ignore_errors=True)
+        for name in names:
+            seal(scratch / name)
+            with suppress(OSError):  # another build kept the same part first
+                os.rename(scratch / name, parts / name)
+        fsync_dir(parts)
+        used = sorted({where[key][0] for key in keys})
+        live = {name: set[str]() for name in used}
+        for key in keys:
+            name, fid = where[key]
+            if fid is not None:
+                live[name].add(fid)
+        entry = [{"name": name, "dead": sorted({fid for _, fid in held[name]["records"] if fid} - live[name])}
+                 for name in used]  # fmt: skip
+        for old in [*parts.iterdir(), *parts.parent.glob("*/served.json")]:  # parts no record uses,
+            if old.parent == parts and old.name not in used and not old.name.endswith(".tmp"):
+                shutil.rmtree(old, ignore_errors=True)
+            elif old.name == "served.json":  # and other entries (whose parts may be gone)
+                shutil.rmtree(old.parent, ignore_errors=True)
+        meta = {k: v for k, v in held[used[0]].items() if k != "records"} | {"version": scan.version}
+        directory.mkdir()
+        (directory / "served.json").write_bytes(orjson.dumps(meta | {"parts": entry}))
+        return len(todo)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _merge(version: str, done: list[_PartResult], directory: Path) -> None:
-    """One set of stores from the parts' (pyarrow concatenates and sorts them), in collection
-    order: events by first day, then id; a region after its incident's, in the part's order."""
-    first = done[0]
-    directory.mkdir()
-    meta = _meta(version, first.zone, first.sites, first.borders, first.collections)
-    (directory / "served.json").write_bytes(orjson.dumps(meta))
-    for cid in first.collections:
-        if cid not in ("events", "regions"):  # reference data: the same in every part
-            shutil.copy(first.directory / f"{cid}.arrow", directory / f"{cid}.arrow")
-    events = pa.concat_tables([store_file.read(r.directory / "events.arrow") for r in done])
-    events = events.sort_by([("start", "ascending"), ("id", "ascending")])
-    store_file.write(events, directory / "events.arrow")
-    regions = pa.concat_tables([store_file.read(r.directory / "regions.arrow") for r in done])
-    owner_rows = pc.index_in(regions.column("owner"), value_set=events.column("id"))
-    store_file.write(regions.take(pc.sort_indices(owner_rows)), directory / "regions.arrow")  # stable
+def _spanning(data_dir: Path, scan: Scan, chunks: list[Chunk], ids: list[str | None]) -> list[Problem]:
+    """What no part can check alone: each id once, and incident files at all."""
+    problems, first = [], dict[str, Chunk]()
+    for chunk, fid in zip(chunks, ids, strict=True):
+        if fid is not None and fid in first:
+            also = f"duplicate id (also in {data_dir.name}/{first[fid].file})"
+            problems.append(Problem(f"{data_dir.name}/{chunk.file}", fid, "id", also))
+        elif fid is not None:
+            first[fid] = chunk
+    if not scan.incident_chunks:
+        problems.append(Problem(f"{data_dir.name}/{files.INCIDENTS_DIR}", None, None,
+                                "no incident files (*.yaml, *.yml or *.jsonl) found"))  # fmt: skip
+    return problems
 
 
 def load_served(settings: Settings) -> Served:
@@ -240,15 +241,63 @@ def load_served(settings: Settings) -> Served:
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
 
     def through_cache(scan: Scan) -> Served:
-        # The key is the version of the bytes the build parses (a change meanwhile: ChangedError).
         try:
-            build = partial(write_served, settings, scan=scan, parts=cache_dir / PARTS)
-            return cached(cache_dir, scan.version, build, load_saved)
+            return _through_cache(settings, scan, lambda entry: load_saved(_current(entry)))
         except CacheFault as fault:
             cache_log.warning("%s; serving without the cache", fault)
             return _build_mapped(settings, scan)
 
     return _again_if_changed(through_cache, settings)
+
+
+def _through_cache(settings: Settings, scan: Scan, load: Callable[[Path], T]) -> T:
+    """``load`` of the cache's entry of what ``scan`` read, written first if there is none (the
+    key is the version of the bytes the build parses; a change meanwhile: ``ChangedError``)."""
+    assert settings.cache_dir is not None
+    build = partial(write_served, settings, scan=scan, parts=settings.cache_dir / PARTS)
+    return cached(settings.cache_dir, scan.version, build, load)
+
+
+def load_into_cache(settings: Settings) -> tuple[str, int]:
+    """``at-tanf-map load --cache-dir``: the cache brought to the data directory (the records
+    whose bytes changed derived, as in a start) and its entry made the one servers follow
+    (``newer``); the dataset version and how many records were derived. ``DataError`` (the
+    entry followed stays) if the data is invalid."""
+    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    cache_dir, derived = settings.cache_dir, [0]
+    assert cache_dir is not None
+
+    def load(scan: Scan) -> tuple[str, int]:
+        def build(directory: Path) -> None:
+            derived[0] = write_served(settings, directory, scan, parts=cache_dir / PARTS)
+
+        cached(cache_dir, scan.version, build, _current)
+        return scan.version, derived[0]
+
+    return _again_if_changed(load, settings)
+
+
+def _current(entry: Path) -> Path:
+    """Name ``entry`` in its cache's ``CURRENT`` file (written aside, renamed into place)."""
+    aside = entry.parent / f"{CURRENT}.tmp"
+    aside.write_text(entry.name, encoding="utf-8")
+    os.rename(aside, entry.parent / CURRENT)
+    fsync_dir(entry.parent)
+    return entry
+
+
+def newer(cache_dir: Path, version: str) -> Served | None:
+    """What the cache's current entry serves, when it is of another dataset version than
+    ``version`` (None: the same, or none yet). ``CacheFault`` or ``OSError`` if it cannot be read."""
+    with locked(cache_dir):
+        try:
+            name = (cache_dir / CURRENT).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        if name.startswith(f"{version}-"):
+            return None
+        verify(cache_dir / name)
+        return load_saved(cache_dir / name)
 
 
 def _meta(
@@ -283,9 +332,34 @@ def _from_meta(
 
 
 def load_saved(directory: Path) -> Served:
+    """The entry's stores: its parts' files mapped as they are (each part checked first:
+    ``CacheFault``), the incidents it no longer serves left out, read in collection order:
+    events by first day, then id; a region after its incident's, in its part's order."""
     meta = orjson.loads((directory / "served.json").read_bytes())
-    zone_model, sites, borders, collections = _from_meta(meta)
-    zone = build_zone(zone_model, sites)
-    stores = {cid: store_file.load(directory / f"{cid}.arrow") for cid in collections}
+    zone, sites, borders, collections = _from_meta(meta)
+    parts = [directory.parent / PARTS / part["name"] for part in meta["parts"]]
+    verify(*parts)
+    dead = [to_arrow([fid.encode() for fid in part["dead"]], pa.string()) for part in meta["parts"]]
+    events, served = _served_rows(parts, "events", "id", dead)
+    keys = pa.table([events.column("start"), events.column("id")], names=["start", "id"])
+    keys = keys.take(to_arrow(served, pa.int64()))
+    order = served[numbers(pc.sort_indices(keys, sort_keys=[("start", "ascending"), ("id", "ascending")]))]
+    regions, held = _served_rows(parts, "regions", "owner", dead)
+    owners = regions.column("owner").take(to_arrow(held, pa.int64())).combine_chunks()
+    at = pc.index_in(owners, value_set=events.column("id").take(to_arrow(order, pa.int64())).combine_chunks())
+    order_of_regions = held[np.argsort(np.where(valid(at), numbers(at), -1), kind="stable")]
+    reference = [cid for cid in collections if cid not in ("events", "regions")]  # the same in every part
+    stores = {cid: store_file.load(parts[0] / f"{cid}.arrow") for cid in reference}
+    stores["events"] = FeatureStore(Columns.of(events, order), order)
+    stores["regions"] = FeatureStore(Columns.of(regions, order_of_regions), order_of_regions)
     stores["events"].link(stores["regions"])
-    return Served(meta["version"], zone, sites, borders, collections, stores)
+    return Served(meta["version"], build_zone(zone, sites), sites, borders, collections, stores)
+
+
+def _served_rows(parts: list[Path], cid: str, by: str, dead: list[pa.Array]) -> tuple[pa.Table, np.ndarray]:
+    """The parts' stores of a collection as one table (a chunk each, nothing copied), and the
+    rows served: those whose ``by`` (an id, an owner) the entry does not list as dead."""
+    tables = [store_file.read(part / f"{cid}.arrow") for part in parts]
+    gone = [pc.is_in(table.column(by), value_set=ids) for table, ids in zip(tables, dead, strict=True)]
+    served = np.flatnonzero(~mask([true(chunk) for column in gone for chunk in column.chunks]))
+    return pa.concat_tables(tables), served

@@ -28,8 +28,9 @@ import stat
 import tempfile
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TypeVar
@@ -95,10 +96,11 @@ def seal(entry: Path) -> None:
         finally:
             os.close(fd)
     for directory in sorted({p.parent for p in _files(entry)} | {entry}, reverse=True):
-        _fsync_dir(directory)
+        fsync_dir(directory)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new file in the directory durable."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -106,26 +108,28 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def verify(entry: Path) -> None:
-    """``CacheFault`` unless every file of the entry is there with its size and CRC-32."""
-    try:
-        sums = orjson.loads((entry / CHECKSUMS).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        raise CacheFault(
-            f"cache entry {entry} is damaged: its checksum list is missing or unreadable"
-        ) from None
-    present = {p.relative_to(entry).as_posix() for p in _files(entry)}
-    if present != set(sums):
-        odd = sorted(present ^ set(sums))[0]
-        raise CacheFault(f"cache entry {entry} is damaged: file {odd} is missing or unlisted")
+def verify(*entries: Path) -> None:
+    """``CacheFault`` unless every file of each entry (or part) is there with its size and CRC-32."""
+    items: list[tuple[Path, str, int, int]] = []
+    for entry in entries:
+        try:
+            sums = orjson.loads((entry / CHECKSUMS).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            raise CacheFault(
+                f"cache entry {entry} is damaged: its checksum list is missing or unreadable"
+            ) from None
+        present = {p.relative_to(entry).as_posix() for p in _files(entry)}
+        if present != set(sums):
+            odd = sorted(present ^ set(sums))[0]
+            raise CacheFault(f"cache entry {entry} is damaged: file {odd} is missing or unlisted")
+        items.extend((entry, name, crc, size) for name, (crc, size) in sums.items())
 
-    def intact(item: tuple[str, list[int]]) -> bool:
-        name, (crc, size) = item
-        path = entry / name
-        return path.stat().st_size == size and _crc(path) == crc
+    def intact(item: tuple[Path, str, int, int]) -> bool:
+        entry, name, crc, size = item
+        return (entry / name).stat().st_size == size and _crc(entry / name) == crc
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # every core reads
-        for (name, _sums), ok in zip(sums.items(), pool.map(intact, sums.items()), strict=True):
+        for (entry, name, *_), ok in zip(items, pool.map(intact, items), strict=True):
             if not ok:
                 raise CacheFault(f"cache entry {entry} is damaged: {name} does not match its checksum")
 
@@ -178,7 +182,7 @@ def clean_stale(cache_dir: Path, now: float | None = None) -> list[Path]:
 def cached(
     cache_dir: Path,
     dataset_version: str,
-    build: Callable[[Path], None],
+    build: Callable[[Path], object],
     load: Callable[[Path], T],
 ) -> T:
     """``load`` of the entry for this data and code, written by ``build(directory)`` first if
@@ -191,22 +195,35 @@ def cached(
     exceptions of ``build`` that are not about the cache (invalid data) pass through.
     """
     check_directory(cache_dir)
-    clean_stale(cache_dir)
-    entry = cache_dir / f"{dataset_version}-{code_fingerprint()}"
-    if not entry.is_dir():
-        _write(cache_dir, entry, build)
+    with locked(cache_dir):
+        clean_stale(cache_dir)
+        entry = cache_dir / f"{dataset_version}-{code_fingerprint()}"
+        if not entry.is_dir():
+            _write(cache_dir, entry, build)
+        try:
+            verify(entry)
+            return load(entry)
+        except CacheFault:
+            _discard(entry)
+            raise
+        except (OSError, ValueError, KeyError) as error:
+            _discard(entry)
+            raise CacheFault(f"cache entry {entry} cannot be read: {error}") from None
+
+
+@contextmanager
+def locked(cache_dir: Path) -> Iterator[None]:
+    """One process at a time in the cache: it writes, or reads what another might remove."""
     try:
-        verify(entry)
-        return load(entry)
-    except CacheFault:
-        _discard(entry)
-        raise
-    except (OSError, ValueError, KeyError) as error:
-        _discard(entry)
-        raise CacheFault(f"cache entry {entry} cannot be read: {error}") from None
+        lock = (cache_dir / LOCK).open("ab")
+    except OSError as error:
+        raise CacheFault(f"cache directory {cache_dir} is not writable: {_why(error)}") from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
-def _write(cache_dir: Path, entry: Path, build: Callable[[Path], None]) -> None:
+def _write(cache_dir: Path, entry: Path, build: Callable[[Path], object]) -> None:
     try:
         staging = Path(tempfile.mkdtemp(dir=cache_dir, suffix=STAGING_SUFFIX))
     except OSError as error:
@@ -217,7 +234,7 @@ def _write(cache_dir: Path, entry: Path, build: Callable[[Path], None]) -> None:
             build(staging / "entry")
             seal(staging / "entry")
             os.rename(staging / "entry", entry)
-            _fsync_dir(cache_dir)
+            fsync_dir(cache_dir)
     except OSError as error:
         if error.errno in (errno.ENOTEMPTY, errno.EEXIST) and entry.is_dir():
             return  # another worker wrote the same entry first

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -118,6 +118,7 @@ class Dataset:
     borders: dict[str, Any]
     version: str
     incident_files: dict[str, str]
+    incident_chunks: dict[str, Chunk] = field(default_factory=dict)  # id -> the bytes it was read from
 
 
 class _Duplicate(ValueError):
@@ -322,17 +323,18 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
 
     incidents: list[Incident] = []
     incident_files: dict[str, str] = {}
+    incident_chunks: dict[str, Chunk] = {}
     if whole and not scan.incident_chunks:
         c.add(c.name(files.INCIDENTS_DIR), None, None, "no incident files (*.yaml, *.yml or *.jsonl) found")
 
-    def add_incident(raw: Any, file: str, where: str) -> None:
+    def add_incident(raw: Any, file: str, where: str, chunk: Chunk) -> None:
         incident = c.validate(Incident, raw, file, _record_id(raw) or where or None)
         if incident is None:
             return
         if incident.id in incident_files:
             c.add(file, incident.id, "id", f"duplicate id (also in {incident_files[incident.id]})")
             return
-        incident_files[incident.id] = file
+        incident_files[incident.id], incident_chunks[incident.id] = file, chunk
         incidents.append(incident)
 
     for chunk in (chunk for part in scan.parts for chunk in part.chunks):
@@ -340,7 +342,7 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
         if chunk.kind == "yaml":
             raw = c.read_yaml(chunk)
             if raw is not None:
-                add_incident(raw, file, "")
+                add_incident(raw, file, "", chunk)
             continue
         # Bulk files (generated, e.g. from an event export): one incident per line, as JSON, in
         # the same schema as the YAML files; a problem names the line when the id is unknown.
@@ -356,7 +358,7 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
             except ValueError:
                 c.add(file, f"line {number}", None, "malformed JSON")
                 continue
-            add_incident(raw, file, f"line {number}")
+            add_incident(raw, file, f"line {number}", chunk)
 
     borders = _read_borders(c, scan.reference[BORDERS_FILE])
     records = Records(sources, sites, zone, incidents, borders)
@@ -380,6 +382,7 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
         borders=borders,
         version=scan.version,
         incident_files=incident_files,
+        incident_chunks=incident_chunks,
     )
 
 

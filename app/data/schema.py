@@ -45,7 +45,8 @@ def to_arrow(values: np.ndarray | Sequence[bytes | None], arrow: pa.DataType) ->
     return pa.Array.from_buffers(arrow, len(values), [bitmap, pa.py_buffer(offsets), data])
 
 
-NUMPY = {pa.int8(): np.int8, pa.int32(): np.int32, pa.int64(): np.int64, pa.float64(): np.float64}
+NUMPY = {pa.int8(): np.int8, pa.int32(): np.int32, pa.int64(): np.int64, pa.uint64(): np.uint64,
+         pa.float64(): np.float64}  # fmt: skip
 
 
 def numbers(array: pa.Array) -> np.ndarray:
@@ -74,21 +75,35 @@ def _bits(bitmap: pa.Buffer, array: pa.Array) -> np.ndarray:
 
 
 class Blob:
-    """A binary or string Arrow array read as bytes through numpy views of its buffers."""
+    """A binary or string column (one Arrow chunk per part) read as bytes through numpy views of
+    its buffers; row ``i`` is the column's row ``order[i]``."""
 
-    def __init__(self, array: pa.Array) -> None:
-        _, offsets, data = array.buffers()
-        width = np.int64 if array.type in (pa.large_binary(), pa.large_string()) else np.int32
-        self.offsets = np.frombuffer(offsets, width, len(array) + 1, array.offset * np.dtype(width).itemsize)
-        self.data = memoryview(data) if data is not None else memoryview(b"")
-        self.valid = valid(array)
+    def __init__(self, column: pa.ChunkedArray, order: np.ndarray) -> None:
+        starts, ends, self.data = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], []
+        for chunk in column.chunks:
+            _, offsets, data = chunk.buffers()
+            width = np.dtype(np.int64 if chunk.type in (pa.large_binary(), pa.large_string()) else np.int32)
+            at = np.frombuffer(offsets, width, len(chunk) + 1, chunk.offset * width.itemsize)
+            starts.append(at[:-1])
+            ends.append(at[1:])
+            self.data.append(memoryview(data) if data is not None else memoryview(b""))
+        self.chunk = np.repeat(np.arange(len(self.data)), [len(c) for c in column.chunks])[order]
+        self.start, self.end = np.concatenate(starts)[order], np.concatenate(ends)[order]
+        self.valid = mask([valid(c) for c in column.chunks])[order]
 
     def __getitem__(self, row: int) -> bytes:
-        return self.data[self.offsets[row] : self.offsets[row + 1]].tobytes()
+        value: bytes = self.data[self.chunk[row]][self.start[row] : self.end[row]].tobytes()
+        return value
 
     def take(self, rows: np.ndarray) -> list[bytes | None]:
-        o, v, d = self.offsets, self.valid, self.data
-        return [d[o[i] : o[i + 1]].tobytes() if v[i] else None for i in rows.tolist()]
+        d, v, k = self.data, self.valid[rows], self.chunk[rows].tolist()
+        s, e = self.start[rows].tolist(), self.end[rows].tolist()
+        return [d[i][a:b].tobytes() if ok else None for i, a, b, ok in zip(k, s, e, v, strict=True)]
+
+
+def mask(parts: list[np.ndarray]) -> np.ndarray:
+    """Per-chunk booleans as one array (empty if there are none)."""
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -108,14 +123,15 @@ class Category:
 
 @dataclass(frozen=True)
 class Columns:
-    """A store's columns, one value per feature. Numbers are numpy arrays (views of the mapped
-    file when read back), text and bytes Arrow arrays, categories ``Category``."""
+    """A store's columns. Numbers and categories (``Category``) are numpy arrays, one value per
+    feature in collection order; text and bytes are the Arrow columns as stored (one chunk per
+    part, rows that are no longer served included), read through the store's row order."""
 
-    id: pa.Array = field(metadata=_column(pa.string()))
+    id: pa.ChunkedArray = field(metadata=_column(pa.string()))
     # The GeoJSON Feature (UTF-8 JSON), with its geometry when that is a point or none.
-    head: pa.Array = field(metadata=_column(pa.large_binary()))
+    head: pa.ChunkedArray = field(metadata=_column(pa.large_binary()))
     # WKB of any other geometry (null: the geometry is in the head).
-    geometry: pa.Array = field(metadata=_column(pa.large_binary(), GEOARROW_WKB))
+    geometry: pa.ChunkedArray = field(metadata=_column(pa.large_binary(), GEOARROW_WKB))
     # Bounds of the geometry, degrees (NaN: no geometry).
     minx: np.ndarray = field(metadata=_column(pa.float64()))
     miny: np.ndarray = field(metadata=_column(pa.float64()))
@@ -144,12 +160,12 @@ class Columns:
     event_type: Category = field(metadata=_column(CATEGORY))
     sub_event_type: Category = field(metadata=_column(CATEGORY))
     # Lower-case title and summary (and a claim's text): what ``q`` searches.
-    text: pa.Array = field(metadata=_column(pa.string()))
+    text: pa.ChunkedArray = field(metadata=_column(pa.string()))
     # A region's incident, by id (null: none).
-    owner: pa.Array = field(metadata=_column(pa.string()))
+    owner: pa.ChunkedArray = field(metadata=_column(pa.string()))
 
     def __len__(self) -> int:
-        return len(self.id)
+        return len(self.start)
 
     def table(self) -> pa.Table:
         """The columns as one Arrow table of ``SCHEMA``."""
@@ -164,21 +180,33 @@ class Columns:
         return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
     @staticmethod
-    def of(table: pa.Table) -> Columns:
-        """Typed views of a table of ``SCHEMA`` (numbers without a copy)."""
+    def of(table: pa.Table, order: np.ndarray | None = None) -> Columns:
+        """Typed columns of a table of ``SCHEMA`` (one chunk per part), row ``i`` of the numbers
+        being the table's row ``order[i]`` (None: all rows in order; then one chunk's numbers
+        are views of its buffers, no copy)."""
         if not table.schema.equals(SCHEMA):
             raise ValueError("the table is not a store of this schema")
+        table = table.unify_dictionaries() if table.num_rows else table.combine_chunks()
         values: dict[str, Any] = {}
         for f in fields(Columns):
-            chunked = table.column(f.name)  # one chunk as written; combining would copy it
-            column = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+            column = table.column(f.name)
             if pa.types.is_dictionary(column.type):
-                values[f.name] = Category(numbers(column.indices), column.dictionary.to_pylist())
+                names = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
+                values[f.name] = Category(_numbers([c.indices for c in column.chunks], order), names)
             elif pa.types.is_primitive(column.type):
-                values[f.name] = numbers(column)
+                values[f.name] = _numbers(column.chunks, order)
             else:
                 values[f.name] = column
         return Columns(**values)
+
+
+def _numbers(chunks: list[pa.Array], order: np.ndarray | None) -> np.ndarray:
+    if order is None and len(chunks) == 1:
+        return numbers(chunks[0])
+    every: np.ndarray = np.concatenate([numbers(c) for c in chunks])
+    every = every if order is None else every[order]
+    every.flags.writeable = False  # a store is read-only
+    return every
 
 
 NULLABLE = ("geometry", "owner")

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from app.data.schema import Blob, Columns, numbers, to_arrow, true, valid
+from app.data.schema import Blob, Columns, mask, numbers, to_arrow, true, valid
 from app.data.store_api import NO_DAY, SIMPLIFY_LADDER_M, STATUS_CODES, STATUS_NAMES, ItemQuery, Store
 
 __all__ = ["NO_DAY", "SIMPLIFY_LADDER_M", "STATUS_CODES", "STATUS_NAMES", "FeatureStore", "ItemQuery"]
@@ -69,10 +69,14 @@ class FeatureStore:
 
     blocking = False  # everything is in memory (or mapped): no waiting on a server
 
-    def __init__(self, columns: Columns) -> None:
+    def __init__(self, columns: Columns, order: np.ndarray | None = None) -> None:
+        """``order``: the row of the text and bytes columns of each feature (collection order;
+        None: their rows in order). Their other rows are not served (an incident edited since)."""
         self.columns = columns  # read-only
         c = columns
-        self._heads, self._wkb, self._ids = Blob(c.head), Blob(c.geometry), Blob(c.id)
+        self.order = np.arange(len(c.id)) if order is None else order
+        self._heads, self._wkb = Blob(c.head, self.order), Blob(c.geometry, self.order)
+        self._ids = Blob(c.id, self.order)
         self._spliced = self._wkb.valid
         self._bounds_xy = np.column_stack([c.minx, c.miny, c.maxx, c.maxy])
         self.regions: FeatureStore | None = self if self._spliced.any() else None  # what near tests
@@ -81,7 +85,7 @@ class FeatureStore:
 
     def link(self, regions: FeatureStore) -> None:
         """The events' ``near`` filter tests these regions too (each owned by one of our rows)."""
-        at = pc.index_in(regions.columns.owner, value_set=self.columns.id)
+        at = pc.index_in(regions.in_order(regions.columns.owner), value_set=self.in_order(self.columns.id))
         regions.owner_rows = np.where(valid(at), numbers(at), -1).astype(np.int64)
         self.regions = regions
 
@@ -91,10 +95,13 @@ class FeatureStore:
         return len(self.columns)
 
     def ids(self, rows: np.ndarray) -> list[str]:
-        ids: list[str] = self.columns.id.take(
-            to_arrow(np.asarray(rows, dtype=np.int64), pa.int64())
-        ).to_pylist()
+        ids: list[str] = self.in_order(self.columns.id, rows).to_pylist()
         return ids
+
+    def in_order(self, column: pa.ChunkedArray, rows: np.ndarray | None = None) -> pa.Array:
+        """A text or bytes column's values of these features (all if None), in their order."""
+        at = self.order if rows is None else self.order[np.asarray(rows, dtype=np.int64)]
+        return column.take(to_arrow(at, pa.int64())).combine_chunks()
 
     def head(self, index: int) -> bytes:
         return self._heads[index]
@@ -152,7 +159,7 @@ class FeatureStore:
     def id_order(self) -> np.ndarray:
         """The rows in the order of their ids' UTF-8 bytes (int64), sorted by Arrow
         once per store (a store is one dataset version), on the first lookup: 8 bytes a row."""
-        order = pc.sort_indices(self.columns.id)  # uint64, read as numpy without pyarrow's conversion
+        order = pc.sort_indices(self.in_order(self.columns.id))  # uint64, read without pyarrow's conversion
         return np.frombuffer(order.buffers()[1], np.uint64, len(order)).astype(np.int64)
 
     def types(self, rows: np.ndarray) -> list[str]:
@@ -253,7 +260,7 @@ class FeatureStore:
     def _search(self, q: ItemQuery, rows: np.ndarray) -> np.ndarray:
         """The rows whose text holds ``q`` (compared lower-case)."""
         assert q.q is not None
-        hit = true(pc.match_substring(self.columns.text, q.q.lower()))  # C++ over the whole column
+        hit = _mask(pc.match_substring(self.columns.text, q.q.lower()))[self.order]  # C++ over the column
         found: np.ndarray = rows[hit[rows]]
         return found
 
@@ -329,6 +336,11 @@ class FeatureStore:
         disc = geo_near.disc(lon, lat, within_m)
         shapely.prepare(disc)
         return np.concatenate([sure, rest[shapely.intersects(disc, self.geometries(rest))]])
+
+
+def _mask(column: pa.ChunkedArray) -> np.ndarray:
+    """Where a boolean column (one chunk per part) is true, by stored row."""
+    return mask([true(chunk) for chunk in column.chunks])
 
 
 def _is_a_store(store: FeatureStore) -> Store:

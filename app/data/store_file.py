@@ -5,6 +5,7 @@ read as requests touch them. Arrow IPC holds no code: reading a file cannot run 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +45,9 @@ def columns_of(rows: list[Row]) -> Columns:
     day = np.array([[r.start.toordinal() if r.start else NO_DAY, r.end.toordinal() if r.end else NO_DAY]
                     for r in rows], dtype=np.int32).reshape(len(rows), 2)  # fmt: skip
     return Columns(
-        id=to_arrow([str(r.feature["id"]).encode() for r in rows], pa.string()),
-        head=to_arrow(heads, pa.large_binary()),
-        geometry=to_arrow(list(shapely.to_wkb(geoms)), pa.large_binary()),
+        id=chunked([str(r.feature["id"]).encode() for r in rows], pa.string()),
+        head=chunked(heads, pa.large_binary()),
+        geometry=chunked(list(shapely.to_wkb(geoms)), pa.large_binary()),
         minx=bounds[:, 0], miny=bounds[:, 1], maxx=bounds[:, 2], maxy=bounds[:, 3],
         reach_min=reach[:, 0].copy(), reach_max=reach[:, 1].copy(), ring_min=reach[:, 2].copy(),
         ring_max=reach[:, 3].copy(), inner_lon=inner[:, 0].copy(), inner_lat=inner[:, 1].copy(),
@@ -56,9 +57,13 @@ def columns_of(rows: list[Row]) -> Columns:
         p_inside=np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
         event_type=_category([r.event_type or "" for r in rows]),
         sub_event_type=_category([r.sub_event_type or "" for r in rows]),
-        text=to_arrow([r.text.lower().encode() for r in rows], pa.string()),
-        owner=to_arrow([None if r.owner is None else r.owner.encode() for r in rows], pa.string()),
+        text=chunked([r.text.lower().encode() for r in rows], pa.string()),
+        owner=chunked([None if r.owner is None else r.owner.encode() for r in rows], pa.string()),
     )  # fmt: skip
+
+
+def chunked(values: Sequence[bytes | None], arrow: pa.DataType) -> pa.ChunkedArray:
+    return pa.chunked_array([to_arrow(values, arrow)])
 
 
 def from_rows(rows: list[Row]) -> FeatureStore:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 
+from app import served
 from app.data import cache
 from app.main import create_app
-from app.served import Served, load_served
+from app.served import Served, build_served, load_served
 from app.settings import Settings
 
 URLS = ["/api/collections/events/items?limit=1000", "/api/collections/regions/items?limit=5", "/healthz"]
@@ -35,7 +37,8 @@ def test_a_data_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path
     path.write_text(path.read_text(encoding="utf-8").replace("{value: 24, unit: mi", "{value: 25, unit: mi"))
     after = load_served(settings)
     assert after.version != before.version
-    assert len(list((tmp_path / "cache").glob("*-*"))) == 2
+    [entry] = (tmp_path / "cache").glob("*-*")  # the old entry goes with the parts only it used
+    assert entry.name.startswith(after.version)
     claim_id = "2017-06-08-strike-on-technical-vehicles--cnn-about-24-miles"
 
     def area(served: Served) -> float:
@@ -48,9 +51,13 @@ def test_a_data_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path
 def test_a_code_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
     load_served(settings)
+    parts = set((tmp_path / "cache" / "parts").iterdir())
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version-of-the-code")
+    monkeypatch.setattr(served, "code_fingerprint", lambda: "another-version-of-the-code")
     load_served(settings)
-    assert len(list((tmp_path / "cache").glob("*-*"))) == 2
+    [entry] = (tmp_path / "cache").glob("*-*")
+    assert entry.name.endswith("-another-version-of-the-code")
+    assert not parts & set((tmp_path / "cache" / "parts").iterdir())  # every record derived again
 
 
 def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:
@@ -61,72 +68,130 @@ def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:
     (data_copy / "zone.yaml").write_text("id: [", encoding="utf-8")
     with pytest.raises(DataError):
         load_served(Settings(data_dir=data_copy, cache_dir=tmp_path / "cache"))
-    assert [p.name for p in (tmp_path / "cache").glob("*")] == ["parts"]  # no entry
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*")) == ["parts", cache.LOCK]  # no entry
     assert not any((tmp_path / "cache" / "parts").iterdir())  # and no part of it
 
 
-def test_a_build_in_parts_leaves_only_its_entry(data_copy: Path, tmp_path: Path) -> None:
-    """The parts are saved by the workers and merged file by file into the entry; nothing of
-    theirs is left behind, whether the build succeeds or not."""
+def test_a_build_in_parts_leaves_only_its_entry_and_parts(data_copy: Path, tmp_path: Path) -> None:
+    """The parts are written by the workers, kept beside the entry; nothing else of theirs is
+    left behind, and a failed build keeps nothing."""
     from app.data.loader import DataError
-    from app.served import RECORDS_PER_PART, scan_data, write_served
+    from app.served import PARTS, RECORDS_PER_PART, write_served
 
-    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
-    write_served(settings, tmp_path / "out" / "entry", scan_data(settings, 4))
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["entry"]
+    settings = Settings(data_dir=data_copy)
+    write_served(settings, tmp_path / "out" / "entry", records_per_part=4)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["entry", PARTS]
+    parts = sorted((tmp_path / "out" / PARTS).iterdir())
+    assert len(parts) == 9 and not [p for p in parts if p.name.endswith(".tmp")]  # 36 incidents, 4 a part
     assert RECORDS_PER_PART > 4  # so the bundled data is otherwise derived in one part
     path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("date:", "date: [", 1), encoding="utf-8")
-    try:
-        write_served(settings, tmp_path / "failed" / "entry", scan_data(settings, 4))
-    except DataError:
-        pass
-    else:
-        raise AssertionError("the broken record was not reported")
-    assert not any((tmp_path / "failed").iterdir())
+    with pytest.raises(DataError):
+        write_served(settings, tmp_path / "out" / "failed", records_per_part=4)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["entry", PARTS]
+    assert sorted((tmp_path / "out" / PARTS).iterdir()) == parts
 
 
-def test_an_edit_derives_again_only_the_part_it_touches(data_copy: Path, tmp_path: Path) -> None:
-    """Each part derived is kept, keyed by its bytes; after one incident is edited only its part
-    is derived again, and what is served is what a build from nothing serves."""
-    from app.served import load_saved, scan_data, write_served
+def derivations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the incidents derived from now on in this process (a build of one part)."""
+    from app.data import catalog
 
+    derived: list[str] = []
+    real = catalog.derive_incident
+
+    def counted(incident, ctx):  # type: ignore[no-untyped-def]
+        derived.append(incident.id)
+        return real(incident, ctx)
+
+    monkeypatch.setattr(catalog, "derive_incident", counted)
+    return derived
+
+
+def bodies(s: Served) -> dict[str, list[bytes]]:
+    return {cid: [store.body(i) for i in range(len(store))] for cid, store in s.stores.items()}
+
+
+def test_an_edit_derives_again_only_the_record_it_touches(
+    data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each record derived is kept, keyed by its bytes; after one incident is edited only it is
+    derived again, into one new part, and what is served is what a build from nothing serves."""
     settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
     parts = tmp_path / "cache" / "parts"
-    parts.parent.mkdir()
-    write_served(settings, tmp_path / "one", scan_data(settings, 4), parts)
+    load_served(settings)
     before = {p.name: p.stat().st_ino for p in parts.iterdir()}
-    assert len(before) == len(scan_data(settings, 4).parts) > 5
+    derived = derivations(monkeypatch)
     path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("{value: 24, unit: mi", "{value: 25, unit: mi"))
-    write_served(settings, tmp_path / "two", scan_data(settings, 4), parts)
+    edited = load_served(settings)
+    assert derived == ["2017-06-08-strike-on-technical-vehicles"]
     after = {p.name: p.stat().st_ino for p in parts.iterdir()}
-    assert len(set(after) - set(before)) == 1  # one part derived again
-    assert {k: after[k] for k in set(after) & set(before)} == {k: before[k] for k in set(after) & set(before)}
-    assert len(after) == len(before)  # the edited part's old version is gone
-    write_served(Settings(data_dir=data_copy), tmp_path / "fresh", scan_data(settings, 4))
-    two, fresh = load_saved(tmp_path / "two"), load_saved(tmp_path / "fresh")
-    for cid, store in fresh.stores.items():
-        assert [two.stores[cid].body(i) for i in range(len(store))] == [
-            store.body(i) for i in range(len(store))
-        ]
+    assert len(set(after) - set(before)) == 1 and before.items() <= after.items()  # the old one as it was
+    derived.clear()
+    assert bodies(edited) == bodies(build_served(Settings(data_dir=data_copy)))
+
+
+def test_a_deleted_incident_is_no_longer_served_and_nothing_is_derived(
+    data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    before = load_served(settings)
+    gone = "2017-06-08-strike-on-technical-vehicles"
+    assert before.stores["events"].get(gone) is not None
+    derived = derivations(monkeypatch)
+    (data_copy / "incidents" / f"{gone}.yaml").unlink()
+    after = load_served(settings)
+    assert derived == []
+    assert (
+        after.stores["events"].get(gone) is None
+        and len(after.stores["events"]) == len(before.stores["events"]) - 1
+    )
+    owners = set(after.stores["events"].ids(after.stores["regions"].owner_rows))
+    assert gone not in owners and len(after.stores["regions"]) < len(before.stores["regions"])
+    assert bodies(after) == bodies(build_served(Settings(data_dir=data_copy)))
 
 
 def test_a_damaged_part_is_derived_again_not_served(data_copy: Path, tmp_path: Path) -> None:
-    from app.served import load_saved, scan_data, write_served
+    from app.served import load_saved, write_served
 
-    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
-    parts = tmp_path / "cache" / "parts"
-    parts.parent.mkdir()
-    write_served(settings, tmp_path / "one", scan_data(settings, 4), parts)
-    target = sorted(parts.glob("*/events.arrow"))[0]
+    settings = Settings(data_dir=data_copy)
+    write_served(settings, tmp_path / "one", records_per_part=4)
+    target = sorted((tmp_path / "parts").glob("*/events.arrow"))[0]
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x04
     target.write_bytes(bytes(data))
-    write_served(settings, tmp_path / "two", scan_data(settings, 4), parts)
-    one, two = load_saved(tmp_path / "one"), load_saved(tmp_path / "two")
-    events = one.stores["events"]
-    assert [two.stores["events"].body(i) for i in range(len(events))] == [
-        events.body(i) for i in range(len(events))
-    ]
+    write_served(settings, tmp_path / "two", records_per_part=4)
+    assert not (tmp_path / "one").exists()  # an entry of the same data, replaced
+    fresh = build_served(settings)
+    assert bodies(load_saved(tmp_path / "two")) == bodies(fresh)
     assert target.read_bytes() != bytes(data)  # derived again and kept anew
+
+
+def test_a_load_is_served_by_a_running_server_and_a_failed_one_leaves_the_old(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    """``at-tanf-map load --cache-dir`` while ``serve --cache-dir`` runs: an invalid directory is
+    refused and the old dataset stays served; a valid one is served at the next poll."""
+    import time
+
+    from app.cli import main
+
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache", database_poll_s=0.05)
+    incident = "/api/collections/events/items/2017-06-08-strike-on-technical-vehicles"
+    with TestClient(create_app(settings)) as client:
+        old = client.get("/healthz").json()["dataset_version"]
+        title = client.get(incident).json()["properties"]["title"]
+        path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("date:", "date: [", 1), encoding="utf-8")
+        assert main(["load", str(data_copy), "--cache-dir", str(settings.cache_dir)]) == 1
+        time.sleep(0.5)  # ten polls
+        assert client.get("/healthz").json()["dataset_version"] == old
+        assert client.get(incident).json()["properties"]["title"] == title
+        path.write_text(text.replace(f"title: {title}", f"title: {title} (edited)", 1), encoding="utf-8")
+        assert main(["load", str(data_copy), "--cache-dir", str(settings.cache_dir)]) == 0
+        deadline = time.monotonic() + 10
+        while client.get("/healthz").json()["dataset_version"] == old:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert client.get(incident).json()["properties"]["title"] == f"{title} (edited)"

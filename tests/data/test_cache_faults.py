@@ -45,21 +45,24 @@ def test_a_damaged_entry_is_never_served(
     plain = answers(Settings(data_dir=data_copy))
     assert answers(settings) == plain
     entry = the_entry(tmp_path / "cache")
-    target = entry / "events.arrow"  # the events' store, features' JSON and all
+    [part] = (tmp_path / "cache" / "parts").iterdir()
+    target = part / "events.arrow"  # the events' store, features' JSON and all
     data = bytearray(target.read_bytes())
+    damaged = part
     if damage == "flip":
         data[len(data) // 2] ^= 0x04  # one bit, as a failing disk or a torn write leaves it
         target.write_bytes(bytes(data))
     elif damage == "truncate":
         target.write_bytes(bytes(data[:-100]))
     elif damage == "remove":
-        (entry / "regions.arrow").unlink()
+        (part / "regions.arrow").unlink()
     else:
         (entry / cache.CHECKSUMS).write_text("{", encoding="utf-8")
+        damaged = entry
     with caplog.at_level(logging.WARNING, logger="app.cache"):
         assert answers(settings) == plain
     [line] = warnings_of(caplog)
-    assert str(entry) in line and "damaged" in line and "serving without the cache" in line
+    assert str(damaged) in line and "damaged" in line and "serving without the cache" in line
     assert "\n" not in line
     assert not entry.exists()  # moved away: the next start writes it again
     assert answers(settings) == plain and the_entry(tmp_path / "cache").name == entry.name
@@ -83,11 +86,13 @@ def test_every_file_is_sealed_and_fsynced_before_the_entry_appears(
     monkeypatch.setattr(os, "rename", rename)
     load_served(Settings(data_dir=data_copy, cache_dir=tmp_path / "cache"))
     entry = the_entry(tmp_path / "cache")
-    renamed = events.index(("rename", str(entry)))
-    synced = {Path(path).name for op, path in events[:renamed] if op == "fsync"}
-    files = [p for p in entry.rglob("*") if p.is_file()]
-    assert len(files) >= 7 and {p.name for p in files} <= synced  # 5 stores, served.json, checksums
-    assert {p.name for p in entry.rglob("*") if p.is_dir()} | {"entry"} <= synced  # directories too
+    [part] = (tmp_path / "cache" / "parts").iterdir()
+    for directory in (part, entry):  # each sealed before it appears, the part before the entry
+        renamed = events.index(("rename", str(directory)))
+        synced = {Path(path).name for op, path in events[:renamed] if op == "fsync"}
+        assert {p.name for p in directory.iterdir()} <= synced and len(list(directory.iterdir())) >= 2
+    assert events.index(("rename", str(part))) < events.index(("fsync", str(part.parent))) < renamed
+    assert len(list(part.glob("*.arrow"))) == 5 and (part / "part.json").is_file()
     assert ("fsync", str(tmp_path / "cache")) in events[renamed:]  # and the rename itself
 
 
@@ -222,11 +227,11 @@ def test_open_descriptors_do_not_grow_with_the_store_files(tmp_path: Path) -> No
     from app.served import load_saved, write_served
     from app.settings import BUNDLED_DATA
 
-    write_served(Settings(data_dir=BUNDLED_DATA), tmp_path / "entry")
-    files = [p for p in (tmp_path / "entry").rglob("*") if p.is_file()]
+    write_served(Settings(data_dir=BUNDLED_DATA), tmp_path / "entry", records_per_part=4)
+    files = list(tmp_path.rglob("*.arrow"))  # 9 parts of 5 stores
     before = len(os.listdir("/proc/self/fd"))
     served = load_saved(tmp_path / "entry")
-    assert len(files) >= 5 and len(os.listdir("/proc/self/fd")) - before <= 2
+    assert len(files) == 45 and len(os.listdir("/proc/self/fd")) - before <= 2
     events = served.stores["events"]
     assert events.body(0) and orjson.loads(events.body(0))["id"]  # and the maps still serve
     mapped = [line for line in Path("/proc/self/maps").read_text().splitlines() if str(tmp_path) in line]

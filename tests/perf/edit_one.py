@@ -1,100 +1,141 @@
-"""Editing one incident of a large dataset on the embedded store: what a restart from the cache
-does, step by step (run by hand; not part of the test run).
+"""Editing one incident of a large dataset on the embedded store, as a deployment does it: a server
+runs with ``--cache-dir``, one incident's title is edited, ``at-tanf-map load --cache-dir`` is run,
+and the time until the server answers with the new title is measured (run by hand; not part of
+the test run).
 
-    python -m tests.perf.edit_one DATA_DIR ENTRY
+    python -m tests.perf.edit_one ENTRY OUT [TIMES]
 
-``DATA_DIR`` is a synthetic data directory (``tests/perf/synthetic.py``), ``ENTRY`` a saved entry
-of the same size (``tests/perf/replicate.py``): it stands for the parts' stores, which at 100,000
-incidents take hours to derive on the shared build machine. One incident's title is edited in a
-copy of the data, then each step a start from the cache takes is timed in this process:
-
-1. scan: every data file read and hashed, cut into parts (``served.scan_data``); the parts whose
-   key changed are counted (one is expected);
-2. derive: that part (``served.RECORDS_PER_PART`` records) loaded, validated and derived;
-3. merge: the parts' stores (the entry cut into as many parts) concatenated, sorted and written by
-   pyarrow (``served._merge``), then sealed (CRC-32 of every file, fsync);
-4. map: the entry checked and mapped (``cache.verify`` + ``served.load_saved``).
+``ENTRY`` is a derived entry of the 10,000 synthetic incidents of ``tests/perf/synthetic.py``
+(``write_dataset(..., 10_000)``). Deriving 100,000 incidents takes hours on the shared build
+machine, so ``OUT`` gets a data directory of those records repeated ``TIMES`` times (10), each copy
+renamed as ``tests/perf/replicate.py`` renames it (``syn-`` becomes ``synK-``), and a cache whose
+parts stand for their derivation: the entry's stores, renamed the same way, cut into parts of
+``served.RECORDS_PER_PART`` records, each record named by its key (``served.record_keys``). The
+load and the server then do exactly what they do on derived data.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
-import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import orjson
+import pyarrow.compute as pc
 
 from app.data import cache, store_file
-from app.served import (
-    RECORDS_PER_PART,
-    _build_part,
-    _from_meta,
-    _merge,
-    _part_key,
-    _PartResult,
-    load_saved,
-    scan_data,
-)
+from app.data.files import read_chunk
+from app.served import PARTS, RECORDS_PER_PART, load_into_cache, record_keys, scan_data
 from app.settings import Settings
+from tests.live_server import free_port
+from tests.perf.replicate import renamed
+from tests.perf.synthetic import write_dataset
 
 
-def edit_one(data: Path) -> None:
-    """The title of the middle incident of the (only) JSONL file, changed in place."""
-    path = sorted((data / "incidents").glob("*.jsonl"))[0]
+def stand_in(entry: Path, out: Path, times: int) -> Settings:
+    """The data directory and the cache's parts (see the module's docstring)."""
+    source = write_dataset(out / "data-10k", 10_000)
+    data = out / "data"
+    shutil.copytree(source, data)
+    lines = (source / "incidents" / "synthetic-000.jsonl").read_bytes().splitlines(keepends=True)
+    with (data / "incidents" / "synthetic-000.jsonl").open("wb") as bulk:
+        for k in range(times):
+            bulk.writelines(
+                lines if k == 0 else [line.replace(b"syn-", f"syn{k}-".encode()) for line in lines]
+            )
+    settings = Settings(data_dir=data, cache_dir=out / "cache", tile_url="")
+    scan = scan_data(settings)
+    chunks = [chunk for part in scan.parts for chunk in part.chunks]
+    key_of = {
+        orjson.loads(read_chunk(data, c))["id"]: k for c, k in zip(chunks, record_keys(scan), strict=True)
+    }
+    meta = orjson.loads((entry / "served.json").read_bytes())
+    events, regions = (store_file.read(entry / f"{cid}.arrow") for cid in ("events", "regions"))
+    for k in range(times):
+        copy, copy_regions = renamed(events, k), renamed(regions, k)
+        for first in range(0, len(copy), RECORDS_PER_PART):
+            part = copy.slice(first, RECORDS_PER_PART)
+            ids = part.column("id").to_pylist()
+            directory = settings.cache_dir / PARTS / f"stand-in-{k}-{first}"  # type: ignore[operator]
+            directory.mkdir(parents=True)
+            store_file.write(part, directory / "events.arrow")
+            owned = copy_regions.filter(pc.is_in(copy_regions.column("owner"), value_set=part.column("id")))
+            store_file.write(owned, directory / "regions.arrow")
+            for cid in ("sites", "zones", "borders"):
+                shutil.copy(entry / f"{cid}.arrow", directory / f"{cid}.arrow")
+            records = [[key_of[fid], fid] for fid in ids]
+            (directory / "part.json").write_bytes(orjson.dumps(meta | {"records": records}))
+            cache.seal(directory)
+    return settings
+
+
+def edit_one(data: Path) -> str:
+    """The title of the middle incident of the bulk file, changed in place; its id."""
+    path = data / "incidents" / "synthetic-000.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
     record = orjson.loads(lines[len(lines) // 2])
     record["title"] = record["title"] + " (edited)"
     lines[len(lines) // 2] = orjson.dumps(record) + b"\n"
     path.write_bytes(b"".join(lines))
+    return str(record["id"])
 
 
-def main(data_dir: Path, entry: Path) -> None:
-    timings: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(dir=entry.parent) as tmp:
-        data = Path(tmp) / "data"
-        shutil.copytree(data_dir, data)
-        settings = Settings(data_dir=data, tile_url="")
-        before = [_part_key(scan_data(settings).only(part)) for part in scan_data(settings).parts]
-        edit_one(data)
+def title(port: int, incident: str) -> str:
+    url = f"http://127.0.0.1:{port}/api/collections/events/items/{incident}"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return str(orjson.loads(answer.read())["properties"]["title"])
+
+
+def main(entry: Path, out: Path, times: int = 10) -> None:
+    started = time.perf_counter()
+    settings = stand_in(entry, out, times)
+    print(f"stand-in of {times * 10_000:,} incidents written in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    print(
+        "first load (nothing to derive):", load_into_cache(settings), f"{time.perf_counter() - started:.1f} s"
+    )
+    port = free_port()
+    env = os.environ | {"AT_TANF_DATABASE_POLL_S": "0.5"}
+    command = [sys.executable, "-m", "app", "serve", "--workers", "1", "--port", str(port), "--tile-url", "",
+               "--data-dir", str(settings.data_dir), "--cache-dir", str(settings.cache_dir)]  # fmt: skip
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
         started = time.perf_counter()
-        scan = scan_data(settings)
-        keys = [_part_key(scan.only(part)) for part in scan.parts]
-        timings["scan"] = time.perf_counter() - started
-        changed = [k for k, key in enumerate(keys) if key != before[k]]
-        print(f"{len(keys)} parts of {RECORDS_PER_PART} records; changed: {changed}")
+        while True:
+            try:
+                title(port, "syn-0000000")
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.1)
+        print(f"server ready in {time.perf_counter() - started:.1f} s")
+        incident = edit_one(settings.data_dir)
         started = time.perf_counter()
-        problems, part = _build_part(data.resolve(), scan.only(scan.parts[changed[0]]), Path(tmp) / "derived")
-        timings["derive one part"] = time.perf_counter() - started
-        assert not problems and part is not None, problems
-        # The other parts' stores: the entry cut into as many parts, each with the reference data.
-        meta = orjson.loads((entry / "served.json").read_bytes())
-        zone, sites, borders, collections = _from_meta(meta)
-        events, regions = store_file.read(entry / "events.arrow"), store_file.read(entry / "regions.arrow")
-        parts = []
-        for k in range(len(keys)):
-            directory = Path(tmp) / "parts" / str(k)
-            directory.mkdir(parents=True)
-            for name, table in (("events", events), ("regions", regions)):
-                size = -(-len(table) // len(keys))
-                store_file.write(table.slice(k * size, size), directory / f"{name}.arrow")
-            for cid in ("sites", "zones", "borders"):
-                shutil.copy(entry / f"{cid}.arrow", directory / f"{cid}.arrow")
-            parts.append(_PartResult(directory, collections, {}, zone, sites, borders))
-        started = time.perf_counter()
-        _merge(meta["version"], parts, Path(tmp) / "entry")
-        cache.seal(Path(tmp) / "entry")
-        timings["merge and seal"] = time.perf_counter() - started
-        started = time.perf_counter()
-        cache.verify(Path(tmp) / "entry")
-        served = load_saved(Path(tmp) / "entry")
-        timings["verify and map"] = time.perf_counter() - started
-        print(f"{len(served.stores['events']):,} incidents served")
-    for step, seconds in timings.items():
-        print(f"{step:>16}: {seconds:6.1f} s")
-    print(f"{'total':>16}: {sum(timings.values()):6.1f} s")
+        load = [
+            sys.executable,
+            "-m",
+            "app",
+            "load",
+            str(settings.data_dir),
+            "--cache-dir",
+            str(settings.cache_dir),
+        ]
+        done = subprocess.run(load, capture_output=True, text=True, check=True)
+        loaded = time.perf_counter() - started
+        while not title(port, incident).endswith("(edited)"):
+            assert time.perf_counter() - started < 300, "the edit was not served within 5 minutes"
+            time.sleep(0.05)
+        served = time.perf_counter() - started
+        print(done.stdout.strip())
+        print(f"load command: {loaded:.1f} s; the edit served {served:.1f} s after the command started")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), *(int(a) for a in sys.argv[3:4]))

@@ -3,13 +3,15 @@
 
     python -m tests.perf.replicate ENTRY TIMES OUT
 
-``ENTRY`` is a cache entry (``served.json`` and ``<collection>.arrow``); ``OUT`` gets the same
-entry with its incidents and regions repeated ``TIMES`` times, each copy's ids renamed (``syn-``
+``ENTRY`` is a cache entry (``served.json`` naming its parts, beside it in ``parts/``; or, as
+entries were before the store was served in parts, ``served.json`` and ``<collection>.arrow``);
+``OUT`` gets an entry (``OUT/entry``, its one part in ``OUT/parts``) of the same stores with their
+incidents and regions repeated ``TIMES`` times, each copy's ids renamed (``syn-``
 becomes ``synK-`` from the second copy on, in the ids, the owners and the features' JSON), in
 collection order. The geometry, dates and statuses are the original's, so every filter is as
 selective as on the original: a query's matches and its work grow with ``TIMES``.
 
-    python -m tests.perf.replicate --measure OUT
+    python -m tests.perf.replicate --measure OUT/entry
 
 The time to check and map the entry (``cache.verify`` + ``served.load_saved``, as a start from
 the cache does), the memory then, and the server-side time of the benchmark's queries
@@ -26,11 +28,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.data import cache, store_file
+from app.served import PARTS
 
 
 def renamed(table: pa.Table, k: int) -> pa.Table:
@@ -44,22 +48,35 @@ def renamed(table: pa.Table, k: int) -> pa.Table:
     return table
 
 
+def stores(entry: Path) -> tuple[dict[str, Any], list[Path]]:
+    """An entry's ``served.json`` and the directories of its stores (its parts, or itself)."""
+    meta = json.loads((entry / "served.json").read_text(encoding="utf-8"))
+    return meta, [entry.parent / PARTS / part["name"] for part in meta["parts"]] if "parts" in meta else [
+        entry
+    ]
+
+
 def replicate(entry: Path, times: int, out: Path) -> None:
-    out.mkdir(parents=True)
-    for path in entry.glob("*"):
-        if path.suffix != ".arrow" and path.name != cache.CHECKSUMS:
-            shutil.copy(path, out / path.name)
+    meta, dirs = stores(entry)
+    part = out / PARTS / "replicated"
+    part.mkdir(parents=True)
     for cid in ("sites", "zones", "borders"):
-        shutil.copy(entry / f"{cid}.arrow", out / f"{cid}.arrow")
-    events = store_file.read(entry / "events.arrow")
+        shutil.copy(dirs[0] / f"{cid}.arrow", part / f"{cid}.arrow")
+    events = pa.concat_tables([store_file.read(d / "events.arrow") for d in dirs])
     events = pa.concat_tables([renamed(events, k) for k in range(times)])
     events = events.sort_by([("start", "ascending"), ("id", "ascending")])
-    store_file.write(events, out / "events.arrow")
-    regions = store_file.read(entry / "regions.arrow")
+    store_file.write(events, part / "events.arrow")
+    regions = pa.concat_tables([store_file.read(d / "regions.arrow") for d in dirs])
     regions = pa.concat_tables([renamed(regions, k) for k in range(times)])
     order = pc.sort_indices(pc.index_in(regions.column("owner"), value_set=events.column("id")))
-    store_file.write(regions.take(order), out / "regions.arrow")
-    cache.seal(out)
+    store_file.write(regions.take(order), part / "regions.arrow")
+    meta = {k: v for k, v in meta.items() if k != "parts"}
+    (part / "part.json").write_text(json.dumps(meta | {"records": []}), encoding="utf-8")  # not a cache's
+    cache.seal(part)
+    (out / "entry").mkdir()
+    served = meta | {"parts": [{"name": part.name, "dead": []}]}
+    (out / "entry" / "served.json").write_text(json.dumps(served), encoding="utf-8")
+    cache.seal(out / "entry")
 
 
 def measure(out: Path) -> dict[str, float]:
@@ -96,4 +113,4 @@ if __name__ == "__main__":
         print(json.dumps(measure(Path(sys.argv[2]))))
     else:
         replicate(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
-        print(f"{sum(f.stat().st_size for f in Path(sys.argv[3]).iterdir()) / 2**20:.0f} MB", os.getpid())
+        print(f"{sum(f.stat().st_size for f in Path(sys.argv[3]).rglob('*')) / 2**20:.0f} MB", os.getpid())
