@@ -139,15 +139,27 @@ def features_csv(features: list[dict[str, Any]]) -> str:
     writer.writerow(["id", "lon", "lat", "wkt", *columns])
     for feature in features:
         budget.check()
-        geom = feature.get("geometry")
-        lon = lat = wkt = ""
-        if geom:
-            g = shape(geom)
-            p = g if g.geom_type == "Point" else g.representative_point()
-            lon, lat = f"{p.x:.6f}", f"{p.y:.6f}"
-            wkt = g.wkt
-        props = feature["properties"]
-        writer.writerow([feature["id"], lon, lat, wkt, *(_csv_cell(props.get(c)) for c in columns)])
+        writer.writerow(csv_cells(feature, columns))
+    return out.getvalue()
+
+
+def csv_cells(feature: dict[str, Any], columns: list[str]) -> list[str]:
+    """A feature's row of ``features_csv`` (its properties in ``columns``), cell by cell."""
+    geom = feature.get("geometry")
+    lon = lat = wkt = ""
+    if geom:
+        g = shape(geom)
+        p = g if g.geom_type == "Point" else g.representative_point()
+        lon, lat = f"{p.x:.6f}", f"{p.y:.6f}"
+        wkt = g.wkt
+    props = feature["properties"]
+    return [feature["id"], lon, lat, wkt, *(_csv_cell(props.get(c)) for c in columns)]
+
+
+def csv_line(cells: list[str]) -> str:
+    """Cells as one CSV line (RFC 4180 quoting, CRLF), as ``features_csv`` writes it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
     return out.getvalue()
 
 

@@ -384,8 +384,10 @@ def _features(store: Store, page: np.ndarray, names: tuple[str, ...] | None = No
     return found if names is None else [projection.select(f, names) for f in found]
 
 
-def _csv(store: Store, page: np.ndarray, names: tuple[str, ...] | None) -> str:
-    return formats.features_csv(_features(store, page, names))
+def _csv(store: Store, page: np.ndarray, names: tuple[str, ...] | None) -> str | bytes:
+    budget.check()  # a request past its budget is a 503 whichever way its CSV is written
+    kept = store.csv(page) if names is None else None  # stored lines joined, where the store has them
+    return kept if kept is not None else formats.features_csv(_features(store, page, names))
 
 
 def _html(

@@ -263,6 +263,9 @@ class PostgisStore:
                 got[fid] = (head, wkb)
         return [_body(*row, simplify_m) for row in (got[int(r)] for r in rows) if row is not None]
 
+    def csv(self, rows: np.ndarray) -> bytes | None:  # noqa: ARG002
+        return None  # written from the bodies (app.api.formats.features_csv)
+
     def has_polygons(self, rows: np.ndarray) -> bool:  # noqa: ARG002
         return True  # a database's answers are never written on the event loop
 

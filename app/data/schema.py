@@ -132,6 +132,10 @@ class Columns:
     head: pa.ChunkedArray = field(metadata=_column(pa.large_binary()))
     # WKB of any other geometry (null: the geometry is in the head).
     geometry: pa.ChunkedArray = field(metadata=_column(pa.large_binary(), GEOARROW_WKB))
+    # The feature's CSV line (app.api.formats.features_csv; null: a polygon's is written on
+    # request) and its header line, whose columns are the feature's own properties.
+    csv: pa.ChunkedArray = field(metadata=_column(pa.large_binary()))
+    csv_head: Category = field(metadata=_column(CATEGORY))
     # Bounds of the geometry, degrees (NaN: no geometry).
     minx: np.ndarray = field(metadata=_column(pa.float64()))
     miny: np.ndarray = field(metadata=_column(pa.float64()))
@@ -209,7 +213,7 @@ def _numbers(chunks: list[pa.Array], order: np.ndarray | None) -> np.ndarray:
     return every
 
 
-NULLABLE = ("geometry", "owner")
+NULLABLE = ("geometry", "csv", "owner")
 SCHEMA = pa.schema(
     [
         pa.field(f.name, f.metadata["arrow"], nullable=f.name in NULLABLE, metadata=f.metadata["field"])

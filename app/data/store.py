@@ -75,7 +75,9 @@ class FeatureStore:
         self.columns = columns  # read-only
         c = columns
         self.order = np.arange(len(c.id)) if order is None else order
-        self._heads, self._wkb = Blob(c.head, self.order), Blob(c.geometry, self.order)
+        self._heads, self._wkb, self._csv = (
+            Blob(column, self.order) for column in (c.head, c.geometry, c.csv)
+        )
         self._ids = Blob(c.id, self.order)
         self._spliced = self._wkb.valid
         self._bounds_xy = np.column_stack([c.minx, c.miny, c.maxx, c.maxy])
@@ -145,6 +147,16 @@ class FeatureStore:
         for at, fragment in zip(polygons.tolist(), fragments, strict=True):
             out[at] = out[at][:-1] + b',"geometry":' + fragment.encode() + b"}"
         return out
+
+    def csv(self, rows: np.ndarray) -> bytes | None:
+        """The features' CSV document joined from their stored lines; None if one has none (a
+        polygon) or their columns differ (then ``app.api.formats.features_csv`` writes it)."""
+        codes = self.columns.csv_head.codes[rows]
+        if not len(codes) or (codes != codes[0]).any() or not self._csv.valid[rows].all():
+            return None
+        lines: list[bytes] = self._csv.take(rows)  # type: ignore[assignment]  # none is None (checked)
+        header: str = self.columns.csv_head.names[codes[0]]
+        return header.encode() + b"".join(lines)
 
     def get(self, feature_id: str) -> int | None:
         """The row of the feature with this id: a binary search of the ids in their sorted order

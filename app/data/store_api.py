@@ -94,6 +94,9 @@ class Store(Protocol):
         """GeoJSON Features (UTF-8 JSON), coordinates to 6 decimals; polygons simplified to within
         ``simplify_m`` metres (one of SIMPLIFY_LADDER_M, else ValueError) if given."""
 
+    def csv(self, rows: np.ndarray) -> bytes | None:
+        """The features' CSV (``app.api.formats.features_csv``) if the store keeps it, else None."""
+
     def has_polygons(self, rows: np.ndarray) -> bool:
         """Whether writing these bodies does work beyond joining stored bytes (off the event loop)."""
 

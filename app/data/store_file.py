@@ -13,6 +13,7 @@ import orjson
 import pyarrow as pa
 import shapely
 
+from app.api import formats
 from app.data.schema import SCHEMA, Category, Columns, Row, to_arrow
 from app.data.store import FeatureStore
 from app.data.store_api import NO_DAY, STATUS_CODES
@@ -33,12 +34,20 @@ def columns_of(rows: list[Row]) -> Columns:
     geoms = np.empty(len(rows), dtype=object)
     geoms[:] = [None if r.geometry is None or r.geometry.is_empty else r.geometry for r in rows]
     points = shapely.get_type_id(geoms) == 0
-    heads = []
+    heads, lines, headers = [], list[bytes | None](), []
     for row, geom, is_point in zip(rows, geoms, points, strict=True):
         feature = {k: v for k, v in row.feature.items() if k != "geometry"}
         if is_point or geom is None:
             feature["geometry"] = to_geojson_fragment(geom)
         heads.append(orjson.dumps(feature))
+        if is_point or geom is None:  # the feature as served, as a CSV line
+            served = orjson.loads(heads[-1])
+            keys = list(served["properties"])
+            lines.append(formats.csv_line(formats.csv_cells(served, keys)).encode())
+            headers.append(formats.csv_line(["id", "lon", "lat", "wkt", *keys]))
+        else:
+            lines.append(None)
+            headers.append("")
     bounds, reach, inner = shapely.bounds(geoms), near.reaches(geoms), near.inner_discs(geoms)
     geoms[points] = None
     xy = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(len(rows), 2)
@@ -48,6 +57,8 @@ def columns_of(rows: list[Row]) -> Columns:
         id=chunked([str(r.feature["id"]).encode() for r in rows], pa.string()),
         head=chunked(heads, pa.large_binary()),
         geometry=chunked(list(shapely.to_wkb(geoms)), pa.large_binary()),
+        csv=chunked(lines, pa.large_binary()),
+        csv_head=_category(headers),
         minx=bounds[:, 0], miny=bounds[:, 1], maxx=bounds[:, 2], maxy=bounds[:, 3],
         reach_min=reach[:, 0].copy(), reach_max=reach[:, 1].copy(), ring_min=reach[:, 2].copy(),
         ring_max=reach[:, 3].copy(), inner_lon=inner[:, 0].copy(), inner_lat=inner[:, 1].copy(),
