@@ -92,8 +92,11 @@ def main(sizes: list[int]) -> None:
                             r = client.get(path)
                             times[key].append((time.perf_counter() - t) * 1000)
                             assert r.status_code == 200, r.text[:200]
-                            bodies[key] = r.json().get("numberMatched", 1)
-                    assert bodies["e"] == bodies["p"], (name, bodies)
+                            body = r.json()
+                            absent = "not counted" if "features" in body else 1
+                            bodies[key] = body.get("numberMatched", absent)
+                    # PostGIS leaves numberMatched out past 500 matches (app.data.pg_store.COUNT_CAP)
+                    assert bodies["p"] in (bodies["e"], "not counted"), (name, bodies)
                     e, p = times["e"], times["p"]
                     print(f"| {name} | {statistics.median(e):.1f} / {_p(e, 95):.1f} | "
                           f"{statistics.median(p):.1f} / {_p(p, 95):.1f} | {bodies['e']} |")  # fmt: skip
