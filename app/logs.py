@@ -8,7 +8,7 @@ thread, never a request, and a request costs no thread wake-up and no system cal
 (A standard ``QueueListener`` wakes its thread for every record: that hand-over cost about
 50 µs of CPU per request here, as much as the rest of a repeated request.) The queue is bounded:
 past ``MAX_PENDING`` unwritten records new ones are counted and dropped, and the count is
-written when the writer catches up.
+written when the writer catches up. A fork waits for a write under way (``_writing``).
 
 uvicorn's own access log is switched off: the request log (``app.middleware.RequestLog``)
 replaces it, so both ways of starting the service log the same lines.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import sys
 import threading
 from collections import deque
@@ -25,6 +26,13 @@ from typing import TextIO
 
 FLUSH_S = 0.05
 MAX_PENDING = 100_000
+FORK_WAIT_S = 1.0  # how long a fork waits for a write under way (a stalled stderr: it goes ahead)
+
+# Held while the writer writes. A fork (app.heavy's worker) waits for it: a child forked while the
+# writer was inside ``stream.write`` would inherit the stream's own lock held, and a forked
+# process flushes stderr as it starts (multiprocessing does), so it would wait for ever.
+_writing = threading.Lock()
+_fork_holds = False
 
 
 class PendingRecords:
@@ -86,11 +94,12 @@ class BatchWriter(threading.Thread):
             lines.append(f'{{"log": "{self.pending.dropped} lines dropped: stderr was not read"}}')
             self.pending.dropped = 0
         if lines:
-            try:
-                self.stream.write("\n".join(lines) + "\n")
-                self.stream.flush()
-            except (OSError, ValueError):
-                pass  # stderr closed: nothing to write to
+            with _writing:
+                try:
+                    self.stream.write("\n".join(lines) + "\n")
+                    self.stream.flush()
+                except (OSError, ValueError):
+                    pass  # stderr closed: nothing to write to
 
     def stop(self) -> None:
         self.stopping.set()
@@ -98,6 +107,21 @@ class BatchWriter(threading.Thread):
 
 
 _writer: BatchWriter | None = None
+
+
+def _before_fork() -> None:
+    global _fork_holds
+    _fork_holds = _writing.acquire(timeout=FORK_WAIT_S)
+
+
+def _after_fork() -> None:
+    global _fork_holds
+    if _fork_holds:
+        _fork_holds = False
+        _writing.release()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
 
 
 def install(stream: TextIO | None = None) -> BatchWriter:
