@@ -73,10 +73,20 @@ def _job(
     return make(_stores[collection], *args)
 
 
-def _lower_priority() -> None:
-    """A worker's start: a lower priority, and Ctrl-C left to the server (which stops it)."""
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that forked it ends
+
+
+def _lower_priority(server: int) -> None:
+    """A worker's start: a lower priority, Ctrl-C left to the server (which stops it), and an
+    end with the server's: a server stopped by SIGTERM or SIGKILL left its workers running (and
+    holding its stderr open, so whoever waited for the server's output waited forever)."""
     os.nice(NICE)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the server's handler, inherited by fork
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != server:  # the server ended before the line above
+        os._exit(0)
 
 
 class HeavyWork:
@@ -88,7 +98,9 @@ class HeavyWork:
         self.gone = multiprocessing.RawArray(ctypes.c_bool, SLOTS)
         _stores, _gone = stores, self.gone
         context = multiprocessing.get_context("fork")
-        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_lower_priority)
+        self.pool = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_lower_priority, initargs=(os.getpid(),)
+        )
         self.pool.submit(int).result()  # fork them now, before the server has other work under way
         self.free = list(range(SLOTS))
         self.admitted: asyncio.Semaphore | None = None
