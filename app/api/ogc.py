@@ -24,6 +24,7 @@ from app.api.cql import compile_filter
 from app.api.features import CollectionRows
 from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
 from app.api.params import (
+    AFTER,
     BBOX,
     BBOX_CRS,
     COLLECTION_ID,
@@ -47,6 +48,7 @@ from app.api.params import (
     Parameter,
     Parameters,
     Q,
+    parse_after,
     parse_crs,
     parse_item_query,
     parse_limit,
@@ -113,13 +115,13 @@ PROPERTIES = Parameter(
     "e.g. title,date_start,zone_status for a light listing. Unknown names are a 400.",
 )
 ITEM_PARAMS = Parameters(
-    COLLECTION_ID, F, BBOX, DATETIME, LIMIT, OFFSET, IN_ZONE, MIN_P_INSIDE, NEAR, WITHIN_KM, EVENT_TYPE,
-    SUB_EVENT_TYPE, Q, SIMPLIFY_M, PROPERTIES, CRS, BBOX_CRS, FILTER, FILTER_LANG, FILTER_CRS,
+    COLLECTION_ID, F, BBOX, DATETIME, LIMIT, OFFSET, AFTER, IN_ZONE, MIN_P_INSIDE, NEAR, WITHIN_KM,
+    EVENT_TYPE, SUB_EVENT_TYPE, Q, SIMPLIFY_M, PROPERTIES, CRS, BBOX_CRS, FILTER, FILTER_LANG, FILTER_CRS,
 )  # fmt: skip
 FILTER_PARAMS = frozenset({FILTER.name, FILTER_LANG.name, FILTER_CRS.name})
 # Every collection's: the rest are the extension filters (CollectionRows.filters) and CQL2's.
 STANDARD_ITEM_PARAMS = frozenset({F.name, BBOX.name, DATETIME.name, LIMIT.name, OFFSET.name, SIMPLIFY_M.name,
-                                  CRS.name, BBOX_CRS.name, PROPERTIES.name})  # fmt: skip
+                                  AFTER.name, CRS.name, BBOX_CRS.name, PROPERTIES.name})  # fmt: skip
 FEATURE_PARAMS = Parameters(COLLECTION_ID, FEATURE_ID, F, SIMPLIFY_M, CRS)
 COLLECTION_PARAMS = Parameters(COLLECTION_ID)
 
@@ -277,23 +279,28 @@ async def collection(request: Request) -> Response:
     return json_or_html(request, collection_doc(request, c, store), c.title)
 
 
-def _page_links(
-    request: Request, offset: int, limit: int, matched: int | None, returned: int
-) -> list[dict[str, str]]:
-    """self, CSV, HTML, next and prev: the request's own query (but ``offset`` and ``f``), encoded
-    once, then the page's ``offset`` and ``f`` after it. ``next`` when more match than this page
-    shows (``matched`` None: not counted, and then a full page means more, ``Store.page``)."""
-    kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")])
+def _page_links(request: Request, offset: int, limit: int, last: str | None) -> list[dict[str, str]]:
+    """self, CSV, HTML, next and prev: the request's own query (but ``offset``, ``after`` and ``f``),
+    encoded once, then the page's ``offset`` (and ``after``) and ``f`` after it. ``next`` (when more
+    match than this page shows) after ``last``, the page's last feature: keyset paging, a deep page
+    then costs what the first does (``Store.page``); ``prev`` by offset."""
+    params = request.query_params
+    kept = urlencode([(k, v) for k, v in params.multi_items() if k not in ("offset", "after", "f")])
     page = urls.link(request, urls.route_path(request), kept) + ("&offset=" if kept else "?offset=")
-    here = f"{page}{offset}"
+    here = f"{page}{offset}" + ("" if "after" not in params else "&" + urlencode({"after": params["after"]}))
     links = [
         {"href": here, "rel": "self", "type": formats.GEOJSON, "title": "This page"},
         {"href": f"{here}&f=csv", "rel": "alternate", "type": "text/csv", "title": "As CSV"},
         {"href": f"{here}&f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
     ]
-    if (offset + limit < matched) if matched is not None else returned == limit:
+    if last is not None:
         links.append(
-            {"href": f"{page}{offset + limit}", "rel": "next", "type": formats.GEOJSON, "title": "Next page"}
+            {
+                "href": f"{page}{offset + limit}&{urlencode({'after': last})}",
+                "rel": "next",
+                "type": formats.GEOJSON,
+                "title": "Next page",
+            }
         )
     if offset > 0:
         links.append(
@@ -333,14 +340,19 @@ async def items(request: Request) -> Response:
         compile_filter("true", params["filter-lang"], c.id)  # a bad filter-lang is a 400 even alone
     settings = request.app.state.settings
     page_size = parse_limit(params.get("limit"), settings.default_limit, settings.max_limit)
-    start = parse_offset(params.get("offset"))
+    start, after = parse_offset(params.get("offset")), parse_after(params.get("after"))
     fmt = formats.negotiate(request, allow_csv=True)
     names = None if "properties" not in params else projection.parse_properties(params["properties"], store)
     if store.blocking:
-        matched, page = await run_in_threadpool(store.page, query, start, page_size)
+        matched, page = await run_in_threadpool(store.page, query, start, page_size, after)
     else:
-        matched, page = store.page(query, start, page_size)
+        matched, page = store.page(query, start, page_size, after)
     returned = len(page)
+    # More match than this page shows (numberMatched None: not counted; a full page means more).
+    more = (start + page_size < matched) if matched is not None else returned == page_size
+    last = None  # the page's last feature, which the next link starts after
+    if more and returned:
+        last = (await run_in_threadpool(store.ids, page[-1:]) if store.blocking else store.ids(page[-1:]))[0]
     # CSV, HTML and polygons are written by the heavy pages' workers (app.heavy; else the thread
     # pool), never on the event loop (their rows check the request's budget, app.budget); a page
     # of stored bodies is joined right here.
@@ -349,7 +361,7 @@ async def items(request: Request) -> Response:
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
-    links = _page_links(request, start, page_size, matched, returned)
+    links = _page_links(request, start, page_size, last)
     counted = {} if matched is None else {"numberMatched": matched}  # left out when not counted
     if fmt == "html":
         doc = {**counted, "numberReturned": returned, "links": links}

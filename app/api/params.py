@@ -75,6 +75,15 @@ def parse_offset(text: str | None) -> int:
     return int(text)
 
 
+MAX_ID_CHARS = 200  # a feature id in ``after`` (ids are a few dozen characters)
+
+
+def parse_after(text: str | None) -> str | None:
+    if text is not None and not 0 < len(text) <= MAX_ID_CHARS:
+        raise BadRequest(f"parameter 'after' must be a feature id of 1 to {MAX_ID_CHARS} characters", "after")
+    return text
+
+
 def parse_simplify(text: str) -> int:
     if not _ascii_digits(text) or int(text) not in SIMPLIFY_LADDER_M:
         ladder = ", ".join(map(str, SIMPLIFY_LADDER_M))
@@ -346,6 +355,12 @@ LIMIT = Parameter(
     schema={"type": "integer", "minimum": 1},
 )
 OFFSET = Parameter("offset", "Features to skip (paging; follow the 'next' link).")
+AFTER = Parameter(
+    "after",
+    "The id of the last feature of the previous page, as the 'next' link carries it with the offset: "
+    "the page is the matches after that feature (keyset paging: a deep page costs what the first does), "
+    "offset then only numbers it. An id the collection does not hold is ignored (offset counts).",
+)
 IN_ZONE = Parameter(
     "in_zone",
     "inside, outside, uncertain and/or contested (comma list): the answer to 'inside the zone?' weighed "

@@ -1,12 +1,10 @@
 """The PostGIS store: ``Store`` (``app.data.store_api``) answered with SQL on the tables of
-``app.data.pg_schema``, written by ``at-tanf-map load`` (``app.data.pg_load``).
+``app.data.pg_schema`` (written by ``app.data.pg_load``); ``served_from`` builds what the service
+serves from the ``dataset`` row, and ``version`` is what the service polls to follow a new load.
 
-Every value reaches the database as a query parameter; only fixed column names and operators are
-written into the SQL text. Semantics as the embedded store's: ``near`` takes a point within the
-distance on the spheroid (``ST_DWithin`` on geography: GeographicLib's geodesic, as
-``pyproj.Geod``), or a region that meets the geodesic disc; a CQL2 filter is translated by
-``app.api.cql_sql``. ``served_from`` builds what the service serves from the ``dataset`` row, and
-``version`` is the cheap question the service asks every few seconds to pick up a new load.
+Every value is a query parameter. Semantics as the embedded store's: ``near`` takes a point within
+the distance on the spheroid (``ST_DWithin`` on geography: GeographicLib's geodesic, as
+``pyproj.Geod``) or a region meeting the geodesic disc; CQL2 is translated by ``app.api.cql_sql``.
 """
 
 from __future__ import annotations
@@ -25,32 +23,28 @@ from app.api.cql_sql import filter_sql
 from app.api.features import CollectionRows
 from app.data.catalog import build_zone
 from app.data.model import Site, Zone
-from app.data.store_api import NO_DAY, SIMPLIFY_LADDER_M, STATUS_CODES, ItemQuery
-from app.geo.geojson import rounded
-from app.geo.shapes import circle, simplified
+from app.data.store_api import NO_DAY, STATUS_CODES, ItemQuery, with_geometries
+from app.geo.shapes import circle
 from app.served import Served
 
-ORDER = "ORDER BY sort_day, sort_id, sort_seq"
+ORDER = "sort_day, sort_id, sort_seq"  # the collection's order (``app.data.pg_schema``)
+ID = "collection = %s AND id = %s"
 POLYGON = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"  # a point is in the head
-COUNT_CAP = 500  # numberMatched is counted up to this many matches (``PostgisStore._matched``)
-AHEAD_MAX = 5000  # rows read ahead for ``bodies`` kept at most (per store)
-Sql = tuple[str, list[Any]]  # SQL text with %s placeholders, and the values for them
-
-
+COUNT_CAP = 500  # numberMatched is counted up to this many matches (``PostgisStore.page``)
 _pools: dict[str, ConnectionPool] = {}
 
 
 def pool(url: str, budget_s: float = 10.0) -> ConnectionPool:
-    """This process's connections to ``url`` (opened on first use, kept until ``close_pools``);
-    a statement is cancelled a second after ``budget_s``, the request budget (the client has its 503)."""
+    """This process's connections to ``url`` (kept until ``close_pools``). A statement is cancelled
+    a second after ``budget_s``, the request budget (the client has had its 503). No JIT (it
+    compiled each large count afresh, 50-100 ms), no parallel workers (the cores are the workers')."""
     if url not in _pools:
-        # No JIT (it compiles each large count afresh, 50-100 ms) and no parallel workers (starting
-        # them costs more than a page's query saves, and the cores are the workers' to share).
-        timeout_ms = int(budget_s * 1000) + 1000
-        options = f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={timeout_ms}"
-        _pools[url] = ConnectionPool(
-            url, min_size=1, max_size=8, open=True, kwargs={"autocommit": True, "options": options}
-        )
+        timeout = f"-c statement_timeout={int(budget_s * 1000) + 1000}"
+        options = {
+            "autocommit": True,
+            "options": f"-c jit=off -c max_parallel_workers_per_gather=0 {timeout}",
+        }
+        _pools[url] = ConnectionPool(url, max_size=8, open=True, kwargs=options)
     return _pools[url]
 
 
@@ -75,37 +69,20 @@ def served_from(connections: ConnectionPool) -> Served:
         row = conn.execute("SELECT version, meta FROM dataset").fetchone()
         if row is None:
             raise LookupError("the database holds no dataset: run at-tanf-map load first")
+        dated = f"FILTER (WHERE day_start <> {NO_DAY})"
         stats = conn.execute(
             "SELECT collection, count(*), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)), "
-            "ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)), "
-            "min(day_start) FILTER (WHERE day_start <> %s), max(day_end) FILTER (WHERE day_start <> %s), "
-            "max(day_end - day_start) FILTER (WHERE day_start <> %s) FROM feature GROUP BY collection",
-            (NO_DAY, NO_DAY, NO_DAY),
+            f"ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)), min(day_start) {dated}, "
+            f"max(day_end) {dated}, max(day_end - day_start) {dated} FROM feature GROUP BY collection"
         ).fetchall()
     version_, meta = row
     sites = {s["id"]: Site.model_validate(s) for s in meta["sites"]}
     zone = build_zone(Zone.model_validate(meta["zone"]), sites)
-    collections = {
-        c["id"]: CollectionRows(
-            c["id"], c["title"], c["description"], [], c["temporal"], frozenset(c["filters"])
-        )
-        for c in meta["collections"]
-    }
-    by_id = {s[0]: s for s in stats}
-    stores = {cid: PostgisStore(connections, cid, by_id.get(cid)) for cid in collections}
+    collections = {c["id"]: CollectionRows(c["id"], c["title"], c["description"], [], c["temporal"],
+                                           frozenset(c["filters"])) for c in meta["collections"]}  # fmt: skip
+    by_id = {s[0]: s[1:] for s in stats}
+    stores = {cid: PostgisStore(connections, cid, by_id.get(cid, (0, *[None] * 7))) for cid in collections}
     return Served(version_, zone, sites, meta["borders"], collections, stores)
-
-
-def _body(head: str, wkb: bytes | None, simplify_m: int | None) -> bytes:
-    """The GeoJSON Feature: the stored head, with its polygon written in (6 decimals; within
-    ``simplify_m`` metres, 5 decimals from 5 m, if given), as the embedded store writes it."""
-    if wkb is None:
-        return head.encode()
-    geom, decimals = shapely.from_wkb(wkb), 6
-    if simplify_m is not None:
-        geom, decimals = simplified(geom, simplify_m), 6 if simplify_m < 5 else 5
-    fragment = shapely.to_geojson(rounded(geom, decimals))
-    return f'{head[:-1]},"geometry":{fragment}}}'.encode()
 
 
 def _iso(day: int | None) -> str | None:
@@ -117,14 +94,12 @@ class PostgisStore:
 
     blocking = True  # every answer waits on the database
 
-    def __init__(self, connections: ConnectionPool, collection: str, stats: tuple[Any, ...] | None) -> None:
-        self._pool, self._cid = connections, collection
-        _, n, *box, first, last, span = stats or (collection, 0, None, None, None, None, None, None, None)
-        self._len = int(n)
+    def __init__(self, connections: ConnectionPool, collection: str, stats: Sequence[Any]) -> None:
+        """``stats``: count, extent (4 numbers, None: no geometry), first and last day, longest span."""
+        n, *box, first, last, span = stats
+        self._pool, self._cid, self._len = connections, collection, int(n)
         self._bounds = None if box[0] is None else [float(v) for v in box]
-        self._interval = (_iso(first), _iso(last))
-        self._span = int(span or 0)  # the longest feature's days (end - start)
-        self._ahead: dict[int, tuple[str, bytes | None]] = {}  # fid -> (head, polygon WKB): ``_keep``
+        self._interval, self._span = (_iso(first), _iso(last)), int(span or 0)  # span: longest feature, days
 
     def __len__(self) -> int:
         return self._len
@@ -143,58 +118,45 @@ class PostgisStore:
             budget.check()  # the request's 503
             raise
 
-    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int | None, np.ndarray]:
-        """One statement: the page's handles from an index (a deep ``offset`` skips index entries,
-        not rows), one more to know whether more follow, and the page's rows read with them (kept
-        for ``bodies``). ``numberMatched`` as ``_matched`` says."""
-        where, params = self._where(q)
-        found = self._rows(
-            f"WITH page AS (SELECT fid, sort_day, sort_id, sort_seq FROM feature WHERE {where} {ORDER} "
-            f"LIMIT %s OFFSET %s) SELECT f.fid, f.head, {POLYGON} FROM page JOIN feature f USING (fid) "
-            "ORDER BY page.sort_day, page.sort_id, page.sort_seq",
-            [*params, limit + 1, offset],
-        )
-        rows, more = found[:limit], len(found) > limit
-        self._keep(rows)
-        matched = self._matched(where, params, offset, len(rows), more)
-        return matched, np.array([r[0] for r in rows], dtype=np.int64)
+    def _fids(self, condition: str, params: list[Any], tail: str = "") -> list[int]:
+        return [r[0] for r in self._rows(f"SELECT fid FROM feature WHERE {condition} {tail}", params)]
 
-    def _matched(self, where: str, params: list[Any], offset: int, returned: int, more: bool) -> int | None:
-        """Exact where it is known without counting (the last page, or no filter), else counted
-        up to ``COUNT_CAP``; beyond, None: OGC API - Features lets a server leave ``numberMatched``
-        out, and clients (GDAL, QGIS, the map's list) page by the ``next`` link, which a full page
-        then has. Counting a million matches takes longer than the page's budget."""
-        if not more and (returned or offset == 0):
-            return offset + returned
-        if where == "collection = %s":
-            return self._len
-        capped = f"SELECT count(*) FROM (SELECT 1 FROM feature WHERE {where} LIMIT %s) AS capped"
-        counted = int(self._rows(capped, [*params, COUNT_CAP + 1])[0][0])
-        return None if counted > COUNT_CAP else counted
+    def page(
+        self, q: ItemQuery, offset: int, limit: int, after: str | None = None
+    ) -> tuple[int | None, np.ndarray]:
+        """One walk of the order's index, from ``after``'s key when given (keyset: nothing skipped)
+        else skipping ``offset`` index entries. Where the page lies within the first ``COUNT_CAP``
+        matches the walk goes on to them, counting them; past that numberMatched is left out unless
+        the page is the last (OGC API - Features allows it; clients follow ``next``), as counting a
+        million matches costs more than the page's budget. (A count of its own took a plan of its
+        own: ``near`` at 100k walked a spatial index whose matches lay late in it, 35 ms of 40.)"""
+        where, params = self._where(q)
+        key = after and self._rows(f"SELECT {ORDER} FROM feature WHERE {ID}", [self._cid, after])
+        walk = f"{where} AND ({ORDER}) > (%s, %s, %s)" if key else where
+        window = max(limit, COUNT_CAP - offset) + 1
+        found = self._fids(walk, [*params, *(key[0] if key else ()), window, 0 if key else offset],
+                           f"ORDER BY {ORDER} LIMIT %s OFFSET %s")  # fmt: skip
+        matched: int | None = None
+        if len(found) < window and (found or offset == 0 or key):
+            matched = offset + len(found)
+        elif len(params) == 1:  # no filter
+            matched = self._len
+        elif not found:  # past the last match
+            capped = f"SELECT count(*) FROM (SELECT FROM feature WHERE {where} LIMIT {COUNT_CAP + 1}) AS c"
+            matched = int(self._rows(capped, params)[0][0])
+            matched = None if matched > COUNT_CAP else matched
+        return matched, np.array(found[:limit], dtype=np.int64)
 
     def query(self, q: ItemQuery) -> np.ndarray:
         where, params = self._where(q)
-        found = self._rows(f"SELECT fid FROM feature WHERE {where} {ORDER}", params)
-        return np.array([r[0] for r in found], dtype=np.int64)
+        return np.array(self._fids(where, params, f"ORDER BY {ORDER}"), dtype=np.int64)
 
     def get(self, feature_id: str) -> int | None:
-        found = self._rows(
-            f"SELECT fid, head, {POLYGON} FROM feature WHERE collection = %s AND id = %s",
-            [self._cid, feature_id],
-        )
-        self._keep(found)
-        return int(found[0][0]) if found else None
+        found = self._fids(ID, [self._cid, feature_id])
+        return found[0] if found else None
 
-    def _keep(self, found: list[tuple[Any, ...]]) -> None:
-        """Rows read with a page or an item, for the ``bodies`` call that follows (which takes
-        them: no second statement); bounded, for requests that end before asking."""
-        if len(self._ahead) > AHEAD_MAX:
-            self._ahead.clear()
-        for fid, head, wkb in found:
-            self._ahead[fid] = (head, wkb)
-
-    def _where(self, q: ItemQuery) -> Sql:
-        """The query's filters as one SQL condition (``collection = %s`` first)."""
+    def _where(self, q: ItemQuery) -> tuple[str, list[Any]]:
+        """The query's filters as one SQL condition (``collection = %s`` first) and its values."""
         parts, params = ["collection = %s"], [self._cid]
 
         def add(text: str, *values: Any) -> None:
@@ -242,8 +204,6 @@ class PostgisStore:
             add(f"({text})", *values)
         return " AND ".join(parts), params
 
-    # -- reading ------------------------------------------------------------------------------
-
     def _by_fid(self, rows: Sequence[int] | np.ndarray, columns: str) -> list[tuple[Any, ...]]:
         """``columns`` of each row handle, in the order given (handles gone since are left out)."""
         wanted = [int(r) for r in rows]
@@ -252,18 +212,8 @@ class PostgisStore:
         return [at[fid] for fid in wanted if fid in at]
 
     def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
-        if simplify_m is not None and simplify_m not in SIMPLIFY_LADDER_M:
-            raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
-        got: dict[int, tuple[str, bytes | None] | None] = {}
-        for fid in (int(r) for r in rows):
-            if fid not in got:
-                got[fid] = self._ahead.pop(fid, None)
-        missing = [fid for fid, row in got.items() if row is None]
-        if missing:
-            for fid, head, wkb in self._rows(f"SELECT fid, head, {POLYGON} FROM feature WHERE fid = ANY(%s)",
-                                             [missing]):  # fmt: skip
-                got[fid] = (head, wkb)
-        return [_body(*row, simplify_m) for row in (got[int(r)] for r in rows) if row is not None]
+        found = self._by_fid(rows, f"head, {POLYGON}")
+        return with_geometries([head.encode() for head, _ in found], [wkb for _, wkb in found], simplify_m)
 
     def csv(self, rows: np.ndarray) -> bytes | None:  # noqa: ARG002
         return None  # written from the bodies (app.api.formats.features_csv)
@@ -276,8 +226,7 @@ class PostgisStore:
 
     def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xy = np.array(self._by_fid(rows, "ST_X(point::geometry), ST_Y(point::geometry)"), dtype=np.float64)
-        xy = xy.reshape(-1, 2)
-        return xy[:, 0], xy[:, 1]
+        return xy.reshape(-1, 2)[:, 0], xy.reshape(-1, 2)[:, 1]
 
     def located(self, rows: np.ndarray) -> np.ndarray:
         return np.array([r[0] for r in self._by_fid(rows, "point IS NOT NULL")], dtype=bool)
@@ -293,19 +242,15 @@ class PostgisStore:
         return [r[0] or "" for r in self._by_fid(rows, "props->>'event_type'")]
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
-        out = np.full(len(rows), None, dtype=object)
-        for k, (wkb,) in enumerate(self._by_fid(rows, POLYGON)):
-            out[k] = None if wkb is None else shapely.from_wkb(wkb)
-        return out
+        wkb = np.full(len(rows), None, dtype=object)
+        wkb[:] = [polygon for (polygon,) in self._by_fid(rows, POLYGON)]
+        return shapely.from_wkb(wkb)  # type: ignore[no-any-return]
 
     def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self._cid != "regions":
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        found = self._rows(
-            "SELECT r.fid, e.fid FROM feature e "
-            "JOIN feature r ON r.collection = 'regions' AND r.incident = e.id "
-            "WHERE e.fid = ANY(%s) AND e.collection = 'events' ORDER BY r.sort_day, r.sort_id, r.sort_seq",
-            [[int(o) for o in owners]],
-        )
+        found = [] if self._cid != "regions" else self._rows(
+            "SELECT r.fid, e.fid FROM feature e JOIN feature r ON r.collection = 'regions' "
+            "AND r.incident = e.id WHERE e.fid = ANY(%s) AND e.collection = 'events' "
+            "ORDER BY r.sort_day, r.sort_id, r.sort_seq",
+            [[int(o) for o in owners]])  # fmt: skip
         pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
         return pairs[:, 0], pairs[:, 1]

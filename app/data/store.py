@@ -230,12 +230,13 @@ class FeatureStore:
         kept = self._select(q)
         return np.arange(len(self)) if kept is None else np.flatnonzero(kept)
 
-    def page(self, q: ItemQuery, offset: int, limit: int) -> tuple[int, np.ndarray]:
-        """How many features match, and the rows of those from ``offset`` to ``offset + limit``."""
-        kept = self._select(q)
-        if kept is None:
-            return len(self), np.arange(min(offset, len(self)), min(offset + limit, len(self)))
-        return int(np.count_nonzero(kept)), np.flatnonzero(kept)[offset : offset + limit]
+    def page(self, q: ItemQuery, offset: int, limit: int, after: str | None = None) -> tuple[int, np.ndarray]:
+        """How many features match, and the rows of those from ``offset`` to ``offset + limit``, or
+        of those after the feature ``after`` (``Store.page``)."""
+        kept, last = self._select(q), None if after is None else self.get(after)
+        rows = np.arange(len(self)) if kept is None else np.flatnonzero(kept)
+        start = offset if last is None else int(np.searchsorted(rows, last, side="right"))
+        return len(rows), rows[start : start + limit]
 
     def _select(self, q: ItemQuery) -> np.ndarray | None:
         """Whether each row matches every filter (None: no filter, every row)."""

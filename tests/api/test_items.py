@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
@@ -179,6 +180,44 @@ def test_paging_walks_every_feature_once(client: TestClient) -> None:
         assert all(link["type"] == "application/geo+json" for link in nxt)
         url = nxt[0]["href"] if nxt else None
     assert len(seen) == len(set(seen)) == matched == len(bundled().incidents)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "in_zone=inside&",
+        "near=38.2,33.75&within_km=30&",
+        "q=strike&",
+        "filter=date_start >= DATE('2017-01-01')&",
+        "datetime=2017-01-01/..&",
+    ],
+)
+def test_next_links_page_by_key_as_offsets_do(client: TestClient, query: str) -> None:
+    """A ``next`` link carries the page's last id (``after``: keyset paging) beside the offset;
+    following the links gives what offsets give, page for page, every match once and in order,
+    and a page asked after an id starts right after it whatever the offset says (the key, not the
+    offset, chose it)."""
+    everything = [f["id"] for f in features_of(client.get(f"{EVENTS}?{query}limit=1000"))]
+    assert len(everything) > 7, query
+    url: str | None = f"{EVENTS}?{query}limit=3"
+    offset, followed = 0, []
+    while url:
+        body = client.get(url).json()
+        page = [f["id"] for f in body["features"]]
+        assert page == [f["id"] for f in features_of(client.get(f"{EVENTS}?{query}limit=3&offset={offset}"))]
+        followed += page
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        if nxt:
+            assert f"offset={offset + 3}&" in nxt[0] and nxt[0].endswith("&" + urlencode({"after": page[-1]}))
+        url, offset = (nxt[0] if nxt else None), offset + 3
+    assert followed == everything, query
+
+    def ids(url: str) -> list[str]:
+        return [f["id"] for f in features_of(client.get(url))]
+
+    assert ids(f"{EVENTS}?{query}limit=2&after={everything[4]}") == everything[5:7]
+    assert ids(f"{EVENTS}?{query}limit=2&offset=3&after=no-such-id") == everything[3:5]
 
 
 def test_a_limit_above_the_maximum_is_clamped_not_refused(client: TestClient) -> None:

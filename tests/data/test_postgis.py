@@ -313,6 +313,30 @@ def test_past_its_counting_cap_numbermatched_is_left_out_and_next_links_page(
         assert pg.get(f"{ITEMS}?limit=2").json()["numberMatched"] == 36  # no filter: the collection's size
 
 
+def test_a_page_and_its_count_are_one_walk_of_the_order(
+    postgres: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to ``COUNT_CAP`` matches, numberMatched comes from the page's own walk of the order's
+    index: one statement, not a count of its own, which PostgreSQL planned on its own (at 100k,
+    ``near``'s count walked the events' spatial index, whose first entries lay far from the disc:
+    35 of the page's 40 ms; ``tests/perf/pg_scale.py``). A next page by key is one lookup more."""
+    url = postgres.loaded(BUNDLED_DATA)
+    events = served_from(pool(url)).stores["events"]
+    embedded = build_served(Settings(data_dir=BUNDLED_DATA)).stores["events"]
+    statements: list[str] = []
+    run = events._rows
+    monkeypatch.setattr(events, "_rows", lambda text, params: statements.append(text) or run(text, params))
+    for query in (ItemQuery(near=(38.2, 33.75), within_m=30_000), ItemQuery(in_zone=frozenset({"inside"}))):
+        statements.clear()
+        matched, rows = events.page(query, 0, 3)
+        assert len(statements) == 1 and matched == embedded.page(query, 0, 3)[0] > 3
+        last = events.ids(rows[-1:])[0]
+        statements.clear()
+        _, after = events.page(query, 3, 3, after=last)
+        assert len(statements) == 2  # the key of ``after``, then the walk from it
+        assert events.ids(after) == embedded.ids(embedded.page(query, 3, 3)[1])
+
+
 def test_a_statement_cancelled_past_the_budget_answers_the_budgets_503(postgres: Cluster) -> None:
     """The pool's statement timeout is the request budget and a second; a statement it cancels
     (here: waiting on a table another connection holds locked) is the budget's 503 problem, not

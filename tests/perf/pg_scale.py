@@ -56,7 +56,10 @@ PORT = 54329
 BASE = 10_000
 SIZES = (100_000, 1_000_000)
 # The side-by-side's queries (tests/perf/pg_bench.py), and a deep offset.
-QUERIES = {**pg_bench.QUERIES, "offset=100000": f"{pg_bench.ITEMS}?offset=100000&limit=100"}
+# A deep offset inside both sizes (100k's offset=100000 was past its end), and the same page by the
+# next link of the page before it (keyset: ``after``, the previous page's last id).
+DEEP = f"{pg_bench.ITEMS}?offset=90000&limit=100"
+QUERIES = {**pg_bench.QUERIES, "offset=90000": DEEP, "next link at 90000": DEEP + "&after={after}"}
 # Every column whose text holds an incident's id (renamed in each copy).
 RENAMED = ("id", "incident", "sort_id", "head", "text")
 
@@ -211,8 +214,13 @@ def bench(size: int) -> None:
         print("| query | p50 (ms) | p95 (ms) | numberMatched |")
         print("|---|---:|---:|---:|")
         some_id = "syn5-0004242" if size > BASE else "syn-0004242"
+        # The next link of the page before offset=100000 (keyset): its page must be offset's.
+        before = client.get(f"{pg_bench.ITEMS}?offset=89900&limit=100").json()
+        after = next(link["href"] for link in before["links"] if link["rel"] == "next").split("after=")[1]
+        pages = [client.get(url).json()["features"] for url in (DEEP, f"{DEEP}&after={after}")]
+        assert [f["id"] for f in pages[0]] == [f["id"] for f in pages[1]], "keyset and offset pages differ"
         for name, path in QUERIES.items():
-            path = path.replace("{id}", some_id)
+            path = path.replace("{id}", some_id).replace("{after}", after)
             t = time.perf_counter()
             r = client.get(path)
             slow = time.perf_counter() - t > 2  # a slow query: 3 timed requests, not 30
