@@ -26,12 +26,19 @@ import pyarrow.compute as pc
 import shapely
 
 from app.data.schema import Blob, Columns, mask, numbers, to_arrow, true, valid
-from app.data.store_api import NO_DAY, SIMPLIFY_LADDER_M, STATUS_CODES, STATUS_NAMES, ItemQuery, Store
+from app.data.store_api import (
+    NO_DAY,
+    SIMPLIFY_LADDER_M,
+    STATUS_CODES,
+    STATUS_NAMES,
+    ItemQuery,
+    Store,
+    with_geometries,
+)  # fmt: skip
 
 __all__ = ["NO_DAY", "SIMPLIFY_LADDER_M", "STATUS_CODES", "STATUS_NAMES", "FeatureStore", "ItemQuery"]
 from app.geo import near as geo_near
-from app.geo.geojson import rounded
-from app.geo.shapes import MAX_CHORD_ERROR_M, simplified
+from app.geo.shapes import MAX_CHORD_ERROR_M
 
 # A disc inside a region within this much less than the distance settles the region (the disc a
 # region is tested against lies within MAX_CHORD_ERROR_M inside the true circle).
@@ -129,24 +136,9 @@ class FeatureStore:
         return self.bodies([index], simplify_m)[0]
 
     def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
-        """The features as GeoJSON: stored heads, and for polygons their geometry written from
-        WKB, rounded to 6 decimals (5 when simplified to 5 m or more: about 1 m), every polygon
-        of the rows at once (GEOS, vectorised: per feature it cost about ten times as much)."""
+        """The features as GeoJSON: stored heads, polygons written in from WKB (``with_geometries``)."""
         rows = np.asarray(rows, dtype=np.int64)
-        out: list[bytes] = self._heads.take(rows)  # type: ignore[assignment]  # a head is never null
-        polygons = np.flatnonzero(self._spliced[rows])
-        if not len(polygons):
-            return out
-        geoms, decimals = self.geometries(rows[polygons]), 6
-        if simplify_m is not None:
-            if simplify_m not in SIMPLIFY_LADDER_M:
-                raise ValueError(f"tolerance must be one of {SIMPLIFY_LADDER_M}")
-            geoms = simplified(geoms, simplify_m)
-            decimals = 6 if simplify_m < 5 else 5
-        fragments = shapely.to_geojson(rounded(geoms, decimals)).tolist()
-        for at, fragment in zip(polygons.tolist(), fragments, strict=True):
-            out[at] = out[at][:-1] + b',"geometry":' + fragment.encode() + b"}"
-        return out
+        return with_geometries(self._heads.take(rows), self._wkb.take(rows), simplify_m)  # type: ignore[arg-type]
 
     def csv(self, rows: np.ndarray) -> bytes | None:
         """The features' CSV document joined from their stored lines; None if one has none (a
