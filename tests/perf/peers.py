@@ -60,6 +60,9 @@ QUERIES: dict[str, tuple[str, str | None]] = {
     "limit=1000": ("?limit=1000", "?limit=1000"),
     "offset=2000": ("?offset=2000&limit=100", "?offset=2000&limit=100"),
     "offset=100000": ("?offset=100000&limit=100", "?offset=100000&limit=100"),
+    # The page at 100000 as a client following next links asks for it: ours carries the previous
+    # page's last id (keyset; filled in by ``run``), the peers' next links carry the offset alone.
+    "next link at 100000": ("?offset=100000&limit=100&after={after}", "?offset=100000&limit=100"),
     "near 30 km": ("?near=38.2,33.75&within_km=30&limit=100", None),
     "in_zone": ("?in_zone=inside&limit=100", "?zone_status=inside&limit=100"),
     "CQL2 filter": (f"?filter={FILTER}&limit=100", f"?filter={FILTER}&filter-lang=cql2-text&limit=100"),
@@ -269,6 +272,10 @@ def run(size: int, rounds: int, venv: Path) -> None:
         clients = [httpx.Client(timeout=300) for _ in servers]
         try:
             print(f"\n## {size} incidents, {rounds} rounds; before: {uptime()}")
+            before = clients[0].get(f"{servers[0].base}?offset=99900&limit=100").json()
+            after = next(link["href"] for link in before["links"] if link["rel"] == "next").split("after=")[1]
+            ours, theirs = QUERIES["next link at 100000"]
+            QUERIES["next link at 100000"] = (ours.replace("{after}", after), theirs)
             check(servers, clients)
             for name in QUERIES:
                 targets = [request(s, name) for s in servers]
