@@ -22,9 +22,11 @@ from branca.element import Figure
 
 from app.data.answer import STATUS_TEXT
 from app.data.catalog import Catalog, DerivedIncident
+from app.export.borders import border_lines
 from app.export.legend import STATUS_WORDS, TYPE_WORDS
 from app.export.placement import place_markers
-from app.export.svg import STATUS_COLOURS, ZONE_COLOUR, Viewport, marker_svg
+from app.export.regions import MODES, region_style
+from app.export.svg import ZONE_COLOUR, Viewport, marker_svg
 from app.export.svg_labels import _garrison_place
 from app.export.words import day_text, when_text
 from app.geo.geojson import to_geojson
@@ -115,7 +117,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=_e(tile_attribution), name="tiles").add_to(fmap)
     folium.GeoJson(
-        catalog.dataset.borders,
+        border_lines(catalog.dataset.borders),
         name="Borders (Natural Earth, approximate)",
         style_function=lambda _f: {"color": "#555", "weight": 1.2, "dashArray": "6 3", "fill": False},
         interactive=False,
@@ -126,23 +128,6 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
             name="34–35 mi variants",
             style_function=lambda _f: {"color": ZONE_COLOUR, "weight": 0.5, "fillOpacity": 0.12},
         ).add_to(fmap)
-    for d in catalog.incidents:
-        for c in d.claims:
-            if c.region is None or c.measure is None:
-                continue
-            colour = STATUS_COLOURS[c.measure.status]
-            dashed = c.measure.status == "uncertain"
-            folium.GeoJson(
-                to_geojson(shapely.simplify(c.region, DISPLAY_TOLERANCE_DEG), 5),
-                style_function=lambda _f, colour=colour, dashed=dashed: {
-                    "color": colour,
-                    "weight": 1,
-                    "opacity": 0.45,
-                    "fill": False,
-                    "dashArray": "5 4" if dashed else None,
-                },
-                interactive=False,
-            ).add_to(fmap)
     folium.GeoJson(
         to_geojson(zone.polygon),
         name=f"{zone.radius_m / 1000:g} km de-confliction zone (geodesic)",
@@ -193,7 +178,8 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         leader = leader if dx or dy else ""
         icon_svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22" '
-            f'overflow="visible">{leader}{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</svg>'
+            f'overflow="visible"><g class="leader">{leader}</g>'
+            f'<g class="body">{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</g></svg>'
         )
         marker = folium.Marker(
             [d.point[1], d.point[0]],
@@ -236,6 +222,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         ".incident,.site{background:none;border:0}.site-name{position:absolute;white-space:nowrap;"
         "font:12px/16px sans-serif;padding:0 2px;background:rgba(255,255,255,.88)}"
         ".site-name.garrison{font-weight:700}"
+        ".incident.selected .body{transform:scale(1.35);transform-origin:11px 11px}"
         ".export-title{position:absolute;z-index:1000;top:8px;left:56px;right:300px;background:#fffe;"
         "padding:4px 10px;border-radius:4px;font:13px/1.3 sans-serif}"
         ".export-title h1{font-size:17px;margin:0}"
@@ -258,6 +245,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         )
     )
     root.html.add_child(folium.Element(_chrome(catalog, _years(catalog))), name="export_chrome")
+    root.script.add_child(folium.Element(_selection_script(catalog, fmap.get_name(), markers)))
     links = ",".join(f"{_js_string(k)}:{v}" for k, v in markers.items())
     root.script.add_child(
         folium.Element(  # the list opens the same card as the marker
@@ -269,6 +257,73 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
     )
     root.title = f"At Tanf de-confliction zone{_years(catalog)}"
     return fmap
+
+
+def _claim_regions(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """Each incident's claim regions (and the region all its sources share) as a GeoJSON
+    FeatureCollection, by incident id; each feature's properties: ``zone_status``, ``role``
+    ("claim" or "common"), as the API's regions."""
+
+    def feature(geom: Any, status: str, role: str) -> dict[str, Any]:
+        shape = to_geojson(shapely.simplify(geom, DISPLAY_TOLERANCE_DEG), 5)
+        return {"type": "Feature", "properties": {"zone_status": status, "role": role}, "geometry": shape}
+
+    out = {}
+    for d in catalog.incidents:
+        features = [feature(c.region, c.measure.status, "claim") for c in d.claims
+                    if c.region is not None and c.measure is not None]  # fmt: skip
+        common = d.evidence.common_measure
+        if d.common is not None and common is not None:
+            features.append(feature(d.common, common.status, "common"))
+        if features:
+            out[d.incident.id] = {"type": "FeatureCollection", "features": features}
+    return out
+
+
+def _selection_script(catalog: Catalog, map_name: str, markers: dict[str, str]) -> str:
+    """The claim regions drawn as on the map (app.export.regions): every incident's a faint
+    footprint; the one under the pointer outlined; the selected one (its card open) filled, its
+    marker larger and on top. A pane under the zone's line holds them."""
+    regions = _claim_regions(catalog)
+    statuses = sorted({f["properties"]["zone_status"] for fc in regions.values() for f in fc["features"]})
+    styles = {
+        mode: {
+            f"{s}|{role}": region_style(s, role == "common", mode)
+            for s in statuses
+            for role in ("claim", "common")
+        }
+        for mode in MODES
+    }
+    links = ",".join(f"{_js_string(k)}:{v}" for k, v in markers.items())
+    return (
+        "window.addEventListener('DOMContentLoaded',function(){"
+        f"var map={map_name},M={{{links}}},R={_json(regions)},S={_json(styles)};"
+        "var layers={},sel=null,hov=null;"
+        "map.createPane('claims').style.zIndex=390;var paper=L.svg({pane:'claims'});"
+        "function mode(id){return id===sel?'selected':id===hov?'hover':'footprint';}"
+        "function style(m){return function(f){return S[m][f.properties.zone_status+'|'+f.properties.role];};}"
+        "Object.keys(R).forEach(function(id){layers[id]=L.geoJSON(R[id],{interactive:false,renderer:paper,"
+        "className:'claim-region',style:style('footprint')}).addTo(map);});"
+        "function restyle(){Object.keys(layers).forEach(function(id){var m=mode(id);"
+        "if(layers[id].mode===m)return;layers[id].mode=m;layers[id].setStyle(style(m));"
+        "if(m!=='footprint')layers[id].bringToFront();});if(sel&&layers[sel])layers[sel].bringToFront();}"
+        "function mark(id,on){var k=M[id];if(!k)return;var e=k.getElement();"
+        "if(e)e.classList.toggle('selected',on);"
+        "k.setZIndexOffset(on?1000:0);}"
+        "Object.keys(M).forEach(function(id){var k=M[id],e=k.getElement();if(e)e.dataset.id=id;"
+        "k.on('popupopen',function(){if(sel)mark(sel,false);sel=id;mark(id,true);restyle();});"
+        "k.on('popupclose',function(){if(sel===id){mark(id,false);sel=null;restyle();}});"
+        "k.on('mouseover',function(){hov=id;restyle();});"
+        "k.on('mouseout',function(){if(hov===id){hov=null;restyle();}});});"
+        "});"
+    )
+
+
+def _json(value: object) -> str:
+    """JSON for inside a <script> (no "<", so no "</script>" in data)."""
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
 
 
 def _js_string(text: str) -> str:

@@ -38,6 +38,7 @@ from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
 from app.export.placement import place_markers
+from app.export.regions import drawn, region_style, svg_attributes
 from app.export.svg_labels import LABEL_SIDE as LABEL_SIDE
 from app.export.svg_labels import Box, _text_box, legend, names, scale_bar
 from app.export.svg_labels import _boxes as _boxes
@@ -104,24 +105,15 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     sel_row = events.get(state.sel) if state.sel else None
     for geom, owner, status, region_id in _shown_regions(served, shown, sel_row):
         budget.check()
-        selected = owner == sel_row
         if status is None:
             continue
-        colour = STATUS_COLOURS[status]
-        if region_id.endswith(COMMON_SUFFIX):  # where all sources can be right: selected only
-            if selected:
-                out.append(f'<path d="{path_data(v, clip(geom))}" fill="{colour}" fill-opacity="0.35" '
-                           f'fill-rule="evenodd" stroke="{colour}" stroke-width="2"/>')  # fmt: skip
-            continue
-        if not selected:  # a faint footprint, as on the map (static/js/layers.js)
-            out.append(
-                f'<path d="{path_data(v, clip(geom))}" fill="#6b6b6b" fill-opacity="0.015" stroke="none"/>'
-            )
-            continue
-        fill = f'fill="{colour}" fill-opacity="0.2"' if status != "uncertain" else 'fill="none"'
-        dash = ' stroke-dasharray="5 4"' if status == "uncertain" else ""
-        stroke = f'stroke="{colour}" stroke-opacity="0.95" stroke-width="2.5"{dash}'
-        out.append(f'<path d="{path_data(v, clip(geom))}" {fill} fill-rule="evenodd" {stroke}/>')
+        # The map's rule (app.export.regions): the selected incident's regions drawn, the
+        # others' a faint footprint; the region all sources share, for the selected one only.
+        look = region_style(
+            status, region_id.endswith(COMMON_SUFFIX), "selected" if owner == sel_row else "footprint"
+        )
+        if drawn(look):
+            out.append(f'<path d="{path_data(v, clip(geom))}" {svg_attributes(look)}/>')
     outline = path_data(v, clip(zone.polygon))
     out.append(f'<path d="{outline}" fill="none" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>')
     out = [line for line in out if 'd=""' not in line]

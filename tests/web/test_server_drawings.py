@@ -139,3 +139,52 @@ def test_no_name_is_drawn_over_the_attribution(
     ]  # fmt: skip
     assert not over, f"drawn over the credit line at {width}x{height}: {over}"
     page.close()
+
+
+CONTESTED = "2017-06-06-coalition-strike"
+# The claim regions outlined in the export: SVG paths stroked in a zone status's colour.
+OUTLINED = """(colours) => [...document.querySelectorAll('.leaflet-pane path')].filter(e => {
+    const s = (e.getAttribute('stroke') || '').toLowerCase();
+    return colours.includes(s) && e.getAttribute('stroke-opacity') !== '0';
+  }).length"""
+
+
+def test_the_export_outlines_claim_regions_only_for_the_selected_or_hovered_incident(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The export's first view is calm, as the map's: no incident's claim outlines (it drew every
+    incident's at once, dozens of concentric rings); selecting the contested strike of 6 June 2017
+    (its card opened from the list) outlines its sources' regions only; pointing at another marker
+    outlines that one's while the pointer is on it."""
+    from app.cli import main
+    from app.data.catalog import build_catalog
+    from app.data.loader import load_dataset
+    from app.settings import BUNDLED_DATA
+
+    catalog = build_catalog(load_dataset(BUNDLED_DATA))
+    by_id = {d.incident.id: d for d in catalog.incidents}
+    own = sum(1 for c in by_id[CONTESTED].claims if c.region is not None and c.measure is not None)
+    common = 1 if by_id[CONTESTED].common is not None else 0
+    target = tmp_path / "at-tanf.html"
+    assert main(["export", str(target), "--tile-url", ""]) == 0
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(target.as_uri())
+    page.wait_for_selector(".incident")
+    colours = list(MARKER_COLOURS)
+    assert page.evaluate(OUTLINED, colours) == 0, "claim outlines drawn before any selection"
+    item = page.locator(f'.export-list li:has(button[data-id="{CONTESTED}"])')
+    item.locator("summary").click()
+    item.locator("button").click()
+    page.wait_for_selector(".leaflet-popup-content")
+    assert page.evaluate(OUTLINED, colours) == own + common
+    page.locator(".leaflet-popup-close-button").click()
+    assert page.evaluate(OUTLINED, colours) == 0
+    # Pointing at the 8 June drone's marker outlines its two sources' regions, and only then.
+    drone = "2017-06-08-drone-shot-down"
+    regions = sum(1 for c in by_id[drone].claims if c.region is not None and c.measure is not None)
+    marker = page.locator(f'.leaflet-marker-icon.incident[data-id="{drone}"]')
+    marker.hover()
+    assert page.evaluate(OUTLINED, colours) == regions
+    page.mouse.move(5, 890)
+    assert page.evaluate(OUTLINED, colours) == 0
+    page.close()

@@ -195,3 +195,49 @@ def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watch
         assert len(js) == len(py)
         for k, ((jx, jy), (px, py_)) in enumerate(zip(js, py, strict=True)):
             assert abs(jx - px) < 0.01 and abs(jy - py_) < 0.01, (len(points), k, (jx, jy), (px, py_))
+
+
+def test_claim_regions_are_styled_alike_in_the_browser_and_the_server_drawings(
+    watched: Watched, base_url: str
+) -> None:
+    """One rule for how a claim region looks (static/js/layers.js regionStyle, app.export.regions):
+    the map, the SVG and the standalone export draw the selected, hovered and other incidents'
+    regions alike."""
+    from app.export.regions import MODES, region_style
+
+    page = watched.open(f"{base_url}/")
+    statuses = [*STATUS_COLOURS, None]
+    cases = [[s, role, mode] for s in statuses for role in ("claim", "common") for mode in MODES]
+    js = page.evaluate(
+        """async (cases) => {
+          const { regionStyle } = await import("/static/js/layers.js");
+          return cases.map(([zone_status, role, mode]) =>
+            regionStyle({ properties: { zone_status, role } }, mode));
+        }""",
+        cases,
+    )
+    for (status, role, mode), got in zip(cases, js, strict=True):
+        want = region_style(status, role == "common", mode)
+        assert {k: v for k, v in got.items() if v is not None} == {
+            k: v for k, v in want.items() if v is not None
+        }, (status, role, mode)
+
+
+def test_borders_are_drawn_as_the_same_lines_in_the_browser_and_the_export(
+    watched: Watched, base_url: str
+) -> None:
+    """The bundled borders less the edges where they were clipped to the region's box
+    (static/js/layers.js borderLines, app.export.borders.border_lines)."""
+    import json
+
+    from app.export.borders import border_lines
+    from app.settings import BUNDLED_DATA
+
+    borders = json.loads((BUNDLED_DATA / "borders.geojson").read_text(encoding="utf-8"))
+    page = watched.open(f"{base_url}/")
+    js = page.evaluate(
+        """async (borders) => (await import("/static/js/layers.js")).borderLines(borders)""", borders
+    )
+    py = border_lines(borders)
+    assert js["geometry"] == py["geometry"]
+    assert len(py["geometry"]["coordinates"]) > 1
