@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,8 @@ from app.export.legend import STATUS_WORDS, TYPE_WORDS
 from app.export.placement import place_markers
 from app.export.regions import MODES, region_style
 from app.export.svg import ZONE_COLOUR, Viewport, marker_svg
-from app.export.svg_labels import _garrison_place
+from app.export.svg_labels import LABEL_SIDE, name_size
+from app.export.svg_names import place_name
 from app.export.words import day_text, when_text
 from app.geo.geojson import to_geojson
 from app.web.pages import LEAFLET_DIR
@@ -146,23 +146,37 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
     dot_boxes = [(x - 7, y - 7, x + 7, y + 7) for x, y in dots.values()]
     spread = place_markers(at, [22.0] * len(at), obstacles=dot_boxes)
     taken = np.array([(sx - 11, sy - 11, sx + 11, sy + 11) for sx, sy in spread] + dot_boxes, dtype=float)
+    marker_boxes = np.array([(sx - 11, sy - 11, sx + 11, sy + 11) for sx, sy in spread], dtype=float)
+    lines = np.array(
+        [(x + (sx - x) * t / 8, y + (sy - y) * t / 8) for (x, y), (sx, sy) in zip(at, spread, strict=True)
+         if (x, y) != (sx, sy) for t in range(9)],
+        dtype=float,
+    ).reshape(-1, 2)  # fmt: skip
     for site in sites:
         garrison = site.kind == "garrison"
         r = 7 if garrison else 5
         x, y = dots[site.id]
-        others = [(ox - 28, oy - 28, ox + 28, oy + 28) for k, (ox, oy) in dots.items() if k != site.id]
-        _, _, box = _garrison_place(x, y, site.name, np.vstack([taken, *others]), 1000, 800)
+        others = np.array([p for k, p in dots.items() if k != site.id], dtype=float).reshape(-1, 2)
+        own = np.all(np.abs(taken - np.array([x - 7, y - 7, x + 7, y + 7])) < 1e-6, axis=1)
+        placed = place_name(
+            x, y, r, name_size(site.name, garrison), first_side=LABEL_SIDE.get(site.id, "right"),
+            taken=taken[~own], markers=marker_boxes, other_dots=others, lines=lines,
+            frame=(-2000.0, -2000.0, 3000.0, 2800.0), must=garrison,
+        )  # fmt: skip
+        if placed is None:
+            continue
+        box, leader = placed
         taken = np.vstack([taken, box])
         left, top = box[0] - x + r, box[1] - y + r  # the name's box from the icon's corner
         nx, ny = min(max(r, left), left + box[2] - box[0]), min(max(r, top), top + box[3] - box[1])
         line = f'<path d="M{r},{r}L{nx:.0f},{ny:.0f}" stroke="#111" stroke-width="1.2"/>'
         dot = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * r}" height="{2 * r}" overflow="visible">'
-            f"{line if math.hypot(nx - r, ny - r) > 14 else ''}"
+            f"{line if leader else ''}"
             f'<circle cx="{r}" cy="{r}" r="{r - 1.5}" fill="{"#111" if garrison else "#fff"}" '
             'stroke="#111" stroke-width="2"/></svg>'
             f'<span class="site-name{" garrison" if garrison else ""}" dir="auto" '
-            f'style="left:{left:.0f}px;top:{top:.0f}px">{_e(site.name)}</span>'
+            f'style="left:{left:.0f}px;top:{top:.0f}px;width:{box[2] - box[0]:.0f}px">{_e(site.name)}</span>'
         )
         folium.Marker(
             [site.lat, site.lon],
@@ -173,12 +187,11 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         assert d.point is not None
         # A marker moved aside has a leader line to its point (drawn outside its box).
         dx, dy = round(sx - x), round(sy - y)
-        leader = (f'<path d="M11,11L{11 - dx},{11 - dy}" stroke="#333" stroke-opacity="0.8"/>'
-                  f'<circle cx="{11 - dx}" cy="{11 - dy}" r="1.5" fill="#333"/>')  # fmt: skip
-        leader = leader if dx or dy else ""
+        moved = (f'<path d="M11,11L{11 - dx},{11 - dy}" stroke="#333" stroke-opacity="0.8"/>'
+                 f'<circle cx="{11 - dx}" cy="{11 - dy}" r="1.5" fill="#333"/>')  # fmt: skip
         icon_svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22" '
-            f'overflow="visible"><g class="leader">{leader}</g>'
+            f'overflow="visible"><g class="leader">{moved if dx or dy else ""}</g>'
             f'<g class="body">{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</g></svg>'
         )
         marker = folium.Marker(
@@ -220,7 +233,8 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         ".card h3{font-size:15px;margin:0 0 4px}"
         ".card blockquote{margin:2px 0 4px 4px;padding-left:6px;border-left:3px solid #ccc;font-style:italic}"
         ".incident,.site{background:none;border:0}.site-name{position:absolute;white-space:nowrap;"
-        "font:12px/16px sans-serif;padding:0 2px;background:rgba(255,255,255,.88)}"
+        "font:12px/16px sans-serif;text-align:center;box-sizing:border-box;border-radius:3px;"
+        "background:rgba(255,255,255,.88)}"
         ".site-name.garrison{font-weight:700}"
         ".incident.selected .body{transform:scale(1.35);transform-origin:11px 11px}"
         ".export-title{position:absolute;z-index:1000;top:8px;left:56px;right:300px;background:#fffe;"

@@ -39,8 +39,18 @@ from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
 from app.export.placement import place_markers
 from app.export.regions import drawn, region_style, svg_attributes
+from app.export.svg_labels import (
+    KEY_FROM,
+    Box,
+    _text_box,
+    country_names,
+    key,
+    key_height,
+    names,
+    scale_bar,
+    scale_bar_box,
+)
 from app.export.svg_labels import LABEL_SIDE as LABEL_SIDE
-from app.export.svg_labels import Box, _text_box, legend, names, scale_bar
 from app.export.svg_labels import _boxes as _boxes
 from app.export.svg_labels import _meets as _meets
 from app.export.svg_labels import _overlaps as _overlaps
@@ -67,13 +77,17 @@ CREDIT_NARROW = "Borders: Natural Earth (approximate)"  # under 480 px the whole
 def render_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
     zone = served.zone
     events = served.stores["events"]
+    shown = visible_incidents(served, state)
+    # The key under the map, in every image with room for a map above it: the map is the rest.
+    strip = key_height(served, shown, width) if width >= KEY_FROM[0] and height >= KEY_FROM[1] else 0.0
+    map_h = max(1, round(height - strip))
     if state.view:
         lat, lon, zoom = state.view
     else:
         minx, miny, maxx, maxy = zone.polygon.bounds
         pad_x, pad_y = (maxx - minx) * 0.08, (maxy - miny) * 0.08
-        lat, lon, zoom = fit_view((minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y), width, height)
-    v = Viewport(lat, lon, zoom, width, height)
+        lat, lon, zoom = fit_view((minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y), width, map_h)
+    v = Viewport(lat, lon, zoom, width, map_h)
     # Simplify to a third of a pixel: invisible, and it keeps the file small.
     tol = v.lonlat_per_pixel() / 3
     frame = shapely.box(*frame_bounds(v)).buffer(tol * 20)
@@ -84,7 +98,6 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         return shapely.simplify(shapely.intersection(geom, frame), tol, preserve_topology=False)
 
     summary = summary_text(served, state)
-    shown = visible_incidents(served, state)
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d">',
@@ -92,8 +105,13 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         f'<desc id="d">{escape(_description(served, shown, state.sel))}</desc>',
         f'<rect width="{width}" height="{height}" fill="#f2efe9"/>',
     ]
-    for country in served.borders.get("features", []):
-        d = path_data(v, clip(shape(country["geometry"])))
+    countries = [
+        (str((c.get("properties") or {}).get("name") or ""), shape(c["geometry"]))
+        for c in served.borders.get("features", [])
+        if c.get("geometry")
+    ]
+    for _, geometry in countries:
+        d = path_data(v, clip(geometry))
         if d:
             out.append(
                 f'<path d="{d}" fill="#fbfaf7" stroke="#555" stroke-width="1" stroke-dasharray="6 3"/>'
@@ -117,30 +135,39 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     outline = path_data(v, clip(zone.polygon))
     out.append(f'<path d="{outline}" fill="none" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>')
     out = [line for line in out if 'd=""' not in line]
-    # Markers first, then the names, placed clear of the markers and of one another (a name with
-    # no free side is left out, but the garrison's, which goes where it covers the fewest).
+    # Markers first, then the names, placed where each reads as its own place's (clear of the
+    # markers, their leader lines and one another; a name with no free place is left out, but
+    # the garrison's), then the countries' names where they cover nothing.
     taken: list[Box] = []
     for site in served.sites.values():
         x, y = v.xy(site.lon, site.lat)
         garrison = site.kind == "garrison"
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{6 if garrison else 3.5}" '
+        out.append(f'<circle class="site" cx="{x:.1f}" cy="{y:.1f}" r="{6 if garrison else 3.5}" '
                    f'fill="{"#111" if garrison else "#fff"}" stroke="#111" stroke-width="2"/>')  # fmt: skip
         taken.append((x - 6, y - 6, x + 6, y + 6))
-    out.extend(_markers(v, events, shown, sel_row, taken))
+    first_marker = len(taken)
+    lines: list[tuple[float, float]] = []
+    out.extend(_markers(v, events, shown, sel_row, taken, lines))
     boxes = _boxes(taken)  # from here on, the boxes taken as one array (names placed against all)
-    legend_box = legend(out, served, shown, width, height, boxes)
-    if legend_box:
-        boxes = np.vstack([boxes, legend_box])
-    # The credit line is text a name may not cover (the static embed at 320-420 px put a site's
-    # name over it); its box is a 12 px label's, a little larger than its 10 px text.
+    markers = boxes[first_marker:]
+    # The credit line and the scale bar are text a name may not cover (the static embed at
+    # 320-420 px put a site's name over the credit line).
     credit = CREDIT if width >= 480 else CREDIT_NARROW
-    boxes = np.vstack([boxes, _text_box(width - 6, height - 6, credit, "end")])
-    out.extend(names(served, v, boxes))
+    credit_box = _text_box(width - 6, map_h - 6, credit, "end")
+    boxes = np.vstack([boxes, credit_box, scale_bar_box(v, lat, lon)])
+    placed, boxes = names(served, v, boxes, markers, np.array(lines, dtype=float).reshape(-1, 2))
+    centre = v.xy(*zone.centre)
+    out.extend(country_names(v, [c for c in countries if c[0]], boxes, centre))
+    out.extend(placed)
     out.append(scale_bar(v, lat, lon))
     out.append(
-        f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
+        f'<rect x="{credit_box[0] + 2:.1f}" y="{map_h - 17}" width="{credit_box[2] - credit_box[0] - 2:.1f}" '
+        f'height="15" fill="#fff" fill-opacity="0.8"/>'
+        f'<text x="{width - 6}" y="{map_h - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
         f'fill="#333">{credit}</text>'
     )
+    if strip:
+        out.append(key(served, shown, width, map_h))
     out.append("</svg>")
     return "\n".join(out)
 
@@ -164,12 +191,18 @@ def _shown_regions(
 
 
 def _markers(
-    v: Viewport, events: Store, shown: np.ndarray, sel_row: int | None, taken: list[Box] | None = None
+    v: Viewport,
+    events: Store,
+    shown: np.ndarray,
+    sel_row: int | None,
+    taken: list[Box] | None = None,
+    lines: list[tuple[float, float]] | None = None,
 ) -> list[str]:
     """The shown incidents' markers within the frame (the selected one last, on top): one by one
-    up to MAX_MARKERS, else numbered clusters. Each marker's box goes into ``taken`` (names keep
-    clear of them)."""
+    up to MAX_MARKERS, else numbered clusters. Each marker's box goes into ``taken`` and points
+    along each leader line into ``lines`` (names keep clear of both)."""
     taken = [] if taken is None else taken
+    lines = [] if lines is None else lines
     lon, lat = events.points(shown)
     x, y = v.xy_arrays(lon, lat)
     located = np.isfinite(x)
@@ -188,6 +221,10 @@ def _markers(
     order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
     types, statuses = events.types(rows), _status_names(events, rows)
     out = [leader_lines(points, positions)]
+    for (x0, y0), (x1, y1) in zip(points, positions, strict=True):
+        if abs(x1 - x0) >= 0.5 or abs(y1 - y0) >= 0.5:
+            steps = max(2, math.ceil(math.hypot(x1 - x0, y1 - y0) / 4))
+            lines.extend((x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps + 1))
     for k in order:
         budget.check()
         px, py = positions[k]

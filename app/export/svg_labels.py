@@ -8,16 +8,24 @@ import math
 from xml.sax.saxutils import escape
 
 import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from app.data.store_api import STATUS_CODES
 from app.export.legend import STATUS_SHORT, TYPE_WORDS
+from app.export.svg_names import _distance_to_boxes, _distance_to_points, nearest_on, place_name, within
 from app.export.svg_symbols import TYPE_SHAPES, ZONE_COLOUR, marker_svg
 from app.export.svg_view import Viewport
 from app.geo.geodesy import destination, distance_m
 from app.served import Served
 
 # Where a site's name goes (as in static/js/layers.js), so that neighbouring names do not collide.
-LABEL_SIDE = {"garrison": "left", "al-tanf-crossing": "bottom", "rukban-camp": "left"}
+LABEL_SIDE = {
+    "garrison": "left",
+    "al-tanf-crossing": "bottom",
+    "rukban-camp": "left",
+    "al-waleed-crossing": "right",
+}
 
 
 def scale_bar(v: Viewport, lat: float, lon: float) -> str:
@@ -39,6 +47,15 @@ def scale_bar(v: Viewport, lat: float, lon: float) -> str:
     )
 
 
+def scale_bar_box(v: Viewport, lat: float, lon: float) -> Box:
+    """The box ``scale_bar`` draws in (its length is at most 2/5 of the width)."""
+    km_per_px = distance_m(lon, lat, lon + v.lonlat_per_pixel(), lat) / 1000
+    target = km_per_px * v.width / 5
+    nice = max((n for n in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if n <= target), default=1)
+    length = nice / km_per_px
+    return (8.0, v.height - 32.0, 24.0 + length, v.height - 10.0)
+
+
 Box = tuple[float, float, float, float]
 CHAR_PX = 7.4  # the width of a 12 px sans-serif character, bold, on average (a little to spare)
 
@@ -48,59 +65,6 @@ def _text_box(x: float, y: float, text: str, anchor: str) -> Box:
     w = len(text) * CHAR_PX
     x0 = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
     return (x0 - 2, y - 12, x0 + w + 2, y + 4)
-
-
-def _label_place(x: float, y: float, text: str, side: str, gap: float) -> tuple[float, float, str, Box]:
-    """Where a site's name goes on ``side`` of the point x, y, ``gap`` px further out."""
-    if side == "left":
-        lx, ly, anchor = x - 10 - gap, y + 4, "end"
-    elif side == "right":
-        lx, ly, anchor = x + 9 + gap, y + 4, "start"
-    elif side == "top":
-        lx, ly, anchor = x, y - 9 - gap, "middle"
-    else:
-        lx, ly, anchor = x, y + 18 + gap, "middle"
-    return lx, ly, anchor, _text_box(lx, ly, text, anchor)
-
-
-OTHER_DOT_PX = 28  # the garrison's name keeps this far from another place's dot (its centre)
-LEADER_FROM_PX = 14  # the garrison's name further than this from its dot gets a leader line
-REACH_PX = 220  # how far from its dot the garrison's name may go
-STEP_PX = 4  # the grid of places tried for it
-
-
-def _garrison_place(
-    x: float, y: float, text: str, boxes: np.ndarray, width: int, height: int
-) -> tuple[float, float, Box]:
-    """Where the garrison's name goes: of the places on a grid around its dot (x, y) that lie in
-    the image, the one nearest the dot that meets none of ``boxes``; where none is free, the one
-    that meets the fewest (in an image too small for it, beside the dot). Returns the text's
-    anchor (start, baseline) and its box. All places are tried at once (numpy)."""
-    w = len(text) * CHAR_PX
-    xs = np.arange(x - REACH_PX - w, x + REACH_PX, STEP_PX)
-    ys = np.arange(y - REACH_PX, y + REACH_PX + 12, STEP_PX)
-    lx, ly = (a.ravel() for a in np.meshgrid(xs, ys))
-    b = np.stack([lx - 2, ly - 12, lx + w + 2, ly + 4], axis=1)
-    inside = (b[:, 0] >= 0) & (b[:, 1] >= 0) & (b[:, 2] <= width) & (b[:, 3] <= height)
-    b, lx, ly = b[inside], lx[inside], ly[inside]
-    if not len(b):  # an image smaller than the name: beside the dot, as it comes
-        lx0, ly0, _, box = _label_place(x, y, text, "right", 0)
-        return lx0, ly0, box
-    hits = (
-        (b[:, None, 0] < boxes[None, :, 2])
-        & (boxes[None, :, 0] < b[:, None, 2])
-        & (b[:, None, 1] < boxes[None, :, 3])
-        & (boxes[None, :, 1] < b[:, None, 3])
-    ).sum(axis=1)
-    near = np.hypot(np.clip(x, b[:, 0], b[:, 2]) - x, np.clip(y, b[:, 1], b[:, 3]) - y)
-    k = int(np.lexsort((near, hits))[0])  # the fewest covered (none where it can), then the nearest
-    return float(lx[k]), float(ly[k]), (float(b[k, 0]), float(b[k, 1]), float(b[k, 2]), float(b[k, 3]))
-
-
-def _leader(x: float, y: float, box: Box) -> str:
-    """A thin line from the point x, y to the nearest point of a name's box."""
-    nx, ny = min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3])
-    return f'<path d="M{x:.1f},{y:.1f}L{nx:.1f},{ny:.1f}" stroke="#111" stroke-width="1.2"/>'
 
 
 def _meets(a: Box, b: Box) -> bool:
@@ -125,55 +89,254 @@ def _inside(box: Box, width: int, height: int) -> bool:
     return box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
 
 
-def legend(
-    out: list[str], served: Served, shown: np.ndarray, width: int, height: int, taken: np.ndarray
-) -> Box | None:
-    """A legend box (from 400 px wide) in the first corner where it covers no marker and no site
-    (``taken``, an (n, 4) array of boxes), or none where every corner would: the shapes and fills
-    on the image, the zone and the places, in the words of static/js/legend-body.js. Returns the
-    box it takes."""
-    if width < 400:
-        return None
+KEY_FROM = (200, 150)  # the smallest image (w, h) px with a key under its map
+KEY_FONT_PX = 11  # the key's words (10.5 under 480 px wide)
+KEY_ROW_PX = 16
+KEY_CHAR_EM = 0.52  # a character's mean width in ems (Chromium's sans-serif 0.43-0.49, DejaVu 0.53)
+KEY_SYMBOL_PX = 18  # room for an item's symbol
+KEY_GAP_PX = 14  # between two items in a row
+
+
+Item = tuple[str, str]  # a key's item: symbol markup around 0,0, words
+Row = list[tuple[float, str, str]]  # a row of the key: x of each item, its symbol and words
+
+
+def _key_items(served: Served, shown: np.ndarray, width: int) -> tuple[list[Item], list[Item]]:
+    """What the key explains, as (symbol markup drawn around 0,0, words), in the words of
+    static/js/legend-body.js: first what it must (the shapes, from 400 px wide, and the fills on
+    the image: inside from outside), then what it may where that adds no row (the zone, the
+    garrison and the borders, which the image also names or credits)."""
     events = served.stores["events"]
     types = sorted(set(events.types(shown[events.located(shown)])))
     shown_codes = set(events.statuses(shown).tolist())
     statuses = [s for s in STATUS_SHORT if STATUS_CODES[s] in shown_codes]
-    rows: list[tuple[str, str]] = [("", "Each marker is an incident:")]
-    rows += [(marker_svg(0, 0, t, "inside", 12), TYPE_WORDS.get(t, t)) for t in types if t in TYPE_SHAPES]
-    rows += [(marker_svg(0, 0, "Explosions/Remote violence", s, 12), STATUS_SHORT[s]) for s in statuses]
-    rows += [
+    must: list[tuple[str, str]] = []
+    if width >= 400:
+        must += [(marker_svg(0, 0, t, "inside", 12), TYPE_WORDS.get(t, t)) for t in types if t in TYPE_SHAPES]
+    must += [(marker_svg(0, 0, "Explosions/Remote violence", s, 12), STATUS_SHORT[s]) for s in statuses]
+    may = [
         (f'<path d="M-7,0H7" stroke="{ZONE_COLOUR}" stroke-width="2.5"/>', "the 55 km zone"),
         ('<circle r="4.5" fill="#111"/>', "At Tanf garrison"),
         ('<path d="M-7,0H7" stroke="#555" stroke-dasharray="4 2"/>', "borders (approximate)"),
     ]
-    line = 15
-    box_w = 16 + 22 + max(len(words) for _, words in rows) * 6.0
-    box_h = len(rows) * line + 8
-    corners = [
-        (width - box_w - 6, 6.0),
-        (6.0, 6.0),
-        (width - box_w - 6, height - box_h - 24),
-        (6.0, height - box_h - 40),
-    ]
-    free = [c for c in corners if not _overlaps((c[0], c[1], c[0] + box_w, c[1] + box_h), taken)]
-    if not free:  # a legend over the markers would hide what it explains
-        return None
-    x0, y0 = free[0]
+    return must, may
+
+
+def _key_rows(items: list[Item], width: int, char_px: float) -> list[Row]:
+    """The items in rows that fit ``width``: (x of the item, symbol, words) per item."""
+    rows: list[Row] = [[]]
+    x = 8.0
+    for symbol, words in items:
+        w = KEY_SYMBOL_PX + len(words) * char_px
+        if rows[-1] and x + w > width - 6:
+            rows.append([])
+            x = 8.0
+        rows[-1].append((x, symbol, words))
+        x += w + KEY_GAP_PX
+    return rows
+
+
+def _key_layout(
+    served: Served, shown: np.ndarray, width: int
+) -> tuple[float, list[list[tuple[float, str, str]]]]:
+    font = KEY_FONT_PX if width >= 480 else 10.5
+    char = font * KEY_CHAR_EM
+    must, may = _key_items(served, shown, width)
+    rows = _key_rows(must, width, char)
+    for item in may:
+        more = _key_rows([*[(s, w) for row in rows for _, s, w in row], item], width, char)
+        if len(more) == len(rows):
+            rows = more
+    return font, rows
+
+
+def key_height(served: Served, shown: np.ndarray, width: int) -> float:
+    """The height in px of the key strip under the map (``key``) for an image ``width`` wide."""
+    return len(_key_layout(served, shown, width)[1]) * KEY_ROW_PX + 6
+
+
+def key(served: Served, shown: np.ndarray, width: int, top: float) -> str:
+    """The key: a strip under the map from ``top`` (px) down, the symbols on the image with their
+    meaning in rows that fit the width. Always drawn: it covers nothing (the map ends above it),
+    so no frame is too crowded for it (a legend in a corner was left out wherever it would have
+    covered a marker, as in the 600x450 frame the embed dialog suggests)."""
+    font, rows = _key_layout(served, shown, width)
+    height = len(rows) * KEY_ROW_PX + 6
     parts = [
-        f'<g class="legend" font-size="11" font-family="sans-serif" fill="#111"><rect x="{x0:.1f}" y="{y0}" '
-        f'width="{box_w:.1f}" height="{box_h}" fill="#fff" fill-opacity="0.92" stroke="#999"/>'
+        f'<g class="legend" font-size="{font:g}" font-family="sans-serif" fill="#111">'
+        f'<rect x="0" y="{top:.1f}" width="{width}" height="{height}" fill="#fff"/>'
+        f'<path d="M0,{top:.1f}H{width}" stroke="#999"/>'
     ]
-    for n, (symbol, words) in enumerate(rows):
-        cy = y0 + 4 + line * n + line / 2
-        if symbol:
-            parts.append(f'<g transform="translate({x0 + 14:.1f},{cy:.1f})">{symbol}</g>')
-        weight = ' font-weight="bold"' if not symbol else ""
-        parts.append(
-            f'<text x="{x0 + (28 if symbol else 8):.1f}" y="{cy + 4:.1f}"{weight}>{escape(words)}</text>'
-        )
+    for n, row in enumerate(rows):
+        cy = top + 3 + KEY_ROW_PX * n + KEY_ROW_PX / 2
+        for x, symbol, words in row:
+            parts.append(f'<g transform="translate({x + 7:.1f},{cy:.1f})">{symbol}</g>')
+            parts.append(f'<text x="{x + KEY_SYMBOL_PX:.1f}" y="{cy + 4:.1f}">{escape(words)}</text>')
     parts.append("</g>")
-    out.append("".join(parts))
-    return (x0, y0, x0 + box_w, y0 + box_h)
+    return "".join(parts)
+
+
+NAME_PX = 12
+# The mean width of a 12 px character of a site's name, regular and bold: Chromium's sans-serif
+# here 5.2-6.2 and 5.7-6.6 px, DejaVu Sans (resvg's PNG) 5.8-7.0 and 6.6-7.8. The text is fitted
+# to that width (textLength), so its background holds it whatever the reader's font.
+NAME_CHAR_PX = (5.9, 6.4)
+PAD_PX = 3  # the name's background beyond its text, each side
+
+
+def name_size(text: str, bold: bool = False) -> tuple[float, float]:
+    """The box (w, h) in px of a 12 px name with its background."""
+    return len(text) * NAME_CHAR_PX[bold] + 2 * PAD_PX, 16.0
+
+
+def _name(box: Box, text: str, bold: bool, site_id: str) -> str:
+    """A name centred in its box, on a light background (so that no border or leader line runs
+    through its letters)."""
+    x0, y0, x1, y1 = box
+    weight = ' font-weight="bold"' if bold else ""
+    return (
+        f'<g class="name" data-site="{escape(site_id)}"><rect x="{x0:.1f}" y="{y0:.1f}" '
+        f'width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="3" fill="#fff" fill-opacity="0.88"/>'
+        f'<text x="{(x0 + x1) / 2:.1f}" y="{y1 - 4:.1f}" text-anchor="middle"{weight} font-size="{NAME_PX}" '
+        f'textLength="{x1 - x0 - 2 * PAD_PX:.1f}" lengthAdjust="spacingAndGlyphs" '
+        f'font-family="sans-serif" fill="#111">{escape(text)}</text></g>'
+    )
+
+
+def _leader(x: float, y: float, box: Box) -> str:
+    """A thin line from the point x, y to the nearest point of a name's box."""
+    nx, ny = nearest_on(box, x, y)
+    return (
+        f'<path class="name-leader" d="M{x:.1f},{y:.1f}L{nx:.1f},{ny:.1f}" stroke="#111" stroke-width="1.2"/>'
+    )
+
+
+def names(
+    served: Served,
+    v: Viewport,
+    boxes: np.ndarray,
+    markers: np.ndarray,
+    lines: np.ndarray,
+) -> tuple[list[str], np.ndarray]:
+    """The places' names and the zone's, in the map's order of importance (static/js/labels.js):
+    the garrison's, the zone's, then the other sites'. A site's name goes where it reads as that
+    place's (``app.export.svg_names.place_name``): beside its dot, or out with a leader line,
+    clear of ``boxes`` (an (n, 4) array: markers, sites, the credit line, the scale bar), of the
+    incident ``markers`` (m, 4) and of the markers' leader ``lines`` (points along them, (p, 2)).
+    The zone's goes just outside its line, above it where that is free, else around it. A name
+    with no free place is left out, but the garrison's. Returns the markup and the boxes taken,
+    the names' added."""
+    frame = (0.0, 0.0, float(v.width), float(v.height))
+    sites = sorted(served.sites.values(), key=lambda s: s.kind != "garrison")
+    dots = {site.id: v.xy(site.lon, site.lat) for site in sites}
+    out: list[str] = []
+    leaders: list[str] = []
+    for n, site in enumerate(sites):
+        if n == 1 or (n == 0 and site.kind != "garrison"):
+            zone_name, boxes = _zone_name(served, v, boxes, lines)
+            out.extend(zone_name)
+        x, y = dots[site.id]
+        garrison = site.kind == "garrison"
+        others = np.array([p for k, p in dots.items() if k != site.id], dtype=float).reshape(-1, 2)
+        # Its own dot is no obstacle to its name (a marker on the same point still is).
+        own = np.all(np.abs(boxes - np.array([x - 6, y - 6, x + 6, y + 6])) < 1e-6, axis=1)
+        placed = place_name(
+            x, y, 6 if garrison else 3.5, name_size(site.name, garrison),
+            first_side=LABEL_SIDE.get(site.id, "right"), taken=boxes[~own], markers=markers,
+            other_dots=others, lines=lines, frame=frame, must=garrison,
+        )  # fmt: skip
+        if placed is None:
+            continue
+        box, leader = placed
+        if leader:
+            leaders.append(_leader(x, y, box))
+            ex, ey = nearest_on(box, x, y)
+            steps = np.linspace(0.0, 1.0, 12)[:, None]
+            lines = np.vstack([lines, np.hstack([x + (ex - x) * steps, y + (ey - y) * steps])])
+        out.append(_name(box, site.name, garrison, site.id))
+        boxes = np.vstack([boxes, box])
+    if not sites:
+        zone_name, boxes = _zone_name(served, v, boxes, lines)
+        out.extend(zone_name)
+    return leaders + out, boxes
+
+
+ZONE_NAME_ANGLES = (0, 45, -45, 90, -90, 135, -135, 180)  # degrees clockwise from north
+ZONE_NAME_GAPS = (4, 28, 52)  # px out from the zone's line
+
+
+def _zone_name(
+    served: Served, v: Viewport, boxes: np.ndarray, lines: np.ndarray
+) -> tuple[list[str], np.ndarray]:
+    """The zone's name just outside its line, above it where that is free, else around it (the
+    map's rule, static/js/layers.js addZone), clear of ``boxes`` and ``lines``; left out where no
+    place is free (the key names the zone's line too)."""
+    zone = served.zone
+    text = f"{zone.radius_m / 1000:g} km de-confliction zone"
+    w, h = len(text) * CHAR_PX + 4, 16.0
+    cx, cy = v.xy(*zone.centre)
+    north = max(zone.polygon.exterior.coords, key=lambda p: p[1])
+    r = cy - v.xy(*north)[1]
+    for gap in ZONE_NAME_GAPS:
+        for deg in ZONE_NAME_ANGLES:
+            a = math.radians(deg)
+            out = r + gap + abs(math.sin(a)) * w / 2 + abs(math.cos(a)) * h / 2
+            mx, my = cx + out * math.sin(a), cy - out * math.cos(a)
+            box = (mx - w / 2, my - h / 2, mx + w / 2, my + h / 2)
+            cand = np.array([box])
+            if not within(cand, (0.0, 0.0, float(v.width), float(v.height)))[0]:
+                continue
+            if _distance_to_boxes(cand, boxes)[0] < 2 or _distance_to_points(cand, lines)[0] < 2:
+                continue
+            return [_text(mx, my + 4, text, "middle", "bold")], np.vstack([boxes, box])
+    return [], boxes
+
+
+COUNTRY_PX = 12
+COUNTRY_CHAR_PX = 9.6  # a 12 px bold capital with 0.12 em of letter spacing
+
+
+def country_names(
+    v: Viewport, countries: list[tuple[str, BaseGeometry]], boxes: np.ndarray, centre: tuple[float, float]
+) -> list[str]:
+    """Each country's name in capitals, as on the map (static/js/labels.js addCountries): on a
+    grid over the image, the place whose name box lies wholly inside the country, clear of
+    ``boxes`` (markers, names, sites), farthest from the zone's busy ``centre`` (px); left out
+    where no place is free. The boxes taken are added to ``boxes`` by the caller's next call:
+    the names placed here keep clear of one another."""
+    out = []
+    step = max(40.0, min(v.width, v.height) / 8)
+    xs = np.arange(step / 2, v.width, step / 2)
+    ys = np.arange(step / 2, v.height, step / 2)
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    far = np.hypot(gx - centre[0], gy - centre[1])
+    taken = boxes
+    for name, geometry in countries:
+        text = name.upper()
+        w, h = len(text) * COUNTRY_CHAR_PX, 16.0
+        cand = np.stack([gx - w / 2, gy - h / 2, gx + w / 2, gy + h / 2], axis=1)
+        inside = (
+            (cand[:, 0] >= 4) & (cand[:, 1] >= 4) & (cand[:, 2] <= v.width - 4) & (cand[:, 3] <= v.height - 4)
+        )
+        if not inside.any():
+            continue
+        # Well inside: its middle and both ends (as the map: a point and its neighbours).
+        fits = inside.copy()
+        for px in (gx, cand[:, 0], cand[:, 2]):
+            lon, lat = v.lonlat_arrays(px, gy)
+            fits &= shapely.contains_xy(geometry, lon, lat)
+        free = fits & (_distance_to_boxes(cand, taken) >= 4)
+        if not free.any():
+            continue
+        k = int(np.flatnonzero(free)[np.argmax(far[free])])
+        box = (float(cand[k, 0]), float(cand[k, 1]), float(cand[k, 2]), float(cand[k, 3]))
+        out.append(
+            f'<text class="country" x="{gx[k]:.1f}" y="{gy[k] + 4.5:.1f}" text-anchor="middle" '
+            f'font-size="{COUNTRY_PX}" font-weight="600" letter-spacing="1.4" font-family="sans-serif" '
+            f'fill="#5a5a5a" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(text)}</text>'
+        )
+        taken = np.vstack([taken, box])
+    return out
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", weight: str = "normal") -> str:
@@ -182,44 +345,3 @@ def _text(x: float, y: float, text: str, anchor: str = "start", weight: str = "n
         f'font-family="sans-serif" paint-order="stroke" stroke="#fff" stroke-width="3" fill="#111">'
         f"{escape(text)}</text>"
     )
-
-
-def names(served: Served, v: Viewport, boxes: np.ndarray) -> list[str]:
-    """The zone's name above its northernmost point, then the sites' names (the garrison's
-    first), each on the first side of its point, nearest first, where it meets none of ``boxes``
-    (an (n, 4) array: markers, sites, legend) nor a name placed before it and stays inside the
-    image; a name with no free side is left out. The garrison's is never left out: it goes to
-    the free place nearest its dot (``_garrison_place``), with a leader line when it stands away."""
-    zone = served.zone
-    out = []
-    north = max(zone.polygon.exterior.coords, key=lambda p: p[1])
-    nx, ny = v.xy(*north)
-    zone_name = f"{zone.radius_m / 1000:g} km de-confliction zone"
-    out.append(_text(nx, ny - 6, zone_name, "middle", "bold"))
-    boxes = np.vstack([boxes, _text_box(nx, ny - 6, zone_name, "middle")])
-    sites = sorted(served.sites.values(), key=lambda s: s.kind != "garrison")
-    for site in sites:
-        x, y = v.xy(site.lon, site.lat)
-        garrison = site.kind == "garrison"
-        first = LABEL_SIDE.get(site.id, "right")
-        sides = [first, *(s for s in ("left", "right", "top", "bottom") if s != first)]
-        if garrison:
-            # Not beside another place's dot, where the name would seem to be that place's.
-            others = [v.xy(s.lon, s.lat) for s in sites if s is not site]
-            near = [
-                (ox - OTHER_DOT_PX, oy - OTHER_DOT_PX, ox + OTHER_DOT_PX, oy + OTHER_DOT_PX)
-                for ox, oy in others
-            ]
-            lx, ly, box = _garrison_place(x, y, site.name, np.vstack([boxes, *near]), v.width, v.height)
-            if math.hypot(min(max(x, box[0]), box[2]) - x, min(max(y, box[1]), box[3]) - y) > LEADER_FROM_PX:
-                out.append(_leader(x, y, box))
-            out.append(_text(lx, ly, site.name, "start", "bold"))
-            boxes = np.vstack([boxes, box])
-            continue
-        places = [_label_place(x, y, site.name, side, gap) for gap in (0, 14, 28, 42, 56) for side in sides]
-        free = [p for p in places if not _overlaps(p[3], boxes) and _inside(p[3], v.width, v.height)]
-        if free:
-            lx, ly, anchor, box = free[0]
-            out.append(_text(lx, ly, site.name, anchor))
-            boxes = np.vstack([boxes, box])
-    return out

@@ -36,6 +36,14 @@ class Viewport:
         y = (0.5 - np.log((1 + s) / (1 - s)) / (4 * math.pi)) * self.world
         return x - self.cx + self.width / 2, y - self.cy + self.height / 2
 
+    def lonlat_arrays(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Degrees (lon, lat) of arrays of pixels: the inverse of ``xy_arrays``."""
+        wx = px - self.width / 2 + self.cx
+        wy = py - self.height / 2 + self.cy
+        lon = wx / self.world * 360.0 - 180.0
+        lat = np.degrees(np.arctan(np.sinh(math.pi * (1 - 2 * wy / self.world))))
+        return lon, lat
+
     def lonlat_per_pixel(self) -> float:
         return 360.0 / self.world
 

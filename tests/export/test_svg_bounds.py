@@ -55,10 +55,11 @@ def test_many_incidents_are_clustered_and_every_located_one_counted(many: Served
     shown = visible_incidents(many, state)
     events = many.stores["events"]
     lon, lat = events.points(shown)
-    v = svg.Viewport(*svg.fit_view(_padded(many), 800, 600), 800, 600)
+    map_h = 600 - round(svg.key_height(many, shown, 800))  # the key under the map
+    v = svg.Viewport(*svg.fit_view(_padded(many), 800, map_h), 800, map_h)
     x, y = v.xy_arrays(lon, lat)
     m = 3 * svg.NEAR_PX
-    in_frame = int(((x >= -m) & (x <= 800 + m) & (y >= -m) & (y <= 600 + m)).sum())
+    in_frame = int(((x >= -m) & (x <= 800 + m) & (y >= -m) & (y <= map_h + m)).sum())
     assert in_frame > svg.MAX_MARKERS
     assert counted + _lone_markers(root) == in_frame
     desc = root.find(f"{SVG_NS}desc").text or ""  # type: ignore[union-attr]

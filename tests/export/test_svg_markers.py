@@ -79,6 +79,11 @@ def test_no_marker_covers_another_in_the_svg(served: Served, width: int, height:
 def garrison_name(text: str) -> tuple[float, float, float, float] | None:
     """The box of the garrison's name (12 px bold text; its width as the placement reckons it)."""
     root = ET.fromstring(text)
+    for g in root.iter(f"{SVG_NS}g"):  # a name on its background: the background's box
+        rect = g.find(f"{SVG_NS}rect")
+        if g.get("class") == "name" and g.get("data-site") == "garrison" and rect is not None:
+            x, y, w, h = (float(rect.get(k, 0)) for k in ("x", "y", "width", "height"))
+            return (x, y, x + w, y + h)
     legend = {id(e) for g in root.iter(f"{SVG_NS}g") if g.get("class") == "legend" for e in g.iter()}
     for e in root.iter(f"{SVG_NS}text"):
         if e.text == "At Tanf garrison" and id(e) not in legend:
