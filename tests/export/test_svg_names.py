@@ -199,6 +199,7 @@ def test_no_border_runs_through_a_name(served: Served, width: int, height: int, 
     order = list(root.iter())
     borders = [k for k, e in enumerate(order) if e.get("stroke-dasharray") == "6 3"]
     assert borders
+    assert "garrison" in _names(root), "the names are not drawn as names on a background"
     for k, e in enumerate(order):
         if e.get("class") == "name":
             rect = e.find(f"{SVG_NS}rect")
