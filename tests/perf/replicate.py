@@ -14,7 +14,8 @@ selective as on the original: a query's matches and its work grow with ``TIMES``
     python -m tests.perf.replicate --measure OUT/entry
 
 The time to check and map the entry (``cache.verify`` + ``served.load_saved``, as a start from
-the cache does), the memory then, and the server-side time of the benchmark's queries
+the cache does), the memory then (RSS) and after the queries (RSS, and of it the process's own,
+``RssAnon``, and mapped file pages, ``RssFile``), and the server-side time of the benchmark's queries
 (``tests.perf.bench.QUERIES``, p50 of 10 in-process), with no answer cache (every request
 computed).
 """
@@ -105,6 +106,9 @@ def measure(out: Path) -> dict[str, float]:
             if statuses != {200}:
                 result[f"{name} statuses"] = float(max(statuses))
     result["after_mb"] = rss_now_mb()
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    for name in ("RssAnon", "RssFile"):  # the process's own memory, and mapped file pages
+        result[f"after_{name}_mb"] = int(status[name].split()[0]) / 1024
     return result
 
 
