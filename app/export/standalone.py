@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import folium
-import numpy as np
 import shapely
 from branca.element import Figure
 
@@ -23,16 +22,15 @@ from app.data.answer import STATUS_TEXT
 from app.data.catalog import Catalog, DerivedIncident
 from app.export.borders import border_lines
 from app.export.legend import STATUS_WORDS, TYPE_WORDS
-from app.export.placement import place_markers
-from app.export.regions import MODES, region_style
-from app.export.svg import ZONE_COLOUR, Viewport, marker_svg
-from app.export.svg_labels import LABEL_SIDE, name_size
-from app.export.svg_names import place_name
+from app.export.regions import MODES, region_style, svg_attributes
+from app.export.standalone_layout import SITE_RADIUS, layouts
+from app.export.svg import ZONE_COLOUR, marker_svg
 from app.export.words import day_text, when_text
 from app.geo.geojson import to_geojson
 from app.web.pages import LEAFLET_DIR
 
 DISPLAY_TOLERANCE_DEG = 50 / 110_574  # regions simplified to 50 m, as on the web map
+SCRIPT = Path(__file__).with_name("standalone.js")  # the page's behaviour, inlined
 
 
 # What a JavaScript template literal interprets: the backslash (escapes: "C:\\users" would be an
@@ -134,79 +132,66 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         style_function=lambda _f: {"color": ZONE_COLOUR, "weight": 2.5, "fill": False},
         interactive=False,
     ).add_to(fmap)
-    # Sites as small HTML markers: a vector circle is clipped at the edge of Leaflet's renderer.
-    # Incidents moved aside as on the map where they would overlap at the opening zoom (off the
-    # places' dots), and the places' names at the free place nearest their dots, with a leader
-    # line when they stand away (the SVG's rule, app.export.svg_labels), the garrison's first.
-    view = Viewport(lat, lon, 9, 1000, 800)
-    sites = sorted(catalog.dataset.sites.values(), key=lambda s: s.kind != "garrison")
-    dots = {site.id: view.xy(site.lon, site.lat) for site in sites}
-    located = [d for d in catalog.incidents if d.point is not None]
-    at = [view.xy(d.point[0], d.point[1]) for d in located if d.point is not None]
-    dot_boxes = [(x - 7, y - 7, x + 7, y + 7) for x, y in dots.values()]
-    spread = place_markers(at, [22.0] * len(at), obstacles=dot_boxes)
-    taken = np.array([(sx - 11, sy - 11, sx + 11, sy + 11) for sx, sy in spread] + dot_boxes, dtype=float)
-    marker_boxes = np.array([(sx - 11, sy - 11, sx + 11, sy + 11) for sx, sy in spread], dtype=float)
-    lines = np.array(
-        [(x + (sx - x) * t / 8, y + (sy - y) * t / 8) for (x, y), (sx, sy) in zip(at, spread, strict=True)
-         if (x, y) != (sx, sy) for t in range(9)],
-        dtype=float,
-    ).reshape(-1, 2)  # fmt: skip
-    for site in sites:
+    # Sites as small HTML markers (a vector circle is clipped at the edge of Leaflet's renderer),
+    # their names and leader lines placed by the script for the zoom shown; incidents as HTML
+    # markers with their cards, moved aside by the script where they would overlap.
+    sites: dict[str, str] = {}
+    for site in sorted(catalog.dataset.sites.values(), key=lambda s: s.kind != "garrison"):
         garrison = site.kind == "garrison"
-        r = 7 if garrison else 5
-        x, y = dots[site.id]
-        others = np.array([p for k, p in dots.items() if k != site.id], dtype=float).reshape(-1, 2)
-        own = np.all(np.abs(taken - np.array([x - 7, y - 7, x + 7, y + 7])) < 1e-6, axis=1)
-        placed = place_name(
-            x, y, r, name_size(site.name, garrison), first_side=LABEL_SIDE.get(site.id, "right"),
-            taken=taken[~own], markers=marker_boxes, other_dots=others, lines=lines,
-            frame=(-2000.0, -2000.0, 3000.0, 2800.0), must=garrison,
-        )  # fmt: skip
-        if placed is None:
-            continue
-        box, leader = placed
-        taken = np.vstack([taken, box])
-        left, top = box[0] - x + r, box[1] - y + r  # the name's box from the icon's corner
-        nx, ny = min(max(r, left), left + box[2] - box[0]), min(max(r, top), top + box[3] - box[1])
-        line = f'<path d="M{r},{r}L{nx:.0f},{ny:.0f}" stroke="#111" stroke-width="1.2"/>'
+        r = SITE_RADIUS[garrison]
         dot = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * r}" height="{2 * r}" overflow="visible">'
-            f"{line if leader else ''}"
+            '<path class="site-leader" d="" stroke="#111" stroke-width="1.2"/>'
             f'<circle cx="{r}" cy="{r}" r="{r - 1.5}" fill="{"#111" if garrison else "#fff"}" '
             'stroke="#111" stroke-width="2"/></svg>'
-            f'<span class="site-name{" garrison" if garrison else ""}" dir="auto" '
-            f'style="left:{left:.0f}px;top:{top:.0f}px;width:{box[2] - box[0]:.0f}px">{_e(site.name)}</span>'
+            f'<span class="site-name{" garrison" if garrison else ""}" dir="auto">{_e(site.name)}</span>'
         )
-        folium.Marker(
+        marker = folium.Marker(
             [site.lat, site.lon],
             icon=folium.DivIcon(html=dot, icon_size=(2 * r, 2 * r), icon_anchor=(r, r), class_name="site"),
-        ).add_to(fmap)
+        )
+        marker.add_to(fmap)
+        sites[site.id] = marker.get_name()
     markers: dict[str, str] = {}
-    for d, (x, y), (sx, sy) in zip(located, at, spread, strict=True):
-        assert d.point is not None
-        # A marker moved aside has a leader line to its point (drawn outside its box).
-        dx, dy = round(sx - x), round(sy - y)
-        moved = (f'<path d="M11,11L{11 - dx},{11 - dy}" stroke="#333" stroke-opacity="0.8"/>'
-                 f'<circle cx="{11 - dx}" cy="{11 - dy}" r="1.5" fill="#333"/>')  # fmt: skip
+    bodies: dict[str, str] = {}
+    for d in catalog.incidents:
+        if d.point is None:
+            continue
+        bodies[d.incident.id] = marker_svg(11, 11, d.incident.event_type, d.status, 16)
         icon_svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22" '
-            f'overflow="visible"><g class="leader">{moved if dx or dy else ""}</g>'
-            f'<g class="body">{marker_svg(11, 11, d.incident.event_type, d.status, 16)}</g></svg>'
+            f'overflow="visible"><g class="body">{bodies[d.incident.id]}</g></svg>'
         )
         marker = folium.Marker(
             [d.point[1], d.point[0]],
             icon=folium.DivIcon(
-                html=icon_svg,
-                icon_size=(22, 22),
-                icon_anchor=(11 - dx, 11 - dy),
-                class_name="incident",
+                html=icon_svg, icon_size=(22, 22), icon_anchor=(11, 11), class_name="incident"
             ),
             popup=folium.Popup(card_html(d, catalog), max_width=340),
             tooltip=folium.Tooltip(_e(d.incident.title)),
         )
         marker.add_to(fmap)
         markers[d.incident.id] = marker.get_name()
+    points = [d.point for d in catalog.incidents if d.point is not None]
+    bounds = (
+        [
+            [min(p[1] for p in points), min(p[0] for p in points)],
+            [max(p[1] for p in points), max(p[0] for p in points)],
+        ]
+        if points
+        else [[lat - 0.5, lon - 0.5], [lat + 0.5, lon + 0.5]]
+    )
+    data = {
+        "map": fmap.get_name(),
+        "markers": markers,
+        "sites": sites,
+        "bodies": bodies,
+        "regions": _claim_regions(catalog),
+        "styles": _styles(),
+        "layout": layouts(catalog),
+        "bounds": bounds,
+        "zoom": 9,
+    }
     leaflet_js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
     # Leaflet's CSS points at marker and layer-control images this map does not use; a file opened
     # from disk would ask the file system for them, so those references go.
@@ -246,29 +231,30 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         ".export-legend{top:8px;max-height:34%}.export-list{top:calc(34% + 24px);bottom:24px}"
         ".export-legend h2,.export-list h2{font-size:13px;margin:2px 0}"
         ".export-legend ul{list-style:none;margin:0;padding:0}.export-legend li{margin:2px 0}"
+        ".export-legend .legend-head{margin-top:6px;font-weight:600}"
         ".export-legend svg{vertical-align:middle}.swatch{display:inline-block;width:16px;height:10px}"
         ".export-list ol{margin:0;padding-left:18px}.export-list button{font:inherit;text-align:left;"
         "background:#f4f4f4;border:1px solid #999;border-radius:3px;padding:1px 6px;cursor:pointer}"
-        ".export-list summary{cursor:pointer;padding:2px 0}.export-list .card{max-height:none}</style>"),
+        ".export-list summary{cursor:pointer;padding:2px 0}.export-list .card{max-height:none}"
+        ".country-name{background:none;border:0}"
+        ".country-name span{position:absolute;transform:translate(-50%,-50%);"
+        "white-space:nowrap;font:600 12px sans-serif;letter-spacing:.12em;color:#5a5a5a;pointer-events:none;"
+        "text-shadow:0 0 3px #fff,0 0 3px #fff}"
+        # A phone: the map on top, the title, legend and list under it (not over it).
+        "@media (max-width:700px){html,body{height:auto!important}"
+        ".folium-map{height:62vh!important;position:relative!important}"
+        ".export-title,.export-legend,.export-list{position:static;width:auto;max-height:none;margin:8px}"
+        ".export-title{padding:4px 2px}.leaflet-popup-content{max-width:calc(100vw - 90px)}"
+        "body{display:flex;flex-direction:column}.export-title{order:-2}.folium-map{order:-1}}</style>"),
         name="card_css")  # fmt: skip
-    root.script.add_child(
-        folium.Element(  # after folium's own script has made the map
-            "window.addEventListener('DOMContentLoaded',function(){"
-            f"{fmap.get_name()}.attributionControl"
-            ".addAttribution('Borders: Natural Earth (approximate)');});"
-        )
-    )
     root.html.add_child(folium.Element(_chrome(catalog, _years(catalog))), name="export_chrome")
-    root.script.add_child(folium.Element(_selection_script(catalog, fmap.get_name(), markers)))
-    links = ",".join(f"{_js_string(k)}:{v}" for k, v in markers.items())
-    root.script.add_child(
-        folium.Element(  # the list opens the same card as the marker
-            "window.addEventListener('DOMContentLoaded',function(){"
-            f"var m={{{links}}};document.querySelectorAll('.export-list button').forEach(function(b){{"
-            "b.addEventListener('click',function(){var k=m[b.dataset.id];if(!k)return;"
-            f"{fmap.get_name()}.setView(k.getLatLng(),Math.max({fmap.get_name()}.getZoom(),9));k.openPopup();}});}});}});"
-        )
+    root.html.add_child(
+        folium.Element(f'<script type="application/json" id="export-data">{_json(data)}</script>'),
+        name="export_data",
     )
+    script = SCRIPT.read_text(encoding="utf-8")
+    assert "</script" not in script.lower()
+    root.script.add_child(folium.Element(script), name="export_script")  # after folium's map
     root.title = f"At Tanf de-confliction zone{_years(catalog)}"
     return fmap
 
@@ -294,13 +280,10 @@ def _claim_regions(catalog: Catalog) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _selection_script(catalog: Catalog, map_name: str, markers: dict[str, str]) -> str:
-    """The claim regions drawn as on the map (app.export.regions): every incident's a faint
-    footprint; the one under the pointer outlined; the selected one (its card open) filled, its
-    marker larger and on top. A pane under the zone's line holds them."""
-    regions = _claim_regions(catalog)
-    statuses = sorted({f["properties"]["zone_status"] for fc in regions.values() for f in fc["features"]})
-    styles = {
+def _styles() -> dict[str, dict[str, Any]]:
+    """The region styles by mode and "status|role" (app.export.regions, the map's rule)."""
+    statuses = [s for s, _ in STATUS_WORDS]
+    return {
         mode: {
             f"{s}|{role}": region_style(s, role == "common", mode)
             for s in statuses
@@ -308,29 +291,6 @@ def _selection_script(catalog: Catalog, map_name: str, markers: dict[str, str]) 
         }
         for mode in MODES
     }
-    links = ",".join(f"{_js_string(k)}:{v}" for k, v in markers.items())
-    return (
-        "window.addEventListener('DOMContentLoaded',function(){"
-        f"var map={map_name},M={{{links}}},R={_json(regions)},S={_json(styles)};"
-        "var layers={},sel=null,hov=null;"
-        "map.createPane('claims').style.zIndex=390;var paper=L.svg({pane:'claims'});"
-        "function mode(id){return id===sel?'selected':id===hov?'hover':'footprint';}"
-        "function style(m){return function(f){return S[m][f.properties.zone_status+'|'+f.properties.role];};}"
-        "Object.keys(R).forEach(function(id){layers[id]=L.geoJSON(R[id],{interactive:false,renderer:paper,"
-        "className:'claim-region',style:style('footprint')}).addTo(map);});"
-        "function restyle(){Object.keys(layers).forEach(function(id){var m=mode(id);"
-        "if(layers[id].mode===m)return;layers[id].mode=m;layers[id].setStyle(style(m));"
-        "if(m!=='footprint')layers[id].bringToFront();});if(sel&&layers[sel])layers[sel].bringToFront();}"
-        "function mark(id,on){var k=M[id];if(!k)return;var e=k.getElement();"
-        "if(e)e.classList.toggle('selected',on);"
-        "k.setZIndexOffset(on?1000:0);}"
-        "Object.keys(M).forEach(function(id){var k=M[id],e=k.getElement();if(e)e.dataset.id=id;"
-        "k.on('popupopen',function(){if(sel)mark(sel,false);sel=id;mark(id,true);restyle();});"
-        "k.on('popupclose',function(){if(sel===id){mark(id,false);sel=null;restyle();}});"
-        "k.on('mouseover',function(){hov=id;restyle();});"
-        "k.on('mouseout',function(){if(hov===id){hov=null;restyle();}});});"
-        "});"
-    )
 
 
 def _json(value: object) -> str:
@@ -359,6 +319,18 @@ def _years(catalog: Catalog) -> str:
     return "" if first is None else f", {first}" if first == last else f", {first}–{last}"
 
 
+def _region_swatch(status: str, mode: str) -> str:
+    """A small square in a region's style (app.export.regions); a footprint darker than on the
+    map, where one alone would be too faint to see (as the map's legend)."""
+    style = region_style(status, mode == "common", "selected" if mode == "common" else mode)
+    if mode == "footprint":
+        style = {**style, "fillOpacity": 0.15}
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="12" viewBox="0 0 16 12">'
+        f'<rect x="1.5" y="1.5" width="13" height="9" {svg_attributes(style)}/></svg>'
+    )
+
+
 def _chrome(catalog: Catalog, years: str) -> str:
     """Title, legend and the list of incidents around the map, as escaped HTML."""
     types = sorted({d.incident.event_type for d in catalog.incidents if d.point is not None})
@@ -378,6 +350,23 @@ def _chrome(catalog: Catalog, years: str) -> str:
         f'<li><span class="swatch" style="border:2px solid {ZONE_COLOUR}"></span> the '
         f"{catalog.zone.radius_m / 1000:g} km de-confliction zone, drawn exactly</li>"
         '<li><span class="swatch" style="border:1px dashed #555"></span> country borders (approximate)</li>'
+    )
+    # What a selection shows, each swatch drawn in the map's own region style (as the map's legend).
+    selection = "".join(
+        f"<li>{_region_swatch(status, mode)} {_e(words)}</li>"
+        for status, mode, words in (
+            ("inside", "selected", "shaded: the area a source describes, inside the zone"),
+            ("inside", "common", "darker: where all its sources can be right at once"),
+            ("outside", "selected", "shaded blue: such an area outside the zone"),
+            ("uncertain", "selected", "dashed outline: an area that crosses the zone's edge"),
+            ("inside", "hover", "outline only: the areas of the incident under the pointer"),
+            ("inside", "footprint", "faint grey: the areas of all the other incidents"),
+        )
+    )
+    legend += (
+        '<li class="legend-head">Click an incident to see where each source puts it:</li>'
+        f"<li>{icon('Explosions/Remote violence', 'inside')} its marker, larger; its card opens</li>"
+        f"{selection}"
     )
     # Each incident's card, the same as its marker's, folded under its title; located ones also
     # have a button that shows them on the map.

@@ -296,14 +296,14 @@ COUNTRY_PX = 12
 COUNTRY_CHAR_PX = 9.6  # a 12 px bold capital with 0.12 em of letter spacing
 
 
-def country_names(
+def country_places(
     v: Viewport, countries: list[tuple[str, BaseGeometry]], boxes: np.ndarray, centre: tuple[float, float]
-) -> list[str]:
-    """Each country's name in capitals, as on the map (static/js/labels.js addCountries): on a
-    grid over the image, the place whose name box lies wholly inside the country, clear of
-    ``boxes`` (markers, names, sites), farthest from the zone's busy ``centre`` (px); left out
-    where no place is free. The boxes taken are added to ``boxes`` by the caller's next call:
-    the names placed here keep clear of one another."""
+) -> list[tuple[str, float, float, Box]]:
+    """Where each country's name goes, as on the map (static/js/labels.js addCountries): on a
+    grid over the image, the place whose name (in capitals) lies well inside the country, clear
+    of ``boxes`` (markers, names, sites) and of the names placed before it, farthest from the
+    zone's busy ``centre`` (px). Returns (name, x, y, box) px per country named (the middle of
+    its text); a country with no free place is left out."""
     out = []
     step = max(40.0, min(v.width, v.height) / 8)
     xs = np.arange(step / 2, v.width, step / 2)
@@ -312,16 +312,12 @@ def country_names(
     far = np.hypot(gx - centre[0], gy - centre[1])
     taken = boxes
     for name, geometry in countries:
-        text = name.upper()
-        w, h = len(text) * COUNTRY_CHAR_PX, 16.0
+        w, h = len(name) * COUNTRY_CHAR_PX, 16.0
         cand = np.stack([gx - w / 2, gy - h / 2, gx + w / 2, gy + h / 2], axis=1)
-        inside = (
-            (cand[:, 0] >= 4) & (cand[:, 1] >= 4) & (cand[:, 2] <= v.width - 4) & (cand[:, 3] <= v.height - 4)
-        )
-        if not inside.any():
+        fits = within(cand, (4.0, 4.0, v.width - 4.0, v.height - 4.0))
+        if not fits.any():
             continue
         # Well inside: its middle and both ends (as the map: a point and its neighbours).
-        fits = inside.copy()
         for px in (gx, cand[:, 0], cand[:, 2]):
             lon, lat = v.lonlat_arrays(px, gy)
             fits &= shapely.contains_xy(geometry, lon, lat)
@@ -330,13 +326,21 @@ def country_names(
             continue
         k = int(np.flatnonzero(free)[np.argmax(far[free])])
         box = (float(cand[k, 0]), float(cand[k, 1]), float(cand[k, 2]), float(cand[k, 3]))
-        out.append(
-            f'<text class="country" x="{gx[k]:.1f}" y="{gy[k] + 4.5:.1f}" text-anchor="middle" '
-            f'font-size="{COUNTRY_PX}" font-weight="600" letter-spacing="1.4" font-family="sans-serif" '
-            f'fill="#5a5a5a" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(text)}</text>'
-        )
+        out.append((name, float(gx[k]), float(gy[k]), box))
         taken = np.vstack([taken, box])
     return out
+
+
+def country_names(
+    v: Viewport, countries: list[tuple[str, BaseGeometry]], boxes: np.ndarray, centre: tuple[float, float]
+) -> list[str]:
+    """The countries' names (``country_places``) as SVG text: capitals, grey, a light halo."""
+    return [
+        f'<text class="country" x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" '
+        f'font-size="{COUNTRY_PX}" font-weight="600" letter-spacing="1.4" font-family="sans-serif" '
+        f'fill="#5a5a5a" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(name.upper())}</text>'
+        for name, x, y, _ in country_places(v, countries, boxes, centre)
+    ]
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", weight: str = "normal") -> str:

@@ -33,6 +33,7 @@ RELAXED_OTHER_DOT_PX = 10
 MARGIN_PX = 2  # air kept between a name and whatever it must not cover
 GAPS_PX = (2, 6, 12, 20, 30, 42, 56, 72, 90, 110, 135, 160, 190, 220)  # from the dot's edge
 NEAR_GAPS = GAPS_PX[:10]  # tried first: a leader line of 110 px at most
+SHORT_GAPS = GAPS_PX[:8]  # a name that may be left out goes no further than 72 px
 # Directions tried at each gap: the four sides, the corners, then the directions between them.
 DIRECTIONS = (
     (1.0, 0.0), (-1.0, 0.0), (0.0, -1.0), (0.0, 1.0),
@@ -42,7 +43,8 @@ DIRECTIONS = (
 )  # fmt: skip
 SIDE = {"right": (1.0, 0.0), "left": (-1.0, 0.0), "top": (0.0, -1.0), "bottom": (0.0, 1.0)}
 FALLBACK_TRIES = 400  # places tried for a clear leader line where no place is free
-LEADER_SAMPLES = 24  # points along a leader line tested against the markers
+LEADER_SAMPLES = 24  # points along a leader line tested against the markers, at least
+LEADER_STEP_PX = 2.0  # and at most this far apart
 
 
 def _distance_to_boxes(cand: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -81,10 +83,12 @@ def nearest_on(box: Box, x: float, y: float) -> tuple[float, float]:
 
 def segment_meets(x0: float, y0: float, x1: float, y1: float, boxes: np.ndarray) -> bool:
     """Whether the segment (x0, y0)-(x1, y1) passes through any of ``boxes`` (n, 4) (sampled
-    every few px: boxes here are markers, 10 px or more across)."""
+    every 2 px at most)."""
     if not len(boxes):
         return False
-    t = np.linspace(0.0, 1.0, LEADER_SAMPLES)
+    t = np.linspace(
+        0.0, 1.0, max(LEADER_SAMPLES, math.ceil(math.hypot(x1 - x0, y1 - y0) / LEADER_STEP_PX) + 1)
+    )
     px, py = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
     inside = (
         (px[:, None] > boxes[None, :, 0])
@@ -120,7 +124,7 @@ def place_name(
     strict, relaxed = (CLEAR_PX, OTHER_DOT_PX), (RELAXED_CLEAR_PX, RELAXED_OTHER_DOT_PX)
     # Near first (a long leader across the image reads badly), clear first; the relaxed
     # clearances only for a name that must be shown.
-    tries = [(NEAR_GAPS, strict), (GAPS_PX, strict)]
+    tries = [(SHORT_GAPS, strict)]  # a name that may be left out: no long leader across the map
     if must:
         tries = [(NEAR_GAPS, strict), (NEAR_GAPS, relaxed), (GAPS_PX, strict), (GAPS_PX, relaxed)]
     for gaps, (clear, other_dot) in tries:

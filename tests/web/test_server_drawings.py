@@ -90,33 +90,6 @@ def test_the_export_has_a_title_a_legend_a_list_and_dates_in_words(browser: Brow
     page.close()
 
 
-def test_the_exports_names_cover_no_marker(browser: Browser, tmp_path: Path) -> None:
-    """At the view it opens on (the frame it is laid out for, 1000 x 800), the places' names, the
-    garrison's first, are clear of every incident marker (its name had covered the contested
-    strike of 6 June 2017), and no marker covers another."""
-    from app.cli import main
-
-    target = tmp_path / "at-tanf.html"
-    assert main(["export", str(target), "--tile-url", ""]) == 0
-    page = browser.new_page(viewport={"width": 1000, "height": 800})
-    page.goto(target.as_uri())
-    page.wait_for_selector(".incident")
-    box = (
-        "e => { const r = e.getBoundingClientRect();"
-        " return [r.left, r.top, r.right, r.bottom, e.textContent]; }"
-    )
-    names = page.eval_on_selector_all(".site-name", f"els => els.map({box})")
-    markers = page.eval_on_selector_all(".leaflet-marker-icon.incident", f"els => els.map({box})")
-    assert "At Tanf garrison" in [n[4] for n in names]
-    for x0, y0, x1, y1, name in names:
-        over = [m for m in markers if x0 < m[2] and m[0] < x1 and y0 < m[3] and m[1] < y1]
-        assert not over, f"{name!r} covers {len(over)} marker(s)"
-    for i, a in enumerate(markers):
-        for b in markers[i + 1 :]:
-            assert min(min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])) <= 1
-    page.close()
-
-
 @pytest.mark.parametrize(("width", "height"), [(320, 200), (420, 260), (600, 330), (800, 600)])
 def test_no_name_is_drawn_over_the_attribution(
     browser: Browser, base_url: str, width: int, height: int
@@ -261,3 +234,75 @@ def test_the_garrisons_name_is_not_taken_for_a_markers(
     assert nearest > own or nearest >= CLEAR_PX - 1, (
         f"the garrison's name is {nearest:.1f} px from a marker, {own:.1f} px from its dot"
     )
+
+
+# Each place's name shown in the export, its box, and its leader line's ends (page px).
+EXPORT_NAMES = """() => [...document.querySelectorAll('.site-name')]
+  .filter(e => getComputedStyle(e).visibility !== 'hidden')
+  .map(e => { const r = e.getBoundingClientRect();
+    const svg = e.parentNode.querySelector('svg'), s = svg.getBoundingClientRect();
+    const line = [...e.parentNode.querySelectorAll('path')].map(p => p.getAttribute('d') || '')
+      .find(d => d.startsWith('M') && getComputedStyle(e).visibility !== 'hidden');
+    const ends = line ? line.slice(1).split('L').map(p => p.split(',').map(Number)) : null;
+    return { name: e.textContent, box: [r.left, r.top, r.right, r.bottom],
+             line: ends ? ends.map(([x, y]) => [s.left + x, s.top + y]) : null }; })"""
+EXPORT_MARKERS = """() => [...document.querySelectorAll('.leaflet-marker-icon.incident')].map(e => {
+  const b = (e.querySelector('.body') || e).getBoundingClientRect();
+  return [b.left, b.top, b.right, b.bottom]; })"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (375, 812), (1000, 800)])
+def test_the_exports_names_read_as_their_places(
+    browser: Browser, tmp_path: Path, width: int, height: int
+) -> None:
+    """In the export's first view on a desktop and a phone: the places' names overlap neither one
+    another (it drew "Al-Tanf border crossing" under "Al-Waleed border crossing") nor a marker,
+    their leader lines cross no marker, and the garrison is named, inside the map."""
+    from app.cli import main
+
+    target = tmp_path / "at-tanf.html"
+    assert main(["export", str(target), "--tile-url", ""]) == 0
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(target.as_uri())
+    page.wait_for_selector(".incident")
+    page.wait_for_timeout(300)
+    names = page.evaluate(EXPORT_NAMES)
+    markers = page.evaluate(EXPORT_MARKERS)
+    frame = page.evaluate(
+        "(() => { const r = document.querySelector('.folium-map').getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom]; })()"
+    )
+    page.close()
+    assert "At Tanf garrison" in [n["name"] for n in names]
+
+    def meets(a: list[float], b: list[float]) -> bool:
+        return a[0] < b[2] - 1 and b[0] + 1 < a[2] and a[1] < b[3] - 1 and b[1] + 1 < a[3]
+
+    for i, a in enumerate(markers):  # and no marker covers another
+        for b in markers[i + 1 :]:
+            assert min(min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])) <= 1
+    for i, n in enumerate(names):
+        box = n["box"]
+        assert frame[0] <= box[0] and box[2] <= frame[2] and frame[1] <= box[1] and box[3] <= frame[3], n[
+            "name"
+        ]
+        for other in names[i + 1 :]:
+            assert not meets(box, other["box"]), (
+                f"{n['name']!r} overlaps {other['name']!r} at {width}x{height}"
+            )
+        for m in markers:
+            assert not meets(box, m), f"{n['name']!r} covers a marker at {width}x{height}"
+        # On a phone (zoom 8) thirty markers fanned out round the garrison enclose its dot: no
+        # line out of it can miss them all (the map draws that crowd as one numbered circle;
+        # the export does not, yet).
+        enclosed = width < 500 and n["name"] == "At Tanf garrison"
+        if n["line"] and not enclosed:
+            (x0, y0), (x1, y1) = n["line"]
+            length = max(1.0, ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5)
+            for k in range(int(length)):
+                t = k / length
+                if t * length < 8:  # its own dot
+                    continue
+                px, py = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
+                hit = [m for m in markers if m[0] + 1 < px < m[2] - 1 and m[1] + 1 < py < m[3] - 1]
+                assert not hit, f"{n['name']!r}'s leader line crosses a marker at {width}x{height}"

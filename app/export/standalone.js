@@ -1,0 +1,175 @@
+// The standalone export's behaviour (app/export/standalone.py inlines this file after folium's
+// script has made the map). Its data is the JSON in <script id="export-data">: the map's and the
+// markers' variable names, each incident's claim regions and marker symbol, the region styles
+// (app/export/regions.py, the map's regionStyle) and a layout per zoom (app/export/standalone_layout.py).
+// Data text goes into the page as text only (textContent). It runs once the page is parsed:
+// folium writes the map's own script after this one.
+window.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("export-data").textContent);
+  var map = window[D.map];
+  var markers = {};
+  var sites = {};
+  Object.keys(D.markers).forEach(function (id) { markers[id] = window[D.markers[id]]; });
+  Object.keys(D.sites).forEach(function (id) { sites[id] = window[D.sites[id]]; });
+  var zooms = Object.keys(D.layout).map(Number);
+  var selected = null;
+  var hovered = null;
+  var SVG = "http://www.w3.org/2000/svg";
+
+  map.attributionControl.addAttribution("Borders: Natural Earth (approximate)");
+
+  // Claim regions: every incident's a faint footprint; the one pointed at outlined; the selected
+  // one (its card open) filled. A pane under the zone's line holds them.
+  map.createPane("claims").style.zIndex = 390;
+  var paper = L.svg({ pane: "claims" });
+  var regions = {};
+  function styleFor(mode) {
+    return function (f) { return D.styles[mode][f.properties.zone_status + "|" + f.properties.role]; };
+  }
+  Object.keys(D.regions).forEach(function (id) {
+    regions[id] = L.geoJSON(D.regions[id], { interactive: false, renderer: paper, className: "claim-region",
+      style: styleFor("footprint") }).addTo(map);
+    regions[id].mode = "footprint";
+  });
+  function modeOf(id) { return id === selected ? "selected" : id === hovered ? "hover" : "footprint"; }
+  function restyle() {
+    Object.keys(regions).forEach(function (id) {
+      var mode = modeOf(id);
+      if (regions[id].mode === mode) return;
+      regions[id].mode = mode;
+      regions[id].setStyle(styleFor(mode));
+      if (mode !== "footprint") regions[id].bringToFront();
+    });
+    if (selected && regions[selected]) regions[selected].bringToFront();
+  }
+
+  function layoutHere() {
+    var z = Math.round(map.getZoom());
+    var best = zooms.reduce(function (a, b) { return Math.abs(b - z) < Math.abs(a - z) ? b : a; });
+    return D.layout[best];
+  }
+
+  // A marker: its symbol, moved aside by [dx, dy] px with a leader line back to its point. The
+  // icon's box sits on the symbol, so a click or a hover lands on what the reader sees.
+  function markerIcon(id, offset, isSelected) {
+    var dx = offset[0], dy = offset[1];
+    var leader = dx || dy ? '<path d="M11,11L' + (11 - dx) + "," + (11 - dy) + '" stroke="#333" stroke-opacity="0.8"/>'
+      + '<circle cx="' + (11 - dx) + '" cy="' + (11 - dy) + '" r="1.5" fill="#333"/>' : "";
+    var html = '<svg xmlns="' + SVG + '" width="22" height="22" viewBox="0 0 22 22" overflow="visible">'
+      + '<g class="leader">' + leader + '</g><g class="body">' + D.bodies[id] + "</g></svg>";
+    return L.divIcon({ html: html, className: "incident" + (isSelected ? " selected" : ""),
+      iconSize: [22, 22], iconAnchor: [11 - dx, 11 - dy] });
+  }
+
+  function placeMarkers(layout) {
+    Object.keys(markers).forEach(function (id) {
+      var m = markers[id];
+      var offset = layout.m[id] || [0, 0];
+      var key = offset.join(",") + (id === selected ? "|s" : "");
+      if (m.iconKey !== key) {
+        m.setIcon(markerIcon(id, offset, id === selected));
+        m.iconKey = key;
+        var e = m.getElement();
+        if (e) e.dataset.id = id;
+      }
+      m.setZIndexOffset(id === selected ? 1000 : 0);
+    });
+  }
+
+  // A place's name: its box from the dot [x0, y0, x1, y1, leader], or hidden where none is free.
+  function placeNames(layout) {
+    Object.keys(sites).forEach(function (id) {
+      var e = sites[id].getElement();
+      if (!e) return;
+      var name = e.querySelector(".site-name");
+      var line = e.querySelector(".site-leader");
+      var r = Number(e.querySelector("svg").getAttribute("width")) / 2;
+      var box = layout.s[id];
+      name.style.visibility = box ? "" : "hidden";
+      name.dataset.placed = box ? "1" : "0";
+      line.setAttribute("d", "");
+      if (!box) return;
+      name.style.left = (box[0] + r) + "px";
+      name.style.top = (box[1] + r) + "px";
+      name.style.width = (box[2] - box[0]) + "px";
+      name.style.height = (box[3] - box[1]) + "px";
+      if (box[4]) {
+        var nx = Math.min(Math.max(0, box[0]), box[2]), ny = Math.min(Math.max(0, box[1]), box[3]);
+        line.setAttribute("d", "M" + r + "," + r + "L" + (nx + r) + "," + (ny + r));
+      }
+    });
+  }
+
+  // Countries' names, from the bundled borders, where the layout found room.
+  var countryLayer = L.layerGroup().addTo(map);
+  function placeCountries(layout) {
+    countryLayer.clearLayers();
+    layout.c.forEach(function (c) {
+      var icon = L.divIcon({ html: "", className: "country-name", iconSize: null });
+      var m = L.marker([c[1], c[2]], { icon: icon, interactive: false, keyboard: false }).addTo(countryLayer);
+      var span = document.createElement("span");
+      span.textContent = c[0];
+      m.getElement().appendChild(span);
+    });
+  }
+
+  function relayout() {
+    var layout = layoutHere();
+    placeMarkers(layout);
+    placeNames(layout);
+    placeCountries(layout);
+    clip();
+  }
+
+  // A name the map's edge would cut is not shown (as on the map, a label goes whole or not at
+  // all), nor is its leader line.
+  function clip() {
+    var frame = map.getContainer().getBoundingClientRect();
+    document.querySelectorAll(".site-name, .country-name span").forEach(function (e) {
+      if (e.classList.contains("site-name") && e.dataset.placed !== "1") return;
+      e.style.visibility = "";
+      var r = e.getBoundingClientRect();
+      var whole = r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom;
+      e.style.visibility = whole ? "" : "hidden";
+      var line = e.parentNode.querySelector(".site-leader");
+      if (line) line.style.visibility = whole ? "" : "hidden";
+    });
+  }
+
+  function select(id) {
+    selected = id;
+    restyle();
+    placeMarkers(layoutHere());
+  }
+
+  Object.keys(markers).forEach(function (id) {
+    var m = markers[id];
+    m.on("popupopen", function () { select(id); });
+    m.on("popupclose", function () { if (selected === id) select(null); });
+    m.on("mouseover", function () { hovered = id; restyle(); });
+    m.on("mouseout", function () { if (hovered === id) { hovered = null; restyle(); } });
+  });
+
+  // The first view fits every located incident beside the panels (over the map on a wide
+  // screen, under it on a phone).
+  function panelWidth() {
+    var list = document.querySelector(".export-list");
+    return list && getComputedStyle(list).position === "absolute" ? list.offsetWidth + 16 : 0;
+  }
+  map.fitBounds(D.bounds, { paddingTopLeft: [24, 70], paddingBottomRight: [panelWidth() + 24, 30], animate: false });
+  map.on("zoomend", relayout);
+  map.on("moveend resize", clip);
+  relayout();
+
+  // The list opens the same card as the marker, the map in view.
+  document.querySelectorAll(".export-list button").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var m = markers[b.dataset.id];
+      if (!m) return;
+      map.getContainer().scrollIntoView({ block: "start" });
+      map.setView(m.getLatLng(), Math.max(map.getZoom(), D.zoom), { animate: false });
+      m.openPopup();
+    });
+  });
+});
