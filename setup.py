@@ -1,6 +1,7 @@
 """Packaging beyond what pyproject.toml can say: the repository's top-level ``geodata/`` and
 ``static/`` ship inside the wheel as the data packages ``app.geodata`` and ``app.static``
-(``app.bundled`` finds them there), together with the page templates in ``app/web/templates`` and the standalone export's script.
+(``app.bundled`` finds them there), together with the page templates in ``app/web/templates``
+and the standalone export's script.
 Everything else about the package is in pyproject.toml.
 """
 

@@ -31,7 +31,7 @@ OTHER_DOT_PX = 24  # a name keeps this far from another place's dot (as static/j
 RELAXED_CLEAR_PX = 3
 RELAXED_OTHER_DOT_PX = 10
 MARGIN_PX = 2  # air kept between a name and whatever it must not cover
-GAPS_PX = (2, 6, 12, 20, 30, 42, 56, 72, 90, 110, 135, 160, 190, 220)  # from the dot's edge
+GAPS_PX: tuple[int, ...] = (2, 6, 12, 20, 30, 42, 56, 72, 90, 110, 135, 160, 190, 220)  # from the dot's edge
 NEAR_GAPS = GAPS_PX[:10]  # tried first: a leader line of 110 px at most
 SHORT_GAPS = GAPS_PX[:8]  # a name that may be left out goes no further than 72 px
 # Directions tried at each gap: the four sides, the corners, then the directions between them.
@@ -124,7 +124,7 @@ def place_name(
     strict, relaxed = (CLEAR_PX, OTHER_DOT_PX), (RELAXED_CLEAR_PX, RELAXED_OTHER_DOT_PX)
     # Near first (a long leader across the image reads badly), clear first; the relaxed
     # clearances only for a name that must be shown.
-    tries = [(SHORT_GAPS, strict)]  # a name that may be left out: no long leader across the map
+    tries: list[tuple[tuple[int, ...], tuple[int, int]]] = [(SHORT_GAPS, strict)]  # no long leader
     if must:
         tries = [(NEAR_GAPS, strict), (NEAR_GAPS, relaxed), (GAPS_PX, strict), (GAPS_PX, relaxed)]
     for gaps, (clear, other_dot) in tries:
