@@ -161,10 +161,9 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     out.extend(placed)
     out.append(scale_bar(v, lat, lon))
     out.append(
-        f'<rect x="{credit_box[0] + 2:.1f}" y="{map_h - 17}" width="{credit_box[2] - credit_box[0] - 2:.1f}" '
-        f'height="15" fill="#fff" fill-opacity="0.8"/>'
         f'<text x="{width - 6}" y="{map_h - 6}" text-anchor="end" font-size="10" font-family="sans-serif" '
-        f'fill="#333">{credit}</text>'
+        'fill="#333" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-opacity="0.85">'
+        f"{credit}</text>"
     )
     if strip:
         out.append(key(served, shown, width, map_h))
