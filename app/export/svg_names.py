@@ -28,6 +28,7 @@ BESIDE_PX = 6  # a name at most this far from its dot's edge stands beside it (n
 CLEAR_PX = 12  # a name standing away keeps this far from every incident marker
 OTHER_DOT_PX = 24  # a name keeps this far from another place's dot (as static/js/labels.js)
 # Where no place is that clear (a crowded small image), the garrison's name tries again with less.
+FAIR_CLEAR_PX = 8  # tried first: still clearly apart from any marker
 RELAXED_CLEAR_PX = 3
 RELAXED_OTHER_DOT_PX = 10
 MARGIN_PX = 2  # air kept between a name and whatever it must not cover
@@ -122,11 +123,13 @@ def place_name(
     it may cover; ``frame``: the box it must lie in."""
     w, h = size
     strict, relaxed = (CLEAR_PX, OTHER_DOT_PX), (RELAXED_CLEAR_PX, RELAXED_OTHER_DOT_PX)
-    # Near first (a long leader across the image reads badly), clear first; the relaxed
-    # clearances only for a name that must be shown.
+    fair = (FAIR_CLEAR_PX, RELAXED_OTHER_DOT_PX)
+    # Clear first (a name against a marker reads as its name), near first (a long leader
+    # across the image reads badly); the relaxed clearances only for a name that must be shown.
     tries: list[tuple[tuple[int, ...], tuple[int, int]]] = [(SHORT_GAPS, strict)]  # no long leader
     if must:
-        tries = [(NEAR_GAPS, strict), (NEAR_GAPS, relaxed), (GAPS_PX, strict), (GAPS_PX, relaxed)]
+        tries = [(NEAR_GAPS, strict), (GAPS_PX, strict)]
+        tries += [(gaps, clear) for clear in (fair, relaxed) for gaps in (NEAR_GAPS, GAPS_PX)]
     for gaps, (clear, other_dot) in tries:
         found = _first_free(
             x, y, radius, w, h, first_side, taken, markers, other_dots, lines, frame, clear, other_dot, gaps

@@ -99,9 +99,9 @@ def _segment_meets(seg: tuple[float, float, float, float], box: Box, skip_px: fl
 def test_each_name_reads_as_its_own_places(served: Served, width: int, height: int, query: dict) -> None:
     """No name covers a marker or another name; a name without a leader line has its own dot
     nearer than any marker; a name with one keeps ``CLEAR_PX`` from every marker (the garrison's,
-    which is never left out, at least ``RELAXED_CLEAR_PX``) and its line crosses no marker (at
-    800x600 with the contested strike selected, the garrison's name sat against the contested
-    marker and read as its name)."""
+    which is never left out, ``FAIR_CLEAR_PX`` where it can and ``RELAXED_CLEAR_PX`` at least)
+    and its line crosses no marker (at 800x600 with the contested strike selected, the
+    garrison's name sat against the contested marker and read as its name)."""
     root = ET.fromstring(svg.render_svg(served, parse_state(query), width, height))
     names = _names(root)
     markers = marker_boxes(ET.tostring(root, encoding="unicode"))
