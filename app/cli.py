@@ -310,8 +310,8 @@ def _load(args: argparse.Namespace) -> int:
         print(f"not loaded: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
         return 1
     print(f"loaded {data_dir} (version {done.version}): {done.derived} incidents derived, "
-          f"{done.removed} removed, {done.unchanged} unchanged; {done.validated} records read "
-          "(the files or chunks whose bytes changed)")  # fmt: skip
+          f"{done.removed} removed, {done.unchanged} unchanged (only the records whose bytes changed "
+          "were read)")  # fmt: skip
     return 0
 
 

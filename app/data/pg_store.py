@@ -20,12 +20,10 @@ from psycopg_pool import ConnectionPool
 
 from app import budget
 from app.api.cql_sql import filter_sql
-from app.api.features import CollectionRows
 from app.data.catalog import build_zone
-from app.data.model import Site, Zone
 from app.data.store_api import NO_DAY, STATUS_CODES, ItemQuery, with_geometries
 from app.geo.shapes import circle
-from app.served import Served
+from app.served import Served, _from_meta  # the embedded store's entries hold the same
 
 ORDER = "sort_day, sort_id, sort_seq"  # the collection's order (``app.data.pg_schema``)
 ID = "collection = %s AND id = %s"
@@ -75,14 +73,10 @@ def served_from(connections: ConnectionPool) -> Served:
             f"ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)), min(day_start) {dated}, "
             f"max(day_end) {dated}, max(day_end - day_start) {dated} FROM feature GROUP BY collection"
         ).fetchall()
-    version_, meta = row
-    sites = {s["id"]: Site.model_validate(s) for s in meta["sites"]}
-    zone = build_zone(Zone.model_validate(meta["zone"]), sites)
-    collections = {c["id"]: CollectionRows(c["id"], c["title"], c["description"], [], c["temporal"],
-                                           frozenset(c["filters"])) for c in meta["collections"]}  # fmt: skip
+    zone, sites, borders, collections = _from_meta(row[1])
     by_id = {s[0]: s[1:] for s in stats}
     stores = {cid: PostgisStore(connections, cid, by_id.get(cid, (0, *[None] * 7))) for cid in collections}
-    return Served(version_, zone, sites, meta["borders"], collections, stores)
+    return Served(row[0], build_zone(zone, sites), sites, borders, collections, stores)
 
 
 def _iso(day: int | None) -> str | None:

@@ -55,14 +55,13 @@ def _count(url: str, sql: str) -> int:
 def test_a_load_derives_only_what_changed_and_removes_what_went(postgres: Cluster, data_copy: Path) -> None:
     url = postgres.database()
     first = load(data_copy, url)
-    assert (first.derived, first.removed, first.validated) == (36, 0, 36)
-    assert (load(data_copy, url).derived, load(data_copy, url).validated) == (0, 0)  # nothing read again
+    assert (first.derived, first.removed, first.unchanged) == (36, 0, 0)
+    assert (load(data_copy, url).derived, load(data_copy, url).unchanged) == (0, 36)  # nothing read again
     edit(data_copy, CNN_TECHNICALS, "title: Coalition strike on pro-regime technical vehicles",
          "title: Coalition strike on technical vehicles (edited)")  # fmt: skip
     (data_copy / RUKBAN).unlink()
     again = load(data_copy, url)
-    assert (again.derived, again.removed, again.unchanged) == (1, 1, 34)
-    assert again.validated == 1  # only the edited file was read and validated
+    assert (again.derived, again.removed, again.unchanged) == (1, 1, 34)  # the edited file read, alone
     events = _events(url)
     assert events[TECHNICALS_ID]["properties"]["title"] == "Coalition strike on technical vehicles (edited)"  # type: ignore[index]
     assert "2016-10-16-rukban-checkpoint-attack" not in events
@@ -88,9 +87,10 @@ def _write(path: Path, records: list[dict[str, object]]) -> None:
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
 
 
-def test_a_load_reads_only_the_chunks_whose_bytes_changed(postgres: Cluster, tmp_path: Path) -> None:
-    """30 incidents in one .jsonl file, read in chunks of 10 lines: an edit reads its chunk only,
-    and what spans chunks (ids unique, every source cited) is still checked on every load."""
+def test_a_load_reads_only_the_records_whose_bytes_changed(postgres: Cluster, tmp_path: Path) -> None:
+    """30 incidents in one .jsonl file: an edit reads its line only (one a record moved by it
+    is not read again), and what spans records (ids unique, every source cited) is still checked
+    on every load, with the ids and citations of the records not read."""
     data = write_dataset(tmp_path / "data", 30)
     jsonl = data / "incidents" / "synthetic-000.jsonl"
     listed = yaml.safe_load((data / "sources.yaml").read_text(encoding="utf-8"))
@@ -100,19 +100,16 @@ def test_a_load_reads_only_the_chunks_whose_bytes_changed(postgres: Cluster, tmp
     records[25]["sources"] = [*records[25]["sources"], {"source": "extra", "quote": "synthetic"}]  # type: ignore[list-item]
     _write(jsonl, records)
     url = postgres.database()
-    assert (load(data, url, chunk_records=10).validated, load(data, url, chunk_records=10).validated) == (
-        30,
-        0,
-    )
+    assert (load(data, url).derived, load(data, url).derived) == (30, 0)
 
     records[5]["title"] = "Synthetic incident 5 (edited)"
     _write(jsonl, records)
-    edited = load(data, url, chunk_records=10)  # "extra" is cited by a chunk not read: still cited
-    assert (edited.validated, edited.derived, edited.unchanged) == (10, 1, 29)
+    edited = load(data, url)  # "extra" is cited by a record not read: still cited
+    assert (edited.derived, edited.unchanged) == (1, 29)
 
-    _write(jsonl, [*records, {**records[3], "title": "the same id again"}])  # a fourth chunk
+    _write(jsonl, [*records, {**records[3], "title": "the same id again"}])  # a record not read has the id
     with pytest.raises(DataError) as raised:
-        load(data, url, chunk_records=10)
+        load(data, url)
     assert [(p.file, p.record, p.field) for p in raised.value.problems] == [
         ("data/incidents/synthetic-000.jsonl", "syn-0000003", "id")
     ]
@@ -120,14 +117,14 @@ def test_a_load_reads_only_the_chunks_whose_bytes_changed(postgres: Cluster, tmp
 
     _write(jsonl, records[:25] + records[26:])  # the only record citing "extra" removed
     with pytest.raises(DataError) as raised:
-        load(data, url, chunk_records=10)
+        load(data, url)
     assert [(p.file, p.record, p.message) for p in raised.value.problems] == [
         ("data/sources.yaml", "extra", "source is not cited by any incident, site or the zone")
     ]
 
-    _write(jsonl, records[:24] + records[25:])  # one record removed from the third chunk
-    removed = load(data, url, chunk_records=10)
-    assert (removed.validated, removed.derived, removed.removed) == (9, 0, 1)
+    _write(jsonl, records[:24] + records[25:])  # one record removed: those after it move up a line
+    removed = load(data, url)
+    assert (removed.derived, removed.removed, removed.unchanged) == (0, 1, 29)
     assert _events(url).keys() == {str(r["id"]) for r in records[:24] + records[25:]}
     assert _events(url)["syn-0000005"]["properties"]["title"] == "Synthetic incident 5 (edited)"  # type: ignore[index]
     fresh = postgres.database()  # the incremental result is what a load from scratch gives
@@ -172,7 +169,7 @@ def test_readers_see_the_old_load_or_the_new_never_a_mix(postgres: Cluster, data
             while not done.is_set():
                 row = conn.execute(
                     "SELECT (SELECT version FROM dataset), (SELECT count(*) FROM feature WHERE collection = "
-                    "'events'), (SELECT count(*) FROM incident_hash)"
+                    "'events'), (SELECT count(*) FROM record)"
                 ).fetchone()
                 assert row is not None
                 seen.add((str(row[0]), int(row[1]), int(row[2])))

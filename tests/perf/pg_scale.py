@@ -18,9 +18,9 @@ owning incident, the sort key, the GeoJSON, the properties and the search text),
 are the base's: every filter is exactly as selective as on the base (a small bbox matching 1 % of
 the base matches 1 % of the copy, with ``size / BASE`` times as many features, each location
 repeated). The 100k database also gets a data directory holding the same renamed incidents and
-the content hashes a real load would have stored, so ``edit`` runs a real incremental
-``at-tanf-map load`` on it; the 1M database has no data directory (its ``incident_hash`` rows are
-the base's hashes under the new ids: a load into it would derive everything again).
+the records' keys a real load would have stored, so ``edit`` runs a real incremental
+``at-tanf-map load`` on it; the 1M database has no data directory (and no ``record`` rows: a load
+into it would derive everything again).
 
 **What ``bench`` measures**: the service's answer time in process (``TestClient``, no network, the
 answer cache off, so every request queries the database), p50 and p95 of 30 requests after one
@@ -44,9 +44,10 @@ from typing import Any
 
 import psycopg
 
+from app.data import files
 from app.data.loader import load_dataset
-from app.data.pg_load import _hash, _reference_hash
-from app.data.pg_schema import DDL
+from app.data.pg_load import record_keys
+from app.data.pg_schema import DDL, SCHEMA_VERSION
 from tests.perf import pg_bench
 from tests.perf.synthetic import write_dataset
 from tests.postgres import _bin_dir, _run_as
@@ -162,12 +163,9 @@ def build_size(size: int) -> None:
         copied = time.perf_counter() - started
         for _, definition in indexes:
             conn.execute(definition)
-        conn.execute(
-            "INSERT INTO incident_hash SELECT replace(id, 'syn-', 'syn' || k || '-'), hash "
-            f"FROM incident_hash, generate_series(1, {times - 1}) AS k"
-        )
         conn.execute("UPDATE dataset SET version = %s", (f"replicated-{times}x",))
-        if size <= 100_000:  # a data directory to load edits from, with its real hashes
+        conn.execute("DELETE FROM record")  # a load into it would read and derive every record
+        if size <= 100_000:  # a data directory to load edits from, with its records' keys
             replicated_data(size)
             _rehash(conn, size)
     with psycopg.connect(url(size), autocommit=True) as conn:
@@ -180,23 +178,27 @@ def build_size(size: int) -> None:
 
 
 def _rehash(conn: psycopg.Connection[Any], size: int) -> None:
-    """The incident hashes a real load of ``data-SIZE`` would store, without deriving (the rows
-    are the base's, renamed; ``chunk`` emptied, so the next load reads every chunk once)."""
-    dataset = load_dataset(HOME / f"data-{size}")
-    reference = _reference_hash(dataset)
-    conn.execute("DELETE FROM incident_hash")
-    conn.execute("DELETE FROM chunk")
-    with conn.cursor().copy("COPY incident_hash (id, hash) FROM STDIN") as copy:
-        for inc in dataset.incidents:
-            copy.write_row((inc.id, _hash(reference, inc.model_dump(mode="json"))))
-    conn.execute("UPDATE dataset SET version = %s", (dataset.version,))
+    """The records a real load of ``data-SIZE`` would store (table ``record``), without deriving:
+    the rows are the base's, renamed."""
+    data = HOME / f"data-{size}"
+    scan = files.scan(data, 1)
+    dataset = load_dataset(data, scan)
+    incident_of = {chunk: incident for incident, chunk in dataset.incident_chunks.items()}
+    cited = {inc.id: sorted({c.source for c in inc.sources}) for inc in dataset.incidents}
+    conn.execute("DELETE FROM record")
+    with conn.cursor().copy("COPY record (key, incident, cited) FROM STDIN") as copy:
+        chunks = [chunk for part in scan.parts for chunk in part.chunks]
+        for key, chunk in dict(zip(record_keys(scan), chunks, strict=True)).items():
+            copy.write_row((key, incident_of.get(chunk), cited.get(incident_of.get(chunk, ""), [])))
+    conn.execute("UPDATE dataset SET version = %s, schema = %s", (scan.version, SCHEMA_VERSION))
 
 
 def rehash(size: int) -> None:
-    """After a change of the incident model (a new field), the hashes of the ``size`` database
-    again those of its data directory, so that ``edit`` re-derives one incident, not all of them
-    (the derived rows are kept: they lack what the new field adds, which no bench reads)."""
+    """After a change of the incident model or of the load's schema, the records of the ``size``
+    database again those of its data directory, so that ``edit`` re-derives one incident, not all
+    of them (the derived rows are kept: they lack what a new field adds, which no bench reads)."""
     with psycopg.connect(url(size)) as conn, conn.transaction():
+        conn.execute("DROP TABLE IF EXISTS incident_hash, chunk")  # schema 4's
         conn.execute(DDL)  # the tables a newer schema adds
         _rehash(conn, size)
 
