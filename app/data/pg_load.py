@@ -86,12 +86,13 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
             conn.execute(DROP)
         conn.execute(DDL)  # every statement IF NOT EXISTS: what a newer schema adds is made here
         keys = record_keys(scan)
-        stored = {key: (incident, cited) for key, incident, cited in conn.execute("SELECT * FROM record")}
-        dataset, incident_of = _validated(data_dir, scan, keys, stored)
-        gone = stored.keys() - set(keys)
-        removed = {stored[key][0] for key in gone} - {None}
+        stored: dict[str, str | None] = dict(conn.execute("SELECT key, incident FROM record").fetchall())
+        gone = list(stored.keys() - set(keys))
+        held = conn.execute("SELECT DISTINCT unnest(cited) FROM record WHERE NOT key = ANY(%s)", (gone,))
+        dataset, incident_of = _validated(data_dir, scan, keys, stored, {source for (source,) in held})
+        removed = {stored[key] for key in gone} - {None}
         conn.execute("DELETE FROM feature WHERE incident = ANY(%s) OR incident IS NULL", (list(removed),))
-        conn.execute("DELETE FROM record WHERE key = ANY(%s)", (list(gone),))
+        conn.execute("DELETE FROM record WHERE key = ANY(%s)", (gone,))
         cited = {inc.id: sorted({c.source for c in inc.sources}) for inc in dataset.incidents}
         with conn.cursor().copy("COPY record (key, incident, cited) FROM STDIN") as copy:
             for key, chunk in dict(zip(keys, _chunks(scan), strict=True)).items():  # blank lines: one key
@@ -109,16 +110,17 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
         conn.execute("DELETE FROM dataset")
         conn.execute("INSERT INTO dataset (schema, version, meta) VALUES (%s, %s, %s)",
                      (SCHEMA_VERSION, dataset.version, orjson.dumps(meta).decode()))  # fmt: skip
-    unchanged = sum(1 for key in set(keys) & stored.keys() if stored[key][0] is not None)
+    unchanged = sum(1 for key in set(keys) & stored.keys() if stored[key] is not None)
     return Loaded(dataset.version, len(dataset.incidents), len(removed - cited.keys()), unchanged)
 
 
 def _validated(
-    data_dir: Path, scan: Scan, keys: list[str], stored: dict[str, tuple[str | None, list[str]]]
+    data_dir: Path, scan: Scan, keys: list[str], stored: dict[str, str | None], cited: set[str]
 ) -> tuple[Dataset, dict[Chunk, str]]:
     """The reference data and the incidents of the records not ``stored``, validated, and each
-    one's record; what spans records checked with the stored ones' ids and citations. Every
-    problem found is in the ``DataError``; ``ChangedError`` if a file is not what ``scan`` read."""
+    one's record; what spans records checked with the stored ones' ids and the sources they
+    cite (``cited``). Every problem found is in the ``DataError``; ``ChangedError`` if a file is
+    not what ``scan`` read."""
     chunks = _chunks(scan)
     new = Part(tuple(chunk for chunk, key in zip(chunks, keys, strict=True) if key not in stored))
     refused = [Problem(f"{data_dir.name}/{r.file}", None, None, r.message) for r in scan.refused]
@@ -127,12 +129,9 @@ def _validated(
     except DataError as error:
         raise DataError(refused + error.problems) from None
     incident_of = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
-    ids = [
-        stored[key][0] if key in stored else incident_of.get(c) for c, key in zip(chunks, keys, strict=True)
-    ]
+    ids = [stored[key] if key in stored else incident_of.get(c) for c, key in zip(chunks, keys, strict=True)]
     problems = refused + _spanning(data_dir, scan, chunks, ids)
     if not problems:
-        cited = {source for key in keys if key in stored for source in stored[key][1]}
         problems = _Report().uncited(data_dir, scan, dataset, cited)
     if problems:
         raise DataError(problems)
