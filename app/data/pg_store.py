@@ -29,6 +29,7 @@ ORDER = "sort_day, sort_id, sort_seq"  # the collection's order (``app.data.pg_s
 ID = "collection = %s AND id = %s"
 POLYGON = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"  # a point is in the head
 COUNT_CAP = 500  # numberMatched is counted up to this many matches (``PostgisStore.page``)
+AHEAD_MAX = 5000  # rows read ahead for ``ids`` and ``bodies`` kept at most (per store)
 _pools: dict[str, ConnectionPool] = {}
 
 
@@ -93,7 +94,8 @@ class PostgisStore:
         n, *box, first, last, span = stats
         self._pool, self._cid, self._len = connections, collection, int(n)
         self._bounds = None if box[0] is None else [float(v) for v in box]
-        self._interval, self._span = (_iso(first), _iso(last)), int(span or 0)  # span: longest feature, days
+        self._interval, self._span = (_iso(first), _iso(last)), int(span or 0)
+        self._ahead: dict[int, list[Any]] = {}  # fid -> [id, head, polygon WKB] (``_keep``)
 
     def __len__(self) -> int:
         return self._len
@@ -118,20 +120,28 @@ class PostgisStore:
     def page(
         self, q: ItemQuery, offset: int, limit: int, after: str | None = None
     ) -> tuple[int | None, np.ndarray]:
-        """One walk of the order's index, from ``after``'s key when given (keyset: nothing skipped)
-        else skipping ``offset`` index entries. Where the page lies within the first ``COUNT_CAP``
-        matches the walk goes on to them, counting them; past that numberMatched is left out unless
-        the page is the last (OGC API - Features allows it; clients follow ``next``), as counting a
-        million matches costs more than the page's budget. (A count of its own took a plan of its
-        own: ``near`` at 100k walked a spatial index whose matches lay late in it, 35 ms of 40.)"""
+        """One statement: a walk of the order's index, from ``after``'s key when given (keyset:
+        nothing skipped) else skipping ``offset`` entries, and the page's rows read with it (kept
+        for ``ids`` and ``bodies``: a statement is a round trip, a few ms each on a loaded machine).
+        Where the page lies within the first ``COUNT_CAP`` matches the walk goes on to them,
+        counting them; past that numberMatched is left out unless the page is the last (OGC API -
+        Features allows it; clients follow ``next``): counting a million matches costs more than
+        the page's budget. (A count of its own took a plan of its own: ``near`` at 100k walked a
+        spatial index whose matches lay late in it, 35 ms of 40.)"""
         where, params = self._where(q)
-        key = after and self._rows(f"SELECT {ORDER} FROM feature WHERE {ID}", [self._cid, after])
-        walk = f"{where} AND ({ORDER}) > (%s, %s, %s)" if key else where
+        walk = f"{where} AND ({ORDER}) > (SELECT {ORDER} FROM feature WHERE {ID})" if after else where
         window = max(limit, COUNT_CAP - offset) + 1
-        found = self._fids(walk, [*params, *(key[0] if key else ()), window, 0 if key else offset],
-                           f"ORDER BY {ORDER} LIMIT %s OFFSET %s")  # fmt: skip
+        found = self._rows(
+            f"WITH walk AS MATERIALIZED (SELECT fid, row_number() OVER () AS n FROM (SELECT fid FROM feature "
+            f"WHERE {walk} ORDER BY {ORDER} LIMIT %s OFFSET %s) AS w) SELECT walk.fid, id, head, {POLYGON} "
+            "FROM walk LEFT JOIN feature f ON f.fid = walk.fid AND n <= %s ORDER BY n",
+            [*params, *((self._cid, after) if after else ()), window, 0 if after else offset, limit],
+        )
+        if after and not found:  # ``after`` not held (or the last match): the page of ``offset``
+            return self.page(q, offset, limit)
+        self._keep(found[:limit])
         matched: int | None = None
-        if len(found) < window and (found or offset == 0 or key):
+        if len(found) < window and (found or offset == 0 or after):
             matched = offset + len(found)
         elif len(params) == 1:  # no filter
             matched = self._len
@@ -139,15 +149,25 @@ class PostgisStore:
             capped = f"SELECT count(*) FROM (SELECT FROM feature WHERE {where} LIMIT {COUNT_CAP + 1}) AS c"
             matched = int(self._rows(capped, params)[0][0])
             matched = None if matched > COUNT_CAP else matched
-        return matched, np.array(found[:limit], dtype=np.int64)
+        return matched, np.array([r[0] for r in found[:limit]], dtype=np.int64)
+
+    def _keep(self, found: list[tuple[Any, ...]]) -> None:
+        """Rows (fid, id, head, polygon) read with a page or an item, for the ``ids`` and ``bodies``
+        that follow (``bodies`` takes them); bounded, for requests that end before asking."""
+        if len(self._ahead) > AHEAD_MAX:
+            self._ahead.clear()
+        self._ahead.update((fid, rest) for fid, *rest in found)
 
     def query(self, q: ItemQuery) -> np.ndarray:
         where, params = self._where(q)
         return np.array(self._fids(where, params, f"ORDER BY {ORDER}"), dtype=np.int64)
 
     def get(self, feature_id: str) -> int | None:
-        found = self._fids(ID, [self._cid, feature_id])
-        return found[0] if found else None
+        found = self._rows(
+            f"SELECT fid, id, head, {POLYGON} FROM feature WHERE {ID}", [self._cid, feature_id]
+        )
+        self._keep(found)
+        return int(found[0][0]) if found else None
 
     def _where(self, q: ItemQuery) -> tuple[str, list[Any]]:
         """The query's filters as one SQL condition (``collection = %s`` first) and its values."""
@@ -206,8 +226,10 @@ class PostgisStore:
         return [at[fid] for fid in wanted if fid in at]
 
     def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
-        found = self._by_fid(rows, f"head, {POLYGON}")
-        return with_geometries([head.encode() for head, _ in found], [wkb for _, wkb in found], simplify_m)
+        found: list[Any] = [self._ahead.pop(int(fid), None) for fid in rows]
+        if any(row is None for row in found):  # not all read ahead: all read now
+            found = self._by_fid(rows, f"id, head, {POLYGON}")
+        return with_geometries([r[1].encode() for r in found], [r[2] for r in found], simplify_m)
 
     def csv(self, rows: np.ndarray) -> bytes | None:  # noqa: ARG002
         return None  # written from the bodies (app.api.formats.features_csv)
@@ -216,7 +238,8 @@ class PostgisStore:
         return True  # a database's answers are never written on the event loop
 
     def ids(self, rows: np.ndarray) -> list[str]:
-        return [r[0] for r in self._by_fid(rows, "id")]
+        kept = [self._ahead.get(int(fid)) for fid in rows]
+        return [r[0] for r in kept] if all(kept) else [r[0] for r in self._by_fid(rows, "id")]  # type: ignore[index]
 
     def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xy = np.array(self._by_fid(rows, "ST_X(point::geometry), ST_Y(point::geometry)"), dtype=np.float64)

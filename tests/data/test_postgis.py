@@ -316,7 +316,8 @@ def test_a_page_and_its_count_are_one_walk_of_the_order(
     """Up to ``COUNT_CAP`` matches, numberMatched comes from the page's own walk of the order's
     index: one statement, not a count of its own, which PostgreSQL planned on its own (at 100k,
     ``near``'s count walked the events' spatial index, whose first entries lay far from the disc:
-    35 of the page's 40 ms; ``tests/perf/pg_scale.py``). A next page by key is one lookup more."""
+    35 of the page's 40 ms; ``tests/perf/pg_scale.py``); its rows are read with it (``ids`` and
+    ``bodies`` need no statement of their own), and a next page by key is one statement too."""
     url = postgres.loaded(BUNDLED_DATA)
     events = served_from(pool(url)).stores["events"]
     embedded = build_served(Settings(data_dir=BUNDLED_DATA)).stores["events"]
@@ -326,12 +327,13 @@ def test_a_page_and_its_count_are_one_walk_of_the_order(
     for query in (ItemQuery(near=(38.2, 33.75), within_m=30_000), ItemQuery(in_zone=frozenset({"inside"}))):
         statements.clear()
         matched, rows = events.page(query, 0, 3)
-        assert len(statements) == 1 and matched == embedded.page(query, 0, 3)[0] > 3
         last = events.ids(rows[-1:])[0]
+        assert len(statements) == 1 and matched == embedded.page(query, 0, 3)[0] > 3
         statements.clear()
         _, after = events.page(query, 3, 3, after=last)
-        assert len(statements) == 2  # the key of ``after``, then the walk from it
         assert events.ids(after) == embedded.ids(embedded.page(query, 3, 3)[1])
+        assert events.bodies(after) == embedded.bodies(embedded.page(query, 3, 3)[1])
+        assert len(statements) == 1  # the key of ``after`` found in the walk; ids, bodies read with it
 
 
 def test_a_statement_cancelled_past_the_budget_answers_the_budgets_503(postgres: Cluster) -> None:
