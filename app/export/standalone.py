@@ -245,7 +245,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         ".folium-map{height:62vh!important;position:relative!important}"
         ".export-title,.export-legend,.export-list{position:static;width:auto;max-height:none;margin:8px}"
         ".export-title{padding:4px 2px}.leaflet-popup-content{max-width:calc(100vw - 90px)}"
-        ".leaflet-popup .card{max-height:34vh}"
+        ".leaflet-popup .card{max-height:34vh}.leaflet-bottom.leaflet-left{bottom:20px}"
         "body{display:flex;flex-direction:column}.export-title{order:-2}.folium-map{order:-1}}</style>"),
         name="card_css")  # fmt: skip
     root.html.add_child(folium.Element(_chrome(catalog, _years(catalog))), name="export_chrome")
