@@ -5,7 +5,7 @@ box against all taken boxes at once (numpy), not one by one."""
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import shapely
@@ -195,7 +195,7 @@ def _name(box: Box, text: str, bold: bool, site_id: str) -> str:
     x0, y0, x1, y1 = box
     weight = ' font-weight="bold"' if bold else ""
     return (
-        f'<g class="name" data-site="{escape(site_id)}"><rect x="{x0:.1f}" y="{y0:.1f}" '
+        f'<g class="name" data-site={quoteattr(site_id)}><rect x="{x0:.1f}" y="{y0:.1f}" '
         f'width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="3" fill="#fff" fill-opacity="0.88"/>'
         f'<text x="{(x0 + x1) / 2:.1f}" y="{y1 - 4:.1f}" text-anchor="middle"{weight} font-size="{NAME_PX}" '
         f'textLength="{x1 - x0 - 2 * PAD_PX:.1f}" lengthAdjust="spacingAndGlyphs" '
