@@ -25,6 +25,10 @@ business); requests with other conditional or range headers (``If-Modified-Since
 
 Bounded: entries are dropped least recently used first when their bodies, headers and keys exceed
 ``max_bytes``. One cache per worker process; nothing is shared or written anywhere.
+
+An answer under way is shared (``app.api.flights``): an identical ``GET`` or ``HEAD`` that comes
+while the first ``GET`` of its key is being answered waits for that answer, kept or not (errors
+too), also with the cache off (``max_bytes`` 0: nothing kept, answers under way still shared).
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import middleware
 from app.api.caching import CACHED_PREFIXES
+from app.api.flights import MAX_WAITERS, Flight, replaying
+from app.budget import CLIENT_CLOSED_REQUEST
+from app.errors import problem
 from app.proxy import AllowedHosts, ForwardedHeaders
 from app.settings import Settings
 
@@ -50,6 +57,9 @@ _FORWARDED = (b"x-forwarded-", b"forwarded")
 DEFAULT_MAX_BYTES = 64 * 2**20
 ENTRY_OVERHEAD = 256  # bytes counted for each entry's key and bookkeeping, beyond its body and headers
 MAX_HEALTH_ANSWERS = 64
+SHARED_MAX_BYTES = 8 * 2**20  # the largest answer under way given to the requests waiting for it
+DEFAULT_WAIT_S = 11.0  # how long an identical request waits for an answer under way (budget + 1 s)
+_REQUEST: Message = {"type": "http.request", "body": b"", "more_body": False}  # a GET's one message
 
 
 class Trusted(Protocol):
@@ -136,6 +146,7 @@ class AnswerCache:
         hosts: AllowedHosts | None = None,
         trusted: Trusted = (),
         host_in_answer: bool = True,
+        wait_s: float = DEFAULT_WAIT_S,
     ) -> None:
         self.app = app
         self.store = AnswerStore(max_bytes, max_entry_bytes=max(max_bytes // 8, 1))
@@ -144,6 +155,9 @@ class AnswerCache:
         self.trusted = trusted
         self.host_in_answer = host_in_answer
         self.health: dict[Key, Answer] = {}
+        self.flights: dict[Key, Flight] = {}  # answers under way (app.api.flights)
+        self.wait_s = wait_s
+        self.shared = 0  # answers sent to a request that waited for them
 
     @classmethod
     def in_front_of(cls, app: ASGIApp, settings: Settings) -> AnswerCache:
@@ -154,7 +168,8 @@ class AnswerCache:
         trusted: Trusted = ()
         if settings.forwarded_allow_ips and not settings.public_url:  # uvicorn's reading of the list
             trusted = ForwardedHeaders(app, trusted_hosts=settings.forwarded_allow_ips).trusted_hosts  # type: ignore[arg-type]
-        return cls(app, settings.answer_cache_mb * 2**20, allowed, trusted, not settings.public_url)
+        return cls(app, settings.answer_cache_mb * 2**20, allowed, trusted, not settings.public_url,
+                   wait_s=settings.request_budget_s + 1)  # fmt: skip
 
     def request_key(self, scope: Scope) -> Key | None:
         """The key of a GET/HEAD request for ``/api`` or ``/healthz``, or None where it must not
@@ -165,7 +180,7 @@ class AnswerCache:
         path: str = scope["path"]
         route = path.removeprefix(root) if root else path
         health = route == HEALTH_PATH
-        if not health and not (self.enabled and route.startswith(CACHED_PREFIXES)):
+        if not health and not route.startswith(CACHED_PREFIXES):
             return None
         found: list[bytes | None] = [None, None, None, None, None]
         forwarded: list[tuple[bytes, bytes]] | None = None
@@ -206,19 +221,51 @@ class AnswerCache:
             return
         started = middleware.clock()
         health = key[-1] is True
-        answer = self.health.get(key) if health else self.store.get(key)
+        answer = self.health.get(key) if health else self.store.get(key) if self.enabled else None
         if answer is not None:
-            # A fresh list: the server may add to the message's headers.
-            start = {"type": "http.response.start", "status": answer.status, "headers": list(answer.headers)}
-            await send(start)
-            body = b"" if scope["method"] == "HEAD" else answer.body
-            await send({"type": "http.response.body", "body": body, "more_body": False})
-            middleware.log_request(scope, answer.status, started)
+            await self._replay(answer, scope, send, started)
+            return
+        flight = self.flights.get(key)
+        if flight is not None and flight.waiters < MAX_WAITERS:
+            await self._wait_for(flight, key, scope, receive, send, started)
             return
         if scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         await self._run_and_keep(key, health, scope, receive, send)
+
+    @staticmethod
+    async def _replay(answer: Answer, scope: Scope, send: Send, started: float) -> None:
+        # A fresh list: the server may add to the message's headers.
+        start = {"type": "http.response.start", "status": answer.status, "headers": list(answer.headers)}
+        await send(start)
+        body = b"" if scope["method"] == "HEAD" else answer.body
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+        middleware.log_request(scope, answer.status, started)
+
+    async def _wait_for(
+        self, flight: Flight, key: Key, scope: Scope, receive: Receive, send: Send, started: float
+    ) -> None:
+        """Send the answer under way for ``key`` once it is made (``app.api.flights``)."""
+        outcome = await flight.wait(receive, self.wait_s)
+        if outcome == "gone":
+            middleware.log_request(scope, CLIENT_CLOSED_REQUEST, started)
+        elif outcome == "late":
+            detail = (f"the same request, asked just before by another client, was not answered "
+                      f"within {self.wait_s:g} s; try again later")  # fmt: skip
+            response = problem(503, detail, scope["path"][: middleware.MAX_LOGGED_QUERY])
+            response.headers.update(middleware.ERROR_HEADERS)
+            if key[8]:  # an Origin was sent
+                response.headers.update(middleware.CORS_HEADERS)
+            await response(scope, receive, send)
+            middleware.log_request(scope, 503, started)
+        elif isinstance(flight.answer, Answer):  # complete (even if an error came after it)
+            self.shared += 1
+            await self._replay(flight.answer, scope, send, started)
+        elif flight.error is not None:
+            raise flight.error  # the front error layer's 500, as for the first request
+        else:  # nothing replayable: made again, as if alone
+            await self.app(scope, replaying(_REQUEST, receive), send)
 
     def _keep(self, key: Key, health: bool, scope: Scope, answer: Answer) -> None:
         version = getattr(getattr(scope["app"].state, "served", None), "version", None)
@@ -236,32 +283,51 @@ class AnswerCache:
         self.store.put(key, answer, size)
 
     async def _run_and_keep(self, key: Key, health: bool, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the stack; keep its answer if it may be kept, and give it to the identical requests
+        that came meanwhile (``flight``), whether kept or not."""
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
         size = 0
-        keeping = True
-        limit = self.store.max_entry_bytes if not health else 2**16
+        collecting = True  # the answer so far is replayable (to waiters, or from the cache)
+        keeping = False
+        # (the store itself refuses a body beyond its largest entry)
+        limit = max(self.store.max_entry_bytes, SHARED_MAX_BYTES) if not health else 2**16
+        flight = Flight()
+        if not health:  # /healthz is made in microseconds: nothing to share
+            self.flights[key] = flight
+            receive = flight.first_receive(receive)
 
         async def send_and_keep(message: Message) -> None:
-            nonlocal status, headers, size, keeping
+            nonlocal status, headers, size, keeping, collecting
             kind = message["type"]
             if kind == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))  # as the whole stack sends them
-                keeping = (health and status == 200) or _keepable(status, headers)
-                keeping = keeping and not message.get("trailers", False)
-            elif kind == "http.response.body" and keeping:
+                keeping = (health and status == 200) or (self.enabled and _keepable(status, headers))
+                collecting = status != CLIENT_CLOSED_REQUEST and not message.get("trailers", False)
+            elif kind == "http.response.body" and collecting:
                 body = message.get("body", b"")
                 size += len(body)
                 if size > limit:
-                    keeping, chunks[:] = False, []
+                    collecting, chunks[:] = False, []
                 else:
                     chunks.append(body)
                     if not message.get("more_body", False):
-                        self._keep(key, health, scope, Answer(status, tuple(headers), b"".join(chunks)))
+                        answer = Answer(status, tuple(headers), b"".join(chunks))
+                        flight.answer = answer
+                        if keeping:
+                            self._keep(key, health, scope, answer)
             elif kind != "http.response.body":
-                keeping = False  # trailers, pathsend, early hints: not replayable as kept
+                collecting = False  # trailers, pathsend, early hints: not replayable
             await send(message)
 
-        await self.app(scope, receive, send_and_keep)
+        try:
+            await self.app(scope, receive, send_and_keep)
+        except Exception as error:
+            flight.error = error
+            raise
+        finally:
+            if self.flights.get(key) is flight:
+                del self.flights[key]
+            flight.finish()
