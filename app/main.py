@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,7 +20,7 @@ from app.api.caching import HttpCaching, NegotiatedGZip
 from app.budget import WorkGuard
 from app.errors import install_error_handlers
 from app.heavy import HeavyWork
-from app.middleware import EXPOSED_HEADERS, HostRequired, ProblemOnError, ReadingMethods, RequestLog
+from app.middleware import EXPOSED_HEADERS, HostRequired, OpenCors, ProblemOnError, ReadingMethods, RequestLog
 from app.routing import RouteTable
 from app.served import Served, load_served
 from app.settings import Settings
@@ -106,6 +105,8 @@ class Service(FastAPI):
     Starlette's error layer (measured in tests/perf/serving.py)."""
 
     front: ASGIApp | None = None
+    table: RouteTable | None = None  # the routes dispatched without the framework (app.routing)
+    lean: ASGIApp | None = None  # the middleware and the table, built on first use (from user_middleware)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.front is not None:
@@ -115,7 +116,15 @@ class Service(FastAPI):
             await super().__call__(scope, receive, send)
 
     async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Everything behind the front layers: FastAPI's entry, its middleware and routes."""
+        """Everything behind the front layers: the middleware and the table for the table's
+        routes (``app.routing``), else FastAPI's entry, the middleware and its router."""
+        table = self.table
+        if table is not None and table.takes(scope):
+            lean = self.lean
+            if lean is None:
+                lean = self.lean = table.behind(self.user_middleware)
+            await lean(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -167,7 +176,7 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     app.add_middleware(HttpCaching, max_age_s=settings.cache_max_age_s)
     app.add_middleware(ReadingMethods)
     app.add_middleware(
-        CORSMiddleware,
+        OpenCors,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
@@ -187,12 +196,13 @@ def create_app(settings: Settings | None = None, served: Served | None = None) -
     app.front = ProblemOnError(AnswerCache.in_front_of(stack, settings), front=True)
     # The routes as FastAPI declares them (and the OpenAPI document says), dispatched by a lean
     # table in place of its router; what the table does not take goes on to the router.
-    table = RouteTable(app.router.middleware_stack)
+    table = RouteTable(app.router.middleware_stack, app.exception_handlers)
     for router in (health.router, ogc.router, grid.router, locate.router, openapi.router, pages.router,
                    embed.router):  # fmt: skip
         app.include_router(router)
         table.include(router)
     app.router.middleware_stack = table
+    app.table = table
     pages.mount_static(app)
     openapi.install_openapi(app, settings.default_limit, settings.max_limit)
     return app

@@ -10,13 +10,17 @@ and a stream per request, which showed in the load test.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
 import orjson
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import header_lists
 from app.budget import ClientGone
 from app.errors import problem
 
@@ -203,3 +207,45 @@ class RequestLog:
             await self.app(scope, receive, progress)
         finally:
             log_request(scope, progress.status, started)
+
+
+class OpenCors(CORSMiddleware):
+    """Starlette's CORS layer, its simple answers made on the raw header lists (app.header_lists):
+    the same headers, in the same order, without building a ``Headers`` per request and a
+    ``MutableHeaders`` per answer. With every origin allowed and no credentials (how the service
+    is configured), Starlette adds ``Access-Control-Allow-Origin: *`` and the exposed headers when
+    a request has an ``Origin``, and ``Origin`` to every answer's ``Vary``; its preflight answers
+    are its own. Any other configuration is Starlette's layer unchanged."""
+
+    @functools.cached_property
+    def raw(self) -> bool:
+        return self.allow_all_origins and not self.allow_credentials
+
+    @functools.cached_property
+    def simple_raw(self) -> list[tuple[bytes, bytes]]:
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.simple_headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.raw:
+            await super().__call__(scope, receive, send)
+            return
+        origin = preflight = False
+        for name, _value in scope["headers"]:
+            if name == b"origin":
+                origin = True
+            elif name == b"access-control-request-method":
+                preflight = True
+        if origin and preflight and scope["method"] == "OPTIONS":
+            await self.preflight_response(request_headers=Headers(scope=scope))(scope, receive, send)
+            return
+        simple = self.simple_raw if origin else ()
+
+        async def send_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = header_lists.writable(message)
+                for name, value in simple:
+                    header_lists.put(headers, name, value)
+                header_lists.add_vary(headers, b"Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_cors)

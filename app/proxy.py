@@ -26,6 +26,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app import header_lists
 from app.errors import problem
 from app.settings import Settings
 from app.urls import scope_route_path
@@ -98,7 +99,8 @@ class AllowedHosts:
         if scope["type"] != "http" or scope_route_path(scope) in UNCHECKED_PATHS:
             await self.app(scope, receive, send)
             return
-        if not self.allowed(Headers(scope=scope).get("host", "")):
+        host = header_lists.get(scope["headers"], b"host")
+        if not self.allowed(host.decode("latin-1") if host is not None else ""):
             response = problem(
                 400, "this service does not answer to that Host (see --allowed-hosts)", scope["path"][:200]
             )
@@ -111,8 +113,7 @@ class AllowedHosts:
 
         async def send_varying(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.add_vary_header("Host")
+                header_lists.add_vary(header_lists.writable(message), b"Host")
             await send(message)
 
         await self.app(scope, receive, send_varying)

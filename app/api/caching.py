@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import header_lists
+from app.header_lists import RawHeaders, put
 from app.urls import scope_route_path
 
 CACHED_PREFIXES = ("/api",)
@@ -69,8 +70,9 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return weights.get("*", 0.0) > 0
 
 
-def _accepts_gzip(headers: Headers) -> bool:
-    return accepts_gzip(headers.get("accept-encoding", ""))
+def _accepts_gzip(headers: RawHeaders) -> bool:
+    value = header_lists.get(headers, b"accept-encoding")
+    return accepts_gzip(value.decode("latin-1")) if value is not None else False
 
 
 class NegotiatedGZip(GZipMiddleware):
@@ -80,7 +82,7 @@ class NegotiatedGZip(GZipMiddleware):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if not _accepts_gzip(Headers(scope=scope)):
+        if not _accepts_gzip(scope["headers"]):
             # Nothing to compress: straight through (Starlette's identity responder only adds
             # ``Vary: Accept-Encoding``, which HttpCaching adds to every answer it could vary).
             await self.app(scope, receive, send)
@@ -95,12 +97,12 @@ class NegotiatedGZip(GZipMiddleware):
         await responder(scope, receive, send)
 
 
-def _add_vary(headers: MutableHeaders, name: str) -> None:
-    present = [v.strip().lower() for v in headers.get("vary", "").split(",") if v.strip()]
-    if name.lower() not in present and "*" not in present:
-        headers["Vary"] = ", ".join(
-            [*(v.strip() for v in headers.get("vary", "").split(",") if v.strip()), name]
-        )
+def _add_vary(headers: RawHeaders, name: bytes) -> None:
+    """``name`` added to the (first) ``Vary`` unless it is listed there, or ``*`` is."""
+    listed = [v.strip() for v in (header_lists.get(headers, b"vary") or b"").split(b",") if v.strip()]
+    present = [v.lower() for v in listed]
+    if name.lower() not in present and b"*" not in present:
+        put(headers, b"vary", b", ".join([*listed, name]))
 
 
 class HttpCaching:
@@ -119,14 +121,22 @@ class HttpCaching:
     def __init__(self, app: ASGIApp, max_age_s: int) -> None:
         self.app = app
         self.max_age_s = max_age_s
+        self.cache_control = f"public, max-age={max_age_s}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        gzip = _accepts_gzip(headers)
-        asked = listed_etags(headers.get("if-none-match", ""))  # as the client listed them
+        accept = accept_encoding = if_none_match = None
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers reads them
+            if name == b"accept":
+                accept = value if accept is None else accept
+            elif name == b"accept-encoding":
+                accept_encoding = value if accept_encoding is None else accept_encoding
+            elif name == b"if-none-match":
+                if_none_match = value if if_none_match is None else if_none_match
+        gzip = accept_encoding is not None and accepts_gzip(accept_encoding.decode("latin-1"))
+        asked = listed_etags(if_none_match.decode("latin-1")) if if_none_match else set()  # as listed
         inner_asked = asked
         if any(tag.endswith(GZIP_SUFFIX + '"') for tag in asked):
             inner_asked = {
@@ -145,19 +155,20 @@ class HttpCaching:
             await send(message)
 
         served = getattr(scope["app"].state, "served", None)
-        version = served.version if served is not None else ""
-        extra: dict[str, str] = {VERSION_HEADER: version} if version else {}
+        version: str = served.version if served is not None else ""
+        extra: RawHeaders = [(VERSION_KEY, version.encode("latin-1"))] if version else []
         path: str = scope["path"]  # with the public prefix, if any (app.proxy)
         if not scope_route_path(scope).startswith(CACHED_PREFIXES):
             await self.app(scope, receive, _adding(send_coded, extra))
             return
-        etag = etag_for(path, scope["query_string"], headers.get("accept", ""), version)
-        cached = {
-            "ETag": etag,
-            "Cache-Control": f"public, max-age={self.max_age_s}",
-            "Vary": "Accept, Accept-Encoding",
-            **extra,
-        }
+        accept_text = accept.decode("latin-1") if accept is not None else ""
+        etag = etag_for(path, scope["query_string"], accept_text, version)
+        cached: RawHeaders = [
+            (b"etag", etag.encode("latin-1")),
+            (b"cache-control", self.cache_control),
+            (b"vary", b"Accept, Accept-Encoding"),
+            *extra,
+        ]
         if etag in inner_asked:  # no need to run the handler: the answer is a function of the ETag
             await _not_modified(send_coded, cached)
             return
@@ -170,12 +181,14 @@ class HttpCaching:
                     unchanged = True
                     await _not_modified(send_coded, cached)
                     return
-                response_headers = MutableHeaders(scope=message)
+                response_headers = header_lists.writable(message)
                 if message["status"] == 200:
-                    response_headers.update(cached)
+                    for name, value in cached:
+                        put(response_headers, name, value)
                 else:
-                    response_headers.update(extra)
-                    response_headers["Cache-Control"] = "no-store"
+                    for name, value in extra:
+                        put(response_headers, name, value)
+                    put(response_headers, b"cache-control", b"no-store")
             elif unchanged:
                 return  # the 200's body: not sent after a 304
             await send_coded(message)
@@ -183,29 +196,34 @@ class HttpCaching:
         await self.app(scope, receive, send_with_headers)
 
 
+VERSION_KEY = VERSION_HEADER.lower().encode()
+
+
 def _code_etag(message: Message, gzip: bool, asked: set[str]) -> None:
     """The ETag of the representation sent (``-gzip`` for a compressed body, or for a 304 to a
     client that holds the compressed one) and ``Vary: Accept-Encoding`` (RFC 9110 §8.8.3)."""
-    out = MutableHeaders(scope=message)
-    etag = out.get("etag")
-    if etag and out.get("content-encoding") == "gzip":
-        out["ETag"] = _with_coding(etag)
+    out = header_lists.writable(message)
+    raw_etag = header_lists.get(out, b"etag")
+    etag = raw_etag.decode("latin-1") if raw_etag else ""
+    if etag and header_lists.get(out, b"content-encoding") == b"gzip":
+        put(out, b"etag", _with_coding(etag).encode("latin-1"))
     elif etag and message["status"] == 304 and gzip and _with_coding(etag).removeprefix("W/") in asked:
-        out["ETag"] = _with_coding(etag)  # the representation the client holds
+        put(out, b"etag", _with_coding(etag).encode("latin-1"))  # the representation the client holds
     if etag or message["status"] in (200, 304):
-        _add_vary(out, "Accept-Encoding")
+        _add_vary(out, b"Accept-Encoding")
 
 
-async def _not_modified(send: Send, headers: dict[str, str]) -> None:
-    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": 304, "headers": raw})
+async def _not_modified(send: Send, headers: RawHeaders) -> None:
+    await send({"type": "http.response.start", "status": 304, "headers": list(headers)})
     await send({"type": "http.response.body", "body": b""})
 
 
-def _adding(send: Send, headers: dict[str, str]) -> Send:
+def _adding(send: Send, headers: RawHeaders) -> Send:
     async def send_with(message: Message) -> None:
         if message["type"] == "http.response.start" and headers:
-            MutableHeaders(scope=message).update(headers)
+            out = header_lists.writable(message)
+            for name, value in headers:
+                put(out, name, value)
         await send(message)
 
     return send_with

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import header_lists
 from app.urls import scope_route_path
 
 EMBED_PREFIX = "/embed"
@@ -21,6 +21,7 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 # An SVG opened on its own must not run anything either; its text is drawn, not scripted.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *"
+_SVG_CSP, _PERMISSIONS_POLICY = SVG_CSP.encode(), PERMISSIONS_POLICY.encode()  # as set (app.header_lists)
 
 
 def tile_source(tile_url: str) -> str:
@@ -61,8 +62,8 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, tile_url: str, embed_ancestors: str) -> None:
         self.app = app
-        self.page_csp = content_security_policy(tile_url, "'self'")
-        self.embed_csp = content_security_policy(tile_url, embed_ancestors)
+        self.page_csp = content_security_policy(tile_url, "'self'").encode("latin-1")
+        self.embed_csp = content_security_policy(tile_url, embed_ancestors).encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,19 +74,20 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+                headers = header_lists.writable(message)
+                put = header_lists.put
+                put(headers, b"x-content-type-options", b"nosniff")
+                put(headers, b"referrer-policy", b"strict-origin-when-cross-origin")
                 if message["status"] >= 400:
-                    headers["Cache-Control"] = "no-store"  # an error is never cached or revalidated
-                content_type = headers.get("content-type", "")
-                if content_type.startswith("image/svg+xml"):
-                    headers["Content-Security-Policy"] = SVG_CSP
-                elif content_type.startswith("text/html"):
-                    headers["Permissions-Policy"] = PERMISSIONS_POLICY
-                    headers["Content-Security-Policy"] = self.embed_csp if embed else self.page_csp
+                    put(headers, b"cache-control", b"no-store")  # an error is never cached or revalidated
+                content_type = header_lists.get(headers, b"content-type") or b""
+                if content_type.startswith(b"image/svg+xml"):
+                    put(headers, b"content-security-policy", _SVG_CSP)
+                elif content_type.startswith(b"text/html"):
+                    put(headers, b"permissions-policy", _PERMISSIONS_POLICY)
+                    put(headers, b"content-security-policy", self.embed_csp if embed else self.page_csp)
                     if not embed:
-                        headers["X-Frame-Options"] = "SAMEORIGIN"
+                        put(headers, b"x-frame-options", b"SAMEORIGIN")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,14 +1,16 @@
 """The lean route table (app.routing) answers every route exactly as FastAPI's router did: the
 same status, every header, the same body, errors included; what it does not take (a static file,
 a route with other parameters, a method no route takes, a trailing slash) goes on to the router.
-Each comparison is between two real answers: the app as served, and the same app whose table is
-taken out (FastAPI's router answering everything, as before issue 16)."""
+Each comparison is between two real answers: the app as served (the table's routes not even
+passing the framework's entry), and the same app whose table is taken out (FastAPI's entry and
+router answering everything, as before issue 16)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -65,9 +67,10 @@ def lean() -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def router() -> Iterator[TestClient]:
-    """The same app with FastAPI's router answering every request."""
+    """The same app with FastAPI's entry and router answering every request."""
     app = create_app(Settings(data_dir=BUNDLED_DATA, answer_cache_mb=0))
     app.router.middleware_stack = table_of(TestClient(app)).fallback
+    app.table = None
     with TestClient(app) as c:
         yield c
 
@@ -104,6 +107,31 @@ def test_the_api_and_pages_are_served_by_the_table(lean: TestClient, monkeypatch
     for url in ("/embed/host.js", "/static/map.js", "/api/collections/"):
         lean.get(url, follow_redirects=False)
     assert reached == ["/embed/host.js", "/static/map.js", "/api/collections/"]
+
+
+def test_the_tables_routes_do_not_pass_the_frameworks_entry(
+    lean: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their requests go through the app's middleware straight into the table; FastAPI's entry
+    (and the framework's layers behind it) see only what the table does not take."""
+    entered: list[str] = []
+    entry = FastAPI.__call__
+
+    async def counting(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            entered.append(f"{scope['method']} {scope['path']}")
+        await entry(self, scope, receive, send)
+
+    monkeypatch.setattr(FastAPI, "__call__", counting)
+    for url in (ITEMS, FEATURE, "/api/collections/nowhere/items", "/api?f=html", "/"):
+        assert lean.get(url).status_code in (200, 404)
+        assert lean.head(url).status_code in (200, 404)
+    assert lean.get("/api/collections/events/items?limit=zero").status_code == 400
+    assert entered == []
+    lean.get("/static/map.js")
+    lean.post("/api/collections")
+    lean.options("/api/collections")
+    assert entered == ["GET /static/map.js", "POST /api/collections", "OPTIONS /api/collections"]
 
 
 def test_a_method_no_route_takes_is_the_routers_405(lean: TestClient) -> None:

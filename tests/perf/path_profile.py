@@ -119,7 +119,7 @@ def without(app: Any, name: str) -> None:
     kept = [m for m in app.user_middleware if m.cls.__name__ != name]
     if len(kept) < len(app.user_middleware):
         app.user_middleware[:] = kept
-        app.middleware_stack = None  # built again on the next request
+        app.middleware_stack = app.lean = None  # built again on the next request
         return
     outer, layer = app, app.front
     while type(layer).__name__ != name:
