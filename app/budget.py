@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,12 +62,48 @@ def check() -> None:
         budget.check()
 
 
+class Watchlist:
+    """The requests that start watching their client once they have worked ``WATCH_AFTER_S``:
+    one timer of the loop for all of them, set for the earliest (a timer per request, made and
+    cancelled, cost more than the rest of the guard)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.due: dict[int, tuple[float, Callable[[], None]]] = {}  # in the order they are due
+        self.timer: asyncio.TimerHandle | None = None
+        self.added = 0
+
+    def add(self, start: Callable[[], None]) -> int:
+        """Call ``start`` ``WATCH_AFTER_S`` from now (unless discarded before); its key."""
+        key = self.added
+        self.added += 1
+        self.due[key] = (self.loop.time() + WATCH_AFTER_S, start)
+        if self.timer is None:
+            self.timer = self.loop.call_later(WATCH_AFTER_S, self.tick)
+        return key
+
+    def discard(self, key: int) -> None:
+        self.due.pop(key, None)
+
+    def tick(self) -> None:
+        self.timer = None
+        now = self.loop.time()
+        while self.due:
+            key, (at, start) = next(iter(self.due.items()))
+            if at > now:
+                self.timer = self.loop.call_at(at, self.tick)
+                return
+            del self.due[key]
+            start()
+
+
 class WorkGuard:
     """A budget of ``seconds`` per request, and the client's disconnect noticed while it runs."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
+        self.watchlist: Watchlist | None = None  # of the running loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -101,7 +138,10 @@ class WorkGuard:
             nonlocal watcher
             watcher = loop.create_task(watch())
 
-        later = loop.call_later(WATCH_AFTER_S, start_watching)
+        watchlist = self.watchlist
+        if watchlist is None or watchlist.loop is not loop:
+            watchlist = self.watchlist = Watchlist(loop)
+        later = watchlist.add(start_watching)
         token = current.set(budget)
         try:
             await self.app(scope, receive_after_watch, send)
@@ -111,6 +151,6 @@ class WorkGuard:
             await send({"type": "http.response.body", "body": b""})
         finally:
             current.reset(token)
-            later.cancel()
+            watchlist.discard(later)
             if watcher is not None:
                 watcher.cancel()

@@ -89,7 +89,10 @@ class HostRequired:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            hosts = sum(1 for name, _value in scope["headers"] if name == b"host")
+            hosts = 0
+            for name, _value in scope["headers"]:
+                if name == b"host":
+                    hosts += 1
             if hosts > 1 or (hosts == 0 and scope.get("http_version") == "1.1"):
                 detail = "more than one Host header" if hosts else "an HTTP/1.1 request needs a Host header"
                 await problem(400, detail, scope["path"][:MAX_LOGGED_QUERY])(scope, receive, send)

@@ -189,9 +189,10 @@ class HttpCaching:
                     for name, value in extra:
                         put(response_headers, name, value)
                     put(response_headers, b"cache-control", b"no-store")
+                _code_etag_of(response_headers, message["status"], gzip, asked)  # as send_coded does
             elif unchanged:
                 return  # the 200's body: not sent after a 304
-            await send_coded(message)
+            await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
@@ -202,14 +203,18 @@ VERSION_KEY = VERSION_HEADER.lower().encode()
 def _code_etag(message: Message, gzip: bool, asked: set[str]) -> None:
     """The ETag of the representation sent (``-gzip`` for a compressed body, or for a 304 to a
     client that holds the compressed one) and ``Vary: Accept-Encoding`` (RFC 9110 §8.8.3)."""
-    out = header_lists.writable(message)
+    _code_etag_of(header_lists.writable(message), message["status"], gzip, asked)
+
+
+def _code_etag_of(out: RawHeaders, status: int, gzip: bool, asked: set[str]) -> None:
+    """``_code_etag`` on the headers ``out`` (a list of the message's own) of an answer of ``status``."""
     raw_etag = header_lists.get(out, b"etag")
     etag = raw_etag.decode("latin-1") if raw_etag else ""
     if etag and header_lists.get(out, b"content-encoding") == b"gzip":
         put(out, b"etag", _with_coding(etag).encode("latin-1"))
-    elif etag and message["status"] == 304 and gzip and _with_coding(etag).removeprefix("W/") in asked:
+    elif etag and status == 304 and gzip and _with_coding(etag).removeprefix("W/") in asked:
         put(out, b"etag", _with_coding(etag).encode("latin-1"))  # the representation the client holds
-    if etag or message["status"] in (200, 304):
+    if etag or status in (200, 304):
         _add_vary(out, b"Accept-Encoding")
 
 
