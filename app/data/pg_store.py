@@ -133,8 +133,9 @@ class PostgisStore:
         window = max(limit, COUNT_CAP - offset) + 1
         found = self._rows(
             f"WITH walk AS MATERIALIZED (SELECT fid, row_number() OVER () AS n FROM (SELECT fid FROM feature "
-            f"WHERE {walk} ORDER BY {ORDER} LIMIT %s OFFSET %s) AS w) SELECT walk.fid, id, head, {POLYGON} "
-            "FROM walk LEFT JOIN feature f ON f.fid = walk.fid AND n <= %s ORDER BY n",
+            f"WHERE {walk} ORDER BY {ORDER} LIMIT %s OFFSET %s) AS w) SELECT walk.fid, f.* FROM walk "
+            f"LEFT JOIN LATERAL (SELECT id, head, {POLYGON} FROM feature WHERE fid = walk.fid AND n <= %s "
+            "OFFSET 0) AS f ON true ORDER BY n",  # rows read for the page only (OFFSET 0: a gate per row)
             [*params, *((self._cid, after) if after else ()), window, 0 if after else offset, limit],
         )
         if after and not found:  # ``after`` not held (or the last match): the page of ``offset``
