@@ -40,7 +40,7 @@ from app.data.catalog import ZoneGeometry, build_catalog, build_zone
 from app.data.files import ChangedError, Chunk, Part, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
 from app.data.model import Site, Zone
-from app.data.schema import Columns, mask, numbers, to_arrow, true, valid
+from app.data.schema import Columns, numbers, to_arrow, true
 from app.data.store import FeatureStore
 from app.data.store_api import Store
 from app.settings import Settings
@@ -341,13 +341,13 @@ def load_saved(directory: Path) -> Served:
     verify(*parts)
     dead = [to_arrow([fid.encode() for fid in part["dead"]], pa.string()) for part in meta["parts"]]
     events, served = _served_rows(parts, "events", "id", dead)
-    keys = pa.table([events.column("start"), events.column("id")], names=["start", "id"])
+    keys = pa.table([pc.list_element(events.column("days"), 0), events.column("id")], names=["start", "id"])
     keys = keys.take(to_arrow(served, pa.int64()))
     order = served[numbers(pc.sort_indices(keys, sort_keys=[("start", "ascending"), ("id", "ascending")]))]
     regions, held = _served_rows(parts, "regions", "owner", dead)
     owners = regions.column("owner").take(to_arrow(held, pa.int64())).combine_chunks()
     at = pc.index_in(owners, value_set=events.column("id").take(to_arrow(order, pa.int64())).combine_chunks())
-    order_of_regions = held[np.argsort(np.where(valid(at), numbers(at), -1), kind="stable")]
+    order_of_regions = held[np.argsort(np.where(true(pc.is_valid(at)), numbers(at), -1), kind="stable")]
     reference = [cid for cid in collections if cid not in ("events", "regions")]  # the same in every part
     stores = {cid: store_file.load(parts[0] / f"{cid}.arrow") for cid in reference}
     stores["events"] = FeatureStore(Columns.of(events, order), order)
@@ -361,5 +361,5 @@ def _served_rows(parts: list[Path], cid: str, by: str, dead: list[pa.Array]) -> 
     rows served: those whose ``by`` (an id, an owner) the entry does not list as dead."""
     tables = [store_file.read(part / f"{cid}.arrow") for part in parts]
     gone = [pc.is_in(table.column(by), value_set=ids) for table, ids in zip(tables, dead, strict=True)]
-    served = np.flatnonzero(~mask([true(chunk) for column in gone for chunk in column.chunks]))
+    served = np.flatnonzero(~np.concatenate([true(column) for column in gone]))
     return pa.concat_tables(tables), served

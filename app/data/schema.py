@@ -1,109 +1,38 @@
-"""What a store holds, defined once: ``Columns`` names and types every column of a collection, and
-the Arrow schema a store is written in (``SCHEMA``) is made from it.
+"""What a store holds, defined once: ``Columns`` names and types every column of a collection, the
+Arrow schema a store is written in (``SCHEMA``) is made from it, and ``Row`` is what a collection
+gives a store to build from.
 
-A store is one row per feature, in collection order (events: first day, then id; regions follow
-their incident). On disk it is an Arrow IPC file (``app.data.store_file``), read back as a memory
-map; its ``geometry`` column is GeoArrow WKB (``geoarrow.wkb``, CRS84), so pyarrow and any
-GeoArrow reader take it as it is. ``Row`` is what the collections give a store to build from.
+On disk a store is an Arrow IPC file (``app.data.store_file``), mapped; its ``geometry`` column is
+GeoArrow WKB (``geoarrow.wkb``, CRS84), so pyarrow and any GeoArrow reader take it as it is.
+Numbers are read as numpy views of Arrow's buffers and written from numpy buffers: pyarrow's own
+conversions (``pa.array``, ``to_numpy``) import pandas where it is installed (a second, 60 MB).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from shapely.geometry.base import BaseGeometry
 
 GEOARROW_WKB = {b"ARROW:extension:name": b"geoarrow.wkb", b"ARROW:extension:metadata": b'{"crs":"OGC:CRS84"}'}
-CATEGORY = pa.dictionary(pa.int32(), pa.string())
+CATEGORY = pa.dictionary(pa.int32(), pa.large_string())
+NUMPY = {
+    pa.int8(): np.int8,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.uint64(): np.uint64,
+    pa.float64(): np.float64,
+}
 
 
 def _column(arrow: pa.DataType, metadata: dict[bytes, bytes] | None = None) -> dict[str, Any]:
     """A column's Arrow type and its Arrow field metadata."""
     return {"arrow": arrow, "field": metadata}
-
-
-# pyarrow imports pandas (where installed: a second or more, and 60 MB) the first time it converts
-# to or from numpy or Python values (``pa.array``, ``to_numpy``). A store needs neither: its
-# arrays are made from numpy buffers and read as numpy views of Arrow's buffers.
-
-
-def to_arrow(values: np.ndarray | Sequence[bytes | None], arrow: pa.DataType) -> pa.Array:
-    """An Arrow array of ``arrow`` type over numpy numbers, or of byte strings (None: null)."""
-    if isinstance(values, np.ndarray):
-        return pa.Array.from_buffers(arrow, len(values), [None, pa.py_buffer(np.ascontiguousarray(values))])
-    valid = np.array([v is not None for v in values], dtype=bool)
-    sizes = np.array([0 if v is None else len(v) for v in values], dtype=np.int64)
-    offsets = np.zeros(len(values) + 1, dtype=np.int64 if arrow == pa.large_binary() else np.int32)
-    np.cumsum(sizes, out=offsets[1:])
-    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    data = pa.py_buffer(b"".join(v for v in values if v is not None))
-    return pa.Array.from_buffers(arrow, len(values), [bitmap, pa.py_buffer(offsets), data])
-
-
-NUMPY = {pa.int8(): np.int8, pa.int32(): np.int32, pa.int64(): np.int64, pa.uint64(): np.uint64,
-         pa.float64(): np.float64}  # fmt: skip
-
-
-def numbers(array: pa.Array) -> np.ndarray:
-    """A read-only numpy view of the values of a numeric Arrow array (no copy)."""
-    dtype = np.dtype(NUMPY[array.type])
-    view: np.ndarray = np.frombuffer(array.buffers()[1], dtype, len(array), array.offset * dtype.itemsize)
-    return view
-
-
-def valid(array: pa.Array) -> np.ndarray:
-    """Whether each value of an Arrow array is not null (bool)."""
-    bitmap = array.buffers()[0]
-    return np.ones(len(array), dtype=bool) if bitmap is None else _bits(bitmap, array)
-
-
-def true(array: pa.BooleanArray) -> np.ndarray:
-    """Where a boolean Arrow array is true (and not null)."""
-    mask: np.ndarray = _bits(array.buffers()[1], array) & valid(array)
-    return mask
-
-
-def _bits(bitmap: pa.Buffer, array: pa.Array) -> np.ndarray:
-    bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
-    mask: np.ndarray = bits[array.offset : array.offset + len(array)].astype(bool)
-    return mask
-
-
-class Blob:
-    """A binary or string column (one Arrow chunk per part) read as bytes through numpy views of
-    its buffers; row ``i`` is the column's row ``order[i]``."""
-
-    def __init__(self, column: pa.ChunkedArray, order: np.ndarray) -> None:
-        starts, ends, self.data = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], []
-        for chunk in column.chunks:
-            _, offsets, data = chunk.buffers()
-            width = np.dtype(np.int64 if chunk.type in (pa.large_binary(), pa.large_string()) else np.int32)
-            at = np.frombuffer(offsets, width, len(chunk) + 1, chunk.offset * width.itemsize)
-            starts.append(at[:-1])
-            ends.append(at[1:])
-            self.data.append(memoryview(data) if data is not None else memoryview(b""))
-        self.chunk = np.repeat(np.arange(len(self.data)), [len(c) for c in column.chunks])[order]
-        self.start, self.end = np.concatenate(starts)[order], np.concatenate(ends)[order]
-        self.valid = mask([valid(c) for c in column.chunks])[order]
-
-    def __getitem__(self, row: int) -> bytes:
-        value: bytes = self.data[self.chunk[row]][self.start[row] : self.end[row]].tobytes()
-        return value
-
-    def take(self, rows: np.ndarray) -> list[bytes | None]:
-        d, v, k = self.data, self.valid[rows], self.chunk[rows].tolist()
-        s, e = self.start[rows].tolist(), self.end[rows].tolist()
-        return [d[i][a:b].tobytes() if ok else None for i, a, b, ok in zip(k, s, e, v, strict=True)]
-
-
-def mask(parts: list[np.ndarray]) -> np.ndarray:
-    """Per-chunk booleans as one array (empty if there are none)."""
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -123,40 +52,29 @@ class Category:
 
 @dataclass(frozen=True)
 class Columns:
-    """A store's columns. Numbers and categories (``Category``) are numpy arrays, one value per
-    feature in collection order; text and bytes are the Arrow columns as stored (one chunk per
-    part, rows that are no longer served included), read through the store's row order."""
+    """A store's columns. Numbers (an ``(n, k)`` array for k to a row) and categories are numpy,
+    one row per feature in the store's order; text and bytes are the Arrow columns as stored (a
+    chunk per part, rows no longer served included), read through the store's row order (``Blob``)."""
 
-    id: pa.ChunkedArray = field(metadata=_column(pa.string()))
+    id: pa.ChunkedArray = field(metadata=_column(pa.large_string()))
     # The GeoJSON Feature (UTF-8 JSON), with its geometry when that is a point or none.
     head: pa.ChunkedArray = field(metadata=_column(pa.large_binary()))
     # WKB of any other geometry (null: the geometry is in the head).
     geometry: pa.ChunkedArray = field(metadata=_column(pa.large_binary(), GEOARROW_WKB))
-    # The feature's CSV line (app.api.formats.features_csv; null: a polygon's is written on
-    # request) and its header line, whose columns are the feature's own properties.
+    # The feature's CSV line (app.api.formats.features_csv; null: a polygon's, written on request)
+    # and its header line, whose columns are the feature's own properties.
     csv: pa.ChunkedArray = field(metadata=_column(pa.large_binary()))
     csv_head: Category = field(metadata=_column(CATEGORY))
-    # Bounds of the geometry, degrees (NaN: no geometry).
-    minx: np.ndarray = field(metadata=_column(pa.float64()))
-    miny: np.ndarray = field(metadata=_column(pa.float64()))
-    maxx: np.ndarray = field(metadata=_column(pa.float64()))
-    maxy: np.ndarray = field(metadata=_column(pa.float64()))
-    # Metres from the centre of the bounds: the region lies between reach_min and reach_max, and
-    # holds every point between ring_min and ring_max (app.geo.near.reaches; NaN: none).
-    reach_min: np.ndarray = field(metadata=_column(pa.float64()))
-    reach_max: np.ndarray = field(metadata=_column(pa.float64()))
-    ring_min: np.ndarray = field(metadata=_column(pa.float64()))
-    ring_max: np.ndarray = field(metadata=_column(pa.float64()))
-    # A geodesic disc inside the region: centre (degrees) and radius (metres) (app.geo.near.inner_discs).
-    inner_lon: np.ndarray = field(metadata=_column(pa.float64()))
-    inner_lat: np.ndarray = field(metadata=_column(pa.float64()))
-    inner_m: np.ndarray = field(metadata=_column(pa.float64()))
-    # The representative point, degrees (NaN: none): an incident's marker, a point inside a region.
-    lon: np.ndarray = field(metadata=_column(pa.float64()))
-    lat: np.ndarray = field(metadata=_column(pa.float64()))
+    # minx, miny, maxx, maxy of the geometry, degrees (NaN: no geometry).
+    bounds: np.ndarray = field(metadata=_column(pa.list_(pa.float64(), 4)))
+    # What near settles a region by (app.geo.near; NaN: none): metres from the centre of its bounds
+    # between which it lies (reach_min, reach_max) and within which it holds every point (ring_min,
+    # ring_max), and a geodesic disc inside it (lon, lat degrees, radius metres).
+    near: np.ndarray = field(metadata=_column(pa.list_(pa.float64(), 7)))
+    # The representative point, lon and lat (NaN: none): an incident's marker, a point in a region.
+    point: np.ndarray = field(metadata=_column(pa.list_(pa.float64(), 2)))
     # First and last day, proleptic Gregorian ordinals (NO_DAY, app.data.store_api: undated).
-    start: np.ndarray = field(metadata=_column(pa.int32()))
-    end: np.ndarray = field(metadata=_column(pa.int32()))
+    days: np.ndarray = field(metadata=_column(pa.list_(pa.int32(), 2)))
     # Zone status code (app.data.store_api.STATUS_CODES; -1: none), share inside the zone (NaN: none).
     status: np.ndarray = field(metadata=_column(pa.int8()))
     p_inside: np.ndarray = field(metadata=_column(pa.float64()))
@@ -164,23 +82,16 @@ class Columns:
     event_type: Category = field(metadata=_column(CATEGORY))
     sub_event_type: Category = field(metadata=_column(CATEGORY))
     # Lower-case title and summary (and a claim's text): what ``q`` searches.
-    text: pa.ChunkedArray = field(metadata=_column(pa.string()))
+    text: pa.ChunkedArray = field(metadata=_column(pa.large_string()))
     # A region's incident, by id (null: none).
-    owner: pa.ChunkedArray = field(metadata=_column(pa.string()))
+    owner: pa.ChunkedArray = field(metadata=_column(pa.large_string()))
 
     def __len__(self) -> int:
-        return len(self.start)
+        return len(self.status)
 
     def table(self) -> pa.Table:
         """The columns as one Arrow table of ``SCHEMA``."""
-        arrays = []
-        for f in fields(self):
-            value, arrow = getattr(self, f.name), f.metadata["arrow"]
-            if isinstance(value, Category):
-                codes = to_arrow(value.codes.astype(np.int32), pa.int32())
-                names = to_arrow([name.encode() for name in value.names], pa.string())
-                value = pa.DictionaryArray.from_arrays(codes, names)
-            arrays.append(to_arrow(value, arrow) if isinstance(value, np.ndarray) else value)
+        arrays = [to_arrow(getattr(self, f.name), f.metadata["arrow"]) for f in fields(self)]
         return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
     @staticmethod
@@ -193,18 +104,18 @@ class Columns:
         table = table.unify_dictionaries() if table.num_rows else table.combine_chunks()
         values: dict[str, Any] = {}
         for f in fields(Columns):
-            column = table.column(f.name)
-            if pa.types.is_dictionary(column.type):
-                names = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
-                values[f.name] = Category(_numbers([c.indices for c in column.chunks], order), names)
-            elif pa.types.is_primitive(column.type):
-                values[f.name] = _numbers(column.chunks, order)
+            chunks, arrow = table.column(f.name).chunks, f.metadata["arrow"]
+            if arrow == CATEGORY:
+                names = chunks[0].dictionary.to_pylist() if chunks else []
+                values[f.name] = Category(_in_order([c.indices for c in chunks], order), names)
+            elif pa.types.is_primitive(arrow) or pa.types.is_fixed_size_list(arrow):
+                values[f.name] = _in_order(chunks, order)
             else:
-                values[f.name] = column
+                values[f.name] = table.column(f.name)
         return Columns(**values)
 
 
-def _numbers(chunks: list[pa.Array], order: np.ndarray | None) -> np.ndarray:
+def _in_order(chunks: list[pa.Array], order: np.ndarray | None) -> np.ndarray:
     if order is None and len(chunks) == 1:
         return numbers(chunks[0])
     every: np.ndarray = np.concatenate([numbers(c) for c in chunks])
@@ -215,11 +126,70 @@ def _numbers(chunks: list[pa.Array], order: np.ndarray | None) -> np.ndarray:
 
 NULLABLE = ("geometry", "csv", "owner")
 SCHEMA = pa.schema(
-    [
-        pa.field(f.name, f.metadata["arrow"], nullable=f.name in NULLABLE, metadata=f.metadata["field"])
-        for f in fields(Columns)
-    ]
+    [pa.field(f.name, f.metadata["arrow"], f.name in NULLABLE, f.metadata["field"]) for f in fields(Columns)]
 )
+
+
+def to_arrow(values: Any, arrow: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """An Arrow array of ``arrow`` type: of numpy numbers (``(n, k)`` for a list of k), of a
+    ``Category``, or of byte strings (None: null); an Arrow column as it is."""
+    if isinstance(values, pa.ChunkedArray):
+        return values
+    if isinstance(values, Category):
+        names = to_arrow([name.encode() for name in values.names], pa.large_string())
+        return pa.DictionaryArray.from_arrays(to_arrow(values.codes.astype(np.int32), pa.int32()), names)
+    if pa.types.is_fixed_size_list(arrow):
+        return pa.FixedSizeListArray.from_arrays(to_arrow(values.ravel(), arrow.value_type), arrow.list_size)
+    if isinstance(values, np.ndarray):
+        return pa.Array.from_buffers(arrow, len(values), [None, pa.py_buffer(np.ascontiguousarray(values))])
+    valid = np.array([v is not None for v in values], dtype=bool)
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum([0 if v is None else len(v) for v in values], out=offsets[1:])
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = pa.py_buffer(b"".join(v for v in values if v is not None))
+    return pa.Array.from_buffers(arrow, len(values), [bitmap, pa.py_buffer(offsets), data])
+
+
+def numbers(array: pa.Array) -> np.ndarray:
+    """A read-only numpy view of a numeric Arrow array's values (no copy); ``(n, k)`` for a
+    fixed-size list of k."""
+    if pa.types.is_fixed_size_list(array.type):
+        return numbers(array.flatten()).reshape(len(array), array.type.list_size)
+    dtype = np.dtype(NUMPY[array.type])
+    view: np.ndarray = np.frombuffer(array.buffers()[1], dtype, len(array), array.offset * dtype.itemsize)
+    return view
+
+
+def true(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where a boolean Arrow array (or each chunk of a column, one after the other) is true (a
+    null is not)."""
+    if isinstance(array, pa.ChunkedArray):
+        return np.concatenate([true(c) for c in array.chunks]) if array.num_chunks else np.zeros(0, bool)
+    out = np.ones(len(array), dtype=bool)
+    for bitmap in array.buffers()[:2]:  # where it is valid (None: everywhere), its values
+        if bitmap is not None:
+            bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
+            out &= bits[array.offset : array.offset + len(array)].astype(bool)
+    return out
+
+
+class Blob:
+    """A binary or string column (one chunk per part) read as bytes through numpy views of its
+    buffers; row ``i`` is the column's row ``order[i]``. (pyarrow's ``take`` of a column of
+    several chunks copies every chunk into one first: 0.4 s for 1,000 rows of 50 parts.)"""
+
+    def __init__(self, column: pa.ChunkedArray, order: np.ndarray) -> None:
+        self.data = [memoryview(c.buffers()[2] or b"") for c in column.chunks]
+        at = [np.frombuffer(c.buffers()[1], np.int64, len(c) + 1, c.offset * 8) for c in column.chunks]
+        self.chunk = np.repeat(np.arange(len(at), dtype=np.int32), [len(c) for c in column.chunks])[order]
+        self.start = np.concatenate([a[:-1] for a in at] or [np.zeros(0, np.int64)])[order]
+        self.end = np.concatenate([a[1:] for a in at] or [np.zeros(0, np.int64)])[order]
+        self.valid = true(pc.is_valid(column))[order]
+
+    def take(self, rows: np.ndarray) -> list[bytes | None]:
+        d, ok, k = self.data, self.valid[rows].tolist(), self.chunk[rows].tolist()
+        s, e = self.start[rows].tolist(), self.end[rows].tolist()
+        return [d[i][a:b].tobytes() if v else None for i, a, b, v in zip(k, s, e, ok, strict=True)]
 
 
 @dataclass

@@ -34,47 +34,38 @@ def _category(values: list[str]) -> Category:
 
 def columns_of(rows: list[Row]) -> Columns:
     """The columns of ``rows``, in their order. A point (or no geometry; an empty one is none) is
-    written into the feature's head; any other geometry is kept as WKB."""
+    written into the feature's head, with its CSV line; any other geometry is kept as WKB."""
     geoms = np.empty(len(rows), dtype=object)
     geoms[:] = [None if r.geometry is None or r.geometry.is_empty else r.geometry for r in rows]
-    points = shapely.get_type_id(geoms) == 0
+    in_head = (shapely.get_type_id(geoms) == 0) | shapely.is_missing(geoms)
     heads, lines, headers = [], list[bytes | None](), []
-    for row, geom, is_point in zip(rows, geoms, points, strict=True):
+    for row, geom, point in zip(rows, geoms, in_head, strict=True):
         feature = {k: v for k, v in row.feature.items() if k != "geometry"}
-        if is_point or geom is None:
-            feature["geometry"] = to_geojson_fragment(geom)
-        heads.append(orjson.dumps(feature))
-        if is_point or geom is None:  # the feature as served, as a CSV line
-            served = orjson.loads(heads[-1])
-            keys = list(served["properties"])
-            lines.append(formats.csv_line(formats.csv_cells(served, keys)).encode())
-            headers.append(formats.csv_line(["id", "lon", "lat", "wkt", *keys]))
-        else:
-            lines.append(None)
-            headers.append("")
-    bounds, reach, inner = shapely.bounds(geoms), near.reaches(geoms), near.inner_discs(geoms)
-    geoms[points] = None
-    xy = np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(len(rows), 2)
-    day = np.array([[r.start.toordinal() if r.start else NO_DAY, r.end.toordinal() if r.end else NO_DAY]
-                    for r in rows], dtype=np.int32).reshape(len(rows), 2)  # fmt: skip
+        heads.append(orjson.dumps(feature | {"geometry": to_geojson_fragment(geom)} if point else feature))
+        served = orjson.loads(heads[-1]) if point else {"properties": {}}  # as served, as a CSV line
+        keys = list(served["properties"])
+        lines.append(formats.csv_line(formats.csv_cells(served, keys)).encode() if point else None)
+        headers.append(formats.csv_line(["id", "lon", "lat", "wkt", *keys]) if point else "")
+    bounds, reach = shapely.bounds(geoms), np.hstack([near.reaches(geoms), near.inner_discs(geoms)])
+    geoms[in_head] = None
+    days = [[d.toordinal() if d else NO_DAY for d in (r.start, r.end)] for r in rows]
     return Columns(
-        id=chunked([str(r.feature["id"]).encode() for r in rows], pa.string()),
+        id=chunked([str(r.feature["id"]).encode() for r in rows], pa.large_string()),
         head=chunked(heads, pa.large_binary()),
         geometry=chunked(list(shapely.to_wkb(geoms)), pa.large_binary()),
         csv=chunked(lines, pa.large_binary()),
         csv_head=_category(headers),
-        minx=bounds[:, 0], miny=bounds[:, 1], maxx=bounds[:, 2], maxy=bounds[:, 3],
-        reach_min=reach[:, 0].copy(), reach_max=reach[:, 1].copy(), ring_min=reach[:, 2].copy(),
-        ring_max=reach[:, 3].copy(), inner_lon=inner[:, 0].copy(), inner_lat=inner[:, 1].copy(),
-        inner_m=inner[:, 2].copy(),
-        lon=xy[:, 0].copy(), lat=xy[:, 1].copy(), start=day[:, 0].copy(), end=day[:, 1].copy(),
+        bounds=bounds,
+        near=reach,
+        point=np.array([r.point or (np.nan, np.nan) for r in rows], dtype=np.float64).reshape(len(rows), 2),
+        days=np.array(days, dtype=np.int32).reshape(len(rows), 2),
         status=np.array([STATUS_CODES.get(r.status or "", -1) for r in rows], dtype=np.int8),
         p_inside=np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
         event_type=_category([r.event_type or "" for r in rows]),
         sub_event_type=_category([r.sub_event_type or "" for r in rows]),
-        text=chunked([r.text.lower().encode() for r in rows], pa.string()),
-        owner=chunked([None if r.owner is None else r.owner.encode() for r in rows], pa.string()),
-    )  # fmt: skip
+        text=chunked([r.text.lower().encode() for r in rows], pa.large_string()),
+        owner=chunked([None if r.owner is None else r.owner.encode() for r in rows], pa.large_string()),
+    )
 
 
 def chunked(values: Sequence[bytes | None], arrow: pa.DataType) -> pa.ChunkedArray:

@@ -58,7 +58,7 @@ def test_every_geometry_comes_back_exactly_from_the_file(tmp_path: Path) -> None
         assert shapely.get_num_interior_rings(polygons[0]) == 1 and len(polygons[2].geoms) == 2
         assert polygons[1] is None and polygons[4] is None  # a point lives in its body
         np.testing.assert_array_equal(
-            store.columns.minx[[0, 2, 3, 5]], shapely.bounds(polygons[[0, 2, 3, 5]])[:, 0]
+            store.columns.bounds[[0, 2, 3, 5], 0], shapely.bounds(polygons[[0, 2, 3, 5]])[:, 0]
         )
     assert [read.body(i) for i in range(len(SHAPES))] == [built.body(i) for i in range(len(SHAPES))]
 
@@ -72,7 +72,7 @@ def test_the_file_is_arrow_of_the_one_schema_with_geoarrow_geometry(tmp_path: Pa
     assert geometry.metadata[b"ARROW:extension:name"] == b"geoarrow.wkb"
     wkb = table.column("geometry").to_pylist()
     assert shapely.equals_exact(shapely.from_wkb(wkb[0]), SHAPES[0], 0.0)  # WKB: lossless
-    assert table.column("event_type").type == pa.dictionary(pa.int32(), pa.string())
+    assert table.column("event_type").type == pa.dictionary(pa.int32(), pa.large_string())
     columns = Columns.of(table)
     assert columns.event_type.of(np.array([0, 1])) == ["U", "T"]
     assert columns.text.to_pylist()[3] == "feature 3"

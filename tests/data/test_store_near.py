@@ -32,7 +32,7 @@ def brute(store: FeatureStore, regions: FeatureStore, owner: np.ndarray | None, 
           within_m: float) -> set[int]:  # fmt: skip
     """Every feature whose point is within (Geod.inv), or one of whose regions meets the disc."""
     n = len(store)
-    lons, lats = store.columns.lon, store.columns.lat
+    lons, lats = store.columns.point.T
     has = ~np.isnan(lons)
     _, _, dist = GEOD.inv(np.full(has.sum(), lon), np.full(has.sum(), lat), lons[has], lats[has])
     hit = set(np.flatnonzero(has)[np.asarray(dist) <= within_m].tolist())
@@ -76,7 +76,7 @@ def test_the_oracle_tests_run_on_stores_served_from_parts(served: Served) -> Non
     for cid in ("events", "regions"):
         columns = served.stores[cid].columns
         assert len(columns.head.chunks) == len(columns.geometry.chunks) == 3
-        assert not columns.start.flags.writeable and not columns.lon.flags.writeable
+        assert not columns.days.flags.writeable and not columns.point.flags.writeable
 
 
 # -- far from At Tanf: across the antimeridian, around the poles, at the distance itself ----------
@@ -138,7 +138,7 @@ def test_near_across_the_antimeridian_and_around_the_poles(lon: float, lat: floa
     region meets the disc when its centre is within the two radii, a metre either way aside."""
     events, regions, discs = far_stores()
     query = ItemQuery(near=(lon, lat), within_m=within_m)
-    lons, lats = events.columns.lon, events.columns.lat
+    lons, lats = events.columns.point.T
     _, _, dist = GEOD.inv(np.full(len(lons), lon), np.full(len(lons), lat), lons, lats)
     by_point = set(np.flatnonzero(np.asarray(dist) <= within_m).tolist())
     clon, clat, radius = (np.array(v) for v in zip(*discs, strict=True))
@@ -169,7 +169,7 @@ def test_near_at_the_distance_itself(lon: float, lat: float, within_m: float) ->
             feature = {"type": "Feature", "id": f"p{len(rows)}", "properties": {}}
             rows.append(Row(feature, shapely.Point(a, b), point=(float(a), float(b))))
     store = from_rows(rows)
-    _, _, dist = GEOD.inv(np.full(2 * n, lon), np.full(2 * n, lat), store.columns.lon, store.columns.lat)
+    _, _, dist = GEOD.inv(np.full(2 * n, lon), np.full(2 * n, lat), *store.columns.point.T)
     want = np.flatnonzero(np.asarray(dist) <= within_m)
     assert store.query(ItemQuery(near=(lon, lat), within_m=within_m)).tolist() == want.tolist()
     assert n - 2 <= len(want) <= n + 2  # the inner ring, give or take Geod's rounding at 5 cm

@@ -43,7 +43,7 @@ def renamed(table: pa.Table, k: int) -> pa.Table:
     if k == 0:
         return table
     new = f"syn{k}-"
-    for name in ("id", "head", "owner", "text"):
+    for name in ("id", "head", "csv", "owner", "text"):
         column = pc.replace_substring(table.column(name), "syn-", new)
         table = table.set_column(table.schema.get_field_index(name), table.schema.field(name), column)
     return table
@@ -65,7 +65,9 @@ def replicate(entry: Path, times: int, out: Path) -> None:
         shutil.copy(dirs[0] / f"{cid}.arrow", part / f"{cid}.arrow")
     events = pa.concat_tables([store_file.read(d / "events.arrow") for d in dirs])
     events = pa.concat_tables([renamed(events, k) for k in range(times)])
-    events = events.sort_by([("start", "ascending"), ("id", "ascending")])
+    start = pc.list_element(events.column("days"), 0)
+    events = events.append_column("start", start).sort_by([("start", "ascending"), ("id", "ascending")])
+    events = events.drop_columns(["start"])
     store_file.write(events, part / "events.arrow")
     regions = pa.concat_tables([store_file.read(d / "regions.arrow") for d in dirs])
     regions = pa.concat_tables([renamed(regions, k) for k in range(times)])
