@@ -66,6 +66,9 @@ T = TypeVar("T")
 RECORDS_PER_PART = 2_000
 PARTS = "parts"  # where an entry's parts are: beside it
 CURRENT = "current"  # in a cache: the name of the entry last loaded, which servers follow
+# ``load --cache-dir`` merges an entry's parts, all but the largest into one, when it has more
+# than this many (each edit adds a part; a start checks and maps every part).
+MERGE_ABOVE = 8
 
 
 def _build_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -> list[Problem]:
@@ -148,13 +151,14 @@ def _again_if_changed(serve: Callable[[Scan], T], settings: Settings) -> T:
 
 def write_served(
     settings: Settings, directory: Path, scan: Scan | None = None, records_per_part: int = RECORDS_PER_PART,
-    parts: Path | None = None,
+    parts: Path | None = None, merge_above: int | None = None,
 ) -> int:  # fmt: skip
     """``build_served``, written to ``directory`` (what ``load_saved`` reads), its parts in
     ``parts`` (default: ``PARTS`` beside it, where ``load_saved`` looks): the records no part
-    holds are derived (in parts, on every core) and kept as new parts; parts no record uses any
-    more are removed. Returns how many records were derived. ``ChangedError`` if a file is not
-    what ``scan`` read; ``DataError`` (and nothing kept) if the data is invalid."""
+    holds are derived (in parts, on every core) and kept as new parts; with more than
+    ``merge_above`` parts, all but the largest are merged into one (``_merge``); parts no record
+    uses any more are removed. Returns how many records were derived. ``ChangedError`` if a file
+    is not what ``scan`` read; ``DataError`` (and nothing kept) if the data is invalid."""
     data_dir = settings.data_dir.resolve()
     scan = scan or scan_data(settings)
     parts = parts or directory.parent / PARTS
@@ -199,6 +203,13 @@ def write_served(
                 live[name].add(fid)
         entry = [{"name": name, "dead": sorted({fid for _, fid in held[name]["records"] if fid} - live[name])}
                  for name in used]  # fmt: skip
+        if merge_above is not None and len(used) > merge_above:
+            largest = max(used, key=lambda name: len(held[name]["records"]))
+            small = [part for part in entry if part["name"] != largest]
+            records = [[key, where[key][1]] for key in keys if where[key][0] != largest]
+            merged, held[merged] = _merge(parts, small, records, scratch)
+            entry = [part for part in entry if part["name"] == largest] + [{"name": merged, "dead": []}]
+            used = [largest, merged]
         for old in [*parts.iterdir(), *parts.parent.glob("*/served.json")]:  # parts no record uses,
             if old.parent == parts and old.name not in used and not old.name.endswith(".tmp"):
                 shutil.rmtree(old, ignore_errors=True)
@@ -225,6 +236,27 @@ def _spanning(data_dir: Path, scan: Scan, chunks: list[Chunk], ids: list[str | N
         problems.append(Problem(f"{data_dir.name}/{files.INCIDENTS_DIR}", None, None,
                                 "no incident files (*.yaml, *.yml or *.jsonl) found"))  # fmt: skip
     return problems
+
+
+def _merge(
+    parts: Path, entry: list[dict[str, Any]], records: list[list[str | None]], scratch: Path
+) -> tuple[str, Any]:
+    """The parts of ``entry`` as one part, sealed into ``parts``: their rows served (``entry``'s
+    dead left out) in collection order, and their ``records`` (key, incident id); its name and
+    ``part.json``. Nothing is derived: the stores' rows are copied."""
+    name = hashlib.sha256("".join(str(key) for key, _ in records).encode()).hexdigest()[:32]
+    (scratch / name).mkdir()
+    dirs = [parts / part["name"] for part in entry]
+    for cid, (table, order) in _in_collection_order(dirs, entry).items():
+        store_file.write(table.take(to_arrow(order, pa.int64())), scratch / name / f"{cid}.arrow")
+    for reference in ("sites", "zones", "borders"):  # the same in every part
+        shutil.copy(dirs[0] / f"{reference}.arrow", scratch / name)
+    meta = orjson.loads((dirs[0] / "part.json").read_bytes()) | {"records": records}
+    (scratch / name / "part.json").write_bytes(orjson.dumps(meta))
+    seal(scratch / name)
+    with suppress(OSError):  # the same part, merged before
+        os.rename(scratch / name, parts / name)
+    return name, meta
 
 
 def load_served(settings: Settings) -> Served:
@@ -269,7 +301,9 @@ def load_into_cache(settings: Settings) -> tuple[str, int]:
 
     def load(scan: Scan) -> tuple[str, int]:
         def build(directory: Path) -> None:
-            derived[0] = write_served(settings, directory, scan, parts=cache_dir / PARTS)
+            derived[0] = write_served(
+                settings, directory, scan, parts=cache_dir / PARTS, merge_above=MERGE_ABOVE
+            )
 
         cached(cache_dir, scan.version, build, _current)
         return scan.version, derived[0]
@@ -333,13 +367,28 @@ def _from_meta(
 
 def load_saved(directory: Path) -> Served:
     """The entry's stores: its parts' files mapped as they are (each part checked first:
-    ``CacheFault``), the incidents it no longer serves left out, read in collection order:
-    events by first day, then id; a region after its incident's, in its part's order."""
+    ``CacheFault``), the incidents it no longer serves left out, read in collection order (a
+    part in that order, as a merged one is, is read without a copy of its numbers)."""
     meta = orjson.loads((directory / "served.json").read_bytes())
     zone, sites, borders, collections = _from_meta(meta)
     parts = [directory.parent / PARTS / part["name"] for part in meta["parts"]]
     verify(*parts)
-    dead = [to_arrow([fid.encode() for fid in part["dead"]], pa.string()) for part in meta["parts"]]
+    reference = [cid for cid in collections if cid not in ("events", "regions")]  # the same in every part
+    stores = {cid: store_file.load(parts[0] / f"{cid}.arrow") for cid in reference}
+    for cid, (table, order) in _in_collection_order(parts, meta["parts"]).items():
+        same = len(order) == table.num_rows and bool((order == np.arange(len(order))).all())
+        stores[cid] = FeatureStore(Columns.of(table, None if same else order), None if same else order)
+    stores["events"].link(stores["regions"])
+    return Served(meta["version"], build_zone(zone, sites), sites, borders, collections, stores)
+
+
+def _in_collection_order(
+    parts: list[Path], entry: list[dict[str, Any]]
+) -> dict[str, tuple[pa.Table, np.ndarray]]:
+    """The events and the regions of these parts (``entry``: each one's dead), each as one table
+    (a chunk per part, nothing copied) and its rows served in collection order: events by first
+    day, then id; a region after its incident's, in its part's order."""
+    dead = [to_arrow([fid.encode() for fid in part["dead"]], pa.large_string()) for part in entry]
     events, served = _served_rows(parts, "events", "id", dead)
     keys = pa.table([pc.list_element(events.column("days"), 0), events.column("id")], names=["start", "id"])
     keys = keys.take(to_arrow(served, pa.int64()))
@@ -348,12 +397,7 @@ def load_saved(directory: Path) -> Served:
     owners = regions.column("owner").take(to_arrow(held, pa.int64())).combine_chunks()
     at = pc.index_in(owners, value_set=events.column("id").take(to_arrow(order, pa.int64())).combine_chunks())
     order_of_regions = held[np.argsort(np.where(true(pc.is_valid(at)), numbers(at), -1), kind="stable")]
-    reference = [cid for cid in collections if cid not in ("events", "regions")]  # the same in every part
-    stores = {cid: store_file.load(parts[0] / f"{cid}.arrow") for cid in reference}
-    stores["events"] = FeatureStore(Columns.of(events, order), order)
-    stores["regions"] = FeatureStore(Columns.of(regions, order_of_regions), order_of_regions)
-    stores["events"].link(stores["regions"])
-    return Served(meta["version"], build_zone(zone, sites), sites, borders, collections, stores)
+    return {"events": (events, order), "regions": (regions, order_of_regions)}
 
 
 def _served_rows(parts: list[Path], cid: str, by: str, dead: list[pa.Array]) -> tuple[pa.Table, np.ndarray]:

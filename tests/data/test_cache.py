@@ -151,6 +151,41 @@ def test_a_deleted_incident_is_no_longer_served_and_nothing_is_derived(
     assert bodies(after) == bodies(build_served(Settings(data_dir=data_copy)))
 
 
+def test_a_load_merges_the_parts_past_a_few_deriving_nothing(
+    data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each edit adds a part; past ``MERGE_ABOVE`` parts (2 here) ``load --cache-dir`` merges all
+    but the largest into one, deriving nothing, removes the parts merged, and the entry it names in
+    ``current`` serves what a build from nothing serves (without the merge: one part per edit)."""
+    from app.served import load_saved
+
+    monkeypatch.setattr(served, "MERGE_ABOVE", 2)
+    cache_dir = tmp_path / "cache"
+    settings = Settings(data_dir=data_copy, cache_dir=cache_dir)
+    served.load_into_cache(settings)
+    derived = derivations(monkeypatch)
+    edited = sorted((data_copy / "incidents").glob("*.yaml"))[:4]
+    for path in edited:
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1), encoding="utf-8"
+        )
+        served.load_into_cache(settings)
+        entry = cache_dir / (cache_dir / "current").read_text(encoding="utf-8")
+        names = [part["name"] for part in orjson.loads((entry / "served.json").read_bytes())["parts"]]
+        assert len(names) <= 2 and sorted(p.name for p in (cache_dir / "parts").iterdir()) == sorted(names)
+    titles = {
+        orjson.loads(body)["id"]: orjson.loads(body)["properties"]["title"]
+        for body in bodies(load_saved(entry))["events"]
+    }
+    assert sorted(derived) == sorted(fid for fid, title in titles.items() if title.startswith("Edited "))
+    assert len(derived) == 4
+    records = [
+        orjson.loads((cache_dir / "parts" / name / "part.json").read_bytes())["records"] for name in names
+    ]
+    assert sorted(len(r) for r in records) == [4, 36]  # the four edits, merged; the first load's part
+    assert bodies(load_saved(entry)) == bodies(build_served(Settings(data_dir=data_copy)))
+
+
 def test_a_damaged_part_is_derived_again_not_served(data_copy: Path, tmp_path: Path) -> None:
     from app.served import load_saved, write_served
 
