@@ -21,13 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 GEOARROW_WKB = {b"ARROW:extension:name": b"geoarrow.wkb", b"ARROW:extension:metadata": b'{"crs":"OGC:CRS84"}'}
 CATEGORY = pa.dictionary(pa.int32(), pa.large_string())
-NUMPY = {
-    pa.int8(): np.int8,
-    pa.int32(): np.int32,
-    pa.int64(): np.int64,
-    pa.uint64(): np.uint64,
-    pa.float64(): np.float64,
-}
+NUMPY = {pa.int8(): "i1", pa.int32(): "i4", pa.int64(): "i8", pa.uint64(): "u8", pa.float64(): "f8"}
 
 
 def _column(arrow: pa.DataType, metadata: dict[bytes, bytes] | None = None) -> dict[str, Any]:

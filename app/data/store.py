@@ -70,9 +70,10 @@ class FeatureStore:
 
     def link(self, regions: FeatureStore) -> None:
         """The events' ``near`` filter tests these regions too (each owned by one of our rows)."""
-        at = pc.index_in(regions.columns.owner.take(to_arrow(regions.order, pa.int64())),
-                         value_set=self.columns.id.take(to_arrow(self.order, pa.int64())))  # fmt: skip
-        at = at.combine_chunks()
+        owners = regions.columns.owner.take(to_arrow(regions.order, pa.int64())).combine_chunks()
+        at = pc.index_in(
+            owners, value_set=self.columns.id.take(to_arrow(self.order, pa.int64())).combine_chunks()
+        )
         regions.owner_rows = np.where(true(pc.is_valid(at)), numbers(at), -1).astype(np.int64)
         self.regions = regions
 

@@ -6,12 +6,13 @@ the test run).
     python -m tests.perf.edit_one ENTRY OUT [TIMES]   # OUT kept: a second run edits again
 
 ``ENTRY`` is a derived entry of the 10,000 synthetic incidents of ``tests/perf/synthetic.py``
-(``write_dataset(..., 10_000)``). Deriving 100,000 incidents takes hours on the shared build
-machine, so ``OUT`` gets a data directory of those records repeated ``TIMES`` times (10), each copy
-renamed as ``tests/perf/replicate.py`` renames it (``syn-`` becomes ``synK-``), and a cache whose
-parts stand for their derivation: the entry's stores, renamed the same way, cut into parts of
-``served.RECORDS_PER_PART`` records, each record named by its key (``served.record_keys``). The
-load and the server then do exactly what they do on derived data.
+(``write_dataset(..., 10_000)``; an entry of parts, or a directory of stores as before). Deriving
+100,000 incidents takes hours on the shared build machine, so ``OUT`` gets a data directory of
+those records repeated ``TIMES`` times (10), each copy renamed as ``tests/perf/replicate.py``
+renames it (``syn-`` becomes ``synK-``), and a cache whose parts stand for their derivation: the
+entry's stores, renamed the same way, cut into parts of ``served.RECORDS_PER_PART`` records, each
+record named by its key (``served.record_keys``). The load and the server then do exactly what they
+do on derived data.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.data import cache, store_file
@@ -32,7 +34,7 @@ from app.data.files import read_chunk
 from app.served import PARTS, RECORDS_PER_PART, load_into_cache, record_keys, scan_data
 from app.settings import Settings
 from tests.live_server import free_port
-from tests.perf.replicate import renamed
+from tests.perf.replicate import renamed, stores
 from tests.perf.synthetic import write_dataset
 
 
@@ -53,8 +55,11 @@ def stand_in(entry: Path, out: Path, times: int) -> Settings:
     key_of = {
         orjson.loads(read_chunk(data, c))["id"]: k for c, k in zip(chunks, record_keys(scan), strict=True)
     }
-    meta = orjson.loads((entry / "served.json").read_bytes())
-    events, regions = (store_file.read(entry / f"{cid}.arrow") for cid in ("events", "regions"))
+    meta, dirs = stores(entry)
+    meta = {k: v for k, v in meta.items() if k != "parts"}
+    events, regions = (
+        pa.concat_tables([store_file.read(d / f"{cid}.arrow") for d in dirs]) for cid in ("events", "regions")
+    )
     for k in range(times):
         copy, copy_regions = renamed(events, k), renamed(regions, k)
         for first in range(0, len(copy), RECORDS_PER_PART):
@@ -66,7 +71,7 @@ def stand_in(entry: Path, out: Path, times: int) -> Settings:
             owned = copy_regions.filter(pc.is_in(copy_regions.column("owner"), value_set=part.column("id")))
             store_file.write(owned, directory / "regions.arrow")
             for cid in ("sites", "zones", "borders"):
-                shutil.copy(entry / f"{cid}.arrow", directory / f"{cid}.arrow")
+                shutil.copy(dirs[0] / f"{cid}.arrow", directory / f"{cid}.arrow")
             records = [[key_of[fid], fid] for fid in ids]
             (directory / "part.json").write_bytes(orjson.dumps(meta | {"records": records}))
             cache.seal(directory)
