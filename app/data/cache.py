@@ -73,21 +73,17 @@ def _why(error: OSError) -> str:
 
 
 def _crc(path: Path) -> int:
-    """CRC-32 of the file, read through a map (no copy; zlib releases the GIL meanwhile).
-
-    The pages read are then dropped from the page cache (those no process maps): a whole read,
-    or pyarrow's large writes, leave the file cached in folios of up to 2 MB, and a process that
-    maps the file later maps a folio whole when it touches one byte of it (Linux 6.18: reading one
-    3 KB polygon in each of 64 places of a 256 MB file made 120 MB resident, 0.25 MB once the
-    cache was dropped and the file mapped with ``MADV_RANDOM``, ``app.data.store_file.read``).
-    """
+    """CRC-32 of the file, read through a map (no copy; zlib releases the GIL meanwhile) without
+    readahead of its own (``MADV_RANDOM``; ``WILLNEED`` reads what is not cached in small folios):
+    pages read ahead are cached in folios of up to 2 MB, and a process that maps the file maps a
+    folio whole when it touches one byte of it (Linux 6.18; see ``app.data.store_file.write``)."""
     with path.open("rb") as source:
         if os.fstat(source.fileno()).st_size == 0:
             return 0
+        os.posix_fadvise(source.fileno(), 0, 0, os.POSIX_FADV_WILLNEED)
         with mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            crc = zlib.crc32(mapped)
-        os.posix_fadvise(source.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-        return crc
+            mapped.madvise(mmap.MADV_RANDOM)
+            return zlib.crc32(mapped)
 
 
 def _files(directory: Path) -> list[Path]:
