@@ -1,11 +1,18 @@
 """Where each incident marker is drawn so that none covers another: the rule of the map's
-``placeMarkers`` (static/js/markers.js), held equal to it by tests/web/test_state_contract.py.
+``placement`` (static/js/markers.js), held equal to it by tests/web/test_state_contract.py.
 
-A marker stays on its point where it meets no marker placed before it and no obstacle (a site's
-dot). Else it goes to the nearest free place on rings around its point, half a marker apart,
-first on the side away from its crowd (the mean of the points within three markers of it), and
-the drawing joins it to its point with a leader line. The selected marker is placed first, then
-those with the fewest neighbours (a lone marker stays put), ties in the order given.
+A marker stays on its point where it meets no marker placed before it, no obstacle (a site's dot)
+and no leader line, and covers no other incident's point. Else it goes to the nearest free place
+on rings around its point, half a marker apart (the first one tried long enough to hold its crowd
+side by side, as a spider), first on the side away from its crowd (the mean of
+the points within three markers of it), and the drawing joins it to its point with a leader line.
+A place is free for a marker moved aside when its box meets no marker placed, no obstacle and no
+leader line, covers no other incident's point, its leader line crosses no marker placed, and
+(given the zone's line as a ring) it lies wholly on the same side of that line as its point: a
+marker drawn inside the zone is an incident inside it (the cartographer's rule that a displaced
+symbol keeps its topology). The selected marker is placed first, then those with the fewest
+neighbours (a lone marker stays put), ties in the order given. A marker with no free place stays
+on its point and is "stuck" (the map then draws its crowd as one numbered circle).
 
 Units are pixels of the drawing. Each ring's candidates are tried at once with numpy.
 """
@@ -23,6 +30,7 @@ GAP = 2.0  # px kept between two markers' boxes
 RINGS = 40  # rings tried around a point; a marker with no free place on them stays on its point
 
 Box = tuple[float, float, float, float]
+Ring = Sequence[tuple[float, float]]
 
 
 def place_markers(
@@ -31,17 +39,35 @@ def place_markers(
     first: int = -1,
     obstacles: Sequence[Box] = (),
     bounds: Box | None = None,
+    zone: Ring | None = None,
+    margins: Sequence[float] | None = None,
 ) -> list[tuple[float, float]]:
+    """Where each marker is drawn (see ``placement``)."""
+    return placement(points, sizes, first, obstacles, bounds, zone, margins)[0]
+
+
+def placement(
+    points: Sequence[tuple[float, float]],
+    sizes: Sequence[float],
+    first: int = -1,
+    obstacles: Sequence[Box] = (),
+    bounds: Box | None = None,
+    zone: Ring | None = None,
+    margins: Sequence[float] | None = None,
+) -> tuple[list[tuple[float, float]], list[int]]:
     """Where each marker is drawn: ``points`` (x, y) px, ``sizes`` each marker's box side in px,
     ``first`` the index placed before all (the selected marker, or -1), ``obstacles`` boxes
     (x0, y0, x1, y1) no marker may meet, ``bounds`` a box (x0, y0, x1, y1) where a marker moved
-    aside must lie whole (one left on its point stays where it is). Returns one (x, y) per point.
+    aside must lie whole (one left on its point stays where it is), ``zone`` the zone's line as a
+    ring of (x, y) px, or None, ``margins`` for each marker how far from that line a marker moved
+    aside keeps its centre, px (by default half its side: it lies wholly on its side). Returns
+    one (x, y) per point and the indices of the markers stuck on their points (no free place).
 
     Neighbours are found through a grid of cells one marker (and the gap) wide, so the cost
     follows the crowding, not the square of the number of markers."""
     n = len(points)
     if n == 0:
-        return []
+        return [], []
     xy = [(float(x), float(y)) for x, y in points]
     cell = max(1.0, *map(float, sizes)) + GAP
     grid = _Grid(cell)
@@ -59,58 +85,176 @@ def place_markers(
         centre.append(
             (sum(xy[j][0] for j in around) / len(around), sum(xy[j][1] for j in around) / len(around))
         )
+    ring = None if zone is None else np.array(zone, dtype=float).reshape(-1, 2)
+    side = [None if ring is None else bool(_in_ring(ring, np.array([x]), np.array([y]))[0]) for x, y in xy]
     order = sorted(range(n), key=lambda i: (i != first, crowd[i], i))
     walls = np.array(obstacles, dtype=float).reshape(-1, 4)
-    placed = _Grid(cell)
-    out = list(xy)
+    margin = [float(m) for m in margins] if margins is not None else [float(s) / 2 for s in sizes]
+    place = _Placing(cell, xy, sizes, grid, walls, ring, side, margin)
+    stuck = []
     for i in order:
         budget.check()
         x, y = xy[i]
         s = float(sizes[i])
-        at = (x, y)
-        if not _free(np.array([x]), np.array([y]), s, placed.rows(x, y, 1, out, sizes), walls)[0]:
+        at: tuple[float, float] | None = None
+        if place.free(i, np.array([x]), np.array([y]), s, 1, moved=False)[0]:
+            at = (x, y)
+        else:
             cx, cy = centre[i]
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
             # Within the bounds first; where they have no room (a point at or past the edge), anywhere.
             for box in (bounds, None) if bounds is not None else (None,):
-                found = _on_rings(x, y, s, away, cell, placed, out, sizes, walls, box)
-                if found is not None:
-                    at = found
+                at = _on_rings(i, away, place, box, crowd[i])
+                if at is not None:
                     break
-        out[i] = at
-        placed.add(i, *at)
-    return out
+        if at is None:
+            stuck.append(i)
+        place.put(i, at or (x, y))
+    return place.out, sorted(stuck)
+
+
+class _Placing:
+    """The markers placed so far, and what a new place must keep clear of."""
+
+    def __init__(
+        self,
+        cell: float,
+        xy: list[tuple[float, float]],
+        sizes: Sequence[float],
+        points: _Grid,
+        walls: np.ndarray,
+        ring: np.ndarray | None,
+        side: list[bool | None],
+        margin: list[float],
+    ) -> None:
+        self.cell, self.xy, self.sizes, self.points = cell, xy, sizes, points
+        self.walls, self.ring, self.side, self.margin = walls, ring, side, margin
+        self.grid = _Grid(cell)
+        self.out = list(xy)
+        self.leaders = np.zeros((0, 4))  # (x0, y0, x1, y1) of each marker placed away from its point
+
+    def put(self, i: int, at: tuple[float, float]) -> None:
+        self.out[i] = at
+        self.grid.add(i, *at)
+        if at != self.xy[i]:
+            self.leaders = np.vstack([self.leaders, [[*self.xy[i], *at]]])
+
+    def free(self, i: int, px: np.ndarray, py: np.ndarray, s: float, reach: int, moved: bool) -> np.ndarray:
+        """For each candidate centre (px, py) of marker i (side ``s``): whether it meets no marker
+        placed, no obstacle and no leader line and covers no other point; if ``moved``, also on
+        its point's side of the zone's line and with a leader line through no marker placed.
+        ``reach``: the cells around marker i's point that hold every candidate, and one more."""
+        x, y = self.xy[i]
+        placed = self.grid.rows(x, y, reach, self.out, self.sizes)
+        ok = _free(px, py, s, placed, self.walls)
+        if len(self.leaders):
+            lead = self.leaders
+            ok &= ~_crosses(
+                lead[None, :, 0], lead[None, :, 1], lead[None, :, 2], lead[None, :, 3],
+                px[:, None], py[:, None], s / 2,
+            ).any(axis=1)  # fmt: skip
+        others = np.array([self.xy[j] for j in self.points.near(x, y, reach) if j != i], dtype=float).reshape(
+            -1, 2
+        )
+        h = s / 2 + GAP
+        ok &= ~(
+            (np.abs(others[None, :, 0] - px[:, None]) < h) & (np.abs(others[None, :, 1] - py[:, None]) < h)
+        ).any(axis=1)
+        if not moved:
+            return ok
+        if self.ring is not None:
+            m = self.margin[i]
+            ok &= (_in_ring(self.ring, px, py) == self.side[i]) & (
+                _ring_distance2(self.ring, px, py) >= m * m
+            )
+        ok &= ~_crosses(
+            x, y, px[:, None], py[:, None], placed[None, :, 0], placed[None, :, 1], placed[None, :, 2] / 2
+        ).any(axis=1)
+        return ok
 
 
 def _on_rings(
-    x: float,
-    y: float,
-    s: float,
-    away: float,
-    cell: float,
-    placed: _Grid,
-    out: list[tuple[float, float]],
-    sizes: Sequence[float],
-    walls: np.ndarray,
-    box: Box | None,
+    i: int, away: float, place: _Placing, box: Box | None, crowd: int
 ) -> tuple[float, float] | None:
-    """The first free place on the rings around (x, y), starting ``away`` (radians) and going
-    both ways round; within ``box`` if given. None when no ring has one."""
-    for k in range(1, RINGS + 1):
-        r = (k * cell) / 2
+    """The first free place for marker i on the rings around its point, starting ``away``
+    (radians) and going both ways round; within ``box`` if given. The first ring tried is long
+    enough to hold marker i and its ``crowd`` (the markers that meet it) side by side, as a
+    spider does. None when no ring has one."""
+    x, y = place.xy[i]
+    s = float(place.sizes[i])
+    for k in range(max(1, math.ceil((crowd + 1) / math.pi)), RINGS + 1):
+        r = (k * place.cell) / 2
         m = max(6, math.ceil(2 * math.pi * k))
         t = np.arange(m)
         j = np.where(t % 2 == 1, (t + 1) / 2, -t / 2)
         a = away + (j * 2 * math.pi) / m
         px, py = x + r * np.cos(a), y + r * np.sin(a)
-        ok = _free(px, py, s, placed.rows(x, y, math.ceil(r / cell) + 1, out, sizes), walls)
+        ok = np.ones(m, dtype=bool)
         if box is not None:
             h = s / 2
             ok &= (px - h >= box[0]) & (py - h >= box[1]) & (px + h <= box[2]) & (py + h <= box[3])
+        ok &= place.free(i, px, py, s, math.ceil(r / place.cell) + 1, moved=True)
         free = np.flatnonzero(ok)
         if len(free):
             return float(px[free[0]]), float(py[free[0]])
     return None
+
+
+def _in_ring(ring: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """For each point (px, py): whether it lies inside ``ring`` (rows x, y; ray casting)."""
+    inside = np.zeros(len(px), dtype=bool)
+    n = len(ring)
+    for i in range(n):
+        xi, yi = ring[i]
+        xj, yj = ring[i - 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            across = px < ((xj - xi) * (py - yi)) / (yj - yi) + xi
+        inside ^= ((yi > py) != (yj > py)) & across
+    return inside
+
+
+def _ring_distance2(ring: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """For each point (px, py): the square of its distance to the ring's line, px²."""
+    a = np.roll(ring, 1, axis=0)  # each edge from the vertex before to the vertex
+    d = ring - a
+    length2 = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (
+            (px[:, None] - a[None, :, 0]) * d[None, :, 0] + (py[:, None] - a[None, :, 1]) * d[None, :, 1]
+        ) / length2
+    t = np.where(length2 > 0, np.minimum(1, np.maximum(0, t)), 0)
+    ex = px[:, None] - (a[None, :, 0] + t * d[None, :, 0])
+    ey = py[:, None] - (a[None, :, 1] + t * d[None, :, 1])
+    distance2: np.ndarray = (ex * ex + ey * ey).min(axis=1)
+    return distance2
+
+
+def _crosses(
+    ax: np.ndarray | float,
+    ay: np.ndarray | float,
+    bx: np.ndarray | float,
+    by: np.ndarray | float,
+    cx: np.ndarray | float,
+    cy: np.ndarray | float,
+    h: np.ndarray | float,
+) -> np.ndarray:
+    """Whether each segment (ax, ay)-(bx, by) passes through the inside of the square of centre
+    (cx, cy) and half side h (Liang-Barsky; touching its edge does not count); broadcast."""
+    shape = np.broadcast(ax, ay, bx, by, cx, cy, h).shape
+    t0 = np.zeros(shape)
+    t1 = np.ones(shape)
+    hit = np.ones(shape, dtype=bool)
+    for p, q, c in ((ax, bx, cx), (ay, by, cy)):
+        d = np.subtract(q, p)
+        flat = d == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ta = (np.subtract(c, h) - p) / d
+            tb = (np.add(c, h) - p) / d
+        hit &= ~(flat & (np.abs(np.subtract(p, c)) >= h))
+        t0 = np.maximum(t0, np.where(flat, -np.inf, np.minimum(ta, tb)))
+        t1 = np.minimum(t1, np.where(flat, np.inf, np.maximum(ta, tb)))
+    crosses: np.ndarray = hit & (t0 < t1)
+    return crosses
 
 
 def _meets(x: float, y: float, s: float, qx: float, qy: float, qs: float) -> bool:

@@ -54,6 +54,7 @@ export async function startMap(options = {}) {
       layers.setHover(id);
     },
   });
+  layers.zone = data.zone; // markers moved aside keep to their side of its line
   layers.addRegions(data.footprints.features, { footprint: true });
   for (const feature of all) if (feature.geometry) layers.markerOf(feature);
 

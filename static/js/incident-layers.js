@@ -4,10 +4,16 @@
 import { STATUS_TEXT, whenText } from "./format.js";
 import { regionStyle } from "./layers.js";
 import { cellMarker } from "./cells.js";
-import { crowds, markerIcon, placeMarkers, SIZE } from "./markers.js";
+import { crowds, markerIcon, placement, SIZE, STATUS_COLOURS } from "./markers.js";
 
 // A crowd whose markers would move further than this share of the map's smaller side is stacked.
 const STACK_REACH = 0.3;
+// The zone's line as the placement sees it: 128 vertices are within 0.05 px of the circle at a
+// radius of 200 px (r (1 - cos(pi / 128))), well under the room a marker keeps from the line.
+const ZONE_VERTICES = 128;
+const STATUSES_IN_ORDER = ["inside", "uncertain", "contested", "outside"];
+// The side of a numbered circle of n incidents, px (cells.js draws it so).
+const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
 
 const L = window.L;
 
@@ -153,11 +159,25 @@ export class IncidentLayers {
     this.labels.layout(obstacles);
   }
 
-  // Markers moved aside where they would cover one another or a site's dot (markers.js), a
-  // leader line to the point of each one moved; the selected one larger and on top; each a
-  // button named with its title, date and zone status. A crowd that would spread further than
-  // STACK_REACH of the map's smaller side (a small frame, a view zoomed far out) is one numbered
-  // circle instead, which zooms in to its incidents when clicked (as the counts per cell at scale).
+  // The zone's line in container px (at most ZONE_VERTICES vertices: within a fraction of a
+  // pixel of the exact circle at any zoom the map offers), or null before the zone is known.
+  zoneRing() {
+    const ring = this.zone?.geometry?.coordinates?.[0];
+    if (!ring) return null;
+    const step = Math.max(1, Math.ceil(ring.length / ZONE_VERTICES));
+    return ring.filter((_, i) => i % step === 0).map(([lon, lat]) => {
+      const p = this.map.latLngToContainerPoint([lat, lon]);
+      return [p.x, p.y];
+    });
+  }
+
+  // Markers moved aside where they would cover one another, a site's dot or another incident's
+  // point (markers.js), each on the same side of the zone's line as its point, a leader line to
+  // the point of each one moved; the selected one larger and on top; each a button named with
+  // its title, date and zone status. A crowd with no room on its side of the line, or that would
+  // spread further than STACK_REACH of the map's smaller side (a small frame, a view zoomed far
+  // out), is one numbered circle instead, on the same side, which zooms in to its incidents when
+  // clicked (as the counts per cell at scale).
   spread() {
     const map = this.map;
     const shown = [...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m));
@@ -171,27 +191,38 @@ export class IncidentLayers {
       .filter((r) => r.width && r.height)
       .map((r) => [r.left - corner.left, r.top - corner.top, r.right - corner.left, r.bottom - corner.top]);
     const bounds = [0, 0, map.getSize().x, map.getSize().y];
+    const zone = this.zoneRing();
     const first = shown.findIndex((m) => m.feature.id === this.selected);
     // The selected marker is drawn a quarter larger (map.css): it takes that room.
     const sizes = shown.map((_, i) => (i === first ? Math.ceil(SIZE * 1.25) : SIZE));
-    let at = placeMarkers(points, sizes, { first, obstacles, bounds });
+    const placed = placement(points, sizes, { first, obstacles, bounds, zone });
+    let at = placed.at;
     const reach = STACK_REACH * Math.min(map.getSize().x, map.getSize().y);
-    const stacks = crowds(points, sizes).map((g) => g.filter((i) => i !== first))
-      .filter((g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach));
-    const stacked = new Set(stacks.flat());
-    const stackSizes = stacks.map((g) => Math.round(24 + 8 * Math.log10(g.length)));
-    if (stacks.length) {
-      const alone = shown.map((_, i) => i).filter((i) => !stacked.has(i));
-      const mean = (g, k) => g.reduce((sum, i) => sum + points[i][k], 0) / g.length;
-      const again = placeMarkers([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
-        [...alone.map((i) => sizes[i]), ...stackSizes], { first: alone.indexOf(first), obstacles, bounds });
-      at = [...at];
-      alone.forEach((i, k) => { at[i] = again[k]; });
-      this.stackAt = again.slice(alone.length);
+    const groups = crowds(points, sizes, zone).map((g) => g.filter((i) => i !== first)).filter((g) => g.length > 1);
+    const far = (g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach);
+    let stuck = new Set(placed.stuck);
+    const stacks = groups.filter((g) => far(g) || g.some((i) => stuck.has(i)));
+    const mean = (g, k) => g.reduce((sum, i) => sum + points[i][k], 0) / g.length;
+    // With the crowds stacked, the rest placed again; a crowd still without room is stacked too.
+    for (let round = 0; stacks.length && round < 3; round += 1) {
+      const inStack = new Set(stacks.flat());
+      const alone = shown.map((_, i) => i).filter((i) => !inStack.has(i));
+      const again = placement([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
+        [...alone.map((i) => sizes[i]), ...stacks.map((g) => stackSize(g.length))],
+        // A circle may be larger than the room inside the zone: its centre keeps to its side.
+        { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] / 2), ...stacks.map(() => 2)] });
+      at = [...placed.at];
+      alone.forEach((i, k) => { at[i] = again.at[k]; });
+      this.stackAt = again.at.slice(alone.length);
+      stuck = new Set(again.stuck.filter((k) => k < alone.length).map((k) => alone[k]));
+      const more = groups.filter((g) => !stacks.includes(g) && g.some((i) => stuck.has(i)));
+      if (!more.length) break;
+      stacks.push(...more);
     }
+    const stacked = new Set(stacks.flat());
     this.leaderLayer.clearLayers();
     this.stackLayer.clearLayers();
-    stacks.forEach((g, k) => this.stackLayer.addLayer(this.stackMarker(g.map((i) => shown[i]), this.stackAt[k])));
+    stacks.forEach((g, k) => this.stackLayer.addLayer(this.stackMarker(g.map((i) => shown[i]), this.stackAt[k], k)));
     shown.forEach((marker, i) => {
       const selected = i === first;
       const offset = [Math.round(at[i][0] - points[i][0]), Math.round(at[i][1] - points[i][1])];
@@ -213,12 +244,15 @@ export class IncidentLayers {
         element.setAttribute("aria-label", `${p.title}, ${whenText(p)}: ${STATUS_TEXT[p.zone_status] || p.zone_status}`);
         element.setAttribute("role", "button");
         element.classList.toggle("stacked", stacked.has(i));
+        const stack = stacks.findIndex((g) => g.includes(i));
+        if (stack >= 0) element.dataset.stack = String(stack);
+        else delete element.dataset.stack;
       }
     });
   }
 
   // A numbered circle for these markers at [x, y] (container px), drawn as a count per cell.
-  stackMarker(members, [x, y]) {
+  stackMarker(members, [x, y], index) {
     const map = this.map;
     const latlng = map.containerPointToLatLng([x, y]);
     const bounds = L.latLngBounds(members.map((m) => m.getLatLng()));
@@ -230,6 +264,20 @@ export class IncidentLayers {
       const zoom = map.getZoom();
       const target = Math.min(zoom + 3, Math.max(zoom + 1, map.getBoundsZoom(where.pad(0.3))));
       map.setView(where.getCenter(), target, { animate: !this.reducedMotion });
+    });
+    // Its ring says the incidents' fills, in the legend's order and colours (red: inside ...).
+    marker.on("add", () => {
+      const element = marker.getElement();
+      element.dataset.stack = String(index);
+      element.classList.add("stack-icon");
+      let from = 0;
+      const stops = STATUSES_IN_ORDER.filter((s) => counts[s]).map((s) => {
+        const to = from + (360 * counts[s]) / members.length;
+        const stop = `${STATUS_COLOURS[s]} ${from}deg ${to}deg`;
+        from = to;
+        return stop;
+      });
+      element.style.background = `linear-gradient(#fff, #fff) padding-box, conic-gradient(${stops.join(", ")}) border-box`;
     });
     return marker;
   }

@@ -62,25 +62,80 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 
 // Where each marker is drawn so that none covers another (app/export/placement.py holds the same
 // rule; tests/web/test_state_contract.py compares them). A marker stays on its point where it
-// meets no marker placed before it and no obstacle; else it goes to the nearest free place on
-// rings around its point (half a marker apart), first on the side away from its crowd, and a
-// leader line joins it to its point. The selected marker goes first, then those with the fewest
-// neighbours (a lone marker stays put).
+// meets no marker placed before it, no obstacle and no leader line, and covers no other
+// incident's point. Else it goes to the nearest free place on rings around its point (half a
+// marker apart; the first one tried long enough to hold its crowd side by side, as a spider),
+// first on the side away from its crowd, and a leader line joins it to its point.
+// A place is free for a marker moved aside when its box meets no marker placed, no obstacle and
+// no leader line, covers no other incident's point, its leader line crosses no marker placed,
+// and (given the zone's line) it lies wholly on the same side of that line as its point: where
+// it is drawn reads as where it is. The selected marker goes first, then those with the fewest
+// neighbours (a lone marker stays put). A marker with no free place anywhere stays on its point
+// and is "stuck": the map draws its crowd as one numbered circle instead.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
 // obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
-// lie whole (one left on its point stays where it is). -> [[x, y]] where each marker is drawn.
+// lie whole (one left on its point stays where it is); zone: the zone's line as a ring [[x, y]]
+// px (or null); margins: for each marker, how far from that line a marker moved aside keeps
+// its centre, px (by default half its side: it lies wholly on its side). -> { at: [[x, y]] where
+// each marker is drawn, stuck: [indices] }.
 export const GAP = 2;
 const RINGS = 40;
 
+// Whether (x, y) lies inside the ring [[x, y]] (ray casting).
+export function inRing(ring, x, y) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+// The square of the distance from (x, y) to the ring's line, px².
+function ringDistance2(ring, x, y) {
+  let best = Infinity;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+    const [ax, ay] = ring[j];
+    const [dx, dy] = [ring[i][0] - ax, ring[i][1] - ay];
+    const length2 = dx * dx + dy * dy;
+    const t = length2 > 0 ? Math.min(1, Math.max(0, ((x - ax) * dx + (y - ay) * dy) / length2)) : 0;
+    const [ex, ey] = [x - (ax + t * dx), y - (ay + t * dy)];
+    best = Math.min(best, ex * ex + ey * ey);
+  }
+  return best;
+}
+
+// Whether the segment (ax, ay)-(bx, by) passes through the inside of the square of centre
+// (cx, cy) and half side h (Liang-Barsky; touching its edge does not count).
+export function crossesBox(ax, ay, bx, by, cx, cy, h) {
+  let t0 = 0;
+  let t1 = 1;
+  for (const [p, d, c] of [[ax, bx - ax, cx], [ay, by - ay, cy]]) {
+    if (d === 0) {
+      if (Math.abs(p - c) >= h) return false;
+    } else {
+      const [ta, tb] = [(c - h - p) / d, (c + h - p) / d];
+      t0 = Math.max(t0, Math.min(ta, tb));
+      t1 = Math.min(t1, Math.max(ta, tb));
+    }
+  }
+  return t0 < t1;
+}
+
 // The crowds: groups of markers (indices) that meet on their points, directly or through a chain
-// of neighbours (points, sizes as placeMarkers'). Groups of one are left out.
-export function crowds(points, sizes) {
+// of neighbours on the same side of the zone's line (points, sizes, zone as placement's).
+// Groups of one are left out.
+export function crowds(points, sizes, zone = null) {
+  const side = points.map(([x, y]) => (zone ? inRing(zone, x, y) : false));
   const group = points.map((_, i) => i);
   const root = (i) => (group[i] === i ? i : (group[i] = root(group[i])));
   for (let i = 0; i < points.length; i += 1) {
     for (let j = i + 1; j < points.length; j += 1) {
       const reach = (sizes[i] + sizes[j]) / 2 + GAP;
-      if (Math.abs(points[i][0] - points[j][0]) < reach && Math.abs(points[i][1] - points[j][1]) < reach) group[root(j)] = root(i);
+      if (side[i] === side[j] && Math.abs(points[i][0] - points[j][0]) < reach && Math.abs(points[i][1] - points[j][1]) < reach) {
+        group[root(j)] = root(i);
+      }
     }
   }
   const out = new Map();
@@ -88,45 +143,66 @@ export function crowds(points, sizes) {
   return [...out.values()].filter((g) => g.length > 1);
 }
 
-export function placeMarkers(points, sizes, { first = -1, obstacles = [], bounds = null } = {}) {
+// Where each marker is drawn (placement's at).
+export function placeMarkers(points, sizes, options = {}) {
+  return placement(points, sizes, options).at;
+}
+
+export function placement(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, margins = null } = {}) {
   const cell = Math.max(1, ...sizes) + GAP;
-  const grid = new Map();
   const key = (x, y) => `${Math.floor(x / cell)},${Math.floor(y / cell)}`;
-  const near = (x, y, reach) => {
+  const grid = new Map();
+  const put = (into, i, x, y) => { const k = key(x, y); into.set(k, [...(into.get(k) || []), i]); };
+  const near = (from, x, y, reach) => {
     const out = [];
     const [cx, cy] = [Math.floor(x / cell), Math.floor(y / cell)];
-    for (let i = cx - reach; i <= cx + reach; i += 1) for (let j = cy - reach; j <= cy + reach; j += 1) out.push(...(grid.get(`${i},${j}`) || []));
+    for (let i = cx - reach; i <= cx + reach; i += 1) for (let j = cy - reach; j <= cy + reach; j += 1) out.push(...(from.get(`${i},${j}`) || []));
     return out;
   };
   const meets = (x, y, s, [qx, qy, qs]) => Math.abs(x - qx) < (s + qs) / 2 + GAP && Math.abs(y - qy) < (s + qs) / 2 + GAP;
   const all = points.map(([x, y], i) => [x, y, sizes[i]]);
-  all.forEach((p, i) => { const k = key(p[0], p[1]); grid.set(k, [...(grid.get(k) || []), i]); });
-  const crowd = all.map((p, i) => near(p[0], p[1], 1).filter((j) => j !== i && meets(p[0], p[1], p[2], all[j])).length);
+  all.forEach((p, i) => put(grid, i, p[0], p[1]));
+  const crowd = all.map((p, i) => near(grid, p[0], p[1], 1).filter((j) => j !== i && meets(p[0], p[1], p[2], all[j])).length);
   const centre = all.map(([x, y]) => {
-    const around = near(x, y, 3).filter((j) => Math.hypot(all[j][0] - x, all[j][1] - y) < 3 * cell);
+    const around = near(grid, x, y, 3).filter((j) => Math.hypot(all[j][0] - x, all[j][1] - y) < 3 * cell);
     return [around.reduce((sum, j) => sum + all[j][0], 0) / around.length, around.reduce((sum, j) => sum + all[j][1], 0) / around.length];
   });
+  // Whether a box of side s at (x, y) covers the point of a marker other than i.
+  const coversPoint = (i, x, y, s) => near(grid, x, y, 1)
+    .some((j) => j !== i && Math.abs(all[j][0] - x) < s / 2 + GAP && Math.abs(all[j][1] - y) < s / 2 + GAP);
+  const side = all.map(([x, y]) => (zone ? inRing(zone, x, y) : null));
+  const margin = sizes.map((s, i) => (margins ? margins[i] : s / 2));
   const order = all.map((_, i) => i).sort((a, b) => (b === first) - (a === first) || crowd[a] - crowd[b] || a - b);
-  grid.clear();
+  const placedGrid = new Map();
+  const placedList = [];
+  const leaders = []; // [x0, y0, x1, y1] of the markers placed away from their points
   const placed = points.map(([x, y]) => [x, y]);
-  const free = (x, y, s) => !near(x, y, 1).some((j) => meets(x, y, s, placed[j].concat(sizes[j])))
-    && !obstacles.some(([x0, y0, x1, y1]) => x - s / 2 - GAP < x1 && x0 < x + s / 2 + GAP && y - s / 2 - GAP < y1 && y0 < y + s / 2 + GAP);
+  const stuck = [];
+  const free = (x, y, s) => !near(placedGrid, x, y, 1).some((j) => meets(x, y, s, placed[j].concat(sizes[j])))
+    && !obstacles.some(([x0, y0, x1, y1]) => x - s / 2 - GAP < x1 && x0 < x + s / 2 + GAP && y - s / 2 - GAP < y1 && y0 < y + s / 2 + GAP)
+    && !leaders.some(([x0, y0, x1, y1]) => crossesBox(x0, y0, x1, y1, x, y, s / 2));
+  // A place for marker i moved aside: on its point's side of the zone's line, wholly; its leader
+  // line through no marker placed.
+  const fits = (i, px, py, s) => !coversPoint(i, px, py, s)
+    && (!zone || (inRing(zone, px, py) === side[i] && ringDistance2(zone, px, py) >= margin[i] * margin[i]))
+    && !placedList.some((j) => crossesBox(all[i][0], all[i][1], px, py, placed[j][0], placed[j][1], sizes[j] / 2));
   for (const i of order) {
     const [x, y, s] = all[i];
     const [cx, cy] = centre[i];
     const away = Math.hypot(x - cx, y - cy) < 0.5 ? -Math.PI / 2 : Math.atan2(y - cy, x - cx);
-    let at = [x, y];
+    let at = null;
+    if (free(x, y, s) && !coversPoint(i, x, y, s)) at = [x, y];
     // Within the bounds first; where they have no room (a point at or past the map's edge), anywhere.
-    search: if (!free(x, y, s)) {
+    search: if (!at) {
       for (const box of bounds ? [bounds, null] : [null]) {
-        for (let k = 1; k <= RINGS; k += 1) {
+        for (let k = Math.max(1, Math.ceil((crowd[i] + 1) / Math.PI)); k <= RINGS; k += 1) {
           const r = (k * cell) / 2;
           const m = Math.max(6, Math.ceil(2 * Math.PI * k));
           for (let t = 0; t < m; t += 1) {
             const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
             const [px, py] = [x + r * Math.cos(a), y + r * Math.sin(a)];
             const within = !box || (px - s / 2 >= box[0] && py - s / 2 >= box[1] && px + s / 2 <= box[2] && py + s / 2 <= box[3]);
-            if (within && free(px, py, s)) {
+            if (within && free(px, py, s) && fits(i, px, py, s)) {
               at = [px, py];
               break search;
             }
@@ -134,9 +210,11 @@ export function placeMarkers(points, sizes, { first = -1, obstacles = [], bounds
         }
       }
     }
-    placed[i] = at;
-    const k = key(at[0], at[1]);
-    grid.set(k, [...(grid.get(k) || []), i]);
+    if (!at) stuck.push(i);
+    else if (at[0] !== x || at[1] !== y) leaders.push([x, y, at[0], at[1]]);
+    placed[i] = at || [x, y];
+    placedList.push(i);
+    put(placedGrid, i, placed[i][0], placed[i][1]);
   }
-  return placed;
+  return { at: placed, stuck: stuck.sort((a, b) => a - b) };
 }

@@ -8,7 +8,42 @@ import random
 
 import pytest
 
-from app.export.placement import GAP, RINGS, place_markers
+from app.export.placement import GAP, RINGS, place_markers, placement
+
+
+def in_ring(ring: list[tuple[float, float]], x: float, y: float) -> bool:
+    inside = False
+    for i in range(len(ring)):
+        (xi, yi), (xj, yj) = ring[i], ring[i - 1]
+        if (yi > y) != (yj > y) and x < ((xj - xi) * (y - yi)) / (yj - yi) + xi:
+            inside = not inside
+    return inside
+
+
+def ring_distance2(ring: list[tuple[float, float]], x: float, y: float) -> float:
+    best = math.inf
+    for i in range(len(ring)):
+        (ax, ay), (bx, by) = ring[i - 1], ring[i]
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = min(1, max(0, ((x - ax) * dx + (y - ay) * dy) / length2)) if length2 > 0 else 0
+        ex, ey = x - (ax + t * dx), y - (ay + t * dy)
+        best = min(best, ex * ex + ey * ey)
+    return best
+
+
+def crosses(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float], h: float) -> bool:
+    """Whether the segment a-b passes through the inside of the square of centre c, half side h."""
+    t0, t1 = 0.0, 1.0
+    for p, q, m in ((a[0], b[0], c[0]), (a[1], b[1], c[1])):
+        d = q - p
+        if d == 0:
+            if abs(p - m) >= h:
+                return False
+            continue
+        ta, tb = (m - h - p) / d, (m + h - p) / d
+        t0, t1 = max(t0, min(ta, tb)), min(t1, max(ta, tb))
+    return t0 < t1
 
 
 def place_by_pairs(
@@ -17,11 +52,15 @@ def place_by_pairs(
     first: int = -1,
     obstacles: tuple = (),
     bounds: tuple[float, float, float, float] | None = None,
-) -> list[tuple[float, float]]:
-    """The rule stated directly, every candidate compared with every marker placed and every
-    obstacle, one by one (no grid, no numpy)."""
+    zone: list[tuple[float, float]] | None = None,
+    margins: list[float] | None = None,
+) -> tuple[list[tuple[float, float]], list[int]]:
+    """The rule stated directly, every candidate compared with every marker placed, every
+    obstacle, every point, every leader line and every edge of the zone, one by one (no grid,
+    no numpy)."""
     n = len(points)
     cell = max(sizes) + GAP
+    margin = margins or [s / 2 for s in sizes]
 
     def meets(x: float, y: float, s: float, qx: float, qy: float, qs: float) -> bool:
         return abs(x - qx) < (s + qs) / 2 + GAP and abs(y - qy) < (s + qs) / 2 + GAP
@@ -31,26 +70,45 @@ def place_by_pairs(
 
     crowd = [crowd_of(i) for i in range(n)]
     order = sorted(range(n), key=lambda i: (i != first, crowd[i], i))
+    side = [zone is not None and in_ring(zone, *p) for p in points]
     placed: list[int] = []
+    leaders: list[tuple[tuple[float, float], tuple[float, float]]] = []
     out = list(points)
+    stuck = []
+
+    def covers_point(i: int, x: float, y: float, s: float) -> bool:
+        h = s / 2 + GAP
+        return any(j != i and abs(points[j][0] - x) < h and abs(points[j][1] - y) < h for j in range(n))
 
     def free(x: float, y: float, s: float) -> bool:
         h = s / 2 + GAP
-        return not any(meets(x, y, s, *out[j], sizes[j]) for j in placed) and not any(
-            x - h < x1 and x0 < x + h and y - h < y1 and y0 < y + h for x0, y0, x1, y1 in obstacles
+        return (
+            not any(meets(x, y, s, *out[j], sizes[j]) for j in placed)
+            and not any(
+                x - h < x1 and x0 < x + h and y - h < y1 and y0 < y + h for x0, y0, x1, y1 in obstacles
+            )
+            and not any(crosses(a, b, (x, y), s / 2) for a, b in leaders)
         )
+
+    def fits(i: int, x: float, y: float, s: float) -> bool:
+        if covers_point(i, x, y, s):
+            return False
+        if zone is not None and (
+            in_ring(zone, x, y) != side[i] or ring_distance2(zone, x, y) < margin[i] ** 2
+        ):
+            return False
+        return not any(crosses(points[i], (x, y), out[j], sizes[j] / 2) for j in placed)
 
     for i in order:
         x, y = points[i]
         s = sizes[i]
-        at = (x, y)
-        if not free(x, y, s):
+        found = (x, y) if free(x, y, s) and not covers_point(i, x, y, s) else None
+        if found is None:
             around = [p for p in points if math.hypot(p[0] - x, p[1] - y) < 3 * cell]
             cx, cy = sum(p[0] for p in around) / len(around), sum(p[1] for p in around) / len(around)
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
-            found = None
             for box in (bounds, None) if bounds is not None else (None,):
-                for k in range(1, RINGS + 1):
+                for k in range(max(1, math.ceil((crowd[i] + 1) / math.pi)), RINGS + 1):
                     r = k * cell / 2
                     m = max(6, math.ceil(2 * math.pi * k))
                     for t in range(m):
@@ -64,24 +122,29 @@ def place_by_pairs(
                             and p[0] + h <= box[2]
                             and p[1] + h <= box[3]
                         )
-                        if within and free(*p, s):
+                        if within and free(*p, s) and fits(i, *p, s):
                             found = p
                             break
                     if found:
                         break
                 if found:
                     break
-            at = found or at
-        out[i] = at
+        if found is None:
+            stuck.append(i)
+        elif found != (x, y):
+            leaders.append(((x, y), found))
+        out[i] = found or (x, y)
         placed.append(i)
-    return out
+    return out, sorted(stuck)
 
 
-def crowds(seed: int) -> tuple[list[tuple[float, float]], list[float]]:
+def crowds(
+    seed: int, scattered: int = 120, crowd: int = 40, one_point: int = 12
+) -> tuple[list[tuple[float, float]], list[float]]:
     rng = random.Random(seed)
-    points = [(rng.uniform(0, 800), rng.uniform(0, 600)) for _ in range(120)]
-    points += [(400 + rng.gauss(0, 10), 300 + rng.gauss(0, 10)) for _ in range(40)]  # a crowd
-    points += [(200.0, 200.0)] * 12  # many incidents on one point (the garrison)
+    points = [(rng.uniform(0, 800), rng.uniform(0, 600)) for _ in range(scattered)]
+    points += [(400 + rng.gauss(0, 10), 300 + rng.gauss(0, 10)) for _ in range(crowd)]  # a crowd
+    points += [(200.0, 200.0)] * one_point  # many incidents on one point (the garrison)
     rng.shuffle(points)
     return points, [22.0] * len(points)
 
@@ -92,34 +155,83 @@ def overlap(a: tuple[float, float], sa: float, b: tuple[float, float], sb: float
     return min(reach - abs(a[0] - b[0]), reach - abs(a[1] - b[1]))
 
 
+def zone_ring(cx: float, cy: float, r: float, n: int = 96) -> list[tuple[float, float]]:
+    return [
+        (cx + r * math.cos(2 * math.pi * k / n), cy + r * math.sin(2 * math.pi * k / n)) for k in range(n)
+    ]
+
+
 @pytest.mark.parametrize("seed", range(4))
-def test_no_marker_covers_another(seed: int) -> None:
+def test_no_marker_covers_another_a_point_or_a_leader(seed: int) -> None:
+    """Every marker not stuck: covers no other marker and no other incident's point; its leader
+    line crosses no other marker; one moved aside lies on its point's side of the zone's line."""
     points, sizes = crowds(seed)
-    at = place_markers(points, sizes)
+    zone = zone_ring(400.0, 300.0, 150.0)
+    at, stuck = placement(points, sizes, zone=zone)
+    assert len(stuck) < len(points) // 4
     for i in range(len(at)):
-        for j in range(i + 1, len(at)):
+        if i in stuck:
+            continue
+        for j in range(len(at)):
+            if j == i or j in stuck:
+                continue
             assert overlap(at[i], sizes[i], at[j], sizes[j]) <= -GAP + 1e-9, (i, j)
+            h = sizes[i] / 2 + GAP
+            assert not (abs(points[j][0] - at[i][0]) < h and abs(points[j][1] - at[i][1]) < h), (i, j)
+            if at[i] != points[i]:
+                assert not crosses(points[i], at[i], at[j], sizes[j] / 2), (i, j)
+        if at[i] != points[i]:
+            assert in_ring(zone, *at[i]) == in_ring(zone, *points[i]), i
+            assert ring_distance2(zone, *at[i]) >= (sizes[i] / 2) ** 2, i
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))
 def test_the_grid_places_as_comparing_every_pair(seed: int) -> None:
-    points, sizes = crowds(seed)
+    points, sizes = crowds(seed, 60, 24, 10)
     sizes[5] = 28.0  # the selected marker, larger, placed first
     obstacles = ((190.0, 190.0, 210.0, 210.0), (395.0, 295.0, 405.0, 305.0))
     bounds = (0.0, 0.0, 800.0, 600.0)
-    got = place_markers(points, sizes, 5, obstacles, bounds)
-    want = place_by_pairs(points, sizes, 5, obstacles, bounds)
+    zone = zone_ring(380.0, 290.0, 120.0 + 20 * seed)
+    margins = [s / 2 for s in sizes]
+    margins[7] = 2.0
+    got, got_stuck = placement(points, sizes, 5, obstacles, bounds, zone, margins)
+    want, want_stuck = place_by_pairs(points, sizes, 5, obstacles, bounds, zone, margins)
     assert [c for p in got for c in p] == pytest.approx([c for p in want for c in p], abs=1e-6)
+    assert got_stuck == want_stuck
 
 
 def test_a_lone_marker_and_the_selected_one_stay_on_their_points() -> None:
-    points = [(100.0, 100.0), (100.0, 100.0), (105.0, 100.0), (400.0, 100.0)]
+    points = [(100.0, 100.0), (120.0, 100.0), (100.0, 112.0), (400.0, 100.0)]
     at = place_markers(points, [22.0, 28.0, 22.0, 22.0], first=1)
-    assert at[1] == points[1]  # selected: first, on its point
+    assert at[1] == points[1]  # selected: first, on its point (it covers no other point)
     assert at[3] == points[3]  # alone: untouched
     assert at[0] != points[0] and at[2] != points[2]
     # moved the least: on the first ring that has room (within a marker and a half)
     assert all(math.dist(at[k], points[k]) <= 1.5 * (28 + GAP) for k in (0, 2))
+
+
+def test_markers_on_one_point_all_move_off_it() -> None:
+    """No marker stays on a point others share: each leader line starts on a point left clear."""
+    at = place_markers([(200.0, 200.0)] * 6, [22.0] * 6)
+    for x, y in at:
+        assert max(abs(x - 200), abs(y - 200)) >= 11 + GAP
+    # close round it, as a spider: on the first rings tried (long enough to hold them)
+    assert max(math.dist(p, (200.0, 200.0)) for p in at) <= 3 * (22 + GAP) / 2 + 1e-9
+
+
+def test_a_marker_moved_aside_keeps_its_side_of_the_zone_line() -> None:
+    """Markers on a point just inside the zone's line are fanned inside it, wholly; those on a
+    point just outside, outside; where there is no room on the point's side, they are stuck."""
+    zone = zone_ring(300.0, 300.0, 100.0)
+    at, stuck = placement([(300.0, 215.0)] * 4 + [(300.0, 385.0 + 30)] * 4, [22.0] * 8, zone=zone)
+    assert stuck == []
+    for x, y in at[:4]:
+        assert math.hypot(x - 300, y - 300) <= 100 - 11
+    for x, y in at[4:]:
+        assert math.hypot(x - 300, y - 300) >= 100 + 11 - 1e-9
+    small = zone_ring(300.0, 300.0, 20.0)
+    at, stuck = placement([(300.0, 300.0)] * 3, [22.0] * 3, zone=small)
+    assert stuck == [0, 1, 2] and at == [(300.0, 300.0)] * 3
 
 
 def test_markers_keep_off_the_obstacles() -> None:
@@ -136,13 +248,13 @@ def test_a_crowd_fans_out_away_from_its_middle() -> None:
     """The markers on the rim of a crowd go outwards, not across it."""
     points = [(300.0 + dx, 300.0) for dx in (-10, -5, 0, 5, 10)]
     at = place_markers(points, [22.0] * 5)
-    assert at[0][0] <= points[0][0] and at[-1][0] >= points[-1][0]
+    assert at[0][0] < points[0][0] and at[-1][0] > 300
 
 
 def test_a_marker_moved_aside_stays_within_the_bounds() -> None:
-    """Two markers on one point at the map's left edge: the one moved goes right, not off the map."""
+    """Two markers on one point at the map's left edge: both moved off it, not off the map."""
     at = place_markers([(12.0, 100.0), (12.0, 100.0)], [22.0, 22.0], bounds=(0.0, 0.0, 400.0, 300.0))
-    assert at[0] == (12.0, 100.0)
+    assert all(p != (12.0, 100.0) for p in at)
     assert all(x - 11 >= 0 for x, _ in at)
     # one whose own point is off the map stays there (it is not pulled in); two there are moved
     # apart there, the bounds having no room near them

@@ -163,16 +163,18 @@ def test_legend_words_and_dates_read_the_same_in_the_browser_and_the_server(
 
 
 def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watched, base_url: str) -> None:
-    """The placement rule (static/js/markers.js placeMarkers, app/export/placement.py) gives the
-    same places for the same markers: crowds, one point shared by many, a selected marker, sites."""
+    """The placement rule (static/js/markers.js placement, app/export/placement.py) gives the
+    same places and the same markers stuck for the same markers: crowds, one point shared by many,
+    a selected marker, sites, the zone's line (each marker kept on its point's side of it)."""
+    import math
     import random
 
-    from app.export.placement import place_markers
+    from app.export.placement import placement
 
     page = watched.open(f"{base_url}/")
     rng = random.Random(18)
     cases = []
-    for n in (2, 12, 60, 200):
+    for n in (2, 12, 60, 120):
         points = [(round(rng.uniform(0, 600), 2), round(rng.uniform(0, 400), 2)) for _ in range(n)]
         crowd = [(round(rng.gauss(0, 9), 2), round(rng.gauss(0, 9), 2)) for _ in range(n // 2)]
         points += [(300.0 + dx, 200.0 + dy) for dx, dy in crowd]
@@ -181,19 +183,29 @@ def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watch
         first = rng.randrange(len(points))
         sizes[first] = 22.0
         obstacles = [(144.0, 144.0, 156.0, 156.0), (297.0, 197.0, 303.0, 203.0)]
-        cases.append((points, sizes, first, obstacles, [0.0, 0.0, 600.0, 400.0]))
+        r = rng.uniform(40, 160)
+        zone = [
+            (300 + r * math.cos(k * math.pi / 48), 200 + 1.1 * r * math.sin(k * math.pi / 48))
+            for k in range(96)
+        ]
+        margins = [s / 2 for s in sizes]
+        margins[-1] = 2.0
+        cases.append(
+            (points, sizes, first, obstacles, [0.0, 0.0, 600.0, 400.0], zone if n > 2 else None, margins)
+        )
     got = page.evaluate(
         """async (cases) => {
           const m = await import("/static/js/markers.js");
-          return cases.map(([points, sizes, first, obstacles, bounds]) =>
-            m.placeMarkers(points, sizes, { first, obstacles, bounds }));
+          return cases.map(([points, sizes, first, obstacles, bounds, zone, margins]) =>
+            m.placement(points, sizes, { first, obstacles, bounds, zone, margins }));
         }""",
         cases,
     )
-    for (points, sizes, first, obstacles, bounds), js in zip(cases, got, strict=True):
-        py = place_markers(points, sizes, first, obstacles, tuple(bounds))
-        assert len(js) == len(py)
-        for k, ((jx, jy), (px, py_)) in enumerate(zip(js, py, strict=True)):
+    for (points, sizes, first, obstacles, bounds, zone, margins), js in zip(cases, got, strict=True):
+        py, stuck = placement(points, sizes, first, obstacles, tuple(bounds), zone, margins)
+        assert js["stuck"] == stuck, len(points)
+        assert len(js["at"]) == len(py)
+        for k, ((jx, jy), (px, py_)) in enumerate(zip(js["at"], py, strict=True)):
             assert abs(jx - px) < 0.01 and abs(jy - py_) < 0.01, (len(points), k, (jx, jy), (px, py_))
 
 

@@ -1,0 +1,150 @@
+"""A marker moved aside stays on its side of the zone's line, and its leader line crosses no other
+marker (issue 18).
+
+The overlap rule had fanned the crowd round the garrison so far at a phone's first view that
+incidents inside the 55 km zone were drawn outside its circle: the map said the wrong thing. Here,
+at 375, 768 and 1440 px and a few zoom steps, and in the embed, every marker drawn away from its
+point has its drawn centre inside the zone's circle exactly when its point is inside the zone, and
+each numbered circle lies on the side of all the incidents it holds. The side of a point is
+worked out here from its coordinates alone: its geodesic distance from the garrison
+(pyproj.Geod, WGS 84) against the zone's 55 km, both read from geodata/; the circle on the screen
+is that geodesic circle projected by the map.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Browser, Page
+from pyproj import Geod
+from shapely.geometry import LineString, Point, Polygon, box
+
+from tests.web.test_reader_markers import open_at, zoom_by
+
+GEODATA = Path(__file__).resolve().parents[2] / "geodata"
+GEOD = Geod(ellps="WGS84")
+SIZES = [(375, 812), (768, 1024), (1440, 900)]
+CONTESTED = "2017-06-06-coalition-strike"
+MOVED_PX = 1.0  # a marker drawn further than this from its point was moved aside
+SLACK_PX = 1.0  # a leader may graze a marker's edge by this much (anti-aliasing, rounding)
+
+
+def garrison_and_radius() -> tuple[float, float, float]:
+    """(lon, lat) of the zone's centre and its radius in metres, from geodata/."""
+    zone = yaml.safe_load((GEODATA / "zone.yaml").read_text())
+    sites = yaml.safe_load((GEODATA / "sites.yaml").read_text())["sites"]
+    (centre,) = [s for s in sites if s["id"] == zone["centre"]]
+    return centre["lon"], centre["lat"], zone["radius_km"] * 1000.0
+
+
+LON0, LAT0, RADIUS_M = garrison_and_radius()
+
+
+def inside_zone(lon: float, lat: float) -> bool:
+    return GEOD.inv(LON0, LAT0, lon, lat)[2] <= RADIUS_M
+
+
+# Every incident marker: its point (the data's coordinates), its point and drawn box in page px,
+# whether it is in a numbered circle (and which); every numbered circle's box.
+DRAWN = """(circle) => {
+  const map = window.__atTanfMap.map;
+  const corner = map.getContainer().getBoundingClientRect();
+  const page = (ll) => {
+    const p = map.latLngToContainerPoint(ll);
+    return [p.x + corner.left, p.y + corner.top];
+  };
+  const markers = [];
+  map.eachLayer((layer) => {
+    const e = layer.feature && layer.getElement && layer.getElement();
+    if (!e || !e.classList.contains('incident-icon')) return;
+    const [lon, lat] = layer.feature.geometry.coordinates;
+    const r = e.querySelector('svg').getBoundingClientRect();
+    markers.push({ name: layer.feature.properties.title, lon, lat, point: page([lat, lon]),
+                   box: [r.left, r.top, r.right, r.bottom], stacked: e.classList.contains('stacked'),
+                   stack: e.dataset.stack ?? null });
+  });
+  const stacks = [...document.querySelectorAll('#map .cell-icon')].map((e) => {
+    const r = e.getBoundingClientRect();
+    return { stack: e.dataset.stack ?? null, box: [r.left, r.top, r.right, r.bottom] };
+  });
+  return { markers, stacks, ring: circle.map(([lon, lat]) => page([lat, lon])) };
+}"""
+
+
+def zone_circle() -> list[tuple[float, float]]:
+    """The zone's line, lon/lat, a vertex every half degree of azimuth."""
+    out = []
+    for k in range(720):
+        lon, lat, _ = GEOD.fwd(LON0, LAT0, k / 2, RADIUS_M)
+        out.append((lon, lat))
+    return out
+
+
+def centre(b: list[float]) -> Point:
+    return Point((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+
+
+def check_sides_and_leaders(page: Page, where: str) -> int:
+    """Asserts the rule for the view on the page; returns how many markers were moved aside."""
+    drawn = page.evaluate(DRAWN, zone_circle())
+    circle = Polygon(drawn["ring"])
+    markers, stacks = drawn["markers"], drawn["stacks"]
+    assert markers, where
+    on_map = [m for m in markers if not m["stacked"]]
+    hit_areas = [(m["name"], box(*m["box"]).buffer(-SLACK_PX)) for m in on_map]
+    hit_areas += [(f"numbered circle {s['stack']}", box(*s["box"]).buffer(-SLACK_PX)) for s in stacks]
+    moved = 0
+    for m in on_map:
+        at = centre(m["box"])
+        if at.distance(Point(m["point"])) <= MOVED_PX:
+            continue
+        moved += 1
+        side = inside_zone(m["lon"], m["lat"])
+        assert circle.contains(at) == side, (
+            f"{where}: {m['name']!r} is {'inside' if side else 'outside'} the zone but drawn "
+            f"{'outside' if side else 'inside'} its circle"
+        )
+        leader = LineString([m["point"], (at.x, at.y)])
+        for name, area in hit_areas:
+            if name != m["name"]:
+                assert not leader.intersects(area), (
+                    f"{where}: the leader line of {m['name']!r} crosses {name!r}"
+                )
+    for s in stacks:
+        members = [m for m in markers if m["stacked"] and m["stack"] == s["stack"]]
+        assert members, f"{where}: numbered circle {s['stack']} holds no incident"
+        at = centre(s["box"])
+        for m in members:
+            side = inside_zone(m["lon"], m["lat"])
+            assert circle.contains(at) == side, (
+                f"{where}: numbered circle {s['stack']} holds {m['name']!r}, "
+                f"{'inside' if side else 'outside'} the zone, but is drawn on the other side"
+            )
+    return moved
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_markers_moved_aside_keep_their_side_of_the_zone_line(
+    browser: Browser, base_url: str, width: int, height: int
+) -> None:
+    page = open_at(browser, base_url, width, height, is_mobile=width < 500, has_touch=width < 500)
+    moved = check_sides_and_leaders(page, f"{width}px, first view")
+    for step in range(5):  # in, half a zoom step at a time
+        zoom_by(page, "Zoom in")
+        moved += check_sides_and_leaders(page, f"{width}px, {step + 1} half-steps in")
+    zoom_by(page, "Zoom out")
+    moved += check_sides_and_leaders(page, f"{width}px, zoomed out again")
+    assert moved, "no marker was moved aside: the test saw nothing"
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [320, 600])
+def test_the_embeds_markers_keep_their_side_of_the_zone_line(
+    browser: Browser, base_url: str, width: int
+) -> None:
+    for path in ["/embed", f"/embed?sel={CONTESTED}"]:
+        page = open_at(browser, base_url, width, 450, path)
+        check_sides_and_leaders(page, f"embed {path} at {width}px")
+        page.context.close()
