@@ -96,7 +96,8 @@ export function legendBody(types, { footprint = true } = {}) {
         item(regionSwatch("inside", "hover"), "outline only: the areas of the incident under the pointer"),
         footprint ? item(regionSwatch("inside", "footprint"), "faint grey: the areas of all the other incidents") : null),
       el("p", { class: "legend-head" }, "Where too many incidents are in view to draw one by one:"),
-      el("ul", {}, item(cellSwatch(), "a numbered circle: that many incidents there; click it to zoom in")),
+      el("ul", {}, item(cellSwatch(), "a numbered circle: that many incidents there, on the same side of the zone's line; "
+        + "its ring is coloured by their fills (red: inside); click it to zoom in")),
       el("p", { class: "legend-head" }, "The zone and the places:"),
       el("ul", {},
         item(swatch({ fill: "none", stroke: "#7b3294", "stroke-width": 2.5 }), "the 55 km de-confliction zone, drawn exactly"),
@@ -104,6 +105,7 @@ export function legendBody(types, { footprint = true } = {}) {
         item(swatch({ fill: "#111", stroke: "#111", "stroke-width": 2, r: 5 }, "dot"), "the At Tanf garrison"),
         item(swatch({ fill: "#fff", stroke: "#111", "stroke-width": 2, r: 3.5 }, "dot"), "other places named by the sources"),
         item(swatch({ fill: "none", stroke: "#555", "stroke-width": 1.2, "stroke-dasharray": "6 3" }, "line"), "country borders (approximate)")),
-      el("p", { class: "legend-note" }, "Markers that would overlap are fanned out around their place. "
+      el("p", { class: "legend-note" }, "Markers that would overlap are moved aside, never across the zone's line, "
+        + "with a thin line to their place. "
         + "Click or tap anywhere for its distance from the garrison.")));
 }
