@@ -103,9 +103,16 @@ def placement(
             cx, cy = centre[i]
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
             # Within the bounds first; where they have no room (a point at or past the edge), anywhere.
-            for box in (bounds, None) if bounds is not None else (None,):
-                at = _on_rings(i, away, place, box, crowd[i])
+            # A marker stuck (no such place) still goes to the nearest place clear of markers and
+            # obstacles, as the server's drawings need.
+            for strict in (True, False):
+                for box in (bounds, None) if bounds is not None else (None,):
+                    at = _on_rings(i, away, place, box, crowd[i] if strict else -1, strict)
+                    if at is not None:
+                        break
                 if at is not None:
+                    if not strict:
+                        stuck.append(i)
                     break
         if at is None:
             stuck.append(i)
@@ -174,12 +181,13 @@ class _Placing:
 
 
 def _on_rings(
-    i: int, away: float, place: _Placing, box: Box | None, crowd: int
+    i: int, away: float, place: _Placing, box: Box | None, crowd: int, strict: bool
 ) -> tuple[float, float] | None:
     """The first free place for marker i on the rings around its point, starting ``away``
     (radians) and going both ways round; within ``box`` if given. The first ring tried is long
     enough to hold marker i and its ``crowd`` (the markers that meet it) side by side, as a
-    spider does. None when no ring has one."""
+    spider does. Not ``strict``: a place that only meets no marker and no obstacle, from the first
+    ring. None when no ring has one."""
     x, y = place.xy[i]
     s = float(place.sizes[i])
     for k in range(max(1, math.ceil((crowd + 1) / math.pi)), RINGS + 1):
@@ -193,7 +201,11 @@ def _on_rings(
         if box is not None:
             h = s / 2
             ok &= (px - h >= box[0]) & (py - h >= box[1]) & (px + h <= box[2]) & (py + h <= box[3])
-        ok &= place.free(i, px, py, s, math.ceil(r / place.cell) + 1, moved=True)
+        reach = math.ceil(r / place.cell) + 1
+        if strict:
+            ok &= place.free(i, px, py, s, reach, moved=True)
+        else:
+            ok &= _free(px, py, s, place.grid.rows(x, y, reach, place.out, place.sizes), place.walls)
         free = np.flatnonzero(ok)
         if len(free):
             return float(px[free[0]]), float(py[free[0]])

@@ -70,8 +70,9 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // no leader line, covers no other incident's point, its leader line crosses no marker placed,
 // and (given the zone's line) it lies wholly on the same side of that line as its point: where
 // it is drawn reads as where it is. The selected marker goes first, then those with the fewest
-// neighbours (a lone marker stays put). A marker with no free place anywhere stays on its point
-// and is "stuck": the map draws its crowd as one numbered circle instead.
+// neighbours (a lone marker stays put). A marker with no free place anywhere is "stuck": it goes
+// to the nearest place that meets no marker and no obstacle (or stays on its point if there is
+// none), and the map draws its crowd as one numbered circle instead.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
 // obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
 // lie whole (one left on its point stays where it is); zone: the zone's line as a ring [[x, y]]
@@ -178,9 +179,10 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   const leaders = []; // [x0, y0, x1, y1] of the markers placed away from their points
   const placed = points.map(([x, y]) => [x, y]);
   const stuck = [];
-  const free = (x, y, s) => !near(placedGrid, x, y, 1).some((j) => meets(x, y, s, placed[j].concat(sizes[j])))
-    && !obstacles.some(([x0, y0, x1, y1]) => x - s / 2 - GAP < x1 && x0 < x + s / 2 + GAP && y - s / 2 - GAP < y1 && y0 < y + s / 2 + GAP)
-    && !leaders.some(([x0, y0, x1, y1]) => crossesBox(x0, y0, x1, y1, x, y, s / 2));
+  // Meets no marker placed and no obstacle.
+  const clear = (x, y, s) => !near(placedGrid, x, y, 1).some((j) => meets(x, y, s, placed[j].concat(sizes[j])))
+    && !obstacles.some(([x0, y0, x1, y1]) => x - s / 2 - GAP < x1 && x0 < x + s / 2 + GAP && y - s / 2 - GAP < y1 && y0 < y + s / 2 + GAP);
+  const free = (x, y, s) => clear(x, y, s) && !leaders.some(([x0, y0, x1, y1]) => crossesBox(x0, y0, x1, y1, x, y, s / 2));
   // A place for marker i moved aside: on its point's side of the zone's line, wholly; its leader
   // line through no marker placed.
   const fits = (i, px, py, s) => !coversPoint(i, px, py, s)
@@ -193,25 +195,31 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
     let at = null;
     if (free(x, y, s) && !coversPoint(i, x, y, s)) at = [x, y];
     // Within the bounds first; where they have no room (a point at or past the map's edge), anywhere.
+    // A marker stuck (no such place) still goes to the nearest place clear of markers and
+    // obstacles, as the server's drawings need; the map draws its crowd as a numbered circle.
+    let isStuck = false;
     search: if (!at) {
-      for (const box of bounds ? [bounds, null] : [null]) {
-        for (let k = Math.max(1, Math.ceil((crowd[i] + 1) / Math.PI)); k <= RINGS; k += 1) {
-          const r = (k * cell) / 2;
-          const m = Math.max(6, Math.ceil(2 * Math.PI * k));
-          for (let t = 0; t < m; t += 1) {
-            const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
-            const [px, py] = [x + r * Math.cos(a), y + r * Math.sin(a)];
-            const within = !box || (px - s / 2 >= box[0] && py - s / 2 >= box[1] && px + s / 2 <= box[2] && py + s / 2 <= box[3]);
-            if (within && free(px, py, s) && fits(i, px, py, s)) {
-              at = [px, py];
-              break search;
+      for (const strict of [true, false]) {
+        isStuck = !strict;
+        for (const box of bounds ? [bounds, null] : [null]) {
+          for (let k = strict ? Math.max(1, Math.ceil((crowd[i] + 1) / Math.PI)) : 1; k <= RINGS; k += 1) {
+            const r = (k * cell) / 2;
+            const m = Math.max(6, Math.ceil(2 * Math.PI * k));
+            for (let t = 0; t < m; t += 1) {
+              const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
+              const [px, py] = [x + r * Math.cos(a), y + r * Math.sin(a)];
+              const within = !box || (px - s / 2 >= box[0] && py - s / 2 >= box[1] && px + s / 2 <= box[2] && py + s / 2 <= box[3]);
+              if (within && (strict ? free(px, py, s) && fits(i, px, py, s) : clear(px, py, s))) {
+                at = [px, py];
+                break search;
+              }
             }
           }
         }
       }
     }
-    if (!at) stuck.push(i);
-    else if (at[0] !== x || at[1] !== y) leaders.push([x, y, at[0], at[1]]);
+    if (!at || isStuck) stuck.push(i);
+    if (at && (at[0] !== x || at[1] !== y)) leaders.push([x, y, at[0], at[1]]);
     placed[i] = at || [x, y];
     placedList.push(i);
     put(placedGrid, i, placed[i][0], placed[i][1]);

@@ -80,6 +80,12 @@ def place_by_pairs(
         h = s / 2 + GAP
         return any(j != i and abs(points[j][0] - x) < h and abs(points[j][1] - y) < h for j in range(n))
 
+    def clear(x: float, y: float, s: float) -> bool:
+        h = s / 2 + GAP
+        return not any(meets(x, y, s, *out[j], sizes[j]) for j in placed) and not any(
+            x - h < x1 and x0 < x + h and y - h < y1 and y0 < y + h for x0, y0, x1, y1 in obstacles
+        )
+
     def free(x: float, y: float, s: float) -> bool:
         h = s / 2 + GAP
         return (
@@ -99,39 +105,46 @@ def place_by_pairs(
             return False
         return not any(crosses(points[i], (x, y), out[j], sizes[j] / 2) for j in placed)
 
+    def on_rings(i: int, away: float, first_ring: int, strict: bool) -> tuple[float, float] | None:
+        x, y = points[i]
+        s = sizes[i]
+        for box in (bounds, None) if bounds is not None else (None,):
+            for k in range(first_ring, RINGS + 1):
+                r = k * cell / 2
+                m = max(6, math.ceil(2 * math.pi * k))
+                for t in range(m):
+                    j = (t + 1) / 2 if t % 2 else -t / 2
+                    a = away + (j * 2 * math.pi) / m
+                    p = (x + r * math.cos(a), y + r * math.sin(a))
+                    h = s / 2
+                    within = box is None or (
+                        p[0] - h >= box[0]
+                        and p[1] - h >= box[1]
+                        and p[0] + h <= box[2]
+                        and p[1] + h <= box[3]
+                    )
+                    if within and (free(*p, s) and fits(i, *p, s) if strict else clear(*p, s)):
+                        return p
+        return None
+
     for i in order:
         x, y = points[i]
         s = sizes[i]
         found = (x, y) if free(x, y, s) and not covers_point(i, x, y, s) else None
+        relaxed = False
         if found is None:
             around = [p for p in points if math.hypot(p[0] - x, p[1] - y) < 3 * cell]
             cx, cy = sum(p[0] for p in around) / len(around), sum(p[1] for p in around) / len(around)
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
-            for box in (bounds, None) if bounds is not None else (None,):
-                for k in range(max(1, math.ceil((crowd[i] + 1) / math.pi)), RINGS + 1):
-                    r = k * cell / 2
-                    m = max(6, math.ceil(2 * math.pi * k))
-                    for t in range(m):
-                        j = (t + 1) / 2 if t % 2 else -t / 2
-                        a = away + (j * 2 * math.pi) / m
-                        p = (x + r * math.cos(a), y + r * math.sin(a))
-                        h = s / 2
-                        within = box is None or (
-                            p[0] - h >= box[0]
-                            and p[1] - h >= box[1]
-                            and p[0] + h <= box[2]
-                            and p[1] + h <= box[3]
-                        )
-                        if within and free(*p, s) and fits(i, *p, s):
-                            found = p
-                            break
-                    if found:
-                        break
+            for strict in (True, False):
+                relaxed = not strict
+                first_ring = max(1, math.ceil((crowd[i] + 1) / math.pi)) if strict else 1
+                found = on_rings(i, away, first_ring, strict)
                 if found:
                     break
-        if found is None:
+        if found is None or relaxed:
             stuck.append(i)
-        elif found != (x, y):
+        if found is not None and found != (x, y):
             leaders.append(((x, y), found))
         out[i] = found or (x, y)
         placed.append(i)
@@ -163,19 +176,22 @@ def zone_ring(cx: float, cy: float, r: float, n: int = 96) -> list[tuple[float, 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_no_marker_covers_another_a_point_or_a_leader(seed: int) -> None:
-    """Every marker not stuck: covers no other marker and no other incident's point; its leader
-    line crosses no other marker; one moved aside lies on its point's side of the zone's line."""
+    """No marker covers another (one stuck goes to the nearest place clear of the others); every
+    marker not stuck covers no other incident's point, its leader line crosses no other marker,
+    and one moved aside lies on its point's side of the zone's line."""
     points, sizes = crowds(seed)
     zone = zone_ring(400.0, 300.0, 150.0)
     at, stuck = placement(points, sizes, zone=zone)
     assert len(stuck) < len(points) // 4
     for i in range(len(at)):
+        for j in range(len(at)):
+            if j != i:
+                assert overlap(at[i], sizes[i], at[j], sizes[j]) <= -GAP + 1e-9, (i, j)
         if i in stuck:
             continue
         for j in range(len(at)):
             if j == i or j in stuck:
                 continue
-            assert overlap(at[i], sizes[i], at[j], sizes[j]) <= -GAP + 1e-9, (i, j)
             h = sizes[i] / 2 + GAP
             assert not (abs(points[j][0] - at[i][0]) < h and abs(points[j][1] - at[i][1]) < h), (i, j)
             if at[i] != points[i]:
@@ -231,7 +247,8 @@ def test_a_marker_moved_aside_keeps_its_side_of_the_zone_line() -> None:
         assert math.hypot(x - 300, y - 300) >= 100 + 11 - 1e-9
     small = zone_ring(300.0, 300.0, 20.0)
     at, stuck = placement([(300.0, 300.0)] * 3, [22.0] * 3, zone=small)
-    assert stuck == [0, 1, 2] and at == [(300.0, 300.0)] * 3
+    assert stuck == [0, 1, 2]  # moved clear of one another all the same (the SVG draws them so)
+    assert all(overlap(at[i], 22.0, at[j], 22.0) <= -GAP for i in range(3) for j in range(i + 1, 3))
 
 
 def test_markers_keep_off_the_obstacles() -> None:
