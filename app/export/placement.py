@@ -107,7 +107,9 @@ def placement(
             # obstacles, as the server's drawings need.
             for strict in (True, False):
                 for box in (bounds, None) if bounds is not None else (None,):
-                    at = _on_rings(i, away, place, box, crowd[i] if strict else -1, strict)
+                    # anywhere after the bounds: those within them were tried already
+                    tried = bounds if box is None else None
+                    at = _on_rings(i, away, place, box, tried, crowd[i] if strict else -1, strict)
                     if at is not None:
                         break
                 if at is not None:
@@ -139,6 +141,14 @@ class _Placing:
         self.grid = _Grid(cell)
         self.out = list(xy)
         self.leaders = np.zeros((0, 4))  # (x0, y0, x1, y1) of each marker placed away from its point
+        # For a marker inside the zone: the radius past which a ring lies wholly outside it (its
+        # furthest vertex, and a pixel); no bound otherwise.
+        self.furthest = [
+            float(np.hypot(ring[:, 0] - x, ring[:, 1] - y).max()) + 1
+            if ring is not None and side[k]
+            else math.inf
+            for k, (x, y) in enumerate(xy)
+        ]
 
     def put(self, i: int, at: tuple[float, float]) -> None:
         self.out[i] = at
@@ -181,26 +191,36 @@ class _Placing:
 
 
 def _on_rings(
-    i: int, away: float, place: _Placing, box: Box | None, crowd: int, strict: bool
+    i: int,
+    away: float,
+    place: _Placing,
+    box: Box | None,
+    tried: Box | None,
+    crowd: int,
+    strict: bool,
 ) -> tuple[float, float] | None:
     """The first free place for marker i on the rings around its point, starting ``away``
     (radians) and going both ways round; within ``box`` if given. The first ring tried is long
     enough to hold marker i and its ``crowd`` (the markers that meet it) side by side, as a
     spider does. Not ``strict``: a place that only meets no marker and no obstacle, from the first
-    ring. None when no ring has one."""
+    ring. Places within ``tried`` (a box) are passed over. None when no ring has one."""
     x, y = place.xy[i]
     s = float(place.sizes[i])
     for k in range(max(1, math.ceil((crowd + 1) / math.pi)), RINGS + 1):
         r = (k * place.cell) / 2
+        if strict and r > place.furthest[i]:
+            break  # wholly outside the zone, for a marker inside it: no place there fits
         m = max(6, math.ceil(2 * math.pi * k))
         t = np.arange(m)
         j = np.where(t % 2 == 1, (t + 1) / 2, -t / 2)
         a = away + (j * 2 * math.pi) / m
         px, py = x + r * np.cos(a), y + r * np.sin(a)
         ok = np.ones(m, dtype=bool)
+        h = s / 2
         if box is not None:
-            h = s / 2
             ok &= (px - h >= box[0]) & (py - h >= box[1]) & (px + h <= box[2]) & (py + h <= box[3])
+        if tried is not None:
+            ok &= ~((px - h >= tried[0]) & (py - h >= tried[1]) & (px + h <= tried[2]) & (py + h <= tried[3]))
         reach = math.ceil(r / place.cell) + 1
         if strict:
             ok &= place.free(i, px, py, s, reach, moved=True)

@@ -86,8 +86,10 @@ const RINGS = 40;
 export function inRing(ring, x, y) {
   let inside = false;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
+    const xi = ring[i][0];
+    const yi = ring[i][1];
+    const xj = ring[j][0];
+    const yj = ring[j][1];
     if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
@@ -97,31 +99,40 @@ export function inRing(ring, x, y) {
 function ringDistance2(ring, x, y) {
   let best = Infinity;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
-    const [ax, ay] = ring[j];
-    const [dx, dy] = [ring[i][0] - ax, ring[i][1] - ay];
+    const ax = ring[j][0];
+    const ay = ring[j][1];
+    const dx = ring[i][0] - ax;
+    const dy = ring[i][1] - ay;
     const length2 = dx * dx + dy * dy;
     const t = length2 > 0 ? Math.min(1, Math.max(0, ((x - ax) * dx + (y - ay) * dy) / length2)) : 0;
-    const [ex, ey] = [x - (ax + t * dx), y - (ay + t * dy)];
-    best = Math.min(best, ex * ex + ey * ey);
+    const ex = x - (ax + t * dx);
+    const ey = y - (ay + t * dy);
+    const d2 = ex * ex + ey * ey;
+    if (d2 < best) best = d2;
   }
   return best;
+}
+
+// One axis of crossesBox: [t0, t1] narrowed to where the segment's coordinate (p + t d) lies
+// strictly within c ± h, or null where it never does.
+function axis(t0, t1, p, d, c, h) {
+  if (d === 0) return Math.abs(p - c) >= h ? null : [t0, t1];
+  const ta = (c - h - p) / d;
+  const tb = (c + h - p) / d;
+  return [Math.max(t0, Math.min(ta, tb)), Math.min(t1, Math.max(ta, tb))];
 }
 
 // Whether the segment (ax, ay)-(bx, by) passes through the inside of the square of centre
 // (cx, cy) and half side h (Liang-Barsky; touching its edge does not count).
 export function crossesBox(ax, ay, bx, by, cx, cy, h) {
-  let t0 = 0;
-  let t1 = 1;
-  for (const [p, d, c] of [[ax, bx - ax, cx], [ay, by - ay, cy]]) {
-    if (d === 0) {
-      if (Math.abs(p - c) >= h) return false;
-    } else {
-      const [ta, tb] = [(c - h - p) / d, (c + h - p) / d];
-      t0 = Math.max(t0, Math.min(ta, tb));
-      t1 = Math.min(t1, Math.max(ta, tb));
-    }
+  // Far apart: the segment's box and the square's do not meet (a quick test, the same answer).
+  if (Math.max(ax, bx) <= cx - h || Math.min(ax, bx) >= cx + h || Math.max(ay, by) <= cy - h || Math.min(ay, by) >= cy + h) {
+    return false;
   }
-  return t0 < t1;
+  const x = axis(0, 1, ax, bx - ax, cx, h);
+  if (!x) return false;
+  const y = axis(x[0], x[1], ay, by - ay, cy, h);
+  return Boolean(y) && y[0] < y[1];
 }
 
 // The crowds: groups of markers (indices) that meet on their points, directly or through a chain
@@ -151,13 +162,19 @@ export function placeMarkers(points, sizes, options = {}) {
 
 export function placement(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, margins = null } = {}) {
   const cell = Math.max(1, ...sizes) + GAP;
-  const key = (x, y) => `${Math.floor(x / cell)},${Math.floor(y / cell)}`;
+  // A cell's key: its column and row in one number (rows within ±2^20 of the origin).
+  const key = (x, y) => Math.floor(x / cell) * 2097152 + Math.floor(y / cell);
   const grid = new Map();
   const put = (into, i, x, y) => { const k = key(x, y); into.set(k, [...(into.get(k) || []), i]); };
   const near = (from, x, y, reach) => {
     const out = [];
     const [cx, cy] = [Math.floor(x / cell), Math.floor(y / cell)];
-    for (let i = cx - reach; i <= cx + reach; i += 1) for (let j = cy - reach; j <= cy + reach; j += 1) out.push(...(from.get(`${i},${j}`) || []));
+    for (let i = cx - reach; i <= cx + reach; i += 1) {
+      for (let j = cy - reach; j <= cy + reach; j += 1) {
+        const here = from.get(i * 2097152 + j);
+        if (here) for (const k of here) out.push(k);
+      }
+    }
     return out;
   };
   const meets = (x, y, s, [qx, qy, qs]) => Math.abs(x - qx) < (s + qs) / 2 + GAP && Math.abs(y - qy) < (s + qs) / 2 + GAP;
@@ -173,6 +190,9 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
     .some((j) => j !== i && Math.abs(all[j][0] - x) < s / 2 + GAP && Math.abs(all[j][1] - y) < s / 2 + GAP);
   const side = all.map(([x, y]) => (zone ? inRing(zone, x, y) : null));
   const margin = sizes.map((s, i) => (margins ? margins[i] : s / 2));
+  // For a marker inside the zone: the rings beyond this radius lie wholly outside it (past its
+  // furthest vertex, and a pixel): no place there can fit, and the search stops (the same answer).
+  const furthest = all.map(([x, y], i) => (zone && side[i] ? Math.max(...zone.map(([vx, vy]) => Math.hypot(vx - x, vy - y))) + 1 : Infinity));
   const order = all.map((_, i) => i).sort((a, b) => (b === first) - (a === first) || crowd[a] - crowd[b] || a - b);
   const placedGrid = new Map();
   const placedList = [];
@@ -204,12 +224,15 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
         for (const box of bounds ? [bounds, null] : [null]) {
           for (let k = strict ? Math.max(1, Math.ceil((crowd[i] + 1) / Math.PI)) : 1; k <= RINGS; k += 1) {
             const r = (k * cell) / 2;
+            if (strict && r > furthest[i]) break;
             const m = Math.max(6, Math.ceil(2 * Math.PI * k));
             for (let t = 0; t < m; t += 1) {
               const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
               const [px, py] = [x + r * Math.cos(a), y + r * Math.sin(a)];
-              const within = !box || (px - s / 2 >= box[0] && py - s / 2 >= box[1] && px + s / 2 <= box[2] && py + s / 2 <= box[3]);
-              if (within && (strict ? free(px, py, s) && fits(i, px, py, s) : clear(px, py, s))) {
+              const inBounds = Boolean(bounds) && px - s / 2 >= bounds[0] && py - s / 2 >= bounds[1] && px + s / 2 <= bounds[2] && py + s / 2 <= bounds[3];
+              // Anywhere, after the bounds: those within them were tried already (the same answer).
+              if (box ? !inBounds : inBounds) continue;
+              if (strict ? free(px, py, s) && fits(i, px, py, s) : clear(px, py, s)) {
                 at = [px, py];
                 break search;
               }
