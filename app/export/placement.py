@@ -58,7 +58,8 @@ def placement(
     """Where each marker is drawn: ``points`` (x, y) px, ``sizes`` each marker's box side in px,
     ``first`` the index placed before all (the selected marker, or -1), ``obstacles`` boxes
     (x0, y0, x1, y1) no marker may meet, ``bounds`` a box (x0, y0, x1, y1) where a marker moved
-    aside must lie whole (one left on its point stays where it is), ``zone`` the zone's line as a
+    aside must lie whole (one left on its point stays where it is; one whose point is at or past
+    their edge goes anywhere when they have no room), ``zone`` the zone's line as a
     ring of (x, y) px, or None, ``margins`` for each marker how far from that line a marker moved
     aside keeps its centre, px (by default half its side: it lies wholly on its side). Returns
     one (x, y) per point and the indices of the markers stuck on their points (no free place).
@@ -102,11 +103,11 @@ def placement(
         else:
             cx, cy = centre[i]
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
-            # Within the bounds first; where they have no room (a point at or past the edge), anywhere.
+            # Within the bounds; for a point at or past their edge, where they have no room, anywhere.
             # A marker stuck (no such place) still goes to the nearest place clear of markers and
             # obstacles, as the server's drawings need.
             for strict in (True, False):
-                for box in (bounds, None) if bounds is not None else (None,):
+                for box in _boxes(bounds, x, y, s):
                     # anywhere after the bounds: those within them were tried already
                     tried = bounds if box is None else None
                     at = _on_rings(i, away, place, box, tried, crowd[i] if strict else -1, strict)
@@ -287,6 +288,16 @@ def _crosses(
         t1 = np.minimum(t1, np.where(flat, np.inf, np.maximum(ta, tb)))
     crosses: np.ndarray = hit & (t0 < t1)
     return crosses
+
+
+def _boxes(bounds: Box | None, x: float, y: float, s: float) -> tuple[Box | None, ...]:
+    """Where a marker of side ``s`` on (x, y) is looked for a place: within ``bounds``, and then
+    anywhere if its box on its point is not wholly within them (or anywhere, without bounds)."""
+    if bounds is None:
+        return (None,)
+    h = s / 2
+    on_map = x - h >= bounds[0] and y - h >= bounds[1] and x + h <= bounds[2] and y + h <= bounds[3]
+    return (bounds,) if on_map else (bounds, None)
 
 
 def _meets(x: float, y: float, s: float, qx: float, qy: float, qs: float) -> bool:

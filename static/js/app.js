@@ -213,8 +213,14 @@ export async function startMap(options = {}) {
   if (!small) await data.loadFiltered(state()); // the first view fits what the filters keep
   apply(urlState.state, "init");
   let initialised = false;
-  map.on("zoomend", () => layers.spread());
-  map.on("moveend resize controlschange", () => layers.layoutLabels());
+  // After every zoom and pan (moveend follows each zoomend) the markers are placed again for
+  // the new view (its edges and controls) and the names given way to them, in the same task:
+  // nothing lags behind the map.
+  map.on("moveend", () => {
+    layers.spread();
+    layers.layoutLabels();
+  });
+  map.on("resize controlschange", () => layers.layoutLabels());
   map.on("moveend", () => loadView());
   map.on("moveend", () => {
     if (!initialised || !view.readersMove()) return;

@@ -125,27 +125,42 @@ export class Labels {
   }
 
   // Places every label; markers and controls are obstacles. Returns the labels hidden.
+  // A label's box is measured once per direction and offset (the browser lays the page out for
+  // each measure) and moved with its point for the other candidates: a zoom or a pan is followed
+  // at once, not after a second of layouts.
   layout(obstacles) {
     const taken = obstacles.map(boxOf);
     const mapBox = boxOf(this.map.getContainer());
     const hidden = [];
+    const put = (tooltip, place) => {
+      if (place.latlng) tooltip.setLatLng(place.latlng);
+      tooltip.options.direction = place.direction;
+      const [ux, uy] = UNIT[place.direction];
+      tooltip.options.offset = [ux * (place.distance || 0), uy * (place.distance || 0)];
+      tooltip.update();
+    };
     for (const { tooltip, candidates, leader, point } of this.entries) {
       const element = tooltip.getElement();
       if (!element || !this.map.hasLayer(tooltip)) continue;
-      let placed = false;
+      let placed = null;
       leader?.setLatLngs([point, point]);
+      element.style.visibility = "";
+      const measured = new Map(); // "direction|distance" -> { box, at: the point it was measured at }
       for (const place of candidates()) {
-        if (place.latlng) tooltip.setLatLng(place.latlng);
-        tooltip.options.direction = place.direction;
-        const [ux, uy] = UNIT[place.direction];
-        tooltip.options.offset = [ux * (place.distance || 0), uy * (place.distance || 0)];
-        tooltip.update();
-        element.style.visibility = "";
-        const box = boxOf(element);
+        const key = `${place.direction}|${place.distance || 0}`;
+        const at = this.map.latLngToContainerPoint(place.latlng || tooltip.getLatLng());
+        if (!measured.has(key)) {
+          put(tooltip, place);
+          measured.set(key, { box: boxOf(element), at });
+        }
+        const base = measured.get(key);
+        const [dx, dy] = [at.x - base.at.x, at.y - base.at.y];
+        const box = { x0: base.box.x0 + dx, y0: base.box.y0 + dy, x1: base.box.x1 + dx, y1: base.box.y1 + dy };
         const within = box.x0 >= mapBox.x0 && box.x1 <= mapBox.x1 && box.y0 >= mapBox.y0 && box.y1 <= mapBox.y1;
         if (within && !taken.some((other) => meets(box, other))) {
           taken.push(box);
-          placed = true;
+          placed = place;
+          put(tooltip, place);
           if (place.leader) leader.setLatLngs([point, this.nearestOn(box, point)]);
           break;
         }

@@ -75,7 +75,8 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // none), and the map draws its crowd as one numbered circle instead.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
 // obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
-// lie whole (one left on its point stays where it is); zone: the zone's line as a ring [[x, y]]
+// lie whole (one left on its point stays where it is; one whose point is at or past their edge
+// goes anywhere when they have no room); zone: the zone's line as a ring [[x, y]]
 // px (or null); margins: for each marker, how far from that line a marker moved aside keeps
 // its centre, px (by default half its side: it lies wholly on its side). -> { at: [[x, y]] where
 // each marker is drawn, stuck: [indices] }.
@@ -208,20 +209,21 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   const fits = (i, px, py, s) => !coversPoint(i, px, py, s)
     && (!zone || (inRing(zone, px, py) === side[i] && ringDistance2(zone, px, py) >= margin[i] * margin[i]))
     && !placedList.some((j) => crossesBox(all[i][0], all[i][1], px, py, placed[j][0], placed[j][1], sizes[j] / 2));
+  const onMap = (x, y, s) => x - s / 2 >= bounds[0] && y - s / 2 >= bounds[1] && x + s / 2 <= bounds[2] && y + s / 2 <= bounds[3];
   for (const i of order) {
     const [x, y, s] = all[i];
     const [cx, cy] = centre[i];
     const away = Math.hypot(x - cx, y - cy) < 0.5 ? -Math.PI / 2 : Math.atan2(y - cy, x - cx);
     let at = null;
     if (free(x, y, s) && !coversPoint(i, x, y, s)) at = [x, y];
-    // Within the bounds first; where they have no room (a point at or past the map's edge), anywhere.
+    // Within the bounds; for a point at or past the map's edge, where they have no room, anywhere.
     // A marker stuck (no such place) still goes to the nearest place clear of markers and
     // obstacles, as the server's drawings need; the map draws its crowd as a numbered circle.
     let isStuck = false;
     search: if (!at) {
       for (const strict of [true, false]) {
         isStuck = !strict;
-        for (const box of bounds ? [bounds, null] : [null]) {
+        for (const box of !bounds ? [null] : onMap(x, y, s) ? [bounds] : [bounds, null]) {
           for (let k = strict ? Math.max(1, Math.ceil((crowd[i] + 1) / Math.PI)) : 1; k <= RINGS; k += 1) {
             const r = (k * cell) / 2;
             if (strict && r > furthest[i]) break;

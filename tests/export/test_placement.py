@@ -108,7 +108,11 @@ def place_by_pairs(
     def on_rings(i: int, away: float, first_ring: int, strict: bool) -> tuple[float, float] | None:
         x, y = points[i]
         s = sizes[i]
-        for box in (bounds, None) if bounds is not None else (None,):
+        h = s / 2
+        on_map = bounds is not None and (
+            x - h >= bounds[0] and y - h >= bounds[1] and x + h <= bounds[2] and y + h <= bounds[3]
+        )
+        for box in (None,) if bounds is None else (bounds,) if on_map else (bounds, None):
             for k in range(first_ring, RINGS + 1):
                 r = k * cell / 2
                 m = max(6, math.ceil(2 * math.pi * k))
