@@ -6,6 +6,7 @@ the browser), so a damaged shared link still shows the map.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -109,8 +110,28 @@ def _month(day: dt.date) -> str:
     return day.strftime("%B %Y")
 
 
+def _day(day: dt.date) -> str:
+    return f"{day.day} {_month(day)}"
+
+
+def period_words(start: dt.date, end: dt.date) -> tuple[str, str, str]:
+    """The period a range of days covers, in words, as static/js/list.js's periodWords: a whole
+    month ("June 2017"), a whole year ("2017"), or its first and last days. Returns (during,
+    start, end): "in June 2017", "June 2017", "June 2017"."""
+    last_day = calendar.monthrange(end.year, end.month)[1]
+    if start.day == 1 and end.day == last_day and start.year == end.year:
+        if start.month == end.month:
+            return f"in {_month(start)}", _month(start), _month(end)
+        if start.month == 1 and end.month == 12:
+            return f"in {start.year}", str(start.year), str(end.year)
+    return f"from {_day(start)} to {_day(end)}", _day(start), _day(end)
+
+
 def summary_text(served: Served, state: MapState) -> str:
-    """The same sentence as the page's summary (static/js/list.js)."""
+    """The same sentence as the page's summary (static/js/list.js): how many incidents the state
+    shows, when (the period chosen, or the months they span), how many by zone status; for a
+    period chosen, how many of them began before it or went on after it (an incident is shown
+    when its days meet the period, as the API's datetime filter does)."""
     events = served.stores["events"]
     total = len(events)
     shown = visible_incidents(served, state)
@@ -123,10 +144,21 @@ def summary_text(served: Served, state: MapState) -> str:
     count = f"{total} incidents" if len(shown) == total else f"{len(shown)} of {total} incidents"
     codes = events.statuses(shown)
     by_status = ", ".join(f"{int((codes == STATUS_CODES[s]).sum())} {s}" for s in STATUSES)
+    when = f"from {_month(first)} to {_month(last)}"
+    note = ""
+    data_first, data_last = (dt.date.fromisoformat(d) if d else None for d in events.interval())
+    if data_first and data_last:
+        chosen_from, chosen_to = state.date_from or data_first, state.date_to or data_last
+        if chosen_from > data_first or chosen_to < data_last:
+            when, start_words, end_words = period_words(chosen_from, chosen_to)
+            before = int((starts < chosen_from.toordinal()).sum())
+            after = int((ends > chosen_to.toordinal()).sum())
+            note += f" {before} of them began before {start_words}." if before else ""
+            note += f" {after} of them went on after {end_words}." if after else ""
     unlocated = int((~events.located(shown)).sum())
-    note = f" {unlocated} not located on the map." if unlocated else ""
+    note += f" {unlocated} not located on the map." if unlocated else ""
     selected = events.get(state.sel) if state.sel else None
     if selected is not None and selected in shown:
         props = features(events, [selected])[0]["properties"]
         note += f" Selected: {props['title']}. {props['zone_answer']}"
-    return f"{head} {count} from {_month(first)} to {_month(last)}: {by_status}.{note}"
+    return f"{head} {count} {when}: {by_status}.{note}"

@@ -185,6 +185,8 @@ export async function startMap(options = {}) {
         matched: data.filtered.numberMatched,
         counts: data.filtered.totals.zone_status,
         span: data.filtered.totals.interval,
+        range: (state().from || first) > first || (state().to || last) < last
+          ? { from: state().from || first, to: state().to || last } : null,
         unlocated: data.filtered.numberMatched - data.filtered.numberLocated,
         selected: chosen ? data.featureOf(chosen) : null,
       }, radiusKm);

@@ -1,6 +1,6 @@
 // The incident card: the same DOM in the map popup and in the list.
 import { el, linkOrText } from "./dom.js";
-import { areaText, percent, STATUS_TEXT, whenText } from "./format.js";
+import { areaText, percent, STATUS_TEXT, typeText, whenText } from "./format.js";
 
 // The answer to "inside the zone?" in the server's words (app/data/answer.py), then what the
 // share means and where it lies, so the card, the SVG and the export say the same thing.
@@ -42,7 +42,9 @@ function sourceItem(src) {
     null);
 }
 
-export function buildCard(feature, { headingLevel = 3 } = {}) {
+// told: the line that opens the card (the list's, the embed's) already names the incident and
+// its date: the card's heading is for screen readers only and its date is not said again.
+export function buildCard(feature, { headingLevel = 3, told = false } = {}) {
   const p = feature.properties;
   const sourcesById = new Map(p.sources.map((s) => [s.source_id, s]));
   const fatalities = p.fatalities.length
@@ -50,8 +52,10 @@ export function buildCard(feature, { headingLevel = 3 } = {}) {
       el("ul", {}, p.fatalities.map((f) => el("li", { dir: "auto" }, `${sourcesById.get(f.source)?.outlet || f.source}: ${f.text}`))))
     : null;
   return el("article", { class: "card", "data-id": feature.id },
-    el(`h${headingLevel}`, { class: "card-title", dir: "auto" }, p.title),
-    el("p", { class: "meta" }, whenText(p), " · ", `${p.event_type} / ${p.sub_event_type}`),
+    el(`h${headingLevel}`, { class: `card-title${told ? " told" : ""}`, dir: "auto" }, p.title),
+    // What happened in plain words; ACLED's terms for analysts (and in the API).
+    el("p", { class: "meta", title: `ACLED: ${p.event_type} / ${p.sub_event_type}` },
+      told ? typeText(p) : [whenText(p), " · ", typeText(p)]),
     statusLine(p),
     el("p", { class: "summary-text", dir: "auto" }, p.summary),
     p.unconfirmed ? el("p", { class: "unconfirmed", dir: "auto" }, el("strong", {}, "Unconfirmed: "), p.unconfirmed) : null,

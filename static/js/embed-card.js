@@ -19,7 +19,7 @@ export class EmbedCard {
   show(marker, from) {
     const p = marker.feature.properties;
     this.title.replaceChildren(el("strong", { dir: "auto" }, p.title), ` — ${whenText(p)}`);
-    this.body.replaceChildren(buildCard(marker.feature, { headingLevel: 2 }));
+    this.body.replaceChildren(buildCard(marker.feature, { headingLevel: 2, told: true }));
     this.details.hidden = false;
     this.details.open = from !== "init" && from !== "history";
   }

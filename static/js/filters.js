@@ -1,17 +1,19 @@
 // The filter controls: the time range (timeline.js) and a checkbox per event type and per zone
 // status. They report changes and show a state; they filter nothing themselves.
 import { el } from "./dom.js";
-import { STATUSES } from "./format.js";
+import { STATUSES, TYPE_WORDS } from "./format.js";
 
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 const STATUS_LABELS = { inside: "Inside", uncertain: "Uncertain", contested: "Contested", outside: "Outside" };
 
-function checkboxes(fieldsetId, values, labels, onChange) {
+// titles: each value's words for analysts (ACLED's own term), in a title attribute.
+function checkboxes(fieldsetId, values, labels, onChange, titles = {}) {
   const fieldset = document.getElementById(fieldsetId);
   for (const value of values) {
     const id = `${fieldsetId}-${value.replace(/[^a-z]/gi, "-").toLowerCase()}`;
     const input = el("input", { type: "checkbox", id, value, checked: true });
     input.addEventListener("change", onChange);
-    fieldset.append(el("label", { for: id, class: "check" }, input, labels[value] || value));
+    fieldset.append(el("label", { for: id, class: "check", title: titles[value] }, input, labels[value] || value));
   }
   return () => [...fieldset.querySelectorAll("input:checked")].map((i) => i.value);
 }
@@ -37,7 +39,9 @@ export class FilterControls {
       first, last, reducedMotion, counts,
       onChange: (range, { commit }) => onChange({ from: range.from, to: range.to }, { commit }),
     });
-    const checkedTypes = checkboxes("type-filters", types, {}, () => onChange({ types: checkedTypes() }, { commit: true }));
+    const typeLabels = Object.fromEntries(types.map((t) => [t, TYPE_WORDS[t] ? capital(TYPE_WORDS[t]) : t]));
+    const acled = Object.fromEntries(types.map((t) => [t, `ACLED event type: ${t}`]));
+    const checkedTypes = checkboxes("type-filters", types, typeLabels, () => onChange({ types: checkedTypes() }, { commit: true }), acled);
     const checkedStatus = checkboxes("status-filters", STATUSES, STATUS_LABELS,
       () => onChange({ status: checkedStatus() }, { commit: true }));
   }

@@ -29,6 +29,38 @@ export function whenText(props) {
   return precision && props.date_precision !== "day" ? `${span} (${precision})` : span;
 }
 
+// What each ACLED event type means to a reader (the legend, the filters, the card; the ACLED
+// term stays in the API and in a title attribute for analysts; app/export/legend.py's TYPE_WORDS).
+export const TYPE_WORDS = {
+  "Explosions/Remote violence": "air strike, shelling, drone or bomb",
+  Battles: "fighting on the ground",
+  "Strategic developments": "moves, deployments and other events",
+  "Violence against civilians": "violence against civilians",
+};
+
+// ACLED's sub-event types in a reader's words ("Other" says nothing: the type's words stand).
+export const SUB_TYPE_WORDS = {
+  "Air/drone strike": "air or drone strike",
+  "Armed clash": "armed clash",
+  "Change to group/activity": "a group moves or changes what it does",
+  "Disrupted weapons use": "a weapon stopped or shot down",
+  "Remote explosive/landmine/IED": "bomb, mine or roadside bomb",
+  "Shelling/artillery/missile attack": "shelling, artillery or missile attack",
+  "Headquarters or base established": "a headquarters or base set up",
+  "Non-violent transfer of territory": "ground changes hands without fighting",
+  "Government regains territory": "government forces retake ground",
+  Agreement: "an agreement",
+  Attack: "an attack",
+  Grenade: "a grenade",
+};
+
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+// What happened, in plain words: the sub-event type's where it says more, else the type's.
+export function typeText(props) {
+  return capital(SUB_TYPE_WORDS[props.sub_event_type] || TYPE_WORDS[props.event_type] || props.event_type);
+}
+
 export const STATUS_TEXT = {
   inside: "Inside the zone",
   outside: "Outside the zone",

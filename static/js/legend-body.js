@@ -6,14 +6,10 @@
 import { el, svg } from "./dom.js";
 import { regionStyle } from "./layers.js";
 import { markerSvg, TYPE_SHAPES } from "./markers.js";
+import { TYPE_WORDS } from "./format.js";
 
-// What each ACLED event type means to a reader.
-export const TYPE_WORDS = {
-  "Explosions/Remote violence": "air strike, shelling, drone or bomb",
-  Battles: "fighting on the ground",
-  "Strategic developments": "moves, deployments and other events",
-  "Violence against civilians": "violence against civilians",
-};
+// What each ACLED event type means to a reader (format.js holds the words).
+export { TYPE_WORDS } from "./format.js";
 
 // The fills, in the order the legend lists them (markers.js draws them).
 export const STATUS_WORDS = [
