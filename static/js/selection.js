@@ -31,7 +31,11 @@ export class Selection {
     const toList = this.pickedIn === "list" || !marker;
     this.select(null, { from: how });
     if (!refocus) return;
-    const target = toList ? document.querySelector(`#incidents button[data-id="${CSS.escape(id)}"]`) : marker.getElement();
+    // A marker that goes back into a numbered circle once no longer selected: the circle.
+    const element = marker?.getElement();
+    const stack = element?.classList.contains("stacked")
+      ? document.querySelector(`#map .cell-icon[data-stack="${element.dataset.stack}"]`) : null;
+    const target = toList ? document.querySelector(`#incidents button[data-id="${CSS.escape(id)}"]`) : stack || element;
     target?.focus({ preventScroll: true });
   }
 
