@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.web.conftest import start
+from tests.web.test_reader_markers import reveal
 
 TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
 TECHNICALS_TITLE = "Coalition strike on pro-regime technical vehicles"
@@ -70,6 +71,7 @@ def test_a_tap_on_a_marker_keeps_the_map_in_view(browser: Browser, tiled_url: st
     page = phone(browser, 375, 812)
     page.goto(f"{tiled_url}/")
     page.wait_for_selector("body[data-ready='true']")
+    reveal(page, TECHNICALS_TITLE)  # out of the numbered circle round the garrison, if in it
     page.locator(f'.incident-icon[title="{TECHNICALS_TITLE}"]').tap()
     page.wait_for_timeout(500)  # the pan
     assert f"sel={TECHNICALS}" in page.url
