@@ -46,7 +46,7 @@ LIST_MAP_HEIGHT = 340
 LIST_CHROME = 125
 LIST_ROW = 83
 LIST_ROWS_SHOWN = 5
-TIMELINE_HEIGHT = 385  # with the period menu and the date fields (issue 18)
+TIMELINE_HEIGHT = 460  # with the period menu, the date fields and 24 px targets (issue 18)
 
 
 class NotImplementedFormat(ApiError):

@@ -5,7 +5,7 @@ import { absoluteUrl } from "./urls.js";
 // The height the time controls take in the embed (app/web/embed.py TIMELINE_HEIGHT, which oEmbed
 // adds to its frame): the dialog adds it too when the timeline is ticked, so the map keeps its
 // size (in a 450 px frame the controls left the map its 200 px minimum).
-export const TIMELINE_HEIGHT = 385;
+export const TIMELINE_HEIGHT = 460;
 
 function snippet(src, width, height, title) {
   const safeTitle = title.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
