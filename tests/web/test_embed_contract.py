@@ -131,7 +131,8 @@ def test_pages_carry_oembed_discovery(client: TestClient, path: str) -> None:
 def test_embed_page_has_text_alternative_and_noscript_image(client: TestClient) -> None:
     page = client.get("/embed?from=2017-06-01&to=2017-06-30").text
     assert "<noscript><img" in page and "/embed/map.svg?from=2017-06-01" in page
-    assert f"of {len(bundled().incidents)} incidents from" in page
+    # The period is named as a reader says it ("in June 2017"), as the reader's summary does.
+    assert f"of {len(bundled().incidents)} incidents in June 2017:" in page
     assert 'href="/?from=2017-06-01&amp;to=2017-06-30"' in page  # "open the full map" keeps the state
 
 
