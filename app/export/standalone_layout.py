@@ -17,8 +17,7 @@ from shapely.geometry import shape
 
 from app.data.catalog import Catalog
 from app.export.placement import place_markers
-from app.export.svg_labels import LABEL_SIDE, country_places, name_size
-from app.export.svg_names import place_name
+from app.export.svg_labels import country_places, site_name
 from app.export.svg_view import Viewport
 
 ZOOMS = range(5, 14)  # the zooms laid out; beyond, the nearest one's layout
@@ -65,25 +64,15 @@ def layouts(catalog: Catalog) -> dict[int, dict[str, Any]]:
         )  # fmt: skip
         names: dict[str, list[float]] = {}
         for site in sites:
-            garrison = site.kind == "garrison"
-            x, y = dots[site.id]
-            others = np.array([p for k, p in dots.items() if k != site.id], dtype=float).reshape(-1, 2)
-            own = np.all(np.abs(taken - np.array([x - 7, y - 7, x + 7, y + 7])) < 1e-6, axis=1)
-            placed = place_name(
-                x, y, SITE_RADIUS[garrison], name_size(site.name, garrison),
-                first_side=LABEL_SIDE.get(site.id, "right"), taken=taken[~own], markers=markers,
-                other_dots=others, lines=lines, frame=frame, must=garrison,
-            )  # fmt: skip
+            radius = SITE_RADIUS[site.kind == "garrison"]
+            placed = site_name(site, dots, radius, 7, taken, markers, lines, frame)
             if placed is None:
                 continue
-            box, leader = placed
+            box, leader, lines = placed
             taken = np.vstack([taken, box])
+            x, y = dots[site.id]
             names[site.id] = [round(box[0] - x, 1), round(box[1] - y, 1), round(box[2] - x, 1),
                               round(box[3] - y, 1), int(leader)]  # fmt: skip
-            if leader:
-                ex, ey = min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3])
-                t = np.linspace(0.0, 1.0, 12)[:, None]
-                lines = np.vstack([lines, np.hstack([x + (ex - x) * t, y + (ey - y) * t])])
         places = country_places(v, countries, taken, v.xy(lon0, lat0))
         named = []
         for name, px, py, _ in places:

@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from app.data.model import Site
 from app.data.store_api import STATUS_CODES
 from app.export.legend import STATUS_SHORT, TYPE_WORDS
 from app.export.svg_names import _distance_to_boxes, _distance_to_points, nearest_on, place_name, within
@@ -235,30 +236,56 @@ def names(
         if n == 1 or (n == 0 and site.kind != "garrison"):
             zone_name, boxes = _zone_name(served, v, boxes, lines)
             out.extend(zone_name)
-        x, y = dots[site.id]
         garrison = site.kind == "garrison"
-        others = np.array([p for k, p in dots.items() if k != site.id], dtype=float).reshape(-1, 2)
-        # Its own dot is no obstacle to its name (a marker on the same point still is).
-        own = np.all(np.abs(boxes - np.array([x - 6, y - 6, x + 6, y + 6])) < 1e-6, axis=1)
-        placed = place_name(
-            x, y, 6 if garrison else 3.5, name_size(site.name, garrison),
-            first_side=LABEL_SIDE.get(site.id, "right"), taken=boxes[~own], markers=markers,
-            other_dots=others, lines=lines, frame=frame, must=garrison,
-        )  # fmt: skip
+        placed = site_name(site, dots, 6 if garrison else 3.5, 6, boxes, markers, lines, frame)
         if placed is None:
             continue
-        box, leader = placed
+        box, leader, lines = placed
         if leader:
-            leaders.append(_leader(x, y, box))
-            ex, ey = nearest_on(box, x, y)
-            steps = np.linspace(0.0, 1.0, 12)[:, None]
-            lines = np.vstack([lines, np.hstack([x + (ex - x) * steps, y + (ey - y) * steps])])
+            leaders.append(_leader(*dots[site.id], box))
         out.append(_name(box, site.name, garrison, site.id))
         boxes = np.vstack([boxes, box])
     if not sites:
         zone_name, boxes = _zone_name(served, v, boxes, lines)
         out.extend(zone_name)
     return leaders + out, boxes
+
+
+def site_name(
+    site: Site,
+    dots: dict[str, tuple[float, float]],
+    radius: float,
+    dot_half: float,
+    taken: np.ndarray,
+    markers: np.ndarray,
+    lines: np.ndarray,
+    frame: Box,
+) -> tuple[Box, bool, np.ndarray] | None:
+    """Where ``site``'s name goes (``app.export.svg_names.place_name``), for the SVG and the
+    standalone export alike: ``dots`` every site's dot (x, y) px, ``radius`` its dot's radius px,
+    ``dot_half`` half the side of the dot's box in ``taken`` (its own dot is no obstacle to its
+    name; a marker on the same point still is), ``taken`` (n, 4), ``markers`` (m, 4), ``lines``
+    (p, 2) points along leader lines, ``frame`` the box names must lie in. Returns the name's box,
+    whether it stands away with a leader line, and ``lines`` with that leader line's points
+    added; None where no place is free (never for the garrison's)."""
+    x, y = dots[site.id]
+    garrison = site.kind == "garrison"
+    others = np.array([p for k, p in dots.items() if k != site.id], dtype=float).reshape(-1, 2)
+    dot_box = np.array([x - dot_half, y - dot_half, x + dot_half, y + dot_half])
+    own = np.all(np.abs(taken - dot_box) < 1e-6, axis=1)
+    placed = place_name(
+        x, y, radius, name_size(site.name, garrison),
+        first_side=LABEL_SIDE.get(site.id, "right"), taken=taken[~own], markers=markers,
+        other_dots=others, lines=lines, frame=frame, must=garrison,
+    )  # fmt: skip
+    if placed is None:
+        return None
+    box, leader = placed
+    if leader:
+        ex, ey = nearest_on(box, x, y)
+        steps = np.linspace(0.0, 1.0, 12)[:, None]
+        lines = np.vstack([lines, np.hstack([x + (ex - x) * steps, y + (ey - y) * steps])])
+    return box, leader, lines
 
 
 ZONE_NAME_ANGLES = (0, 45, -45, 90, -90, 135, -135, 180)  # degrees clockwise from north
