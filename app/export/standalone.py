@@ -21,7 +21,7 @@ from branca.element import Figure
 from app.data.answer import STATUS_TEXT
 from app.data.catalog import Catalog, DerivedIncident
 from app.export.borders import border_lines
-from app.export.legend import STATUS_WORDS, TYPE_WORDS
+from app.export.legend import STATUS_WORDS, TYPE_WORDS, type_text
 from app.export.regions import MODES, region_style, svg_attributes
 from app.export.standalone_layout import SITE_RADIUS, layouts
 from app.export.svg import ZONE_COLOUR, marker_svg
@@ -58,7 +58,9 @@ def card_html(d: DerivedIncident, catalog: Catalog) -> str:
     more = " ".join(w for w in (d.answer.share, d.answer.place) if w)
     parts = [
         f'<h3 dir="auto">{_e(inc.title)}</h3>',
-        f"<p>{_e(when)} · {_e(inc.event_type)} / {_e(inc.sub_event_type)}</p>",
+        # What happened in plain words; ACLED's terms for analysts, in a title (as card.js).
+        f'<p title="ACLED: {_e(inc.event_type)} / {_e(inc.sub_event_type)}">{_e(when)} · '
+        f"{_e(type_text(inc.event_type, inc.sub_event_type))}</p>",
         f'<div class="status status-{_e(d.status)}"><p><b>{_e(d.answer.headline)}</b></p>'
         + (f"<p>{_e(more)}</p>" if more else "")
         + "</div>",

@@ -63,3 +63,24 @@ def test_export_of_a_fully_hostile_dataset_keeps_every_payload_escaped(tmp_path:
     for raw in ("<img src=x", "<script>window.__xss", "<svg onload", "${window.__xss", 'href="javascript'):
         assert raw not in page, raw
     assert page.count("&lt;img src=x onerror=") > 21
+
+
+def test_the_export_card_names_the_type_in_plain_words() -> None:
+    """The export's card said ACLED's terms ("Explosions/Remote violence / Air/drone strike") where
+    the map's card says "Air or drone strike" (issue 18): the same words now, ACLED's in a title."""
+    import html
+
+    from app.data.catalog import build_catalog
+    from app.data.loader import load_dataset
+    from app.export.standalone import card_html
+
+    catalog = build_catalog(load_dataset(BUNDLED_DATA))
+    cards = {d.incident.id: card_html(d, catalog) for d in catalog.incidents}
+    contested = cards["2017-06-06-coalition-strike"]
+    shown = html.unescape(re.sub(r"<[^>]*>", " ", contested))  # the text a reader sees, no titles
+    assert "Air or drone strike" in shown
+    assert "Explosions/Remote violence" not in shown and "Air/drone strike" not in shown
+    assert 'title="ACLED: Explosions/Remote violence / Air/drone strike"' in contested
+    for d in catalog.incidents:
+        words = html.unescape(re.sub(r"<[^>]*>", " ", cards[d.incident.id]))
+        assert f"{d.incident.event_type} / {d.incident.sub_event_type}" not in words, d.incident.id

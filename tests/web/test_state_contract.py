@@ -139,7 +139,7 @@ def test_legend_words_and_dates_read_the_same_in_the_browser_and_the_server(
 
     import httpx2
 
-    from app.export.legend import STATUS_SHORT, STATUS_WORDS, TYPE_WORDS
+    from app.export.legend import STATUS_SHORT, STATUS_WORDS, SUB_TYPE_WORDS, TYPE_WORDS, type_text
     from app.export.words import when_text
 
     page = watched.open(f"{base_url}/")
@@ -149,13 +149,20 @@ def test_legend_words_and_dates_read_the_same_in_the_browser_and_the_server(
           const legend = await import("/static/js/legend-body.js");
           const format = await import("/static/js/format.js");
           return { types: legend.TYPE_WORDS, statuses: legend.STATUS_WORDS, short: legend.STATUS_SHORT,
-                   when: props.map((p) => format.whenText(p)) };
+                   when: props.map((p) => format.whenText(p)), sub: format.SUB_TYPE_WORDS,
+                   what: props.map((p) => format.typeText(p)),
+                   other: format.typeText({ event_type: "Riots", sub_event_type: "Other" }) };
         }""",
         [f["properties"] for f in events],
     )
     assert js["types"] == TYPE_WORDS
     assert [tuple(x) for x in js["statuses"]] == list(STATUS_WORDS)
     assert js["short"] == STATUS_SHORT
+    assert js["sub"] == SUB_TYPE_WORDS
+    assert js["what"] == [
+        type_text(f["properties"]["event_type"], f["properties"]["sub_event_type"]) for f in events
+    ]
+    assert js["other"] == type_text("Riots", "Other") == "Riots"
     for feature, words in zip(events, js["when"], strict=True):
         p = feature["properties"]
         start, end = dt.date.fromisoformat(p["date_start"]), dt.date.fromisoformat(p["date_end"])
