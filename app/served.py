@@ -4,7 +4,7 @@ hold everything as columns.
 
 Derived data is kept in *parts* (``PARTS``): each a directory of stores (an Arrow IPC file per
 collection) derived from some incident records, with ``part.json`` naming each record it holds by
-its key (``record_keys``: a hash of the record's bytes, the reference files and the code) and the
+its key (``served_meta.record_keys``: a hash of the record's bytes, the reference files and the code) and the
 incident's id. An *entry* (``served.json``) names the parts a dataset version is served from and,
 in each, the incidents it no longer serves (edited or deleted since); its stores are the parts'
 files mapped as they are. So an edit derives only the records whose bytes changed, writes them
@@ -18,10 +18,9 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
 from multiprocessing import get_context
@@ -33,30 +32,17 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.api.features import CollectionRows, build_collections
-from app.data import files, store_file
+from app.api.features import build_collections
+from app.data import files, served_meta, store_file
 from app.data.cache import CacheFault, cached, code_fingerprint, fsync_dir, locked, seal, verify
-from app.data.catalog import ZoneGeometry, build_catalog, build_zone
-from app.data.files import ChangedError, Chunk, Part, Scan
+from app.data.catalog import build_catalog
+from app.data.files import ChangedError, Part, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
-from app.data.model import Site, Zone
 from app.data.schema import Columns, numbers, to_arrow, true
+from app.data.served_meta import Served as Served  # what the routes import from here
+from app.data.served_meta import record_keys, spanning
 from app.data.store import FeatureStore
-from app.data.store_api import Store
 from app.settings import Settings
-
-
-@dataclass(frozen=True)
-class Served:
-    """Everything the routes read: the dataset version, reference data and the stores."""
-
-    version: str
-    zone: ZoneGeometry
-    sites: dict[str, Site]
-    borders: dict[str, Any]
-    collections: dict[str, CollectionRows]  # descriptions only; the features are in the stores
-    stores: Mapping[str, Store]
-
 
 cache_log = logging.getLogger("app.cache")
 T = TypeVar("T")
@@ -72,7 +58,7 @@ MERGE_ABOVE = 8
 
 
 def _build_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -> list[Problem]:
-    """Load and derive the records ``scan`` holds (their keys, ``record_keys``, in order), and
+    """Load and derive the records ``scan`` holds (their keys, ``served_meta.record_keys``, in order), and
     write their stores in ``directory`` with ``part.json`` (a worker hands back a path, not
     gigabytes through a pipe). A file that changed since the scan is a ``ChangedError``."""
     try:
@@ -85,25 +71,10 @@ def _build_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) ->
         store_file.write(store_file.columns_of(c.rows).table(), directory / f"{cid}.arrow")
     ids = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
     chunks = [chunk for part in scan.parts for chunk in part.chunks]
-    meta = _meta("", dataset.zone, dataset.sites, dataset.borders, collections)
+    meta = served_meta.meta("", dataset.zone, dataset.sites, dataset.borders, collections)
     records = [[key, ids.get(chunk)] for key, chunk in zip(keys, chunks, strict=True)]  # None: a blank line
     (directory / "part.json").write_bytes(orjson.dumps(meta | {"records": records}))
     return []
-
-
-def record_keys(scan: Scan) -> list[str]:
-    """Each incident record's key (``scan`` cut one record a part): what its derivation reads, its
-    bytes (not its file or line: a record that moves is not derived again), the reference files
-    and the code."""
-    prefix = hashlib.sha256(code_fingerprint().encode())
-    for chunk in scan.reference.values():
-        prefix.update(orjson.dumps(None if chunk is None else [chunk.file, chunk.digest]))
-    keys = []
-    for chunk in (chunk for part in scan.parts for chunk in part.chunks):
-        digest = prefix.copy()
-        digest.update(chunk.digest.encode())
-        keys.append(digest.hexdigest()[:32])
-    return keys
 
 
 def _held(parts: Path) -> dict[str, dict[str, Any]]:
@@ -164,7 +135,7 @@ def write_served(
     parts = parts or directory.parent / PARTS
     parts.mkdir(mode=0o700, parents=True, exist_ok=True)
     chunks = [chunk for part in scan.parts for chunk in part.chunks]
-    keys = record_keys(scan)
+    keys = record_keys(scan, code_fingerprint())
     held = _held(parts)
     where = {key: (name, fid) for name, meta in held.items() for key, fid in meta["records"]}
     by_key = dict(zip(keys, chunks, strict=True))
@@ -187,7 +158,7 @@ def write_served(
             for name in names:
                 held[name] = orjson.loads((scratch / name / "part.json").read_bytes())
                 where.update({key: (name, fid) for key, fid in held[name]["records"]})
-            problems = _spanning(data_dir, scan, chunks, [where[key][1] for key in keys])
+            problems = spanning(data_dir, scan, chunks, [where[key][1] for key in keys])
         if problems:
             raise DataError(problems)
         for name in names:
@@ -221,21 +192,6 @@ def write_served(
         return len(todo)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _spanning(data_dir: Path, scan: Scan, chunks: list[Chunk], ids: list[str | None]) -> list[Problem]:
-    """What no part can check alone: each id once, and incident files at all."""
-    problems, first = [], dict[str, Chunk]()
-    for chunk, fid in zip(chunks, ids, strict=True):
-        if fid is not None and fid in first:
-            also = f"duplicate id (also in {data_dir.name}/{first[fid].file})"
-            problems.append(Problem(f"{data_dir.name}/{chunk.file}", fid, "id", also))
-        elif fid is not None:
-            first[fid] = chunk
-    if not scan.incident_chunks:
-        problems.append(Problem(f"{data_dir.name}/{files.INCIDENTS_DIR}", None, None,
-                                "no incident files (*.yaml, *.yml or *.jsonl) found"))  # fmt: skip
-    return problems
 
 
 def _merge(
@@ -334,52 +290,20 @@ def newer(cache_dir: Path, version: str) -> Served | None:
         return load_saved(cache_dir / name)
 
 
-def _meta(
-    version: str, zone: Zone, sites: dict[str, Site], borders: dict[str, Any],
-    collections: dict[str, CollectionRows],
-) -> dict[str, Any]:  # fmt: skip
-    """What an entry (or a part) holds besides its stores, as JSON (``_from_meta`` reads it)."""
-    return {
-        "version": version,
-        "zone": zone.model_dump(mode="json"),
-        "sites": [site.model_dump(mode="json") for site in sites.values()],
-        "borders": borders,
-        "collections": [
-            {"id": c.id, "title": c.title, "description": c.description, "temporal": c.temporal,
-             "filters": sorted(c.filters)}
-            for c in collections.values()
-        ],
-    }  # fmt: skip
-
-
-def _from_meta(
-    meta: dict[str, Any],
-) -> tuple[Zone, dict[str, Site], dict[str, Any], dict[str, CollectionRows]]:
-    sites = {s["id"]: Site.model_validate(s) for s in meta["sites"]}
-    collections = {
-        c["id"]: CollectionRows(
-            c["id"], c["title"], c["description"], [], c["temporal"], frozenset(c["filters"])
-        )
-        for c in meta["collections"]
-    }
-    return Zone.model_validate(meta["zone"]), sites, meta["borders"], collections
-
-
 def load_saved(directory: Path) -> Served:
     """The entry's stores: its parts' files mapped as they are (each part checked first:
     ``CacheFault``), the incidents it no longer serves left out, read in collection order (a
     part in that order, as a merged one is, is read without a copy of its numbers)."""
     meta = orjson.loads((directory / "served.json").read_bytes())
-    zone, sites, borders, collections = _from_meta(meta)
     parts = [directory.parent / PARTS / part["name"] for part in meta["parts"]]
     verify(*parts)
-    reference = [cid for cid in collections if cid not in ("events", "regions")]  # the same in every part
+    reference = [c["id"] for c in meta["collections"] if c["id"] not in ("events", "regions")]  # each part's
     stores = {cid: store_file.load(parts[0] / f"{cid}.arrow") for cid in reference}
     for cid, (table, order) in _in_collection_order(parts, meta["parts"]).items():
         same = len(order) == table.num_rows and bool((order == np.arange(len(order))).all())
         stores[cid] = FeatureStore(Columns.of(table, None if same else order), None if same else order)
     stores["events"].link(stores["regions"])
-    return Served(meta["version"], build_zone(zone, sites), sites, borders, collections, stores)
+    return served_meta.served(meta, stores)
 
 
 def _in_collection_order(

@@ -2,7 +2,7 @@
 
 Validated as ``validate`` does (``DataError`` names file, record and field, and nothing is
 written), but only the incident records the database does not hold: a record's key
-(``record_keys``) is the hash of its bytes, of the reference files (zone, sites, sources, borders)
+(``served_meta.record_keys``) is the hash of its bytes, of the reference files (zone, sites, sources, borders)
 and of ``DERIVATION``; a record whose key is stored (table ``record``) is neither read nor derived
 again, and a stored record whose key is no longer in the directory takes its incident with it.
 What spans records is checked on every load: ids unique, every listed source cited, incidents at
@@ -12,7 +12,6 @@ dataset or the new one, never a mix; loads queue on a lock.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,10 @@ from app.data.loader import READ_ATTEMPTS, DataError, Dataset, Problem, load_dat
 from app.data.pg_schema import COLUMNS, DDL, DROP, SCHEMA_VERSION
 from app.data.references import Records, check_every_source_cited
 from app.data.schema import Row
+from app.data.served_meta import meta as served_meta
+from app.data.served_meta import record_keys, spanning
 from app.data.store_api import NO_DAY, STATUS_CODES
 from app.geo.geojson import to_geojson_fragment
-from app.served import _meta, _spanning  # what the embedded store's entries check and hold too
 
 LOAD_LOCK = 0x7A7A_F001  # pg_advisory_xact_lock key: one load at a time
 DERIVATION = "2026-12-01"  # change when derived values change for the same data: all derived again
@@ -67,13 +67,6 @@ def load(data_dir: Path, url: str, full: bool = False) -> Loaded:
     return done
 
 
-def record_keys(scan: Scan) -> list[str]:
-    """Each incident record's key (``scan`` cut one record a part): its bytes (not its file or
-    line: a record that moves is not read again), the reference files' and ``DERIVATION``."""
-    prefix = orjson.dumps([DERIVATION, [c and [c.file, c.digest] for c in scan.reference.values()]])
-    return [hashlib.sha256(prefix + chunk.digest.encode()).hexdigest()[:32] for chunk in _chunks(scan)]
-
-
 def _chunks(scan: Scan) -> list[Chunk]:
     return [chunk for part in scan.parts for chunk in part.chunks]
 
@@ -85,7 +78,7 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
         if full or not exists or conn.execute("SELECT schema FROM dataset").fetchone() != (SCHEMA_VERSION,):
             conn.execute(DROP)
         conn.execute(DDL)  # every statement IF NOT EXISTS: what a newer schema adds is made here
-        keys = record_keys(scan)
+        keys = record_keys(scan, DERIVATION)
         stored: dict[str, str | None] = dict(conn.execute("SELECT key, incident FROM record").fetchall())
         gone = list(stored.keys() - set(keys))
         held = conn.execute("SELECT DISTINCT unnest(cited) FROM record WHERE NOT key = ANY(%s)", (gone,))
@@ -106,7 +99,7 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
             for cid, c in collections.items():
                 for feature in _features(cid, c.rows):
                     copy.write_row(feature)
-        meta = _meta(dataset.version, dataset.zone, dataset.sites, dataset.borders, collections)
+        meta = served_meta(dataset.version, dataset.zone, dataset.sites, dataset.borders, collections)
         conn.execute("DELETE FROM dataset")
         conn.execute("INSERT INTO dataset (schema, version, meta) VALUES (%s, %s, %s)",
                      (SCHEMA_VERSION, dataset.version, orjson.dumps(meta).decode()))  # fmt: skip
@@ -130,7 +123,7 @@ def _validated(
         raise DataError(refused + error.problems) from None
     incident_of = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
     ids = [stored[key] if key in stored else incident_of.get(c) for c, key in zip(chunks, keys, strict=True)]
-    problems = refused + _spanning(data_dir, scan, chunks, ids)
+    problems = refused + spanning(data_dir, scan, chunks, ids)
     if not problems:
         problems = _Report().uncited(data_dir, scan, dataset, cited)
     if problems:

@@ -20,10 +20,9 @@ from psycopg_pool import ConnectionPool
 
 from app import budget
 from app.api.cql_sql import filter_sql
-from app.data.catalog import build_zone
+from app.data.served_meta import Served, served
 from app.data.store_api import NO_DAY, STATUS_CODES, ItemQuery, with_geometries
 from app.geo.shapes import circle
-from app.served import Served, _from_meta  # the embedded store's entries hold the same
 
 ORDER = "sort_day, sort_id, sort_seq"  # the collection's order (``app.data.pg_schema``)
 ID = "collection = %s AND id = %s"
@@ -74,10 +73,10 @@ def served_from(connections: ConnectionPool) -> Served:
             f"ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)), min(day_start) {dated}, "
             f"max(day_end) {dated}, max(day_end - day_start) {dated} FROM feature GROUP BY collection"
         ).fetchall()
-    zone, sites, borders, collections = _from_meta(row[1])
     by_id = {s[0]: s[1:] for s in stats}
-    stores = {cid: PostgisStore(connections, cid, by_id.get(cid, (0, *[None] * 7))) for cid in collections}
-    return Served(row[0], build_zone(zone, sites), sites, borders, collections, stores)
+    cids = [c["id"] for c in row[1]["collections"]]
+    stores = {cid: PostgisStore(connections, cid, by_id.get(cid, (0, *[None] * 7))) for cid in cids}
+    return served(row[1] | {"version": row[0]}, stores)
 
 
 def _iso(day: int | None) -> str | None:

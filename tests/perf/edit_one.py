@@ -11,7 +11,7 @@ the test run).
 those records repeated ``TIMES`` times (10), each copy renamed as ``tests/perf/replicate.py``
 renames it (``syn-`` becomes ``synK-``), and a cache whose parts stand for their derivation: the
 entry's stores, renamed the same way, cut into parts of ``served.RECORDS_PER_PART`` records, each
-record named by its key (``served.record_keys``). The load and the server then do exactly what they
+record named by its key (``served_meta.record_keys``). The load and the server then do exactly what they
 do on derived data.
 """
 
@@ -30,8 +30,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.data import cache, store_file
+from app.data.cache import code_fingerprint
 from app.data.files import read_chunk
-from app.served import PARTS, RECORDS_PER_PART, load_into_cache, record_keys, scan_data
+from app.data.served_meta import record_keys
+from app.served import PARTS, RECORDS_PER_PART, load_into_cache, scan_data
 from app.settings import Settings
 from tests.live_server import free_port
 from tests.perf.replicate import renamed, stores
@@ -53,7 +55,8 @@ def stand_in(entry: Path, out: Path, times: int) -> Settings:
     scan = scan_data(settings)
     chunks = [chunk for part in scan.parts for chunk in part.chunks]
     key_of = {
-        orjson.loads(read_chunk(data, c))["id"]: k for c, k in zip(chunks, record_keys(scan), strict=True)
+        orjson.loads(read_chunk(data, c))["id"]: k
+        for c, k in zip(chunks, record_keys(scan, code_fingerprint()), strict=True)
     }
     meta, dirs = stores(entry)
     meta = {k: v for k, v in meta.items() if k != "parts"}
