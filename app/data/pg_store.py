@@ -245,9 +245,6 @@ class PostgisStore:
         xy = np.array(self._by_fid(rows, "ST_X(point::geometry), ST_Y(point::geometry)"), dtype=np.float64)
         return xy.reshape(-1, 2)[:, 0], xy.reshape(-1, 2)[:, 1]
 
-    def located(self, rows: np.ndarray) -> np.ndarray:
-        return np.array([r[0] for r in self._by_fid(rows, "point IS NOT NULL")], dtype=bool)
-
     def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         days = np.array(self._by_fid(rows, "day_start, day_end"), dtype=np.int64).reshape(-1, 2)
         return days[:, 0], days[:, 1]

@@ -150,10 +150,6 @@ class FeatureStore:
         codes: np.ndarray = self.columns.status[rows]
         return codes
 
-    def located(self, rows: np.ndarray) -> np.ndarray:
-        has_point: np.ndarray = ~np.isnan(self.columns.point[rows, 0])
-        return has_point
-
     def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         drawn = np.flatnonzero(np.isin(self.owner_rows, owners) & (self.owner_rows >= 0))
         return drawn, self.owner_rows[drawn]

@@ -115,9 +115,6 @@ class Store(Protocol):
     def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Longitudes and latitudes (float64 degrees) of the representative points; NaN: none."""
 
-    def located(self, rows: np.ndarray) -> np.ndarray:
-        """Whether each feature has a representative point (bool)."""
-
     def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First and last day (int64 proleptic Gregorian ordinals, NO_DAY if none)."""
 

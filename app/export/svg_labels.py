@@ -108,7 +108,7 @@ def _key_items(served: Served, shown: np.ndarray, width: int) -> tuple[list[Item
     the image: inside from outside), then what it may where that adds no row (the zone, the
     garrison and the borders, which the image also names or credits)."""
     events = served.stores["events"]
-    types = sorted(set(events.types(shown[events.located(shown)])))
+    types = sorted(set(events.types(shown[~np.isnan(events.points(shown)[0])])))
     shown_codes = set(events.statuses(shown).tolist())
     statuses = [s for s in STATUS_SHORT if STATUS_CODES[s] in shown_codes]
     must: list[tuple[str, str]] = []

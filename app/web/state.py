@@ -155,7 +155,7 @@ def summary_text(served: Served, state: MapState) -> str:
             after = int((ends > chosen_to.toordinal()).sum())
             note += f" {before} of them began before {start_words}." if before else ""
             note += f" {after} of them went on after {end_words}." if after else ""
-    unlocated = int((~events.located(shown)).sum())
+    unlocated = int(np.isnan(events.points(shown)[0]).sum())
     note += f" {unlocated} not located on the map." if unlocated else ""
     selected = events.get(state.sel) if state.sel else None
     if selected is not None and selected in shown:

@@ -18,6 +18,12 @@ the cache does), the memory then (RSS) and after the queries (RSS, and of it the
 ``RssAnon``, and mapped file pages, ``RssFile``), and the server-side time of the benchmark's queries
 (``tests.perf.bench.QUERIES``, p50 of 10 in-process), with no answer cache (every request
 computed).
+
+    python -m tests.perf.replicate --compare OLD_TREE NEW_TREE OUT/entry [ROUNDS]
+
+``--measure`` of two checkouts of the service (``git worktree add`` or ``git archive | tar -x``)
+on the same entry, alternated in one run (old, new, old, new: ROUNDS each, 3 by default), each
+in a fresh process; every round's figures, then the medians of each.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -114,8 +121,23 @@ def measure(out: Path) -> dict[str, float]:
     return result
 
 
+def compare(trees: list[str], entry: Path, rounds: int) -> None:
+    runs: dict[str, list[dict[str, float]]] = {tree: [] for tree in trees}
+    for _ in range(rounds):
+        for tree in trees:
+            command = [sys.executable, "-m", "tests.perf.replicate", "--measure", str(entry.resolve())]
+            env = os.environ | {"PYTHONPATH": tree}
+            out = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
+            runs[tree].append(json.loads(out.stdout.splitlines()[-1]))
+            print(tree, os.getloadavg()[0], out.stdout.splitlines()[-1], flush=True)
+    for tree, results in runs.items():
+        print(tree, json.dumps({k: round(statistics.median(r[k] for r in results), 2) for k in results[0]}))
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--measure":
+    if sys.argv[1] == "--compare":
+        compare(sys.argv[2:4], Path(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 3)
+    elif sys.argv[1] == "--measure":
         print(json.dumps(measure(Path(sys.argv[2]))))
     else:
         replicate(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
