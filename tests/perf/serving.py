@@ -59,6 +59,7 @@ from typing import Any
 import httpx2
 
 from tests.live_server import free_port
+from tests.perf.wrk import require as require_wrk
 from tests.perf.wrk import run as wrk
 
 ITEMS = "/api/collections/events/items?limit=100&in_zone=inside,uncertain"
@@ -392,6 +393,7 @@ def huge_svg(huge: Path) -> None:
 
 
 def main() -> None:
+    require_wrk()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=2)
