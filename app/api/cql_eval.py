@@ -20,10 +20,8 @@ literal of the wrong type) is a 400 that quotes the part of the expression at fa
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,43 +31,29 @@ import numpy as np
 import orjson
 import shapely
 
+from app.api.cql_terms import (
+    DAY_US,
+    EPOCH,
+    OPEN_HIGH,
+    OPEN_LOW,
+    SPATIAL,
+    TEMPORAL,
+    folder_for,
+    folding,
+    kind_of,
+    like_regex,
+    literal_time,
+    time_span,
+    unwrap,
+)
 from app.data.store import FeatureStore
 from app.data.store_api import NO_DAY, STATUS_CODES
 from app.errors import BadRequest
 
-DAY_US = 86_400_000_000
-EPOCH = dt.date(1970, 1, 1).toordinal()
-OPEN_LOW, OPEN_HIGH = np.iinfo(np.int64).min, np.iinfo(np.int64).max
-# RFC 3339 §5.6: a time's seconds may be 60 (a leap second, e.g. 2016-12-31T23:59:60Z), as in
-# ``app.api.params``.
-LEAP_SECOND = re.compile(r"^(.{10}[Tt ]\d\d:\d\d:)60(?=[.,]\d+|[Zz+-]|$)")
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": np.equal, "<>": np.not_equal, "<": np.less, "<=": np.less_equal,
     ">": np.greater, ">=": np.greater_equal,
 }  # fmt: skip
-SPATIAL = {
-    "s_intersects": shapely.intersects, "s_equals": shapely.equals, "s_disjoint": shapely.disjoint,
-    "s_touches": shapely.touches, "s_within": shapely.within, "s_overlaps": shapely.overlaps,
-    "s_crosses": shapely.crosses, "s_contains": shapely.contains,
-}  # fmt: skip
-# CQL2 temporal relations of closed intervals a = [a0, a1], b = [b0, b1] (OGC 21-065r2, 7.12).
-TEMPORAL: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
-    "t_after": lambda a0, a1, b0, b1: a0 > b1,
-    "t_before": lambda a0, a1, b0, b1: a1 < b0,
-    "t_contains": lambda a0, a1, b0, b1: (a0 < b0) & (a1 > b1),
-    "t_disjoint": lambda a0, a1, b0, b1: (a0 > b1) | (a1 < b0),
-    "t_during": lambda a0, a1, b0, b1: (a0 > b0) & (a1 < b1),
-    "t_equals": lambda a0, a1, b0, b1: (a0 == b0) & (a1 == b1),
-    "t_finishedby": lambda a0, a1, b0, b1: (a0 < b0) & (a1 == b1),
-    "t_finishes": lambda a0, a1, b0, b1: (a0 > b0) & (a1 == b1),
-    "t_intersects": lambda a0, a1, b0, b1: (a0 <= b1) & (a1 >= b0),
-    "t_meets": lambda a0, a1, b0, b1: a1 == b0,
-    "t_metby": lambda a0, a1, b0, b1: a0 == b1,
-    "t_overlappedby": lambda a0, a1, b0, b1: (a0 > b0) & (a0 < b1) & (a1 > b1),
-    "t_overlaps": lambda a0, a1, b0, b1: (a0 < b0) & (a1 > b0) & (a1 < b1),
-    "t_startedby": lambda a0, a1, b0, b1: (a0 == b0) & (a1 > b1),
-    "t_starts": lambda a0, a1, b0, b1: (a0 == b0) & (a1 < b1),
-}
 
 
 class Rows:
@@ -126,7 +110,7 @@ class Rows:
         if kind == "boolean":
             return np.array([bool(v) for v in raw], dtype=bool), null
         if kind == "time":
-            spans = [(0, 0) if v is None else _span(v, name) for v in raw]
+            spans = [(0, 0) if v is None else time_span(v, name) for v in raw]
             arr = np.array(spans, dtype=np.int64).reshape(len(raw), 2)
             return (arr[:, 0], arr[:, 1]), null
         out = np.empty(len(raw), dtype=object)
@@ -233,17 +217,17 @@ class _Compiler:
     def coerce(self, value: Value, other: Value, node: Any, parent: Any) -> Value:
         """A string literal compared with a date reads as a date (what GDAL and QGIS send)."""
         if value.kind == "string" and other.kind == "time" and isinstance(node, str):
-            span = _span(node, None, lambda: self.fail(f"{node!r} is not a date or timestamp", parent))
+            span = time_span(node, None, lambda: self.fail(f"{node!r} is not a date or timestamp", parent))
             return Value("time", lambda rows: (span, False))
         return value
 
     def like(self, args: list[Any], node: Any) -> Test:
         subject, pattern_node = self.value(args[0]), args[1]
-        fold = _folding(pattern_node)
-        literal = _unwrap(pattern_node)
+        fold = folding(pattern_node)
+        literal = unwrap(pattern_node)
         if subject.kind != "string" or not isinstance(literal, str):
             raise self.fail("LIKE needs a text property and a text pattern", node)
-        regex = re.compile(_like_regex(fold(literal)), re.DOTALL)
+        regex = re.compile(like_regex(fold(literal)), re.DOTALL)
 
         def test(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
             values, null = subject.read(rows)
@@ -281,7 +265,8 @@ class _Compiler:
             return Value("string", lambda rows: (node, False))
         if isinstance(node, dict) and ("date" in node or "timestamp" in node):
             text = str(node.get("date") or node.get("timestamp"))
-            span = _span(text, None, lambda: self.fail(f"{text!r} is not a valid date or timestamp", node))
+            bad = f"{text!r} is not a valid date or timestamp"
+            span = time_span(text, None, lambda: self.fail(bad, node))
             return Value("time", lambda rows: (span, False))
         if isinstance(node, dict) and "interval" in node:
             return self.interval(node)
@@ -298,7 +283,7 @@ class _Compiler:
             inner = self.value(node["args"][0])
             if inner.kind != "string":
                 raise self.fail(f"{node['op'].upper()} needs text", node)
-            fold = _fold(str(node["op"]).lower())
+            fold = folder_for(str(node["op"]).lower())
 
             def folded(rows: Rows) -> tuple[Any, Any]:
                 values, null = inner.read(rows)
@@ -341,7 +326,7 @@ class _Compiler:
                 f"known: {known})",
                 node,
             )
-        kind = _kind(schema)
+        kind = kind_of(schema)
         return Value(kind, lambda rows: rows.values(name, kind))
 
     def interval(self, node: Any) -> Value:
@@ -360,7 +345,7 @@ class _Compiler:
                     raise self.fail("an INTERVAL's ends must be dates, timestamps or '..'", node)
                 parts.append(value)
         start, finish = parts
-        literal = [_span(text, None) if (text := _literal_time(end)) else None for end in ends]
+        literal = [time_span(text, None) if (text := literal_time(end)) else None for end in ends]
         if literal[0] is not None and literal[1] is not None and literal[1][1] < literal[0][0]:
             raise self.fail("the INTERVAL ends before it starts", node)
 
@@ -377,47 +362,6 @@ class _Compiler:
             return (low, high), null
 
         return Value("time", read)
-
-
-def _kind(schema: dict[str, Any]) -> str:
-    if str(schema.get("format", "")).startswith("geometry"):
-        return "geometry"
-    if schema.get("format") in ("date", "date-time"):
-        return "time"
-    types = schema.get("type")
-    names = [types] if isinstance(types, str) else [t for t in (types or []) if t != "null"]
-    first = names[0] if names else "string"
-    return {"integer": "number", "number": "number", "boolean": "boolean"}.get(first, "string")
-
-
-def _span(text: str, name: str | None, error: Callable[[], BadRequest] | None = None) -> tuple[int, int]:
-    """A date (its whole UTC day) or an RFC 3339 timestamp (one instant), in µs since 1970."""
-    if len(text) == 11 and text[-1] in "Tt":  # GDAL writes a date as "2017-06-01T"
-        text = text[:-1]
-    try:
-        if len(text) == 10:
-            first = (dt.date.fromisoformat(text).toordinal() - EPOCH) * DAY_US
-            return first, first + DAY_US - 1
-        leap = LEAP_SECOND.match(text)
-        iso = LEAP_SECOND.sub(r"\g<1>59", text) if leap else text
-        moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00").replace("z", "+00:00"))
-        if leap:  # the last instant of second 59, as the ``datetime`` parameter reads it
-            moment = moment.replace(microsecond=999_999)
-    except ValueError:
-        if error is not None:
-            raise error() from None
-        raise ValueError(f"property {name!r}: {text!r} is not a date") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    us = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
-    return us, us
-
-
-def _literal_time(node: Any) -> str | None:
-    """The text of a date or timestamp literal (an INTERVAL's end), or None (``'..'``, a property)."""
-    if isinstance(node, dict):
-        node = node.get("date") or node.get("timestamp")
-    return node if isinstance(node, str) and node != ".." else None
 
 
 def _truth(value: Value) -> Test:
@@ -474,49 +418,3 @@ def _any(parts: list[Test]) -> Test:
         return true, false
 
     return test
-
-
-def _fold(op: str) -> Callable[[str], str]:
-    if op == "casei":
-        return str.casefold
-    return lambda s: "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
-
-
-def _folding(node: Any) -> Callable[[str], str]:
-    """The folding the pattern's CASEI/ACCENTI wrappers ask for (the subject is folded by its own)."""
-    steps: list[Callable[[str], str]] = []
-    while isinstance(node, dict) and str(node.get("op", "")).lower() in ("casei", "accenti"):
-        steps.append(_fold(str(node["op"]).lower()))
-        node = node["args"][0]
-
-    def fold(text: str) -> str:
-        for step in steps:
-            text = step(text)
-        return text
-
-    return fold
-
-
-def _unwrap(node: Any) -> Any:
-    while isinstance(node, dict) and str(node.get("op", "")).lower() in ("casei", "accenti"):
-        node = node["args"][0]
-    return node
-
-
-def _like_regex(pattern: str) -> str:
-    """A CQL2 LIKE pattern as a regular expression: ``%`` any run, ``_`` one character,
-    ``\\`` escapes the next character."""
-    out, escaped = [], False
-    for char in pattern:
-        if escaped:
-            out.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "%":
-            out.append(".*")
-        elif char == "_":
-            out.append(".")
-        else:
-            out.append(re.escape(char))
-    return "".join(out)

@@ -19,16 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.api.cql_eval import (
+from app.api.cql_terms import (
     DAY_US,
     EPOCH,
     OPEN_HIGH,
     OPEN_LOW,
     SPATIAL,
     TEMPORAL,
-    _kind,
-    _literal_time,
-    _span,
+    kind_of,
+    literal_time,
+    time_span,
 )
 from app.api.queryables import queryables
 from app.data.store_api import NO_DAY, STATUS_CODES, CqlFilter
@@ -126,9 +126,9 @@ def _first_day_bounds(node: Any) -> list[tuple[str, int]]:
 
 def _instant(node: Any) -> int | None:
     """The first microsecond of a date or timestamp literal (or a string read as one), else None."""
-    text = _literal_time(node)
+    text = literal_time(node)
     try:
-        return None if text is None else _span(text, None)[0]
+        return None if text is None else time_span(text, None)[0]
     except ValueError:  # not a time: the translator's comparison says what it is
         return None
 
@@ -178,9 +178,9 @@ class _Translator:
         """Both operands; a string literal beside a time reads as a time (as GDAL sends dates)."""
         left, right = self.value(a), self.value(b)
         if left.kind == "time" and isinstance(b, str):
-            right = _time(*_span(b, None))
+            right = _time(*time_span(b, None))
         if right.kind == "time" and isinstance(a, str):
-            left = _time(*_span(a, None))
+            left = _time(*time_span(a, None))
         return left, right
 
     def comparison(self, op: str, a: Any, b: Any) -> E:
@@ -200,7 +200,7 @@ class _Translator:
         if isinstance(node, str):
             return V("string", E("%s::text", (node,)))
         if "date" in node or "timestamp" in node:
-            return _time(*_span(str(node.get("date") or node.get("timestamp")), None))
+            return _time(*time_span(str(node.get("date") or node.get("timestamp")), None))
         if "interval" in node:
             ends = [None if end == ".." else self.value(end if isinstance(end, dict) else
                                                       {"date" if len(end) == 10 else "timestamp": end})
@@ -226,7 +226,7 @@ class _Translator:
                              (*inner.params, COMBINING)))  # fmt: skip
 
     def property(self, name: str) -> V:
-        kind = _kind(self.props[name])
+        kind = kind_of(self.props[name])
         if name == "geometry":
             return V("geometry", E("geom"))
         if kind == "time":
