@@ -47,8 +47,8 @@ def main(seconds: int = 10, connections: int = 50) -> None:
     wrk.require()
     port = free_port()
     env = {**os.environ, "AT_TANF_TILE_URL": ""}
-    server = subprocess.Popen(
-        ["at-tanf-map", "serve", "--workers", "2", "--port", str(port)],
+    server = subprocess.Popen(  # this Python's own service: no activated venv needed
+        [sys.executable, "-m", "app", "serve", "--workers", "2", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
