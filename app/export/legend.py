@@ -37,6 +37,16 @@ def type_text(event_type: str, sub_event_type: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+STATUSES = ("inside", "uncertain", "contested", "outside")  # the legend's order (format.js STATUSES)
+
+
+def cell_words(counts: dict[str, int]) -> str:
+    """A numbered circle's name: "28 incidents here (27 inside, 1 contested)" (cells.js
+    ``cellWords``)."""
+    parts = ", ".join(f"{counts[s]:,} {s}" for s in STATUSES if counts.get(s))
+    return f"{sum(counts.get(s, 0) for s in STATUSES):,} incidents here ({parts})"
+
+
 STATUS_WORDS = (
     ("inside", "inside the zone (solid)"),
     (

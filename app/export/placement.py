@@ -33,22 +33,6 @@ Box = tuple[float, float, float, float]
 Ring = Sequence[tuple[float, float]]
 
 
-def place_markers(
-    points: Sequence[tuple[float, float]],
-    sizes: Sequence[float],
-    first: int = -1,
-    obstacles: Sequence[Box] = (),
-    bounds: Box | None = None,
-    zone: Ring | None = None,
-    margins: Sequence[float] | None = None,
-    plain: bool = True,
-) -> list[tuple[float, float]]:
-    """Where each marker is drawn (see ``placement``). By default by the plain rule the server's
-    drawings were made with (``plain``: a marker moved aside keeps clear of the other markers and
-    the obstacles only); ``plain=False`` is the map's rule."""
-    return placement(points, sizes, first, obstacles, bounds, zone, margins, plain)[0]
-
-
 def placement(
     points: Sequence[tuple[float, float]],
     sizes: Sequence[float],
@@ -57,7 +41,6 @@ def placement(
     bounds: Box | None = None,
     zone: Ring | None = None,
     margins: Sequence[float] | None = None,
-    plain: bool = False,
 ) -> tuple[list[tuple[float, float]], list[int]]:
     """Where each marker is drawn: ``points`` (x, y) px, ``sizes`` each marker's box side in px,
     ``first`` the index placed before all (the selected marker, or -1), ``obstacles`` boxes
@@ -67,10 +50,7 @@ def placement(
     ring of (x, y) px, or None, ``margins`` for each marker how far from that line a marker moved
     aside keeps its centre, px (by default half its side: it lies wholly on its side). Returns
     one (x, y) per point and the indices of the markers stuck on their points (no free place).
-    ``plain``: the rule before the zone's line, the points and the leader lines were kept clear (a
-    marker stays on its point where it meets no marker placed and no obstacle, else goes to the
-    nearest place that does, from the first ring, within the bounds, then anywhere), which the
-    server's drawings (app/export/svg.py, standalone.py) still use.
+    The crowds of stuck markers are drawn as numbered circles by ``app.export.stacks.arrange``.
 
     Neighbours are found through a grid of cells one marker (and the gap) wide, so the cost
     follows the crowding, not the square of the number of markers."""
@@ -106,19 +86,7 @@ def placement(
         x, y = xy[i]
         s = float(sizes[i])
         at: tuple[float, float] | None = None
-        if plain:
-            here = place.grid.rows(x, y, 1, place.out, place.sizes)
-            if _free(np.array([x]), np.array([y]), s, here, walls)[0]:
-                at = (x, y)
-            else:
-                cx, cy = centre[i]
-                away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
-                for box in (bounds, None) if bounds is not None else (None,):
-                    tried = bounds if box is None else None
-                    at = _on_rings(i, away, place, box, tried, -1, False)
-                    if at is not None:
-                        break
-        elif place.free(i, np.array([x]), np.array([y]), s, 1, moved=False)[0]:
+        if place.free(i, np.array([x]), np.array([y]), s, 1, moved=False)[0]:
             at = (x, y)
         else:
             cx, cy = centre[i]

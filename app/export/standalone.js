@@ -12,7 +12,9 @@ window.addEventListener("DOMContentLoaded", function () {
   var sites = {};
   Object.keys(D.markers).forEach(function (id) { markers[id] = window[D.markers[id]]; });
   Object.keys(D.sites).forEach(function (id) { sites[id] = window[D.sites[id]]; });
-  var zooms = Object.keys(D.layout).map(Number);
+  // The layout made for a phone's frame under 700 px wide (the page's own breakpoint), else a desktop's.
+  var narrow = window.matchMedia("(max-width: 700px)");
+  function layoutsHere() { return D.layout[narrow.matches ? "narrow" : "wide"]; }
   var selected = null;
   var hovered = null;
   var SVG = "http://www.w3.org/2000/svg";
@@ -46,8 +48,10 @@ window.addEventListener("DOMContentLoaded", function () {
 
   function layoutHere() {
     var z = Math.round(map.getZoom());
-    var best = zooms.reduce(function (a, b) { return Math.abs(b - z) < Math.abs(a - z) ? b : a; });
-    return D.layout[best];
+    var layouts = layoutsHere();
+    var best = Object.keys(layouts).map(Number)
+      .reduce(function (a, b) { return Math.abs(b - z) < Math.abs(a - z) ? b : a; });
+    return layouts[best];
   }
 
   // A marker: its symbol, moved aside by [dx, dy] px with a leader line back to its point. The
@@ -62,18 +66,49 @@ window.addEventListener("DOMContentLoaded", function () {
       iconSize: [22, 22], iconAnchor: [11 - dx, 11 - dy] });
   }
 
+  // A marker in a numbered circle is not drawn (the selected one is, on its point, over the circle).
   function placeMarkers(layout) {
     Object.keys(markers).forEach(function (id) {
       var m = markers[id];
+      var stacked = !layout.m[id] && id !== selected;
       var offset = layout.m[id] || [0, 0];
       var key = offset.join(",") + (id === selected ? "|s" : "");
       if (m.iconKey !== key) {
         m.setIcon(markerIcon(id, offset, id === selected));
         m.iconKey = key;
-        var e = m.getElement();
-        if (e) e.dataset.id = id;
+      }
+      var e = m.getElement();
+      if (e) {
+        e.dataset.id = id;
+        e.classList.toggle("stacked", stacked);
       }
       m.setZIndexOffset(id === selected ? 1000 : 0);
+    });
+  }
+
+  // Crowds with no room on their side of the zone's line: one numbered circle each (as the map
+  // draws them; the SVG is made by the server), which zooms in to its incidents when clicked.
+  var stackLayer = L.layerGroup().addTo(map);
+  function placeStacks(layout) {
+    stackLayer.clearLayers();
+    (layout.k || []).forEach(function (k) {
+      var side = k[2];
+      var icon = L.divIcon({ html: '<svg xmlns="' + SVG + '" width="' + side + '" height="' + side + '">' + k[4] + "</svg>",
+        className: "stack", iconSize: [side, side] });
+      var m = L.marker([k[0], k[1]], { icon: icon, keyboard: true }).addTo(stackLayer);
+      var e = m.getElement();
+      e.dataset.ids = k[3].join(" ");
+      e.setAttribute("role", "button");
+      e.setAttribute("aria-label", e.querySelector("title").textContent + ": zoom in");
+      var where = L.latLngBounds(k[3].map(function (id) { return markers[id].getLatLng(); }));
+      function zoomIn() {
+        var zoom = map.getZoom();
+        map.setView(where.getCenter(), Math.min(zoom + 3, Math.max(zoom + 1, map.getBoundsZoom(where.pad(0.3)))));
+      }
+      m.on("click", zoomIn);
+      e.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); zoomIn(); }
+      });
     });
   }
 
@@ -117,20 +152,28 @@ window.addEventListener("DOMContentLoaded", function () {
   function relayout() {
     var layout = layoutHere();
     placeMarkers(layout);
+    placeStacks(layout);
     placeNames(layout);
     placeCountries(layout);
     clip();
   }
 
-  // A name the map's edge would cut is not shown (as on the map, a label goes whole or not at
-  // all), nor is its leader line.
+  // A name the map's edge would cut, or a control or panel (zoom, scale, attribution, title,
+  // legend, list) would cover, is not shown (as on the map, a label goes whole or not at all),
+  // nor is its leader line.
   function clip() {
     var frame = map.getContainer().getBoundingClientRect();
+    var over = ".leaflet-control, .export-title, .export-legend, .export-list";
+    var controls = Array.prototype.map.call(document.querySelectorAll(over),
+      function (c) { return c.getBoundingClientRect(); });
     document.querySelectorAll(".site-name, .country-name span").forEach(function (e) {
       if (e.classList.contains("site-name") && e.dataset.placed !== "1") return;
       e.style.visibility = "";
       var r = e.getBoundingClientRect();
-      var whole = r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom;
+      var whole = r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom
+        && !controls.some(function (c) {
+          return c.width && c.left < r.right && r.left < c.right && c.top < r.bottom && r.top < c.bottom;
+        });
       e.style.visibility = whole ? "" : "hidden";
       var line = e.parentNode.querySelector(".site-leader");
       if (line) line.style.visibility = whole ? "" : "hidden";
@@ -159,7 +202,8 @@ window.addEventListener("DOMContentLoaded", function () {
   }
   map.fitBounds(D.bounds, { paddingTopLeft: [24, 70], paddingBottomRight: [panelWidth() + 24, 30], animate: false });
   map.on("zoomend", relayout);
-  map.on("moveend resize", clip);
+  map.on("moveend", clip);
+  map.on("resize", relayout);
   relayout();
 
   // The list opens the same card as the marker, the map in view.

@@ -23,7 +23,7 @@ from app.data.catalog import Catalog, DerivedIncident
 from app.export.borders import border_lines
 from app.export.legend import STATUS_WORDS, TYPE_WORDS, type_text
 from app.export.regions import MODES, region_style, svg_attributes
-from app.export.standalone_layout import SITE_RADIUS, layouts
+from app.export.standalone_layout import FRAMES, SITE_RADIUS, layouts
 from app.export.svg import ZONE_COLOUR, marker_svg
 from app.export.words import day_text, when_text
 from app.geo.geojson import to_geojson
@@ -190,7 +190,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         "bodies": bodies,
         "regions": _claim_regions(catalog),
         "styles": _styles(),
-        "layout": layouts(catalog),
+        "layout": {name: layouts(catalog, frame) for name, frame in FRAMES.items()},
         "bounds": bounds,
         "zoom": 9,
     }
@@ -219,11 +219,13 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         "<style>.card{font:13px/1.4 sans-serif;max-height:320px;overflow:auto}"
         ".card h3{font-size:15px;margin:0 0 4px}"
         ".card blockquote{margin:2px 0 4px 4px;padding-left:6px;border-left:3px solid #ccc;font-style:italic}"
-        ".incident,.site{background:none;border:0}.site-name{position:absolute;white-space:nowrap;"
+        ".incident,.site{background:none;border:0}.site>svg{position:absolute;left:0;top:0}"
+        ".site-name{position:absolute;white-space:nowrap;"
         "font:12px/16px sans-serif;text-align:center;box-sizing:border-box;border-radius:3px;"
         "background:rgba(255,255,255,.88)}"
         ".site-name.garrison{font-weight:700}"
         ".incident.selected .body{transform:scale(1.35);transform-origin:11px 11px}"
+        ".incident.stacked{display:none}.stack{background:none;border:0;cursor:pointer}"
         ".export-title{position:absolute;z-index:1000;top:8px;left:56px;right:300px;background:#fffe;"
         "padding:4px 10px;border-radius:4px;font:13px/1.3 sans-serif}"
         ".export-title h1{font-size:17px;margin:0}"

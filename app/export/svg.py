@@ -26,7 +26,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import shapely
@@ -37,8 +37,8 @@ from app import budget
 from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
-from app.export.placement import place_markers
 from app.export.regions import drawn, region_style, svg_attributes
+from app.export.stacks import STACK_REACH, arrange, stack_size
 from app.export.svg_labels import (
     KEY_FROM,
     Box,
@@ -58,9 +58,10 @@ from app.export.svg_symbols import STATUS_COLOURS as STATUS_COLOURS
 from app.export.svg_symbols import TYPE_SHAPES as TYPE_SHAPES
 from app.export.svg_symbols import ZONE_COLOUR as ZONE_COLOUR
 from app.export.svg_symbols import marker_svg as marker_svg
+from app.export.svg_symbols import stack_svg
 from app.export.svg_view import Viewport as Viewport
 from app.export.svg_view import fit_view as fit_view
-from app.export.svg_view import frame_bounds, path_data
+from app.export.svg_view import frame_bounds, path_data, ring_px
 from app.served import Served
 from app.web.state import MapState, summary_text, visible_incidents
 
@@ -100,7 +101,9 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     summary = summary_text(served, state)
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d">',
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d" '
+        # The view drawn (Web Mercator centre and zoom) and the map's height above the key, px.
+        f'data-view="{lat:.6f},{lon:.6f},{zoom:g}" data-map-height="{map_h}">',
         f'<title id="t">{escape(summary)}</title>',
         f'<desc id="d">{escape(_description(served, shown, state.sel))}</desc>',
         f'<rect width="{width}" height="{height}" fill="#f2efe9"/>',
@@ -146,16 +149,24 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
                    f'fill="{"#111" if garrison else "#fff"}" stroke="#111" stroke-width="2"/>')  # fmt: skip
         taken.append((x - 6, y - 6, x + 6, y + 6))
     first_marker = len(taken)
-    lines: list[tuple[float, float]] = []
-    out.extend(_markers(v, events, shown, sel_row, taken, lines))
-    boxes = _boxes(taken)  # from here on, the boxes taken as one array (names placed against all)
-    markers = boxes[first_marker:]
     # The credit line and the scale bar are text a name may not cover (the static embed at
     # 320-420 px put a site's name over the credit line).
     credit = CREDIT if width >= 480 else CREDIT_NARROW
     credit_box = _text_box(width - 6, map_h - 6, credit, "end")
-    boxes = np.vstack([boxes, credit_box, scale_bar_box(v, lat, lon)])
-    placed, boxes = names(served, v, boxes, markers, np.array(lines, dtype=float).reshape(-1, 2))
+    ring = ring_px(v, zone.polygon)
+    # Where the garrison's name cannot read as its own (a crowd fanned out all round its dot),
+    # every crowd that spreads is drawn as its numbered circle instead, and the names placed again.
+    for reach in (STACK_REACH, 0.0):
+        drawn_taken = list(taken)
+        lines: list[tuple[float, float]] = []
+        symbols = _markers(v, events, shown, sel_row, drawn_taken, lines, ring, reach)
+        boxes = _boxes(drawn_taken)  # from here on, the boxes taken as one array
+        markers = boxes[first_marker:]
+        boxes = np.vstack([boxes, credit_box, scale_bar_box(v, lat, lon)])
+        placed, boxes, clear = names(served, v, boxes, markers, np.array(lines, dtype=float).reshape(-1, 2))
+        if clear:
+            break
+    out.extend(symbols)
     centre = v.xy(*zone.centre)
     out.extend(country_names(v, [c for c in countries if c[0]], boxes, centre))
     out.extend(placed)
@@ -196,10 +207,16 @@ def _markers(
     sel_row: int | None,
     taken: list[Box] | None = None,
     lines: list[tuple[float, float]] | None = None,
+    zone: list[tuple[float, float]] | None = None,
+    reach: float = STACK_REACH,
 ) -> list[str]:
     """The shown incidents' markers within the frame (the selected one last, on top): one by one
-    up to MAX_MARKERS, else numbered clusters. Each marker's box goes into ``taken`` and points
-    along each leader line into ``lines`` (names keep clear of both)."""
+    up to MAX_MARKERS, else numbered clusters. One by one, as the map draws them
+    (``app.export.stacks.arrange``): a marker moved aside stays on its point's side of ``zone``
+    (the zone's line, px), and a crowd with no room there, or that would spread further than
+    ``reach`` of the frame's smaller side, is one numbered circle on that side. Each marker's or
+    circle's box goes into ``taken`` and points along each leader line into ``lines`` (names
+    keep clear of both)."""
     taken = [] if taken is None else taken
     lines = [] if lines is None else lines
     lon, lat = events.points(shown)
@@ -216,21 +233,47 @@ def _markers(
     sizes = [22.0 if int(i) == sel_row else 16.0 for i in rows]
     selected = [k for k in range(len(rows)) if int(rows[k]) == sel_row]
     bounds = (0.0, 0.0, float(v.width), float(v.height))
-    positions = place_markers(points, sizes, selected[0] if selected else -1, list(taken), bounds)
-    order = sorted(range(len(rows)), key=lambda k: int(rows[k]) == sel_row)
-    types, statuses = events.types(rows), _status_names(events, rows)
-    out = [leader_lines(points, positions)]
-    for (x0, y0), (x1, y1) in zip(points, positions, strict=True):
+    positions, stacks, stack_at = arrange(
+        points, sizes, selected[0] if selected else -1, list(taken), bounds, zone,
+        reach * min(v.width, v.height),
+    )  # fmt: skip
+    stacked = {k for g in stacks for k in g}
+    alone = [k for k in range(len(rows)) if k not in stacked]
+    types, statuses, ids = events.types(rows), _status_names(events, rows), events.ids(rows)
+    out = [leader_lines([points[k] for k in alone], [positions[k] for k in alone])]
+    for k in alone:
+        (x0, y0), (x1, y1) = points[k], positions[k]
         if abs(x1 - x0) >= 0.5 or abs(y1 - y0) >= 0.5:
             steps = max(2, math.ceil(math.hypot(x1 - x0, y1 - y0) / 4))
             lines.extend((x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps + 1))
-    for k in order:
+    for k in sorted(alone, key=lambda k: int(rows[k]) == sel_row):
         budget.check()
+        if int(rows[k]) == sel_row:  # the selected one on top of the numbered circles too
+            for g, (cx, cy) in zip(stacks, stack_at, strict=True):
+                out.append(_stack(g, cx, cy, statuses, ids, taken))
         px, py = positions[k]
         size = sizes[k]
-        out.append(marker_svg(round(px, 1), round(py, 1), types[k], statuses[k], size))
+        body = marker_svg(round(px, 1), round(py, 1), types[k], statuses[k], size)
+        out.append(f'<g class="incident" data-id={quoteattr(ids[k])}>{body}</g>')
         taken.append((px - size / 2, py - size / 2, px + size / 2, py + size / 2))
+    if not selected:
+        for g, (cx, cy) in zip(stacks, stack_at, strict=True):
+            out.append(_stack(g, cx, cy, statuses, ids, taken))
     return out
+
+
+def _stack(
+    group: list[int], cx: float, cy: float, statuses: list[str], ids: list[str], taken: list[Box]
+) -> str:
+    """The numbered circle of the markers ``group`` (indices into ``statuses`` and ``ids``),
+    centred on (cx, cy) px, naming its incidents (``data-ids``, space-separated); its box goes
+    into ``taken``."""
+    counts: dict[str, int] = {}
+    for k in group:
+        counts[statuses[k]] = counts.get(statuses[k], 0) + 1
+    size = stack_size(len(group))
+    taken.append((cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2))
+    return stack_svg(round(cx, 1), round(cy, 1), size, counts, [ids[k] for k in group])
 
 
 def leader_lines(points: list[tuple[float, float]], positions: list[tuple[float, float]]) -> str:

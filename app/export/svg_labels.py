@@ -14,7 +14,14 @@ from shapely.geometry.base import BaseGeometry
 from app.data.model import Site
 from app.data.store_api import STATUS_CODES
 from app.export.legend import STATUS_SHORT, TYPE_WORDS
-from app.export.svg_names import _distance_to_boxes, _distance_to_points, nearest_on, place_name, within
+from app.export.svg_names import (
+    _distance_to_boxes,
+    _distance_to_points,
+    nearest_on,
+    place_name,
+    reads_as_its_own,
+    within,
+)
 from app.export.svg_symbols import TYPE_SHAPES, ZONE_COLOUR, marker_svg
 from app.export.svg_view import Viewport
 from app.geo.geodesy import destination, distance_m
@@ -218,20 +225,22 @@ def names(
     boxes: np.ndarray,
     markers: np.ndarray,
     lines: np.ndarray,
-) -> tuple[list[str], np.ndarray]:
+) -> tuple[list[str], np.ndarray, bool]:
     """The places' names and the zone's, in the map's order of importance (static/js/labels.js):
     the garrison's, the zone's, then the other sites'. A site's name goes where it reads as that
     place's (``app.export.svg_names.place_name``): beside its dot, or out with a leader line,
     clear of ``boxes`` (an (n, 4) array: markers, sites, the credit line, the scale bar), of the
     incident ``markers`` (m, 4) and of the markers' leader ``lines`` (points along them, (p, 2)).
     The zone's goes just outside its line, above it where that is free, else around it. A name
-    with no free place is left out, but the garrison's. Returns the markup and the boxes taken,
-    the names' added."""
+    with no free place is left out, but the garrison's. Returns the markup, the boxes taken
+    (the names' added) and whether the garrison's name reads as its own (``reads_as_its_own``;
+    True without a garrison)."""
     frame = (0.0, 0.0, float(v.width), float(v.height))
     sites = sorted(served.sites.values(), key=lambda s: s.kind != "garrison")
     dots = {site.id: v.xy(site.lon, site.lat) for site in sites}
     out: list[str] = []
     leaders: list[str] = []
+    clear = True
     for n, site in enumerate(sites):
         if n == 1 or (n == 0 and site.kind != "garrison"):
             zone_name, boxes = _zone_name(served, v, boxes, lines)
@@ -241,6 +250,8 @@ def names(
         if placed is None:
             continue
         box, leader, lines = placed
+        if garrison:
+            clear = reads_as_its_own(box, leader, *dots[site.id], 6, markers)
         if leader:
             leaders.append(_leader(*dots[site.id], box))
         out.append(_name(box, site.name, garrison, site.id))
@@ -248,7 +259,7 @@ def names(
     if not sites:
         zone_name, boxes = _zone_name(served, v, boxes, lines)
         out.extend(zone_name)
-    return leaders + out, boxes
+    return leaders + out, boxes, clear
 
 
 def site_name(
@@ -333,8 +344,8 @@ def country_places(
     its text); a country with no free place is left out."""
     out = []
     step = max(40.0, min(v.width, v.height) / 8)
-    xs = np.arange(step / 2, v.width, step / 2)
-    ys = np.arange(step / 2, v.height, step / 2)
+    xs = np.arange(step / 2, v.width, step / 4)  # a quarter step: room between names and markers
+    ys = np.arange(step / 2, v.height, step / 4)
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
     far = np.hypot(gx - centre[0], gy - centre[1])
     taken = boxes

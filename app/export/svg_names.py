@@ -188,6 +188,17 @@ def _first_free(
     return None
 
 
+def reads_as_its_own(box: Box, leader: bool, x: float, y: float, radius: float, markers: np.ndarray) -> bool:
+    """Whether a name at ``box`` reads as the name of the dot of ``radius`` px at (x, y): beside
+    it (no ``leader``), its dot is nearer than every marker (``markers``, (m, 4)); away, with a
+    leader line, no marker comes within ``FAIR_CLEAR_PX``."""
+    cand = np.array([box], dtype=float)
+    near = float(_distance_to_boxes(cand, markers)[0])
+    if leader:
+        return near >= FAIR_CLEAR_PX
+    return near > float(_distance_to_points(cand, np.array([[x, y]]))[0]) - radius
+
+
 def _shrunk(boxes: np.ndarray, by: float = 1.0) -> np.ndarray:
     return boxes + np.array([by, by, -by, -by]) if len(boxes) else boxes
 

@@ -4,6 +4,12 @@ incident's marker, its shape by event type and its fill by zone status, as the m
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from app.export.legend import STATUSES, cell_words
+
 # The same colours and fills as the map's markers (static/js/markers.js); a contract test holds them equal.
 STATUS_COLOURS = {"inside": "#b2182b", "outside": "#2166ac", "uncertain": "#6b4c00", "contested": "#b35806"}
 TYPE_SHAPES = {
@@ -39,3 +45,40 @@ def marker_svg(x: float, y: float, event_type: str, status: str, size: float = 1
         top, bottom = y - h * 0.65, y + h * 0.65
         body += f'<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" stroke="{colour}" stroke-width="3"/>'
     return body
+
+
+def stack_svg(x: float, y: float, size: float, counts: dict[str, int], ids: Sequence[str] = ()) -> str:
+    """A crowd drawn as one numbered circle of side ``size`` px centred on (x, y), as the map draws
+    it (static/js/incident-layers.js ``stackMarker``, map.css ``.stack-icon``): white, its count
+    in the middle, its 4 px ring coloured by its incidents' zone status in the legend's order
+    (clockwise from the top, each status's share of the ring), named with its counts; ``ids``,
+    its incidents' ids, go in ``data-ids`` (space-separated) where given."""
+    n = sum(counts.values())
+    r = size / 2 - 2  # the middle of the ring
+    ring = []
+    start = 0.0
+    for status in STATUSES:
+        if not counts.get(status):
+            continue
+        end = start + 360 * counts[status] / n
+        colour = STATUS_COLOURS[status]
+        if end - start >= 359.999:
+            ring.append(f'<circle cx="{x}" cy="{y}" r="{r}" fill="none" stroke="{colour}" stroke-width="4"/>')
+        else:
+            (x0, y0), (x1, y1) = (
+                (x + r * math.sin(math.radians(a)), y - r * math.cos(math.radians(a))) for a in (start, end)
+            )
+            big = 1 if end - start > 180 else 0
+            ring.append(
+                f'<path d="M{x0:.2f},{y0:.2f}A{r},{r} 0 {big} 1 {x1:.2f},{y1:.2f}" fill="none" '
+                f'stroke="{colour}" stroke-width="4"/>'
+            )
+        start = end
+    named = f" data-ids={quoteattr(' '.join(ids))}" if ids else ""
+    return (
+        f'<g class="stack"{named}>'
+        f"<title>{escape(cell_words(counts))}</title>"
+        f'<circle cx="{x}" cy="{y}" r="{size / 2}" fill="#fff"/>{"".join(ring)}'
+        f'<text x="{x}" y="{y + 4}" text-anchor="middle" font-size="12" font-weight="600" '
+        f'font-family="sans-serif" fill="#111">{n}</text></g>'
+    )

@@ -95,3 +95,15 @@ def frame_bounds(v: Viewport) -> tuple[float, float, float, float]:
     west, north = lonlat(0, 0)
     east, south = lonlat(v.width, v.height)
     return west, south, east, north
+
+
+ZONE_VERTICES = 128  # the zone's line as the placement sees it (the map's incident-layers.js)
+
+
+def ring_px(v: Viewport, polygon: BaseGeometry) -> list[tuple[float, float]]:
+    """A polygon's outer ring in the view's pixels, at most about ``ZONE_VERTICES`` vertices (every
+    k-th, as the map takes them): the zone's line for ``app.export.stacks.arrange``."""
+    coords = shapely.get_coordinates(polygon.exterior)
+    coords = coords[:: max(1, math.ceil(len(coords) / ZONE_VERTICES))]
+    xs, ys = v.xy_arrays(coords[:, 0], coords[:, 1])
+    return list(zip(xs.tolist(), ys.tolist(), strict=True))

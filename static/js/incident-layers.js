@@ -4,16 +4,12 @@
 import { STATUS_TEXT, whenText } from "./format.js";
 import { regionStyle } from "./layers.js";
 import { cellMarker } from "./cells.js";
-import { crowds, markerIcon, placement, SIZE, STATUS_COLOURS } from "./markers.js";
+import { arrange, markerIcon, SIZE, STACK_REACH, STATUS_COLOURS } from "./markers.js";
 
-// A crowd whose markers would move further than this share of the map's smaller side is stacked.
-const STACK_REACH = 0.3;
 // The zone's line as the placement sees it: 128 vertices are within 0.05 px of the circle at a
 // radius of 200 px (r (1 - cos(pi / 128))), well under the room a marker keeps from the line.
 const ZONE_VERTICES = 128;
 const STATUSES_IN_ORDER = ["inside", "uncertain", "contested", "outside"];
-// The side of a numbered circle of n incidents, px (cells.js draws it so).
-const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
 
 const L = window.L;
 
@@ -195,34 +191,12 @@ export class IncidentLayers {
     const first = shown.findIndex((m) => m.feature.id === this.selected);
     // The selected marker is drawn a quarter larger (map.css): it takes that room.
     const sizes = shown.map((_, i) => (i === first ? Math.ceil(SIZE * 1.25) : SIZE));
-    const placed = placement(points, sizes, { first, obstacles, bounds, zone });
-    let at = placed.at;
-    const reach = STACK_REACH * Math.min(map.getSize().x, map.getSize().y);
-    const groups = crowds(points, sizes, zone).map((g) => g.filter((i) => i !== first)).filter((g) => g.length > 1);
-    const far = (g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach);
-    let stuck = new Set(placed.stuck);
-    const stacks = groups.filter((g) => far(g) || g.some((i) => stuck.has(i)));
-    const mean = (g, k) => g.reduce((sum, i) => sum + points[i][k], 0) / g.length;
-    // With the crowds stacked, the rest placed again; a crowd still without room is stacked too.
-    for (let round = 0; stacks.length && round < 3; round += 1) {
-      const inStack = new Set(stacks.flat());
-      const alone = shown.map((_, i) => i).filter((i) => !inStack.has(i));
-      const again = placement([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
-        [...alone.map((i) => sizes[i]), ...stacks.map((g) => stackSize(g.length))],
-        // A circle may be larger than the room inside the zone: its centre keeps to its side.
-        { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] / 2), ...stacks.map(() => 2)] });
-      at = [...placed.at];
-      alone.forEach((i, k) => { at[i] = again.at[k]; });
-      this.stackAt = again.at.slice(alone.length);
-      stuck = new Set(again.stuck.filter((k) => k < alone.length).map((k) => alone[k]));
-      const more = groups.filter((g) => !stacks.includes(g) && g.some((i) => stuck.has(i)));
-      if (!more.length) break;
-      stacks.push(...more);
-    }
+    const { at, stacks, stackAt } = arrange(points, sizes,
+      { first, obstacles, bounds, zone, reach: STACK_REACH * Math.min(map.getSize().x, map.getSize().y) });
     const stacked = new Set(stacks.flat());
     this.leaderLayer.clearLayers();
     this.stackLayer.clearLayers();
-    stacks.forEach((g, k) => this.stackLayer.addLayer(this.stackMarker(g.map((i) => shown[i]), this.stackAt[k], k)));
+    stacks.forEach((g, k) => this.stackLayer.addLayer(this.stackMarker(g.map((i) => shown[i]), stackAt[k], k)));
     shown.forEach((marker, i) => {
       const selected = i === first;
       const offset = [Math.round(at[i][0] - points[i][0]), Math.round(at[i][1] - points[i][1])];

@@ -156,9 +156,42 @@ export function crowds(points, sizes, zone = null) {
   return [...out.values()].filter((g) => g.length > 1);
 }
 
-// Where each marker is drawn (placement's at).
-export function placeMarkers(points, sizes, options = {}) {
-  return placement(points, sizes, options).at;
+// A crowd whose markers would move further than this share of the frame's smaller side is stacked.
+export const STACK_REACH = 0.3;
+// The side of a numbered circle of n incidents, px (cells.js draws it so).
+export const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
+
+// The markers as the map draws them (app/export/stacks.py holds the same rule): placed as
+// placement places them, but a crowd with no room on its side of the zone's line, or that would
+// spread further than reach px, is one numbered circle instead, on the same side (its centre
+// kept to its side: a circle may be larger than the room inside the zone); with the crowds
+// stacked the rest are placed again, and a crowd still without room is stacked too (three rounds
+// at most). The selected marker is never stacked. Options as placement's, and reach (px).
+// -> { at: [[x, y]] each marker, stacks: [[indices]], stackAt: [[x, y]] each circle's centre }.
+export function arrange(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, reach = Infinity } = {}) {
+  const placed = placement(points, sizes, { first, obstacles, bounds, zone });
+  let at = placed.at;
+  let stackAt = [];
+  const groups = crowds(points, sizes, zone).map((g) => g.filter((i) => i !== first)).filter((g) => g.length > 1);
+  const far = (g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach);
+  let stuck = new Set(placed.stuck);
+  const stacks = groups.filter((g) => far(g) || g.some((i) => stuck.has(i)));
+  const mean = (g, k) => g.reduce((sum, i) => sum + points[i][k], 0) / g.length;
+  for (let round = 0; stacks.length && round < 3; round += 1) {
+    const inStack = new Set(stacks.flat());
+    const alone = points.map((_, i) => i).filter((i) => !inStack.has(i));
+    const again = placement([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
+      [...alone.map((i) => sizes[i]), ...stacks.map((g) => stackSize(g.length))],
+      { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] / 2), ...stacks.map(() => 2)] });
+    at = [...placed.at];
+    alone.forEach((i, k) => { at[i] = again.at[k]; });
+    stackAt = again.at.slice(alone.length);
+    stuck = new Set(again.stuck.filter((k) => k < alone.length).map((k) => alone[k]));
+    const more = groups.filter((g) => !stacks.includes(g) && g.some((i) => stuck.has(i)));
+    if (!more.length) break;
+    stacks.push(...more);
+  }
+  return { at, stacks, stackAt };
 }
 
 export function placement(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, margins = null } = {}) {

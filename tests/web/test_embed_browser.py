@@ -215,7 +215,7 @@ def test_exported_file_works_offline(browser: Browser, tmp_path: Path) -> None:
     page.route("**/*", only_files)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(target.as_uri())
-    page.wait_for_selector(".incident")
+    page.wait_for_selector(".incident", state="attached")
     from app.data.catalog import build_catalog
     from app.data.loader import load_dataset
     from app.settings import BUNDLED_DATA
@@ -242,7 +242,7 @@ def test_exported_file_renders_hostile_text_as_text(browser: Browser, tmp_path: 
     context = browser.new_context()
     page = context.new_page()
     page.goto(target.as_uri())
-    page.wait_for_selector(".incident")
+    page.wait_for_selector(".incident", state="attached")
     markers = page.locator(".leaflet-marker-icon.incident").all()
     assert len(markers) == located_count()
     for marker in markers:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.web.test_reader_markers import open_at
-from tests.web.test_reader_zone_side import LAT0, LON0
+from tests.zone_oracle import LAT0, LON0
 
 SLACK_PX = 1.0
 

@@ -13,37 +13,17 @@ is that geodesic circle projected by the map.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 from playwright.sync_api import Browser, Page
-from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon, box
 
 from tests.web.test_reader_markers import open_at, zoom_by
+from tests.zone_oracle import inside_zone, zone_circle
 
-GEODATA = Path(__file__).resolve().parents[2] / "geodata"
-GEOD = Geod(ellps="WGS84")
 SIZES = [(375, 812), (768, 1024), (1440, 900)]
 CONTESTED = "2017-06-06-coalition-strike"
 MOVED_PX = 1.0  # a marker drawn further than this from its point was moved aside
 SLACK_PX = 1.0  # a leader may graze a marker's edge by this much (anti-aliasing, rounding)
-
-
-def garrison_and_radius() -> tuple[float, float, float]:
-    """(lon, lat) of the zone's centre and its radius in metres, from geodata/."""
-    zone = yaml.safe_load((GEODATA / "zone.yaml").read_text())
-    sites = yaml.safe_load((GEODATA / "sites.yaml").read_text())["sites"]
-    (centre,) = [s for s in sites if s["id"] == zone["centre"]]
-    return centre["lon"], centre["lat"], zone["radius_km"] * 1000.0
-
-
-LON0, LAT0, RADIUS_M = garrison_and_radius()
-
-
-def inside_zone(lon: float, lat: float) -> bool:
-    return GEOD.inv(LON0, LAT0, lon, lat)[2] <= RADIUS_M
 
 
 # Every incident marker: its point (the data's coordinates), its point and drawn box in page px,
@@ -71,15 +51,6 @@ DRAWN = """(circle) => {
   });
   return { markers, stacks, ring: circle.map(([lon, lat]) => page([lat, lon])) };
 }"""
-
-
-def zone_circle() -> list[tuple[float, float]]:
-    """The zone's line, lon/lat, a vertex every half degree of azimuth."""
-    out = []
-    for k in range(720):
-        lon, lat, _ = GEOD.fwd(LON0, LAT0, k / 2, RADIUS_M)
-        out.append((lon, lat))
-    return out
 
 
 def centre(b: list[float]) -> Point:

@@ -216,6 +216,57 @@ def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watch
             assert abs(jx - px) < 0.01 and abs(jy - py_) < 0.01, (len(points), k, (jx, jy), (px, py_))
 
 
+def test_crowds_are_stacked_alike_in_the_browser_and_the_server_drawings(
+    watched: Watched, base_url: str
+) -> None:
+    """The stacking rule (static/js/markers.js arrange, app/export/stacks.py arrange) draws the
+    same crowds as numbered circles at the same places, and the other markers at the same places:
+    crowds on both sides of the zone's line, a frame too small for them, a selected marker, a
+    reach that stacks every crowd that spreads; and the same constants."""
+    import math
+    import random
+
+    from app.export.stacks import STACK_REACH, arrange, stack_size
+
+    page = watched.open(f"{base_url}/")
+    rng = random.Random(1818)
+    cases = []
+    for n, reach in ((3, math.inf), (20, 120.0), (40, 0.0), (80, 90.0), (120, 60.0)):
+        points = [(round(rng.uniform(0, 400), 2), round(rng.uniform(0, 300), 2)) for _ in range(n)]
+        points += [(200.0 + rng.gauss(0, 6), 150.0 + rng.gauss(0, 6)) for _ in range(n // 2)]
+        points += [(80.0, 80.0)] * (n // 4)
+        sizes = [22.0] * len(points)
+        first = rng.randrange(len(points)) if n % 40 else -1
+        if first >= 0:
+            sizes[first] = 28.0
+        r = rng.uniform(30, 120)
+        zone = [
+            (200 + r * math.cos(k * math.pi / 64), 150 + r * math.sin(k * math.pi / 64)) for k in range(128)
+        ]
+        cases.append(
+            (points, sizes, first, [(76.0, 76.0, 84.0, 84.0)], [0.0, 0.0, 400.0, 300.0], zone, reach)
+        )
+    got = page.evaluate(
+        """async (cases) => {
+          const m = await import("/static/js/markers.js");
+          return { reach: m.STACK_REACH, sizes: [1, 2, 7, 28, 99, 1000].map(m.stackSize),
+                   cases: cases.map(([points, sizes, first, obstacles, bounds, zone, reach]) => m.arrange(
+                     points, sizes, { first, obstacles, bounds, zone, reach: reach ?? Infinity })) };
+        }""",
+        [[*c[:6], None if c[6] == math.inf else c[6]] for c in cases],
+    )
+    assert got["reach"] == STACK_REACH
+    assert got["sizes"] == [stack_size(n) for n in (1, 2, 7, 28, 99, 1000)]
+    stacked = 0
+    for (points, sizes, first, obstacles, bounds, zone, reach), js in zip(cases, got["cases"], strict=True):
+        at, stacks, stack_at = arrange(points, sizes, first, obstacles, tuple(bounds), zone, reach)
+        assert js["stacks"] == stacks, len(points)
+        stacked += len(stacks)
+        for (jx, jy), (px, py) in zip([*js["at"], *js["stackAt"]], [*at, *stack_at], strict=True):
+            assert abs(jx - px) < 0.01 and abs(jy - py) < 0.01, (len(points), (jx, jy), (px, py))
+    assert stacked >= 3, "no crowd was stacked: the test saw nothing"
+
+
 def test_claim_regions_are_styled_alike_in_the_browser_and_the_server_drawings(
     watched: Watched, base_url: str
 ) -> None:
