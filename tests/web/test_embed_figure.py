@@ -16,6 +16,7 @@ from tests.web.conftest import ARTIFACTS, wait_until
 from tests.web.test_embed_browser import host_site
 
 TECHNICALS = "2017-06-08-strike-on-technical-vehicles"
+CONTESTED = "2017-06-06-coalition-strike"
 ARTICLE = "<p>" + "An article paragraph that goes on. " * 40 + "</p>"
 
 
@@ -166,6 +167,48 @@ def test_static_fits_the_frame_the_dialog_suggests(
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("iframe").screenshot(path=str(ARTIFACTS / f"embed-static-{width}.png"))
     context.close()
+
+
+# Every text the static embed shows, with its size as rendered in CSS px: the SVG's words (their
+# font size times the image's scale on screen, the SVG read back from the image's own address)
+# and the page's own text.
+RENDERED_TEXT = """async () => {
+  const i = document.querySelector('img.static-map');
+  const scale = Math.min(i.clientWidth / i.naturalWidth, i.clientHeight / i.naturalHeight);
+  const doc = new DOMParser().parseFromString(await (await fetch(i.currentSrc)).text(), 'image/svg+xml');
+  const size = (e) => { while (e && e.getAttribute && !e.getAttribute('font-size')) e = e.parentNode;
+                        return e && e.getAttribute ? Number(e.getAttribute('font-size')) : NaN; };
+  const svg = [...doc.querySelectorAll('text')].map((t) => [t.textContent, size(t) * scale]);
+  const page = [...document.body.querySelectorAll('*')]
+    .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+    .filter((e) => e.getClientRects().length && !e.closest('.visually-hidden, noscript'))
+    .map((e) => [e.textContent.trim().slice(0, 40), parseFloat(getComputedStyle(e).fontSize)]);
+  return { scale, svg, page };
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 420, 600])
+@pytest.mark.parametrize("sel", ["", CONTESTED])
+def test_static_text_is_12_px_or_more_as_rendered(
+    browser: Browser, map_url: str, host: tuple[Path, str], width: int, sel: str
+) -> None:
+    """In the 450 px frame the dialog suggests, on another origin: every word of the static embed,
+    the image's included, is at least 12 CSS px on screen. At 320 px the image was scaled to
+    0.66 (the contested strike's long summary took the room), its names 8 px and its key 7 px."""
+    src = f"{map_url}/embed?static=1" + (f"&sel={sel}" if sel else "")
+    url = article(host, f"static-text-{width}-{bool(sel)}.html",
+                  f'<iframe src="{src}" width="{width}" height="450" title="map"></iframe>')  # fmt: skip
+    context = browser.new_context(viewport={"width": max(width + 40, 375), "height": 800})
+    page = context.new_page()
+    page.goto(url)
+    frame = next(f for f in page.frames if "static=1" in f.url)
+    frame.locator("img.static-map").wait_for()
+    wait_until(frame, "document.querySelector('img.static-map').complete")
+    seen = frame.evaluate(RENDERED_TEXT)
+    context.close()
+    assert seen["svg"] and seen["page"]
+    small = [(t, round(px, 1)) for t, px in seen["svg"] + seen["page"] if not px >= 12 - 0.01]
+    assert not small, f"{width} px, image scaled {seen['scale']:.2f}: text under 12 px: {small}"
 
 
 def test_the_whole_first_view_with_its_regions_fits_100_kb(browser: Browser, map_url: str) -> None:
