@@ -20,6 +20,9 @@ from app.export.placement import GAP, Box, Ring, _in_ring, placement
 
 STACK_REACH = 0.3  # a crowd spreading further than this share of the frame's smaller side is stacked
 STACK_ROUNDS = 3
+# Below this zoom (an overview) every crowd that spreads may be stacked so that the garrison's name
+# reads as its own; from it (zoomed in to see the markers) crowds spread as ``arrange`` says.
+OVERVIEW_ZOOM = 10
 
 
 def stack_size(n: int) -> int:

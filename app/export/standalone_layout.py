@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.data.catalog import Catalog, DerivedIncident
 from app.data.model import Site
-from app.export.stacks import STACK_REACH, arrange, stack_size
+from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
 from app.export.svg_labels import country_places, site_name
 from app.export.svg_names import reads_as_its_own
 from app.export.svg_symbols import stack_svg
@@ -55,8 +55,9 @@ def layouts(catalog: Catalog, frame_px: tuple[int, int]) -> dict[int, dict[str, 
     for zoom in ZOOMS:
         v = Viewport(lat0, lon0, zoom, *frame_px)
         # Where the garrison's name cannot read as its own (a crowd fanned out all round its
-        # dot), every crowd that spreads is drawn as its numbered circle instead (as the SVG).
-        for reach in (STACK_REACH, 0.0):
+        # dot) in an overview, every crowd that spreads is drawn as its numbered circle instead
+        # (as the SVG and the map); zoomed in, the reader sees each marker.
+        for reach in (STACK_REACH, 0.0) if zoom < OVERVIEW_ZOOM else (STACK_REACH,):
             layout, clear = _layout(v, located, sites, countries, catalog.zone.polygon, reach * min(frame_px))
             if clear:
                 break

@@ -38,7 +38,7 @@ from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
 from app.export.regions import drawn, region_style, svg_attributes
-from app.export.stacks import STACK_REACH, arrange, stack_size
+from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
 from app.export.svg_labels import (
     KEY_FROM,
     NARROW_PX,
@@ -158,9 +158,10 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     credit_px = 10 if width >= NARROW_PX else NARROW_TEXT_PX
     credit_box = _text_box(width - 6, map_h - 6, credit, "end")  # a 12 px box: room for either
     ring = ring_px(v, zone.polygon)
-    # Where the garrison's name cannot read as its own (a crowd fanned out all round its dot),
-    # every crowd that spreads is drawn as its numbered circle instead, and the names placed again.
-    for reach in (STACK_REACH, 0.0):
+    # Where the garrison's name cannot read as its own (a crowd fanned out all round its dot) in
+    # an overview, every crowd that spreads is drawn as its numbered circle instead, and the
+    # names placed again (the map's rule, static/js/incident-layers.js layoutLabels).
+    for reach in (STACK_REACH, 0.0) if zoom < OVERVIEW_ZOOM else (STACK_REACH,):
         drawn_taken = list(taken)
         lines: list[tuple[float, float]] = []
         symbols = _markers(v, events, shown, sel_row, drawn_taken, lines, ring, reach)

@@ -4,7 +4,7 @@
 import { STATUS_TEXT, whenText } from "./format.js";
 import { regionStyle } from "./layers.js";
 import { cellMarker } from "./cells.js";
-import { arrange, markerIcon, SIZE, STACK_REACH, STATUS_COLOURS } from "./markers.js";
+import { arrange, markerIcon, OVERVIEW_ZOOM, SIZE, STACK_REACH, STATUS_COLOURS } from "./markers.js";
 
 // The zone's line as the placement sees it: 128 vertices are within 0.05 px of the circle at a
 // radius of 200 px (r (1 - cos(pi / 128))), well under the room a marker keeps from the line.
@@ -153,6 +153,13 @@ export class IncidentLayers {
       ...this.map.getPane("overlayPane").querySelectorAll("path.site-point"),
     ];
     this.labels.layout(obstacles);
+    // Where the garrison's name cannot read as its own (a crowd fanned out all round its dot) in
+    // an overview, every crowd that spreads is drawn as its numbered circle instead (as the
+    // server's drawings); zoomed in, the reader sees each marker.
+    if (!this.labels.readsAsItsOwn && !this.stackedAll && this.map.getZoom() < OVERVIEW_ZOOM) {
+      this.spread(true);
+      this.layoutLabels();
+    }
   }
 
   // The zone's line in container px (at most ZONE_VERTICES vertices: within a fraction of a
@@ -174,7 +181,9 @@ export class IncidentLayers {
   // spread further than STACK_REACH of the map's smaller side (a small frame, a view zoomed far
   // out), is one numbered circle instead, on the same side, which zooms in to its incidents when
   // clicked (as the counts per cell at scale).
-  spread() {
+  // all: every crowd that spreads at all is stacked (layoutLabels asks it so).
+  spread(all = false) {
+    this.stackedAll = all;
     const map = this.map;
     const shown = [...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m));
     const xy = shown.map((m) => map.latLngToContainerPoint(m.getLatLng()));
@@ -192,7 +201,7 @@ export class IncidentLayers {
     // The selected marker is drawn a quarter larger (map.css): it takes that room.
     const sizes = shown.map((_, i) => (i === first ? Math.ceil(SIZE * 1.25) : SIZE));
     const { at, stacks, stackAt } = arrange(points, sizes,
-      { first, obstacles, bounds, zone, reach: STACK_REACH * Math.min(map.getSize().x, map.getSize().y) });
+      { first, obstacles, bounds, zone, reach: all ? 0 : STACK_REACH * Math.min(map.getSize().x, map.getSize().y) });
     const stacked = new Set(stacks.flat());
     this.leaderLayer.clearLayers();
     this.stackLayer.clearLayers();

@@ -2,6 +2,7 @@
 // to the first place where it covers no marker, no other label and no control, and is hidden
 // (not drawn over something) when there is none. Country names come from the bundled borders.
 import { el } from "./dom.js";
+import { crossesBox } from "./markers.js";
 
 const L = window.L;
 const MARGIN = 2; // px of air kept around markers and labels
@@ -11,6 +12,19 @@ const UNIT = { left: [-1, 0], right: [1, 0], bottom: [0, 1], top: [0, -1], cente
 const AROUND = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]];
 const AROUND_PX = [4, 12, 22, 34, 48, 64, 82, 102, 124, 148, 176, 206];
 const OTHER_DOT_PX = 24; // the garrison's name keeps this far from another place's dot
+// The garrison's name reads as its own (the rule of the server's drawings, app/export/svg_names.py):
+// beside its dot (at most BESIDE_PX from it, no leader line) only where the dot is nearer to it
+// than any marker; further out, with a leader line, only as far from every marker as CLEAR_PX
+// asks (tried in turn: 12, then 8, then 3 px; null: anywhere free, so that it is always named),
+// its leader line through no marker. It sat beside the contested strike's marker and read as its name.
+const BESIDE_PX = 6;
+const CLEAR_PX = [12, 8, 3, null];
+const FAIR_CLEAR_PX = 8; // at least this far: it reads as the garrison's (layout's readsAsItsOwn)
+
+// The distance between two boxes (each with its MARGIN), px.
+function apart(a, b) {
+  return Math.hypot(Math.max(0, b.x0 - a.x1, a.x0 - b.x1), Math.max(0, b.y0 - a.y1, a.y0 - b.y1)) + 2 * MARGIN;
+}
 
 function boxOf(element) {
   const r = element.getBoundingClientRect();
@@ -64,12 +78,29 @@ export class Labels {
         .filter(([x0, y0, x1, y1]) => !(x0 <= at.x && at.x <= x1 && y0 <= at.y && at.y <= y1));
       const clear = (c) => !dots.some(([x0, y0, x1, y1]) => x0 - OTHER_DOT_PX < c.x + box.width / 2 && c.x - box.width / 2 < x1 + OTHER_DOT_PX
         && y0 - OTHER_DOT_PX < c.y + box.height / 2 && c.y - box.height / 2 < y1 + OTHER_DOT_PX);
-      return AROUND_PX.flatMap((gap) => AROUND.map(([ux, uy]) => ({
-        centre: at.add([ux * (radius + gap + box.width / 2), uy * (radius + gap + box.height / 2)]), leader: gap > AROUND_PX[1],
-      }))).filter(({ centre }) => clear(centre))
-        .map(({ centre, leader }) => ({ latlng: this.map.containerPointToLatLng(centre), direction: "center", leader }));
+      const around = AROUND_PX.flatMap((gap) => AROUND.map(([ux, uy]) => ({
+        centre: at.add([ux * (radius + gap + box.width / 2), uy * (radius + gap + box.height / 2)]), leader: gap > BESIDE_PX,
+      }))).filter(({ centre }) => clear(centre));
+      return CLEAR_PX.flatMap((away) => around.map(({ centre, leader }) => ({
+        latlng: this.map.containerPointToLatLng(centre), direction: "center", leader, away,
+      })));
     };
-    this.entries.unshift({ tooltip, candidates: places, leader, point: latlng }); // placed first
+    // Whether the name at box (client px, with its margin) reads as the garrison's among the
+    // markers' boxes: see BESIDE_PX and CLEAR_PX.
+    const reads = (box, place, markers) => {
+      if (place.away === null) return true;
+      const corner = this.map.getContainer().getBoundingClientRect();
+      const at = this.map.latLngToContainerPoint(latlng).add([corner.left, corner.top]);
+      const near = Math.min(Infinity, ...markers.map((m) => apart(box, m)));
+      if (!place.leader) return near > apart(box, { x0: at.x, y0: at.y, x1: at.x, y1: at.y }) - MARGIN - radius + 3;
+      if (near < place.away) return false;
+      const end = this.nearestOn(box, latlng);
+      const to = this.map.latLngToContainerPoint(end).add([corner.left, corner.top]);
+      const length = Math.hypot(to.x - at.x, to.y - at.y) || 1;
+      const [sx, sy] = [at.x + ((to.x - at.x) * (radius + 1)) / length, at.y + ((to.y - at.y) * (radius + 1)) / length];
+      return !markers.some((m) => crossesBox(sx, sy, to.x, to.y, (m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2, (m.x1 - m.x0) / 2 - MARGIN - 1));
+    };
+    this.entries.unshift({ tooltip, candidates: places, leader, point: latlng, reads }); // placed first
   }
 
   // A label that may move to any of the points candidates() gives (latlngs, best first).
@@ -124,14 +155,19 @@ export class Labels {
     return this.map.containerPointToLatLng([x, y]);
   }
 
-  // Places every label; markers and controls are obstacles. Returns the labels hidden.
+  // Places every label; markers and controls are obstacles. Returns the labels hidden; after it,
+  // readsAsItsOwn says whether each name that must be shown (the garrison's) was placed where it
+  // reads as its own (beside its dot, or FAIR_CLEAR_PX from every marker with its leader line).
   // A label's box is measured once per direction and offset (the browser lays the page out for
   // each measure) and moved with its point for the other candidates: a zoom or a pan is followed
   // at once, not after a second of layouts.
   layout(obstacles) {
     const taken = obstacles.map(boxOf);
+    // The incidents' markers and numbered circles among them: a name must read as its place's.
+    const markers = obstacles.filter((e) => e.classList?.contains("incident-icon") || e.classList?.contains("cell-icon")).map(boxOf);
     const mapBox = boxOf(this.map.getContainer());
     const hidden = [];
+    this.readsAsItsOwn = true;
     const put = (tooltip, place) => {
       if (place.latlng) tooltip.setLatLng(place.latlng);
       tooltip.options.direction = place.direction;
@@ -139,7 +175,7 @@ export class Labels {
       tooltip.options.offset = [ux * (place.distance || 0), uy * (place.distance || 0)];
       tooltip.update();
     };
-    for (const { tooltip, candidates, leader, point } of this.entries) {
+    for (const { tooltip, candidates, leader, point, reads } of this.entries) {
       const element = tooltip.getElement();
       if (!element || !this.map.hasLayer(tooltip)) continue;
       let placed = null;
@@ -157,14 +193,26 @@ export class Labels {
         const [dx, dy] = [at.x - base.at.x, at.y - base.at.y];
         const box = { x0: base.box.x0 + dx, y0: base.box.y0 + dy, x1: base.box.x1 + dx, y1: base.box.y1 + dy };
         const within = box.x0 >= mapBox.x0 && box.x1 <= mapBox.x1 && box.y0 >= mapBox.y0 && box.y1 <= mapBox.y1;
-        if (within && !taken.some((other) => meets(box, other))) {
+        if (within && !taken.some((other) => meets(box, other)) && (!reads || reads(box, place, markers))) {
           taken.push(box);
           placed = place;
           put(tooltip, place);
-          if (place.leader) leader.setLatLngs([point, this.nearestOn(box, point)]);
+          if (place.leader) {
+            const end = this.nearestOn(box, point);
+            leader.setLatLngs([point, end]);
+            // The labels placed after it keep off its leader line: small boxes along it.
+            const corner = this.map.getContainer().getBoundingClientRect();
+            const [a, b] = [point, end].map((ll) => this.map.latLngToContainerPoint(ll).add([corner.left, corner.top]));
+            const steps = Math.ceil(a.distanceTo(b) / 6);
+            for (let k = 1; k < steps; k += 1) {
+              const [x, y] = [a.x + ((b.x - a.x) * k) / steps, a.y + ((b.y - a.y) * k) / steps];
+              taken.push({ x0: x - 1, y0: y - 1, x1: x + 1, y1: y + 1 });
+            }
+          }
           break;
         }
       }
+      if (reads && !(placed && placed.away !== null && placed.away >= FAIR_CLEAR_PX)) this.readsAsItsOwn = false;
       element.style.visibility = placed ? "" : "hidden";
       element.setAttribute("aria-hidden", placed ? "false" : "true");
       if (!placed) hidden.push(element.textContent);

@@ -158,6 +158,10 @@ export function crowds(points, sizes, zone = null) {
 
 // A crowd whose markers would move further than this share of the frame's smaller side is stacked.
 export const STACK_REACH = 0.3;
+// Below this zoom (an overview: the zone and its surroundings) every crowd that spreads may be
+// stacked so that the garrison's name reads as its own; from it (a reader zoomed in to see the
+// markers) crowds spread as arrange says (app/export/stacks.py OVERVIEW_ZOOM).
+export const OVERVIEW_ZOOM = 10;
 // The side of a numbered circle of n incidents, px (cells.js draws it so).
 export const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.web.conftest import wait_until
+from tests.zone_oracle import LAT0, LON0
 
 CONTESTED = "2017-06-06-coalition-strike"
 SIZES = [(375, 812), (768, 1024), (1440, 900)]
@@ -161,33 +162,57 @@ def test_a_crowd_too_large_for_a_small_frame_is_one_circle_that_opens(
     page.close()
 
 
-GARRISON = """() => {
+GARRISON = """(garrison) => {
   const label = document.querySelector('#map .garrison-label');
   if (!label) return null;
   const r = label.getBoundingClientRect();
   const area = document.getElementById('map').getBoundingClientRect();
-  const markers = [...document.querySelectorAll('#map .incident-icon')].map((e) => e.getBoundingClientRect())
+  const drawn = [...document.querySelectorAll('#map .incident-icon:not(.stacked), #map .cell-icon')]
+    .map((e) => e.getBoundingClientRect());
+  const markers = drawn
     .filter((m) => m.left < r.right && r.left < m.right && m.top < r.bottom && r.top < m.bottom);
+  const map = window.__atTanfMap.map;
+  const p = map.latLngToContainerPoint(garrison);
+  const dot = [p.x + area.left, p.y + area.top];
+  const apart = (a, b) => Math.hypot(Math.max(0, b.left - a.right, a.left - b.right),
+                                     Math.max(0, b.top - a.bottom, a.top - b.bottom));
+  const point = { left: dot[0], right: dot[0], top: dot[1], bottom: dot[1] };
+  // A leader line from the dot to the name: a path in the leaders' pane from one to the other.
+  const leader = [...document.querySelectorAll('#map .leaflet-leaders-pane path')].some((e) => {
+    const b = e.getBoundingClientRect();
+    return b.width + b.height > 0 && apart(b, point) <= 2 && apart(b, r) <= 3;
+  });
   return { text: label.textContent, shown: getComputedStyle(label).visibility !== 'hidden',
            within: r.left >= area.left && r.right <= area.right
              && r.top >= area.top && r.bottom <= area.bottom,
-           covers: markers.length };
+           covers: markers.length, own: apart(r, point) - 8,
+           nearest: Math.min(1e9, ...drawn.map((m) => apart(r, m))), leader };
 }"""
 
 
 def check_garrison(page: Page, where: str) -> None:
-    label = page.evaluate(GARRISON)
+    """The garrison is named, whole, on the map, over no marker; and its name reads as its own
+    (the rule of the server's drawings, app/export/svg_names.py): its dot nearer to it than any
+    marker, or a leader line from the dot and no marker within 8 px. At 1440 px it sat left of
+    its dot with no line, beside the contested strike's marker, and read as that strike's name."""
+    label = page.evaluate(GARRISON, [LAT0, LON0])
     assert label and label["text"] == "At Tanf garrison", where
     assert label["shown"] and label["within"], f"{where}: the garrison is unnamed"
     assert label["covers"] == 0, f"{where}: the garrison's name covers {label['covers']} marker(s)"
+    near, own = label["nearest"], label["own"]
+    assert near > own or (label["leader"] and near >= 8 - 0.5), (
+        f"{where}: the garrison's name is {near:.1f} px from a marker and {own:.1f} px from its dot"
+        f"{' with' if label['leader'] else ' without'} a leader line"
+    )
 
 
+@pytest.mark.parametrize("path", ["/", f"/?sel={CONTESTED}"])
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_the_garrison_is_named_in_the_first_view(
-    browser: Browser, base_url: str, width: int, height: int
+    browser: Browser, base_url: str, width: int, height: int, path: str
 ) -> None:
-    page = open_at(browser, base_url, width, height)
-    check_garrison(page, f"map at {width}px")
+    page = open_at(browser, base_url, width, height, path)
+    check_garrison(page, f"map{path} at {width}px")
     page.context.close()
 
 

@@ -244,7 +244,9 @@ EXPORT_NAMES = """() => [...document.querySelectorAll('.site-name')]
     const line = [...e.parentNode.querySelectorAll('path')].map(p => p.getAttribute('d') || '')
       .find(d => d.startsWith('M') && getComputedStyle(e).visibility !== 'hidden');
     const ends = line ? line.slice(1).split('L').map(p => p.split(',').map(Number)) : null;
+    const c = e.parentNode.querySelector('circle').getBoundingClientRect();
     return { name: e.textContent, box: [r.left, r.top, r.right, r.bottom],
+             dot: [(c.left + c.right) / 2, (c.top + c.bottom) / 2, c.width / 2],
              line: ends ? ends.map(([x, y]) => [s.left + x, s.top + y]) : null }; })"""
 EXPORT_MARKERS = """() => [...document.querySelectorAll('.leaflet-marker-icon:is(.incident, .stack)')]
   .filter(e => getComputedStyle(e).display !== 'none').map(e => {
@@ -252,13 +254,15 @@ EXPORT_MARKERS = """() => [...document.querySelectorAll('.leaflet-marker-icon:is
   return [b.left, b.top, b.right, b.bottom]; })"""
 
 
-@pytest.mark.parametrize(("width", "height"), [(1440, 900), (375, 812), (1000, 800)])
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (375, 812), (768, 1024), (1000, 800)])
 def test_the_exports_names_read_as_their_places(
     browser: Browser, tmp_path: Path, width: int, height: int
 ) -> None:
     """In the export's first view on a desktop and a phone: the places' names overlap neither one
     another (it drew "Al-Tanf border crossing" under "Al-Waleed border crossing") nor a marker,
-    their leader lines cross no marker, and the garrison is named, inside the map."""
+    their leader lines cross no marker, and the garrison is named, inside the map, where its name
+    reads as its own: its dot nearer to it than any marker, or a leader line and no marker within
+    8 px (at 768 px it stood beside the "7" numbered circle)."""
     from app.cli import main
 
     target = tmp_path / "at-tanf.html"
@@ -274,10 +278,23 @@ def test_the_exports_names_read_as_their_places(
         " return [r.left, r.top, r.right, r.bottom]; })()"
     )
     page.close()
-    assert "At Tanf garrison" in [n["name"] for n in names]
 
     def meets(a: list[float], b: list[float]) -> bool:
         return a[0] < b[2] - 1 and b[0] + 1 < a[2] and a[1] < b[3] - 1 and b[1] + 1 < a[3]
+
+    def distance(a: list[float], b: list[float]) -> float:
+        dx = max(0.0, b[0] - a[2], a[0] - b[2])
+        dy = max(0.0, b[1] - a[3], a[1] - b[3])
+        return float((dx * dx + dy * dy) ** 0.5)
+
+    assert "At Tanf garrison" in [n["name"] for n in names]
+    (garrison,) = [n for n in names if n["name"] == "At Tanf garrison"]
+    gx, gy, gr = garrison["dot"]
+    own = distance(garrison["box"], [gx, gy, gx, gy]) - gr
+    near = min(distance(garrison["box"], m) for m in markers)
+    assert near > own or (garrison["line"] and near >= 8 - 0.5), (
+        f"at {width}px the garrison's name is {near:.1f} px from a marker, {own:.1f} px from its dot"
+    )
 
     for i, a in enumerate(markers):  # and no marker covers another
         for b in markers[i + 1 :]:
