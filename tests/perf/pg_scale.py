@@ -26,12 +26,15 @@ into it would derive everything again).
 answer cache off, so every request queries the database), p50 and p95 of 30 requests after one
 warm-up (3 when the warm-up took over 2 s; the p95 is then their maximum), for the queries
 in ``QUERIES`` (``limit=100`` unless named). The machine's load
-(``uptime``) is printed with the figures. The cluster runs as in the tests (``fsync=off``), with
+(``uptime``) is printed with the figures, and each answer's ``numberMatched`` and ``ids``: the first
+12 hex digits of the SHA-256 of its features' ids joined by newlines, so that two runs (old code
+and new) can be seen to give the same answers. The cluster runs as in the tests (``fsync=off``), with
 PostgreSQL's default settings otherwise (``shared_buffers`` 128 MB).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -214,8 +217,8 @@ def bench(size: int) -> None:
     logging.getLogger("app.access").disabled = True
     with TestClient(create_app(Settings(database_url=url(size), answer_cache_mb=0))) as client:
         print(f"\n## PostGIS, {size} incidents; {uptime()}")
-        print("| query | p50 (ms) | p95 (ms) | numberMatched |")
-        print("|---|---:|---:|---:|")
+        print("| query | p50 (ms) | p95 (ms) | numberMatched | ids |")
+        print("|---|---:|---:|---:|---|")
         some_id = "syn5-0004242" if size > BASE else "syn-0004242"
         # The next link of the page before offset=100000 (keyset): its page must be offset's.
         before = client.get(f"{pg_bench.ITEMS}?offset=89900&limit=100").json()
@@ -237,7 +240,10 @@ def bench(size: int) -> None:
             body = r.json() if r.status_code == 200 else {}
             matched = (body.get("numberMatched", "not counted") if "features" in body else 1) if body else (
                 f"HTTP {sorted(statuses)}")  # fmt: skip
-            print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {matched} |", flush=True)
+            ids = "\n".join(f["id"] for f in body.get("features", [body])) if body else ""
+            digest = hashlib.sha256(ids.encode()).hexdigest()[:12]
+            p50 = statistics.median(times)
+            print(f"| {name} | {p50:.1f} | {p95:.1f} | {matched} | {digest} |", flush=True)
 
 
 def edit() -> None:
