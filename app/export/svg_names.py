@@ -29,6 +29,7 @@ CLEAR_PX = 12  # a name standing away keeps this far from every incident marker
 OTHER_DOT_PX = 24  # a name keeps this far from another place's dot (as static/js/labels.js)
 # Where no place is that clear (a crowded small image), the garrison's name tries again with less.
 FAIR_CLEAR_PX = 8  # tried first: still clearly apart from any marker
+LONG_LEADER_PX = 90  # a leader line longer than this, across the map, reads badly (labels.js)
 RELAXED_CLEAR_PX = 3
 RELAXED_OTHER_DOT_PX = 10
 MARGIN_PX = 2  # air kept between a name and whatever it must not cover
@@ -191,11 +192,12 @@ def _first_free(
 def reads_as_its_own(box: Box, leader: bool, x: float, y: float, radius: float, markers: np.ndarray) -> bool:
     """Whether a name at ``box`` reads as the name of the dot of ``radius`` px at (x, y): beside
     it (no ``leader``), its dot is nearer than every marker (``markers``, (m, 4)); away, with a
-    leader line, no marker comes within ``FAIR_CLEAR_PX``."""
+    leader line of at most ``LONG_LEADER_PX``, no marker comes within ``FAIR_CLEAR_PX``."""
     cand = np.array([box], dtype=float)
     near = float(_distance_to_boxes(cand, markers)[0])
     if leader:
-        return near >= FAIR_CLEAR_PX
+        ex, ey = nearest_on(box, x, y)
+        return near >= FAIR_CLEAR_PX and math.hypot(ex - x, ey - y) <= LONG_LEADER_PX
     return near > float(_distance_to_points(cand, np.array([[x, y]]))[0]) - radius
 
 

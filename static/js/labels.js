@@ -20,6 +20,7 @@ const OTHER_DOT_PX = 24; // the garrison's name keeps this far from another plac
 const BESIDE_PX = 6;
 const CLEAR_PX = [12, 8, 3, null];
 const FAIR_CLEAR_PX = 8; // at least this far: it reads as the garrison's (layout's readsAsItsOwn)
+const LONG_LEADER_PX = 90; // a leader line longer than this, across the map, reads badly (svg_names.py)
 
 // The distance between two boxes (each with its MARGIN), px.
 function apart(a, b) {
@@ -97,6 +98,7 @@ export class Labels {
       const end = this.nearestOn(box, latlng);
       const to = this.map.latLngToContainerPoint(end).add([corner.left, corner.top]);
       const length = Math.hypot(to.x - at.x, to.y - at.y) || 1;
+      place.length = length; // the leader line's length, for readsAsItsOwn
       const [sx, sy] = [at.x + ((to.x - at.x) * (radius + 1)) / length, at.y + ((to.y - at.y) * (radius + 1)) / length];
       return !markers.some((m) => crossesBox(sx, sy, to.x, to.y, (m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2, (m.x1 - m.x0) / 2 - MARGIN - 1));
     };
@@ -157,7 +159,8 @@ export class Labels {
 
   // Places every label; markers and controls are obstacles. Returns the labels hidden; after it,
   // readsAsItsOwn says whether each name that must be shown (the garrison's) was placed where it
-  // reads as its own (beside its dot, or FAIR_CLEAR_PX from every marker with its leader line).
+  // reads as its own (beside its dot, or FAIR_CLEAR_PX from every marker with a leader line of at
+  // most LONG_LEADER_PX).
   // A label's box is measured once per direction and offset (the browser lays the page out for
   // each measure) and moved with its point for the other candidates: a zoom or a pan is followed
   // at once, not after a second of layouts.
@@ -212,7 +215,9 @@ export class Labels {
           break;
         }
       }
-      if (reads && !(placed && placed.away !== null && placed.away >= FAIR_CLEAR_PX)) this.readsAsItsOwn = false;
+      const clearly = placed && placed.away !== null && placed.away >= FAIR_CLEAR_PX
+        && (!placed.leader || placed.length <= LONG_LEADER_PX);
+      if (reads && !clearly) this.readsAsItsOwn = false;
       element.style.visibility = placed ? "" : "hidden";
       element.setAttribute("aria-hidden", placed ? "false" : "true");
       if (!placed) hidden.push(element.textContent);
