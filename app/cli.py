@@ -26,6 +26,17 @@ MANY_INCIDENTS = 20_000
 RAW_BORDERS = BUNDLED_DATA / "raw" / "natural-earth-10m-countries-middle-east.geojson"
 
 
+def _at_least_one(text: str) -> int:
+    """``--workers``: a whole number of processes, 1 or more (argparse prints the error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="at-tanf-map", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -61,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_at_least_one,
         help="worker processes (default: one per core, or 1 for a large dataset without --cache-dir)",
     )
     serve.add_argument(

@@ -83,3 +83,20 @@ def test_cli_flags_reach_the_settings() -> None:
     assert settings.port == 9002 and settings.max_limit == 500 and settings.tile_url == ""
     assert settings.embed_frame_ancestors == "https://news.example"
     assert str(settings.cache_dir) == "/tmp/c"
+
+
+@pytest.mark.parametrize(
+    ("workers", "why"),
+    [("0", "must be 1 or more, got 0"), ("-3", "must be 1 or more, got -3"), ("x", "must be a whole number")],
+)
+def test_serve_refuses_fewer_than_one_worker(
+    workers: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--workers 0`` and ``-3`` were taken and served one process ("with -3 worker (as asked)")."""
+    from app.cli import _parser
+
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["serve", "--workers", workers])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --workers: {why}" in err

@@ -2,19 +2,17 @@
 
 For link previews (Open Graph and Twitter cards want PNG or JPEG, not SVG) and oEmbed
 thumbnails. Drawing and rasterising take about 0.8 s at 1200 x 630 px on the build machine, so previews are
-kept in a small in-memory LRU cache keyed by dataset version, view state and size. Text uses the
+kept in a small in-memory LRU cache keyed by dataset version, view state and size, and a preview
+under way is shared (``app.export.kept``). Text uses the
 system's sans-serif font (``fonts-dejavu-core`` in the Docker image); without any font the text
 is left out and the map is still drawn.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-
 import resvg_py
 
+from app.export.kept import Kept
 from app.export.svg import render_svg
 from app.served import Served
 from app.web.state import MapState
@@ -24,32 +22,7 @@ MAX_SIDE = 1600  # the largest PNG side served, pixels
 CACHE_ENTRIES = 32  # about 200 KB each at the preview size
 
 
-class LruCache:
-    """A thread-safe least-recently-used cache of bytes (the routes run in a thread pool)."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        value = make()  # outside the lock: two first requests may both render, never wait
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return value
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-CACHE = LruCache(CACHE_ENTRIES)
+CACHE: Kept[bytes] = Kept(CACHE_ENTRIES)
 
 
 def render_png(served: Served, state: MapState, width: int, height: int) -> bytes:

@@ -23,8 +23,6 @@ where things go is ``app.export.svg_view``, the symbols ``app.export.svg_symbols
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
@@ -37,6 +35,7 @@ from app import budget
 from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, cell_of, count_cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
+from app.export.kept import Kept
 from app.export.regions import drawn, region_style, svg_attributes
 from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
 from app.export.svg_labels import (
@@ -374,32 +373,11 @@ def _description(served: Served, shown: np.ndarray, selected: str | None) -> str
     return text
 
 
-class _Drawings:
-    """The last KEPT_DRAWINGS finished SVGs, by dataset version, state and size (thread-safe: the
-    route runs in the thread pool)."""
-
-    def __init__(self) -> None:
-        self._kept: OrderedDict[tuple[object, ...], str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, served: Served, state: MapState, width: int, height: int) -> str:
-        key = (served.version, state, width, height)
-        with self._lock:
-            svg = self._kept.get(key)
-            if svg is not None:
-                self._kept.move_to_end(key)
-                return svg
-        svg = render_svg(served, state, width, height)  # outside the lock: a slow drawing blocks no one
-        with self._lock:
-            self._kept[key] = svg
-            while len(self._kept) > KEPT_DRAWINGS:
-                self._kept.popitem(last=False)
-        return svg
-
-
-_drawings = _Drawings()
+_drawings: Kept[str] = Kept(KEPT_DRAWINGS)
 
 
 def cached_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
-    """``render_svg``, kept for the last KEPT_DRAWINGS distinct views."""
-    return _drawings.get(served, state, width, height)
+    """``render_svg``, kept for the last KEPT_DRAWINGS distinct views; identical requests while a
+    view is drawn share its drawing (``app.export.kept``)."""
+    key = (served.version, state, width, height)
+    return _drawings.get(key, lambda: render_svg(served, state, width, height))

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from app import budget
 from app.export import svg
+from app.export.kept import Kept
 from app.main import create_app
 from app.settings import BUNDLED_DATA, Settings
 from tests.api.conftest import assert_problem
@@ -38,7 +39,7 @@ def test_work_past_its_budget_is_a_503_problem(
     no_time: TestClient, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # No drawing kept by an earlier test: a kept one is answered without work, so within budget.
-    monkeypatch.setattr(svg, "_drawings", svg._Drawings())
+    monkeypatch.setattr(svg, "_drawings", Kept(svg.KEPT_DRAWINGS))
     body = assert_problem(no_time.get(url), 503)
     assert "more than its 1e-09 s of work" in body["detail"]
 

@@ -143,24 +143,6 @@ def test_png_is_drawn_once_per_view_and_revalidates(
     assert revalidated.status_code == 304 and drawn == [(321, 123)]
 
 
-def test_the_cache_is_bounded_and_keeps_the_recent() -> None:
-    cache = png.LruCache(3)
-    made: list[str] = []
-
-    def make(name: str) -> bytes:
-        made.append(name)
-        return name.encode()
-
-    for name in "abc":
-        cache.get((name,), lambda n=name: make(n))
-    cache.get(("a",), lambda: make("a"))  # a is now the most recent
-    cache.get(("d",), lambda: make("d"))  # evicts b, the least recent
-    assert len(cache) == 3 and made == ["a", "b", "c", "d"]
-    assert cache.get(("a",), lambda: make("a")) == b"a" and made[-1] == "d"
-    cache.get(("b",), lambda: make("b"))
-    assert made[-1] == "b"
-
-
 def test_oembed_thumbnail_is_the_png(client: TestClient) -> None:
     body = client.get("/oembed", params={"url": f"{BASE}/?status=inside", "maxwidth": "500"}).json()
     assert body["thumbnail_url"] == f"{BASE}/embed/map.png?status=inside&width=500&height=375"
