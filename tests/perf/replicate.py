@@ -16,8 +16,9 @@ selective as on the original: a query's matches and its work grow with ``TIMES``
 The time to check and map the entry (``cache.verify`` + ``served.load_saved``, as a start from
 the cache does), the memory then (RSS) and after the queries (RSS, and of it the process's own,
 ``RssAnon``, and mapped file pages, ``RssFile``), and the server-side time of the benchmark's queries
-(``tests.perf.bench.QUERIES``, p50 of 10 in-process), with no answer cache (every request
-computed).
+(``tests.perf.bench.QUERIES``, p50 of 10 in-process, as the client saw it, gzip decoded, and
+"(server)": as the request log timed it, the whole stack with gzip), with no answer cache (every
+request computed).
 
     python -m tests.perf.replicate --compare OLD_TREE NEW_TREE OUT/entry [ROUNDS]
 
@@ -29,6 +30,7 @@ in a fresh process; every round's figures, then the medians of each.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -102,16 +104,23 @@ def measure(out: Path) -> dict[str, float]:
     served = load_saved(out)
     result = {"start_s": time.perf_counter() - started, "serving_mb": rss_now_mb()}
     app = create_app(Settings(tile_url="", answer_cache_mb=0), served)
+    logged: list[float] = []  # each request's time as the service logs it (``app.middleware``)
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.msg.fields["ms"])  # type: ignore[method-assign,union-attr]
+    logging.getLogger("app.access").addHandler(handler)
+    logging.getLogger("app.access").setLevel(logging.INFO)
     with TestClient(app, base_url="http://localhost") as client:
         for name, url in QUERIES.items():
             client.get(f"/api/collections/{url}")
             samples = []
             statuses = set()
+            logged.clear()
             for _ in range(10):
                 t0 = time.perf_counter()
                 statuses.add(client.get(f"/api/collections/{url}").status_code)
                 samples.append((time.perf_counter() - t0) * 1000)
             result[name] = statistics.median(samples)
+            result[f"{name} (server)"] = statistics.median(logged)
             if statuses != {200}:
                 result[f"{name} statuses"] = float(max(statuses))
     result["after_mb"] = rss_now_mb()
