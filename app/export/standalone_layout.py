@@ -117,7 +117,7 @@ def _layout(
         names[site.id] = [round(box[0] - x, 1), round(box[1] - y, 1), round(box[2] - x, 1),
                           round(box[3] - y, 1), int(leader)]  # fmt: skip
     named = []
-    for name, px, py, _ in country_places(v, countries, taken, (v.width / 2, v.height / 2)):
+    for name, px, py, _ in country_places(v, countries, taken, (v.width / 2, v.height / 2), zone):
         plon, plat = v.lonlat_arrays(np.array([px]), np.array([py]))
         named.append([name.upper(), round(float(plat[0]), 5), round(float(plon[0]), 5)])
     circles = []

@@ -172,7 +172,7 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
             break
     out.extend(symbols)
     centre = v.xy(*zone.centre)
-    out.extend(country_names(v, [c for c in countries if c[0]], boxes, centre))
+    out.extend(country_names(v, [c for c in countries if c[0]], boxes, centre, zone.polygon))
     out.extend(placed)
     out.append(scale_bar(v, lat, lon))
     out.append(

@@ -347,13 +347,18 @@ COUNTRY_CHAR_PX = 9.6  # a 12 px bold capital with 0.12 em of letter spacing
 
 
 def country_places(
-    v: Viewport, countries: list[tuple[str, BaseGeometry]], boxes: np.ndarray, centre: tuple[float, float]
+    v: Viewport,
+    countries: list[tuple[str, BaseGeometry]],
+    boxes: np.ndarray,
+    centre: tuple[float, float],
+    zone: BaseGeometry | None = None,
 ) -> list[tuple[str, float, float, Box]]:
     """Where each country's name goes, as on the map (static/js/labels.js addCountries): on a
     grid over the image, the place whose name (in capitals) lies well inside the country, clear
-    of ``boxes`` (markers, names, sites) and of the names placed before it, farthest from the
-    zone's busy ``centre`` (px). Returns (name, x, y, box) px per country named (the middle of
-    its text); a country with no free place is left out."""
+    of ``boxes`` (markers, names, sites) and of the names placed before it, never across the
+    ``zone``'s line (its middle and both ends on one side), farthest from the zone's busy
+    ``centre`` (px). Returns (name, x, y, box) px per country named (the middle of its text); a
+    country with no free place is left out."""
     out = []
     step = max(40.0, min(v.width, v.height) / 8)
     xs = np.arange(step / 2, v.width, step / 4)  # a quarter step: room between names and markers
@@ -368,9 +373,14 @@ def country_places(
         if not fits.any():
             continue
         # Well inside: its middle and both ends (as the map: a point and its neighbours).
+        sides = []
         for px in (gx, cand[:, 0], cand[:, 2]):
             lon, lat = v.lonlat_arrays(px, gy)
             fits &= shapely.contains_xy(geometry, lon, lat)
+            if zone is not None:
+                sides.append(shapely.contains_xy(zone, lon, lat))
+        if sides:
+            fits &= (sides[0] == sides[1]) & (sides[0] == sides[2])
         free = fits & (_distance_to_boxes(cand, taken) >= 4)
         if not free.any():
             continue
@@ -382,14 +392,18 @@ def country_places(
 
 
 def country_names(
-    v: Viewport, countries: list[tuple[str, BaseGeometry]], boxes: np.ndarray, centre: tuple[float, float]
+    v: Viewport,
+    countries: list[tuple[str, BaseGeometry]],
+    boxes: np.ndarray,
+    centre: tuple[float, float],
+    zone: BaseGeometry | None = None,
 ) -> list[str]:
     """The countries' names (``country_places``) as SVG text: capitals, grey, a light halo."""
     return [
         f'<text class="country" x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" '
         f'font-size="{COUNTRY_PX}" font-weight="600" letter-spacing="1.4" font-family="sans-serif" '
         f'fill="#5a5a5a" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(name.upper())}</text>'
-        for name, x, y, _ in country_places(v, countries, boxes, centre)
+        for name, x, y, _ in country_places(v, countries, boxes, centre, zone)
     ]
 
 

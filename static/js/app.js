@@ -40,7 +40,7 @@ export async function startMap(options = {}) {
   const labels = new Labels(map);
   const zoneBounds = addZone(map, data.zone, data.band, labels);
   addSites(map, data.sites, labels);
-  labels.addCountries(data.borders, zoneBounds.getCenter());
+  labels.addCountries(data.borders, zoneBounds.getCenter(), data.zone.geometry);
   const radiusKm = data.zone.properties.radius_km;
 
   const urlState = new UrlState({ embed, defaults: { ...data.defaults, status: STATUSES }, onState: options.onState });

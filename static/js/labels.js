@@ -111,8 +111,9 @@ export class Labels {
   }
 
   // Country names from the borders: each is placed well inside its country, as far from the
-  // zone's busy centre as the view allows.
-  addCountries(borders, centre) {
+  // zone's busy centre as the view allows, never across the zone's line (zone: its GeoJSON
+  // geometry; a name over the line read as part of the zone).
+  addCountries(borders, centre, zone = null) {
     const layer = L.layerGroup().addTo(this.map);
     for (const feature of borders.features) {
       const name = feature.properties?.name;
@@ -121,25 +122,30 @@ export class Labels {
         .setContent(el("span", {}, name))
         .setLatLng(centre);
       layer.addLayer(tooltip);
-      this.addMovable(tooltip, () => this.countryPlaces(feature.geometry, centre));
+      this.addMovable(tooltip, () => this.countryPlaces(feature.geometry, centre, zone, name.length * 6 + 6));
     }
     return layer;
   }
 
-  countryPlaces(geometry, centre) {
+  // halfWidth: about half the name's width, px.
+  countryPlaces(geometry, centre, zone = null, halfWidth = 0) {
     const size = this.map.getSize();
     const step = Math.max(40, Math.min(size.x, size.y) / 8);
-    const inside = (x, y) => {
+    const within = (shape, x, y) => {
       const ll = this.map.containerPointToLatLng([x, y]);
-      return inGeometry(geometry, ll.lng, ll.lat);
+      return inGeometry(shape, ll.lng, ll.lat);
     };
+    const inside = (x, y) => within(geometry, x, y);
+    // Its middle, its ends and its corners on one side of the zone's line.
+    const around = [-halfWidth, 0, halfWidth].flatMap((dx) => [-9, 0, 9].map((dy) => [dx, dy]));
+    const oneSide = (x, y) => !zone || new Set(around.map(([dx, dy]) => within(zone, x + dx, y + dy))).size === 1;
     const middle = this.map.latLngToContainerPoint(centre);
     const places = [];
     for (let y = step; y < size.y - step / 2; y += step) {
       for (let x = step; x < size.x - step / 2; x += step) {
         // Well inside: the point and its four neighbours half a step away.
         const h = step / 2;
-        if ([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]].every(([dx, dy]) => inside(x + dx, y + dy))) {
+        if ([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]].every(([dx, dy]) => inside(x + dx, y + dy)) && oneSide(x, y)) {
           places.push({ x, y, d: Math.hypot(x - middle.x, y - middle.y) });
         }
       }

@@ -22,6 +22,7 @@ from app.served import Served, load_served
 from app.settings import Settings
 from app.web.state import parse_state
 from tests.export.test_svg_markers import SIZES, marker_boxes
+from tests.zone_oracle import inside_zone
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 CONTESTED = "2017-06-06-coalition-strike"
@@ -172,7 +173,8 @@ def _viewport(served: Served, width: int, height: int, root: ET.Element) -> svg.
 @pytest.mark.parametrize(("width", "height"), [(800, 600), (600, 450), (1200, 630), (420, 260)])
 def test_the_countries_are_named_inside_themselves(served: Served, width: int, height: int) -> None:
     """SYRIA, IRAQ and JORDAN (from the bundled borders, as on the map) each named inside its own
-    outline, clear of every marker and name (at 420 px, Jordan's corner of the image is full)."""
+    outline, clear of every marker and name (at 420 px, Jordan's corner of the image is full),
+    and not across the zone's line (the geodesic circle from geodata/, tests/zone_oracle.py)."""
     text = svg.render_svg(served, parse_state({}), width, height)
     root = ET.fromstring(text)
     v = _viewport(served, width, height, root)
@@ -185,6 +187,9 @@ def test_the_countries_are_named_inside_themselves(served: Served, width: int, h
         x, y = float(e.get("x", 0)), float(e.get("y", 0)) - 4.5
         lon, lat = v.lonlat_arrays(np.array([x]), np.array([y]))
         assert shapely.contains_xy(borders[e.text or ""], lon[0], lat[0]), f"{e.text} drawn outside itself"
+        ends = [inside_zone(*(float(a[0]) for a in v.lonlat_arrays(np.array([x + dx]), np.array([y]))))
+                for dx in (-len(e.text or "") * 4.5, 0, len(e.text or "") * 4.5)]  # fmt: skip
+        assert len(set(ends)) == 1, f"{e.text} is drawn across the zone's line at {width}x{height}"
         box = (x - 20, y - 6, x + 20, y + 6)  # its middle, at least
         for other in [*marker_boxes(text), *names]:
             assert not _meets(box, other), f"{e.text} covers something at {width}x{height}"

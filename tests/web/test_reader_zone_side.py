@@ -119,3 +119,46 @@ def test_the_embeds_markers_keep_their_side_of_the_zone_line(
         page = open_at(browser, base_url, width, 450, path)
         check_sides_and_leaders(page, f"embed {path} at {width}px")
         page.context.close()
+
+
+COUNTRY_NAMES = """(circle) => {
+  const map = window.__atTanfMap.map;
+  const corner = map.getContainer().getBoundingClientRect();
+  const ring = circle.map(([lon, lat]) => {
+    const p = map.latLngToContainerPoint([lat, lon]);
+    return [p.x + corner.left, p.y + corner.top];
+  });
+  const names = [...document.querySelectorAll('#map .country-label')]
+    .filter((e) => getComputedStyle(e).visibility !== 'hidden')
+    .map((e) => {
+      const r = e.getBoundingClientRect();
+      return [e.textContent, [r.left, r.top, r.right, r.bottom]];
+    });
+  return { ring, names };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "width", "height"),
+    [
+        ("/", 375, 812),
+        ("/", 768, 1024),
+        ("/", 1440, 900),
+        ("/embed?timeline=1", 600, 910),
+        ("/embed", 600, 450),
+    ],
+)
+def test_no_country_name_is_drawn_across_the_zone_line(
+    browser: Browser, base_url: str, path: str, width: int, height: int
+) -> None:
+    """A country's name never straddles the zone's circle (in the timeline embed's 600 px frame
+    "JORDAN" sat on the line, and read as part of the zone)."""
+    page = open_at(browser, base_url, width, height, path)
+    seen = page.evaluate(COUNTRY_NAMES, zone_circle())
+    page.context.close()
+    line = Polygon(seen["ring"]).exterior
+    assert seen["names"], f"{path} at {width}px: no country named"
+    for name, b in seen["names"]:
+        assert not box(*b).buffer(-1).intersects(line), (
+            f"{path} at {width}px: {name} is drawn across the zone's line"
+        )
