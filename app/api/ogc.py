@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
-from urllib.parse import urlencode
 
 import numpy as np
 import orjson
@@ -23,6 +22,7 @@ from app.api import formats, projection
 from app.api.cql import compile_filter
 from app.api.features import CollectionRows
 from app.api.openapi import OPENAPI_30_PATH, OPENAPI_30_TYPE, OPENAPI_31_PATH, OPENAPI_31_TYPE
+from app.api.paging import page_links
 from app.api.params import (
     AFTER,
     BBOX,
@@ -279,41 +279,6 @@ async def collection(request: Request) -> Response:
     return json_or_html(request, collection_doc(request, c, store), c.title)
 
 
-def _page_links(request: Request, offset: int, limit: int, last: str | None) -> list[dict[str, str]]:
-    """self, CSV, HTML, next and prev: the request's own query (but ``offset``, ``after`` and ``f``),
-    encoded once, then the page's ``offset`` (and ``after``) and ``f`` after it. ``next`` (when more
-    match than this page shows) after ``last``, the page's last feature: keyset paging, a deep page
-    then costs what the first does (``Store.page``); ``prev`` by offset."""
-    params = request.query_params
-    kept = urlencode([(k, v) for k, v in params.multi_items() if k not in ("offset", "after", "f")])
-    page = urls.link(request, urls.route_path(request), kept) + ("&offset=" if kept else "?offset=")
-    here = f"{page}{offset}" + ("" if "after" not in params else "&" + urlencode({"after": params["after"]}))
-    links = [
-        {"href": here, "rel": "self", "type": formats.GEOJSON, "title": "This page"},
-        {"href": f"{here}&f=csv", "rel": "alternate", "type": "text/csv", "title": "As CSV"},
-        {"href": f"{here}&f=html", "rel": "alternate", "type": "text/html", "title": "As HTML"},
-    ]
-    if last is not None:
-        links.append(
-            {
-                "href": f"{page}{offset + limit}&{urlencode({'after': last})}",
-                "rel": "next",
-                "type": formats.GEOJSON,
-                "title": "Next page",
-            }
-        )
-    if offset > 0:
-        links.append(
-            {
-                "href": f"{page}{max(0, offset - limit)}",
-                "rel": "prev",
-                "type": formats.GEOJSON,
-                "title": "Previous page",
-            }
-        )
-    return links  # fmt: skip
-
-
 @router.get(
     "/collections/{collectionId}/items",
     summary="Features of a collection, filtered",
@@ -361,7 +326,7 @@ async def items(request: Request) -> Response:
         filename = f"at-tanf-{c.id}.csv"
         return Response(body, media_type=formats.CSV,
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
-    links = _page_links(request, start, page_size, last)
+    links = page_links(request, start, page_size, last, matched)
     counted = {} if matched is None else {"numberMatched": matched}  # left out when not counted
     if fmt == "html":
         doc = {**counted, "numberReturned": returned, "links": links}

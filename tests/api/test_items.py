@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import numpy as np
 import pytest
@@ -281,3 +281,44 @@ def test_zone_feature_is_the_geodesic_circle(client: TestClient) -> None:
     _, _, d = ORACLE.inv(np.full(n, GARRISON[0]), np.full(n, GARRISON[1]), ring[:, 0], ring[:, 1])
     assert np.abs(d - 55_000).max() < 1.0
     assert body["properties"]["area_km2"] == pytest.approx(9503, abs=1)
+
+
+def _link(body: dict, rel: str) -> str | None:
+    found = [link["href"] for link in body["links"] if link["rel"] == rel]
+    return found[0] if found else None
+
+
+def test_prev_links_walk_back_to_the_first_page(client: TestClient) -> None:
+    """``prev`` goes back one page at a time, each page the one its offset gives."""
+    matched = client.get(f"{EVENTS}?limit=1").json()["numberMatched"]
+    last_start = (matched - 1) // 5 * 5
+    url: str | None = f"{EVENTS}?in_zone=inside,outside,contested,uncertain&limit=5&offset={last_start}"
+    starts = []
+    while url:
+        body = client.get(url).json()
+        start = int(parse_qs(urlsplit(url).query)["offset"][0])
+        starts.append(start)
+        assert body["features"], url
+        url = _link(body, "prev")
+        if url:
+            assert "in_zone=inside%2Coutside%2Ccontested%2Cuncertain&limit=5&offset=" in url
+    assert starts == list(range(last_start, -1, -5))
+
+
+def test_prev_from_past_the_end_is_the_last_page_with_features(client: TestClient) -> None:
+    """It pointed one page back from wherever the client was: ``offset=95`` of 36 gave an empty
+    ``offset=88`` (a fresh user's check of issue 16)."""
+    matched = client.get(f"{EVENTS}?limit=1").json()["numberMatched"]
+    body = client.get(f"{EVENTS}?limit=7&offset={matched + 59}").json()
+    assert body["features"] == [] and _link(body, "next") is None
+    prev = _link(body, "prev")
+    assert prev is not None and prev.endswith(f"offset={(matched - 1) // 7 * 7}")
+    assert client.get(prev).json()["features"]
+
+
+def test_links_say_the_page_size_served_not_a_limit_past_the_maximum(client: TestClient) -> None:
+    """OGC 17-069r4 7.15.4: a limit over the maximum is read as the maximum; the links said
+    ``limit=5000`` while pages of 1,000 came back."""
+    body = client.get(f"{EVENTS}?limit=5000&q=strike").json()
+    assert body["numberReturned"] <= 1000
+    assert "?limit=1000&q=strike&offset=0" in _link(body, "self")  # type: ignore[operator]
