@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 import shapely
 
-from app.geo.geojson import rounded
+from app.geo.geojson import rounded, texts
 from app.geo.shapes import simplified
 
 # Zone status names and the codes ``Store.statuses`` answers with (-1: no status).
@@ -149,8 +149,8 @@ def with_geometries(heads: list[bytes], wkb: Sequence[bytes | None], simplify_m:
         return heads
     geoms = shapely.from_wkb([wkb[k] for k in at])
     geoms = geoms if simplify_m is None else simplified(geoms, simplify_m)
-    fragments = shapely.to_geojson(rounded(geoms, 6 if simplify_m is None or simplify_m < 5 else 5)).tolist()
+    fragments = texts(rounded(geoms, 6 if simplify_m is None or simplify_m < 5 else 5))
     out = list(heads)
     for k, fragment in zip(at, fragments, strict=True):
-        out[k] = out[k][:-1] + b',"geometry":' + fragment.encode() + b"}"
+        out[k] = out[k][:-1] + b',"geometry":' + fragment + b"}"
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import numpy as np
@@ -31,6 +32,24 @@ def test_every_collection_serves_valid_geojson(client: TestClient, collection: s
     response = client.get(f"/api/collections/{collection}/items", params={"limit": "1000"})
     features_of(response)
     FeatureCollection.model_validate({k: v for k, v in response.json().items() if k != "links"})
+
+
+@pytest.mark.parametrize(
+    ("collection", "params", "decimals"),
+    [(c, {}, 6) for c in ("events", "regions", "sites", "zones", "borders")]
+    + [("regions", {"simplify_m": "1"}, 6), ("regions", {"simplify_m": "50"}, 5)],
+)
+def test_coordinates_are_written_to_the_decimals_served(
+    client: TestClient, collection: str, params: dict[str, str], decimals: int
+) -> None:
+    """In the text itself: GEOS's GeoJSON writer gave some rounded coordinates 17 digits
+    (33.472410000000004 in the regions)."""
+    text = client.get(f"/api/collections/{collection}/items", params={"limit": "1000", **params}).text
+    arrays = re.findall(r'"coordinates":(\[[^"{}]*\])', text)
+    assert arrays
+    numbers = [n for array in arrays for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", array)]
+    assert max(len(n.partition(".")[2]) for n in numbers) <= decimals
+    assert not [n for n in numbers if "e" in n]
 
 
 def test_events_carry_status_sources_and_claims(client: TestClient) -> None:

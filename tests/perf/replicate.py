@@ -17,8 +17,9 @@ The time to check and map the entry (``cache.verify`` + ``served.load_saved``, a
 the cache does), the memory then (RSS) and after the queries (RSS, and of it the process's own,
 ``RssAnon``, and mapped file pages, ``RssFile``), and the server-side time of the benchmark's queries
 (``tests.perf.bench.QUERIES``, p50 of 10 in-process, as the client saw it, gzip decoded, and
-"(server)": as the request log timed it, the whole stack with gzip), with no answer cache (every
-request computed).
+"(server)": as the request log timed it, the whole stack with gzip; "(CPU)": the process's CPU
+time, client and server, which a loaded machine inflates less than the wall clock), with no
+answer cache (every request computed).
 
     python -m tests.perf.replicate --compare OLD_TREE NEW_TREE OUT/entry [ROUNDS]
 
@@ -115,12 +116,15 @@ def measure(out: Path) -> dict[str, float]:
             samples = []
             statuses = set()
             logged.clear()
+            cpu = []
             for _ in range(10):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 statuses.add(client.get(f"/api/collections/{url}").status_code)
                 samples.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
             result[name] = statistics.median(samples)
             result[f"{name} (server)"] = statistics.median(logged)
+            result[f"{name} (CPU)"] = statistics.median(cpu)
             if statuses != {200}:
                 result[f"{name} statuses"] = float(max(statuses))
     result["after_mb"] = rss_now_mb()
