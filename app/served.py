@@ -229,21 +229,16 @@ def load_served(settings: Settings) -> Served:
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
 
     def through_cache(scan: Scan) -> Served:
+        """The cache's entry of what ``scan`` read, written first if there is none (the key is
+        the version of the bytes the build parses; a change meanwhile: ``ChangedError``)."""
+        build = partial(write_served, settings, scan=scan, parts=cache_dir / PARTS)
         try:
-            return _through_cache(settings, scan, lambda entry: load_saved(_current(entry)))
+            return cached(cache_dir, scan.version, build, lambda entry: load_saved(_current(entry)))
         except CacheFault as fault:
             cache_log.warning("%s; serving without the cache", fault)
             return _build_mapped(settings, scan)
 
     return _again_if_changed(through_cache, settings)
-
-
-def _through_cache(settings: Settings, scan: Scan, load: Callable[[Path], T]) -> T:
-    """``load`` of the cache's entry of what ``scan`` read, written first if there is none (the
-    key is the version of the bytes the build parses; a change meanwhile: ``ChangedError``)."""
-    assert settings.cache_dir is not None
-    build = partial(write_served, settings, scan=scan, parts=settings.cache_dir / PARTS)
-    return cached(settings.cache_dir, scan.version, build, load)
 
 
 def load_into_cache(settings: Settings) -> tuple[str, int]:

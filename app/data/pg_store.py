@@ -113,9 +113,6 @@ class PostgisStore:
             budget.check()  # the request's 503
             raise
 
-    def _fids(self, condition: str, params: list[Any], tail: str = "") -> list[int]:
-        return [r[0] for r in self._rows(f"SELECT fid FROM feature WHERE {condition} {tail}", params)]
-
     def page(
         self, q: ItemQuery, offset: int, limit: int, after: str | None = None
     ) -> tuple[int | None, np.ndarray]:
@@ -160,7 +157,8 @@ class PostgisStore:
 
     def query(self, q: ItemQuery) -> np.ndarray:
         where, params = self._where(q)
-        return np.array(self._fids(where, params, f"ORDER BY {ORDER}"), dtype=np.int64)
+        found = self._rows(f"SELECT fid FROM feature WHERE {where} ORDER BY {ORDER}", params)
+        return np.array([r[0] for r in found], dtype=np.int64)
 
     def get(self, feature_id: str) -> int | None:
         found = self._rows(

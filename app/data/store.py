@@ -201,7 +201,7 @@ class FeatureStore:
         for asked, narrow in [
             (q.q is not None, self._search),
             (q.near is not None and q.within_m is not None, self._near),
-            (q.filter is not None, self._filter),
+            (q.filter is not None, lambda q, rows: q.filter.rows_test(self, rows)),
         ]:
             if asked:
                 rows = np.arange(len(self)) if kept is None else np.flatnonzero(kept)
@@ -214,10 +214,6 @@ class FeatureStore:
         hit = true(pc.match_substring(self.columns.text, (q.q or "").lower()))[self.order]
         found: np.ndarray = rows[hit[rows]]
         return found
-
-    def _filter(self, q: ItemQuery, rows: np.ndarray) -> np.ndarray:
-        kept: np.ndarray = q.filter.rows_test(self, rows)  # type: ignore[union-attr]  # a filter: checked
-        return kept
 
     def _candidates(self, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
         """Whether each row's bounds meet one of the boxes (bool; a comparison of the bounds
