@@ -34,6 +34,9 @@ FRAME_PAD_PX = 12  # names may stand this far beyond the incidents' and places' 
 # The frames laid out, px: a desktop map beside the panels, and a phone's map (62% of 812 px
 # high, as the page's CSS under 700 px wide); the script takes the phone's under 700 px.
 FRAMES = {"wide": (1100, 800), "narrow": (375, 500)}
+# The countries are named within this box round the zone's centre at most, px: on a tablet or
+# beside the panels the map shows less than the desktop's frame (at 768 px only SYRIA was seen).
+COUNTRY_FRAME = (440, 440)
 
 
 def layouts(catalog: Catalog, frame_px: tuple[int, int]) -> dict[int, dict[str, Any]]:
@@ -117,8 +120,10 @@ def _layout(
         names[site.id] = [round(box[0] - x, 1), round(box[1] - y, 1), round(box[2] - x, 1),
                           round(box[3] - y, 1), int(leader)]  # fmt: skip
     named = []
-    for name, px, py, _ in country_places(v, countries, taken, (v.width / 2, v.height / 2), zone):
-        plon, plat = v.lonlat_arrays(np.array([px]), np.array([py]))
+    vc = Viewport(*_centre(v), v.zoom, min(v.width, COUNTRY_FRAME[0]), min(v.height, COUNTRY_FRAME[1]))
+    shift = np.array([vc.width - v.width, vc.height - v.height] * 2, dtype=float) / 2
+    for name, px, py, _ in country_places(vc, countries, taken + shift, (vc.width / 2, vc.height / 2), zone):
+        plon, plat = vc.lonlat_arrays(np.array([px]), np.array([py]))
         named.append([name.upper(), round(float(plat[0]), 5), round(float(plon[0]), 5)])
     circles = []
     for g, (x, y), side in zip(stacks, stack_at, sides, strict=True):
@@ -138,3 +143,9 @@ def _layout(
         "c": named,
     }  # fmt: skip
     return layout, clear
+
+
+def _centre(v: Viewport) -> tuple[float, float]:
+    """The (lat, lon) of the middle of the view ``v``."""
+    lon, lat = v.lonlat_arrays(np.array([v.width / 2]), np.array([v.height / 2]))
+    return float(lat[0]), float(lon[0])
