@@ -11,9 +11,10 @@ becomes ``synK-`` from the second copy on, in the ids, the owners and the featur
 collection order. The geometry, dates and statuses are the original's, so every filter is as
 selective as on the original: a query's matches and its work grow with ``TIMES``.
 
-    python -m tests.perf.replicate --measure OUT/entry
+    python -m tests.perf.replicate --measure OUT/entry [cold]
 
-The time to check and map the entry (``cache.verify`` + ``served.load_saved``, as a start from
+The time to check and map the entry (``cold``: its files' pages dropped from the page cache
+first, as after a reboot) (``cache.verify`` + ``served.load_saved``, as a start from
 the cache does), the memory then (RSS) and after the queries (RSS, and of it the process's own,
 ``RssAnon``, and mapped file pages, ``RssFile``), and the server-side time of the benchmark's queries
 (``tests.perf.bench.QUERIES``, p50 of 10 in-process, as the client saw it, gzip decoded, and
@@ -21,7 +22,7 @@ the cache does), the memory then (RSS) and after the queries (RSS, and of it the
 time, client and server, which a loaded machine inflates less than the wall clock), with no
 answer cache (every request computed).
 
-    python -m tests.perf.replicate --compare OLD_TREE NEW_TREE OUT/entry [ROUNDS]
+    python -m tests.perf.replicate --compare OLD_TREE NEW_TREE OUT/entry [ROUNDS [cold]]
 
 ``--measure`` of two checkouts of the service (``git worktree add`` or ``git archive | tar -x``)
 on the same entry, alternated in one run (old, new, old, new: ROUNDS each, 3 by default), each
@@ -92,7 +93,7 @@ def replicate(entry: Path, times: int, out: Path) -> None:
     cache.seal(out / "entry")
 
 
-def measure(out: Path) -> dict[str, float]:
+def measure(out: Path, cold: bool = False) -> dict[str, float]:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
@@ -100,6 +101,12 @@ def measure(out: Path) -> dict[str, float]:
     from app.settings import Settings
     from tests.perf.bench import QUERIES, rss_now_mb
 
+    for path in (
+        p for p in out.parent.rglob("*") if p.is_file() and cold
+    ):  # the pages dropped (clean: sealed)
+        descriptor = os.open(path, os.O_RDONLY)
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(descriptor)
     started = time.perf_counter()
     cache.verify(out)
     served = load_saved(out)
@@ -134,11 +141,11 @@ def measure(out: Path) -> dict[str, float]:
     return result
 
 
-def compare(trees: list[str], entry: Path, rounds: int) -> None:
+def compare(trees: list[str], entry: Path, rounds: int, cold: list[str]) -> None:
     runs: dict[str, list[dict[str, float]]] = {tree: [] for tree in trees}
     for _ in range(rounds):
         for tree in trees:
-            command = [sys.executable, "-m", "tests.perf.replicate", "--measure", str(entry.resolve())]
+            command = [sys.executable, "-m", "tests.perf.replicate", "--measure", str(entry.resolve()), *cold]
             env = os.environ | {"PYTHONPATH": tree}
             out = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
             runs[tree].append(json.loads(out.stdout.splitlines()[-1]))
@@ -149,9 +156,9 @@ def compare(trees: list[str], entry: Path, rounds: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "--compare":
-        compare(sys.argv[2:4], Path(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 3)
+        compare(sys.argv[2:4], Path(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 3, sys.argv[6:7])
     elif sys.argv[1] == "--measure":
-        print(json.dumps(measure(Path(sys.argv[2]))))
+        print(json.dumps(measure(Path(sys.argv[2]), sys.argv[3:4] == ["cold"])))
     else:
         replicate(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
         print(f"{sum(f.stat().st_size for f in Path(sys.argv[3]).rglob('*')) / 2**20:.0f} MB", os.getpid())
