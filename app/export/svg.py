@@ -45,6 +45,7 @@ from app.export.svg_labels import (
     Box,
     _text_box,
     country_names,
+    country_places,
     key,
     key_height,
     names,
@@ -172,7 +173,7 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
             break
     out.extend(symbols)
     centre = v.xy(*zone.centre)
-    out.extend(country_names(v, [c for c in countries if c[0]], boxes, centre, zone.polygon))
+    out.extend(country_names(country_places(v, [c for c in countries if c[0]], boxes, centre, zone.polygon)))
     out.extend(placed)
     out.append(scale_bar(v, lat, lon))
     out.append(

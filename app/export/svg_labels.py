@@ -391,19 +391,14 @@ def country_places(
     return out
 
 
-def country_names(
-    v: Viewport,
-    countries: list[tuple[str, BaseGeometry]],
-    boxes: np.ndarray,
-    centre: tuple[float, float],
-    zone: BaseGeometry | None = None,
-) -> list[str]:
-    """The countries' names (``country_places``) as SVG text: capitals, grey, a light halo."""
+def country_names(places: list[tuple[str, float, float, Box]]) -> list[str]:
+    """The countries' names where ``country_places`` puts them, as SVG text: capitals, grey, a
+    light halo."""
     return [
         f'<text class="country" x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" '
         f'font-size="{COUNTRY_PX}" font-weight="600" letter-spacing="1.4" font-family="sans-serif" '
         f'fill="#5a5a5a" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(name.upper())}</text>'
-        for name, x, y, _ in country_places(v, countries, boxes, centre, zone)
+        for name, x, y, _ in places
     ]
 
 

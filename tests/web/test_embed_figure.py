@@ -134,22 +134,28 @@ def test_an_embed_shown_late_measures_itself_and_writes_no_zoom_from_nothing(
     context.close()
 
 
-@pytest.mark.parametrize("width", [320, 600, 1000])
-def test_static_fits_the_frame_the_dialog_suggests(
-    browser: Browser, map_url: str, host: tuple[Path, str], width: int
-) -> None:
-    src = f"{map_url}/embed?static=1&sel={TECHNICALS}"
-    url = article(
-        host,
-        f"static-{width}.html",
-        f'<iframe src="{src}" width="{width}" height="450" title="map"></iframe>',
-    )
-    context = browser.new_context(viewport={"width": max(width + 40, 375), "height": 800})
-    page = context.new_page()
+def static_in_article(
+    browser: Browser, map_url: str, host: tuple[Path, str], width: int, query: str
+) -> tuple[Page, Frame]:
+    """``/embed?static=1<query>`` in a ``width`` x 450 frame of an article on another origin, its
+    image loaded: the page (in a context of its own) and the frame."""
+    src = f"{map_url}/embed?static=1{query}"
+    name = f"static-{width}-{abs(hash(query))}.html"
+    url = article(host, name, f'<iframe src="{src}" width="{width}" height="450" title="map"></iframe>')
+    page = browser.new_context(viewport={"width": max(width + 40, 375), "height": 800}).new_page()
     page.goto(url)
     frame = next(f for f in page.frames if "static=1" in f.url)
     frame.locator("img.static-map").wait_for()
     wait_until(frame, "document.querySelector('img.static-map').complete")
+    return page, frame
+
+
+@pytest.mark.parametrize("width", [320, 600, 1000])
+def test_static_fits_the_frame_the_dialog_suggests(
+    browser: Browser, map_url: str, host: tuple[Path, str], width: int
+) -> None:
+    page, frame = static_in_article(browser, map_url, host, width, f"&sel={TECHNICALS}")
+    context = page.context
     # In the frame's own coordinates: the summary, then the sources line, both within 450 px.
     foot, summary = (
         frame.evaluate(f"(() => {{ const r = document.querySelector('{sel}').getBoundingClientRect();"
@@ -195,17 +201,9 @@ def test_static_text_is_12_px_or_more_as_rendered(
     """In the 450 px frame the dialog suggests, on another origin: every word of the static embed,
     the image's included, is at least 12 CSS px on screen. At 320 px the image was scaled to
     0.66 (the contested strike's long summary took the room), its names 8 px and its key 7 px."""
-    src = f"{map_url}/embed?static=1" + (f"&sel={sel}" if sel else "")
-    url = article(host, f"static-text-{width}-{bool(sel)}.html",
-                  f'<iframe src="{src}" width="{width}" height="450" title="map"></iframe>')  # fmt: skip
-    context = browser.new_context(viewport={"width": max(width + 40, 375), "height": 800})
-    page = context.new_page()
-    page.goto(url)
-    frame = next(f for f in page.frames if "static=1" in f.url)
-    frame.locator("img.static-map").wait_for()
-    wait_until(frame, "document.querySelector('img.static-map').complete")
+    page, frame = static_in_article(browser, map_url, host, width, f"&sel={sel}" if sel else "")
     seen = frame.evaluate(RENDERED_TEXT)
-    context.close()
+    page.context.close()
     assert seen["svg"] and seen["page"]
     small = [(t, round(px, 1)) for t, px in seen["svg"] + seen["page"] if not px >= 12 - 0.01]
     assert not small, f"{width} px, image scaled {seen['scale']:.2f}: text under 12 px: {small}"
