@@ -126,3 +126,29 @@ def test_the_exports_place_dots_sit_on_their_places(browser: Browser, exported: 
     )
     page.close()
     assert off and all(abs(dx) <= 1 and abs(dy) <= 1 for _, dx, dy in off), off
+
+
+def test_the_exports_numbered_circle_opens_by_zooming_in(browser: Browser, exported: Path) -> None:
+    """On a phone the crowd round the garrison is one numbered circle, a button named with its
+    counts; a tap zooms in, until its incidents are drawn one by one."""
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(exported.as_uri())
+    page.wait_for_selector(".leaflet-marker-icon.stack", state="attached")
+    label = page.locator(".leaflet-marker-icon.stack").first.get_attribute("aria-label") or ""
+    assert "incidents here (" in label and "inside" in label and label.endswith(": zoom in"), label
+    zoom = "(() => { const D = JSON.parse(document.getElementById('export-data').textContent);" \
+        " return window[D.map].getZoom(); })()"  # fmt: skip
+    for _ in range(5):
+        circles = page.locator(".leaflet-marker-icon.stack")
+        if not circles.count():
+            break
+        before = page.evaluate(zoom)
+        box = circles.first.bounding_box()
+        assert box
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(600)
+        assert page.evaluate(zoom) > before, "a tap on the numbered circle did not zoom in"
+    assert not page.locator(".leaflet-marker-icon.stack").count(), "zooming in never opened the crowd"
+    assert not page.locator(".incident.stacked").count()
+    context.close()
