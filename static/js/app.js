@@ -73,7 +73,8 @@ export async function startMap(options = {}) {
   const view = new MapView(map, {
     zoneBounds, reducedMotion,
     viewOf: () => state().view,
-    onResize: () => layers.spread(),
+    // markers placed again, and the names given way to them (a layout may stack the crowds)
+    onResize: () => { layers.spread(); layers.layoutLabels(); },
     // Small: every located incident the filters show. At scale: the extent of every located
     // incident the filters keep, from the grid's cell.
     points: () => (small
