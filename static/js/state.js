@@ -9,6 +9,8 @@ export const ZOOM_RANGE = [1, 18];
 // The centre is written to 5 decimals of a degree: within 1.1 m of where the reader left it.
 export const CENTRE_DECIMALS = 5;
 export const MAX_LAT = 85;
+// The parameters writeState owns; anything else in an embed's address is one of its options.
+export const STATE_KEYS = ["v", "from", "to", "types", "status", "sel"];
 
 // A plain decimal number (the same pattern as app/web/state.py's NUMBER).
 const NUMBER = /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/;

@@ -104,3 +104,25 @@ def test_the_period_menu_offers_only_periods_that_hold_incidents(watched: Watche
         api = httpx2.get(f"{base_url}/api/collections/events/items?limit=1&datetime={start}/{end}").json()
         assert int(said.group(1)) == shown == api["numberMatched"] > 0, (label, shown)
         in_step(page, start, end)
+
+
+def test_the_embeds_options_survive_every_address_it_writes(watched: Watched, base_url: str) -> None:
+    """Session 25: in /embed?timeline=1&from=…&to=…, choosing the year 2022 wrote
+    ?from=2022-01-01&to=2022-12-31 without timeline=1, so a reload showed no timeline. The
+    embed's options (timeline, list, theme) are kept by every write: a period, a pan, a selection."""
+    options = ("timeline=1", "list=1", "theme=dark")
+    page = watched.open(f"{base_url}/embed?timeline=1&list=1&theme=dark&from=2017-06-01&to=2017-06-30")
+    year = [v for v, _ in period_options(page) if len(v) == 4][-1]
+    page.locator("#period").select_option(year)
+    wait_until(page, f"location.search.includes('from={year}-01-01')")
+    assert all(o in page.evaluate("location.search") for o in options), page.evaluate("location.search")
+    page.locator(".leaflet-control-zoom-in").click()  # a zoom writes the view
+    wait_until(page, "location.search.includes('v=')")
+    page.locator("#incidents .incident-button").first.click()
+    wait_until(page, "location.search.includes('sel=')")
+    search = page.evaluate("location.search")
+    assert all(o in search for o in options), search
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator("#period").is_visible() and page.locator("#incidents > li").count() > 0
+    assert page.evaluate("document.documentElement.classList.contains('dark')")
