@@ -40,8 +40,7 @@ from app.export.regions import drawn, region_style, svg_attributes
 from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
 from app.export.svg_labels import (
     KEY_FROM,
-    NARROW_PX,
-    NARROW_TEXT_PX,
+    TEXT_PX,
     Box,
     _text_box,
     country_names,
@@ -155,7 +154,6 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     # The credit line and the scale bar are text a name may not cover (the static embed at
     # 320-420 px put a site's name over the credit line).
     credit = CREDIT if width >= CREDIT_FROM_PX else CREDIT_NARROW
-    credit_px = 10 if width >= NARROW_PX else NARROW_TEXT_PX
     credit_box = _text_box(width - 6, map_h - 6, credit, "end")  # a 12 px box: room for either
     ring = ring_px(v, zone.polygon)
     # Where the garrison's name cannot read as its own (a crowd fanned out all round its dot) in
@@ -177,7 +175,7 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     out.extend(placed)
     out.append(scale_bar(v, lat, lon))
     out.append(
-        f'<text x="{width - 6}" y="{map_h - 6}" text-anchor="end" font-size="{credit_px}" '
+        f'<text x="{width - 6}" y="{map_h - 6}" text-anchor="end" font-size="{TEXT_PX}" '
         'font-family="sans-serif" '
         'fill="#333" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-opacity="0.85">'
         f"{credit}</text>"

@@ -46,9 +46,8 @@ def scale_bar(v: Viewport, lat: float, lon: float) -> str:
     x1, _ = v.xy(end_lon, end_lat)
     length = x1 - x0
     y = v.height - 16
-    font = 11 if v.width >= NARROW_PX else NARROW_TEXT_PX
     return (
-        f'<g font-size="{font}" font-family="sans-serif">'
+        f'<g font-size="{TEXT_PX}" font-family="sans-serif">'
         f'<rect x="8" y="{y - 16}" width="{length + 16:.1f}" height="22" fill="#fff" fill-opacity="0.85"/>'
         f'<path d="M16,{y - 4}V{y}H{16 + length:.1f}V{y - 4}" fill="none" '
         f'stroke="#111" stroke-width="1.5"/><text x="{16 + length / 2:.1f}" y="{y - 6}" text-anchor="middle">'
@@ -99,13 +98,12 @@ def _inside(box: Box, width: int, height: int) -> bool:
 
 
 KEY_FROM = (200, 150)  # the smallest image (w, h) px with a key under its map
-KEY_FONT_PX = 11  # the key's words
-# Under NARROW_PX wide (the static embed's images for phones and narrow columns, shown at their
-# own size, and the 600 x 450 frame the embed dialog suggests) every word is at least
-# NARROW_TEXT_PX: the key's, the scale bar's and the credit line's too.
-NARROW_PX = 720
-NARROW_TEXT_PX = 12
-KEY_ROW_PX = 16  # a row of the key (17 with its words at 12 px)
+# Every word the server draws is TEXT_PX at every width: the key's, the scale bar's and the credit
+# line's too, so that the static embed, which shows its image at its own size, reads 12 px on
+# screen in any frame (at 720 px wide and more the key was 11 px and the credit 10: 10.3 and 9.3 px
+# on screen in a full-width frame).
+TEXT_PX = 12
+KEY_ROW_PX = 17  # a row of the key
 KEY_CHAR_EM = 0.52  # a character's mean width in ems (Chromium's sans-serif 0.43-0.49, DejaVu 0.53)
 KEY_SYMBOL_PX = 18  # room for an item's symbol
 KEY_GAP_PX = 14  # between two items in a row
@@ -150,28 +148,20 @@ def _key_rows(items: list[Item], width: int, char_px: float) -> list[Row]:
     return rows
 
 
-def _key_layout(
-    served: Served, shown: np.ndarray, width: int
-) -> tuple[float, list[list[tuple[float, str, str]]]]:
-    font = KEY_FONT_PX if width >= NARROW_PX else NARROW_TEXT_PX
-    char = font * KEY_CHAR_EM
+def _key_layout(served: Served, shown: np.ndarray, width: int) -> list[Row]:
+    char = TEXT_PX * KEY_CHAR_EM
     must, may = _key_items(served, shown, width)
     rows = _key_rows(must, width, char)
     for item in may:
         more = _key_rows([*[(s, w) for row in rows for _, s, w in row], item], width, char)
         if len(more) == len(rows):
             rows = more
-    return font, rows
+    return rows
 
 
 def key_height(served: Served, shown: np.ndarray, width: int) -> float:
     """The height in px of the key strip under the map (``key``) for an image ``width`` wide."""
-    font, rows = _key_layout(served, shown, width)
-    return len(rows) * _row_px(font) + 6
-
-
-def _row_px(font: float) -> float:
-    return KEY_ROW_PX + max(0.0, font - KEY_FONT_PX)
+    return len(_key_layout(served, shown, width)) * KEY_ROW_PX + 6
 
 
 def key(served: Served, shown: np.ndarray, width: int, top: float) -> str:
@@ -179,11 +169,11 @@ def key(served: Served, shown: np.ndarray, width: int, top: float) -> str:
     meaning in rows that fit the width. Always drawn: it covers nothing (the map ends above it),
     so no frame is too crowded for it (a legend in a corner was left out wherever it would have
     covered a marker, as in the 600x450 frame the embed dialog suggests)."""
-    font, rows = _key_layout(served, shown, width)
-    row_px = _row_px(font)
+    rows = _key_layout(served, shown, width)
+    row_px = KEY_ROW_PX
     height = len(rows) * row_px + 6
     parts = [
-        f'<g class="legend" font-size="{font:g}" font-family="sans-serif" fill="#111">'
+        f'<g class="legend" font-size="{TEXT_PX}" font-family="sans-serif" fill="#111">'
         f'<rect x="0" y="{top:.1f}" width="{width}" height="{height}" fill="#fff"/>'
         f'<path d="M0,{top:.1f}H{width}" stroke="#999"/>'
     ]

@@ -22,21 +22,32 @@ from app.errors import ApiError, BadRequest, NotFound
 from app.export.png import MAX_SIDE, PREVIEW_SIZE, cached_png
 from app.export.svg import cached_svg
 from app.web.pages import leaflet_path, link_preview, oembed_discovery, page_urls, templates
-from app.web.state import STATE_KEYS, parse_state, state_query, summary_text, visible_incidents, years_text
+from app.web.state import (
+    STATE_KEYS,
+    caption_text,
+    parse_state,
+    state_query,
+    summary_text,
+    visible_incidents,
+    years_text,
+)
 
 router = APIRouter(include_in_schema=False)
 EMBED_FLAGS = ("list", "timeline", "static", "theme")
 DEFAULT_SIZE = (600, 450)  # the oEmbed frame without list or timeline, CSS pixels
 SVG_SIZE = (800, 600)
-# static=1: the image drawn for the frame's width, so its 12 px labels stay 10 to 12 px on screen;
-# each height leaves room in a 450 px frame (the dialog's) for the title, summary and sources.
+# static=1: the image drawn for the frame's width and shown at its own size, so its 12 px words
+# are 12 px on screen; each height leaves room in a 450 px frame (the dialog's) for the title, the
+# caption's lines (three under 480 px, two wider) and the sources line (measured in Chromium:
+# tests/web/test_embed_figure.py); each image is as wide as the narrowest frame it is drawn for.
+# 1100 x 380 had been scaled to 0.93 in a full-width frame, 860 px to 0.84 in a 720 px frame.
 # (media query on the frame's viewport, width, height) in CSS pixels, the last for wider frames.
 STATIC_SIZES = (
-    ("(max-width: 359px)", 320, 200),
-    ("(max-width: 479px)", 420, 260),
-    ("(max-width: 719px)", 600, 330),
-    ("(max-width: 1023px)", 860, 360),
-    ("", 1100, 380),
+    ("(max-width: 419px)", 320, 260),
+    ("(max-width: 599px)", 420, 300),
+    ("(max-width: 859px)", 600, 330),
+    ("(max-width: 1099px)", 860, 355),
+    ("", 1100, 350),
 )
 OEMBED_PARAMS = ("url", "maxwidth", "maxheight", "format")
 MAX_FRAME = 4000  # the largest frame side oEmbed answers, CSS pixels
@@ -72,6 +83,7 @@ def embed_page(request: Request) -> HTMLResponse:
         version=served.version,
         zone_id=served.zone.zone.id,
         summary=summary,
+        caption=caption_text(served, state),
         years=years_text(served),
         svg_url=urls.root(request) + "/embed/map.svg" + (f"?{query}" if query else ""),
         svg_sources=[

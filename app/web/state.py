@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
@@ -133,12 +134,49 @@ def summary_text(served: Served, state: MapState) -> str:
     period chosen, how many of them began before it or went on after it (an incident is shown
     when its days meet the period, as the API's datetime filter does)."""
     events = served.stores["events"]
-    total = len(events)
     shown = visible_incidents(served, state)
     radius = f"{served.zone.radius_m / 1000:g}"
     head = f"Map of the {radius} km At Tanf de-confliction zone."
     if not len(shown):
-        return f"{head} No incidents match the filters ({total} in all)."
+        return f"{head} No incidents match the filters ({len(events)} in all)."
+    counts, note = _counts(served, state, shown)
+    unlocated = int(np.isnan(events.points(shown)[0]).sum())
+    note += f" {unlocated} not located on the map." if unlocated else ""
+    props = _selected(served, state, shown)
+    if props is not None:
+        note += f" Selected: {props['title']}. {props['zone_answer']}"
+    return f"{head} {counts}{note}"
+
+
+def caption_text(served: Served, state: MapState) -> str:
+    """The static embed's caption, short enough for two or three lines of a 320 px frame (the
+    whole of ``summary_text`` is the image's alt text, "Open the full map" the rest): the selected
+    incident's answer and title ("Contested: Coalition strike on ..."), or else how many
+    incidents, when and by zone status ("36 incidents from June 2016 to December 2024: 27
+    inside, 1 uncertain, 2 contested, 6 outside.")."""
+    shown = visible_incidents(served, state)
+    if not len(shown):
+        return f"No incidents match the filters ({len(served.stores['events'])} in all)."
+    props = _selected(served, state, shown)
+    if props is not None:  # the answer's headline is "<label>: <who says what>"
+        return f"{props['zone_answer'].split(':', 1)[0]}: {props['title']}"
+    return _counts(served, state, shown)[0]
+
+
+def _selected(served: Served, state: MapState, shown: np.ndarray) -> dict[str, Any] | None:
+    events = served.stores["events"]
+    selected = events.get(state.sel) if state.sel else None
+    if selected is None or selected not in shown:
+        return None
+    props: dict[str, Any] = features(events, [selected])[0]["properties"]
+    return props
+
+
+def _counts(served: Served, state: MapState, shown: np.ndarray) -> tuple[str, str]:
+    """("36 incidents from June 2016 to December 2024: 27 inside, ... 6 outside.", and for a
+    period chosen " 2 of them began before June 2017." and so on) for the ``shown`` rows."""
+    events = served.stores["events"]
+    total = len(events)
     starts, ends = events.days(shown)
     first, last = dt.date.fromordinal(int(starts.min())), dt.date.fromordinal(int(ends.max()))
     count = f"{total} incidents" if len(shown) == total else f"{len(shown)} of {total} incidents"
@@ -155,10 +193,4 @@ def summary_text(served: Served, state: MapState) -> str:
             after = int((ends > chosen_to.toordinal()).sum())
             note += f" {before} of them began before {start_words}." if before else ""
             note += f" {after} of them went on after {end_words}." if after else ""
-    unlocated = int(np.isnan(events.points(shown)[0]).sum())
-    note += f" {unlocated} not located on the map." if unlocated else ""
-    selected = events.get(state.sel) if state.sel else None
-    if selected is not None and selected in shown:
-        props = features(events, [selected])[0]["properties"]
-        note += f" Selected: {props['title']}. {props['zone_answer']}"
-    return f"{head} {count} {when}: {by_status}.{note}"
+    return f"{count} {when}: {by_status}.", note

@@ -57,11 +57,11 @@ def marker_boxes(text: str) -> list[tuple[float, float, float, float]]:
 
 
 SIZES = [
-    (320, 200),
-    (420, 260),
+    (320, 260),
+    (420, 300),
     (600, 330),
-    (860, 360),
-    (1100, 380),
+    (860, 355),
+    (1100, 350),
     (800, 600),
     (1200, 630),
 ]  # static embed, SVG, PNG

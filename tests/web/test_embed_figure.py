@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,15 +135,20 @@ def test_an_embed_shown_late_measures_itself_and_writes_no_zoom_from_nothing(
     context.close()
 
 
+FULL = "100%"  # the dialog's full-width frame, in a 1416 px article (a 1432 px window)
+
+
 def static_in_article(
-    browser: Browser, map_url: str, host: tuple[Path, str], width: int, query: str
+    browser: Browser, map_url: str, host: tuple[Path, str], width: int | str, query: str
 ) -> tuple[Page, Frame]:
-    """``/embed?static=1<query>`` in a ``width`` x 450 frame of an article on another origin, its
-    image loaded: the page (in a context of its own) and the frame."""
+    """``/embed?static=1<query>`` in a ``width`` x 450 frame (``FULL``: the article's width, 1416
+    px) of an article on another origin, its image loaded: the page (in a context of its own) and
+    the frame."""
     src = f"{map_url}/embed?static=1{query}"
-    name = f"static-{width}-{abs(hash(query))}.html"
+    name = f"static-{'full' if width == FULL else width}-{abs(hash(query))}.html"
     url = article(host, name, f'<iframe src="{src}" width="{width}" height="450" title="map"></iframe>')
-    page = browser.new_context(viewport={"width": max(width + 40, 375), "height": 800}).new_page()
+    window = 1432 if width == FULL else max(int(width) + 40, 375)
+    page = browser.new_context(viewport={"width": window, "height": 800}).new_page()
     page.goto(url)
     frame = next(f for f in page.frames if "static=1" in f.url)
     frame.locator("img.static-map").wait_for()
@@ -193,20 +199,59 @@ RENDERED_TEXT = """async () => {
 }"""
 
 
-@pytest.mark.parametrize("width", [320, 420, 600])
+@pytest.mark.parametrize("width", [320, 420, 600, FULL])
 @pytest.mark.parametrize("sel", ["", CONTESTED])
 def test_static_text_is_12_px_or_more_as_rendered(
-    browser: Browser, map_url: str, host: tuple[Path, str], width: int, sel: str
+    browser: Browser, map_url: str, host: tuple[Path, str], width: int | str, sel: str
 ) -> None:
     """In the 450 px frame the dialog suggests, on another origin: every word of the static embed,
     the image's included, is at least 12 CSS px on screen. At 320 px the image was scaled to
-    0.66 (the contested strike's long summary took the room), its names 8 px and its key 7 px."""
+    0.66 (the contested strike's long summary took the room), its names 8 px and its key 7 px;
+    full width, the 1100 x 380 image was scaled to 0.93: names 11.2 px, key 10.3, credit 9.3."""
     page, frame = static_in_article(browser, map_url, host, width, f"&sel={sel}" if sel else "")
     seen = frame.evaluate(RENDERED_TEXT)
     page.context.close()
     assert seen["svg"] and seen["page"]
     small = [(t, round(px, 1)) for t, px in seen["svg"] + seen["page"] if not px >= 12 - 0.01]
     assert not small, f"{width} px, image scaled {seen['scale']:.2f}: text under 12 px: {small}"
+
+
+@pytest.mark.parametrize("width", [320, 375, 600, 720, FULL])
+@pytest.mark.parametrize(
+    ("sel", "words"), [("", "36 incidents from"), (CONTESTED, "Contested: Coalition strike")]
+)
+def test_static_caption_is_whole_and_the_image_takes_what_is_left(
+    browser: Browser, map_url: str, host: tuple[Path, str], width: int | str, sel: str, words: str
+) -> None:
+    """The figure's caption is whole at 320, 600 and full width: a sentence that fits (the
+    selected incident's answer and title, or the counts), never clipped; the title, image, caption
+    and sources one under another within the 450 px frame, the image at its own size. The whole
+    summary had been the caption, cut mid-sentence at every width (at 600 px the last line showed
+    only the tops of its letters)."""
+    page, frame = static_in_article(browser, map_url, host, width, f"&sel={sel}" if sel else "")
+    seen = frame.evaluate(
+        """(() => { const box = (s) => { const r = document.querySelector(s).getBoundingClientRect();
+                                       return { top: r.top, bottom: r.bottom }; };
+           const c = document.querySelector('#summary'), i = document.querySelector('img.static-map');
+           return { head: box('.embed-top'), image: box('img.static-map'), caption: box('#summary'),
+                    foot: box('.embed-foot'), text: c.textContent, scroll: c.scrollHeight,
+                    client: c.clientHeight, line: parseFloat(getComputedStyle(c).lineHeight),
+                    scale: Math.min(i.clientWidth / i.naturalWidth, i.clientHeight / i.naturalHeight),
+                    frame: innerHeight }; })()"""
+    )
+    name = f"embed-static-{'full' if width == FULL else width}{'-sel' if sel else ''}.png"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("iframe").screenshot(path=str(ARTIFACTS / name))
+    page.context.close()
+    assert seen["frame"] == 450
+    assert seen["scroll"] <= seen["client"] + 1, f"the caption is cut at {width}: {seen}"
+    assert seen["text"].startswith(words), seen["text"]
+    lines = seen["client"] / seen["line"]
+    assert 1 <= round(lines) <= 3 and abs(lines - round(lines)) < 0.05, f"{lines:.2f} lines"
+    order = [seen["head"], seen["image"], seen["caption"], seen["foot"]]
+    assert all(a["bottom"] <= b["top"] + 1 for a, b in itertools.pairwise(order)), order
+    assert seen["foot"]["bottom"] <= 450
+    assert seen["scale"] >= 0.999, f"the image is scaled to {seen['scale']:.2f}"
 
 
 def test_the_whole_first_view_with_its_regions_fits_100_kb(browser: Browser, map_url: str) -> None:
