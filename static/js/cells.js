@@ -22,6 +22,7 @@ export function cellMarker(cell, onZoom) {
       iconSize: [size, size],
     }),
     keyboard: true,
+    autoPanOnFocus: false, // focus-view.js pans instead
     title: cellWords(p),
   });
   const [west, south, east, north] = p.points_bbox;

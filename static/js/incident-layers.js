@@ -4,6 +4,7 @@
 import { STATUS_TEXT, whenText } from "./format.js";
 import { regionStyle } from "./layers.js";
 import { cellMarker } from "./cells.js";
+import { boxesOn, panOnFocus } from "./focus-view.js";
 import { arrange, markerIcon, OVERVIEW_ZOOM, SIZE, STACK_REACH, STATUS_COLOURS } from "./markers.js";
 
 // The zone's line as the placement sees it: 128 vertices are within 0.05 px of the circle at a
@@ -34,6 +35,7 @@ export class IncidentLayers {
     this.drawnCells = null;
     this.selected = null;
     this.hovered = null;
+    panOnFocus(map);
   }
 
   // Regions (GeoJSON features with event_id) drawn as footprints, or as an incident's own.
@@ -53,7 +55,7 @@ export class IncidentLayers {
   markerOf(feature) {
     if (this.markers.has(feature.id)) return this.markers.get(feature.id);
     const [lon, lat] = feature.geometry.coordinates;
-    const marker = L.marker([lat, lon], { icon: markerIcon(feature), keyboard: true, title: feature.properties.title });
+    const marker = L.marker([lat, lon], { icon: markerIcon(feature), keyboard: true, autoPanOnFocus: false, title: feature.properties.title });
     marker.feature = feature;
     marker.offset = [0, 0];
     marker.on("click", () => this.onSelect(feature.id, { from: "map" }));
@@ -184,17 +186,15 @@ export class IncidentLayers {
   // all: every crowd that spreads at all is stacked (layoutLabels asks it so).
   spread(all = false) {
     this.stackedAll = all;
+    const holder = this.focusHolder();
     const map = this.map;
     const shown = [...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m));
     const xy = shown.map((m) => map.latLngToContainerPoint(m.getLatLng()));
     const points = xy.map((p) => [p.x, p.y]);
-    const corner = map.getContainer().getBoundingClientRect();
     // Markers keep off the places' dots and the controls (zoom, legend, attribution), and one
     // moved aside stays on the map.
-    const obstacles = [...map.getPane("overlayPane").querySelectorAll("path.site-point"),
-      ...map.getContainer().querySelectorAll(".leaflet-control")].map((e) => e.getBoundingClientRect())
-      .filter((r) => r.width && r.height)
-      .map((r) => [r.left - corner.left, r.top - corner.top, r.right - corner.left, r.bottom - corner.top]);
+    const obstacles = boxesOn(map, [...map.getPane("overlayPane").querySelectorAll("path.site-point"),
+      ...map.getContainer().querySelectorAll(".leaflet-control")]);
     const bounds = [0, 0, map.getSize().x, map.getSize().y];
     const zone = this.zoneRing();
     const first = shown.findIndex((m) => m.feature.id === this.selected);
@@ -232,6 +232,27 @@ export class IncidentLayers {
         else delete element.dataset.stack;
       }
     });
+    this.keepFocus(holder);
+  }
+
+  // The incident marker that holds the keyboard's focus: itself, or the first of the numbered
+  // circle that has it (or null).
+  focusHolder() {
+    const focused = document.activeElement;
+    const circle = this.stackLayer.getLayers().find((m) => m.getElement() === focused);
+    if (circle) return circle.members[0];
+    return [...this.markers.values()].find((m) => m.getElement() === focused) || null;
+  }
+
+  // After the markers are placed again the focus stays on that incident: on its marker, or on
+  // the numbered circle it is drawn in now (a hidden marker or a circle drawn anew dropped the
+  // focus to the page, and Tab started again from the top).
+  keepFocus(holder) {
+    const element = holder?.getElement();
+    if (!element) return;
+    const target = element.classList.contains("stacked")
+      ? this.map.getContainer().querySelector(`.cell-icon[data-stack="${element.dataset.stack}"]`) : element;
+    if (target && document.activeElement !== target) target.focus();
   }
 
   // A numbered circle for these markers at [x, y] (container px), drawn as a count per cell.
@@ -248,6 +269,7 @@ export class IncidentLayers {
       const target = Math.min(zoom + 3, Math.max(zoom + 1, map.getBoundsZoom(where.pad(0.3))));
       map.setView(where.getCenter(), target, { animate: !this.reducedMotion });
     });
+    marker.members = members;
     // Its ring says the incidents' fills, in the legend's order and colours (red: inside ...).
     marker.on("add", () => {
       const element = marker.getElement();
