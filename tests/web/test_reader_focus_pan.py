@@ -41,7 +41,9 @@ def on_a_marker(page: Page) -> bool:
 
 
 @pytest.mark.parametrize("pause_ms", [150, 600])
-def test_tab_through_the_markers_keeps_each_wholly_in_view(browser: Browser, base_url: str, pause_ms: int) -> None:
+def test_tab_through_the_markers_keeps_each_wholly_in_view(
+    browser: Browser, base_url: str, pause_ms: int
+) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.goto(f"{base_url}/?v=33.50,38.62,11")
