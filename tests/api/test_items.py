@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import numpy as np
@@ -15,7 +16,8 @@ from pyproj import Geod
 from shapely import wkt
 from shapely.geometry import shape
 
-from tests.api.conftest import features_of
+from app.api import ogc
+from tests.api.conftest import assert_problem, features_of
 from tests.conftest import bundled
 
 ORACLE = Geod(ellps="WGS84")
@@ -291,6 +293,33 @@ def test_one_feature_by_id_is_stable(client: TestClient) -> None:
     assert claims["cnn-about-24-miles"]["area_km2"] == pytest.approx(390.6, abs=0.05)
     quotes = [s["quote"] for s in body["properties"]["sources"]]
     assert any("about 24 miles from the At Tanf base" in q for q in quotes)
+
+
+def test_an_item_is_one_turn_of_the_thread_pool_its_checks_in_order(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that waits on a server (PostGIS) reads an item's row and writes its body in one turn
+    of the thread pool, not two (each turn wakes a thread, which on a loaded machine waits for a
+    core); the embedded store in none. The checks keep their order: no such feature (404) before
+    a format nothing can be answered in (406), before a bad ``simplify_m`` (400)."""
+    turns: list[object] = []
+    real = ogc.run_in_threadpool
+
+    async def counted(func: Any, *args: Any) -> Any:
+        turns.append(func)
+        return await real(func, *args)
+
+    monkeypatch.setattr(ogc, "run_in_threadpool", counted)
+    fid, blocking = "2017-06-08-strike-on-technical-vehicles", client.app.state.stores["events"].blocking
+    fresh = {"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}  # not answered from the answer cache
+    for query in ("", "?simplify_m=50", "?f=csv"):
+        turns.clear()
+        assert client.get(f"{EVENTS}/{fid}{query}", headers=fresh).status_code == 200
+        assert len(turns) == (1 if blocking else 0), query
+    nothing, bad = {"Accept": "image/png"}, "?simplify_m=3"
+    assert_problem(client.get(f"{EVENTS}/no-such-incident{bad}", headers=nothing), 404)
+    assert_problem(client.get(f"{EVENTS}/{fid}{bad}", headers=nothing), 406, "Accept")
+    assert_problem(client.get(f"{EVENTS}/{fid}{bad}"), 400, "simplify_m")
 
 
 def test_zone_feature_is_the_geodesic_circle(client: TestClient) -> None:
