@@ -136,16 +136,33 @@ window.addEventListener("DOMContentLoaded", function () {
     });
   }
 
-  // Countries' names, from the bundled borders, where the layout found room.
+  // Countries' names, from the bundled borders: each at the one of its places (the layout's, clear
+  // of the markers and the places' names) whose name is whole in the map, under no control or
+  // panel and clear of the names placed before it, farthest from the zone's centre (the map's rule,
+  // static/js/labels.js). A country with none is not named.
   var countryLayer = L.layerGroup().addTo(map);
   function placeCountries(layout) {
     countryLayer.clearLayers();
+    var frame = map.getContainer().getBoundingClientRect();
+    var taken = coverings();
+    var centre = map.latLngToContainerPoint(D.centre);
     layout.c.forEach(function (c) {
       var icon = L.divIcon({ html: "", className: "country-name", iconSize: null });
-      var m = L.marker([c[1], c[2]], { icon: icon, interactive: false, keyboard: false }).addTo(countryLayer);
+      var m = L.marker(c[1][0], { icon: icon, interactive: false, keyboard: false }).addTo(countryLayer);
       var span = document.createElement("span");
       span.textContent = c[0];
       m.getElement().appendChild(span);
+      var w = span.offsetWidth, h = span.offsetHeight;
+      var best = null, far = -1;
+      c[1].forEach(function (ll) {
+        var p = map.latLngToContainerPoint(ll);
+        var r = { left: frame.left + p.x - w / 2, right: frame.left + p.x + w / 2,
+          top: frame.top + p.y - h / 2, bottom: frame.top + p.y + h / 2 };
+        if (p.distanceTo(centre) > far && whole(r, frame, taken)) { best = [ll, r]; far = p.distanceTo(centre); }
+      });
+      if (!best) { countryLayer.removeLayer(m); return; }
+      m.setLatLng(best[0]);
+      taken.push(best[1]);
     });
   }
 
@@ -154,30 +171,48 @@ window.addEventListener("DOMContentLoaded", function () {
     placeMarkers(layout);
     placeStacks(layout);
     placeNames(layout);
-    placeCountries(layout);
+    liftScale();
     clip();
   }
 
-  // A name the map's edge would cut, or a control or panel (zoom, scale, attribution, title,
-  // legend, list) would cover, is not shown (as on the map, a label goes whole or not at all),
-  // nor is its leader line.
+  // What a name may not be under: the controls (zoom, scale, attribution) and the panels (title,
+  // legend, list), as boxes on the page.
+  function coverings() {
+    var over = ".leaflet-control, .export-title, .export-legend, .export-list";
+    return Array.prototype.map.call(document.querySelectorAll(over), function (c) { return c.getBoundingClientRect(); })
+      .filter(function (r) { return r.width; });
+  }
+  function whole(r, frame, taken) {
+    return r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom
+      && !taken.some(function (c) { return c.left < r.right && r.left < c.right && c.top < r.bottom && r.top < c.bottom; });
+  }
+
+  // A place's name the map's edge would cut, or a control or panel would cover, is not shown (as
+  // on the map, a label goes whole or not at all), nor is its leader line; then the countries.
   function clip() {
     var frame = map.getContainer().getBoundingClientRect();
-    var over = ".leaflet-control, .export-title, .export-legend, .export-list";
-    var controls = Array.prototype.map.call(document.querySelectorAll(over),
-      function (c) { return c.getBoundingClientRect(); });
-    document.querySelectorAll(".site-name, .country-name span").forEach(function (e) {
-      if (e.classList.contains("site-name") && e.dataset.placed !== "1") return;
+    var taken = coverings();
+    document.querySelectorAll(".site-name").forEach(function (e) {
+      if (e.dataset.placed !== "1") return;
       e.style.visibility = "";
-      var r = e.getBoundingClientRect();
-      var whole = r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom
-        && !controls.some(function (c) {
-          return c.width && c.left < r.right && r.left < c.right && c.top < r.bottom && r.top < c.bottom;
-        });
-      e.style.visibility = whole ? "" : "hidden";
-      var line = e.parentNode.querySelector(".site-leader");
-      if (line) line.style.visibility = whole ? "" : "hidden";
+      var ok = whole(e.getBoundingClientRect(), frame, taken);
+      e.style.visibility = ok ? "" : "hidden";
+      e.parentNode.querySelector(".site-leader").style.visibility = ok ? "" : "hidden";
     });
+    placeCountries(layoutHere());
+  }
+
+  // The scale bar stands above the attribution where the two would meet (a phone's two lines of
+  // tile credits covered the "10 mi" bar).
+  function liftScale() {
+    var corner = document.querySelector(".leaflet-bottom.leaflet-left");
+    var credit = document.querySelector(".leaflet-control-attribution");
+    if (!corner || !credit) return;
+    corner.style.bottom = "";
+    var a = corner.getBoundingClientRect(), b = credit.getBoundingClientRect();
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+      corner.style.bottom = credit.offsetHeight + "px";
+    }
   }
 
   function select(id) {
@@ -206,14 +241,24 @@ window.addEventListener("DOMContentLoaded", function () {
   map.on("resize", relayout);
   relayout();
 
-  // The list opens the same card as the marker, the map in view.
+  // A card opened in the list selects its incident (its marker larger, its regions filled), as
+  // on the map; closed, it lets go. "Show on the map" brings the map and the marker into view,
+  // selected (no popup: the card is open beside it).
+  document.querySelectorAll(".export-list details").forEach(function (d) {
+    var id = d.querySelector(".card").dataset.id;
+    d.addEventListener("toggle", function () {
+      if (d.open) select(id);
+      else if (selected === id) select(null);
+    });
+  });
   document.querySelectorAll(".export-list button").forEach(function (b) {
     b.addEventListener("click", function () {
       var m = markers[b.dataset.id];
       if (!m) return;
+      map.closePopup();
       map.getContainer().scrollIntoView({ block: "start" });
       map.setView(m.getLatLng(), Math.max(map.getZoom(), D.zoom), { animate: false });
-      m.openPopup();
+      select(b.dataset.id);
     });
   });
 });

@@ -50,16 +50,18 @@ def _link(url: str | None, text: str) -> str:
     return _e(text)
 
 
-def card_html(d: DerivedIncident, catalog: Catalog) -> str:
-    """The incident card as escaped HTML (the same content as static/js/card.js)."""
+def card_html(d: DerivedIncident, catalog: Catalog, *, under_its_line: bool = False) -> str:
+    """The incident card as escaped HTML (the same content as static/js/card.js). A card
+    ``under_its_line`` (the list's, opened under the line that gives its title and date) leaves
+    those out."""
     inc = d.incident
     sources = catalog.dataset.sources
-    when = _when(d)
+    when = "" if under_its_line else f"{_e(_when(d))} · "
     more = " ".join(w for w in (d.answer.share, d.answer.place) if w)
     parts = [
-        f'<h3 dir="auto">{_e(inc.title)}</h3>',
+        *([] if under_its_line else [f'<h3 dir="auto">{_e(inc.title)}</h3>']),
         # What happened in plain words; ACLED's terms for analysts, in a title (as card.js).
-        f'<p title="ACLED: {_e(inc.event_type)} / {_e(inc.sub_event_type)}">{_e(when)} · '
+        f'<p title="ACLED: {_e(inc.event_type)} / {_e(inc.sub_event_type)}">{when}'
         f"{_e(type_text(inc.event_type, inc.sub_event_type))}</p>",
         f'<div class="status status-{_e(d.status)}"><p><b>{_e(d.answer.headline)}</b></p>'
         + (f"<p>{_e(more)}</p>" if more else "")
@@ -192,6 +194,7 @@ def build_map(catalog: Catalog, tile_url: str, tile_attribution: str) -> folium.
         "styles": _styles(),
         "layout": {name: layouts(catalog, frame) for name, frame in FRAMES.items()},
         "bounds": bounds,
+        "centre": [lat, lon],
         "zoom": 9,
     }
     leaflet_js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
@@ -378,7 +381,7 @@ def _chrome(catalog: Catalog, years: str) -> str:
     items = "".join(
         f'<li><details><summary><b dir="auto">{_e(d.incident.title)}</b><br>{_e(_when(d))}</summary>'
         + (f'<button type="button" data-id="{_e(d.incident.id)}">Show on the map</button>' if d.point else "")
-        + f"{card_html(d, catalog)}</details></li>"
+        + f"{card_html(d, catalog, under_its_line=True)}</details></li>"
         for d in sorted(catalog.incidents, key=lambda d: d.incident.date.start)
     )
     return (

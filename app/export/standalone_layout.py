@@ -2,7 +2,7 @@
 numbered circles (the map's rule, ``app.export.stacks.arrange``: a marker moved aside keeps its
 side of the zone's line, a crowd with no room there is one circle on that side), the places'
 names (``app.export.svg_names.place_name``, the SVG's rule) and the countries' names
-(``app.export.svg_labels.country_places``).
+(``app.export.svg_labels.country_candidates``).
 
 The export is a Leaflet map a reader zooms; its page has no server to ask, so every zoom a
 reader can reach from its first view is laid out here, in pixels of that zoom, and its script
@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from app.data.catalog import Catalog, DerivedIncident
 from app.data.model import Site
 from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
-from app.export.svg_labels import country_places, site_name
+from app.export.svg_labels import country_candidates, site_name
 from app.export.svg_names import reads_as_its_own
 from app.export.svg_symbols import stack_svg
 from app.export.svg_view import Viewport, ring_px
@@ -34,9 +34,11 @@ FRAME_PAD_PX = 12  # names may stand this far beyond the incidents' and places' 
 # The frames laid out, px: a desktop map beside the panels, and a phone's map (62% of 812 px
 # high, as the page's CSS under 700 px wide); the script takes the phone's under 700 px.
 FRAMES = {"wide": (1100, 800), "narrow": (375, 500)}
-# The countries are named within this box round the zone's centre at most, px: on a tablet or
-# beside the panels the map shows less than the desktop's frame (at 768 px only SYRIA was seen).
-COUNTRY_FRAME = (440, 440)
+# Each country's name has at most COUNTRY_PLACES places, over COUNTRY_REACH times the frame
+# round the zone's centre; the page takes the one its reader sees (a name placed for the whole
+# frame lay under the panels at 768 px, and off a phone's map: at 375 px JORDAN was not named).
+COUNTRY_REACH = 2
+COUNTRY_PLACES = 24
 
 
 def layouts(catalog: Catalog, frame_px: tuple[int, int]) -> dict[int, dict[str, Any]]:
@@ -45,7 +47,7 @@ def layouts(catalog: Catalog, frame_px: tuple[int, int]) -> dict[int, dict[str, 
     or a place's dot), none for a marker in a numbered circle; ``k``, each numbered circle [lat,
     lon, side px, [incident ids], its SVG]; ``s``, each place's name box [x0, y0, x1, y1] px from
     its dot and whether it has a leader line (1/0), or no entry where no place is free; ``c``,
-    each country's name and where it goes [name, lat, lon]."""
+    each country's name and the places it may go [name, [[lat, lon], ...]]."""
     lon0, lat0 = catalog.zone.centre
     sites = sorted(catalog.dataset.sites.values(), key=lambda s: s.kind != "garrison")
     located = [d for d in catalog.incidents if d.point is not None]
@@ -119,12 +121,15 @@ def _layout(
         taken = np.vstack([taken, box])
         names[site.id] = [round(box[0] - x, 1), round(box[1] - y, 1), round(box[2] - x, 1),
                           round(box[3] - y, 1), int(leader)]  # fmt: skip
+    # The places each country's name may take, over twice the frame: the page names each country
+    # at the one of them in the part its reader sees that is farthest from the zone's centre.
     named = []
-    vc = Viewport(*_centre(v), v.zoom, min(v.width, COUNTRY_FRAME[0]), min(v.height, COUNTRY_FRAME[1]))
+    vc = Viewport(*_centre(v), v.zoom, v.width * COUNTRY_REACH, v.height * COUNTRY_REACH)
     shift = np.array([vc.width - v.width, vc.height - v.height] * 2, dtype=float) / 2
-    for name, px, py, _ in country_places(vc, countries, taken + shift, (vc.width / 2, vc.height / 2), zone):
-        plon, plat = vc.lonlat_arrays(np.array([px]), np.array([py]))
-        named.append([name.upper(), round(float(plat[0]), 5), round(float(plon[0]), 5)])
+    for name, places in country_candidates(vc, countries, taken + shift, zone, COUNTRY_PLACES).items():
+        plon, plat = vc.lonlat_arrays(np.array([x for x, _ in places]), np.array([y for _, y in places]))
+        at = [[round(float(a), 4), round(float(o), 4)] for a, o in zip(plat, plon, strict=True)]
+        named.append([name.upper(), at])
     circles = []
     for g, (x, y), side in zip(stacks, stack_at, sides, strict=True):
         clon, clat = v.lonlat_arrays(np.array([x]), np.array([y]))

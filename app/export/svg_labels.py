@@ -350,28 +350,11 @@ def country_places(
     ``centre`` (px). Returns (name, x, y, box) px per country named (the middle of its text); a
     country with no free place is left out."""
     out = []
-    step = max(40.0, min(v.width, v.height) / 8)
-    xs = np.arange(step / 2, v.width, step / 4)  # a quarter step: room between names and markers
-    ys = np.arange(step / 2, v.height, step / 4)
-    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    gx, gy, _ = _country_grid(v)
     far = np.hypot(gx - centre[0], gy - centre[1])
     taken = boxes
     for name, geometry in countries:
-        w, h = len(name) * COUNTRY_CHAR_PX, 16.0
-        cand = np.stack([gx - w / 2, gy - h / 2, gx + w / 2, gy + h / 2], axis=1)
-        fits = within(cand, (4.0, 4.0, v.width - 4.0, v.height - 4.0))
-        if not fits.any():
-            continue
-        # Well inside: its middle and both ends (as the map: a point and its neighbours).
-        sides = []
-        for px in (gx, cand[:, 0], cand[:, 2]):
-            lon, lat = v.lonlat_arrays(px, gy)
-            fits &= shapely.contains_xy(geometry, lon, lat)
-            if zone is not None:
-                sides.append(shapely.contains_xy(zone, lon, lat))
-        if sides:
-            fits &= (sides[0] == sides[1]) & (sides[0] == sides[2])
-        free = fits & (_distance_to_boxes(cand, taken) >= 4)
+        cand, free = _country_free(v, name, geometry, taken, zone)
         if not free.any():
             continue
         k = int(np.flatnonzero(free)[np.argmax(far[free])])
@@ -379,6 +362,62 @@ def country_places(
         out.append((name, float(gx[k]), float(gy[k]), box))
         taken = np.vstack([taken, box])
     return out
+
+
+def country_candidates(
+    v: Viewport, countries: list[tuple[str, BaseGeometry]], boxes: np.ndarray, zone: BaseGeometry, most: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Every free place (``country_places``'s rule but the choice) for each country's name in
+    ``v``, at most ``most`` spread evenly over the country (px, the middle of the text), for a
+    page that chooses among them in the part of ``v`` its reader sees: country -> [(x, y)]."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    gx, gy, step = _country_grid(v)
+    for name, geometry in countries:
+        free = np.flatnonzero(_country_free(v, name, geometry, boxes, zone)[1])
+        spacing = step / 2
+        while True:
+            kept: list[int] = []
+            for k in free:
+                if all((gx[k] - gx[j]) ** 2 + (gy[k] - gy[j]) ** 2 >= spacing**2 for j in kept):
+                    kept.append(int(k))
+            if len(kept) <= most:
+                break
+            spacing *= 1.5
+        if kept:
+            out[name] = [(float(gx[k]), float(gy[k])) for k in kept]
+    return out
+
+
+def _country_grid(v: Viewport) -> tuple[np.ndarray, np.ndarray, float]:
+    """The grid of places for countries' names over ``v``: x, y px and the grid's step."""
+    step = max(40.0, min(v.width, v.height) / 8)
+    xs = np.arange(step / 2, v.width, step / 4)  # a quarter step: room between names and markers
+    ys = np.arange(step / 2, v.height, step / 4)
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    return gx, gy, step
+
+
+def _country_free(
+    v: Viewport, name: str, geometry: BaseGeometry, taken: np.ndarray, zone: BaseGeometry | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The name's box at each place of ``_country_grid`` and whether it is free there: in the
+    image, well inside the country (its middle and both ends), on one side of the ``zone``'s
+    line, 4 px from every box ``taken``."""
+    gx, gy, _ = _country_grid(v)
+    w, h = len(name) * COUNTRY_CHAR_PX, 16.0
+    cand = np.stack([gx - w / 2, gy - h / 2, gx + w / 2, gy + h / 2], axis=1)
+    fits = within(cand, (4.0, 4.0, v.width - 4.0, v.height - 4.0))
+    if not fits.any():
+        return cand, fits
+    sides = []
+    for px in (gx, cand[:, 0], cand[:, 2]):
+        lon, lat = v.lonlat_arrays(px, gy)
+        fits &= shapely.contains_xy(geometry, lon, lat)
+        if zone is not None:
+            sides.append(shapely.contains_xy(zone, lon, lat))
+    if sides:
+        fits &= (sides[0] == sides[1]) & (sides[0] == sides[2])
+    return cand, fits & (_distance_to_boxes(cand, taken) >= 4)
 
 
 def country_names(places: list[tuple[str, float, float, Box]]) -> list[str]:

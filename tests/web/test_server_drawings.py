@@ -76,12 +76,15 @@ def test_the_export_has_a_title_a_legend_a_list_and_dates_in_words(browser: Brow
     assert items.count() == len(load_dataset(BUNDLED_DATA).incidents)
     text = page.locator("body").inner_text()
     assert "18 May 2017" in text and "(day)" not in text and "2017-05-18" not in text
-    # Every list item holds the card, and a located one opens the same card on its marker.
+    # Every list item holds the card; a located one is shown on the map selected (no popup over
+    # the map), and its marker opens the same card.
     items.first.locator("summary").click()
     assert "Sources" in items.first.locator(".card").inner_text()
     item = page.locator(f'.export-list li:has(button[data-id="{TECHNICALS}"])')
     item.locator("summary").click()
     item.locator("button").click()
+    assert page.locator(".leaflet-popup").count() == 0
+    page.locator(".leaflet-marker-icon.incident.selected").click()
     assert "Sources" in page.locator(".leaflet-popup-content").inner_text()
     # Sites are markers (never clipped by the vector layer's edge), with their names.
     assert page.locator(".leaflet-marker-icon.site").count() >= 4
@@ -148,13 +151,12 @@ def test_the_export_outlines_claim_regions_only_for_the_selected_or_hovered_inci
     item = page.locator(f'.export-list li:has(button[data-id="{CONTESTED}"])')
     item.locator("summary").click()
     item.locator("button").click()
-    page.wait_for_selector(".leaflet-popup-content")
     _outlined(page, own + common)
-    page.locator(".leaflet-popup-close-button").click()
+    item.locator("summary").click()  # the card closed
     _outlined(page, 0)
     # Pointing at another incident's marker (one with regions, in view, clear of the panels)
     # outlines its sources' regions, and only while the pointer is on it.
-    page.reload()  # the first view again (the popup panned the map)
+    page.reload()  # the first view again (showing it panned the map)
     page.wait_for_selector(".incident", state="attached")
     shown = page.eval_on_selector_all(
         ".leaflet-marker-icon.incident",
