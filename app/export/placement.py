@@ -28,6 +28,8 @@ from app import budget
 
 GAP = 2.0  # px kept between two markers' boxes
 RINGS = 40  # rings tried around a point; a marker with no free place on them stays on its point
+NO_WALLS = np.zeros((0, 4))
+HALF_DIAGONAL = math.sqrt(0.5)  # per side of a square: the margin that keeps it wholly on its side
 
 Box = tuple[float, float, float, float]
 Ring = Sequence[tuple[float, float]]
@@ -48,7 +50,7 @@ def placement(
     aside must lie whole (one left on its point stays where it is; one whose point is at or past
     their edge goes anywhere when they have no room), ``zone`` the zone's line as a
     ring of (x, y) px, or None, ``margins`` for each marker how far from that line a marker moved
-    aside keeps its centre, px (by default half its side: it lies wholly on its side). Returns
+    aside keeps its centre, px (by default half its diagonal: its box lies wholly on its side). Returns
     one (x, y) per point and the indices of the markers stuck on their points (no free place).
     The crowds of stuck markers are drawn as numbered circles by ``app.export.stacks.arrange``.
 
@@ -78,7 +80,7 @@ def placement(
     side = [None if ring is None else bool(_in_ring(ring, np.array([x]), np.array([y]))[0]) for x, y in xy]
     order = sorted(range(n), key=lambda i: (i != first, crowd[i], i))
     walls = np.array(obstacles, dtype=float).reshape(-1, 4)
-    margin = [float(m) for m in margins] if margins is not None else [float(s) / 2 for s in sizes]
+    margin = [float(m) for m in margins] if margins is not None else [float(s) * HALF_DIAGONAL for s in sizes]
     place = _Placing(cell, xy, sizes, grid, walls, ring, side, margin)
     stuck = []
     for i in order:
@@ -92,17 +94,18 @@ def placement(
             cx, cy = centre[i]
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
             # Within the bounds; for a point at or past their edge, where they have no room, anywhere.
-            # A marker stuck (no such place) still goes to the nearest place clear of markers and
-            # obstacles, as the server's drawings need.
-            for strict in (True, False):
+            # A marker stuck (no such place) goes to the nearest place wholly on its side of the
+            # zone's line clear of the markers and leader lines (under an obstacle if it must),
+            # else to the nearest clear of markers and obstacles, as the server's drawings need.
+            for tier in ("strict", "sided", "loose") if ring is not None else ("strict", "loose"):
                 for box in _boxes(bounds, x, y, s):
                     # anywhere after the bounds: those within them were tried already
                     tried = bounds if box is None else None
-                    at = _on_rings(i, away, place, box, tried, crowd[i] if strict else -1, strict)
+                    at = _on_rings(i, away, place, box, tried, crowd[i] if tier == "strict" else -1, tier)
                     if at is not None:
                         break
                 if at is not None:
-                    if not strict:
+                    if tier != "strict":
                         stuck.append(i)
                     break
         if at is None:
@@ -152,13 +155,7 @@ class _Placing:
         ``reach``: the cells around marker i's point that hold every candidate, and one more."""
         x, y = self.xy[i]
         placed = self.grid.rows(x, y, reach, self.out, self.sizes)
-        ok = _free(px, py, s, placed, self.walls)
-        if len(self.leaders):
-            lead = self.leaders
-            ok &= ~_crosses(
-                lead[None, :, 0], lead[None, :, 1], lead[None, :, 2], lead[None, :, 3],
-                px[:, None], py[:, None], s / 2,
-            ).any(axis=1)  # fmt: skip
+        ok: np.ndarray = _free(px, py, s, placed, self.walls) & ~self.crosses_leader(px, py, s)
         others = np.array([self.xy[j] for j in self.points.near(x, y, reach) if j != i], dtype=float).reshape(
             -1, 2
         )
@@ -168,15 +165,34 @@ class _Placing:
         ).any(axis=1)
         if not moved:
             return ok
-        if self.ring is not None:
-            m = self.margin[i]
-            ok &= (_in_ring(self.ring, px, py) == self.side[i]) & (
-                _ring_distance2(self.ring, px, py) >= m * m
-            )
+        ok &= self.on_side(i, px, py)
         ok &= ~_crosses(
             x, y, px[:, None], py[:, None], placed[None, :, 0], placed[None, :, 1], placed[None, :, 2] / 2
         ).any(axis=1)
         return ok
+
+    def crosses_leader(self, px: np.ndarray, py: np.ndarray, s: float) -> np.ndarray:
+        """For each candidate centre: whether a box of side ``s`` there meets a leader line."""
+        lead = self.leaders
+        if not len(lead):
+            return np.zeros(len(px), dtype=bool)
+        boxes = px[:, None], py[:, None], s / 2
+        return np.asarray(
+            _crosses(lead[None, :, 0], lead[None, :, 1], lead[None, :, 2], lead[None, :, 3], *boxes).any(
+                axis=1
+            )
+        )
+
+    def on_side(self, i: int, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """For each candidate centre of marker i: on its point's side of the zone's line, at
+        least its margin from it (all True without a zone)."""
+        if self.ring is None:
+            return np.ones(len(px), dtype=bool)
+        m = self.margin[i]
+        sided: np.ndarray = (_in_ring(self.ring, px, py) == self.side[i]) & (
+            _ring_distance2(self.ring, px, py) >= m * m
+        )
+        return sided
 
 
 def _on_rings(
@@ -186,18 +202,20 @@ def _on_rings(
     box: Box | None,
     tried: Box | None,
     crowd: int,
-    strict: bool,
+    tier: str,
 ) -> tuple[float, float] | None:
     """The first free place for marker i on the rings around its point, starting ``away``
     (radians) and going both ways round; within ``box`` if given. The first ring tried is long
     enough to hold marker i and its ``crowd`` (the markers that meet it) side by side, as a
-    spider does. Not ``strict``: a place that only meets no marker and no obstacle, from the first
-    ring. Places within ``tried`` (a box) are passed over. None when no ring has one."""
+    spider does. ``tier`` "strict": a free place that fits; "sided": one wholly on its point's side
+    of the zone's line that meets no marker and no leader line (obstacles allowed), from the
+    first ring; "loose": one that only meets no marker and no obstacle, from the first ring.
+    Places within ``tried`` (a box) are passed over. None when no ring has one."""
     x, y = place.xy[i]
     s = float(place.sizes[i])
     for k in range(max(1, math.ceil((crowd + 1) / math.pi)), RINGS + 1):
         r = (k * place.cell) / 2
-        if strict and r > place.furthest[i]:
+        if tier != "loose" and r > place.furthest[i]:
             break  # wholly outside the zone, for a marker inside it: no place there fits
         m = max(6, math.ceil(2 * math.pi * k))
         t = np.arange(m)
@@ -211,10 +229,18 @@ def _on_rings(
         if tried is not None:
             ok &= ~((px - h >= tried[0]) & (py - h >= tried[1]) & (px + h <= tried[2]) & (py + h <= tried[3]))
         reach = math.ceil(r / place.cell) + 1
-        if strict:
+        if tier == "strict":
             ok &= place.free(i, px, py, s, reach, moved=True)
         else:
-            ok &= _free(px, py, s, place.grid.rows(x, y, reach, place.out, place.sizes), place.walls)
+            near = place.grid.rows(x, y, reach, place.out, place.sizes)
+            if tier == "sided":
+                ok &= (
+                    _free(px, py, s, near, NO_WALLS)
+                    & ~place.crosses_leader(px, py, s)
+                    & place.on_side(i, px, py)
+                )
+            else:
+                ok &= _free(px, py, s, near, place.walls)
         free = np.flatnonzero(ok)
         if len(free):
             return float(px[free[0]]), float(py[free[0]])

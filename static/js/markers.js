@@ -71,14 +71,16 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // and (given the zone's line) it lies wholly on the same side of that line as its point: where
 // it is drawn reads as where it is. The selected marker goes first, then those with the fewest
 // neighbours (a lone marker stays put). A marker with no free place anywhere is "stuck": it goes
-// to the nearest place that meets no marker and no obstacle (or stays on its point if there is
-// none), and the map draws its crowd as one numbered circle instead.
+// to the nearest place wholly on its side that meets no marker and no leader line (under a panel
+// or a dot if it must: an open legend over the zone pushed a crowd's circle onto the line), else
+// to the nearest that meets no marker and no obstacle (or stays on its point if there is none),
+// and the map draws its crowd as one numbered circle instead.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
 // obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
 // lie whole (one left on its point stays where it is; one whose point is at or past their edge
 // goes anywhere when they have no room); zone: the zone's line as a ring [[x, y]]
 // px (or null); margins: for each marker, how far from that line a marker moved aside keeps
-// its centre, px (by default half its side: it lies wholly on its side). -> { at: [[x, y]] where
+// its centre, px (by default half its diagonal: its box lies wholly on its side). -> { at: [[x, y]] where
 // each marker is drawn, stuck: [indices] }.
 export const GAP = 2;
 const RINGS = 40;
@@ -167,8 +169,7 @@ export const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
 
 // The markers as the map draws them (app/export/stacks.py holds the same rule): placed as
 // placement places them, but a crowd with no room on its side of the zone's line, or that would
-// spread further than reach px, is one numbered circle instead, on the same side (its centre
-// kept to its side: a circle may be larger than the room inside the zone); with the crowds
+// spread further than reach px, is one numbered circle instead, wholly on the same side; with the crowds
 // stacked the rest are placed again, and a crowd still without room is stacked too (three rounds
 // at most). The selected marker is never stacked. Options as placement's, and reach (px).
 // -> { at: [[x, y]] each marker, stacks: [[indices]], stackAt: [[x, y]] each circle's centre }.
@@ -186,7 +187,7 @@ export function arrange(points, sizes, { first = -1, obstacles = [], bounds = nu
     const alone = points.map((_, i) => i).filter((i) => !inStack.has(i));
     const again = placement([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
       [...alone.map((i) => sizes[i]), ...stacks.map((g) => stackSize(g.length))],
-      { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] / 2), ...stacks.map(() => 2)] });
+      { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] * Math.SQRT1_2), ...stacks.map((g) => stackSize(g.length) / 2)] });
     at = [...placed.at];
     alone.forEach((i, k) => { at[i] = again.at[k]; });
     stackAt = again.at.slice(alone.length);
@@ -227,7 +228,7 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   const coversPoint = (i, x, y, s) => near(grid, x, y, 1)
     .some((j) => j !== i && Math.abs(all[j][0] - x) < s / 2 + GAP && Math.abs(all[j][1] - y) < s / 2 + GAP);
   const side = all.map(([x, y]) => (zone ? inRing(zone, x, y) : null));
-  const margin = sizes.map((s, i) => (margins ? margins[i] : s / 2));
+  const margin = sizes.map((s, i) => (margins ? margins[i] : s * Math.SQRT1_2));
   // For a marker inside the zone: the rings beyond this radius lie wholly outside it (past its
   // furthest vertex, and a pixel): no place there can fit, and the search stops (the same answer).
   const furthest = all.map(([x, y], i) => (zone && side[i] ? Math.max(...zone.map(([vx, vy]) => Math.hypot(vx - x, vy - y))) + 1 : Infinity));
@@ -238,13 +239,15 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   const placed = points.map(([x, y]) => [x, y]);
   const stuck = [];
   // Meets no marker placed and no obstacle.
-  const clear = (x, y, s) => !near(placedGrid, x, y, 1).some((j) => meets(x, y, s, placed[j].concat(sizes[j])))
+  const metMarker = (x, y, s) => near(placedGrid, x, y, 1).some((j) => meets(x, y, s, placed[j].concat(sizes[j])));
+  const crossesLeader = (x, y, s) => leaders.some(([x0, y0, x1, y1]) => crossesBox(x0, y0, x1, y1, x, y, s / 2));
+  const clear = (x, y, s) => !metMarker(x, y, s)
     && !obstacles.some(([x0, y0, x1, y1]) => x - s / 2 - GAP < x1 && x0 < x + s / 2 + GAP && y - s / 2 - GAP < y1 && y0 < y + s / 2 + GAP);
-  const free = (x, y, s) => clear(x, y, s) && !leaders.some(([x0, y0, x1, y1]) => crossesBox(x0, y0, x1, y1, x, y, s / 2));
+  const free = (x, y, s) => clear(x, y, s) && !crossesLeader(x, y, s);
   // A place for marker i moved aside: on its point's side of the zone's line, wholly; its leader
   // line through no marker placed.
-  const fits = (i, px, py, s) => !coversPoint(i, px, py, s)
-    && (!zone || (inRing(zone, px, py) === side[i] && ringDistance2(zone, px, py) >= margin[i] * margin[i]))
+  const onSide = (i, px, py) => !zone || (inRing(zone, px, py) === side[i] && ringDistance2(zone, px, py) >= margin[i] * margin[i]);
+  const fits = (i, px, py, s) => !coversPoint(i, px, py, s) && onSide(i, px, py)
     && !placedList.some((j) => crossesBox(all[i][0], all[i][1], px, py, placed[j][0], placed[j][1], sizes[j] / 2));
   const onMap = (x, y, s) => x - s / 2 >= bounds[0] && y - s / 2 >= bounds[1] && x + s / 2 <= bounds[2] && y + s / 2 <= bounds[3];
   for (const i of order) {
@@ -258,12 +261,16 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
     // obstacles, as the server's drawings need; the map draws its crowd as a numbered circle.
     let isStuck = false;
     search: if (!at) {
-      for (const strict of [true, false]) {
+      // Tiers: free and fitting; then (given the zone) wholly on its side and clear of the markers
+      // placed, under an obstacle if it must (a legend over the zone on a phone pushed a crowd's
+      // circle onto the line); then clear of markers and obstacles, anywhere.
+      for (const tier of zone ? ["strict", "sided", "loose"] : ["strict", "loose"]) {
+        const strict = tier === "strict";
         isStuck = !strict;
         for (const box of !bounds ? [null] : onMap(x, y, s) ? [bounds] : [bounds, null]) {
           for (let k = strict ? Math.max(1, Math.ceil((crowd[i] + 1) / Math.PI)) : 1; k <= RINGS; k += 1) {
             const r = (k * cell) / 2;
-            if (strict && r > furthest[i]) break;
+            if (tier !== "loose" && r > furthest[i]) break;
             const m = Math.max(6, Math.ceil(2 * Math.PI * k));
             for (let t = 0; t < m; t += 1) {
               const a = away + ((t % 2 ? (t + 1) / 2 : -t / 2) * 2 * Math.PI) / m;
@@ -271,7 +278,10 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
               const inBounds = Boolean(bounds) && px - s / 2 >= bounds[0] && py - s / 2 >= bounds[1] && px + s / 2 <= bounds[2] && py + s / 2 <= bounds[3];
               // Anywhere, after the bounds: those within them were tried already (the same answer).
               if (box ? !inBounds : inBounds) continue;
-              if (strict ? free(px, py, s) && fits(i, px, py, s) : clear(px, py, s)) {
+              const ok = strict ? free(px, py, s) && fits(i, px, py, s)
+                : tier === "sided" ? onSide(i, px, py) && !metMarker(px, py, s) && !crossesLeader(px, py, s)
+                  : clear(px, py, s);
+              if (ok) {
                 at = [px, py];
                 break search;
               }

@@ -65,7 +65,7 @@ def place_by_pairs(
     no numpy)."""
     n = len(points)
     cell = max(sizes) + GAP
-    margin = margins or [s / 2 for s in sizes]
+    margin = margins or [s * math.sqrt(0.5) for s in sizes]  # half the diagonal: the box wholly on its side
 
     def meets(x: float, y: float, s: float, qx: float, qy: float, qs: float) -> bool:
         return abs(x - qx) < (s + qs) / 2 + GAP and abs(y - qy) < (s + qs) / 2 + GAP
@@ -101,16 +101,30 @@ def place_by_pairs(
             and not any(crosses(a, b, (x, y), s / 2) for a, b in leaders)
         )
 
+    def on_side(i: int, x: float, y: float) -> bool:
+        return zone is None or (
+            in_ring(zone, x, y) == side[i] and ring_distance2(zone, x, y) >= margin[i] ** 2
+        )
+
+    def sided(i: int, x: float, y: float, s: float) -> bool:
+        """Wholly on its side, meeting no marker placed and no leader line (obstacles allowed)."""
+        return (
+            on_side(i, x, y)
+            and not any(meets(x, y, s, *out[j], sizes[j]) for j in placed)
+            and not any(crosses(a, b, (x, y), s / 2) for a, b in leaders)
+        )
+
     def fits(i: int, x: float, y: float, s: float) -> bool:
-        if covers_point(i, x, y, s):
-            return False
-        if zone is not None and (
-            in_ring(zone, x, y) != side[i] or ring_distance2(zone, x, y) < margin[i] ** 2
-        ):
+        if covers_point(i, x, y, s) or not on_side(i, x, y):
             return False
         return not any(crosses(points[i], (x, y), out[j], sizes[j] / 2) for j in placed)
 
-    def on_rings(i: int, away: float, first_ring: int, strict: bool) -> tuple[float, float] | None:
+    def on_rings(i: int, away: float, first_ring: int, tier: str) -> tuple[float, float] | None:
+        test = {
+            "strict": lambda p: free(*p, s) and fits(i, *p, s),
+            "sided": lambda p: sided(i, *p, s),
+            "loose": lambda p: clear(*p, s),
+        }[tier]
         x, y = points[i]
         s = sizes[i]
         h = s / 2
@@ -132,7 +146,7 @@ def place_by_pairs(
                         and p[0] + h <= box[2]
                         and p[1] + h <= box[3]
                     )
-                    if within and (free(*p, s) and fits(i, *p, s) if strict else clear(*p, s)):
+                    if within and test(p):
                         return p
         return None
 
@@ -145,10 +159,10 @@ def place_by_pairs(
             around = [p for p in points if math.hypot(p[0] - x, p[1] - y) < 3 * cell]
             cx, cy = sum(p[0] for p in around) / len(around), sum(p[1] for p in around) / len(around)
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
-            for strict in (True, False):
-                relaxed = not strict
-                first_ring = max(1, math.ceil((crowd[i] + 1) / math.pi)) if strict else 1
-                found = on_rings(i, away, first_ring, strict)
+            for tier in ("strict", "sided", "loose") if zone is not None else ("strict", "loose"):
+                relaxed = tier != "strict"
+                first_ring = max(1, math.ceil((crowd[i] + 1) / math.pi)) if tier == "strict" else 1
+                found = on_rings(i, away, first_ring, tier)
                 if found:
                     break
         if found is None or relaxed:

@@ -61,6 +61,7 @@ def check_sides_and_leaders(page: Page, where: str) -> int:
     """Asserts the rule for the view on the page; returns how many markers were moved aside."""
     drawn = page.evaluate(DRAWN, zone_circle())
     circle = Polygon(drawn["ring"])
+    line = circle.exterior
     markers, stacks = drawn["markers"], drawn["stacks"]
     assert markers, where
     on_map = [m for m in markers if not m["stacked"]]
@@ -77,6 +78,10 @@ def check_sides_and_leaders(page: Page, where: str) -> int:
             f"{where}: {m['name']!r} is {'inside' if side else 'outside'} the zone but drawn "
             f"{'outside' if side else 'inside'} its circle"
         )
+        # wholly: no corner across the line (an outside marker pushed 19 px had one inside)
+        assert not box(*m["box"]).buffer(-SLACK_PX).intersects(line), (
+            f"{where}: {m['name']!r}, moved aside, is drawn across the zone's line"
+        )
         leader = LineString([m["point"], (at.x, at.y)])
         for name, area in hit_areas:
             if name != m["name"]:
@@ -87,6 +92,11 @@ def check_sides_and_leaders(page: Page, where: str) -> int:
         members = [m for m in markers if m["stacked"] and m["stack"] == s["stack"]]
         assert members, f"{where}: numbered circle {s['stack']} holds no incident"
         at = centre(s["box"])
+        # the whole disc on its side ("28 incidents here" sat on the line, 17 of 36 rim points in)
+        disc = at.buffer((s["box"][2] - s["box"][0]) / 2 - SLACK_PX)
+        assert not disc.intersects(line), (
+            f"{where}: numbered circle {s['stack']} is drawn across the zone's line"
+        )
         for m in members:
             side = inside_zone(m["lon"], m["lat"])
             assert circle.contains(at) == side, (
@@ -108,6 +118,22 @@ def test_markers_moved_aside_keep_their_side_of_the_zone_line(
     zoom_by(page, "Zoom out")
     moved += check_sides_and_leaders(page, f"{width}px, zoomed out again")
     assert moved, "no marker was moved aside: the test saw nothing"
+    page.context.close()
+
+
+def test_markers_keep_their_side_with_the_legend_open_on_a_phone(browser: Browser, base_url: str) -> None:
+    """Session 25, 375x812 (touch), "Legend" tapped: the open legend covers most of the zone, and
+    the numbered circle "28 incidents here" was pushed onto the zone's line, an outside marker 19 px
+    with a corner inside. Whatever panel covers part of the map, each keeps its side."""
+    page = open_at(browser, base_url, 375, 812, is_mobile=True, has_touch=True)
+    check_sides_and_leaders(page, "375px, legend closed")
+    page.locator(".legend-toggle").tap()
+    page.wait_for_selector("#legend-body:not([hidden])")
+    page.wait_for_timeout(300)
+    check_sides_and_leaders(page, "375px, legend open")
+    page.locator(".legend-more > summary").tap()  # the rest of the legend, taller still
+    page.wait_for_timeout(300)
+    check_sides_and_leaders(page, "375px, whole legend open")
     page.context.close()
 
 
