@@ -88,13 +88,15 @@ export class Labels {
     };
     // Whether the name at box (client px, with its margin) reads as the garrison's among the
     // markers' boxes: see BESIDE_PX and CLEAR_PX.
+    // Anywhere free (away null): beside its dot, or with a leader line that still crosses no
+    // marker and no numbered circle (it ran through the "27" circle in a 320 px embed).
     const reads = (box, place, markers) => {
-      if (place.away === null) return true;
+      if (place.away === null && !place.leader) return true;
       const corner = this.map.getContainer().getBoundingClientRect();
       const at = this.map.latLngToContainerPoint(latlng).add([corner.left, corner.top]);
       const near = Math.min(Infinity, ...markers.map((m) => apart(box, m)));
       if (!place.leader) return near > apart(box, { x0: at.x, y0: at.y, x1: at.x, y1: at.y }) - MARGIN - radius + 3;
-      if (near < place.away) return false;
+      if (place.away !== null && near < place.away) return false;
       const end = this.nearestOn(box, latlng);
       const to = this.map.latLngToContainerPoint(end).add([corner.left, corner.top]);
       const length = Math.hypot(to.x - at.x, to.y - at.y) || 1;

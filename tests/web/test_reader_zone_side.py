@@ -13,10 +13,13 @@ is that geodesic circle projected by the map.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import Browser, Page
 from shapely.geometry import LineString, Point, Polygon, box
 
+from tests.web.conftest import start
 from tests.web.test_reader_markers import open_at, zoom_by
 from tests.zone_oracle import inside_zone, zone_circle
 
@@ -188,3 +191,61 @@ def test_no_country_name_is_drawn_across_the_zone_line(
         assert not box(*b).buffer(-1).intersects(line), (
             f"{path} at {width}px: {name} is drawn across the zone's line"
         )
+
+
+@pytest.fixture(scope="module")
+def no_tiles_url() -> Iterator[str]:
+    """The app with a tile layer that fails: the map shows its tile notice (as a reader saw it)."""
+    with start(tile_url="/no-such-tiles/{z}/{x}/{y}.png") as url:  # type: ignore[attr-defined]
+        yield url
+
+
+# Every leader line drawn (the markers' and the garrison name's: paths in the leaders' pane, not
+# their dots) as its two ends in page px, and every marker's and numbered circle's box.
+LEADERS = """() => {
+  const ends = [...document.querySelectorAll('#map .leaflet-leaders-pane path:not(.leader-dot)')]
+    .filter((p) => p.getTotalLength() > 0)
+    .map((p) => {
+      const m = p.getScreenCTM();
+      return [0, p.getTotalLength()].map((t) => {
+        const q = p.getPointAtLength(t);
+        return [m.a * q.x + m.c * q.y + m.e, m.b * q.x + m.d * q.y + m.f];
+      });
+    });
+  const boxes = [...document.querySelectorAll('#map .incident-icon:not(.stacked), #map .cell-icon')]
+    .map((e) => { const r = (e.querySelector('svg') || e).getBoundingClientRect();
+                  return [e.getAttribute('aria-label'), [r.left, r.top, r.right, r.bottom]]; });
+  return { ends, boxes };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "width", "height"),
+    [
+        (f"/embed?sel={CONTESTED}", 320, 450),
+        (f"/embed?sel={CONTESTED}", 351, 450),
+        ("/embed", 320, 450),
+        (f"/?sel={CONTESTED}", 375, 812),
+        ("/", 1440, 900),
+    ],
+)
+def test_no_leader_line_crosses_a_marker_or_a_numbered_circle(
+    browser: Browser, no_tiles_url: str, path: str, width: int, height: int
+) -> None:
+    """Session 25, the embed of the contested strike at 320 px, its tiles failing (the notice
+    over the map's foot): the garrison's leader line ran through the "27" numbered circle. A
+    leader line may end at its own marker; it crosses none."""
+    page = open_at(browser, no_tiles_url, width, height, path)
+    page.wait_for_timeout(300)
+    seen = page.evaluate(LEADERS)
+    page.context.close()
+    assert seen["ends"], f"{path} at {width}px: no leader line drawn, the test sees nothing"
+    for a, b in seen["ends"]:
+        line = LineString([a, b])
+        for name, b4 in seen["boxes"]:
+            area = box(*b4)
+            if area.contains(Point(a)) or area.contains(Point(b)):
+                continue  # its own marker, at one end
+            assert not line.intersects(area.buffer(-SLACK_PX)), (
+                f"{path} at {width}px: a leader line {a} -> {b} crosses {name!r}"
+            )
