@@ -2,7 +2,7 @@
 
 One store holds one collection (events, regions, sites, zones, borders). The routes, pages, SVG
 and export read a store only through these operations, so the embedded store
-(``app.data.store.FeatureStore``) and the PostGIS store (``app.data.postgis``) stand side by side;
+(``app.data.store.FeatureStore``) and the PostGIS store (``app.data.pg_store``) stand side by side;
 mypy checks that each satisfies ``Store``.
 
 Rows: a store names its features by *row handles*, ints that are valid for the life of the store
