@@ -3,8 +3,9 @@ serves the map page, its static assets and the bundled data.
 
 The wheel is built from a copy of the repository's files (what git tracks, plus new files it does
 not ignore), so nothing in the work tree outside the package can stand in for a missing file.
-The environment sees the machine's packages (``--system-site-packages``: the dependencies are
-not downloaded again), but the project itself comes only from the wheel, which the test checks.
+The environment sees the machine's packages (``--system-site-packages``, and the packages of the
+venv the tests run from: the dependencies are not downloaded again), but the project itself comes
+only from the wheel, which the test checks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -62,6 +64,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = (root / "dist").glob("at_tanf_map-*.whl")
     env_dir = root / "venv"
     _run(sys.executable, "-m", "venv", "--system-site-packages", env_dir, cwd=root)
+    if sys.prefix != sys.base_prefix:
+        # Run from a venv (the README's way), ``--system-site-packages`` sees the base Python's
+        # packages, not this venv's: its site-packages go on the path by a .pth (a path only: the
+        # .pth files in it, among them this checkout's editable install, are not read).
+        paths = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+        site = env_dir / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+        (site / "outer-venv.pth").write_text("\n".join(sorted(paths)) + "\n", encoding="utf-8")
     _run(env_dir / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", wheel, cwd=root)
     shutil.rmtree(source)  # the installed package must not find anything left in the copy
     return env_dir

@@ -8,6 +8,7 @@ import fcntl
 import logging
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -184,8 +185,8 @@ def test_serve_reports_a_cache_fault_in_one_line_and_serves(data_copy: Path, tmp
     cache_file.write_text("x", encoding="utf-8")
     port = free_port()
     server = subprocess.Popen(
-        ["python", "-m", "app", "serve", "--workers", "1", "--port", str(port), "--data-dir", str(data_copy),
-         "--cache-dir", str(cache_file)],
+        [sys.executable, "-m", "app", "serve", "--workers", "1", "--port", str(port),
+         "--data-dir", str(data_copy), "--cache-dir", str(cache_file)],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -212,7 +213,7 @@ def test_a_low_open_file_limit_is_one_line() -> None:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
-    done = subprocess.run(["python", "-m", "app", "serve", "--port", "1"], preexec_fn=limit,
+    done = subprocess.run([sys.executable, "-m", "app", "serve", "--port", "1"], preexec_fn=limit,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
