@@ -4,9 +4,8 @@ to it by tests/web/test_state_contract.py, for the server's drawings (the SVG, t
 Markers are placed by ``app.export.placement`` (each moved aside on its point's side of the
 zone's line); a crowd (markers that meet on their points, through a chain of neighbours on the
 same side of the line) with no room on its side, or that would spread further than ``reach`` px,
-becomes one numbered circle at the mean of its points, wholly on the same side (GAP px clear).
-With the crowds stacked the rest are placed again, and a crowd still without room is stacked too
-(three rounds at most).
+becomes one numbered circle at the mean of its points, wholly on the same side. With the crowds stacked
+the rest are placed again, and a crowd still without room is stacked too (three rounds at most).
 The selected marker is never stacked. Units are pixels of the drawing.
 """
 
@@ -109,7 +108,7 @@ def arrange(
             obstacles,
             bounds,
             zone,
-            [sizes[i] * HALF_DIAGONAL for i in alone] + [stack_size(len(g)) / 2 + GAP for g in stacks],
+            [sizes[i] * HALF_DIAGONAL for i in alone] + [stack_size(len(g)) / 2 for g in stacks],
         )
         at = list(placed)
         for k, i in enumerate(alone):

@@ -187,7 +187,7 @@ export function arrange(points, sizes, { first = -1, obstacles = [], bounds = nu
     const alone = points.map((_, i) => i).filter((i) => !inStack.has(i));
     const again = placement([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
       [...alone.map((i) => sizes[i]), ...stacks.map((g) => stackSize(g.length))],
-      { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] * Math.SQRT1_2), ...stacks.map((g) => stackSize(g.length) / 2 + GAP)] });
+      { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] * Math.SQRT1_2), ...stacks.map((g) => stackSize(g.length) / 2)] });
     at = [...placed.at];
     alone.forEach((i, k) => { at[i] = again.at[k]; });
     stackAt = again.at.slice(alone.length);
