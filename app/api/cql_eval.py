@@ -79,7 +79,7 @@ class Rows:
         """From the store's columns where it has the property, else from the features' JSON."""
         columns = self.store.columns
         if name == "zone_status":
-            codes = self.store.statuses(self.rows)
+            codes = columns.status[self.rows]
             names = np.full(self.n, None, dtype=object)
             known = np.zeros(self.n, dtype=bool)
             for status, code in STATUS_CODES.items():
@@ -99,8 +99,7 @@ class Rows:
             shapes = self.store.shapes(self.rows)
             return shapes, shapely.is_missing(shapes)
         if kind == "time" and name in ("date_start", "date_end"):
-            starts, ends = self.store.days(self.rows)
-            days = np.asarray(starts if name == "date_start" else ends, dtype=np.int64)
+            days = columns.days[self.rows, 0 if name == "date_start" else 1].astype(np.int64)
             first = (days - EPOCH) * DAY_US
             return (first, first + DAY_US - 1), days == NO_DAY
         raw = self.properties(name)

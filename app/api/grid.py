@@ -24,7 +24,7 @@ from app.api import params as declared
 from app.api.cql import compile_filter
 from app.api.params import Parameter, Parameters, parse_crs, parse_item_query, reject_unknown
 from app.data.grid import MAX_LEVEL, Cells, cell_bounds, count_cells
-from app.data.store_api import STATUS_CODES, ItemQuery, Store
+from app.data.store_api import STATUS_CODES, Attributes, ItemQuery, Store
 from app.errors import BadRequest, NotFound, problem_responses
 
 router = APIRouter(prefix="/api", tags=["Aggregation"], responses={**problem_responses(400, 404, 406, 500)})
@@ -122,13 +122,12 @@ def _periods(starts: np.ndarray, ends: np.ndarray, unit: str) -> dict[str, int]:
     return {str(name): int(n) for name, n in zip(names, counts, strict=True) if n}
 
 
-def _totals(store: Store, rows: np.ndarray, periods: bool) -> dict[str, Any]:
+def _totals(attrs: Attributes, periods: bool) -> dict[str, Any]:
     """Counts of every matched incident (located or not) by zone status and by event type, the
     first and last day among them, and with ``periods`` (level 0: the dataset, or the filters'
     matches, in a few numbers) how many each year and month holds (the map's period menu)."""
-    codes = store.statuses(rows)
-    starts, ends = store.days(rows)
-    types, counts = np.unique(np.array(store.types(rows), dtype=object), return_counts=True)
+    codes, starts, ends = attrs.status, attrs.start, attrs.end
+    types, counts = np.unique(attrs.event_type, return_counts=True)
     dated = starts >= 0
     totals: dict[str, Any] = {
         "zone_status": {s: int(np.count_nonzero(codes == STATUS_CODES[s])) for s in STATUSES},
@@ -143,16 +142,11 @@ def _totals(store: Store, rows: np.ndarray, periods: bool) -> dict[str, Any]:
 
 def _count(store: Store, query: ItemQuery, level: int) -> tuple[Cells, dict[str, Any], int]:
     """The cells of the matching incidents, their totals, and how many match. Built on the
-    store's reads (``query``, ``points``, ``statuses``, ``days``, ``types``), so every store
-    answers it; a SQL store could group in the database instead."""
+    store's reads (``query``, ``attributes``), so every store answers it; a SQL store could
+    group in the database instead."""
     rows = store.query(query)
-    lon, lat = store.points(rows)
-    starts, ends = store.days(rows)
-    return (
-        count_cells(level, lon, lat, store.statuses(rows), starts, ends),
-        _totals(store, rows, level == 0),
-        len(rows),
-    )
+    a = store.attributes(rows)
+    return count_cells(level, a.lon, a.lat, a.status, a.start, a.end), _totals(a, level == 0), len(rows)
 
 
 @router.get(

@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool
 from app import budget
 from app.api.cql_sql import filter_sql
 from app.data.served_meta import Served, served
-from app.data.store_api import NO_DAY, STATUS_CODES, ItemQuery, with_geometries
+from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, with_geometries
 from app.geo.shapes import circle
 
 ORDER = "sort_day, sort_id, sort_seq"  # the collection's order (``app.data.pg_schema``)
@@ -239,19 +239,18 @@ class PostgisStore:
         kept = [self._ahead.get(int(fid)) for fid in rows]
         return [r[0] for r in kept] if all(kept) else [r[0] for r in self._by_fid(rows, "id")]  # type: ignore[index]
 
-    def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xy = np.array(self._by_fid(rows, "ST_X(point::geometry), ST_Y(point::geometry)"), dtype=np.float64)
-        return xy.reshape(-1, 2)[:, 0], xy.reshape(-1, 2)[:, 1]
-
-    def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        days = np.array(self._by_fid(rows, "day_start, day_end"), dtype=np.int64).reshape(-1, 2)
-        return days[:, 0], days[:, 1]
-
-    def statuses(self, rows: np.ndarray) -> np.ndarray:
-        return np.array([r[0] for r in self._by_fid(rows, "status")], dtype=np.int8)
-
-    def types(self, rows: np.ndarray) -> list[str]:
-        return [r[0] or "" for r in self._by_fid(rows, "props->>'event_type'")]
+    def attributes(self, rows: np.ndarray) -> Attributes:
+        point = "ST_X(point::geometry), ST_Y(point::geometry)"
+        found = self._by_fid(rows, f"{point}, day_start, day_end, status, props->>'event_type'")
+        lon, lat, start, end, status, types = zip(*found, strict=True) if found else [()] * 6
+        return Attributes(
+            np.array(lon, dtype=np.float64),  # None (no point): NaN
+            np.array(lat, dtype=np.float64),
+            np.array(start, dtype=np.int64),
+            np.array(end, dtype=np.int64),
+            np.array(status, dtype=np.int8),
+            np.array([t or "" for t in types], dtype=object),
+        )
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
         wkb = np.full(len(rows), None, dtype=object)

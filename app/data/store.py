@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import shapely
 
 from app.data.schema import Blob, Columns, numbers, to_arrow, true
-from app.data.store_api import NO_DAY, STATUS_CODES, ItemQuery, Store, with_geometries
+from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, Store, with_geometries
 from app.geo import near as geo_near
 from app.geo.shapes import MAX_CHORD_ERROR_M
 
@@ -134,21 +134,14 @@ class FeatureStore:
         order = np.argsort(ids, kind="stable")
         return ids[order], order
 
-    def types(self, rows: np.ndarray) -> list[str]:
-        return self.columns.event_type.of(np.asarray(rows, dtype=np.int64))
-
     def has_polygons(self, rows: np.ndarray) -> bool:
         return bool(self._spliced[rows].any())
 
-    def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.columns.point[rows, 0], self.columns.point[rows, 1]
-
-    def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.columns.days[rows, 0].astype(np.int64), self.columns.days[rows, 1].astype(np.int64)
-
-    def statuses(self, rows: np.ndarray) -> np.ndarray:
-        codes: np.ndarray = self.columns.status[rows]
-        return codes
+    def attributes(self, rows: np.ndarray) -> Attributes:
+        c, rows = self.columns, np.asarray(rows, dtype=np.int64)
+        point, days = c.point[rows], c.days[rows].astype(np.int64)
+        types = np.array(c.event_type.names, dtype=object)[c.event_type.codes[rows]]
+        return Attributes(point[:, 0], point[:, 1], days[:, 0], days[:, 1], c.status[rows], types)
 
     def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         drawn = np.flatnonzero(np.isin(self.owner_rows, owners) & (self.owner_rows >= 0))

@@ -27,10 +27,10 @@ import shapely
 from app.geo.geojson import rounded, texts
 from app.geo.shapes import simplified
 
-# Zone status names and the codes ``Store.statuses`` answers with (-1: no status).
+# Zone status names and their codes in ``Attributes.status`` (-1: no status).
 STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2, "contested": 3}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
-NO_DAY = -1  # "no date" in ``Store.days``: never matches a datetime filter
+NO_DAY = -1  # "no date" in ``Attributes.start`` and ``end``: never matches a datetime filter
 # Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
 # number of distinct URLs (and so of HTTP cache entries) small whatever clients send.
 SIMPLIFY_LADDER_M = (1, 5, 10, 50, 100, 500, 1000)
@@ -68,9 +68,27 @@ class ItemQuery:
     filter: CqlFilter | None = None  # a CQL2 filter on the collection's queryables
 
 
+@dataclass(frozen=True)
+class Attributes:
+    """Rows' point, days, zone status and event type (``Store.attributes``), in the rows' order."""
+
+    lon: np.ndarray  # the representative point: float64 degrees, NaN where there is none
+    lat: np.ndarray
+    start: np.ndarray  # first and last day: int64 proleptic Gregorian ordinals, NO_DAY if none
+    end: np.ndarray
+    status: np.ndarray  # int8 zone status (STATUS_CODES), -1 where there is none
+    event_type: np.ndarray  # str objects, "" where there is none
+
+    def take(self, at: np.ndarray) -> Attributes:
+        """Those of the rows at ``at`` (indices into these arrays)."""
+        return Attributes(
+            self.lon[at], self.lat[at], self.start[at], self.end[at], self.status[at], self.event_type[at]
+        )
+
+
 class Store(Protocol):
-    """One collection's features, read-only, as the service uses them. ``rows`` are row handles
-    (int64 arrays, collection order); per-row answers are arrays or lists in the same order."""
+    """One collection's features, read-only. ``rows``: row handles (int64 arrays, collection
+    order); what is answered per row comes in the same order."""
 
     @property
     def blocking(self) -> bool:
@@ -112,17 +130,8 @@ class Store(Protocol):
         """Whether writing these bodies does work beyond joining stored bytes (off the event loop)."""
 
     def ids(self, rows: np.ndarray) -> list[str]: ...
-    def points(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Longitudes and latitudes (float64 degrees) of the representative points; NaN: none."""
-
-    def days(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """First and last day (int64 proleptic Gregorian ordinals, NO_DAY if none)."""
-
-    def statuses(self, rows: np.ndarray) -> np.ndarray:
-        """Zone status codes (STATUS_CODES; -1 where there is none), int8."""
-
-    def types(self, rows: np.ndarray) -> list[str]:
-        """Event types ("" where there is none)."""
+    def attributes(self, rows: np.ndarray) -> Attributes:
+        """What the grid, the SVG and the map's summary count and draw (one read for all)."""
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
         """Shapely polygons (an object array); None where the geometry is a point or missing."""

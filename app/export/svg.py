@@ -34,7 +34,7 @@ from shapely.geometry.base import BaseGeometry
 from app import budget
 from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, cell_of, count_cells
-from app.data.store_api import STATUS_CODES, STATUS_NAMES, Store, features
+from app.data.store_api import STATUS_CODES, STATUS_NAMES, Attributes, Store, features
 from app.export.kept import Kept
 from app.export.regions import drawn, region_style, svg_attributes
 from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
@@ -197,7 +197,7 @@ def _shown_regions(
         keep = owner == sel_row if sel_row is not None else np.zeros(len(drawn), dtype=bool)
         drawn, owner = drawn[keep], owner[keep]
     geoms = regions.geometries(drawn)
-    statuses = [STATUS_NAMES.get(code) for code in regions.statuses(drawn).tolist()]
+    statuses = [STATUS_NAMES.get(code) for code in regions.attributes(drawn).status.tolist()]
     ids = regions.ids(drawn)
     return [
         (g, int(o), s, i) for g, o, s, i in zip(geoms, owner, statuses, ids, strict=True) if g is not None
@@ -223,16 +223,16 @@ def _markers(
     keep clear of both)."""
     taken = [] if taken is None else taken
     lines = [] if lines is None else lines
-    lon, lat = events.points(shown)
-    x, y = v.xy_arrays(lon, lat)
-    located = np.isfinite(x)
-    rows, x, y = shown[located], x[located], y[located]
-    if len(rows) > MAX_MARKERS:  # many: those outside the view are skipped, and then gathered
+    shown_at = events.attributes(shown)
+    x, y = v.xy_arrays(shown_at.lon, shown_at.lat)
+    at = np.flatnonzero(np.isfinite(x))  # the located (indices into ``shown``)
+    if len(at) > MAX_MARKERS:  # many: those outside the view are skipped, and then gathered
         margin = 3 * NEAR_PX
-        inside = (x >= -margin) & (x <= v.width + margin) & (y >= -margin) & (y <= v.height + margin)
-        rows, x, y = rows[inside], x[inside], y[inside]
-        if len(rows) > MAX_MARKERS:
-            return _clusters(v, events, rows, x, y, sel_row, taken)
+        xs, ys = x[at], y[at]
+        at = at[(xs >= -margin) & (xs <= v.width + margin) & (ys >= -margin) & (ys <= v.height + margin)]
+        if len(at) > MAX_MARKERS:
+            return _clusters(v, shown[at], shown_at.take(at), x[at], y[at], sel_row, taken)
+    rows, x, y, marked = shown[at], x[at], y[at], shown_at.take(at)
     points = list(zip(x.tolist(), y.tolist(), strict=True))
     sizes = [22.0 if int(i) == sel_row else 16.0 for i in rows]
     selected = [k for k in range(len(rows)) if int(rows[k]) == sel_row]
@@ -243,7 +243,7 @@ def _markers(
     )  # fmt: skip
     stacked = {k for g in stacks for k in g}
     alone = [k for k in range(len(rows)) if k not in stacked]
-    types, statuses, ids = events.types(rows), _status_names(events, rows), events.ids(rows)
+    types, statuses, ids = marked.event_type.tolist(), _status_names(marked.status), events.ids(rows)
     out = [leader_lines([points[k] for k in alone], [positions[k] for k in alone])]
     for k in alone:
         (x0, y0), (x1, y1) = points[k], positions[k]
@@ -295,8 +295,8 @@ def leader_lines(points: list[tuple[float, float]], positions: list[tuple[float,
 
 def _clusters(
     v: Viewport,
-    events: Store,
     rows: np.ndarray,
+    attrs: Attributes,
     x: np.ndarray,
     y: np.ndarray,
     sel_row: int | None,
@@ -307,27 +307,26 @@ def _clusters(
     ``<title>`` counting them by zone status; a cell of one incident keeps its own marker. Each
     circle's or marker's box goes into ``taken``: what is drawn, a few hundred boxes at most
     whatever the number of incidents (a box per incident cost 60 ms of the drawing at 100k).
+    ``attrs``: the ``rows``' attributes; ``x``, ``y``: their points on the image (px).
     Work in Python is per cell; per incident it is numpy's."""
     level = min(MAX_LEVEL, max(0, math.floor(v.zoom) + 2))
-    lon, lat = events.points(rows)
-    starts, ends = events.days(rows)
-    cells = count_cells(level, lon, lat, events.statuses(rows), starts, ends)
+    cells = count_cells(level, attrs.lon, attrs.lat, attrs.status, attrs.start, attrs.end)
     cx_all, cy_all = v.xy_arrays(cells.mean_lon, cells.mean_lat)
-    col, row = cell_of(lon, lat, level)
+    col, row = cell_of(attrs.lon, attrs.lat, level)
     side = 1 << level  # a cell's key: col * side + row (level <= MAX_LEVEL: fits in int64)
     single = cells.count == 1
     single_keys = cells.col[single].astype(np.int64) * side + cells.row[single].astype(np.int64)
     keys = col * side + row
     alone = np.isin(keys, single_keys)
-    lone = dict(zip(keys[alone].tolist(), rows[alone].tolist(), strict=True))
+    lone = dict(zip(keys[alone].tolist(), np.flatnonzero(alone).tolist(), strict=True))
     out = []
     for c in range(len(cells)):
         budget.check()
         n = int(cells.count[c])
         cx, cy = round(float(cx_all[c]), 1), round(float(cy_all[c]), 1)
         if n == 1:
-            i = np.array([lone[int(cells.col[c]) * side + int(cells.row[c])]])
-            out.append(marker_svg(cx, cy, events.types(i)[0], _status_names(events, i)[0], 16))
+            k = lone[int(cells.col[c]) * side + int(cells.row[c])]
+            out.append(marker_svg(cx, cy, *_look(attrs, k), 16))
             taken.append((cx - 8, cy - 8, cx + 8, cy + 8))
             continue
         words = ", ".join(
@@ -346,15 +345,19 @@ def _clusters(
     if sel_row is not None and sel_row in rows:
         k = int(np.flatnonzero(rows == sel_row)[0])
         px, py = round(float(x[k]), 1), round(float(y[k]), 1)
-        sel = np.array([sel_row])
-        out.append(marker_svg(px, py, events.types(sel)[0], _status_names(events, sel)[0], 22))
+        out.append(marker_svg(px, py, *_look(attrs, k), 22))
         taken.append((px - 11, py - 11, px + 11, py + 11))
     return out
 
 
-def _status_names(events: Store, rows: np.ndarray) -> list[str]:
-    """Each row's zone status name ("" where it has none)."""
-    return [STATUS_NAMES.get(code, "") for code in events.statuses(rows).tolist()]
+def _look(attrs: Attributes, k: int) -> tuple[str, str]:
+    """What a marker shows of the ``k``th row: its event type and zone status name ("": none)."""
+    return str(attrs.event_type[k]), STATUS_NAMES.get(int(attrs.status[k]), "")
+
+
+def _status_names(codes: np.ndarray) -> list[str]:
+    """Each zone status code's name ("" where there is none)."""
+    return [STATUS_NAMES.get(code, "") for code in codes.tolist()]
 
 
 def _description(served: Served, shown: np.ndarray, selected: str | None) -> str:

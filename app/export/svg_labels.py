@@ -118,9 +118,9 @@ def _key_items(served: Served, shown: np.ndarray, width: int) -> tuple[list[Item
     static/js/legend-body.js: first what it must (the shapes, from 400 px wide, and the fills on
     the image: inside from outside), then what it may where that adds no row (the zone, the
     garrison and the borders, which the image also names or credits)."""
-    events = served.stores["events"]
-    types = sorted(set(events.types(shown[~np.isnan(events.points(shown)[0])])))
-    shown_codes = set(events.statuses(shown).tolist())
+    attrs = served.stores["events"].attributes(shown)
+    types = sorted(set(attrs.event_type[~np.isnan(attrs.lon)].tolist()))
+    shown_codes = set(attrs.status.tolist())
     statuses = [s for s in STATUS_SHORT if STATUS_CODES[s] in shown_codes]
     must: list[tuple[str, str]] = []
     if width >= 400:

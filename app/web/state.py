@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from app.data.store_api import STATUS_CODES, ItemQuery, features
+from app.data.store_api import STATUS_CODES, Attributes, ItemQuery, features
 from app.served import Served
 
 STATE_KEYS = ("v", "from", "to", "types", "status", "sel")
@@ -139,8 +139,9 @@ def summary_text(served: Served, state: MapState) -> str:
     head = f"Map of the {radius} km At Tanf de-confliction zone."
     if not len(shown):
         return f"{head} No incidents match the filters ({len(events)} in all)."
-    counts, note = _counts(served, state, shown)
-    unlocated = int(np.isnan(events.points(shown)[0]).sum())
+    attributes = events.attributes(shown)
+    counts, note = _counts(served, state, attributes)
+    unlocated = int(np.isnan(attributes.lon).sum())
     note += f" {unlocated} not located on the map." if unlocated else ""
     props = _selected(served, state, shown)
     if props is not None:
@@ -160,7 +161,7 @@ def caption_text(served: Served, state: MapState) -> str:
     props = _selected(served, state, shown)
     if props is not None:  # the answer's headline is "<label>: <who says what>"
         return f"{props['zone_answer'].split(':', 1)[0]}: {props['title']}"
-    return _counts(served, state, shown)[0]
+    return _counts(served, state, served.stores["events"].attributes(shown))[0]
 
 
 def _selected(served: Served, state: MapState, shown: np.ndarray) -> dict[str, Any] | None:
@@ -172,15 +173,13 @@ def _selected(served: Served, state: MapState, shown: np.ndarray) -> dict[str, A
     return props
 
 
-def _counts(served: Served, state: MapState, shown: np.ndarray) -> tuple[str, str]:
+def _counts(served: Served, state: MapState, shown: Attributes) -> tuple[str, str]:
     """("36 incidents from June 2016 to December 2024: 27 inside, ... 6 outside.", and for a
-    period chosen " 2 of them began before June 2017." and so on) for the ``shown`` rows."""
+    period chosen " 2 of them began before June 2017." and so on) for the ``shown`` incidents."""
     events = served.stores["events"]
-    total = len(events)
-    starts, ends = events.days(shown)
+    total, starts, ends, codes = len(events), shown.start, shown.end, shown.status
     first, last = dt.date.fromordinal(int(starts.min())), dt.date.fromordinal(int(ends.max()))
-    count = f"{total} incidents" if len(shown) == total else f"{len(shown)} of {total} incidents"
-    codes = events.statuses(shown)
+    count = f"{total} incidents" if len(codes) == total else f"{len(codes)} of {total} incidents"
     by_status = ", ".join(f"{int((codes == STATUS_CODES[s]).sum())} {s}" for s in STATUSES)
     when = f"from {_month(first)} to {_month(last)}"
     note = ""

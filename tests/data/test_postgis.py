@@ -22,7 +22,7 @@ from app.data import pg_store
 from app.data.loader import DataError
 from app.data.pg_load import load
 from app.data.pg_store import pool, served_from
-from app.data.store_api import ItemQuery
+from app.data.store_api import NO_DAY, ItemQuery
 from app.main import create_app
 from app.served import build_served
 from app.settings import BUNDLED_DATA, Settings
@@ -242,6 +242,29 @@ def test_both_stores_answer_alike(postgres: Cluster) -> None:
                     assert ga is gb is None or shapely.equals_exact(ga, gb, 1.5e-6), url
 
 
+def test_both_stores_give_the_same_attributes(postgres: Cluster) -> None:
+    """``attributes`` of every feature (one statement in PostGIS), in the collection's order, of
+    the same types in both stores."""
+    embedded = build_served(Settings(data_dir=BUNDLED_DATA)).stores
+    pg = served_from(pool(postgres.loaded(BUNDLED_DATA))).stores
+    every = []
+    for cid in embedded:
+        a, b = (stores[cid].attributes(stores[cid].query(ItemQuery())) for stores in (embedded, pg))
+        for mine, theirs in ((a.lon, b.lon), (a.lat, b.lat)):
+            assert mine.dtype == theirs.dtype == np.float64
+            np.testing.assert_allclose(mine, theirs, atol=1e-6)  # NaN where the other has NaN
+        for mine, theirs in ((a.start, b.start), (a.end, b.end), (a.status, b.status)):
+            assert mine.dtype == theirs.dtype and mine.dtype in (np.int64, np.int8)
+            assert mine.tolist() == theirs.tolist(), cid
+        assert a.event_type.tolist() == b.event_type.tolist(), cid
+        every.append(a)
+    # Each "none" met: no point, no day, no status, no type.
+    assert np.isnan(np.concatenate([a.lon for a in every])).any()
+    assert (np.concatenate([a.start for a in every]) == NO_DAY).any()
+    assert (np.concatenate([a.status for a in every]) == -1).any()
+    assert "" in np.concatenate([a.event_type for a in every]).tolist()
+
+
 def _region_distance_m(lon: float, lat: float, region: shapely.Geometry) -> float:
     """Geodesic distance (pyproj.Geod) from a point to a region as served: 0 inside, else the
     nearest of its boundary sampled every 1e-5° (about 1 m)."""
@@ -259,7 +282,8 @@ def test_near_meets_pyproj_geod_at_the_boundary(postgres: Cluster, centre: tuple
     served = served_from(pool(postgres.loaded(BUNDLED_DATA)))
     events, regions = served.stores["events"], served.stores["regions"]
     rows = events.query(ItemQuery())
-    lon, lat = events.points(rows)
+    attrs = events.attributes(rows)
+    lon, lat = attrs.lon, attrs.lat
     region_rows, owners = regions.regions_of(rows)
     shapes = regions.geometries(region_rows)
     checked = 0

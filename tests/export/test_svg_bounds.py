@@ -54,7 +54,8 @@ def test_many_incidents_are_clustered_and_every_located_one_counted(many: Served
     counted = sum(int(g.find(f"{SVG_NS}text").text) for g in groups)  # type: ignore[union-attr,arg-type]
     shown = visible_incidents(many, state)
     events = many.stores["events"]
-    lon, lat = events.points(shown)
+    attrs = events.attributes(shown)
+    lon, lat = attrs.lon, attrs.lat
     map_h = 600 - round(svg.key_height(many, shown, 800))  # the key under the map
     v = svg.Viewport(*svg.fit_view(_padded(many), 800, map_h), 800, map_h)
     x, y = v.xy_arrays(lon, lat)

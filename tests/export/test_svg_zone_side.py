@@ -92,8 +92,9 @@ def test_every_marker_is_drawn_on_its_incidents_side_of_the_zone_line(
     for incident_id, at in drawn.items():
         row = events.get(incident_id)
         assert row is not None, incident_id
-        lon, lat = (float(a[0]) for a in events.points(np.array([row])))
-        status = STATUS_NAMES.get(int(events.statuses(np.array([row]))[0]), "")
+        attrs = events.attributes(np.array([row]))
+        lon, lat = float(attrs.lon[0]), float(attrs.lat[0])
+        status = STATUS_NAMES.get(int(attrs.status[0]), "")
         px, py = xy(lon, lat)
         if not (0 <= px <= width and 0 <= py <= map_h):
             continue  # its point is out of the frame: drawn at its edge, where it lies
