@@ -24,7 +24,7 @@ from app.data import files
 from app.data.extent import check_extent
 from app.data.files import BORDERS_FILE, SITES, SOURCES, ZONE, ChangedError, Chunk, Part, Scan
 from app.data.model import Incident, Site, Source, Zone
-from app.data.references import Records, check_every_source_cited, check_references
+from app.data.references import UNCITED, Records, check_references, uncited_sources
 
 M = TypeVar("M", bound=BaseModel)
 BOM = "\ufeff"
@@ -369,7 +369,8 @@ def _load(data_dir: Path, scan: Scan, whole: bool) -> Dataset:
     # Only for the whole directory (a part's incidents may leave uncited what other parts cite),
     # and only when every record is valid (an invalid one may be the one that cites a source).
     if whole and not c.problems:
-        check_every_source_cited(c, sources_file, records)
+        for source_id in uncited_sources(records):
+            c.add(sources_file, source_id, "id", UNCITED)
 
     if c.problems or zone is None:
         raise DataError(c.problems or [Problem(zone_file, None, None, "no zone")])

@@ -12,6 +12,7 @@ dataset or the new one, never a mix; loads queue on a lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,11 @@ from shapely.geometry.base import BaseGeometry
 
 from app.api.features import build_collections
 from app.data import files
-from app.data.catalog import Catalog, build_zone, context_for, derive_incident
+from app.data.catalog import build_catalog
 from app.data.files import ChangedError, Chunk, Part, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Dataset, Problem, load_dataset
 from app.data.pg_schema import COLUMNS, DDL, DROP, SCHEMA_VERSION
-from app.data.references import Records, check_every_source_cited
+from app.data.references import UNCITED, Records, uncited_sources
 from app.data.schema import Row
 from app.data.served_meta import meta as served_meta
 from app.data.served_meta import record_keys, spanning
@@ -67,10 +68,6 @@ def load(data_dir: Path, url: str, full: bool = False) -> Loaded:
     return done
 
 
-def _chunks(scan: Scan) -> list[Chunk]:
-    return [chunk for part in scan.parts for chunk in part.chunks]
-
-
 def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool) -> Loaded:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
@@ -78,23 +75,21 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
         if full or not exists or conn.execute("SELECT schema FROM dataset").fetchone() != (SCHEMA_VERSION,):
             conn.execute(DROP)
         conn.execute(DDL)  # every statement IF NOT EXISTS: what a newer schema adds is made here
-        keys = record_keys(scan, DERIVATION)
+        chunks, keys = [chunk for part in scan.parts for chunk in part.chunks], record_keys(scan, DERIVATION)
+        key_of = dict(zip(chunks, keys, strict=True))
         stored: dict[str, str | None] = dict(conn.execute("SELECT key, incident FROM record").fetchall())
         gone = list(stored.keys() - set(keys))
         held = conn.execute("SELECT DISTINCT unnest(cited) FROM record WHERE NOT key = ANY(%s)", (gone,))
-        dataset, incident_of = _validated(data_dir, scan, keys, stored, {source for (source,) in held})
+        dataset, incident_of = _validated(data_dir, scan, key_of, stored, {source for (source,) in held})
         removed = {stored[key] for key in gone} - {None}
         conn.execute("DELETE FROM feature WHERE incident = ANY(%s) OR incident IS NULL", (list(removed),))
         conn.execute("DELETE FROM record WHERE key = ANY(%s)", (gone,))
         cited = {inc.id: sorted({c.source for c in inc.sources}) for inc in dataset.incidents}
         with conn.cursor().copy("COPY record (key, incident, cited) FROM STDIN") as copy:
-            for key, chunk in dict(zip(keys, _chunks(scan), strict=True)).items():  # blank lines: one key
+            for key, chunk in dict(zip(keys, chunks, strict=True)).items():  # blank lines: one key
                 if key not in stored:
                     copy.write_row((key, incident_of.get(chunk), cited.get(incident_of.get(chunk, ""), [])))
-        zone = build_zone(dataset.zone, dataset.sites)
-        ctx = context_for(dataset, zone)
-        derived = [derive_incident(inc, ctx) for inc in dataset.incidents]
-        collections = build_collections(Catalog(dataset, zone, derived, ctx.borders))
+        collections = build_collections(build_catalog(dataset))
         with conn.cursor().copy(f"COPY feature ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for cid, c in collections.items():
                 for feature in _features(cid, c.rows):
@@ -108,50 +103,34 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
 
 
 def _validated(
-    data_dir: Path, scan: Scan, keys: list[str], stored: dict[str, str | None], cited: set[str]
+    data_dir: Path, scan: Scan, keys: dict[Chunk, str], stored: dict[str, str | None], cited: set[str]
 ) -> tuple[Dataset, dict[Chunk, str]]:
-    """The reference data and the incidents of the records not ``stored``, validated, and each
-    one's record; what spans records checked with the stored ones' ids and the sources they
-    cite (``cited``). Every problem found is in the ``DataError``; ``ChangedError`` if a file is
-    not what ``scan`` read."""
-    chunks = _chunks(scan)
-    new = Part(tuple(chunk for chunk, key in zip(chunks, keys, strict=True) if key not in stored))
+    """The reference data and the incidents of the records not ``stored`` (``keys``: each record's
+    key, ``served_meta.record_keys``), validated, and each one's record; what spans records checked
+    with the stored ones' ids and the sources they cite (``cited``). Every problem found is in the
+    ``DataError``; ``ChangedError`` if a file is not what ``scan`` read."""
+    new = Part(tuple(chunk for chunk, key in keys.items() if key not in stored))
     refused = [Problem(f"{data_dir.name}/{r.file}", None, None, r.message) for r in scan.refused]
     try:
         dataset = load_dataset(data_dir, scan.only(new))
     except DataError as error:
         raise DataError(refused + error.problems) from None
     incident_of = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
-    ids = [stored[key] if key in stored else incident_of.get(c) for c, key in zip(chunks, keys, strict=True)]
-    problems = refused + spanning(data_dir, scan, chunks, ids)
+    ids = [stored[key] if key in stored else incident_of.get(chunk) for chunk, key in keys.items()]
+    problems = refused + spanning(data_dir, scan, list(keys), ids)
     if not problems:
-        problems = _Report().uncited(data_dir, scan, dataset, cited)
+        records = Records(dataset.sources, dataset.sites, dataset.zone, dataset.incidents, dataset.borders)
+        sources = scan.reference[files.SOURCES]
+        file = f"{data_dir.name}/{sources.file if sources else ''}"
+        problems = [Problem(file, source, "id", UNCITED) for source in uncited_sources(records, cited)]
     if problems:
         raise DataError(problems)
     return dataset, incident_of
 
 
-class _Report:
-    """Where ``check_every_source_cited`` puts what it finds (``app.data.references.Report``)."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.invalid_ids: set[str] = set()
-
-    def add(self, file: str, record: str | None, field: str | None, message: str) -> None:
-        self.problems.append(Problem(file, record, field, message))
-
-    def uncited(self, data_dir: Path, scan: Scan, dataset: Dataset, also_cited: set[str]) -> list[Problem]:
-        """The listed sources no record of the directory cites (those read and ``also_cited``)."""
-        sources = scan.reference[files.SOURCES]
-        records = Records(dataset.sources, dataset.sites, dataset.zone, dataset.incidents, dataset.borders)
-        file = f"{data_dir.name}/{sources.file if sources else ''}"
-        check_every_source_cited(self, file, records, also_cited)
-        return self.problems
-
-
 def _ewkb(geometry: BaseGeometry | None) -> str | None:
-    if geometry is None or geometry.is_empty:
+    """Hex EWKB, SRID 4326 (what COPY reads into a geometry column); None for none."""
+    if geometry is None:
         return None
     return str(shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True))
 
@@ -160,9 +139,8 @@ def _day(day: Any) -> int:
     return int(day.toordinal()) if day else NO_DAY
 
 
-def _features(cid: str, rows: list[Row]) -> list[tuple[Any, ...]]:
+def _features(cid: str, rows: list[Row]) -> Iterator[tuple[Any, ...]]:
     """The rows of one collection as stored (``COLUMNS``), with their place in its order."""
-    out: list[tuple[Any, ...]] = []
     seq, last = 0, None
     for row in rows:
         geometry = row.geometry if row.geometry is not None and not row.geometry.is_empty else None
@@ -171,12 +149,12 @@ def _features(cid: str, rows: list[Row]) -> list[tuple[Any, ...]]:
             head["geometry"] = to_geojson_fragment(geometry)
         incident = row.owner if cid == "regions" else str(row.feature["id"]) if cid == "events" else None
         seq = 0 if cid == "events" else seq + 1 if incident == last or incident is None else 1
-        last, point = incident, None if row.point is None else shapely.Point(row.point)
-        out.append((
-            cid, str(row.feature["id"]), incident, _day(row.start) if incident else NO_DAY, incident or "",
-            seq, orjson.dumps(head).decode(), _ewkb(geometry), _ewkb(point), _day(row.start), _day(row.end),
+        last, start = incident, _day(row.start)
+        point = None if row.point is None else shapely.Point(row.point)
+        yield (
+            cid, str(row.feature["id"]), incident, start if incident else NO_DAY, incident or "",
+            seq, orjson.dumps(head).decode(), _ewkb(geometry), _ewkb(point), start, _day(row.end),
             STATUS_CODES.get(row.status or "", -1), row.p_inside, (row.event_type or "").lower(),
             (row.sub_event_type or "").lower(), row.text.lower(),
             orjson.dumps(row.feature.get("properties", {})).decode(),
-        ))  # fmt: skip
-    return out
+        )  # fmt: skip

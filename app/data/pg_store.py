@@ -37,16 +37,16 @@ def pool(url: str, budget_s: float = 10.0) -> ConnectionPool:
     a second after ``budget_s``, the request budget (the client has had its 503). No JIT (it
     compiled each large count afresh, 50-100 ms), no parallel workers (the cores are the workers')."""
     if url not in _pools:
-        timeout = f"-c statement_timeout={int(budget_s * 1000) + 1000}"
-        options = {
-            "autocommit": True,
-            "options": f"-c jit=off -c max_parallel_workers_per_gather=0 {timeout}",
-        }
-        _pools[url] = ConnectionPool(url, max_size=8, open=True, kwargs=options)
+        timeout_ms = int(budget_s * 1000) + 1000
+        options = f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={timeout_ms}"
+        _pools[url] = ConnectionPool(
+            url, max_size=8, open=True, kwargs={"autocommit": True, "options": options}
+        )
     return _pools[url]
 
 
 def close_pools() -> None:
+    """Close every pool (a test's, before its cluster stops)."""
     while _pools:
         _pools.popitem()[1].close()
 
@@ -253,9 +253,7 @@ class PostgisStore:
         )
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
-        wkb = np.full(len(rows), None, dtype=object)
-        wkb[:] = [polygon for (polygon,) in self._by_fid(rows, POLYGON)]
-        return shapely.from_wkb(wkb)  # type: ignore[no-any-return]
+        return shapely.from_wkb([polygon for (polygon,) in self._by_fid(rows, POLYGON)])  # type: ignore[no-any-return]
 
     def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         found = [] if self._cid != "regions" else self._rows(

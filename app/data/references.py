@@ -3,8 +3,8 @@ exists, every claim's source is cited by its incident, every listed source is ci
 
 The checks report into the loader's collector (``Report``), each problem naming the file, the
 record and the field; a reference to a record that itself failed validation is not reported again
-(``invalid_ids``), so one fault gives one problem. Reading and parsing the files is
-``app.data.loader``.
+(``invalid_ids``), so one fault gives one problem. ``uncited_sources`` returns what it finds (both
+loads report it). Reading and parsing the files is ``app.data.loader``.
 """
 
 from __future__ import annotations
@@ -52,21 +52,22 @@ def check_references(
         _check_incident(c, incident_files[incident.id], incident, sites, sources, countries)
 
 
-def check_every_source_cited(c: Report, file: str, records: Records, also_cited: Iterable[str] = ()) -> None:
-    """A listed source that no incident, site or the zone cites is named: either a record that
-    should cite it is missing, or the entry is left over (geodata/README.md). Only for a whole
-    directory whose records are all valid: a part, or an invalid record, may be what cites it.
-    ``also_cited``: the sources cited by valid incidents not in ``records`` (a load that read
-    only the files that changed, ``app.data.pg_load``)."""
+UNCITED = "source is not cited by any incident, site or the zone"
+
+
+def uncited_sources(records: Records, also_cited: Iterable[str] = ()) -> list[str]:
+    """The ids of the listed sources that no incident, site or the zone cites (each one a problem,
+    ``UNCITED``): either a record that should cite it is missing, or the entry is left over
+    (geodata/README.md). Only for a whole directory whose records are all valid: a part, or an
+    invalid record, may be what cites it. ``also_cited``: the sources cited by valid incidents not
+    in ``records`` (a load that read only the files that changed, ``app.data.pg_load``)."""
     cited = set(also_cited) | {cite.source for site in records.sites.values() for cite in site.sources}
     if records.zone is not None:
         cited |= {cite.source for cite in records.zone.sources}
         cited |= {cite.source for v in records.zone.variants for cite in v.sources}
     for incident in records.incidents:
         cited |= {cite.source for cite in incident.sources}
-    for source_id in records.sources:
-        if source_id not in cited:
-            c.add(file, source_id, "id", "source is not cited by any incident, site or the zone")
+    return [source_id for source_id in records.sources if source_id not in cited]
 
 
 def _country_names(borders: dict[str, Any]) -> set[str]:
