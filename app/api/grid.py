@@ -24,7 +24,7 @@ from app.api import params as declared
 from app.api.cql import compile_filter
 from app.api.params import Parameter, Parameters, parse_crs, parse_item_query, reject_unknown
 from app.data.grid import MAX_LEVEL, Cells, cell_bounds, count_cells
-from app.data.store_api import STATUS_CODES, Attributes, ItemQuery, Store
+from app.data.store_api import STATUS_CODES, Attributes, ItemQuery, Store, iso_day
 from app.errors import BadRequest, NotFound, problem_responses
 
 router = APIRouter(prefix="/api", tags=["Aggregation"], responses={**problem_responses(400, 404, 406, 500)})
@@ -71,10 +71,6 @@ def parse_level(text: str | None) -> int:
     return int(text)
 
 
-def _iso(day: int) -> str | None:
-    return None if day < 0 else dt.date.fromordinal(day).isoformat()
-
-
 def _cell_feature(cells: Cells, k: int) -> dict[str, Any]:
     col, row = int(cells.col[k]), int(cells.row[k])
     west, south, east, north = (round(v, 6) for v in cell_bounds(cells.level, col, row))
@@ -92,8 +88,8 @@ def _cell_feature(cells: Cells, k: int) -> dict[str, Any]:
             "mean_lon": round(float(cells.mean_lon[k]), 5),
             "mean_lat": round(float(cells.mean_lat[k]), 5),
             "points_bbox": [round(float(v), 5) for v in cells.extent[k]],
-            "date_start": _iso(int(cells.first_day[k])),
-            "date_end": _iso(int(cells.last_day[k])),
+            "date_start": iso_day(int(cells.first_day[k])),
+            "date_end": iso_day(int(cells.last_day[k])),
         },
     }
 
@@ -129,10 +125,11 @@ def _totals(attrs: Attributes, periods: bool) -> dict[str, Any]:
     codes, starts, ends = attrs.status, attrs.start, attrs.end
     types, counts = np.unique(attrs.event_type, return_counts=True)
     dated = starts >= 0
+    interval = [iso_day(int(starts[dated].min())), iso_day(int(ends[dated].max()))] if dated.any() else None
     totals: dict[str, Any] = {
         "zone_status": {s: int(np.count_nonzero(codes == STATUS_CODES[s])) for s in STATUSES},
         "event_type": {str(t): int(n) for t, n in zip(types, counts, strict=True)},
-        "interval": [_iso(int(starts[dated].min())), _iso(int(ends[dated].max()))] if dated.any() else None,
+        "interval": interval,
     }
     if periods:
         totals["years"] = _periods(starts[dated], ends[dated], "Y")

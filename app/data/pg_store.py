@@ -9,7 +9,6 @@ the distance on the spheroid (``ST_DWithin`` on geography: GeographicLib's geode
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +20,7 @@ from psycopg_pool import ConnectionPool
 from app import budget
 from app.api.cql_sql import filter_sql
 from app.data.served_meta import Served, served
-from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, with_geometries
+from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, iso_day, with_geometries
 from app.geo.shapes import circle
 
 ORDER = "sort_day, sort_id, sort_seq"  # the collection's order (``app.data.pg_schema``)
@@ -79,10 +78,6 @@ def served_from(connections: ConnectionPool) -> Served:
     return served(row[1] | {"version": row[0]}, stores)
 
 
-def _iso(day: int | None) -> str | None:
-    return None if day is None else dt.date.fromordinal(day).isoformat()
-
-
 class PostgisStore:
     """One collection's features in PostGIS; row handles are the table's ``fid``."""
 
@@ -93,7 +88,7 @@ class PostgisStore:
         n, *box, first, last, span = stats
         self._pool, self._cid, self._len = connections, collection, int(n)
         self._bounds = None if box[0] is None else [float(v) for v in box]
-        self._interval, self._span = (_iso(first), _iso(last)), int(span or 0)
+        self._interval, self._span = (iso_day(first), iso_day(last)), int(span or 0)
         self._ahead: dict[int, list[Any]] = {}  # fid -> [id, head, polygon WKB] (``_keep``)
 
     def __len__(self) -> int:

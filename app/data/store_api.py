@@ -141,6 +141,11 @@ class Store(Protocol):
         (an events row). Empty elsewhere."""
 
 
+def iso_day(day: int | None) -> str | None:
+    """The ISO 8601 date of a day (a proleptic Gregorian ordinal); None for None or NO_DAY."""
+    return None if day is None or day == NO_DAY else dt.date.fromordinal(int(day)).isoformat()
+
+
 def features(store: Store, rows: Sequence[int] | np.ndarray) -> list[dict[str, Any]]:
     """The features as Python objects (parsed bodies, for CSV, HTML and the pages' words)."""
     return [orjson.loads(body) for body in store.bodies(rows)]
