@@ -17,6 +17,7 @@ the caller then serves without the cache (``app.served.load_served``).
 
 from __future__ import annotations
 
+import ast
 import errno
 import fcntl
 import hashlib
@@ -38,7 +39,9 @@ import orjson
 
 T = TypeVar("T")
 APP_DIR = Path(__file__).resolve().parent.parent
-DERIVING_CODE = ["geo", "data", "api/features.py", "served.py"]  # served.py: parts and merging
+# What derives and writes a cache entry: these modules and every module of ``app`` they import
+# (``deriving_code``); served.py alone, for the order an entry is written in.
+DERIVING_ROOTS = ("app.data.loader", "app.data.catalog", "app.api.features", "app.data.store_file")
 CHECKSUMS = "checksums.json"
 STAGING_SUFFIX = ".tmp"
 LOCK = "writer.lock"
@@ -51,13 +54,30 @@ class CacheFault(Exception):
     """The cache cannot be used; the message is one line naming the directory and the cause."""
 
 
+def deriving_code() -> list[Path]:
+    """The source files of ``DERIVING_ROOTS`` and of every ``app`` module they import, found
+    by reading their import statements (``ast``), and ``served.py``."""
+    found, todo = set[str](), list(DERIVING_ROOTS)
+    while todo:
+        module = todo.pop()
+        path = APP_DIR.parent / (module.replace(".", "/") + ".py")
+        if module in found or not path.is_file():  # a package: its modules are named one by one
+            continue
+        found.add(module)
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app"):
+                todo.extend([node.module, *(f"{node.module}.{alias.name}" for alias in node.names)])
+            elif isinstance(node, ast.Import):
+                todo.extend(alias.name for alias in node.names if alias.name.startswith("app."))
+    return [*sorted(APP_DIR.parent / (m.replace(".", "/") + ".py") for m in found), APP_DIR / "served.py"]
+
+
 def code_fingerprint() -> str:
+    """A hash of ``deriving_code`` and of the versions of the libraries that derive and write."""
     digest = hashlib.sha256()
-    for entry in DERIVING_CODE:
-        path = APP_DIR / entry
-        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(source.relative_to(APP_DIR).as_posix().encode())
-            digest.update(source.read_bytes())
+    for source in deriving_code():
+        digest.update(source.relative_to(APP_DIR).as_posix().encode())
+        digest.update(source.read_bytes())
     for name in ("shapely", "pyproj", "orjson", "pydantic", "numpy", "pyarrow"):
         digest.update(f"{name}={package_version(name)}".encode())
     digest.update(platform.python_version().encode())

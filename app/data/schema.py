@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from shapely.geometry.base import BaseGeometry
 
 GEOARROW_WKB = {b"ARROW:extension:name": b"geoarrow.wkb", b"ARROW:extension:metadata": b'{"crs":"OGC:CRS84"}'}
@@ -46,18 +45,17 @@ class Category:
 
 @dataclass(frozen=True)
 class Columns:
-    """A store's columns. Numbers (an ``(n, k)`` array for k to a row) and categories are numpy,
-    one row per feature in the store's order; text and bytes are the Arrow columns as stored (a
-    chunk per part, rows no longer served included), read through the store's row order (``Blob``)."""
+    """A store's columns, one row per feature in collection order: numbers (an ``(n, k)`` array
+    for k to a row) and categories as numpy, text and bytes as the Arrow arrays stored."""
 
-    id: pa.ChunkedArray = field(metadata=_column(pa.large_string()))
+    id: pa.Array = field(metadata=_column(pa.large_string()))
     # The GeoJSON Feature (UTF-8 JSON), with its geometry when that is a point or none.
-    head: pa.ChunkedArray = field(metadata=_column(pa.large_binary()))
+    head: pa.Array = field(metadata=_column(pa.large_binary()))
     # WKB of any other geometry (null: the geometry is in the head).
-    geometry: pa.ChunkedArray = field(metadata=_column(pa.large_binary(), GEOARROW_WKB))
+    geometry: pa.Array = field(metadata=_column(pa.large_binary(), GEOARROW_WKB))
     # The feature's CSV line (app.api.formats.features_csv; null: a polygon's, written on request)
     # and its header line, whose columns are the feature's own properties.
-    csv: pa.ChunkedArray = field(metadata=_column(pa.large_binary()))
+    csv: pa.Array = field(metadata=_column(pa.large_binary()))
     csv_head: Category = field(metadata=_column(CATEGORY))
     # minx, miny, maxx, maxy of the geometry, degrees (NaN: no geometry).
     bounds: np.ndarray = field(metadata=_column(pa.list_(pa.float64(), 4)))
@@ -76,9 +74,12 @@ class Columns:
     event_type: Category = field(metadata=_column(CATEGORY))
     sub_event_type: Category = field(metadata=_column(CATEGORY))
     # Lower-case title and summary (and a claim's text): what ``q`` searches.
-    text: pa.ChunkedArray = field(metadata=_column(pa.large_string()))
+    text: pa.Array = field(metadata=_column(pa.large_string()))
     # A region's incident, by id (null: none).
-    owner: pa.ChunkedArray = field(metadata=_column(pa.large_string()))
+    owner: pa.Array = field(metadata=_column(pa.large_string()))
+    # The key of the incident record an event or a region was derived from (``app.served``: an
+    # entry keeps the rows of the records that did not change; null: reference data).
+    record: pa.Array = field(metadata=_column(pa.large_string()))
 
     def __len__(self) -> int:
         return len(self.status)
@@ -89,36 +90,25 @@ class Columns:
         return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
     @staticmethod
-    def of(table: pa.Table, order: np.ndarray | None = None) -> Columns:
-        """Typed columns of a table of ``SCHEMA`` (one chunk per part), row ``i`` of the numbers
-        being the table's row ``order[i]`` (None: all rows in order; then one chunk's numbers
-        are views of its buffers, no copy)."""
+    def of(table: pa.Table) -> Columns:
+        """Typed columns of a table of ``SCHEMA``; its numbers are views of its buffers (no copy)
+        when each column is one chunk, as a file ``app.data.store_file`` writes is."""
         if not table.schema.equals(SCHEMA):
             raise ValueError("the table is not a store of this schema")
-        table = table.unify_dictionaries() if table.num_rows else table.combine_chunks()
         values: dict[str, Any] = {}
         for f in fields(Columns):
-            chunks, arrow = table.column(f.name).chunks, f.metadata["arrow"]
-            if arrow == CATEGORY:
-                names = chunks[0].dictionary.to_pylist() if chunks else []
-                values[f.name] = Category(_in_order([c.indices for c in chunks], order), names)
-            elif pa.types.is_primitive(arrow) or pa.types.is_fixed_size_list(arrow):
-                values[f.name] = _in_order(chunks, order)
+            column = table.column(f.name)
+            array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+            if f.metadata["arrow"] == CATEGORY:
+                values[f.name] = Category(numbers(array.indices), array.dictionary.to_pylist())
+            elif pa.types.is_primitive(array.type) or pa.types.is_fixed_size_list(array.type):
+                values[f.name] = numbers(array)
             else:
-                values[f.name] = table.column(f.name)
+                values[f.name] = array
         return Columns(**values)
 
 
-def _in_order(chunks: list[pa.Array], order: np.ndarray | None) -> np.ndarray:
-    if order is None and len(chunks) == 1:
-        return numbers(chunks[0])
-    every: np.ndarray = np.concatenate([numbers(c) for c in chunks])
-    every = every if order is None else every[order]
-    every.flags.writeable = False  # a store is read-only
-    return every
-
-
-NULLABLE = ("geometry", "csv", "owner")
+NULLABLE = ("geometry", "csv", "owner", "record")
 SCHEMA = pa.schema(
     [pa.field(f.name, f.metadata["arrow"], f.name in NULLABLE, f.metadata["field"]) for f in fields(Columns)]
 )
@@ -126,8 +116,8 @@ SCHEMA = pa.schema(
 
 def to_arrow(values: Any, arrow: pa.DataType) -> pa.Array | pa.ChunkedArray:
     """An Arrow array of ``arrow`` type: of numpy numbers (``(n, k)`` for a list of k), of a
-    ``Category``, or of byte strings (None: null); an Arrow column as it is."""
-    if isinstance(values, pa.ChunkedArray):
+    ``Category``, or of byte strings (None: null); an Arrow array as it is."""
+    if isinstance(values, pa.Array):
         return values
     if isinstance(values, Category):
         names = to_arrow([name.encode() for name in values.names], pa.large_string())
@@ -154,36 +144,14 @@ def numbers(array: pa.Array) -> np.ndarray:
     return view
 
 
-def true(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Where a boolean Arrow array (or each chunk of a column, one after the other) is true (a
-    null is not)."""
-    if isinstance(array, pa.ChunkedArray):
-        return np.concatenate([true(c) for c in array.chunks]) if array.num_chunks else np.zeros(0, bool)
+def true(array: pa.Array) -> np.ndarray:
+    """Where a boolean Arrow array is true (a null is not)."""
     out = np.ones(len(array), dtype=bool)
     for bitmap in array.buffers()[:2]:  # where it is valid (None: everywhere), its values
         if bitmap is not None:
             bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
             out &= bits[array.offset : array.offset + len(array)].astype(bool)
     return out
-
-
-class Blob:
-    """A binary or string column (one chunk per part) read as bytes through numpy views of its
-    buffers; row ``i`` is the column's row ``order[i]``. (pyarrow's ``take`` of a column of
-    several chunks copies every chunk into one first: 0.4 s for 1,000 rows of 50 parts.)"""
-
-    def __init__(self, column: pa.ChunkedArray, order: np.ndarray) -> None:
-        self.data = [memoryview(c.buffers()[2] or b"") for c in column.chunks]
-        at = [np.frombuffer(c.buffers()[1], np.int64, len(c) + 1, c.offset * 8) for c in column.chunks]
-        self.chunk = np.repeat(np.arange(len(at), dtype=np.int32), [len(c) for c in column.chunks])[order]
-        self.start = np.concatenate([a[:-1] for a in at] or [np.zeros(0, np.int64)])[order]
-        self.end = np.concatenate([a[1:] for a in at] or [np.zeros(0, np.int64)])[order]
-        self.valid = true(pc.is_valid(column))[order]
-
-    def take(self, rows: np.ndarray) -> list[bytes | None]:
-        d, ok, k = self.data, self.valid[rows].tolist(), self.chunk[rows].tolist()
-        s, e = self.start[rows].tolist(), self.end[rows].tolist()
-        return [d[i][a:b].tobytes() if v else None for i, a, b, v in zip(k, s, e, ok, strict=True)]
 
 
 @dataclass
@@ -207,3 +175,4 @@ class Row:
     text: str = ""
     point: tuple[float, float] | None = None
     owner: str | None = None
+    record: str | None = None  # the key of the incident record it comes from (``app.served``)

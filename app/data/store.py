@@ -9,7 +9,7 @@ filter a numpy comparison of columns, then shapely (GEOS) for the few polygons l
   features, a fraction of a millisecond); ``q``: pyarrow's substring search over what is left.
 
 Bodies are the stored GeoJSON ("heads"); a polygon is kept as WKB and written into its body on
-request. A store built from rows or read from its Arrow file (``app.data.store_file``) is the same.
+request. A store built from rows (``from_rows``) or mapped from its Arrow file (``load``) is the same.
 The ``Store`` protocol (``app.data.store_api``) documents what each method answers.
 """
 
@@ -18,14 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from app.data.schema import Blob, Columns, numbers, to_arrow, true
+from app.data.schema import Columns, Row, numbers, to_arrow, true
 from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, Store, with_geometries
+from app.data.store_file import columns_of, read
 from app.geo import near as geo_near
 from app.geo.shapes import MAX_CHORD_ERROR_M
 
@@ -52,15 +55,9 @@ class FeatureStore:
 
     blocking = False  # everything is in memory (or mapped): no waiting on a server
 
-    def __init__(self, columns: Columns, order: np.ndarray | None = None) -> None:
-        """``order``: the row of the text and bytes columns of each feature (collection order;
-        None: their rows in order). Their other rows are not served (an incident edited since)."""
+    def __init__(self, columns: Columns) -> None:
         self.columns = c = columns  # read-only
-        self.order = np.arange(len(c.id)) if order is None else order
-        self._heads, self._wkb, self._csv, self._ids = (
-            Blob(x, self.order) for x in (c.head, c.geometry, c.csv, c.id)
-        )
-        self._spliced = self._wkb.valid  # a polygon, written into its body on request
+        self._spliced = true(c.geometry.is_valid())  # a polygon, written into its body on request
         self.regions: FeatureStore | None = self if self._spliced.any() else None  # what near tests
         self.owner_rows = np.full(len(c), -1, dtype=np.int64)  # a region's incident's row (link)
         b, dated = c.bounds[~np.isnan(c.bounds[:, 0])], c.days[c.days[:, 0] != NO_DAY]
@@ -70,11 +67,8 @@ class FeatureStore:
 
     def link(self, regions: FeatureStore) -> None:
         """The events' ``near`` filter tests these regions too (each owned by one of our rows)."""
-        owners = regions.columns.owner.take(to_arrow(regions.order, pa.int64())).combine_chunks()
-        at = pc.index_in(
-            owners, value_set=self.columns.id.take(to_arrow(self.order, pa.int64())).combine_chunks()
-        )
-        regions.owner_rows = np.where(true(pc.is_valid(at)), numbers(at), -1).astype(np.int64)
+        at = pc.index_in(regions.columns.owner, value_set=self.columns.id)
+        regions.owner_rows = np.where(true(at.is_valid()), numbers(at.fill_null(0)), -1).astype(np.int64)
         self.regions = regions
 
     # -- reading ------------------------------------------------------------------------------
@@ -82,18 +76,18 @@ class FeatureStore:
     def __len__(self) -> int:
         return len(self.columns)
 
-    def ids(self, rows: np.ndarray) -> list[str]:
-        return [fid.decode() for fid in self._ids.take(np.asarray(rows, dtype=np.int64))]  # type: ignore[union-attr]
+    def ids(self, rows: Sequence[int] | np.ndarray) -> list[str]:
+        return _take(self.columns.id, rows)
 
     def head(self, row: int) -> bytes:
-        return self._heads.take(np.array([row]))[0]  # type: ignore[return-value]  # never null
+        return _take(self.columns.head, [row])[0]  # type: ignore[no-any-return]  # never null
 
     def body(self, row: int, simplify_m: int | None = None) -> bytes:
         return self.bodies([row], simplify_m)[0]
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
         wkb = np.empty(len(rows), dtype=object)
-        wkb[:] = self._wkb.take(np.asarray(rows, dtype=np.int64))
+        wkb[:] = _take(self.columns.geometry, rows)
         geoms: np.ndarray = shapely.from_wkb(wkb)
         return geoms
 
@@ -109,15 +103,14 @@ class FeatureStore:
     def bodies(self, rows: Sequence[int] | np.ndarray, simplify_m: int | None = None) -> list[bytes]:
         """The features as GeoJSON: stored heads, polygons written in from WKB (``with_geometries``)."""
         rows = np.asarray(rows, dtype=np.int64)
-        return with_geometries(self._heads.take(rows), self._wkb.take(rows), simplify_m)  # type: ignore[arg-type]
+        return with_geometries(_take(self.columns.head, rows), _take(self.columns.geometry, rows), simplify_m)
 
     def csv(self, rows: np.ndarray) -> bytes | None:
         """The features' CSV document joined from their stored lines; None if one has none (a
         polygon) or their columns differ (then ``app.api.formats.features_csv`` writes it)."""
-        codes = self.columns.csv_head.codes[rows]
-        if not len(codes) or (codes != codes[0]).any() or not self._csv.valid[rows].all():
+        codes, lines = self.columns.csv_head.codes[rows], _take(self.columns.csv, rows)
+        if not len(codes) or (codes != codes[0]).any() or None in lines:
             return None
-        lines: list[bytes] = self._csv.take(rows)  # type: ignore[assignment]  # none is None (checked)
         return self.columns.csv_head.names[int(codes[0])].encode() + b"".join(lines)
 
     def get(self, feature_id: str) -> int | None:
@@ -130,7 +123,7 @@ class FeatureStore:
     @functools.cached_property
     def _by_id(self) -> tuple[np.ndarray, np.ndarray]:
         """The ids (UTF-8, fixed-width numpy bytes) in sorted order, and each one's row."""
-        ids = np.array(self._ids.take(np.arange(len(self))), dtype=bytes)
+        ids = np.array([fid.encode() for fid in self.columns.id.to_pylist()], dtype=bytes)
         order = np.argsort(ids, kind="stable")
         return ids[order], order
 
@@ -204,7 +197,7 @@ class FeatureStore:
 
     def _search(self, q: ItemQuery, rows: np.ndarray) -> np.ndarray:
         """The rows whose text holds ``q`` (compared lower-case; pyarrow, C++ over the column)."""
-        hit = true(pc.match_substring(self.columns.text, (q.q or "").lower()))[self.order]
+        hit = true(pc.match_substring(self.columns.text, (q.q or "").lower()))
         found: np.ndarray = rows[hit[rows]]
         return found
 
@@ -272,6 +265,21 @@ class FeatureStore:
         disc = geo_near.disc(lon, lat, within_m)
         shapely.prepare(disc)
         return np.concatenate([sure, rest[shapely.intersects(disc, self.geometries(rest))]])
+
+
+def _take(column: pa.Array, rows: Sequence[int] | np.ndarray) -> list[Any]:
+    """The values of these rows (bytes, or str for text; None: null)."""
+    return column.take(to_arrow(np.asarray(rows, dtype=np.int64), pa.int64())).to_pylist()  # type: ignore[no-any-return]
+
+
+def from_rows(rows: list[Row]) -> FeatureStore:
+    """A store of ``rows`` (in memory, as a build's are before they are written)."""
+    return FeatureStore(columns_of(rows))
+
+
+def load(path: Path) -> FeatureStore:
+    """The store of an Arrow file ``store_file.write`` wrote, mapped."""
+    return FeatureStore(Columns.of(read(path)))
 
 
 def _is_a_store(store: FeatureStore) -> Store:

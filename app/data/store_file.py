@@ -1,13 +1,13 @@
-"""Stores from rows, and to and from their files: one Arrow IPC file per collection (``SCHEMA``,
-``app.data.schema``), read back as a memory map, so a store's pages are shared by every worker and
-read as requests touch them. Arrow IPC holds no code: reading a file cannot run any.
+"""A collection's rows as a store's columns, and to and from their file: one Arrow IPC file per
+collection (``SCHEMA``, ``app.data.schema``), read back as a memory map, so a store's pages are
+shared by every worker and read as requests touch them. Arrow IPC holds no code: reading a file
+cannot run any.
 """
 
 from __future__ import annotations
 
 import ctypes
 import mmap
-from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,7 +18,6 @@ import shapely
 
 from app.api import formats
 from app.data.schema import SCHEMA, Category, Columns, Row, to_arrow
-from app.data.store import FeatureStore
 from app.data.store_api import NO_DAY, STATUS_CODES
 from app.geo import near
 from app.geo.geojson import to_geojson_fragment
@@ -51,10 +50,10 @@ def columns_of(rows: list[Row]) -> Columns:
     geoms[in_head] = None
     days = [[d.toordinal() if d else NO_DAY for d in (r.start, r.end)] for r in rows]
     return Columns(
-        id=chunked([str(r.feature["id"]).encode() for r in rows], pa.large_string()),
-        head=chunked(heads, pa.large_binary()),
-        geometry=chunked(list(shapely.to_wkb(geoms)), pa.large_binary()),
-        csv=chunked(lines, pa.large_binary()),
+        id=to_arrow([str(r.feature["id"]).encode() for r in rows], pa.large_string()),
+        head=to_arrow(heads, pa.large_binary()),
+        geometry=to_arrow(list(shapely.to_wkb(geoms)), pa.large_binary()),
+        csv=to_arrow(lines, pa.large_binary()),
         csv_head=_category(headers),
         bounds=bounds,
         near=reach,
@@ -64,18 +63,10 @@ def columns_of(rows: list[Row]) -> Columns:
         p_inside=np.array([np.nan if r.p_inside is None else r.p_inside for r in rows], dtype=np.float64),
         event_type=_category([r.event_type or "" for r in rows]),
         sub_event_type=_category([r.sub_event_type or "" for r in rows]),
-        text=chunked([r.text.lower().encode() for r in rows], pa.large_string()),
-        owner=chunked([None if r.owner is None else r.owner.encode() for r in rows], pa.large_string()),
+        text=to_arrow([r.text.lower().encode() for r in rows], pa.large_string()),
+        owner=to_arrow([None if r.owner is None else r.owner.encode() for r in rows], pa.large_string()),
+        record=to_arrow([None if r.record is None else r.record.encode() for r in rows], pa.large_string()),
     )
-
-
-def chunked(values: Sequence[bytes | None], arrow: pa.DataType) -> pa.ChunkedArray:
-    return pa.chunked_array([to_arrow(values, arrow)])
-
-
-def from_rows(rows: list[Row]) -> FeatureStore:
-    """A store of ``rows`` (in memory, as a build's are before they are written)."""
-    return FeatureStore(columns_of(rows))
 
 
 def write(table: pa.Table, path: Path) -> None:
@@ -121,7 +112,3 @@ def read(path: Path) -> pa.Table:
         return pa.ipc.open_file(whole).read_all()
     finally:
         source.close()
-
-
-def load(path: Path) -> FeatureStore:
-    return FeatureStore(Columns.of(read(path)))

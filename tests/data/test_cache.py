@@ -48,16 +48,39 @@ def test_a_data_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path
     assert area(after) > area(before)  # 25 miles: a ring further out, larger
 
 
-def test_a_code_change_never_meets_the_old_entry(data_copy: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_code_change_never_meets_the_old_entry(
+    data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
     load_served(settings)
-    parts = set((tmp_path / "cache" / "parts").iterdir())
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version-of-the-code")
     monkeypatch.setattr(served, "code_fingerprint", lambda: "another-version-of-the-code")
+    derived = derivations(monkeypatch)
     load_served(settings)
     [entry] = (tmp_path / "cache").glob("*-*")
     assert entry.name.endswith("-another-version-of-the-code")
-    assert not parts & set((tmp_path / "cache" / "parts").iterdir())  # every record derived again
+    assert len(derived) == 36  # every record derived again: none of the old entry's rows kept
+
+
+def test_the_fingerprint_covers_every_module_the_derivation_imports() -> None:
+    """The key's code is what derives an entry: every module of ``app`` that importing the
+    derivation loads (asked of a fresh interpreter) is in it, so a change there gives a new key;
+    the query code and PostGIS are not, so a change there keeps the entries."""
+    import subprocess
+    import sys
+
+    names = {p.relative_to(cache.APP_DIR.parent).with_suffix("").as_posix().replace("/", ".")
+             for p in cache.deriving_code()}  # fmt: skip
+    script = (
+        f"import importlib, sys; [importlib.import_module(m) for m in {cache.DERIVING_ROOTS!r}]; "
+        "print(' '.join(n for n, m in sys.modules.items() if n.startswith('app.') "
+        "and not getattr(m, '__path__', None)))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert {"app.data.catalog", "app.geo.regions", "app.api.formats", "app.data.schema"} <= loaded
+    assert loaded <= names, loaded - names
+    assert not names & {"app.data.store", "app.data.pg_store", "app.data.pg_load", "app.api.ogc", "app.main"}
 
 
 def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:
@@ -68,28 +91,24 @@ def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:
     (data_copy / "zone.yaml").write_text("id: [", encoding="utf-8")
     with pytest.raises(DataError):
         load_served(Settings(data_dir=data_copy, cache_dir=tmp_path / "cache"))
-    assert sorted(p.name for p in (tmp_path / "cache").glob("*")) == ["parts", cache.LOCK]  # no entry
-    assert not any((tmp_path / "cache" / "parts").iterdir())  # and no part of it
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*")) == [cache.LOCK]  # no entry
 
 
-def test_a_build_in_parts_leaves_only_its_entry_and_parts(data_copy: Path, tmp_path: Path) -> None:
-    """The parts are written by the workers, kept beside the entry; nothing else of theirs is
-    left behind, and a failed build keeps nothing."""
+def test_a_build_in_parts_leaves_only_its_entry(data_copy: Path, tmp_path: Path) -> None:
+    """The parts are written by the workers beside the entry and removed once it is written; a
+    failed build leaves nothing."""
     from app.data.loader import DataError
-    from app.served import PARTS, RECORDS_PER_PART, write_served
+    from app.served import RECORDS_PER_PART, scan_data, write_entry
 
     settings = Settings(data_dir=data_copy)
-    write_served(settings, tmp_path / "out" / "entry", records_per_part=4)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["entry", PARTS]
-    parts = sorted((tmp_path / "out" / PARTS).iterdir())
-    assert len(parts) == 9 and not [p for p in parts if p.name.endswith(".tmp")]  # 36 incidents, 4 a part
+    assert write_entry(settings, tmp_path / "out" / "entry", scan_data(settings), records_per_part=4) == 36
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["entry"]  # 9 parts of 4, gone
     assert RECORDS_PER_PART > 4  # so the bundled data is otherwise derived in one part
     path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("date:", "date: [", 1), encoding="utf-8")
     with pytest.raises(DataError):
-        write_served(settings, tmp_path / "out" / "failed", records_per_part=4)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["entry", PARTS]
-    assert sorted((tmp_path / "out" / PARTS).iterdir()) == parts
+        write_entry(settings, tmp_path / "out" / "failed", scan_data(settings), records_per_part=4)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["entry"]
 
 
 def derivations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -115,18 +134,15 @@ def test_an_edit_derives_again_only_the_record_it_touches(
     data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each record derived is kept, keyed by its bytes; after one incident is edited only it is
-    derived again, into one new part, and what is served is what a build from nothing serves."""
+    derived again, and what is served is what a build from nothing serves."""
     settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
-    parts = tmp_path / "cache" / "parts"
     load_served(settings)
-    before = {p.name: p.stat().st_ino for p in parts.iterdir()}
     derived = derivations(monkeypatch)
     path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("{value: 24, unit: mi", "{value: 25, unit: mi"))
     edited = load_served(settings)
     assert derived == ["2017-06-08-strike-on-technical-vehicles"]
-    after = {p.name: p.stat().st_ino for p in parts.iterdir()}
-    assert len(set(after) - set(before)) == 1 and before.items() <= after.items()  # the old one as it was
+    assert len(list((tmp_path / "cache").glob("*-*"))) == 1  # the old entry is gone
     derived.clear()
     assert bodies(edited) == bodies(build_served(Settings(data_dir=data_copy)))
 
@@ -151,55 +167,55 @@ def test_a_deleted_incident_is_no_longer_served_and_nothing_is_derived(
     assert bodies(after) == bodies(build_served(Settings(data_dir=data_copy)))
 
 
-def test_a_load_merges_the_parts_past_a_few_deriving_nothing(
+def test_loads_one_after_another_derive_only_what_each_edits(
     data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each edit adds a part; past ``MERGE_ABOVE`` parts (2 here) ``load --cache-dir`` merges all
-    but the largest into one, deriving nothing, removes the parts merged, and the entry it names in
-    ``current`` serves what a build from nothing serves (without the merge: one part per edit)."""
+    """Four edits, each loaded with ``load --cache-dir``: each derives only the incident it
+    edits, the cache keeps one entry, the one ``current`` names, and it serves what a build from
+    nothing serves."""
     from app.served import load_saved
 
-    monkeypatch.setattr(served, "MERGE_ABOVE", 2)
     cache_dir = tmp_path / "cache"
     settings = Settings(data_dir=data_copy, cache_dir=cache_dir)
-    served.load_into_cache(settings)
+    assert served.load_into_cache(settings)[1] == 36
     derived = derivations(monkeypatch)
-    edited = sorted((data_copy / "incidents").glob("*.yaml"))[:4]
-    for path in edited:
+    for path in sorted((data_copy / "incidents").glob("*.yaml"))[:4]:
         path.write_text(
             path.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1), encoding="utf-8"
         )
-        served.load_into_cache(settings)
-        entry = cache_dir / (cache_dir / "current").read_text(encoding="utf-8")
-        names = [part["name"] for part in orjson.loads((entry / "served.json").read_bytes())["parts"]]
-        assert len(names) <= 2 and sorted(p.name for p in (cache_dir / "parts").iterdir()) == sorted(names)
+        assert served.load_into_cache(settings)[1] == 1
+        [entry] = cache_dir.glob("*-*")
+        assert (cache_dir / "current").read_text(encoding="utf-8") == entry.name
     titles = {
         orjson.loads(body)["id"]: orjson.loads(body)["properties"]["title"]
         for body in bodies(load_saved(entry))["events"]
     }
     assert sorted(derived) == sorted(fid for fid, title in titles.items() if title.startswith("Edited "))
     assert len(derived) == 4
-    records = [
-        orjson.loads((cache_dir / "parts" / name / "part.json").read_bytes())["records"] for name in names
-    ]
-    assert sorted(len(r) for r in records) == [4, 36]  # the four edits, merged; the first load's part
     assert bodies(load_saved(entry)) == bodies(build_served(Settings(data_dir=data_copy)))
 
 
-def test_a_damaged_part_is_derived_again_not_served(data_copy: Path, tmp_path: Path) -> None:
-    from app.served import load_saved, write_served
+def test_a_damaged_entry_is_not_built_on_every_record_is_derived_again(
+    data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
 
-    settings = Settings(data_dir=data_copy)
-    write_served(settings, tmp_path / "one", records_per_part=4)
-    target = sorted((tmp_path / "parts").glob("*/events.arrow"))[0]
-    data = bytearray(target.read_bytes())
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    load_served(settings)
+    [entry] = (tmp_path / "cache").glob("*-*")
+    data = bytearray((entry / "events.arrow").read_bytes())
     data[len(data) // 2] ^= 0x04
-    target.write_bytes(bytes(data))
-    write_served(settings, tmp_path / "two", records_per_part=4)
-    assert not (tmp_path / "one").exists()  # an entry of the same data, replaced
-    fresh = build_served(settings)
-    assert bodies(load_saved(tmp_path / "two")) == bodies(fresh)
-    assert target.read_bytes() != bytes(data)  # derived again and kept anew
+    (entry / "events.arrow").write_bytes(bytes(data))
+    path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{value: 24, unit: mi", "{value: 25, unit: mi"))
+    derived = derivations(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="app.cache"):
+        edited = load_served(settings)
+    assert len(derived) == 36
+    assert any(
+        "damaged" in r.getMessage() and "deriving every record" in r.getMessage() for r in caplog.records
+    )
+    assert bodies(edited) == bodies(build_served(Settings(data_dir=data_copy)))
 
 
 def test_a_load_is_served_by_a_running_server_and_a_failed_one_leaves_the_old(

@@ -46,20 +46,18 @@ def test_a_damaged_entry_is_never_served(
     plain = answers(Settings(data_dir=data_copy))
     assert answers(settings) == plain
     entry = the_entry(tmp_path / "cache")
-    [part] = (tmp_path / "cache" / "parts").iterdir()
-    target = part / "events.arrow"  # the events' store, features' JSON and all
+    target = entry / "events.arrow"  # the events' store, features' JSON and all
     data = bytearray(target.read_bytes())
-    damaged = part
+    damaged = entry
     if damage == "flip":
         data[len(data) // 2] ^= 0x04  # one bit, as a failing disk or a torn write leaves it
         target.write_bytes(bytes(data))
     elif damage == "truncate":
         target.write_bytes(bytes(data[:-100]))
     elif damage == "remove":
-        (part / "regions.arrow").unlink()
+        (entry / "regions.arrow").unlink()
     else:
         (entry / cache.CHECKSUMS).write_text("{", encoding="utf-8")
-        damaged = entry
     with caplog.at_level(logging.WARNING, logger="app.cache"):
         assert answers(settings) == plain
     [line] = warnings_of(caplog)
@@ -87,13 +85,10 @@ def test_every_file_is_sealed_and_fsynced_before_the_entry_appears(
     monkeypatch.setattr(os, "rename", rename)
     load_served(Settings(data_dir=data_copy, cache_dir=tmp_path / "cache"))
     entry = the_entry(tmp_path / "cache")
-    [part] = (tmp_path / "cache" / "parts").iterdir()
-    for directory in (part, entry):  # each sealed before it appears, the part before the entry
-        renamed = events.index(("rename", str(directory)))
-        synced = {Path(path).name for op, path in events[:renamed] if op == "fsync"}
-        assert {p.name for p in directory.iterdir()} <= synced and len(list(directory.iterdir())) >= 2
-    assert events.index(("rename", str(part))) < events.index(("fsync", str(part.parent))) < renamed
-    assert len(list(part.glob("*.arrow"))) == 5 and (part / "part.json").is_file()
+    renamed = events.index(("rename", str(entry)))
+    synced = {Path(path).name for op, path in events[:renamed] if op == "fsync"}
+    assert {p.name for p in entry.iterdir()} <= synced  # every file sealed before the entry appears
+    assert len(list(entry.glob("*.arrow"))) == 5 and (entry / "served.json").is_file()
     assert ("fsync", str(tmp_path / "cache")) in events[renamed:]  # and the rename itself
 
 
@@ -225,14 +220,15 @@ def test_a_low_open_file_limit_is_one_line() -> None:
 def test_open_descriptors_do_not_grow_with_the_store_files(tmp_path: Path) -> None:
     """A mapped store holds no descriptor per file: pyarrow's memory map is closed once read (the
     map stays while the store's buffers use it)."""
-    from app.served import load_saved, write_served
+    from app.served import opened, scan_data, write_entry
     from app.settings import BUNDLED_DATA
 
-    write_served(Settings(data_dir=BUNDLED_DATA), tmp_path / "entry", records_per_part=4)
-    files = list(tmp_path.rglob("*.arrow"))  # 9 parts of 5 stores
+    settings = Settings(data_dir=BUNDLED_DATA)
+    write_entry(settings, tmp_path / "entry", scan_data(settings), records_per_part=4)
+    files = list(tmp_path.rglob("*.arrow"))  # 5 stores, from 9 parts
     before = len(os.listdir("/proc/self/fd"))
-    served = load_saved(tmp_path / "entry")
-    assert len(files) == 45 and len(os.listdir("/proc/self/fd")) - before <= 2
+    served = opened(tmp_path / "entry")
+    assert len(files) == 5 and len(os.listdir("/proc/self/fd")) - before <= 2
     events = served.stores["events"]
     assert events.body(0) and orjson.loads(events.body(0))["id"]  # and the maps still serve
     mapped = [line for line in Path("/proc/self/maps").read_text().splitlines() if str(tmp_path) in line]

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from shapely import MultiPolygon, Point
 
-from app.data import store_file
+from app.data import store, store_file
 from app.data.schema import SCHEMA, Columns, Row
 from app.geo.shapes import annular_sector, annulus, circle
 from app.settings import Settings
@@ -41,12 +41,12 @@ def rows() -> list[Row]:
 def test_every_geometry_comes_back_exactly_from_the_file(tmp_path: Path) -> None:
     """Holes, several parts, points (written into the feature) and none: the body's geometry is
     the row's, rounded to 6 decimals as every body is, from memory and from the mapped file."""
-    built = store_file.from_rows(rows())
+    built = store.from_rows(rows())
     store_file.write(built.columns.table(), tmp_path / "events.arrow")
-    read = store_file.load(tmp_path / "events.arrow")
-    for store in (built, read):
+    read = store.load(tmp_path / "events.arrow")
+    for kept in (built, read):
         for i, shape in enumerate(SHAPES):
-            body = orjson.loads(store.body(i))
+            body = orjson.loads(kept.body(i))
             assert body["id"] == f"f{i}" and body["properties"] == {"n": i}
             if shape is None or shape.is_empty:
                 assert body["geometry"] is None
@@ -54,11 +54,11 @@ def test_every_geometry_comes_back_exactly_from_the_file(tmp_path: Path) -> None
             back = shapely.from_geojson(orjson.dumps(body["geometry"]))
             assert shapely.get_type_id(back) == shapely.get_type_id(shape)
             assert shapely.equals_exact(back, shape, 1e-6)
-        polygons = store.geometries(np.arange(len(SHAPES)))
+        polygons = kept.geometries(np.arange(len(SHAPES)))
         assert shapely.get_num_interior_rings(polygons[0]) == 1 and len(polygons[2].geoms) == 2
         assert polygons[1] is None and polygons[4] is None  # a point lives in its body
         np.testing.assert_array_equal(
-            store.columns.bounds[[0, 2, 3, 5], 0], shapely.bounds(polygons[[0, 2, 3, 5]])[:, 0]
+            kept.columns.bounds[[0, 2, 3, 5], 0], shapely.bounds(polygons[[0, 2, 3, 5]])[:, 0]
         )
     assert [read.body(i) for i in range(len(SHAPES))] == [built.body(i) for i in range(len(SHAPES))]
 
@@ -94,9 +94,9 @@ def test_a_store_is_read_and_queried_without_pandas(tmp_path: Path) -> None:
 
     store_file.write(store_file.columns_of(rows()).table(), tmp_path / "s.arrow")
     script = (
-        "import sys; from pathlib import Path; from app.data import store_file; "
+        "import sys; from pathlib import Path; from app.data import store; "
         "from app.data.store import ItemQuery; "
-        f"s = store_file.load(Path({str(tmp_path / 's.arrow')!r})); "
+        f"s = store.load(Path({str(tmp_path / 's.arrow')!r})); "
         "assert s.query(ItemQuery(q='feature 3', bbox=(38, 33, 39, 34))).tolist() == [3]; "
         "assert s.get('f2') == 2 and s.body(0) and s.ids([1]) == ['f1']; "
         "print('pandas' in sys.modules)"
@@ -119,13 +119,13 @@ def test_a_csv_joined_from_stored_lines_is_what_the_csv_writer_writes(tmp_path: 
     data = hostile_data(BUNDLED_DATA, tmp_path / "data") if hostile else BUNDLED_DATA
     served = build_served(Settings(data_dir=data), records_per_part=10)  # lines from several parts
     joined = 0
-    for store in served.stores.values():
-        rows = store.query(ItemQuery())
+    for collection in served.stores.values():
+        rows = collection.query(ItemQuery())
         for page in (rows, rows[3:9], rows[::-2]):
-            kept = store.csv(page)
+            kept = collection.csv(page)
             if kept is not None:
                 joined += 1
-                assert kept == features_csv(features(store, page)).encode()
+                assert kept == features_csv(features(collection, page)).encode()
     assert joined >= 6  # events and sites, each page
     regions = served.stores["regions"]
     assert regions.csv(regions.query(ItemQuery())) is None  # polygons: written on request

@@ -9,10 +9,10 @@ the test run).
 (``write_dataset(..., 10_000)``; an entry of parts, or a directory of stores as before). Deriving
 100,000 incidents takes hours on the shared build machine, so ``OUT`` gets a data directory of
 those records repeated ``TIMES`` times (10), each copy renamed as ``tests/perf/replicate.py``
-renames it (``syn-`` becomes ``synK-``), and a cache whose parts stand for their derivation: the
-entry's stores, renamed the same way, cut into parts of ``served.RECORDS_PER_PART`` records, each
-record named by its key (``served_meta.record_keys``). The load and the server then do exactly what they
-do on derived data.
+renames it (``syn-`` becomes ``synK-``), and a cache whose entry stands for their derivation: the
+entry's stores, renamed the same way, each row naming its record by its key
+(``served_meta.record_keys``). The load and the server then do exactly what they do on derived
+data.
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ from pathlib import Path
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from app.data import cache, store_file
 from app.data.cache import code_fingerprint
 from app.data.files import read_chunk
 from app.data.served_meta import record_keys
-from app.served import PARTS, RECORDS_PER_PART, load_into_cache, scan_data
+from app.served import in_collection_order, load_into_cache, scan_data
 from app.settings import Settings
 from tests.live_server import free_port
-from tests.perf.replicate import renamed, stores
+from tests.perf.replicate import renamed
 from tests.perf.synthetic import write_dataset
 
 
@@ -58,26 +57,22 @@ def stand_in(entry: Path, out: Path, times: int) -> Settings:
         orjson.loads(read_chunk(data, c))["id"]: k
         for c, k in zip(chunks, record_keys(scan, code_fingerprint()), strict=True)
     }
-    meta, dirs = stores(entry)
-    meta = {k: v for k, v in meta.items() if k != "parts"}
-    events, regions = (
-        pa.concat_tables([store_file.read(d / f"{cid}.arrow") for d in dirs]) for cid in ("events", "regions")
-    )
-    for k in range(times):
-        copy, copy_regions = renamed(events, k), renamed(regions, k)
-        for first in range(0, len(copy), RECORDS_PER_PART):
-            part = copy.slice(first, RECORDS_PER_PART)
-            ids = part.column("id").to_pylist()
-            directory = settings.cache_dir / PARTS / f"stand-in-{k}-{first}"  # type: ignore[operator]
-            directory.mkdir(parents=True)
-            store_file.write(part, directory / "events.arrow")
-            owned = copy_regions.filter(pc.is_in(copy_regions.column("owner"), value_set=part.column("id")))
-            store_file.write(owned, directory / "regions.arrow")
-            for cid in ("sites", "zones", "borders"):
-                shutil.copy(dirs[0] / f"{cid}.arrow", directory / f"{cid}.arrow")
-            records = [[key_of[fid], fid] for fid in ids]
-            (directory / "part.json").write_bytes(orjson.dumps(meta | {"records": records}))
-            cache.seal(directory)
+    tables = {}
+    for cid in ("events", "regions"):
+        copies = [renamed(store_file.read(entry / f"{cid}.arrow"), k) for k in range(times)]
+        table = pa.concat_tables(copies)
+        incident = table.column("id" if cid == "events" else "owner").to_pylist()
+        records = pa.array([key_of[fid] for fid in incident], pa.large_string())
+        tables[cid] = table.set_column(
+            table.schema.get_field_index("record"), table.schema.field("record"), records
+        )
+    stand_in = settings.cache_dir / "stand-in-entry"  # type: ignore[operator]
+    stand_in.mkdir(parents=True)
+    for cid, table in in_collection_order(tables["events"], tables["regions"]).items():
+        store_file.write(table, stand_in / f"{cid}.arrow")
+    for name in ("sites.arrow", "zones.arrow", "borders.arrow", "served.json"):
+        shutil.copy(entry / name, stand_in / name)
+    cache.seal(stand_in)
     return settings
 
 

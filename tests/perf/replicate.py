@@ -3,9 +3,8 @@
 
     python -m tests.perf.replicate ENTRY TIMES OUT
 
-``ENTRY`` is a cache entry (``served.json`` naming its parts, beside it in ``parts/``; or, as
-entries were before the store was served in parts, ``served.json`` and ``<collection>.arrow``);
-``OUT`` gets an entry (``OUT/entry``, its one part in ``OUT/parts``) of the same stores with their
+``ENTRY`` is a cache entry (``served.json`` and ``<collection>.arrow``, ``app.served``); ``OUT``
+gets an entry (``OUT/entry``) of the same stores with their
 incidents and regions repeated ``TIMES`` times, each copy's ids renamed (``syn-``
 becomes ``synK-`` from the second copy on, in the ids, the owners and the features' JSON), in
 collection order. The geometry, dates and statuses are the original's, so every filter is as
@@ -40,13 +39,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.data import cache, store_file
-from app.served import PARTS
+from app.served import in_collection_order
 
 
 def renamed(table: pa.Table, k: int) -> pa.Table:
@@ -60,36 +58,16 @@ def renamed(table: pa.Table, k: int) -> pa.Table:
     return table
 
 
-def stores(entry: Path) -> tuple[dict[str, Any], list[Path]]:
-    """An entry's ``served.json`` and the directories of its stores (its parts, or itself)."""
-    meta = json.loads((entry / "served.json").read_text(encoding="utf-8"))
-    return meta, [entry.parent / PARTS / part["name"] for part in meta["parts"]] if "parts" in meta else [
-        entry
-    ]
-
-
 def replicate(entry: Path, times: int, out: Path) -> None:
-    meta, dirs = stores(entry)
-    part = out / PARTS / "replicated"
-    part.mkdir(parents=True)
+    (out / "entry").mkdir(parents=True)
     for cid in ("sites", "zones", "borders"):
-        shutil.copy(dirs[0] / f"{cid}.arrow", part / f"{cid}.arrow")
-    events = pa.concat_tables([store_file.read(d / "events.arrow") for d in dirs])
+        shutil.copy(entry / f"{cid}.arrow", out / "entry" / f"{cid}.arrow")
+    events, regions = (store_file.read(entry / f"{cid}.arrow") for cid in ("events", "regions"))
     events = pa.concat_tables([renamed(events, k) for k in range(times)])
-    start = pc.list_element(events.column("days"), 0)
-    events = events.append_column("start", start).sort_by([("start", "ascending"), ("id", "ascending")])
-    events = events.drop_columns(["start"])
-    store_file.write(events, part / "events.arrow")
-    regions = pa.concat_tables([store_file.read(d / "regions.arrow") for d in dirs])
     regions = pa.concat_tables([renamed(regions, k) for k in range(times)])
-    order = pc.sort_indices(pc.index_in(regions.column("owner"), value_set=events.column("id")))
-    store_file.write(regions.take(order), part / "regions.arrow")
-    meta = {k: v for k, v in meta.items() if k != "parts"}
-    (part / "part.json").write_text(json.dumps(meta | {"records": []}), encoding="utf-8")  # not a cache's
-    cache.seal(part)
-    (out / "entry").mkdir()
-    served = meta | {"parts": [{"name": part.name, "dead": []}]}
-    (out / "entry" / "served.json").write_text(json.dumps(served), encoding="utf-8")
+    for cid, table in in_collection_order(events, regions).items():
+        store_file.write(table, out / "entry" / f"{cid}.arrow")
+    shutil.copy(entry / "served.json", out / "entry" / "served.json")
     cache.seal(out / "entry")
 
 
