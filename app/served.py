@@ -3,12 +3,10 @@ data the pages draw (zone, sites, borders). No per-incident Python objects are k
 hold everything as columns.
 
 An *entry* is a directory: each collection's store as one Arrow IPC file, its rows in collection
-order (``app.data.store_file``), and ``served.json`` (the dataset version and ``served_meta.meta``).
-Every event and region names the incident record it was derived from by the record's key
-(``served_meta.record_keys``: a hash of its bytes, the reference files and the deriving code), so
-an entry is made from the one before it: its rows whose record is still in the data directory are
-kept as they are, only the other records are derived (in parts of ``RECORDS_PER_PART``, on every
-core), and the whole is written once, in collection order.
+order (``app.data.store_file``); ``served.json`` (the dataset version and ``served_meta.meta``);
+and ``records.json``, the incident records it holds (``app.data.derive.Held``). An entry is made
+from the one before it: its rows of the records still in the data directory are kept as they
+are, only the other records are derived (``app.data.derive``), and the whole is written once.
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from itertools import repeat
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,49 +24,18 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.api.features import build_collections
 from app.data import files, served_meta, store, store_file
-from app.data.cache import CacheFault, cached, code_fingerprint, fsync_dir, locked, verify
-from app.data.catalog import build_catalog
-from app.data.files import ChangedError, Part, Scan
-from app.data.loader import READ_ATTEMPTS, DataError, Problem, load_dataset
+from app.data.cache import CacheFault, cached, fsync_dir, locked, verify
+from app.data.derive import DERIVED, RECORDS_PER_PART, Held, derive
+from app.data.files import ChangedError, Scan
+from app.data.loader import READ_ATTEMPTS, DataError, Problem
 from app.data.schema import numbers, to_arrow, true
 from app.data.served_meta import Served as Served  # what the routes import from here
-from app.data.served_meta import record_keys, spanning
 from app.settings import Settings
 
 cache_log = logging.getLogger("app.cache")
 T = TypeVar("T")
-
-# Incident records not derived before are derived in parts of this many, on every core when there
-# are several parts: derivation is almost all of a cold start, and it is independent per record.
-RECORDS_PER_PART = 2_000
 CURRENT = "current"  # in a cache: the name of the entry last loaded, which servers follow
-DERIVED = ("events", "regions")  # the collections made of incident records (the others: reference data)
-
-
-def _derive(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -> list[Problem]:
-    """Load and derive the records ``scan`` holds (``keys``: theirs, in order) and write their
-    stores in ``directory``, with ``part.json``: ``served_meta.meta`` and each record's key and
-    incident id (a worker hands back a path, not gigabytes through a pipe). The data's problems
-    are returned; a file that changed since the scan is a ``ChangedError``."""
-    try:
-        dataset = load_dataset(data_dir, scan)
-    except DataError as error:
-        return error.problems
-    collections = build_collections(build_catalog(dataset))
-    ids = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
-    chunks = [chunk for part in scan.parts for chunk in part.chunks]
-    records = [[key, ids.get(chunk)] for key, chunk in zip(keys, chunks, strict=True)]  # None: a blank line
-    key_of = {incident_id: key for key, incident_id in records if incident_id}
-    directory.mkdir()
-    for cid, c in collections.items():
-        for row in c.rows if cid in DERIVED else []:
-            row.record = key_of[row.owner or str(row.feature["id"])]
-        store_file.write(store_file.columns_of(c.rows).table(), directory / f"{cid}.arrow")
-    meta = served_meta.meta("", dataset.zone, dataset.sites, dataset.borders, collections)
-    (directory / "part.json").write_bytes(orjson.dumps(meta | {"records": records}))
-    return []
 
 
 def write_entry(
@@ -79,61 +43,35 @@ def write_entry(
     records_per_part: int = RECORDS_PER_PART,
 ) -> int:  # fmt: skip
     """The entry of what ``scan`` read, written to ``directory`` (which must not exist): the rows
-    of ``previous`` (an entry, checked) whose records are still there, and the other records
-    derived. Returns how many records were derived. ``DataError`` (and nothing written) if the
-    data is invalid; ``ChangedError`` if a file is not what ``scan`` read."""
-    data_dir = settings.data_dir.resolve()
-    chunks = [chunk for part in scan.parts for chunk in part.chunks]
-    keys = record_keys(scan, code_fingerprint())
-    held = _records(previous) if previous is not None else {}
-    by_key = dict(zip(keys, chunks, strict=True))
-    todo = [key for key in by_key if key not in held]
-    batches = [todo[at : at + records_per_part] for at in range(0, len(todo), records_per_part)]
+    of ``previous`` (an entry: ``CacheFault`` if damaged) whose records are still there, and the
+    other records derived. Returns how many records were derived. ``DataError`` (and nothing
+    written) if the data is invalid; ``ChangedError`` if a file is not what ``scan`` read."""
+    held: Held = {}
+    if previous is not None:
+        verify(previous)
+        held = {
+            key: (fid, cited) for key, fid, cited in orjson.loads((previous / "records.json").read_bytes())
+        }
     directory.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=directory.parent, suffix=".tmp"))
-    try:
-        parts = [scratch / str(k) for k in range(len(batches))]
-        shares = [scan.only(Part(tuple(by_key[key] for key in batch))) for batch in batches]
-        args = (repeat(data_dir), shares, batches, parts)
-        if len(batches) <= 1:
-            built = list(map(_derive, *args))
-        else:
-            # "spawn": the caller may be a server with threads running, which fork does not go with.
-            with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=get_context("spawn")) as pool:
-                built = list(pool.map(_derive, *args))
-        refused = [Problem(f"{data_dir.name}/{r.file}", None, None, r.message) for r in scan.refused]
-        problems = list(dict.fromkeys([*refused, *(p for found in built for p in found)]))  # once each
-        metas = [] if problems else [orjson.loads((part / "part.json").read_bytes()) for part in parts]
-        ids = held | {key: incident_id for meta in metas for key, incident_id in meta["records"]}
-        problems = problems or spanning(data_dir, scan, chunks, [ids[key] for key in keys])
-        if problems:
-            raise DataError(problems)
-        kept = [previous] if previous is not None and held.keys() & by_key.keys() else []
-        base = parts[0] if parts else previous  # reference data, the same in each (the keys hold it)
-        assert base is not None  # neither: no incident at all, a problem reported above
-        meta = metas[0] if metas else orjson.loads((base / "served.json").read_bytes())
-        tables = {}
-        for cid in (c["id"] for c in meta["collections"]):
-            sources = [*kept, *parts] if cid in DERIVED else [base]
-            tables[cid] = pa.concat_tables([store_file.read(source / f"{cid}.arrow") for source in sources])
-        wanted = to_arrow([key.encode() for key in by_key], pa.large_string())  # a row of a record gone: out
-        tables |= in_collection_order(*(t.filter(pc.is_in(t.column("record"), value_set=wanted))
-                                         for t in (tables["events"], tables["regions"])))  # fmt: skip
+    with tempfile.TemporaryDirectory(dir=directory.parent, suffix=".tmp") as scratch:
+        new = derive(settings.data_dir.resolve(), scan, held, Path(scratch), records_per_part)
+        tables = new.tables
+        kept = {fid for key, (fid, _) in held.items() if fid and key in new.records}
+        if kept and previous is not None:  # the rows of the records still there, then the new ones
+            ids = to_arrow([fid.encode() for fid in sorted(kept)], pa.large_string())
+            for cid, by in zip(DERIVED, ("id", "owner"), strict=True):
+                old = store_file.read(previous / f"{cid}.arrow")
+                tables[cid] = pa.concat_tables(
+                    [old.filter(pc.is_in(old.column(by), value_set=ids)), tables[cid]]
+                )
+        tables |= in_collection_order(tables["events"], tables["regions"])
         directory.mkdir()
         for cid, table in tables.items():
             store_file.write(table, directory / f"{cid}.arrow")
-        meta = {k: v for k, v in meta.items() if k not in ("records", "version")} | {"version": scan.version}
-        (directory / "served.json").write_bytes(orjson.dumps(meta))
-        return len(todo)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _records(entry: Path) -> dict[str, str]:
-    """The records an entry holds: each one's key and incident id (``CacheFault`` if damaged)."""
-    verify(entry)
-    events = store_file.read(entry / "events.arrow")
-    return dict(zip(events.column("record").to_pylist(), events.column("id").to_pylist(), strict=True))
+        (directory / "served.json").write_bytes(orjson.dumps(new.meta))
+        records = [[key, fid, cited] for key, (fid, cited) in new.records.items()]
+        (directory / "records.json").write_bytes(orjson.dumps(records))
+    return new.derived
 
 
 def in_collection_order(events: pa.Table, regions: pa.Table) -> dict[str, pa.Table]:

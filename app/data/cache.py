@@ -39,9 +39,9 @@ import orjson
 
 T = TypeVar("T")
 APP_DIR = Path(__file__).resolve().parent.parent
-# What derives and writes a cache entry: these modules and every module of ``app`` they import
-# (``deriving_code``); served.py alone, for the order an entry is written in.
-DERIVING_ROOTS = ("app.data.loader", "app.data.catalog", "app.api.features", "app.data.store_file")
+# What derives a cache entry: this module and every module of ``app`` it imports (``deriving_code``);
+# and served.py alone, which writes an entry.
+DERIVING_ROOTS = ("app.data.derive",)
 CHECKSUMS = "checksums.json"
 STAGING_SUFFIX = ".tmp"
 LOCK = "writer.lock"

@@ -77,9 +77,6 @@ class Columns:
     text: pa.Array = field(metadata=_column(pa.large_string()))
     # A region's incident, by id (null: none).
     owner: pa.Array = field(metadata=_column(pa.large_string()))
-    # The key of the incident record an event or a region was derived from (``app.served``: an
-    # entry keeps the rows of the records that did not change; null: reference data).
-    record: pa.Array = field(metadata=_column(pa.large_string()))
 
     def __len__(self) -> int:
         return len(self.status)
@@ -108,7 +105,7 @@ class Columns:
         return Columns(**values)
 
 
-NULLABLE = ("geometry", "csv", "owner", "record")
+NULLABLE = ("geometry", "csv", "owner")
 SCHEMA = pa.schema(
     [pa.field(f.name, f.metadata["arrow"], f.name in NULLABLE, f.metadata["field"]) for f in fields(Columns)]
 )
@@ -175,4 +172,3 @@ class Row:
     text: str = ""
     point: tuple[float, float] | None = None
     owner: str | None = None
-    record: str | None = None  # the key of the incident record it comes from (``app.served``)

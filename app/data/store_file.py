@@ -65,7 +65,6 @@ def columns_of(rows: list[Row]) -> Columns:
         sub_event_type=_category([r.sub_event_type or "" for r in rows]),
         text=to_arrow([r.text.lower().encode() for r in rows], pa.large_string()),
         owner=to_arrow([None if r.owner is None else r.owner.encode() for r in rows], pa.large_string()),
-        record=to_arrow([None if r.record is None else r.record.encode() for r in rows], pa.large_string()),
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import served
-from app.data import cache
+from app.data import cache, derive
 from app.main import create_app
 from app.served import Served, build_served, load_served
 from app.settings import Settings
@@ -54,7 +54,7 @@ def test_a_code_change_never_meets_the_old_entry(
     settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
     load_served(settings)
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version-of-the-code")
-    monkeypatch.setattr(served, "code_fingerprint", lambda: "another-version-of-the-code")
+    monkeypatch.setattr(derive, "code_fingerprint", lambda: "another-version-of-the-code")
     derived = derivations(monkeypatch)
     load_served(settings)
     [entry] = (tmp_path / "cache").glob("*-*")

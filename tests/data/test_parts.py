@@ -79,3 +79,31 @@ def test_problems_from_every_part_are_reported_together_and_the_reference_ones_o
     assert any(p.file.endswith("bad.jsonl") and p.record == "line 2" for p in problems)
     site_problems = [p for p in problems if p.file.endswith("sites.yaml")]
     assert len(site_problems) == 1 and site_problems[0].field == "lat"
+
+
+def test_a_source_no_record_cites_is_refused_whether_the_records_are_new_or_kept(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    """Every listed source must be cited (geodata/README.md). The embedded store checked it only
+    when one process read the whole directory, which a build in parts never is: a source left
+    uncited was served. Now it is refused on a build from nothing, and on a load from the cache
+    that derives nothing (the one incident citing it deleted)."""
+    from app.served import load_served
+
+    sources = data_copy / "sources.yaml"
+    listed = sources.read_text(encoding="utf-8")
+    extra = "  - id: nobody-cites-this\n    outlet: Nobody\n    date: 2017-06-08\n"
+    sources.write_text(listed.replace("sources:\n", "sources:\n" + extra, 1), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        build_served(Settings(data_dir=data_copy), records_per_part=4)
+    [problem] = caught.value.problems
+    assert problem.record == "nobody-cites-this" and problem.file.endswith("sources.yaml")
+    sources.write_text(listed, encoding="utf-8")
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    before = load_served(settings)
+    (data_copy / "incidents" / "2017-05-18-coalition-strike-on-convoy.yaml").unlink()  # cites it alone
+    with pytest.raises(DataError) as caught:
+        load_served(settings)
+    assert "cnn-2017-05-18" in {p.record for p in caught.value.problems}  # and the 8 others it alone cites
+    assert all(p.file.endswith("sources.yaml") and "not cited" in p.message for p in caught.value.problems)
+    assert before.stores["events"].get("2017-05-18-coalition-strike-on-convoy") is not None

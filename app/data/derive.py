@@ -1,0 +1,140 @@
+"""The incident records a store does not hold yet, loaded, validated and derived into a store's
+columns: one path for both stores (the embedded entries, ``app.served``; the PostGIS load,
+``app.data.pg_load``).
+
+A record (a YAML file, or one line of a ``.jsonl`` file) is named by its key
+(``served_meta.record_keys``: a hash of its bytes, of the reference files and of the deriving
+code, ``cache.code_fingerprint``). A store says what it holds as ``Held``; only the other records
+are read, in parts of ``RECORDS_PER_PART`` on every core. What spans records is checked over
+held and new alike: each incident id once, every listed source cited, incident files at all.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import repeat
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from app.api.features import build_collections
+from app.data import files, store_file
+from app.data.cache import code_fingerprint
+from app.data.catalog import build_catalog
+from app.data.files import Part, Scan
+from app.data.loader import DataError, Dataset, Problem, load_dataset
+from app.data.references import Records, check_every_source_cited
+from app.data.schema import SCHEMA
+from app.data.served_meta import meta, record_keys, spanning
+
+# Records are derived in parts of this many, on every core when there are several parts:
+# derivation is almost all of a cold start, and it is independent per record.
+RECORDS_PER_PART = 2_000
+DERIVED = ("events", "regions")  # the collections made of incident records; the others: reference data
+
+# Each record held: its key, and its incident's id (None: a blank line) and the sources it cites.
+Held = dict[str, tuple[str | None, list[str]]]
+
+
+@dataclass(frozen=True)
+class Derived:
+    # Each collection's table (``SCHEMA``): the derived records' events and regions; the reference
+    # data (sites, zones, borders) whole.
+    tables: dict[str, pa.Table]
+    meta: dict[str, Any]  # ``served_meta.meta`` of the scan's dataset
+    records: Held  # every record of the scan, held before or derived now
+    derived: int  # how many records were derived now
+
+
+def derive(
+    data_dir: Path, scan: Scan, held: Held, scratch: Path, records_per_part: int = RECORDS_PER_PART
+) -> Derived:
+    """The records of ``scan`` not ``held``, derived (their parts written in ``scratch``, which
+    must exist), and the reference data. ``DataError`` names every problem found in any part;
+    ``ChangedError`` if a file is not what ``scan`` read."""
+    chunks = [chunk for part in scan.parts for chunk in part.chunks]
+    keys = record_keys(scan, code_fingerprint())
+    by_key = dict(zip(keys, chunks, strict=True))
+    todo = [key for key in by_key if key not in held]
+    batches = [todo[at : at + records_per_part] for at in range(0, len(todo), records_per_part)]
+    parts = [scratch / str(k) for k in range(len(batches))]
+    shares = [scan.only(Part(tuple(by_key[key] for key in batch))) for batch in batches]
+    args = (repeat(data_dir), shares, batches, parts)
+    if len(batches) <= 1:
+        built = list(map(_derive_part, *args))
+    else:
+        # "spawn": the caller may be a server with threads running, which fork does not go with.
+        with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=get_context("spawn")) as pool:
+            built = list(pool.map(_derive_part, *args))
+    problems = [Problem(f"{data_dir.name}/{r.file}", None, None, r.message) for r in scan.refused]
+    try:  # the reference data alone (every part read it too: its problems are theirs)
+        reference = load_dataset(data_dir, scan.only(Part(())))
+    except DataError as error:
+        problems += error.problems
+    problems = list(dict.fromkeys([*problems, *(p for found in built for p in found)]))  # each once
+    if problems:
+        raise DataError(problems)
+    records = {key: held[key] for key in keys if key in held}
+    for part in parts:
+        records |= {
+            key: (fid, cited) for key, fid, cited in orjson.loads((part / "records.json").read_bytes())
+        }
+    problems = spanning(data_dir, scan, chunks, [records[key][0] for key in keys])
+    cited = {source for _, sources in records.values() for source in sources}
+    problems = problems or _uncited(data_dir, scan, reference, cited)
+    if problems:
+        raise DataError(problems)
+    collections = build_collections(build_catalog(reference))
+    tables = {
+        cid: store_file.columns_of(c.rows).table() for cid, c in collections.items() if cid not in DERIVED
+    }
+    for cid in DERIVED:
+        found = [store_file.read(part / f"{cid}.arrow") for part in parts]
+        tables[cid] = pa.concat_tables(found) if found else SCHEMA.empty_table()
+    dataset_meta = meta(scan.version, reference.zone, reference.sites, reference.borders, collections)
+    return Derived(tables, dataset_meta, records, len(todo))
+
+
+def _derive_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -> list[Problem]:
+    """Load and derive the records ``scan`` holds (``keys``: theirs, in order), and write their
+    events and regions in ``directory`` with ``records.json`` (each record's key, incident id
+    and sources cited): a worker hands back a path, not gigabytes through a pipe. Returns the
+    data's problems."""
+    try:
+        dataset = load_dataset(data_dir, scan)
+    except DataError as error:
+        return error.problems
+    collections = build_collections(build_catalog(dataset))
+    directory.mkdir()
+    for cid in DERIVED:
+        store_file.write(store_file.columns_of(collections[cid].rows).table(), directory / f"{cid}.arrow")
+    ids = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
+    cited = {inc.id: sorted({c.source for c in inc.sources}) for inc in dataset.incidents}
+    chunks = [chunk for part in scan.parts for chunk in part.chunks]
+    records = [[key, ids.get(c), cited.get(ids.get(c, ""), [])] for key, c in zip(keys, chunks, strict=True)]
+    (directory / "records.json").write_bytes(orjson.dumps(records))
+    return []
+
+
+class _Report:
+    """Where ``check_every_source_cited`` puts what it finds (``app.data.references.Report``)."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.invalid_ids: set[str] = set()
+
+    def add(self, file: str, record: str | None, field: str | None, message: str) -> None:
+        self.problems.append(Problem(file, record, field, message))
+
+
+def _uncited(data_dir: Path, scan: Scan, reference: Dataset, cited: set[str]) -> list[Problem]:
+    """The listed sources that no record (``cited``: what the records cite), site or zone cites."""
+    report, sources = _Report(), scan.reference[files.SOURCES]
+    records = Records(reference.sources, reference.sites, reference.zone, [], reference.borders)
+    check_every_source_cited(report, f"{data_dir.name}/{sources.file if sources else ''}", records, cited)
+    return report.problems
