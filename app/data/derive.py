@@ -28,7 +28,7 @@ from app.data.cache import code_fingerprint
 from app.data.catalog import build_catalog
 from app.data.files import Part, Scan
 from app.data.loader import DataError, Dataset, Problem, load_dataset
-from app.data.references import Records, check_every_source_cited
+from app.data.references import UNCITED, Records, uncited_sources
 from app.data.schema import SCHEMA
 from app.data.served_meta import meta, record_keys, spanning
 
@@ -121,20 +121,9 @@ def _derive_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -
     return []
 
 
-class _Report:
-    """Where ``check_every_source_cited`` puts what it finds (``app.data.references.Report``)."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.invalid_ids: set[str] = set()
-
-    def add(self, file: str, record: str | None, field: str | None, message: str) -> None:
-        self.problems.append(Problem(file, record, field, message))
-
-
 def _uncited(data_dir: Path, scan: Scan, reference: Dataset, cited: set[str]) -> list[Problem]:
     """The listed sources that no record (``cited``: what the records cite), site or zone cites."""
-    report, sources = _Report(), scan.reference[files.SOURCES]
+    sources = scan.reference[files.SOURCES]
     records = Records(reference.sources, reference.sites, reference.zone, [], reference.borders)
-    check_every_source_cited(report, f"{data_dir.name}/{sources.file if sources else ''}", records, cited)
-    return report.problems
+    file = f"{data_dir.name}/{sources.file if sources else ''}"
+    return [Problem(file, source, "id", UNCITED) for source in uncited_sources(records, cited)]
