@@ -15,7 +15,6 @@ The ``Store`` protocol (``app.data.store_api``) documents what each method answe
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ import pyarrow.compute as pc
 import shapely
 
 from app.data.schema import Columns, Row, numbers, to_arrow, true
-from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, Store, with_geometries
+from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, Store, iso_day, with_geometries
 from app.data.store_file import columns_of, read
 from app.geo import near as geo_near
 from app.geo.shapes import MAX_CHORD_ERROR_M
@@ -46,10 +45,6 @@ def any_of(codes: np.ndarray, wanted: Sequence[int]) -> np.ndarray:
     return hit
 
 
-def _iso(day: int | None) -> str | None:
-    return None if day is None else dt.date.fromordinal(int(day)).isoformat()
-
-
 class FeatureStore:
     """One collection's features: filters over the columns, bodies as bytes."""
 
@@ -63,7 +58,7 @@ class FeatureStore:
         b, dated = c.bounds[~np.isnan(c.bounds[:, 0])], c.days[c.days[:, 0] != NO_DAY]
         self._bounds = [*b[:, :2].min(0).tolist(), *b[:, 2:].max(0).tolist()] if len(b) else None
         first, last = (dated[:, 0].min(), dated[:, 1].max()) if len(dated) else (None, None)
-        self._interval = (_iso(first), _iso(last))
+        self._interval = (iso_day(first), iso_day(last))
 
     def link(self, regions: FeatureStore) -> None:
         """The events' ``near`` filter tests these regions too (each owned by one of our rows)."""
