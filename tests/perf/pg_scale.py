@@ -3,6 +3,7 @@ per-query server time on them (issue 19, part 1). Run by hand, never in CI.
 
     nice -n 15 python -m tests.perf.pg_scale build      # the cluster and databases (once; long)
     python -m tests.perf.pg_scale bench 100000 1000000   # per-query server time, p50 / p95
+    python -m tests.perf.pg_scale grid 1000000           # the same for the grid (``GRID_QUERIES``)
     python -m tests.perf.pg_scale edit                   # one incident of 100k edited: served when?
     python -m tests.perf.pg_scale rehash 100000          # after a model change: hashes, not derived
     python -m tests.perf.pg_scale url 1000000            # the database's URL (tests/perf/peers.py)
@@ -65,6 +66,13 @@ SIZES = (100_000, 1_000_000)
 # next link of the page before it (keyset: ``after``, the previous page's last id).
 DEEP = f"{pg_bench.ITEMS}?offset=90000&limit=100"
 QUERIES = {**pg_bench.QUERIES, "offset=90000": DEEP, "next link at 90000": DEEP + "&after={after}"}
+# The map's grid: every matched incident read (``Store.attributes``), so seconds at 1M.
+GRID = "/api/collections/events/grid?level="
+GRID_QUERIES = {
+    "grid small bbox": f"{GRID}8&bbox=38.5,33.4,38.7,33.6",
+    "grid one month": f"{GRID}4&datetime=2017-06-01/2017-06-30",
+    "grid in_zone": f"{GRID}4&in_zone=inside",
+}
 # Every column whose text holds an incident's id (renamed in each copy).
 RENAMED = ("id", "incident", "sort_id", "head", "text")
 
@@ -207,7 +215,7 @@ def rehash(size: int) -> None:
         _rehash(conn, size)
 
 
-def bench(size: int) -> None:
+def bench(size: int, queries: dict[str, str] = QUERIES) -> None:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
@@ -225,7 +233,7 @@ def bench(size: int) -> None:
         after = next(link["href"] for link in before["links"] if link["rel"] == "next").split("after=")[1]
         pages = [client.get(url).json()["features"] for url in (DEEP, f"{DEEP}&after={after}")]
         assert [f["id"] for f in pages[0]] == [f["id"] for f in pages[1]], "keyset and offset pages differ"
-        for name, path in QUERIES.items():
+        for name, path in queries.items():
             path = path.replace("{id}", some_id).replace("{after}", after)
             t = time.perf_counter()
             r = client.get(path)
@@ -303,6 +311,9 @@ if __name__ == "__main__":
     elif command == "bench":
         for n in [int(a) for a in args] or SIZES:
             bench(n)
+    elif command == "grid":
+        for n in [int(a) for a in args] or SIZES:
+            bench(n, GRID_QUERIES)
     elif command == "edit":
         edit()
     elif command == "rehash":
