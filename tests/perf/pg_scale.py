@@ -50,7 +50,7 @@ import psycopg
 
 from app.data import files
 from app.data.loader import load_dataset
-from app.data.pg_load import DERIVATION
+from app.data.cache import code_fingerprint
 from app.data.pg_schema import DDL, SCHEMA_VERSION
 from app.data.served_meta import record_keys
 from tests.perf import pg_bench
@@ -200,7 +200,7 @@ def _rehash(conn: psycopg.Connection[Any], size: int) -> None:
     conn.execute("DELETE FROM record")
     with conn.cursor().copy("COPY record (key, incident, cited) FROM STDIN") as copy:
         chunks = [chunk for part in scan.parts for chunk in part.chunks]
-        for key, chunk in dict(zip(record_keys(scan, DERIVATION), chunks, strict=True)).items():
+        for key, chunk in dict(zip(record_keys(scan, code_fingerprint()), chunks, strict=True)).items():
             copy.write_row((key, incident_of.get(chunk), cited.get(incident_of.get(chunk, ""), [])))
     conn.execute("UPDATE dataset SET version = %s, schema = %s", (scan.version, SCHEMA_VERSION))
 
