@@ -61,9 +61,8 @@ def write_entry(
             ids = to_arrow([fid.encode() for fid in sorted(kept)], pa.large_string())
             for cid, by in zip(DERIVED, ("id", "owner"), strict=True):
                 old = store_file.read(previous / f"{cid}.arrow")
-                tables[cid] = pa.concat_tables(
-                    [old.filter(pc.is_in(old.column(by), value_set=ids)), tables[cid]]
-                )
+                rows = np.flatnonzero(true(pc.is_in(old.column(by), value_set=ids).combine_chunks()))
+                tables[cid] = pa.concat_tables([taken(old, rows), tables[cid]])
         tables |= in_collection_order(tables["events"], tables["regions"])
         directory.mkdir()
         for cid, table in tables.items():
@@ -79,11 +78,24 @@ def in_collection_order(events: pa.Table, regions: pa.Table) -> dict[str, pa.Tab
     id (bytes, as PostgreSQL's ``COLLATE "C"``); a region after its incident's, in the order it
     was derived in."""
     keys = pa.table([pc.list_element(events.column("days"), 0), events.column("id")], names=["start", "id"])
-    events = events.take(pc.sort_indices(keys, sort_keys=[("start", "ascending"), ("id", "ascending")]))
+    order = numbers(pc.sort_indices(keys, sort_keys=[("start", "ascending"), ("id", "ascending")]))
+    events = taken(events, order.astype(np.int64))
     at = pc.index_in(regions.column("owner"), value_set=events.column("id")).combine_chunks()
     rank = np.where(true(at.is_valid()), numbers(at.fill_null(0)), -1)
-    order = to_arrow(np.argsort(rank, kind="stable").astype(np.int64), pa.int64())
-    return {"events": events, "regions": regions.take(order)}
+    return {"events": events, "regions": taken(regions, np.argsort(rank, kind="stable"))}
+
+
+def taken(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """These rows of the table, in this order: where they are a few runs of consecutive rows (an
+    entry made from the one before it keeps its rows in order), slices of it, nothing copied;
+    else pyarrow's ``take``."""
+    cuts = np.flatnonzero(np.diff(rows) != 1) + 1
+    if not len(rows) or len(cuts) > 1000:
+        return table.take(to_arrow(rows.astype(np.int64), pa.int64()))
+    ends = [*cuts.tolist(), len(rows)]
+    return pa.concat_tables(
+        [table.slice(int(rows[a]), b - a) for a, b in zip([0, *cuts.tolist()], ends, strict=True)]
+    )
 
 
 def load_saved(entry: Path) -> Served:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import errno
 import fcntl
+import functools
 import hashlib
 import os
 import platform
@@ -27,7 +28,6 @@ import shutil
 import stat
 import tempfile
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -36,11 +36,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import orjson
+from zlib_ng import zlib_ng
 
 T = TypeVar("T")
 APP_DIR = Path(__file__).resolve().parent.parent
-# What derives a cache entry: this module and every module of ``app`` it imports (``deriving_code``);
-# and served.py alone, which writes an entry.
+# What derives the rows of a cache entry: this module and every module of ``app`` it imports
+# (``deriving_code``). An entry's rows are kept by the next entry while their records' keys (which
+# hold this code's hash) stand, so a change to any of these gives new keys.
 DERIVING_ROOTS = ("app.data.derive",)
 CHECKSUMS = "checksums.json"
 STAGING_SUFFIX = ".tmp"
@@ -54,9 +56,10 @@ class CacheFault(Exception):
     """The cache cannot be used; the message is one line naming the directory and the cause."""
 
 
+@functools.cache  # the code of a running process does not change
 def deriving_code() -> list[Path]:
     """The source files of ``DERIVING_ROOTS`` and of every ``app`` module they import, found
-    by reading their import statements (``ast``), and ``served.py``."""
+    by reading their import statements (``ast``)."""
     found, todo = set[str](), list(DERIVING_ROOTS)
     while todo:
         module = todo.pop()
@@ -69,7 +72,7 @@ def deriving_code() -> list[Path]:
                 todo.extend([node.module, *(f"{node.module}.{alias.name}" for alias in node.names)])
             elif isinstance(node, ast.Import):
                 todo.extend(alias.name for alias in node.names if alias.name.startswith("app."))
-    return [*sorted(APP_DIR.parent / (m.replace(".", "/") + ".py") for m in found), APP_DIR / "served.py"]
+    return sorted(APP_DIR.parent / (m.replace(".", "/") + ".py") for m in found)
 
 
 def code_fingerprint() -> str:
@@ -103,7 +106,7 @@ def _crc(path: Path) -> int:
         os.posix_fadvise(source.fileno(), 0, 0, os.POSIX_FADV_WILLNEED)
         os.posix_fadvise(source.fileno(), 0, 0, os.POSIX_FADV_RANDOM)
         while read := source.readinto(buffer):
-            crc = zlib.crc32(memoryview(buffer)[:read], crc)
+            crc = zlib_ng.crc32(memoryview(buffer)[:read], crc)  # zlib's CRC-32, in a third of the time
     return crc
 
 
@@ -224,10 +227,10 @@ def cached(
     with locked(cache_dir):
         clean_stale(cache_dir)
         entry = cache_dir / f"{dataset_version}-{code_fingerprint()}"
-        if not entry.is_dir():
-            _write(cache_dir, entry, build)
+        written = not entry.is_dir() and _write(cache_dir, entry, build)
         try:
-            verify(entry)
+            if not written:  # one just written was read back to seal it
+                verify(entry)
             return load(entry)
         except CacheFault:
             _discard(entry)
@@ -249,7 +252,8 @@ def locked(cache_dir: Path) -> Iterator[None]:
         yield
 
 
-def _write(cache_dir: Path, entry: Path, build: Callable[[Path], object]) -> None:
+def _write(cache_dir: Path, entry: Path, build: Callable[[Path], object]) -> bool:
+    """Whether the entry was written here (False: another worker wrote it first)."""
     try:
         staging = Path(tempfile.mkdtemp(dir=cache_dir, suffix=STAGING_SUFFIX))
     except OSError as error:
@@ -261,9 +265,10 @@ def _write(cache_dir: Path, entry: Path, build: Callable[[Path], object]) -> Non
             seal(staging / "entry")
             os.rename(staging / "entry", entry)
             fsync_dir(cache_dir)
+        return True
     except OSError as error:
         if error.errno in (errno.ENOTEMPTY, errno.EEXIST) and entry.is_dir():
-            return  # another worker wrote the same entry first
+            return False  # another worker wrote the same entry first
         raise CacheFault(f"cache directory {cache_dir}: writing an entry failed: {_why(error)}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)

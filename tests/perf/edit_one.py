@@ -6,11 +6,11 @@ the test run).
     python -m tests.perf.edit_one ENTRY OUT [TIMES]   # OUT kept: a second run edits again
 
 ``ENTRY`` is a derived entry of the 10,000 synthetic incidents of ``tests/perf/synthetic.py``
-(``write_dataset(..., 10_000)``; an entry of parts, or a directory of stores as before). Deriving
+(``write_dataset(..., 10_000)``, its cache entry). Deriving
 100,000 incidents takes hours on the shared build machine, so ``OUT`` gets a data directory of
 those records repeated ``TIMES`` times (10), each copy renamed as ``tests/perf/replicate.py``
 renames it (``syn-`` becomes ``synK-``), and a cache whose entry stands for their derivation: the
-entry's stores, renamed the same way, each row naming its record by its key
+entry's stores, renamed the same way, and ``records.json`` naming each record by its key
 (``served_meta.record_keys``). The load and the server then do exactly what they do on derived
 data.
 """
@@ -40,7 +40,7 @@ from tests.perf.synthetic import write_dataset
 
 
 def stand_in(entry: Path, out: Path, times: int) -> Settings:
-    """The data directory and the cache's parts (see the module's docstring)."""
+    """The data directory and the cache's stand-in entry (see the module's docstring)."""
     source = write_dataset(out / "data-10k", 10_000)
     data = out / "data"
     shutil.copytree(source, data)
@@ -53,25 +53,21 @@ def stand_in(entry: Path, out: Path, times: int) -> Settings:
     settings = Settings(data_dir=data, cache_dir=out / "cache", tile_url="")
     scan = scan_data(settings)
     chunks = [chunk for part in scan.parts for chunk in part.chunks]
-    key_of = {
-        orjson.loads(read_chunk(data, c))["id"]: k
-        for c, k in zip(chunks, record_keys(scan, code_fingerprint()), strict=True)
-    }
-    tables = {}
-    for cid in ("events", "regions"):
-        copies = [renamed(store_file.read(entry / f"{cid}.arrow"), k) for k in range(times)]
-        table = pa.concat_tables(copies)
-        incident = table.column("id" if cid == "events" else "owner").to_pylist()
-        records = pa.array([key_of[fid] for fid in incident], pa.large_string())
-        tables[cid] = table.set_column(
-            table.schema.get_field_index("record"), table.schema.field("record"), records
-        )
+    records = []  # each record's key, incident id and sources cited (what records.json holds)
+    for chunk, key in zip(chunks, record_keys(scan, code_fingerprint()), strict=True):
+        record = orjson.loads(read_chunk(data, chunk))
+        records.append([key, record["id"], sorted({cite["source"] for cite in record["sources"]})])
     stand_in = settings.cache_dir / "stand-in-entry"  # type: ignore[operator]
     stand_in.mkdir(parents=True)
-    for cid, table in in_collection_order(tables["events"], tables["regions"]).items():
+    copies = {
+        cid: pa.concat_tables([renamed(store_file.read(entry / f"{cid}.arrow"), k) for k in range(times)])
+        for cid in ("events", "regions")
+    }
+    for cid, table in in_collection_order(copies["events"], copies["regions"]).items():
         store_file.write(table, stand_in / f"{cid}.arrow")
     for name in ("sites.arrow", "zones.arrow", "borders.arrow", "served.json"):
         shutil.copy(entry / name, stand_in / name)
+    (stand_in / "records.json").write_bytes(orjson.dumps(records))
     cache.seal(stand_in)
     return settings
 

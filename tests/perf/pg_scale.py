@@ -49,8 +49,8 @@ from typing import Any
 import psycopg
 
 from app.data import files
-from app.data.loader import load_dataset
 from app.data.cache import code_fingerprint
+from app.data.loader import load_dataset
 from app.data.pg_schema import DDL, SCHEMA_VERSION
 from app.data.served_meta import record_keys
 from tests.perf import pg_bench
