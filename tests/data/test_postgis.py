@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from pyproj import Geod
 
 from app.cli import main
-from app.data import pg_store
+from app.data import derive, pg_store
 from app.data.loader import DataError
 from app.data.pg_load import load
 from app.data.pg_store import pool, served_from
@@ -130,6 +130,21 @@ def test_a_load_reads_only_the_records_whose_bytes_changed(postgres: Cluster, tm
     fresh = postgres.database()  # the incremental result is what a load from scratch gives
     load(data, fresh)
     assert _events(fresh) == _events(url)
+
+
+def test_a_new_derivation_derives_every_record_again(
+    postgres: Cluster, data_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records' keys name the deriving code (``cache.code_fingerprint``), as the embedded
+    store's do: changed code derives everything again, with no version for anyone to bump (a
+    hand-kept ``DERIVATION`` date did this before: PostGIS served stale derived values if it was
+    not bumped)."""
+    url = postgres.database()
+    load(data_copy, url)
+    monkeypatch.setattr(derive, "code_fingerprint", lambda: "code changed")
+    again = load(data_copy, url)
+    assert (again.derived, again.removed, again.unchanged) == (36, 0, 0)
+    assert len(_events(url)) == 36
 
 
 def test_a_bad_file_loads_nothing_and_is_named(
