@@ -13,6 +13,7 @@ import { IncidentList, summaryOf, summaryText } from "./list.js";
 import { MapView } from "./map-view.js";
 import { Selection } from "./selection.js";
 import { UrlState } from "./url-state.js";
+import { finishZoomGlides } from "./zoom-glides.js";
 
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -218,7 +219,8 @@ export async function startMap(options = {}) {
   let initialised = false;
   // After every zoom and pan (moveend follows each zoomend) the markers are placed again for
   // the new view (its edges and controls) and the names given way to them, in the same task:
-  // nothing lags behind the map.
+  // nothing lags behind the map. Whatever still glides when Leaflet ends a zoom lands first.
+  map.on("zoomend", () => finishZoomGlides(map));
   map.on("moveend", () => {
     layers.spread();
     layers.layoutLabels();
