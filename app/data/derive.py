@@ -3,7 +3,7 @@ columns: one path for both stores (the embedded entries, ``app.served``; the Pos
 ``app.data.pg_load``).
 
 A record (a YAML file, or one line of a ``.jsonl`` file) is named by its key
-(``served_meta.record_keys``: a hash of its bytes, of the reference files and of the deriving
+(``record_keys``: a hash of its bytes, of the reference files and of the deriving
 code, ``cache.code_fingerprint``). A store says what it holds as ``Held``; only the other records
 are read, in parts of ``RECORDS_PER_PART`` on every core. What spans records is checked over
 held and new alike: each incident id once, every listed source cited, incident files at all.
@@ -11,6 +11,7 @@ held and new alike: each incident id once, every listed source cited, incident f
 
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,11 +27,11 @@ from app.api.features import build_collections
 from app.data import files, store_file
 from app.data.cache import code_fingerprint
 from app.data.catalog import build_catalog
-from app.data.files import Part, Scan
+from app.data.files import Chunk, Part, Scan
 from app.data.loader import DataError, Dataset, Problem, load_dataset
 from app.data.references import UNCITED, Records, uncited_sources
 from app.data.schema import SCHEMA
-from app.data.served_meta import meta, record_keys, spanning
+from app.data.served_meta import meta
 
 # Records are derived in parts of this many, on every core when there are several parts:
 # derivation is almost all of a cold start, and it is independent per record.
@@ -84,7 +85,7 @@ def derive(
         records |= {
             key: (fid, cited) for key, fid, cited in orjson.loads((part / "records.json").read_bytes())
         }
-    problems = spanning(data_dir, scan, chunks, [records[key][0] for key in keys])
+    problems = _spanning(data_dir, scan, chunks, [records[key][0] for key in keys])
     cited = {source for _, sources in records.values() for source in sources}
     problems = problems or _uncited(data_dir, scan, reference, cited)
     if problems:
@@ -127,3 +128,27 @@ def _uncited(data_dir: Path, scan: Scan, reference: Dataset, cited: set[str]) ->
     records = Records(reference.sources, reference.sites, reference.zone, [], reference.borders)
     file = f"{data_dir.name}/{sources.file if sources else ''}"
     return [Problem(file, source, "id", UNCITED) for source in uncited_sources(records, cited)]
+
+
+def _spanning(data_dir: Path, scan: Scan, chunks: list[Chunk], ids: list[str | None]) -> list[Problem]:
+    """What no part of a load can check alone: each incident id once (``ids``: each chunk's,
+    None for a blank line), and incident files at all."""
+    problems, first = [], dict[str, Chunk]()
+    for chunk, fid in zip(chunks, ids, strict=True):
+        if fid is not None and fid in first:
+            also = f"duplicate id (also in {data_dir.name}/{first[fid].file})"
+            problems.append(Problem(f"{data_dir.name}/{chunk.file}", fid, "id", also))
+        elif fid is not None:
+            first[fid] = chunk
+    if not scan.incident_chunks:
+        problems.append(Problem(f"{data_dir.name}/{files.INCIDENTS_DIR}", None, None,
+                                "no incident files (*.yaml, *.yml or *.jsonl) found"))  # fmt: skip
+    return problems
+
+
+def record_keys(scan: Scan, code: str) -> list[str]:
+    """Each incident record's key (``scan`` cut one record a part): the hash of its bytes (not its
+    file or line: a record that moves keeps its key), of the reference files and of ``code`` (a
+    version of what derives it)."""
+    prefix = orjson.dumps([code, [c and [c.file, c.digest] for c in scan.reference.values()]])
+    return [hashlib.sha256(prefix + c.digest.encode()).hexdigest()[:32] for p in scan.parts for c in p.chunks]

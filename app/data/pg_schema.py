@@ -7,7 +7,7 @@
   their filters test, so a page walks it without reading a row. GiST indexes on the events', the
   regions' and the other collections' geometry (apart: a bbox on events does not wade through the
   regions' boxes) and on the representative point.
-- ``record``: each incident record loaded, by its key (``served_meta.record_keys``), with its incident
+- ``record``: each incident record loaded, by its key (``derive.record_keys``), with its incident
   and the sources it cites: a load reads only the records whose key is new.
 - ``dataset``: one row, the version served and what every page draws (zone, sites, borders, the
   collections' descriptions); the service polls its ``version``.

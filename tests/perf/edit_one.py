@@ -11,7 +11,7 @@ the test run).
 those records repeated ``TIMES`` times (10), each copy renamed as ``tests/perf/replicate.py``
 renames it (``syn-`` becomes ``synK-``), and a cache whose entry stands for their derivation: the
 entry's stores, renamed the same way, and ``records.json`` naming each record by its key
-(``served_meta.record_keys``). The load and the server then do exactly what they do on derived
+(``derive.record_keys``). The load and the server then do exactly what they do on derived
 data.
 """
 
@@ -30,8 +30,8 @@ import pyarrow as pa
 
 from app.data import cache, store_file
 from app.data.cache import code_fingerprint
+from app.data.derive import record_keys
 from app.data.files import read_chunk
-from app.data.served_meta import record_keys
 from app.served import in_collection_order, load_into_cache, scan_data
 from app.settings import Settings
 from tests.live_server import free_port

@@ -50,9 +50,9 @@ import psycopg
 
 from app.data import files
 from app.data.cache import code_fingerprint
+from app.data.derive import record_keys
 from app.data.loader import load_dataset
 from app.data.pg_schema import DDL, SCHEMA_VERSION
-from app.data.served_meta import record_keys
 from tests.perf import pg_bench
 from tests.perf.synthetic import write_dataset
 from tests.postgres import _bin_dir, _run_as
