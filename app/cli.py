@@ -10,12 +10,15 @@ import copy
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from app.data.loader import DataError, load_dataset
 from app.settings import BUNDLED_DATA, Settings
+
+if TYPE_CHECKING:
+    from app.data.derive import Loaded
 
 # Measured with tests/perf/serving.py, alternated (README, "Load"): at 50 connections on the items
 # page with two workers (the default on two cores) asyncio's p99 stayed within 30-41 ms in four
@@ -297,48 +300,47 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(args: argparse.Namespace) -> int:
-    import psycopg
+class LoadFault(Exception):
+    """The database refused a load (its first line of the message)."""
 
-    from app.data.pg_load import load
+
+def _load_into(settings: Settings, data_dir: Path, full: bool) -> Loaded:
+    if settings.database_url:
+        import psycopg  # only here: the cache needs no PostgreSQL client
+
+        from app.data.pg_load import load
+
+        try:
+            return load(data_dir, settings.database_url, full=full)
+        except psycopg.Error as exc:
+            raise LoadFault(str(exc).strip().splitlines()[0]) from None
+    from app.served import load_into_cache
+
+    return load_into_cache(settings.model_copy(update={"data_dir": data_dir}), full=full)
+
+
+def _load(args: argparse.Namespace) -> int:
+    """``load``: into the database or the cache the settings name (one of them)."""
+    from app.data.cache import CacheFault
 
     settings = _settings(args)
     data_dir = args.data_dir or settings.data_dir
-    if not settings.database_url and settings.cache_dir:
-        return _load_cache(settings.model_copy(update={"data_dir": data_dir}))
-    if not settings.database_url:
-        print(
-            "load needs --database-url or --cache-dir (or AT_TANF_DATABASE_URL, AT_TANF_CACHE_DIR)",
-            file=sys.stderr,
-        )
+    if bool(settings.database_url) == bool(settings.cache_dir):
+        print("load needs one of --database-url or --cache-dir (or AT_TANF_DATABASE_URL, AT_TANF_CACHE_DIR)",
+              file=sys.stderr)  # fmt: skip
         return 2
+    where = "the database" if settings.database_url else str(settings.cache_dir)
     try:
-        done = load(data_dir, settings.database_url, full=args.full)
+        done = _load_into(settings, data_dir, args.full)
     except DataError as exc:
         print(f"INVALID {data_dir} (nothing loaded)\n{exc}", file=sys.stderr)
         return 1
-    except psycopg.Error as exc:
-        print(f"not loaded: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
-        return 1
-    print(f"loaded {data_dir} (version {done.version}): {done.derived} incidents derived, "
-          f"{done.removed} removed, {done.unchanged} unchanged (only the records whose bytes changed "
-          "were read)")  # fmt: skip
-    return 0
-
-
-def _load_cache(settings: Settings) -> int:
-    from app.data.cache import CacheFault
-    from app.served import load_into_cache
-
-    try:
-        version, derived = load_into_cache(settings)
-    except DataError as exc:
-        print(f"INVALID {settings.data_dir} (nothing loaded)\n{exc}", file=sys.stderr)
-        return 1
-    except CacheFault as exc:
+    except (CacheFault, LoadFault) as exc:
         print(f"not loaded: {exc}", file=sys.stderr)
         return 1
-    print(f"loaded {settings.data_dir} (version {version}) into {settings.cache_dir}: {derived} derived")
+    read = "every record read again" if args.full else "only the records whose bytes changed were read"
+    print(f"loaded {data_dir} (version {done.version}) into {where}: {done.derived} derived, "
+          f"{done.removed} removed, {done.unchanged} unchanged incidents ({read})")  # fmt: skip
     return 0
 
 

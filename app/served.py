@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.data import files, served_meta, store, store_file
-from app.data.cache import CacheFault, cached, fsync_dir, locked, verify
-from app.data.derive import DERIVED, RECORDS_PER_PART, Held, derive
+from app.data.cache import CacheFault, DamagedEntry, cached, code_fingerprint, fsync_dir, locked, verify
+from app.data.derive import DERIVED, RECORDS_PER_PART, Held, Loaded, derive
 from app.data.files import ChangedError, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem
 from app.data.schema import numbers, to_arrow, true
@@ -41,11 +41,11 @@ CURRENT = "current"  # in a cache: the name of the entry last loaded, which serv
 def write_entry(
     settings: Settings, directory: Path, scan: Scan, previous: Path | None = None,
     records_per_part: int = RECORDS_PER_PART,
-) -> int:  # fmt: skip
+) -> Loaded:  # fmt: skip
     """The entry of what ``scan`` read, written to ``directory`` (which must not exist): the rows
     of ``previous`` (an entry: ``CacheFault`` if damaged) whose records are still there, and the
-    other records derived. Returns how many records were derived. ``DataError`` (and nothing
-    written) if the data is invalid; ``ChangedError`` if a file is not what ``scan`` read."""
+    other records derived; what that did. ``DataError`` (and nothing written) if the data is
+    invalid; ``ChangedError`` if a file is not what ``scan`` read."""
     held: Held = {}
     if previous is not None:
         verify(previous)
@@ -70,7 +70,7 @@ def write_entry(
         (directory / "served.json").write_bytes(orjson.dumps(new.meta))
         records = [[key, fid, cited] for key, (fid, cited) in new.records.items()]
         (directory / "records.json").write_bytes(orjson.dumps(records))
-    return new.derived
+    return new.loaded(held)
 
 
 def in_collection_order(events: pa.Table, regions: pa.Table) -> dict[str, pa.Table]:
@@ -113,7 +113,10 @@ def opened(entry: Path) -> Served:
 
 
 def scan_data(settings: Settings) -> Scan:
-    """What the data directory holds now, one incident record a part (``files.scan``)."""
+    """What the data directory holds now, one incident record a part (``files.scan``);
+    ``DataError`` if there is no such directory."""
+    if not settings.data_dir.is_dir():
+        raise DataError([Problem(str(settings.data_dir), None, None, "data directory does not exist")])
     return files.scan(settings.data_dir.resolve(), 1)
 
 
@@ -141,29 +144,33 @@ def _again_if_changed(serve: Callable[[Scan], T], settings: Settings) -> T:
     raise DataError([Problem(str(settings.data_dir), None, None, "the data kept changing while it was read")])
 
 
-def _through_cache(settings: Settings, scan: Scan, load: Callable[[Path], T]) -> tuple[T, int]:
-    """``load`` of the cache's entry of what ``scan`` read (checked), written first from the
-    newest entry if there is none, and how many records that derived; every older entry is then
-    removed (a server mapping one keeps its files)."""
+def _through_cache(settings: Settings, scan: Scan, full: bool = False) -> tuple[Served, Loaded | None]:
+    """The cache's entry of what ``scan`` read (checked), written first from the newest entry
+    (``full``: from nothing) if there is none, and what writing it did (None: it was there). The
+    entry is then named in ``CURRENT`` and every other entry removed (a server mapping one keeps
+    its files). ``CacheFault`` if the cache cannot be used."""
     cache_dir = settings.cache_dir
     assert cache_dir is not None
-    derived = [0]
+    done: list[Loaded] = []
 
     def build(directory: Path) -> None:
-        previous = _newest(cache_dir)
+        previous = None if full else _newest(cache_dir)
         try:
-            derived[0] = write_entry(settings, directory, scan, previous)
+            done.append(write_entry(settings, directory, scan, previous))
         except CacheFault as fault:  # the newest entry is damaged: every record derived
             cache_log.warning("%s; deriving every record", fault)
-            derived[0] = write_entry(settings, directory, scan)
+            done.append(write_entry(settings, directory, scan))
 
-    def loaded(entry: Path) -> T:
+    def loaded(entry: Path) -> Served:
         for old in cache_dir.glob("*-*/served.json"):
             if old.parent != entry:
                 shutil.rmtree(old.parent, ignore_errors=True)
-        return load(entry)
+        return opened(_current(entry))
 
-    return cached(cache_dir, scan.version, build, loaded), derived[0]
+    if full:
+        with locked(cache_dir):
+            shutil.rmtree(cache_dir / f"{scan.version}-{code_fingerprint()}", ignore_errors=True)
+    return cached(cache_dir, scan.version, build, loaded), done[0] if done else None
 
 
 def _newest(cache_dir: Path) -> Path | None:
@@ -173,7 +180,8 @@ def _newest(cache_dir: Path) -> Path | None:
 
 def load_served(settings: Settings) -> Served:
     """``build_served``, through the on-disk cache when one is configured (app.data.cache), or
-    what the database holds when ``database_url`` is set (``LookupError`` if it holds nothing)."""
+    what the database holds when ``database_url`` is set (``LookupError`` if it holds nothing).
+    A damaged entry is derived again once; a cache that cannot be used is served around."""
     if settings.database_url:
         from app.data import pg_store
 
@@ -185,7 +193,11 @@ def load_served(settings: Settings) -> Served:
 
     def serve(scan: Scan) -> Served:
         try:
-            return _through_cache(settings, scan, opened)[0]
+            try:
+                return _through_cache(settings, scan)[0]
+            except DamagedEntry as fault:  # removed when found: written again, once
+                cache_log.warning("%s; deriving it again", fault)
+                return _through_cache(settings, scan)[0]
         except CacheFault as fault:
             cache_log.warning("%s; serving without the cache", fault)
             return _build_mapped(settings, scan)
@@ -193,15 +205,16 @@ def load_served(settings: Settings) -> Served:
     return _again_if_changed(serve, settings)
 
 
-def load_into_cache(settings: Settings) -> tuple[str, int]:
+def load_into_cache(settings: Settings, full: bool = False) -> Loaded:
     """``at-tanf-map load --cache-dir``: the cache brought to the data directory (the records
-    whose bytes changed derived, as in a start) and its entry made the one servers follow
-    (``newer``); the dataset version and how many records were derived. ``DataError`` (the
-    entry followed stays) if the data is invalid."""
+    whose bytes changed derived, as in a start; ``full``: every record) and its entry made the
+    one servers follow (``newer``); what it did. ``DataError`` (the entry followed stays) if
+    the data is invalid; ``CacheFault`` if the cache cannot be used."""
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
 
-    def load(scan: Scan) -> tuple[str, int]:
-        return scan.version, _through_cache(settings, scan, _current)[1]
+    def load(scan: Scan) -> Loaded:
+        served, done = _through_cache(settings, scan, full)
+        return done or Loaded(scan.version, 0, 0, len(served.stores["events"]))  # there already
 
     return _again_if_changed(load, settings)
 

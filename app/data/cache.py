@@ -56,6 +56,10 @@ class CacheFault(Exception):
     """The cache cannot be used; the message is one line naming the directory and the cause."""
 
 
+class DamagedEntry(CacheFault):
+    """An entry is not what was sealed (``verify``) or cannot be read; it is removed when found."""
+
+
 @functools.cache  # the code of a running process does not change
 def deriving_code() -> list[Path]:
     """The source files of ``DERIVING_ROOTS`` and of every ``app`` module they import, found
@@ -144,13 +148,13 @@ def verify(*entries: Path) -> None:
         try:
             sums = orjson.loads((entry / CHECKSUMS).read_bytes())
         except (OSError, orjson.JSONDecodeError):
-            raise CacheFault(
+            raise DamagedEntry(
                 f"cache entry {entry} is damaged: its checksum list is missing or unreadable"
             ) from None
         present = {p.relative_to(entry).as_posix() for p in _files(entry)}
         if present != set(sums):
             odd = sorted(present ^ set(sums))[0]
-            raise CacheFault(f"cache entry {entry} is damaged: file {odd} is missing or unlisted")
+            raise DamagedEntry(f"cache entry {entry} is damaged: file {odd} is missing or unlisted")
         items.extend((entry, name, crc, size) for name, (crc, size) in sums.items())
 
     def intact(item: tuple[Path, str, int, int]) -> bool:
@@ -160,7 +164,7 @@ def verify(*entries: Path) -> None:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # every core reads
         for (entry, name, *_), ok in zip(items, pool.map(intact, items), strict=True):
             if not ok:
-                raise CacheFault(f"cache entry {entry} is damaged: {name} does not match its checksum")
+                raise DamagedEntry(f"cache entry {entry} is damaged: {name} does not match its checksum")
 
 
 def check_directory(cache_dir: Path) -> None:
@@ -237,7 +241,7 @@ def cached(
             raise
         except (OSError, ValueError, KeyError) as error:
             _discard(entry)
-            raise CacheFault(f"cache entry {entry} cannot be read: {error}") from None
+            raise DamagedEntry(f"cache entry {entry} cannot be read: {error}") from None
 
 
 @contextmanager

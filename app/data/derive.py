@@ -43,6 +43,16 @@ Held = dict[str, tuple[str | None, list[str]]]
 
 
 @dataclass(frozen=True)
+class Loaded:
+    """What a load did, counted in incidents (``at-tanf-map load`` prints it)."""
+
+    version: str
+    derived: int  # read, validated and derived (their records new)
+    removed: int  # gone with their records (none of their id derived again)
+    unchanged: int  # their records held, kept as they were
+
+
+@dataclass(frozen=True)
 class Derived:
     # Each collection's table (``SCHEMA``): the derived records' events and regions; the reference
     # data (sites, zones, borders) whole.
@@ -50,6 +60,13 @@ class Derived:
     meta: dict[str, Any]  # ``served_meta.meta`` of the scan's dataset
     records: Held  # every record of the scan, held before or derived now
     derived: int  # how many records were derived now
+
+    def loaded(self, held: Held) -> Loaded:
+        """This derivation counted against what the store held before it."""
+        new = {fid for key, (fid, _) in self.records.items() if key not in held} - {None}
+        gone = {fid for key, (fid, _) in held.items() if key not in self.records} - {None}
+        unchanged = sum(1 for key in self.records.keys() & held.keys() if held[key][0] is not None)
+        return Loaded(self.meta["version"], len(new), len(gone - new), unchanged)
 
 
 def derive(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import pyarrow as pa
 import shapely
 
 from app.data import files
-from app.data.derive import Held, derive
+from app.data.derive import Held, Loaded, derive
 from app.data.files import ChangedError, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem
 from app.data.pg_schema import COLUMNS, DDL, DROP, SCHEMA_VERSION
@@ -33,14 +32,6 @@ from app.data.store import FeatureStore
 from app.data.store_api import NO_DAY
 
 LOAD_LOCK = 0x7A7A_F001  # pg_advisory_xact_lock key: one load at a time
-
-
-@dataclass(frozen=True)
-class Loaded:
-    version: str
-    derived: int  # incidents read, validated, derived and written (their records' keys new)
-    removed: int  # incidents deleted (their records gone)
-    unchanged: int  # incidents whose records the database held
 
 
 def load(data_dir: Path, url: str, full: bool = False) -> Loaded:
@@ -87,13 +78,10 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
                 for cid, table in new.tables.items():
                     for row in _rows(cid, table):
                         copy.write_row(row)
-        version = new.meta["version"]
         conn.execute("DELETE FROM dataset")
         conn.execute("INSERT INTO dataset (schema, version, meta) VALUES (%s, %s, %s)",
-                     (SCHEMA_VERSION, version, orjson.dumps(new.meta).decode()))  # fmt: skip
-    derived = {incident for incident, _ in added.values()} - {None}
-    unchanged = sum(1 for key in new.records.keys() & held.keys() if held[key][0] is not None)
-    return Loaded(version, len(derived), len(removed - derived), unchanged)
+                     (SCHEMA_VERSION, new.meta["version"], orjson.dumps(new.meta).decode()))  # fmt: skip
+    return new.loaded(held)
 
 
 def _ewkb(geometries: np.ndarray) -> list[str | None]:

@@ -102,7 +102,10 @@ def test_a_build_in_parts_leaves_only_its_entry(data_copy: Path, tmp_path: Path)
     from app.served import RECORDS_PER_PART, scan_data, write_entry
 
     settings = Settings(data_dir=data_copy)
-    assert write_entry(settings, tmp_path / "out" / "entry", scan_data(settings), records_per_part=4) == 36
+    assert (
+        write_entry(settings, tmp_path / "out" / "entry", scan_data(settings), records_per_part=4).derived
+        == 36
+    )
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["entry"]  # 9 parts of 4, gone
     assert RECORDS_PER_PART > 4  # so the bundled data is otherwise derived in one part
     path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
@@ -178,13 +181,13 @@ def test_loads_one_after_another_derive_only_what_each_edits(
 
     cache_dir = tmp_path / "cache"
     settings = Settings(data_dir=data_copy, cache_dir=cache_dir)
-    assert served.load_into_cache(settings)[1] == 36
+    assert served.load_into_cache(settings).derived == 36
     derived = derivations(monkeypatch)
     for path in sorted((data_copy / "incidents").glob("*.yaml"))[:4]:
         path.write_text(
             path.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1), encoding="utf-8"
         )
-        assert served.load_into_cache(settings)[1] == 1
+        assert served.load_into_cache(settings).derived == 1
         [entry] = cache_dir.glob("*-*")
         assert (cache_dir / "current").read_text(encoding="utf-8") == entry.name
     titles = {
@@ -247,3 +250,54 @@ def test_a_load_is_served_by_a_running_server_and_a_failed_one_leaves_the_old(
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert client.get(incident).json()["properties"]["title"] == f"{title} (edited)"
+
+
+def test_a_start_after_an_edit_names_its_entry_for_the_servers_that_follow(
+    data_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server started after an edit (no ``load``) writes the new entry and removes the old:
+    ``current`` then names the new one. It named the removed entry, and every server following
+    the cache logged it as damaged every poll, for ever."""
+    import logging
+
+    settings = Settings(data_dir=data_copy, cache_dir=tmp_path / "cache")
+    first = served.load_into_cache(settings)
+    path = data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1), encoding="utf-8"
+    )
+    started = load_served(settings)
+    [entry] = (tmp_path / "cache").glob("*-*")
+    assert (tmp_path / "cache" / "current").read_text(encoding="utf-8") == entry.name
+    with caplog.at_level(logging.WARNING, logger="app.cache"):
+        assert served.newer(tmp_path / "cache", first.version) is not None  # the new entry, read
+        assert served.newer(tmp_path / "cache", started.version) is None
+    assert caplog.records == []
+
+
+def test_load_full_derives_every_record_and_the_counts_name_removals(
+    data_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    cache_dir = str(tmp_path / "cache")
+    assert main(["load", str(data_copy), "--cache-dir", cache_dir]) == 0
+    assert main(["load", str(data_copy), "--cache-dir", cache_dir, "--full"]) == 0  # was: 0 derived
+    (data_copy / "incidents" / "2017-06-08-strike-on-technical-vehicles.yaml").unlink()
+    assert main(["load", str(data_copy), "--cache-dir", cache_dir]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "36 derived, 0 removed, 0 unchanged incidents (only the records" in out[0]
+    assert "36 derived, 0 removed, 0 unchanged incidents (every record read again)" in out[1]
+    assert "0 derived, 1 removed, 35 unchanged incidents" in out[2]
+
+
+def test_load_refuses_a_missing_directory_and_two_destinations_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    assert main(["load", str(tmp_path / "nowhere"), "--cache-dir", str(tmp_path / "cache")]) == 1
+    assert "nowhere: data directory does not exist" in capsys.readouterr().err  # was a traceback
+    both = ["load", str(tmp_path), "--cache-dir", str(tmp_path / "c"), "--database-url", "postgresql://x/y"]
+    assert main(both) == 2
+    assert "one of --database-url or --cache-dir" in capsys.readouterr().err  # was: the cache ignored

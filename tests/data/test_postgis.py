@@ -152,7 +152,7 @@ def test_a_bad_file_loads_nothing_and_is_named(
 ) -> None:
     url = postgres.database()
     assert main(["load", str(data_copy), "--database-url", url]) == 0
-    assert "36 incidents derived, 0 removed, 0 unchanged" in capsys.readouterr().out
+    assert "36 derived, 0 removed, 0 unchanged incidents" in capsys.readouterr().out
     before = served_from(pool(url)).version
     edit(data_copy, RUKBAN, "title:", "title: Rukban (edited)")  # a valid change...
     edit(data_copy, CNN_TECHNICALS, "start: 2017-06-08", "start: 2017-06-31")  # ...and a bad date
