@@ -308,10 +308,12 @@ def _load_into(settings: Settings, data_dir: Path, full: bool) -> Loaded:
     if settings.database_url:
         import psycopg  # only here: the cache needs no PostgreSQL client
 
-        from app.data.pg_load import load
+        from app.data.pg_load import PostgisMissing, load
 
         try:
             return load(data_dir, settings.database_url, full=full)
+        except PostgisMissing as exc:
+            raise LoadFault(str(exc)) from None
         except psycopg.Error as exc:
             raise LoadFault(str(exc).strip().splitlines()[0]) from None
     from app.served import load_into_cache

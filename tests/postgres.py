@@ -62,18 +62,30 @@ class Cluster:
         self.port = port
         self._loaded: dict[Path, str] = {}
 
-    def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str, user: str = "postgres") -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
 
-    def database(self) -> str:
+    def database(self, postgis: bool = True, owner: str | None = None) -> str:
+        """A new database (``postgis``: with the extension; ``owner``: a role of ``role``'s, whose
+        URL it returns, else the superuser's), as ``createdb`` and an administrator make it."""
         import psycopg
 
         name = f"at_tanf_{len(self._loaded)}_{os.urandom(4).hex()}"
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]  # a name made here
-        with psycopg.connect(self.url(name), autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
-        return self.url(name)
+            conn.execute(f"CREATE DATABASE {name}{f' OWNER {owner}' if owner else ''}")  # type: ignore[arg-type]  # names made here
+        if postgis:
+            with psycopg.connect(self.url(name), autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION postgis")
+        return self.url(name, owner or "postgres")
+
+    def role(self) -> str:
+        """A new login role that is not a superuser (trust authentication: no password)."""
+        import psycopg
+
+        name = f"loader_{os.urandom(4).hex()}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER")  # type: ignore[arg-type]  # a name made here
+        return name
 
     def loaded(self, data_dir: Path) -> str:
         from app.data.pg_load import load

@@ -6,7 +6,8 @@ sources it cites) are read, validated and derived as the embedded store derives 
 stored record whose key is no longer in the directory takes its incident with it. The rows are
 written from the derived store columns (``app.data.schema``). Everything, with the new dataset
 version, is committed at once, so a reader sees the old dataset or the new one, never a mix;
-loads queue on a lock.
+loads queue on a lock. The PostGIS extension is created in the same transaction when the database
+lacks it (``PostgisMissing`` when the user may not create it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ from app.data.store_api import NO_DAY
 LOAD_LOCK = 0x7A7A_F001  # pg_advisory_xact_lock key: one load at a time
 
 
+class PostgisMissing(Exception):
+    """The database lacks PostGIS and the loading user may not create it (one line: what an
+    administrator must run)."""
+
+
 def load(data_dir: Path, url: str, full: bool = False) -> Loaded:
     """Validate what is new in ``data_dir`` and bring the database at ``url`` to it (``full``: read
     and derive everything). A file edited while it is read is read again (``READ_ATTEMPTS``)."""
@@ -58,6 +64,7 @@ def load(data_dir: Path, url: str, full: bool = False) -> Loaded:
 def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool) -> Loaded:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+        _with_postgis(conn)
         exists = conn.execute("SELECT to_regclass('dataset') IS NOT NULL").fetchone() == (True,)
         if full or not exists or conn.execute("SELECT schema FROM dataset").fetchone() != (SCHEMA_VERSION,):
             conn.execute(DROP)
@@ -82,6 +89,19 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
         conn.execute("INSERT INTO dataset (schema, version, meta) VALUES (%s, %s, %s)",
                      (SCHEMA_VERSION, new.meta["version"], orjson.dumps(new.meta).decode()))  # fmt: skip
     return new.loaded(held)
+
+
+def _with_postgis(conn: psycopg.Connection[Any]) -> None:
+    """Create the PostGIS extension if the database lacks it (a new database: ``createdb`` alone).
+    Where it is there already this checks no right, so an ordinary user loads a prepared database."""
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.errors.InsufficientPrivilege:
+        name, user = conn.info.dbname, conn.info.user
+        raise PostgisMissing(
+            f"the database {name} has no PostGIS and {user} may not create it: an administrator must run "
+            f"CREATE EXTENSION postgis; in it (psql -d {name} -c 'CREATE EXTENSION postgis')"
+        ) from None
 
 
 def _ewkb(geometries: np.ndarray) -> list[str | None]:
