@@ -232,7 +232,7 @@ def _serve(settings: Settings, workers: int | None, loop: str = DEFAULT_LOOP) ->
     except DataError as exc:
         print(f"not serving {settings.data_dir}:\n{exc}", file=sys.stderr)
         return 1
-    except LookupError as exc:  # a database with nothing loaded
+    except LookupError as exc:  # a database with nothing loaded, or out of reach
         print(f"not serving: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a data file that cannot be read, a full /tmp, too many open files...

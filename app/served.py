@@ -180,11 +180,14 @@ def _newest(cache_dir: Path) -> Path | None:
 
 def load_served(settings: Settings) -> Served:
     """``build_served``, through the on-disk cache when one is configured (app.data.cache), or
-    what the database holds when ``database_url`` is set (``LookupError`` if it holds nothing).
+    what the database holds when ``database_url`` is set (``LookupError`` if it holds nothing or
+    cannot be reached).
     A damaged entry is derived again once; a cache that cannot be used is served around."""
     if settings.database_url:
         from app.data import pg_store
+        from app.data.pg_reach import reach
 
+        reach(settings.database_url)  # in seconds, or one line naming where and why (LookupError)
         return pg_store.served_from(pg_store.pool(settings.database_url, settings.request_budget_s))
     if settings.cache_dir is None:
         return build_served(settings)

@@ -43,7 +43,7 @@ def missing_or_fail() -> None:
     pytest.skip(MISSING)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -113,7 +113,7 @@ def cluster() -> Iterator[Cluster]:
     if user is not None:
         os.chmod(home, 0o755)
         shutil.chown(home, user)
-    data, port = home / "data", _free_port()
+    data, port = home / "data", free_port()
     as_user = _run_as(user)
     subprocess.run([bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                     "--locale=C.UTF-8"], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]  # fmt: skip

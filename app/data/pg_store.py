@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from app import budget
 from app.api.cql_sql import filter_sql
+from app.data.pg_reach import CONNECT_TIMEOUT_S, POOL_WAIT_S
 from app.data.served_meta import Served, served
 from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, iso_day, with_geometries
 from app.geo.shapes import circle
@@ -39,8 +40,9 @@ def pool(url: str, budget_s: float = 10.0) -> ConnectionPool:
         timeout_ms = int(budget_s * 1000) + 1000
         options = f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={timeout_ms}"
         _pools[url] = ConnectionPool(
-            url, max_size=8, open=True, kwargs={"autocommit": True, "options": options}
-        )
+            url, max_size=8, open=True, timeout=POOL_WAIT_S,
+            kwargs={"autocommit": True, "options": options, "connect_timeout": CONNECT_TIMEOUT_S},
+        )  # fmt: skip
     return _pools[url]
 
 
@@ -63,7 +65,8 @@ def served_from(connections: ConnectionPool) -> Served:
     """What the service serves, from the database (LookupError if nothing is loaded)."""
     with connections.connection() as conn, conn.transaction():
         conn.execute("SET LOCAL statement_timeout = 0")  # a start, not a request: no budget
-        row = conn.execute("SELECT version, meta FROM dataset").fetchone()
+        loaded = conn.execute("SELECT to_regclass('dataset')").fetchone() != (None,)
+        row = conn.execute("SELECT version, meta FROM dataset").fetchone() if loaded else None
         if row is None:
             raise LookupError("the database holds no dataset: run at-tanf-map load first")
         dated = f"FILTER (WHERE day_start <> {NO_DAY})"

@@ -5,12 +5,13 @@ one line, fast."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
-from tests.postgres import Cluster
+from tests.postgres import Cluster, free_port
 
 
 def test_a_load_into_a_new_database_creates_postgis(
@@ -37,3 +38,30 @@ def test_a_user_loads_a_database_an_administrator_prepared(
 ) -> None:
     url = postgres.database(postgis=True, owner=postgres.role())  # the extension made by the superuser
     assert main(["load", str(data_copy), "--database-url", url]) == 0, capsys.readouterr().err
+
+
+def _serve_refuses(url: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, float]:
+    """``serve --database-url url``'s one line on stderr, and how long it took to exit 1."""
+    started = time.monotonic()
+    assert main(["serve", "--database-url", url, "--port", str(free_port())]) == 1
+    took = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    return err.strip(), took
+
+
+def test_serving_a_database_never_loaded_says_so_in_one_line(
+    postgres: Cluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err, _ = _serve_refuses(postgres.database(), capsys)
+    assert err == "not serving: the database holds no dataset: run at-tanf-map load first"
+
+
+@pytest.mark.usefixtures("postgres")  # skipped, as the others, where PostgreSQL is missing
+def test_serving_a_database_out_of_reach_says_where_and_why_at_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = free_port()  # nothing listens there
+    err, took = _serve_refuses(f"postgresql://postgres@127.0.0.1:{port}/at_tanf", capsys)
+    assert err == f"not serving: cannot reach the database at 127.0.0.1:{port}: Connection refused"
+    assert took < 5  # not the pool's 30 s
