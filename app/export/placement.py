@@ -8,11 +8,13 @@ side by side, as a spider), first on the side away from its crowd (the mean of
 the points within three markers of it), and the drawing joins it to its point with a leader line.
 A place is free for a marker moved aside when its box meets no marker placed, no obstacle and no
 leader line, covers no other incident's point, its leader line crosses no marker placed, and
-(given the zone's line as a ring) it lies wholly on the same side of that line as its point: a
-marker drawn inside the zone is an incident inside it (the cartographer's rule that a displaced
-symbol keeps its topology). The selected marker is placed first, then those with the fewest
-neighbours (a lone marker stays put), ties in the order given. A marker with no free place stays
-on its point and is "stuck" (the map then draws its crowd as one numbered circle).
+(given the zone's line as a ring) it lies wholly on the same side of that line as its point, its
+leader line too: a marker drawn inside the zone is an incident inside it (the cartographer's rule
+that a displaced symbol keeps its topology; an open legend on a phone sent markers east of the
+zone to its west side, their leader lines across it). The selected marker is placed first, then
+those with the fewest neighbours (a lone marker stays put), ties in the order given. A marker with
+no free place stays on its point and is "stuck" (the map then draws its crowd as one numbered
+circle).
 
 Units are pixels of the drawing. Each ring's candidates are tried at once with numpy.
 """
@@ -185,12 +187,15 @@ class _Placing:
 
     def on_side(self, i: int, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """For each candidate centre of marker i: on its point's side of the zone's line, at
-        least its margin from it (all True without a zone)."""
+        least its margin from it, and its leader line across no part of that line (all True
+        without a zone)."""
         if self.ring is None:
             return np.ones(len(px), dtype=bool)
         m = self.margin[i]
-        sided: np.ndarray = (_in_ring(self.ring, px, py) == self.side[i]) & (
-            _ring_distance2(self.ring, px, py) >= m * m
+        sided: np.ndarray = (
+            (_in_ring(self.ring, px, py) == self.side[i])
+            & (_ring_distance2(self.ring, px, py) >= m * m)
+            & ~_crosses_ring(self.ring, *self.xy[i], px, py)
         )
         return sided
 
@@ -258,6 +263,22 @@ def _in_ring(ring: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
             across = px < ((xj - xi) * (py - yi)) / (yj - yi) + xi
         inside ^= ((yi > py) != (yj > py)) & across
     return inside
+
+
+def _crosses_ring(ring: np.ndarray, ax: float, ay: float, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """For each segment (ax, ay)-(bx, by): whether it crosses the ring's line (rows x, y): an edge's
+    ends on both sides of the segment's line and the segment's ends on both sides of the edge's
+    (a point on a line counts with the side to its right, so a crossing at a vertex counts once)."""
+    p = np.roll(ring, 1, axis=0)  # each edge from the vertex before to the vertex
+    x1, y1, x2, y2 = p[None, :, 0], p[None, :, 1], ring[None, :, 0], ring[None, :, 1]
+    dx, dy = (bx - ax)[:, None], (by - ay)[:, None]
+    ex, ey = x2 - x1, y2 - y1
+    across_segment = (dx * (y1 - ay) - dy * (x1 - ax) > 0) != (dx * (y2 - ay) - dy * (x2 - ax) > 0)
+    across_edge = (ex * (ay - y1) - ey * (ax - x1) > 0) != (
+        ex * (by[:, None] - y1) - ey * (bx[:, None] - x1) > 0
+    )
+    crosses: np.ndarray = (across_segment & across_edge).any(axis=1)
+    return crosses
 
 
 def _ring_distance2(ring: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:

@@ -68,11 +68,13 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // first on the side away from its crowd, and a leader line joins it to its point.
 // A place is free for a marker moved aside when its box meets no marker placed, no obstacle and
 // no leader line, covers no other incident's point, its leader line crosses no marker placed,
-// and (given the zone's line) it lies wholly on the same side of that line as its point: where
-// it is drawn reads as where it is. The selected marker goes first, then those with the fewest
-// neighbours (a lone marker stays put). A marker with no free place anywhere is "stuck": it goes
-// to the nearest place wholly on its side that meets no marker and no leader line (under a panel
-// or a dot if it must: an open legend over the zone pushed a crowd's circle onto the line), else
+// and (given the zone's line) it lies wholly on the same side of that line as its point, its
+// leader line too: where it is drawn reads as where it is (an open legend on a phone sent markers
+// east of the zone to its west side, their leader lines across it). The selected marker goes
+// first, then those with the fewest neighbours (a lone marker stays put). A marker with no free
+// place anywhere is "stuck": it goes to the nearest place wholly on its side, its leader line too,
+// that meets no marker and no leader line (under a panel or a dot if it must: an open legend over
+// the zone pushed a crowd's circle onto the line), else
 // to the nearest that meets no marker and no obstacle (or stays on its point if there is none),
 // and the map draws its crowd as one numbered circle instead.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
@@ -114,6 +116,23 @@ function ringDistance2(ring, x, y) {
     if (d2 < best) best = d2;
   }
   return best;
+}
+
+// Whether the segment (ax, ay)-(bx, by) crosses the ring's line: an edge's ends on both sides of
+// the segment's line and the segment's ends on both sides of the edge's (a point on a line
+// counts with the side to its right, so a crossing at a vertex counts once).
+export function crossesRing(ring, ax, ay, bx, by) {
+  const dx = bx - ax;
+  const dy = by - ay;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+    const [x1, y1] = ring[j];
+    const [x2, y2] = ring[i];
+    if ((dx * (y1 - ay) - dy * (x1 - ax) > 0) === (dx * (y2 - ay) - dy * (x2 - ax) > 0)) continue;
+    const ex = x2 - x1;
+    const ey = y2 - y1;
+    if ((ex * (ay - y1) - ey * (ax - x1) > 0) !== (ex * (by - y1) - ey * (bx - x1) > 0)) return true;
+  }
+  return false;
 }
 
 // One axis of crossesBox: [t0, t1] narrowed to where the segment's coordinate (p + t d) lies
@@ -244,9 +263,10 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   const clear = (x, y, s) => !metMarker(x, y, s)
     && !obstacles.some(([x0, y0, x1, y1]) => x - s / 2 - GAP < x1 && x0 < x + s / 2 + GAP && y - s / 2 - GAP < y1 && y0 < y + s / 2 + GAP);
   const free = (x, y, s) => clear(x, y, s) && !crossesLeader(x, y, s);
-  // A place for marker i moved aside: on its point's side of the zone's line, wholly; its leader
-  // line through no marker placed.
-  const onSide = (i, px, py) => !zone || (inRing(zone, px, py) === side[i] && ringDistance2(zone, px, py) >= margin[i] * margin[i]);
+  // A place for marker i moved aside: on its point's side of the zone's line, wholly, and its
+  // leader line too; its leader line through no marker placed.
+  const onSide = (i, px, py) => !zone || (inRing(zone, px, py) === side[i] && ringDistance2(zone, px, py) >= margin[i] * margin[i]
+    && !crossesRing(zone, all[i][0], all[i][1], px, py));
   const fits = (i, px, py, s) => !coversPoint(i, px, py, s) && onSide(i, px, py)
     && !placedList.some((j) => crossesBox(all[i][0], all[i][1], px, py, placed[j][0], placed[j][1], sizes[j] / 2));
   const onMap = (x, y, s) => x - s / 2 >= bounds[0] && y - s / 2 >= bounds[1] && x + s / 2 <= bounds[2] && y + s / 2 <= bounds[3];

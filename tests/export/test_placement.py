@@ -301,3 +301,24 @@ def test_a_marker_moved_aside_stays_within_the_bounds() -> None:
     assert place_markers([(-50.0, 100.0)], [22.0], bounds=(0.0, 0.0, 400.0, 300.0)) == [(-50.0, 100.0)]
     a, b = place_markers([(-50.0, 100.0)] * 2, [22.0, 22.0], bounds=(0.0, 0.0, 400.0, 300.0))
     assert max(abs(a[0] - b[0]), abs(a[1] - b[1])) >= 22 + GAP
+
+
+def test_a_leader_line_keeps_its_side_of_the_zone_line() -> None:
+    """A phone's open legend (an obstacle over the zone's east half and beyond it) left markers
+    just east of the zone no free place on the east but west of the zone: they were drawn there,
+    outside as they are, with their leader lines across the zone. A leader line stays on its
+    marker's side too (checked with shapely): these go round the legend on the east side."""
+    from shapely.geometry import LineString, Point, Polygon
+
+    zone = zone_ring(200.0, 200.0, 60.0)
+    legend = (150.0, 40.0, 380.0, 330.0)
+    points = [(265.0, 200.0), (262.0, 180.0), (257.0, 165.0), (268.0, 215.0), (200.0, 200.0), (204.0, 203.0)]
+    at, _ = placement(points, [22.0] * 6, obstacles=[legend], bounds=(0.0, 0.0, 400.0, 400.0), zone=zone)
+    inside = Polygon(zone)
+    for (px, py), (x, y) in zip(points, at, strict=True):
+        leader = LineString([(px, py), (x, y)])
+        if inside.contains(Point(px, py)):
+            assert inside.buffer(1e-6).contains(leader), ((px, py), (x, y))
+        else:
+            assert not leader.intersects(inside.buffer(-1e-6)), ((px, py), (x, y))
+            assert x >= 200, f"{(px, py)}, east of the zone, drawn west of it at {(x, y)}"

@@ -86,6 +86,16 @@ def check_sides_and_leaders(page: Page, where: str) -> int:
             f"{where}: {m['name']!r}, moved aside, is drawn across the zone's line"
         )
         leader = LineString([m["point"], (at.x, at.y)])
+        # its leader line too: not across the zone to its other side (with a phone's legend open,
+        # markers east of the zone were drawn on its west side, their leader lines across it)
+        if side:
+            assert circle.buffer(SLACK_PX).contains(leader), (
+                f"{where}: the leader line of {m['name']!r}, inside the zone, leaves it"
+            )
+        else:
+            assert not leader.intersects(circle.buffer(-SLACK_PX)), (
+                f"{where}: the leader line of {m['name']!r}, outside the zone, crosses it"
+            )
         for name, area in hit_areas:
             if name != m["name"]:
                 assert not leader.intersects(area), (
@@ -127,7 +137,9 @@ def test_markers_moved_aside_keep_their_side_of_the_zone_line(
 def test_markers_keep_their_side_with_the_legend_open_on_a_phone(browser: Browser, base_url: str) -> None:
     """Session 25, 375x812 (touch), "Legend" tapped: the open legend covers most of the zone, and
     the numbered circle "28 incidents here" was pushed onto the zone's line, an outside marker 19 px
-    with a corner inside. Whatever panel covers part of the map, each keeps its side."""
+    with a corner inside; later, two outside markers east of the zone, under the legend, were drawn
+    on its west side with leader lines across it. Whatever panel covers part of the map, each
+    keeps its side, and so does its leader line."""
     page = open_at(browser, base_url, 375, 812, is_mobile=True, has_touch=True)
     check_sides_and_leaders(page, "375px, legend closed")
     page.locator(".legend-toggle").tap()

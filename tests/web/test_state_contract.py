@@ -200,6 +200,15 @@ def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watch
         cases.append(
             (points, sizes, first, obstacles, [0.0, 0.0, 600.0, 400.0], zone if n > 2 else None, margins)
         )
+    # markers just east of the zone under a panel over its east half (a phone's open legend): the
+    # free places west of the zone are barred (their leader lines would cross it)
+    zone = [
+        (200 + 60 * math.cos(k * math.pi / 64), 200 + 60 * math.sin(k * math.pi / 64)) for k in range(128)
+    ]
+    points = [(265.0, 200.0), (262.0, 180.0), (257.0, 165.0), (268.0, 215.0), (200.0, 200.0), (204.0, 203.0)]
+    cases.append(
+        (points, [22.0] * 6, -1, [(150.0, 40.0, 380.0, 330.0)], [0.0, 0.0, 400.0, 400.0], zone, None)
+    )
     got = page.evaluate(
         """async (cases) => {
           const m = await import("/static/js/markers.js");
