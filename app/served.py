@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from app.data import files, served_meta, store, store_file
 from app.data.cache import CacheFault, DamagedEntry, cached, code_fingerprint, fsync_dir, locked, verify
-from app.data.derive import DERIVED, RECORDS_PER_PART, Held, Loaded, derive
+from app.data.derive import DERIVED, RECORDS_PER_PART, Held, Loaded, Record, derive
 from app.data.files import ChangedError, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem
 from app.data.schema import numbers, to_arrow, true
@@ -46,17 +46,22 @@ def write_entry(
     of ``previous`` (an entry: ``CacheFault`` if damaged) whose records are still there, and the
     other records derived; what that did. ``DataError`` (and nothing written) if the data is
     invalid; ``ChangedError`` if a file is not what ``scan`` read."""
-    held: Held = {}
+    records: dict[str, Record] = {}  # what the previous entry holds
     if previous is not None:
         verify(previous)
-        held = {
+        records = {
             key: (fid, cited) for key, fid, cited in orjson.loads((previous / "records.json").read_bytes())
         }
+    held: Held = {key: fid for key, (fid, _) in records.items()}
+
+    def cited_but(gone: set[str]) -> set[str]:
+        return {source for key, (_, sources) in records.items() if key not in gone for source in sources}
+
     directory.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory.parent, suffix=".tmp") as scratch:
-        new = derive(settings.data_dir.resolve(), scan, held, Path(scratch), records_per_part)
+        new = derive(settings.data_dir.resolve(), scan, held, cited_but, Path(scratch), records_per_part)
         tables = new.tables
-        kept = {fid for key, (fid, _) in held.items() if fid and key in new.records}
+        kept = {fid for key, fid in held.items() if fid and key not in new.gone}
         if kept and previous is not None:  # the rows of the records still there, then the new ones
             ids = to_arrow([fid.encode() for fid in sorted(kept)], pa.large_string())
             for cid, by in zip(DERIVED, ("id", "owner"), strict=True):
@@ -68,8 +73,10 @@ def write_entry(
         for cid, table in tables.items():
             store_file.write(table, directory / f"{cid}.arrow")
         (directory / "served.json").write_bytes(orjson.dumps(new.meta))
-        records = [[key, fid, cited] for key, (fid, cited) in new.records.items()]
-        (directory / "records.json").write_bytes(orjson.dumps(records))
+        records = {key: record for key, record in records.items() if key not in new.gone} | new.new
+        (directory / "records.json").write_bytes(
+            orjson.dumps([[key, *record] for key, record in records.items()])
+        )
     return new.loaded(held)
 
 

@@ -40,10 +40,10 @@ from zlib_ng import zlib_ng
 
 T = TypeVar("T")
 APP_DIR = Path(__file__).resolve().parent.parent
-# What derives the rows of a cache entry: this module and every module of ``app`` it imports
-# (``deriving_code``). An entry's rows are kept by the next entry while their records' keys (which
-# hold this code's hash) stand, so a change to any of these gives new keys.
-DERIVING_ROOTS = ("app.data.derive",)
+# What computes the rows of a cache entry: these modules and every module of ``app`` they import
+# (``deriving_code``); not app.data.derive, which only routes records. A record's rows are kept
+# while its key (which holds this code's hash) stands, so a change to any of these gives new keys.
+DERIVING_ROOTS = ("app.data.loader", "app.data.catalog", "app.api.features", "app.data.store_file")
 CHECKSUMS = "checksums.json"
 STAGING_SUFFIX = ".tmp"
 LOCK = "writer.lock"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -36,10 +37,14 @@ from app.data.served_meta import meta
 # Records are derived in parts of this many, on every core when there are several parts:
 # derivation is almost all of a cold start, and it is independent per record.
 RECORDS_PER_PART = 2_000
-DERIVED = ("events", "regions")  # the collections made of incident records; the others: reference data
+DERIVED = ("events", "regions")  # the collections made of incident records
+REFERENCE = ("sites", "zones", "borders")  # the others: reference data
 
-# Each record held: its key, and its incident's id (None: a blank line) and the sources it cites.
-Held = dict[str, tuple[str | None, list[str]]]
+Held = dict[str, str | None]  # the records a store holds: each one's key and incident id (None: a blank line)
+Record = tuple[str | None, list[str]]  # a record derived: its incident's id and the sources it cites
+# The sources the held records cite, leaving out those of these keys (the records gone): asked once
+# per load, so a store need not hand over every record's citations.
+CitedBut = Callable[[set[str]], set[str]]
 
 
 @dataclass(frozen=True)
@@ -58,20 +63,21 @@ class Derived:
     # data (sites, zones, borders) whole.
     tables: dict[str, pa.Table]
     meta: dict[str, Any]  # ``served_meta.meta`` of the scan's dataset
-    records: Held  # every record of the scan, held before or derived now
-    derived: int  # how many records were derived now
+    new: dict[str, Record]  # the records derived, by key
+    gone: set[str]  # the keys of the held records no longer in the directory
 
     def loaded(self, held: Held) -> Loaded:
         """This derivation counted against what the store held before it."""
-        new = {fid for key, (fid, _) in self.records.items() if key not in held} - {None}
-        gone = {fid for key, (fid, _) in held.items() if key not in self.records} - {None}
-        unchanged = sum(1 for key in self.records.keys() & held.keys() if held[key][0] is not None)
+        new = {fid for fid, _ in self.new.values()} - {None}
+        gone = {held[key] for key in self.gone} - {None}
+        unchanged = sum(1 for fid in held.values() if fid is not None) - len(gone)
         return Loaded(self.meta["version"], len(new), len(gone - new), unchanged)
 
 
 def derive(
-    data_dir: Path, scan: Scan, held: Held, scratch: Path, records_per_part: int = RECORDS_PER_PART
-) -> Derived:
+    data_dir: Path, scan: Scan, held: Held, cited_but: CitedBut, scratch: Path,
+    records_per_part: int = RECORDS_PER_PART,
+) -> Derived:  # fmt: skip
     """The records of ``scan`` not ``held``, derived (their parts written in ``scratch``, which
     must exist), and the reference data. ``DataError`` names every problem found in any part;
     ``ChangedError`` if a file is not what ``scan`` read."""
@@ -97,40 +103,43 @@ def derive(
     problems = list(dict.fromkeys([*problems, *(p for found in built for p in found)]))  # each once
     if problems:
         raise DataError(problems)
-    records = {key: held[key] for key in keys if key in held}
+    new: dict[str, Record] = {}
     for part in parts:
-        records |= {
-            key: (fid, cited) for key, fid, cited in orjson.loads((part / "records.json").read_bytes())
-        }
-    problems = _spanning(data_dir, scan, chunks, [records[key][0] for key in keys])
-    cited = {source for _, sources in records.values() for source in sources}
+        new |= {key: (fid, cited) for key, fid, cited in orjson.loads((part / "records.json").read_bytes())}
+    gone = held.keys() - by_key.keys()
+    problems = _spanning(data_dir, scan, chunks, [new[key][0] if key in new else held[key] for key in keys])
+    cited = cited_but(gone) | {source for _, sources in new.values() for source in sources}
     problems = problems or _uncited(data_dir, scan, reference, cited)
     if problems:
         raise DataError(problems)
-    collections = build_collections(build_catalog(reference))
-    tables = {
-        cid: store_file.columns_of(c.rows).table() for cid, c in collections.items() if cid not in DERIVED
-    }
+    if parts:  # the reference data as the first part derived it
+        tables = {cid: store_file.read(parts[0] / f"{cid}.arrow") for cid in REFERENCE}
+        dataset_meta = orjson.loads((parts[0] / "meta.json").read_bytes()) | {"version": scan.version}
+    else:
+        collections = build_collections(build_catalog(reference))
+        tables = {cid: store_file.columns_of(collections[cid].rows).table() for cid in REFERENCE}
+        dataset_meta = meta(scan.version, reference.zone, reference.sites, reference.borders, collections)
     for cid in DERIVED:
         found = [store_file.read(part / f"{cid}.arrow") for part in parts]
         tables[cid] = pa.concat_tables(found) if found else SCHEMA.empty_table()
-    dataset_meta = meta(scan.version, reference.zone, reference.sites, reference.borders, collections)
-    return Derived(tables, dataset_meta, records, len(todo))
+    return Derived(tables, dataset_meta, new, gone)
 
 
 def _derive_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -> list[Problem]:
-    """Load and derive the records ``scan`` holds (``keys``: theirs, in order), and write their
-    events and regions in ``directory`` with ``records.json`` (each record's key, incident id
-    and sources cited): a worker hands back a path, not gigabytes through a pipe. Returns the
-    data's problems."""
+    """Load and derive the records ``scan`` holds (``keys``: theirs, in order), and write every
+    collection's table in ``directory``, with ``records.json`` (each record's key, incident id and
+    sources cited) and ``meta.json``: a worker hands back a path, not gigabytes through a pipe.
+    Returns the data's problems."""
     try:
         dataset = load_dataset(data_dir, scan)
     except DataError as error:
         return error.problems
     collections = build_collections(build_catalog(dataset))
     directory.mkdir()
-    for cid in DERIVED:
-        store_file.write(store_file.columns_of(collections[cid].rows).table(), directory / f"{cid}.arrow")
+    for cid, c in collections.items():
+        store_file.write(store_file.columns_of(c.rows).table(), directory / f"{cid}.arrow")
+    meta_json = meta("", dataset.zone, dataset.sites, dataset.borders, collections)
+    (directory / "meta.json").write_bytes(orjson.dumps(meta_json))
     ids = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
     cited = {inc.id: sorted({c.source for c in inc.sources}) for inc in dataset.incidents}
     chunks = [chunk for part in scan.parts for chunk in part.chunks]

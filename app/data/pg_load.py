@@ -69,17 +69,19 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
         if full or not exists or conn.execute("SELECT schema FROM dataset").fetchone() != (SCHEMA_VERSION,):
             conn.execute(DROP)
         conn.execute(DDL)  # every statement IF NOT EXISTS: what a newer schema adds is made here
-        stored = conn.execute("SELECT key, incident, cited FROM record").fetchall()
-        held: Held = {key: (incident, cited) for key, incident, cited in stored}
+        held: Held = dict(conn.execute("SELECT key, incident FROM record").fetchall())
+
+        def cited_but(gone: set[str]) -> set[str]:  # the citations, not read into Python one by one
+            sql = "SELECT DISTINCT unnest(cited) FROM record WHERE NOT key = ANY(%s)"
+            return {source for (source,) in conn.execute(sql, (list(gone),))}
+
         with tempfile.TemporaryDirectory() as scratch:
-            new = derive(data_dir, scan, held, Path(scratch))
-            gone = list(held.keys() - new.records.keys())
-            removed = {held[key][0] for key in gone} - {None}
+            new = derive(data_dir, scan, held, cited_but, Path(scratch))
+            removed = {held[key] for key in new.gone} - {None}
             conn.execute("DELETE FROM feature WHERE incident = ANY(%s) OR incident IS NULL", (list(removed),))
-            conn.execute("DELETE FROM record WHERE key = ANY(%s)", (gone,))
-            added = {key: record for key, record in new.records.items() if key not in held}
+            conn.execute("DELETE FROM record WHERE key = ANY(%s)", (list(new.gone),))
             with conn.cursor().copy("COPY record (key, incident, cited) FROM STDIN") as copy:
-                for key, (incident, cited) in added.items():
+                for key, (incident, cited) in new.new.items():
                     copy.write_row((key, incident, cited))
             with conn.cursor().copy(f"COPY feature ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for cid, table in new.tables.items():
