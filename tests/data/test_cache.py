@@ -81,7 +81,8 @@ def test_the_fingerprint_covers_every_module_the_derivation_imports() -> None:
     loaded = set(done.stdout.split())
     assert {"app.data.catalog", "app.geo.regions", "app.api.formats", "app.data.schema"} <= loaded
     assert loaded == names, loaded ^ names
-    assert not names & {"app.data.store", "app.data.pg_store", "app.data.pg_load", "app.served", "app.data.derive"}
+    routing = {"app.data.store", "app.data.pg_store", "app.data.pg_load", "app.served", "app.data.derive"}
+    assert not names & routing
 
 
 def test_invalid_data_is_never_cached(data_copy: Path, tmp_path: Path) -> None:
