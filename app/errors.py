@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -51,6 +51,7 @@ class ApiError(Exception):
     """An error with a status and a message that is safe to show a client."""
 
     status = 400
+    headers: ClassVar[dict[str, str]] = {}  # sent with the answer (``Unavailable``: Retry-After)
 
     def __init__(self, detail: str, parameter: str | None = None) -> None:
         super().__init__(detail)
@@ -64,6 +65,13 @@ class BadRequest(ApiError):
 
 class NotFound(ApiError):
     status = 404
+
+
+class Unavailable(ApiError):
+    """What the service needs is away for a while (the PostGIS store's database): try again."""
+
+    status = 503
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "5"}
 
 
 def problem(status: int, detail: str, instance: str, parameter: str | None = None) -> JSONResponse:
@@ -85,7 +93,9 @@ def problem(status: int, detail: str, instance: str, parameter: str | None = Non
 def install_error_handlers(app: FastAPI) -> None:
     async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return problem(exc.status, exc.detail, request.url.path, exc.parameter)
+        response = problem(exc.status, exc.detail, request.url.path, exc.parameter)
+        response.headers.update(exc.headers)
+        return response
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

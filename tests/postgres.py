@@ -58,9 +58,19 @@ class Cluster:
     """A running cluster: ``database`` makes a fresh database with PostGIS, ``loaded`` one holding a
     data directory (``at-tanf-map load``'s work), once per directory."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, pg_ctl: list[object], as_user: dict[str, object]) -> None:
         self.port = port
         self._loaded: dict[Path, str] = {}
+        self._pg_ctl, self._as_user = pg_ctl, as_user  # pg_ctl -D … -o … -l …, and as whom
+
+    def stop(self) -> None:
+        """Stop the server as an operator does (``pg_ctl stop -m fast``: sessions ended)."""
+        subprocess.run([*self._pg_ctl, "-m", "fast", "-w", "stop"], check=True, capture_output=True,
+                       **self._as_user)  # type: ignore[call-overload]  # fmt: skip
+
+    def start(self) -> None:
+        """Start it again, on the same port, and wait until it takes connections."""
+        subprocess.run([*self._pg_ctl, "-w", "start"], check=True, capture_output=True, **self._as_user)  # type: ignore[call-overload]
 
     def url(self, database: str, user: str = "postgres") -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
@@ -118,14 +128,15 @@ def cluster() -> Iterator[Cluster]:
     subprocess.run([bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                     "--locale=C.UTF-8"], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]  # fmt: skip
     options = f"-h 127.0.0.1 -p {port} -k {home} -c fsync=off -c full_page_writes=off"
-    subprocess.run([bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", home / "log", "-w", "start"],
-                   check=True, capture_output=True, **as_user)  # type: ignore[call-overload]  # fmt: skip
+    pg_ctl: list[object] = [bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", home / "log"]
+    running = Cluster(port, pg_ctl, as_user)
+    running.start()
     try:
-        yield Cluster(port)
+        yield running
     finally:
         from app.data import pg_store
 
-        pg_store.close_pools()
+        pg_store.close_pools(f"@127.0.0.1:{port}/")  # this cluster's: another's may still serve
         subprocess.run([bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
                        capture_output=True, **as_user)  # type: ignore[call-overload]  # fmt: skip
         shutil.rmtree(home, ignore_errors=True)

@@ -15,7 +15,8 @@ caching layer marked cacheable (an ``ETag`` and no ``no-store``), whose body arr
 ``max_entry_bytes``; a 304 is kept under the ``If-None-Match`` that earned it, so a revalidation
 is replayed as the 304 the stack made for it. ``/healthz`` (no links, no validators, the same for
 every Host) is kept per dataset version in a small table of its own, also with the cache off:
-it is answered here, never by the framework after its first time.
+it is answered here, never by the framework after its first time; but served from a database
+(``keep_health`` False) it is never kept: each one asks whether the database answers.
 
 Never answered from here: other methods; requests whose ``Host`` the Host rules would refuse
 (``app.proxy``: the stack answers them, with its 400, which is never kept), that carry no or
@@ -147,8 +148,10 @@ class AnswerCache:
         trusted: Trusted = (),
         host_in_answer: bool = True,
         wait_s: float = DEFAULT_WAIT_S,
+        keep_health: bool = True,
     ) -> None:
         self.app = app
+        self.keep_health = keep_health  # False: /healthz asks the database every time
         self.store = AnswerStore(max_bytes, max_entry_bytes=max(max_bytes // 8, 1))
         self.enabled = max_bytes > 0
         self.hosts = hosts
@@ -169,7 +172,7 @@ class AnswerCache:
         if settings.forwarded_allow_ips and not settings.public_url:  # uvicorn's reading of the list
             trusted = ForwardedHeaders(app, trusted_hosts=settings.forwarded_allow_ips).trusted_hosts  # type: ignore[arg-type]
         return cls(app, settings.answer_cache_mb * 2**20, allowed, trusted, not settings.public_url,
-                   wait_s=settings.request_budget_s + 1)  # fmt: skip
+                   wait_s=settings.request_budget_s + 1, keep_health=not settings.database_url)  # fmt: skip
 
     def request_key(self, scope: Scope) -> Key | None:
         """The key of a GET/HEAD request for ``/api`` or ``/healthz``, or None where it must not
@@ -180,7 +183,7 @@ class AnswerCache:
         path: str = scope["path"]
         route = path.removeprefix(root) if root else path
         health = route == HEALTH_PATH
-        if not health and not route.startswith(CACHED_PREFIXES):
+        if (health and not self.keep_health) or (not health and not route.startswith(CACHED_PREFIXES)):
             return None
         found: list[bytes | None] = [None, None, None, None, None]
         forwarded: list[tuple[bytes, bytes]] | None = None

@@ -13,13 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import psycopg
 import shapely
 from psycopg_pool import ConnectionPool
 
-from app import budget
 from app.api.cql_sql import filter_sql
-from app.data.pg_reach import CONNECT_TIMEOUT_S, POOL_WAIT_S
+from app.data.pg_reach import CONNECT_TIMEOUT_S, POOL_WAIT_S, read
 from app.data.served_meta import Served, served
 from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, iso_day, with_geometries
 from app.geo.shapes import circle
@@ -40,16 +38,16 @@ def pool(url: str, budget_s: float = 10.0) -> ConnectionPool:
         timeout_ms = int(budget_s * 1000) + 1000
         options = f"-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout={timeout_ms}"
         _pools[url] = ConnectionPool(
-            url, max_size=8, open=True, timeout=POOL_WAIT_S,
+            url, max_size=8, open=True, timeout=POOL_WAIT_S, reconnect_timeout=POOL_WAIT_S,
             kwargs={"autocommit": True, "options": options, "connect_timeout": CONNECT_TIMEOUT_S},
         )  # fmt: skip
     return _pools[url]
 
 
-def close_pools() -> None:
-    """Close every pool (a test's, before its cluster stops)."""
-    while _pools:
-        _pools.popitem()[1].close()
+def close_pools(within: str = "") -> None:
+    """Close every pool whose URL holds ``within`` (a test's, before its cluster stops)."""
+    for url in [url for url in _pools if within in url]:
+        _pools.pop(url).close()
 
 
 def version(connections: ConnectionPool) -> str | None:
@@ -104,12 +102,11 @@ class PostgisStore:
         return self._interval
 
     def _rows(self, text: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        try:
-            with self._pool.connection() as conn:
-                return conn.execute(text, params).fetchall()
-        except psycopg.errors.QueryCanceled:  # the statement timeout, past the request's budget
-            budget.check()  # the request's 503
-            raise
+        return read(self._pool, text, params)
+
+    def answers(self) -> None:
+        """Nothing if the database answers a ``SELECT 1`` (``/healthz``), else ``Unavailable``."""
+        read(self._pool, "SELECT 1", ())
 
     def page(
         self, q: ItemQuery, offset: int, limit: int, after: str | None = None

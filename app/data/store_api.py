@@ -95,6 +95,9 @@ class Store(Protocol):
         """True when answering waits on a server (call from the thread pool, never the event loop)."""
 
     def __len__(self) -> int: ...
+    def answers(self) -> None:
+        """Nothing if the store can answer now, else ``app.errors.Unavailable`` (``/healthz``)."""
+
     def bounds(self) -> list[float] | None:
         """[minlon, minlat, maxlon, maxlat] (CRS84 degrees) of every geometry; None if none."""
 
