@@ -45,17 +45,22 @@ export function clearShift(box, area, obstacles) {
 }
 
 // Pans the map (without animation) until the element is clear; the markers are placed again
-// after each pan (moveend), so it measures again, three times at most.
+// after each pan (moveend), so it measures again, three times at most. A move under way is
+// stopped first, and only when there is a pan to make: Leaflet's stop() ends in a moveend even
+// where the map stands still, and at scale that loaded the view again and drew its cells anew,
+// so a cell reached by Tab lost the focus to the page at once and Enter did nothing.
 export function keepInView(map, element) {
-  map.stop();
-  for (let pass = 0; pass < 3; pass += 1) {
+  let stopped = false;
+  for (let pass = 0; pass < 4; pass += 1) {
     const [box] = boxesOn(map, [element]);
     if (!box) return; // placed again into a numbered circle, which has the focus now
     const m = FOCUS_MARGIN;
     const size = map.getSize();
     const [dx, dy] = clearShift([box[0] - m, box[1] - m, box[2] + m, box[3] + m], [0, 0, size.x, size.y], coverings(map));
     if (Math.abs(dx) < 1 && Math.abs(dy) < 1) return;
-    map.panBy([-dx, -dy], { animate: false });
+    if (stopped) map.panBy([-dx, -dy], { animate: false });
+    else map.stop(); // then measured again: the markers were placed again
+    stopped = true;
   }
 }
 

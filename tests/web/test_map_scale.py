@@ -114,6 +114,15 @@ def test_a_cell_zooms_in_until_markers_show(browser: Browser, scale_url: str) ->
         fullest = max(range(len(texts)), key=lambda i: float(texts[i].replace("k", "e3")))
         zoom = page.evaluate("window.__atTanfMap.map.getZoom()")
         page.locator(".cell-icon").nth(fullest).focus()
+        # A reader presses Enter a moment later: by then the focus's own frames have run and any
+        # view load they began has been drawn, and the focus is still on the cell (the keyboard's
+        # focus stopped the map, which reloaded the view and drew its cells anew: it fell to the
+        # page, Enter did nothing, 2 runs in 6 under load and every time for a person).
+        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        settled(page)
+        assert page.evaluate("document.activeElement.classList.contains('cell-icon')"), (
+            "the cell lost the focus"
+        )
         page.keyboard.press("Enter")
         opened = "document.querySelector('.incident-icon') !== null"
         wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom} || {opened}", timeout_s=60)
