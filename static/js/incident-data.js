@@ -160,7 +160,7 @@ export class IncidentData {
       if (generation !== this.viewGeneration) return false;
       this.remember(page.features);
       this.viewFeatures = page.features;
-      this.viewCells = this.viewCells.filter((c) => c !== cell);
+      this.viewCells = this.viewCells.filter((c) => c.id !== cell.id); // its marker may be a load older
       return true;
     } finally {
       this.pending -= 1;

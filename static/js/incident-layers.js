@@ -107,10 +107,21 @@ export class IncidentLayers {
   }
 
   // The counts per cell (cells: the API's features, drawn by toMarker(cell) -> L.Marker: cells.js).
+  // A cell drawn already (the same properties: place, counts and dates) keeps its marker, and the
+  // keyboard's focus with it: a view load bringing the same cells again (the pan that shows a
+  // focused circle clear of the panels asks the same grid URL) drew every circle anew, the focus
+  // dropped to the page and the reader's Enter zoomed nowhere.
   drawCells(cells, toMarker) {
     if (this.drawnCells === cells) return;
-    this.cellLayer.clearLayers();
-    for (const cell of cells) this.cellLayer.addLayer(toMarker(cell));
+    const drawn = new Map(this.cellLayer.getLayers().map((m) => [m.cellKey, m]));
+    for (const cell of cells) {
+      const key = JSON.stringify(cell.properties);
+      if (drawn.delete(key)) continue;
+      const marker = toMarker(cell);
+      marker.cellKey = key;
+      this.cellLayer.addLayer(marker);
+    }
+    for (const gone of drawn.values()) this.cellLayer.removeLayer(gone);
     this.drawnCells = cells;
     this.layoutLabels();
   }

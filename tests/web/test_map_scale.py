@@ -133,6 +133,46 @@ def test_a_cell_zooms_in_until_markers_show(browser: Browser, scale_url: str) ->
     page.context.close()
 
 
+# The cells whose circle (12 px around it, focus-view.js) meets a panel or the map's edge: a
+# focus must pan the map to show them. -> their indices among the cells, the fullest first.
+COVERED_CELLS = """() => {
+  const map = document.getElementById('map').getBoundingClientRect();
+  const panels = [...document.querySelectorAll('#map .leaflet-control')].map((e) => e.getBoundingClientRect())
+    .filter((r) => r.width && r.height);
+  const meets = (a, b) => a.left - 12 < b.right && b.left < a.right + 12
+    && a.top - 12 < b.bottom && b.top < a.bottom + 12;
+  const out = (r) => r.left - 12 < map.left || r.right + 12 > map.right
+    || r.top - 12 < map.top || r.bottom + 12 > map.bottom;
+  const cells = [...document.querySelectorAll('#map .cell-icon')];
+  return cells.map((e, i) => [e.getBoundingClientRect(), i, parseFloat(e.textContent)])
+    .filter(([r]) => out(r) || panels.some((p) => meets(r, p))).sort((a, b) => b[2] - a[2]).map(([, i]) => i);
+}"""
+
+
+def test_a_cell_panned_clear_of_the_panels_keeps_the_focus(browser: Browser, scale_url: str) -> None:
+    """A cell reached by keyboard under a panel (or at the map's edge) is panned clear of it
+    (static/js/focus-view.js); that pan loads the view again (the same cells) and the cell keeps
+    the focus, so Enter zooms in to it. All cells were drawn anew on every view load: the focus
+    fell to the page and Enter did nothing."""
+    page, _ = open_map(browser, f"{scale_url}/")
+    covered = page.evaluate(COVERED_CELLS)
+    assert covered, "no cell under a panel or at the edge in this view"
+    cell = page.locator(".cell-icon").nth(covered[0])
+    label = cell.get_attribute("aria-label")
+    centre = page.evaluate("window.__atTanfMap.map.getCenter()")
+    zoom = page.evaluate("window.__atTanfMap.map.getZoom()")
+    cell.focus()
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    settled(page)
+    assert page.evaluate("window.__atTanfMap.map.getCenter()") != centre  # the focus panned the map
+    focused = page.evaluate("document.activeElement.ariaLabel || document.activeElement.tagName")
+    assert focused == label, f"the focus left {label!r} for {focused!r}"
+    page.keyboard.press("Enter")
+    opened = "document.querySelector('.incident-icon') !== null"
+    wait_until(page, f"window.__atTanfMap.map.getZoom() > {zoom} || {opened}", timeout_s=60)
+    page.context.close()
+
+
 def test_the_list_pages_through_every_incident(browser: Browser, scale_url: str) -> None:
     page, loads = open_map(browser, f"{scale_url}/?status=inside")
     expected = httpx2.get(f"{scale_url}/api/collections/events/items?in_zone=inside&limit=1").json()
