@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.data import files, served_meta, store, store_file
-from app.data.cache import CacheFault, DamagedEntry, cached, code_fingerprint, fsync_dir, locked, verify
+from app.data.cache import CacheFault, DamagedEntry, cached, entry_for, fsync_dir, locked, verify
 from app.data.derive import DERIVED, RECORDS_PER_PART, Held, Loaded, Record, derive
 from app.data.files import ChangedError, Scan
 from app.data.loader import READ_ATTEMPTS, DataError, Problem
@@ -164,7 +164,7 @@ def _through_cache(settings: Settings, scan: Scan, full: bool = False) -> tuple[
         previous = None if full else _newest(cache_dir)
         try:
             done.append(write_entry(settings, directory, scan, previous))
-        except CacheFault as fault:  # the newest entry is damaged: every record derived
+        except DamagedEntry as fault:  # the newest entry is damaged: every record derived
             cache_log.warning("%s; deriving every record", fault)
             done.append(write_entry(settings, directory, scan))
 
@@ -176,7 +176,7 @@ def _through_cache(settings: Settings, scan: Scan, full: bool = False) -> tuple[
 
     if full:
         with locked(cache_dir):
-            shutil.rmtree(cache_dir / f"{scan.version}-{code_fingerprint()}", ignore_errors=True)
+            shutil.rmtree(entry_for(cache_dir, scan.version), ignore_errors=True)
     return cached(cache_dir, scan.version, build, loaded), done[0] if done else None
 
 

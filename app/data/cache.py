@@ -230,7 +230,7 @@ def cached(
     check_directory(cache_dir)
     with locked(cache_dir):
         clean_stale(cache_dir)
-        entry = cache_dir / f"{dataset_version}-{code_fingerprint()}"
+        entry = entry_for(cache_dir, dataset_version)
         written = not entry.is_dir() and _write(cache_dir, entry, build)
         try:
             if not written:  # one just written was read back to seal it
@@ -242,6 +242,11 @@ def cached(
         except (OSError, ValueError, KeyError) as error:
             _discard(entry)
             raise DamagedEntry(f"cache entry {entry} cannot be read: {error}") from None
+
+
+def entry_for(cache_dir: Path, dataset_version: str) -> Path:
+    """Where the entry of this data and this code is (or would be)."""
+    return cache_dir / f"{dataset_version}-{code_fingerprint()}"
 
 
 @contextmanager
