@@ -18,7 +18,7 @@ from app import urls
 from app.bundled import STATIC_DIR, TEMPLATES_DIR
 from app.export.png import PREVIEW_SIZE
 from app.served import Served
-from app.web.precompressed import PrecompressedStaticFiles
+from app.web.precompressed import IMMUTABLE, PrecompressedStaticFiles
 from app.web.state import parse_state, state_query, summary_text, years_text
 
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 def mount_static(app: FastAPI) -> None:
     # Versioned paths: a new Leaflet or a new dataset never meets a stale cached file.
-    leaflet = PrecompressedStaticFiles(directory=LEAFLET_DIR)
+    leaflet = PrecompressedStaticFiles(directory=LEAFLET_DIR, cache_control=IMMUTABLE)
     app.mount(f"/static/vendor/leaflet-{LEAFLET_VERSION}", leaflet, name="leaflet")
     app.mount("/static", PrecompressedStaticFiles(directory=STATIC_DIR), name="static")
 
