@@ -157,12 +157,14 @@ export async function startMap(options = {}) {
     // At scale the selected incident keeps its marker wherever the view is.
     const selected = state().sel && data.featureOf(state().sel);
     const shown = !small && selected?.geometry && !visible.some((f) => f.id === selected.id) ? [...visible, selected] : visible;
-    layers.draw(shown, state().sel);
-    layers.drawCells(data.viewCells, (cell) => cellMarker(cell, (bounds) => {
-      if (!splits(map, bounds)) return data.openCell(state(), cell).then((latest) => latest && render());
-      const zoom = Math.min(map.getMaxZoom(), Math.max(map.getZoom() + 1, map.getBoundsZoom(bounds.pad(0.1))));
-      map.setView(bounds.getCenter(), zoom, { animate: !reducedMotion });
-    }));
+    layers.keepingFocus(() => {
+      layers.draw(shown, state().sel);
+      layers.drawCells(data.viewCells, (cell) => cellMarker(cell, (bounds) => {
+        if (!splits(map, bounds)) return data.openCell(state(), cell).then((latest) => latest && render());
+        const zoom = Math.min(map.getMaxZoom(), Math.max(map.getZoom() + 1, map.getBoundsZoom(bounds.pad(0.1))));
+        map.setView(bounds.getCenter(), zoom, { animate: !reducedMotion });
+      }));
+    });
     renderList(visible);
   }
 

@@ -126,6 +126,45 @@ export class IncidentLayers {
     this.layoutLabels();
   }
 
+  // Runs draw() (markers placed again, a new view's markers and circles) keeping the keyboard's
+  // focus in the map. A focused incident's marker keeps it, or hands it to the numbered circle it
+  // is drawn in now. Where the circle or marker that held it went away (Enter on a circle zooms
+  // in, and the new view's circles are all new DOM: the focus fell to the page, and Tab started
+  // again from the top), it goes to what is drawn nearest the place it stood: the circle now
+  // covering that place (a part of the one zoomed into, or the same crowd's circle drawn anew),
+  // or the marker nearest it. Not the first in the DOM: circles and markers come in the API's
+  // order, not the map's; the reader, who asked to look closer at that place, hears where the
+  // zoom took them and tabs on from there (WAI-ARIA practices: a focused element that goes away
+  // hands the focus to the one that takes its place).
+  keepingFocus(draw) {
+    const container = this.map.getContainer();
+    const focused = document.activeElement;
+    const held = focused?.closest?.(".incident-icon, .cell-icon") && container.contains(focused) ? this.centreOf(focused) : null;
+    const marker = held && [...this.markers.values()].find((m) => m.getElement() === focused);
+    draw();
+    if (!held) return;
+    const element = marker && this.markerLayer.hasLayer(marker) ? marker.getElement() : null;
+    let target = element && (element.classList.contains("stacked")
+      ? container.querySelector(`.cell-icon[data-stack="${element.dataset.stack}"]`) : element);
+    if (!target && container.contains(document.activeElement)) return;
+    if (!target) {
+      const at = this.map.latLngToContainerPoint(held);
+      const distance = (e) => at.distanceTo(this.map.latLngToContainerPoint(this.centreOf(e)));
+      const drawn = [...this.cellLayer.getLayers(), ...this.stackLayer.getLayers(), ...this.markerLayer.getLayers()]
+        .map((m) => m.getElement()).filter((e) => e && !e.classList.contains("stacked"));
+      target = drawn.reduce((best, e) => (!best || distance(e) < distance(best) ? e : best), null);
+    }
+    if (target && document.activeElement !== target) target.focus({ preventScroll: true });
+  }
+
+  // The place (LatLng) at the centre of an element drawn on the map (a marker moved aside: where
+  // it is drawn, not its point).
+  centreOf(element) {
+    const corner = this.map.getContainer().getBoundingClientRect();
+    const r = element.getBoundingClientRect();
+    return this.map.containerPointToLatLng([r.left + r.width / 2 - corner.left, r.top + r.height / 2 - corner.top]);
+  }
+
   regionMode(id) {
     if (id === this.selected) return "selected";
     return id === this.hovered ? "hover" : "footprint";
@@ -196,8 +235,11 @@ export class IncidentLayers {
   // clicked (as the counts per cell at scale).
   // all: every crowd that spreads at all is stacked (layoutLabels asks it so).
   spread(all = false) {
+    this.keepingFocus(() => this.spreadNow(all));
+  }
+
+  spreadNow(all) {
     this.stackedAll = all;
-    const holder = this.focusHolder();
     const map = this.map;
     const shown = [...this.markers.values()].filter((m) => this.markerLayer.hasLayer(m));
     const xy = shown.map((m) => map.latLngToContainerPoint(m.getLatLng()));
@@ -243,27 +285,6 @@ export class IncidentLayers {
         else delete element.dataset.stack;
       }
     });
-    this.keepFocus(holder);
-  }
-
-  // The incident marker that holds the keyboard's focus: itself, or the first of the numbered
-  // circle that has it (or null).
-  focusHolder() {
-    const focused = document.activeElement;
-    const circle = this.stackLayer.getLayers().find((m) => m.getElement() === focused);
-    if (circle) return circle.members[0];
-    return [...this.markers.values()].find((m) => m.getElement() === focused) || null;
-  }
-
-  // After the markers are placed again the focus stays on that incident: on its marker, or on
-  // the numbered circle it is drawn in now (a hidden marker or a circle drawn anew dropped the
-  // focus to the page, and Tab started again from the top).
-  keepFocus(holder) {
-    const element = holder?.getElement();
-    if (!element) return;
-    const target = element.classList.contains("stacked")
-      ? this.map.getContainer().querySelector(`.cell-icon[data-stack="${element.dataset.stack}"]`) : element;
-    if (target && document.activeElement !== target) target.focus();
   }
 
   // A numbered circle for these markers at [x, y] (container px), drawn as a count per cell.

@@ -173,6 +173,68 @@ def test_a_cell_panned_clear_of_the_panels_keeps_the_focus(browser: Browser, sca
     page.context.close()
 
 
+# What holds the keyboard's focus, and how far (px) the centre of each circle or marker drawn
+# (not hidden in a numbered circle) lies from the container point [x, y].
+FOCUS_AND_DISTANCES = """([x, y]) => {
+  const map = document.getElementById('map');
+  const corner = map.getBoundingClientRect();
+  const drawn = [...map.querySelectorAll('.cell-icon, .incident-icon:not(.stacked)')];
+  const away = (e) => {
+    const r = e.getBoundingClientRect();
+    return Math.hypot(r.left + r.width / 2 - corner.left - x, r.top + r.height / 2 - corner.top - y);
+  };
+  const focused = document.activeElement;
+  return { inMap: map.contains(focused), tag: focused.tagName, label: focused.ariaLabel,
+           distances: drawn.map(away), focused: drawn.includes(focused) ? away(focused) : null };
+}"""
+
+
+def test_the_focus_stays_in_the_map_after_a_cell_zooms_in(browser: Browser, scale_url: str) -> None:
+    """Enter on a numbered circle zooms in (or opens it into markers); the new view's circles
+    are new DOM, and the focus goes to the circle or marker now drawn nearest the place the
+    reader zoomed into, not to the page (where it fell, and Tab started again from the top).
+    The reader goes on by Enter alone, down to the markers."""
+    page, _ = open_map(browser, f"{scale_url}/")
+    texts = page.locator(".cell-icon").all_inner_texts()
+    fullest = max(range(len(texts)), key=lambda i: float(texts[i].replace("k", "e3")))
+    page.locator(".cell-icon").nth(fullest).focus()  # the reader tabs to it once
+    steps = []
+    for _ in range(8):
+        if not page.evaluate("document.activeElement.classList.contains('cell-icon')"):
+            break  # on a marker: the circles left are elsewhere
+        pressed = page.evaluate(
+            """() => {
+              const e = document.activeElement;
+              e.dataset.pressed = "yes";
+              const corner = document.getElementById('map').getBoundingClientRect();
+              const r = e.getBoundingClientRect();
+              const p = window.__atTanfMap.map.containerPointToLatLng(
+                [r.left + r.width / 2 - corner.left, r.top + r.height / 2 - corner.top]);
+              return { place: [p.lat, p.lng], zoom: window.__atTanfMap.map.getZoom(), label: e.ariaLabel };
+            }"""
+        )
+        page.keyboard.press("Enter")
+        wait_until(page, "!document.querySelector('[data-pressed]')", timeout_s=60)  # drawn anew
+        settled(page)
+        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        settled(page)
+        at = page.evaluate(
+            f"(() => {{ const p = window.__atTanfMap.map.latLngToContainerPoint({pressed['place']});"
+            " return [p.x, p.y]; })()"
+        )
+        seen = page.evaluate(FOCUS_AND_DISTANCES, at)
+        zoomed = page.evaluate("window.__atTanfMap.map.getZoom()") > pressed["zoom"]
+        steps.append((pressed["label"], zoomed, seen["label"]))
+        assert seen["inMap"], f"after Enter on {pressed['label']!r} the focus fell to {seen['tag']}: {steps}"
+        assert seen["focused"] is not None, f"the focus is on {seen['label']!r}, not a circle or marker drawn"
+        # The nearest drawn to that place (measured after any pan the focus made).
+        nearest = min(seen["distances"])
+        assert seen["focused"] <= nearest + 0.5, (steps, seen["focused"], nearest)
+    assert any(zoomed for _, zoomed, _ in steps), f"no Enter zoomed in: {steps}"
+    assert page.locator(".incident-icon:not(.stacked)").count(), steps
+    page.context.close()
+
+
 def test_the_list_pages_through_every_incident(browser: Browser, scale_url: str) -> None:
     page, loads = open_map(browser, f"{scale_url}/?status=inside")
     expected = httpx2.get(f"{scale_url}/api/collections/events/items?in_zone=inside&limit=1").json()
