@@ -23,8 +23,8 @@ from app.api import formats
 from app.api import params as declared
 from app.api.cql import compile_filter
 from app.api.params import Parameter, Parameters, parse_crs, parse_item_query, reject_unknown
-from app.data.grid import MAX_LEVEL, Cells, cell_bounds, count_cells
-from app.data.store_api import STATUS_CODES, Attributes, ItemQuery, Store, iso_day
+from app.data.grid import MAX_LEVEL, Cells, cell_bounds
+from app.data.store_api import STATUS_CODES, ItemQuery, Store, Tally, iso_day
 from app.errors import BadRequest, NotFound, problem_responses
 
 router = APIRouter(prefix="/api", tags=["Aggregation"], responses={**problem_responses(400, 404, 406, 500)})
@@ -97,10 +97,11 @@ def _cell_feature(cells: Cells, k: int) -> dict[str, Any]:
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
-def _periods(starts: np.ndarray, ends: np.ndarray, unit: str) -> dict[str, int]:
+def _periods(starts: np.ndarray, ends: np.ndarray, count: np.ndarray, unit: str) -> dict[str, int]:
     """How many incidents each year (``unit`` "Y": "2017") or month ("M": "2017-06") holds: those
     whose dates touch it, as the items' ``datetime`` filter of that period counts them. Periods
-    that hold none are left out. ``starts``/``ends``: proleptic Gregorian ordinals of dated rows."""
+    that hold none are left out. ``starts``/``ends``: proleptic Gregorian ordinals of groups of
+    dated incidents, ``count`` incidents each."""
     if not len(starts):
         return {}
 
@@ -111,39 +112,36 @@ def _periods(starts: np.ndarray, ends: np.ndarray, unit: str) -> dict[str, int]:
     first, last = index(starts), index(ends)
     low = int(first.min())
     change = np.zeros(int(last.max()) - low + 2, dtype=np.int64)
-    np.add.at(change, first - low, 1)
-    np.add.at(change, last - low + 1, -1)
+    np.add.at(change, first - low, count)
+    np.add.at(change, last - low + 1, -count)
     counts = np.cumsum(change)[:-1]
     names = np.arange(low, low + len(counts)).astype(f"datetime64[{unit}]").astype(str)
     return {str(name): int(n) for name, n in zip(names, counts, strict=True) if n}
 
 
-def _totals(attrs: Attributes, periods: bool) -> dict[str, Any]:
+def _totals(tally: Tally, periods: bool) -> dict[str, Any]:
     """Counts of every matched incident (located or not) by zone status and by event type, the
     first and last day among them, and with ``periods`` (level 0: the dataset, or the filters'
     matches, in a few numbers) how many each year and month holds (the map's period menu)."""
-    codes, starts, ends = attrs.status, attrs.start, attrs.end
-    types, counts = np.unique(attrs.event_type, return_counts=True)
-    dated = starts >= 0
-    interval = [iso_day(int(starts[dated].min())), iso_day(int(ends[dated].max()))] if dated.any() else None
+    dated = tally.start >= 0
+    starts, ends, count = tally.start[dated], tally.end[dated], tally.count[dated]
+    interval = [iso_day(int(starts.min())), iso_day(int(ends.max()))] if dated.any() else None
     totals: dict[str, Any] = {
-        "zone_status": {s: int(np.count_nonzero(codes == STATUS_CODES[s])) for s in STATUSES},
-        "event_type": {str(t): int(n) for t, n in zip(types, counts, strict=True)},
+        "zone_status": tally.by_status(),
+        "event_type": tally.by_type(),
         "interval": interval,
     }
     if periods:
-        totals["years"] = _periods(starts[dated], ends[dated], "Y")
-        totals["months"] = _periods(starts[dated], ends[dated], "M")
+        totals["years"] = _periods(starts, ends, count, "Y")
+        totals["months"] = _periods(starts, ends, count, "M")
     return totals
 
 
 def _count(store: Store, query: ItemQuery, level: int) -> tuple[Cells, dict[str, Any], int]:
-    """The cells of the matching incidents, their totals, and how many match. Built on the
-    store's reads (``query``, ``attributes``), so every store answers it; a SQL store could
-    group in the database instead."""
-    rows = store.query(query)
-    a = store.attributes(rows)
-    return count_cells(level, a.lon, a.lat, a.status, a.start, a.end), _totals(a, level == 0), len(rows)
+    """The cells of the matching incidents, their totals, and how many match: counted by the
+    store where it holds them (PostGIS: GROUP BY in SQL), no match read one by one."""
+    tally = store.tally(query)
+    return store.cells(query, level), _totals(tally, level == 0), tally.matched
 
 
 @router.get(

@@ -33,6 +33,7 @@ class Cells:
     order of ``STATUS_CODES``; ``mean_lon``/``mean_lat``: the mean of the incidents' points
     (degrees); ``extent``: [n_cells, 4] minlon, minlat, maxlon, maxlat of those points;
     ``first_day``/``last_day``: earliest start and latest end (proleptic ordinals; -1: undated).
+    A store makes them (``Store.cells``): the embedded one with ``count_cells``, PostGIS in SQL.
     """
 
     level: int
@@ -45,6 +46,7 @@ class Cells:
     extent: np.ndarray
     first_day: np.ndarray
     last_day: np.ndarray
+    member: np.ndarray  # a row handle of one of the cell's incidents (of a cell of one: its own)
 
     def __len__(self) -> int:
         return len(self.count)
@@ -90,45 +92,56 @@ def count_cells(
     status: np.ndarray,
     first_day: np.ndarray,
     last_day: np.ndarray,
+    rows: np.ndarray,
 ) -> Cells:
     """Group incidents (one entry each; NaN points are skipped) into the cells of ``level``.
 
-    ``status``: zone status codes (``STATUS_CODES``, -1 for none); days as proleptic ordinals.
-    Vectorised: one sort of the cell keys, then ``np.bincount`` and ``reduceat`` per column.
+    ``status``: zone status codes (``STATUS_CODES``, -1 for none); days as proleptic ordinals;
+    ``rows``: each incident's row handle (``Cells.member``).
     """
-    if not 0 <= level <= MAX_LEVEL:
-        raise ValueError(f"level must be 0..{MAX_LEVEL}")
     located = np.isfinite(lon) & np.isfinite(lat)
     lon, lat = np.asarray(lon)[located], np.asarray(lat)[located]
-    status, first_day, last_day = status[located], first_day[located], last_day[located]
     col, row = cell_of(lon, lat, level)
-    key = col * (1 << level) + row
+    one_hot = np.asarray(status)[located, None] == np.array(list(STATUS_CODES.values()))
+    return gathered(level, col, row, np.ones(len(lon), dtype=np.int64), one_hot.astype(np.int64),
+                    np.column_stack([lon, lat]), np.column_stack([lon, lat, lon, lat]),
+                    np.asarray(first_day)[located], np.asarray(last_day)[located],
+                    np.asarray(rows)[located])  # fmt: skip
+
+
+def gathered(
+    level: int, col: np.ndarray, row: np.ndarray, count: np.ndarray, by_status: np.ndarray,
+    sums: np.ndarray, extent: np.ndarray, first_day: np.ndarray, last_day: np.ndarray, member: np.ndarray,
+) -> Cells:  # fmt: skip
+    """The cells of groups of incidents, each group within one cell (a store's partial counts: an
+    incident each, or the rows of a SQL GROUP BY): the groups of a cell summed. One entry per
+    group; ``sums``: [k, 2] sums of the points' lon and lat; ``extent`` [k, 4]; ``first_day``
+    -1 where the group is undated. Vectorised: one sort of the cell keys, then ``reduceat``."""
+    if not 0 <= level <= MAX_LEVEL:
+        raise ValueError(f"level must be 0..{MAX_LEVEL}")
+    key = np.asarray(col, dtype=np.int64) * (1 << level) + np.asarray(row, dtype=np.int64)
     order = np.argsort(key, kind="stable")
-    key, lon, lat = key[order], lon[order], lat[order]
-    status, first_day, last_day = status[order], first_day[order], last_day[order]
-    keys, starts, count = np.unique(key, return_index=True, return_counts=True)
-    n = len(keys)
-    slot = np.repeat(np.arange(n), count)
-    by_status = np.zeros((n, len(STATUS_CODES)), dtype=np.int64)
-    for code in STATUS_CODES.values():
-        by_status[:, code] = np.bincount(slot, weights=status == code, minlength=n).astype(np.int64)
-    dated = np.where(first_day >= 0, first_day, np.iinfo(np.int64).max)
-    empty = np.zeros(0, dtype=np.float64)
-    extent = (
-        np.column_stack([np.minimum.reduceat(lon, starts), np.minimum.reduceat(lat, starts),
-                         np.maximum.reduceat(lon, starts), np.maximum.reduceat(lat, starts)])
-        if n else empty.reshape(0, 4)
-    )  # fmt: skip
-    first = np.minimum.reduceat(dated, starts) if n else np.zeros(0, dtype=np.int64)
+    keys, starts = np.unique(key[order], return_index=True)
+    if not len(keys):
+        no, ints = np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+        return Cells(level, ints, ints, ints, ints.reshape(0, 4), no[:, 0], no[:, 0], no, ints, ints, ints)
+
+    def total(values: np.ndarray, ufunc: np.ufunc = np.add) -> np.ndarray:
+        return ufunc.reduceat(np.asarray(values)[order], starts)
+
+    never = np.iinfo(np.int64).max
+    count, sums = total(count), total(sums)
+    first = total(np.where(first_day >= 0, first_day, never), np.minimum)
     return Cells(
         level=level,
-        col=keys >> level if level else np.zeros(n, dtype=np.int64),
+        col=keys >> level if level else np.zeros(len(keys), dtype=np.int64),
         row=keys & ((1 << level) - 1),
         count=count,
-        by_status=by_status,
-        mean_lon=np.bincount(slot, weights=lon, minlength=n) / np.maximum(count, 1),
-        mean_lat=np.bincount(slot, weights=lat, minlength=n) / np.maximum(count, 1),
-        extent=extent,
-        first_day=np.where(first == np.iinfo(np.int64).max, -1, first),
-        last_day=np.maximum.reduceat(last_day, starts) if n else np.zeros(0, dtype=np.int64),
+        by_status=total(by_status),
+        mean_lon=sums[:, 0] / count,
+        mean_lat=sums[:, 1] / count,
+        extent=np.column_stack([total(extent[:, :2], np.minimum), total(extent[:, 2:], np.maximum)]),
+        first_day=np.where(first == never, -1, first),
+        last_day=total(last_day, np.maximum),
+        member=total(member, np.minimum),
     )

@@ -4,9 +4,10 @@
 - ``feature``: every collection's features, one row each (``COLUMNS``); ``fid`` is the row handle
   of ``app.data.store_api``. Collection order is ``sort_day, sort_id, sort_seq`` (ids in byte order,
   ``COLLATE "C"``, as the embedded store sorts them); its index carries ``fid``, and for events what
-  their filters test, so a page walks it without reading a row. GiST indexes on the events', the
-  regions' and the other collections' geometry (apart: a bbox on events does not wade through the
-  regions' boxes) and on the representative point.
+  their filters test, so a page walks it without reading a row; another carries what the events
+  are counted by (``PostgisStore.tally`` and ``cells``: an index-only scan, not the table). GiST
+  indexes on the events', the regions' and the other collections' geometry (apart: a bbox on events
+  does not wade through the regions' boxes) and on the representative point.
 - ``record``: each incident record loaded, by its key (``derive.record_keys``), with its incident
   and the sources it cites: a load reads only the records whose key is new.
 - ``dataset``: one row, the version served and what every page draws (zone, sites, borders, the
@@ -57,6 +58,8 @@ CREATE INDEX IF NOT EXISTS feature_order ON feature (collection, sort_day, sort_
 CREATE INDEX IF NOT EXISTS feature_incident ON feature (incident);
 CREATE INDEX IF NOT EXISTS feature_event_filters ON feature (sort_day, sort_id, sort_seq)
     INCLUDE (fid, id, status, day_start, day_end, geom, point) WHERE collection = 'events';
+CREATE INDEX IF NOT EXISTS feature_event_tally ON feature (type_key, status)
+    INCLUDE (fid, day_start, day_end, point, geom) WHERE collection = 'events';
 CREATE INDEX IF NOT EXISTS feature_days ON feature (collection, day_start, day_end);
 CREATE INDEX IF NOT EXISTS feature_status ON feature (collection, status);
 CREATE INDEX IF NOT EXISTS feature_geom ON feature USING gist (geom)

@@ -10,16 +10,18 @@ the distance on the spheroid (``ST_DWithin`` on geography: GeographicLib's geode
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import shapely
 from psycopg_pool import ConnectionPool
 
 from app.api.cql_sql import filter_sql
+from app.data.grid import MAX_LEVEL, MERCATOR_MAX_LAT, Cells, cell_of, gathered
+from app.data.model import Incident
 from app.data.pg_reach import CONNECT_TIMEOUT_S, POOL_WAIT_S, read
 from app.data.served_meta import Served, served
-from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, iso_day, with_geometries
+from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, Tally, iso_day, with_geometries
 from app.geo.shapes import circle
 
 ORDER = "sort_day, sort_id, sort_seq"  # the collection's order (``app.data.pg_schema``)
@@ -27,6 +29,21 @@ ID = "collection = %s AND id = %s"
 POLYGON = "CASE WHEN GeometryType(geom) <> 'POINT' THEN ST_AsBinary(geom) END"  # a point is in the head
 COUNT_CAP = 500  # numberMatched is counted up to this many matches (``PostgisStore.page``)
 AHEAD_MAX = 5000  # rows read ahead for ``ids`` and ``bodies`` kept at most (per store)
+TYPE_NAMES = {name.lower(): name for name in get_args(Incident.model_fields["event_type"].annotation)}
+# A point's cell in SQL (``cells``): grid.cell_of's formula (Mercator y as asinh(tan), which
+# differs from numpy's log(tan + sec) by ~1e-15); a point within EDGE * 2^level of a cell's edge
+# in SQL is grouped alone and placed by ``cell_of`` itself, so that every point is in its cell.
+EDGE = 1e-12
+BY_STATUS = ", ".join(f"count(*) FILTER (WHERE status = {code})" for code in STATUS_CODES.values())
+CELL = f"""SELECT col, row, count(*), {BY_STATUS}, sum(x), sum(y), min(x), min(y), max(x), max(y),
+    coalesce(min(day_start) FILTER (WHERE day_start <> {NO_DAY}), {NO_DAY}), max(day_end), min(fid)
+    FROM (SELECT *, least(greatest(floor(cx), 0), n - 1) AS col, CASE WHEN abs(cx - round(cx)) < edge
+    OR abs(cy - round(cy)) < edge THEN -1 - fid ELSE least(greatest(floor(cy), 0), n - 1) END AS row
+    FROM (SELECT *, (x + 180.0) / 360.0 * n AS cx,
+    (1.0 - asinh(tan(radians(least(greatest(y, -m), m)))) / pi()) / 2.0 * n AS cy
+    FROM (SELECT fid, status, day_start, day_end, ST_X(point::geometry) AS x, ST_Y(point::geometry) AS y,
+    %s::float8 AS n, %s::float8 AS m, %s::float8 AS edge FROM feature WHERE {{}} AND point IS NOT NULL
+    OFFSET 0) AS a OFFSET 0) AS b) AS c GROUP BY col, row"""  # OFFSET 0: each value computed once a row
 _pools: dict[str, ConnectionPool] = {}
 
 
@@ -206,6 +223,8 @@ class PostgisStore:
                 add(f"({point} OR EXISTS ({regions}))", *near, disc)
             else:
                 add(f"({point} OR {region})", *near, disc)
+        if q.ids is not None:
+            add("id = ANY(%s)", sorted(q.ids))
         if q.filter is not None:
             text, values = filter_sql(q.filter)
             add(f"({text})", *values)
@@ -246,6 +265,30 @@ class PostgisStore:
             np.array(status, dtype=np.int8),
             np.array([t or "" for t in types], dtype=object),
         )
+
+    def tally(self, q: ItemQuery) -> Tally:
+        """One GROUP BY (an index-only scan of ``feature_event_tally`` when the filters allow)."""
+        where, params = self._where(q)
+        found = self._rows(f"SELECT status, type_key, point IS NOT NULL, day_start, day_end, count(*) "
+                           f"FROM feature WHERE {where} GROUP BY 1, 2, 3, 4, 5", params)  # fmt: skip
+        keys = sorted({r[1] for r in found})
+        at = {key: k for k, key in enumerate(keys)}
+        a = np.array([(r[0], at[r[1]], *r[2:]) for r in found], dtype=np.int64).reshape(-1, 6)
+        names = tuple(TYPE_NAMES.get(k, k) for k in keys)
+        return Tally(a[:, 0].astype(np.int8), a[:, 1], names, a[:, 2].astype(bool), a[:, 3], a[:, 4], a[:, 5])
+
+    def cells(self, q: ItemQuery, level: int) -> Cells:
+        """One GROUP BY of the cells (``CELL``), points by a cell's edge placed by ``cell_of``."""
+        if not 0 <= level <= MAX_LEVEL:
+            raise ValueError(f"level must be 0..{MAX_LEVEL}")
+        where, params = self._where(q)
+        n = 1 << level
+        found = self._rows(CELL.format(where), [n, MERCATOR_MAX_LAT, EDGE * n, *params])
+        a = np.array(found, dtype=np.float64).reshape(-1, 16)
+        edge = a[:, 1] < 0  # a point alone, by an edge: its min x and y are the point
+        a[edge, 0], a[edge, 1] = cell_of(a[edge, 9], a[edge, 10], level)
+        i = a.astype(np.int64)
+        return gathered(level, i[:, 0], i[:, 1], i[:, 2], i[:, 3:7], a[:, 7:9], a[:, 9:13], *i[:, 13:16].T)
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
         return shapely.from_wkb([polygon for (polygon,) in self._by_fid(rows, POLYGON)])  # type: ignore[no-any-return]

@@ -25,8 +25,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from app.data.grid import Cells, count_cells
 from app.data.schema import Columns, Row, numbers, to_arrow, true
-from app.data.store_api import NO_DAY, STATUS_CODES, Attributes, ItemQuery, Store, iso_day, with_geometries
+from app.data.store_api import (
+    NO_DAY,
+    STATUS_CODES,
+    Attributes,
+    ItemQuery,
+    Store,
+    Tally,
+    iso_day,
+    with_geometries,
+)
 from app.data.store_file import columns_of, read
 from app.geo import near as geo_near
 from app.geo.shapes import MAX_CHORD_ERROR_M
@@ -134,6 +144,19 @@ class FeatureStore:
         types = np.array(c.event_type.names, dtype=object)[c.event_type.codes[rows]]
         return Attributes(point[:, 0], point[:, 1], days[:, 0], days[:, 1], c.status[rows], types)
 
+    def tally(self, q: ItemQuery) -> Tally:
+        """A group per match: numpy sums over the matches' columns cost what grouping would."""
+        c, rows = self.columns, self.query(q)
+        days = c.days[rows].astype(np.int64)
+        located, count = ~np.isnan(c.point[rows, 0]), np.ones(len(rows), dtype=np.int64)
+        names = tuple(c.event_type.names)
+        return Tally(c.status[rows], c.event_type.codes[rows], names, located, days[:, 0], days[:, 1], count)
+
+    def cells(self, q: ItemQuery, level: int) -> Cells:
+        c, rows = self.columns, self.query(q)
+        point, days = c.point[rows], c.days[rows].astype(np.int64)
+        return count_cells(level, point[:, 0], point[:, 1], c.status[rows], days[:, 0], days[:, 1], rows)
+
     def regions_of(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         drawn = np.flatnonzero(np.isin(self.owner_rows, owners) & (self.owner_rows >= 0))
         return drawn, self.owner_rows[drawn]
@@ -179,6 +202,9 @@ class FeatureStore:
             if wanted is not None:
                 codes = category.matching({w.lower() for w in wanted})
                 tests.append(functools.partial(any_of, category.codes, codes))
+        if q.ids is not None:
+            held = np.array([row for row in map(self.get, q.ids) if row is not None], dtype=np.int64)
+            tests.append(lambda: np.isin(np.arange(len(self)), held))
         kept: np.ndarray | None = None
         for test in tests:
             kept = test() if kept is None else kept & test()

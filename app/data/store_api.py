@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import orjson
@@ -26,6 +26,9 @@ import shapely
 
 from app.geo.geojson import rounded, texts
 from app.geo.shapes import simplified
+
+if TYPE_CHECKING:
+    from app.data.grid import Cells
 
 # Zone status names and their codes in ``Attributes.status`` (-1: no status).
 STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2, "contested": 3}
@@ -66,6 +69,7 @@ class ItemQuery:
     sub_event_type: str | None = None  # equal, case-insensitive
     q: str | None = None  # substring of title or summary, case-insensitive
     filter: CqlFilter | None = None  # a CQL2 filter on the collection's queryables
+    ids: frozenset[str] | None = None  # only the features with these ids (the pages' selection)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,41 @@ class Attributes:
         return Attributes(
             self.lon[at], self.lat[at], self.start[at], self.end[at], self.status[at], self.event_type[at]
         )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The matches of one query counted by the store (``Store.tally``), in groups of matches that
+    share a zone status code (-1: none), event type (``types[type_code]``), whether they have a
+    point (``located``) and first and last day (ordinals, NO_DAY: undated): arrays of one length,
+    ``count`` matches each. How finely a store groups is its own (the embedded store: a match
+    each; PostGIS: a GROUP BY), so a reader sums over groups, weighted by ``count``."""
+
+    status: np.ndarray  # int8
+    type_code: np.ndarray  # int, indices into ``types``
+    types: tuple[str, ...]  # event types ("": none)
+    located: np.ndarray  # bool
+    start: np.ndarray  # int64
+    end: np.ndarray  # int64
+    count: np.ndarray  # int64
+
+    @property
+    def matched(self) -> int:
+        return int(self.count.sum())
+
+    @property
+    def located_count(self) -> int:
+        return int(self.count[self.located].sum())
+
+    def by_status(self) -> dict[str, int]:
+        """How many matches have each zone status (every name of STATUS_CODES)."""
+        return {s: int(self.count[self.status == code].sum()) for s, code in STATUS_CODES.items()}
+
+    def by_type(self, located: bool = False) -> dict[str, int]:
+        """How many matches (with ``located``: located matches) have each event type held."""
+        kept = self.located if located else np.ones(len(self.count), dtype=bool)
+        n = np.bincount(self.type_code[kept], weights=self.count[kept], minlength=len(self.types))
+        return {t: int(k) for t, k in sorted(zip(self.types, n, strict=True)) if k}
 
 
 class Store(Protocol):
@@ -134,7 +173,15 @@ class Store(Protocol):
 
     def ids(self, rows: np.ndarray) -> list[str]: ...
     def attributes(self, rows: np.ndarray) -> Attributes:
-        """What the grid, the SVG and the map's summary count and draw (one read for all)."""
+        """What the SVG draws of a few rows (its markers; counts come from ``tally`` and ``cells``)."""
+
+    def tally(self, q: ItemQuery) -> Tally:
+        """The matches counted by zone status, event type, located and days, without reading them
+        one by one (the grid's totals, the pages' summary, the SVG's key)."""
+
+    def cells(self, q: ItemQuery, level: int) -> Cells:
+        """The located matches counted per cell of the WebMercatorQuad grid at ``level``, each point
+        in the cell ``app.data.grid.cell_of`` gives it (ValueError past ``MAX_LEVEL``)."""
 
     def geometries(self, rows: np.ndarray) -> np.ndarray:
         """Shapely polygons (an object array); None where the geometry is a point or missing."""

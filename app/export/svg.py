@@ -310,7 +310,7 @@ def _clusters(
     ``attrs``: the ``rows``' attributes; ``x``, ``y``: their points on the image (px).
     Work in Python is per cell; per incident it is numpy's."""
     level = min(MAX_LEVEL, max(0, math.floor(v.zoom) + 2))
-    cells = count_cells(level, attrs.lon, attrs.lat, attrs.status, attrs.start, attrs.end)
+    cells = count_cells(level, attrs.lon, attrs.lat, attrs.status, attrs.start, attrs.end, rows)
     cx_all, cy_all = v.xy_arrays(cells.mean_lon, cells.mean_lat)
     col, row = cell_of(attrs.lon, attrs.lat, level)
     side = 1 << level  # a cell's key: col * side + row (level <= MAX_LEVEL: fits in int64)

@@ -66,9 +66,13 @@ SIZES = (100_000, 1_000_000)
 # next link of the page before it (keyset: ``after``, the previous page's last id).
 DEEP = f"{pg_bench.ITEMS}?offset=90000&limit=100"
 QUERIES = {**pg_bench.QUERIES, "offset=90000": DEEP, "next link at 90000": DEEP + "&after={after}"}
-# The map's grid: every matched incident read (``Store.attributes``), so seconds at 1M.
+# The map's grid, counted in the database (``Store.tally``, ``cells``). The map's first view asks
+# level 0 (the dataset in a few numbers), then the view's cells: at 1440x900 the zone at zoom 8.5
+# (static/js/view-data.js: level 10, the view's bbox grown by a quarter to whole tiles).
 GRID = "/api/collections/events/grid?level="
 GRID_QUERIES = {
+    "grid level 0 (first view)": f"{GRID}0",
+    "grid level 10, first view's bbox": f"{GRID}10&bbox=35.156250,30.751278,42.187500,36.597889",
     "grid small bbox": f"{GRID}8&bbox=38.5,33.4,38.7,33.6",
     "grid one month": f"{GRID}4&datetime=2017-06-01/2017-06-30",
     "grid in_zone": f"{GRID}4&in_zone=inside",
