@@ -76,10 +76,11 @@ class Derived:
 
 def derive(
     data_dir: Path, scan: Scan, held: Held, cited_but: CitedBut, scratch: Path,
-    records_per_part: int = RECORDS_PER_PART,
+    records_per_part: int = RECORDS_PER_PART, embedded: bool = True,
 ) -> Derived:  # fmt: skip
     """The records of ``scan`` not ``held``, derived (their parts written in ``scratch``, which
-    must exist), and the reference data. ``DataError`` names every problem found in any part;
+    must exist), and the reference data, with the columns the embedded store alone reads or not
+    (``embedded``, ``store_file.columns_of``). ``DataError`` names every problem found in any part;
     ``ChangedError`` if a file is not what ``scan`` read."""
     chunks = [chunk for part in scan.parts for chunk in part.chunks]
     keys = record_keys(scan, code_fingerprint())
@@ -88,7 +89,7 @@ def derive(
     batches = [todo[at : at + records_per_part] for at in range(0, len(todo), records_per_part)]
     parts = [scratch / str(k) for k in range(len(batches))]
     shares = [scan.only(Part(tuple(by_key[key] for key in batch))) for batch in batches]
-    args = (repeat(data_dir), shares, batches, parts)
+    args = (repeat(data_dir), shares, batches, parts, repeat(embedded))
     if len(batches) <= 1:
         built = list(map(_derive_part, *args))
     else:
@@ -117,7 +118,7 @@ def derive(
         dataset_meta = orjson.loads((parts[0] / "meta.json").read_bytes()) | {"version": scan.version}
     else:
         collections = build_collections(build_catalog(reference))
-        tables = {cid: store_file.columns_of(collections[cid].rows).table() for cid in REFERENCE}
+        tables = {cid: store_file.columns_of(collections[cid].rows, embedded).table() for cid in REFERENCE}
         dataset_meta = meta(scan.version, reference.zone, reference.sites, reference.borders, collections)
     for cid in DERIVED:
         found = [store_file.read(part / f"{cid}.arrow") for part in parts]
@@ -125,26 +126,26 @@ def derive(
     return Derived(tables, dataset_meta, new, gone)
 
 
-def _derive_part(data_dir: Path, scan: Scan, keys: list[str], directory: Path) -> list[Problem]:
+def _derive_part(data_dir: Path, scan: Scan, keys: list[str], out: Path, embedded: bool) -> list[Problem]:
     """Load and derive the records ``scan`` holds (``keys``: theirs, in order), and write every
-    collection's table in ``directory``, with ``records.json`` (each record's key, incident id and
-    sources cited) and ``meta.json``: a worker hands back a path, not gigabytes through a pipe.
-    Returns the data's problems."""
+    collection's table in the directory ``out``, with ``records.json`` (each record's key, incident
+    id and sources cited) and ``meta.json``: a worker hands back a path, not gigabytes through a
+    pipe. Returns the data's problems."""
     try:
         dataset = load_dataset(data_dir, scan)
     except DataError as error:
         return error.problems
     collections = build_collections(build_catalog(dataset))
-    directory.mkdir()
+    out.mkdir()
     for cid, c in collections.items():
-        store_file.write(store_file.columns_of(c.rows).table(), directory / f"{cid}.arrow")
+        store_file.write(store_file.columns_of(c.rows, embedded).table(), out / f"{cid}.arrow")
     meta_json = meta("", dataset.zone, dataset.sites, dataset.borders, collections)
-    (directory / "meta.json").write_bytes(orjson.dumps(meta_json))
+    (out / "meta.json").write_bytes(orjson.dumps(meta_json))
     ids = {chunk: incident_id for incident_id, chunk in dataset.incident_chunks.items()}
     cited = {inc.id: sorted({c.source for c in inc.sources}) for inc in dataset.incidents}
     chunks = [chunk for part in scan.parts for chunk in part.chunks]
     records = [[key, ids.get(c), cited.get(ids.get(c, ""), [])] for key, c in zip(keys, chunks, strict=True)]
-    (directory / "records.json").write_bytes(orjson.dumps(records))
+    (out / "records.json").write_bytes(orjson.dumps(records))
     return []
 
 

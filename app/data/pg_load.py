@@ -76,7 +76,7 @@ def _load(conn: psycopg.Connection[Any], data_dir: Path, scan: Scan, full: bool)
             return {source for (source,) in conn.execute(sql, (list(gone),))}
 
         with tempfile.TemporaryDirectory() as scratch:
-            new = derive(data_dir, scan, held, cited_but, Path(scratch))
+            new = derive(data_dir, scan, held, cited_but, Path(scratch), embedded=False)
             removed = {held[key] for key in new.gone} - {None}
             conn.execute("DELETE FROM feature WHERE incident = ANY(%s) OR incident IS NULL", (list(removed),))
             conn.execute("DELETE FROM record WHERE key = ANY(%s)", (list(new.gone),))

@@ -32,21 +32,24 @@ def _category(values: list[str]) -> Category:
     return Category(codes, list(names))
 
 
-def columns_of(rows: list[Row]) -> Columns:
+def columns_of(rows: list[Row], embedded: bool = True) -> Columns:
     """The columns of ``rows``, in their order. A point (or no geometry; an empty one is none) is
-    written into the feature's head, with its CSV line; any other geometry is kept as WKB."""
+    written into the feature's head, with its CSV line; any other geometry is kept as WKB. Not
+    ``embedded`` (for PostGIS): what the embedded store alone reads is left empty (``near`` NaN,
+    ``csv`` null, ``csv_head`` ""), not derived (its near bounds and discs are most of the cost)."""
     geoms = np.empty(len(rows), dtype=object)
     geoms[:] = [None if r.geometry is None or r.geometry.is_empty else r.geometry for r in rows]
     in_head = (shapely.get_type_id(geoms) == 0) | shapely.is_missing(geoms)
     heads, lines, headers = [], list[bytes | None](), []
-    for row, geom, point in zip(rows, geoms, in_head, strict=True):
+    for row, geom, point, line in zip(rows, geoms, in_head, in_head & embedded, strict=True):
         feature = {k: v for k, v in row.feature.items() if k != "geometry"}
         heads.append(orjson.dumps(feature | {"geometry": to_geojson_fragment(geom)} if point else feature))
-        served = orjson.loads(heads[-1]) if point else {"properties": {}}  # as served, as a CSV line
+        served = orjson.loads(heads[-1]) if line else {"properties": {}}  # as served, as a CSV line
         keys = list(served["properties"])
-        lines.append(formats.csv_line(formats.csv_cells(served, keys)).encode() if point else None)
-        headers.append(formats.csv_line(["id", "lon", "lat", "wkt", *keys]) if point else "")
-    bounds, reach = shapely.bounds(geoms), np.hstack([near.reaches(geoms), near.inner_discs(geoms)])
+        lines.append(formats.csv_line(formats.csv_cells(served, keys)).encode() if line else None)
+        headers.append(formats.csv_line(["id", "lon", "lat", "wkt", *keys]) if line else "")
+    bounds, none = shapely.bounds(geoms), [np.full((len(rows), 7), np.nan)]
+    reach = np.hstack([near.reaches(geoms), near.inner_discs(geoms)] if embedded else none)
     geoms[in_head] = None
     days = [[d.toordinal() if d else NO_DAY for d in (r.start, r.end)] for r in rows]
     return Columns(

@@ -78,6 +78,17 @@ def test_the_file_is_arrow_of_the_one_schema_with_geoarrow_geometry(tmp_path: Pa
     assert columns.text.to_pylist()[3] == "feature 3"
 
 
+def test_for_postgis_the_columns_only_the_embedded_store_reads_are_left_empty() -> None:
+    """A PostGIS load (``embedded=False``) gets every column the embedded store's build gets, but
+    near's bounds and discs and the CSV lines, which the embedded store alone reads: not derived."""
+    full, lean = (store_file.columns_of(rows(), embedded).table() for embedded in (True, False))
+    only = ["near", "csv", "csv_head"]
+    np.testing.assert_equal(lean.drop_columns(only).to_pydict(), full.drop_columns(only).to_pydict())
+    assert np.isnan(Columns.of(lean).near).all() and not np.isnan(Columns.of(full).near).all()
+    assert lean.column("csv").null_count == len(SHAPES) > full.column("csv").null_count
+    assert Columns.of(lean).csv_head.names == [""]
+
+
 def test_a_table_of_another_schema_is_refused() -> None:
     import pytest
 
