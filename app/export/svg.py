@@ -22,6 +22,7 @@ where things go is ``app.export.svg_view``, the symbols ``app.export.svg_symbols
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
@@ -33,8 +34,8 @@ from shapely.geometry.base import BaseGeometry
 
 from app import budget
 from app.api.features import COMMON_SUFFIX
-from app.data.grid import MAX_LEVEL, cell_of, count_cells
-from app.data.store_api import STATUS_CODES, STATUS_NAMES, Attributes, Store, features
+from app.data.grid import MAX_LEVEL, Cells
+from app.data.store_api import STATUS_CODES, STATUS_NAMES, Attributes, ItemQuery, Store, Tally, features
 from app.export.kept import Kept
 from app.export.regions import drawn, region_style, svg_attributes
 from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
@@ -64,9 +65,10 @@ from app.export.svg_view import Viewport as Viewport
 from app.export.svg_view import fit_view as fit_view
 from app.export.svg_view import frame_bounds, path_data, ring_px
 from app.served import Served
-from app.web.state import MapState, summary_text, visible_incidents
+from app.web.state import MapState, selected_row, summary_text, visible_query
 
 NEAR_PX = 14
+Marked = tuple[np.ndarray, Attributes] | Cells  # what the markers draw (``_shown_markers``)
 MAX_MARKERS = 300  # markers drawn one by one; beyond, counts per cell (as the map: view-data.js)
 MAX_REGIONS = 400  # claim outlines drawn; beyond, the selected incident's only
 MAX_NAMED = 60  # incidents named in <desc>
@@ -80,9 +82,10 @@ CREDIT_FROM_PX = 480
 def render_svg(served: Served, state: MapState, width: int = 800, height: int = 600) -> str:
     zone = served.zone
     events = served.stores["events"]
-    shown = visible_incidents(served, state)
+    query = visible_query(state)
+    shown = events.tally(query)  # counted by the store: nothing read per incident
     # The key under the map, in every image with room for a map above it: the map is the rest.
-    strip = key_height(served, shown, width) if width >= KEY_FROM[0] and height >= KEY_FROM[1] else 0.0
+    strip = key_height(shown, width) if width >= KEY_FROM[0] and height >= KEY_FROM[1] else 0.0
     map_h = max(1, round(height - strip))
     if state.view:
         lat, lon, zoom = state.view
@@ -100,14 +103,14 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         # repairing variant cost ten times as much.
         return shapely.simplify(shapely.intersection(geom, frame), tol, preserve_topology=False)
 
-    summary = summary_text(served, state)
+    summary = summary_text(served, state, shown)
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d" '
         # The view drawn (Web Mercator centre and zoom) and the map's height above the key, px.
         f'data-view="{lat:.6f},{lon:.6f},{zoom:g}" data-map-height="{map_h}">',
         f'<title id="t">{escape(summary)}</title>',
-        f'<desc id="d">{escape(_description(served, shown, state.sel))}</desc>',
+        f'<desc id="d">{escape(_description(served, query, shown.matched, state.sel))}</desc>',
         f'<rect width="{width}" height="{height}" fill="#f2efe9"/>',
     ]
     countries = [
@@ -125,8 +128,8 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         band = path_data(v, clip(zone.variant_band))
         style = 'fill-opacity="0.12" fill-rule="evenodd" stroke="none"'
         out.append(f'<path d="{band}" fill="{ZONE_COLOUR}" {style}/>')
-    sel_row = events.get(state.sel) if state.sel else None
-    for geom, owner, status, region_id in _shown_regions(served, shown, sel_row):
+    sel_row = selected_row(served, state)
+    for geom, owner, status, region_id in _shown_regions(served, query, shown, sel_row):
         budget.check()
         if status is None:
             continue
@@ -159,10 +162,11 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
     # Where the garrison's name cannot read as its own (a crowd fanned out all round its dot) in
     # an overview, every crowd that spreads is drawn as its numbered circle instead, and the
     # names placed again (the map's rule, static/js/incident-layers.js layoutLabels).
+    marked = _shown_markers(v, events, query, shown)
     for reach in (STACK_REACH, 0.0) if zoom < OVERVIEW_ZOOM else (STACK_REACH,):
         drawn_taken = list(taken)
         lines: list[tuple[float, float]] = []
-        symbols = _markers(v, events, shown, sel_row, drawn_taken, lines, ring, reach)
+        symbols = _markers(v, events, marked, sel_row, drawn_taken, lines, ring, reach)
         boxes = _boxes(drawn_taken)  # from here on, the boxes taken as one array
         markers = boxes[first_marker:]
         boxes = np.vstack([boxes, credit_box, scale_bar_box(v, lat, lon)])
@@ -181,18 +185,21 @@ def render_svg(served: Served, state: MapState, width: int = 800, height: int = 
         f"{credit}</text>"
     )
     if strip:
-        out.append(key(served, shown, width, map_h))
+        out.append(key(shown, width, map_h))
     out.append("</svg>")
     return "\n".join(out)
 
 
 def _shown_regions(
-    served: Served, shown: np.ndarray, sel_row: int | None
+    served: Served, query: ItemQuery, shown: Tally, sel_row: int | None
 ) -> list[tuple[BaseGeometry, int, str | None, str]]:
     """The claim regions of the shown incidents (the selected one's only, beyond MAX_REGIONS):
-    geometry, incident row, zone status, region id."""
+    geometry, incident row, zone status, region id. Every located incident has a region (its
+    point is one of it), so more located than MAX_REGIONS are more regions: not looked up."""
     regions = served.stores["regions"]
-    drawn, owner = regions.regions_of(shown)
+    selected = np.array([] if sel_row is None else [sel_row], dtype=np.int64)
+    many = shown.located_count > MAX_REGIONS
+    drawn, owner = regions.regions_of(selected if many else served.stores["events"].query(query))
     if len(drawn) > MAX_REGIONS:
         keep = owner == sel_row if sel_row is not None else np.zeros(len(drawn), dtype=bool)
         drawn, owner = drawn[keep], owner[keep]
@@ -204,10 +211,33 @@ def _shown_regions(
     ]
 
 
+def _frame(v: Viewport, margin: float) -> tuple[float, float, float, float]:
+    """The view's frame and ``margin`` px around it as a box in degrees (its pixels clip latitude
+    at ±85°: beyond, to the pole), within -180..180: the image does not wrap the world."""
+    (west, east), (south, north) = v.lonlat_arrays(np.array([-margin, v.width + margin]),
+                                                   np.array([v.height + margin, -margin]))  # fmt: skip
+    south, north = (-90.0 if south <= -85 else south), (90.0 if north >= 85 else north)
+    return max(-180.0, float(west)), float(south), min(180.0, float(east)), float(north)
+
+
+def _shown_markers(v: Viewport, events: Store, query: ItemQuery, shown: Tally) -> Marked:
+    """What ``_markers`` draws, read once for its layouts: the shown incidents' rows and their
+    attributes, or beyond MAX_MARKERS located only those in the frame (a page of them), and
+    beyond MAX_MARKERS there their counts per cell (the store's, at the level the map asks)."""
+    if shown.located_count > MAX_MARKERS:  # many: those outside the view are skipped, then gathered
+        framed = dataclasses.replace(query, bbox=_frame(v, 3 * NEAR_PX))
+        rows = events.page(framed, 0, MAX_MARKERS + 1)[1]
+        if len(rows) > MAX_MARKERS:
+            return events.cells(framed, min(MAX_LEVEL, max(0, math.floor(v.zoom) + 2)))
+    else:
+        rows = events.query(query)
+    return rows, events.attributes(rows)
+
+
 def _markers(
     v: Viewport,
     events: Store,
-    shown: np.ndarray,
+    marked: Marked,
     sel_row: int | None,
     taken: list[Box] | None = None,
     lines: list[tuple[float, float]] | None = None,
@@ -215,24 +245,20 @@ def _markers(
     reach: float = STACK_REACH,
 ) -> list[str]:
     """The shown incidents' markers within the frame (the selected one last, on top): one by one
-    up to MAX_MARKERS, else numbered clusters. One by one, as the map draws them
-    (``app.export.stacks.arrange``): a marker moved aside stays on its point's side of ``zone``
-    (the zone's line, px), and a crowd with no room there, or that would spread further than
-    ``reach`` of the frame's smaller side, is one numbered circle on that side. Each marker's or
-    circle's box goes into ``taken`` and points along each leader line into ``lines`` (names
-    keep clear of both)."""
+    up to MAX_MARKERS, else numbered clusters (``marked``: ``_shown_markers``). One by one, as
+    the map draws them (``app.export.stacks.arrange``): a marker moved aside stays on its point's
+    side of ``zone`` (the zone's line, px), and a crowd with no room there, or that would spread
+    further than ``reach`` of the frame's smaller side, is one numbered circle on that side. Each
+    marker's or circle's box goes into ``taken`` and points along each leader line into ``lines``
+    (names keep clear of both)."""
     taken = [] if taken is None else taken
     lines = [] if lines is None else lines
-    shown_at = events.attributes(shown)
+    if isinstance(marked, Cells):
+        return _clusters(v, events, marked, sel_row, taken)
+    rows, shown_at = marked
     x, y = v.xy_arrays(shown_at.lon, shown_at.lat)
-    at = np.flatnonzero(np.isfinite(x))  # the located (indices into ``shown``)
-    if len(at) > MAX_MARKERS:  # many: those outside the view are skipped, and then gathered
-        margin = 3 * NEAR_PX
-        xs, ys = x[at], y[at]
-        at = at[(xs >= -margin) & (xs <= v.width + margin) & (ys >= -margin) & (ys <= v.height + margin)]
-        if len(at) > MAX_MARKERS:
-            return _clusters(v, shown[at], shown_at.take(at), x[at], y[at], sel_row, taken)
-    rows, x, y, marked = shown[at], x[at], y[at], shown_at.take(at)
+    at = np.flatnonzero(np.isfinite(x))  # the located (indices into ``rows``)
+    rows, x, y, marked_at = rows[at], x[at], y[at], shown_at.take(at)
     points = list(zip(x.tolist(), y.tolist(), strict=True))
     sizes = [22.0 if int(i) == sel_row else 16.0 for i in rows]
     selected = [k for k in range(len(rows)) if int(rows[k]) == sel_row]
@@ -243,7 +269,7 @@ def _markers(
     )  # fmt: skip
     stacked = {k for g in stacks for k in g}
     alone = [k for k in range(len(rows)) if k not in stacked]
-    types, statuses, ids = marked.event_type.tolist(), _status_names(marked.status), events.ids(rows)
+    types, statuses, ids = marked_at.event_type.tolist(), _status_names(marked_at.status), events.ids(rows)
     out = [leader_lines([points[k] for k in alone], [positions[k] for k in alone])]
     for k in alone:
         (x0, y0), (x1, y1) = points[k], positions[k]
@@ -293,40 +319,25 @@ def leader_lines(points: list[tuple[float, float]], positions: list[tuple[float,
     return f'<g class="leaders" stroke="#333" stroke-opacity="0.8" fill="#333">{"".join(parts)}</g>'
 
 
-def _clusters(
-    v: Viewport,
-    rows: np.ndarray,
-    attrs: Attributes,
-    x: np.ndarray,
-    y: np.ndarray,
-    sel_row: int | None,
-    taken: list[Box],
-) -> list[str]:
+def _clusters(v: Viewport, events: Store, cells: Cells, sel_row: int | None, taken: list[Box]) -> list[str]:
     """One circle per cell of the map's grid (``app.data.grid`` at the view's zoom + 2, the level
     the map asks the API for) at its incidents' mean position, with their number, and a
     ``<title>`` counting them by zone status; a cell of one incident keeps its own marker. Each
     circle's or marker's box goes into ``taken``: what is drawn, a few hundred boxes at most
     whatever the number of incidents (a box per incident cost 60 ms of the drawing at 100k).
-    ``attrs``: the ``rows``' attributes; ``x``, ``y``: their points on the image (px).
-    Work in Python is per cell; per incident it is numpy's."""
-    level = min(MAX_LEVEL, max(0, math.floor(v.zoom) + 2))
-    cells = count_cells(level, attrs.lon, attrs.lat, attrs.status, attrs.start, attrs.end, rows)
+    ``cells``: the store's counts of the incidents in the frame (``Store.cells``); the selected
+    incident (``sel_row``, shown) is drawn on top where it lies in the frame. Work in Python is per cell."""
     cx_all, cy_all = v.xy_arrays(cells.mean_lon, cells.mean_lat)
-    col, row = cell_of(attrs.lon, attrs.lat, level)
-    side = 1 << level  # a cell's key: col * side + row (level <= MAX_LEVEL: fits in int64)
-    single = cells.count == 1
-    single_keys = cells.col[single].astype(np.int64) * side + cells.row[single].astype(np.int64)
-    keys = col * side + row
-    alone = np.isin(keys, single_keys)
-    lone = dict(zip(keys[alone].tolist(), np.flatnonzero(alone).tolist(), strict=True))
+    lone = np.flatnonzero(cells.count == 1)
+    looks = events.attributes(cells.member[lone])  # a cell of one: its incident's look
+    look_of = dict(zip(lone.tolist(), range(len(lone)), strict=True))
     out = []
     for c in range(len(cells)):
         budget.check()
         n = int(cells.count[c])
         cx, cy = round(float(cx_all[c]), 1), round(float(cy_all[c]), 1)
         if n == 1:
-            k = lone[int(cells.col[c]) * side + int(cells.row[c])]
-            out.append(marker_svg(cx, cy, *_look(attrs, k), 16))
+            out.append(marker_svg(cx, cy, *_look(looks, look_of[c]), 16))
             taken.append((cx - 8, cy - 8, cx + 8, cy + 8))
             continue
         words = ", ".join(
@@ -342,10 +353,12 @@ def _clusters(
             f'text-anchor="middle" font-size="12" font-weight="600" font-family="sans-serif" '
             f'fill="#111">{n}</text></g>'
         )
-    if sel_row is not None and sel_row in rows:
-        k = int(np.flatnonzero(rows == sel_row)[0])
-        px, py = round(float(x[k]), 1), round(float(y[k]), 1)
-        out.append(marker_svg(px, py, *_look(attrs, k), 22))
+    selected = events.attributes(np.array([] if sel_row is None else [sel_row], dtype=np.int64))
+    x, y = v.xy_arrays(selected.lon, selected.lat)
+    m = 3 * NEAR_PX
+    if len(x) and -m <= x[0] <= v.width + m and -m <= y[0] <= v.height + m:  # NaN: not located
+        px, py = round(float(x[0]), 1), round(float(y[0]), 1)
+        out.append(marker_svg(px, py, *_look(selected, 0), 22))
         taken.append((px - 11, py - 11, px + 11, py + 11))
     return out
 
@@ -360,13 +373,15 @@ def _status_names(codes: np.ndarray) -> list[str]:
     return [STATUS_NAMES.get(code, "") for code in codes.tolist()]
 
 
-def _description(served: Served, shown: np.ndarray, selected: str | None) -> str:
-    """The incidents shown, and the selected one's answer in the words every view uses."""
+def _description(served: Served, query: ItemQuery, matched: int, selected: str | None) -> str:
+    """The incidents shown (the first MAX_NAMED named, of ``matched``), and the selected one's
+    answer in the words every view uses."""
     events = served.stores["events"]
-    names: Iterable[str] = (str(f["properties"]["title"]) for f in features(events, shown[:MAX_NAMED]))
+    named = features(events, events.page(query, 0, MAX_NAMED)[1])
+    names: Iterable[str] = (str(f["properties"]["title"]) for f in named)
     text = "Incidents in this view (those no source locates are listed, not drawn): " + "; ".join(names)
-    if len(shown) > MAX_NAMED:
-        text += f"; and {len(shown) - MAX_NAMED} more"
+    if matched > MAX_NAMED:
+        text += f"; and {matched - MAX_NAMED} more"
     row = events.get(selected) if selected else None
     if row is not None:
         props = features(events, [row])[0]["properties"]

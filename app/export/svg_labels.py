@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from app.data.model import Site
-from app.data.store_api import STATUS_CODES
+from app.data.store_api import STATUS_CODES, Tally
 from app.export.legend import STATUS_SHORT, TYPE_WORDS
 from app.export.svg_names import (
     _distance_to_boxes,
@@ -113,14 +113,13 @@ Item = tuple[str, str]  # a key's item: symbol markup around 0,0, words
 Row = list[tuple[float, str, str]]  # a row of the key: x of each item, its symbol and words
 
 
-def _key_items(served: Served, shown: np.ndarray, width: int) -> tuple[list[Item], list[Item]]:
+def _key_items(shown: Tally, width: int) -> tuple[list[Item], list[Item]]:
     """What the key explains, as (symbol markup drawn around 0,0, words), in the words of
     static/js/legend-body.js: first what it must (the shapes, from 400 px wide, and the fills on
     the image: inside from outside), then what it may where that adds no row (the zone, the
     garrison and the borders, which the image also names or credits)."""
-    attrs = served.stores["events"].attributes(shown)
-    types = sorted(set(attrs.event_type[~np.isnan(attrs.lon)].tolist()))
-    shown_codes = set(attrs.status.tolist())
+    types = sorted(shown.by_type(located=True))
+    shown_codes = set(shown.status.tolist())
     statuses = [s for s in STATUS_SHORT if STATUS_CODES[s] in shown_codes]
     must: list[tuple[str, str]] = []
     if width >= 400:
@@ -148,9 +147,9 @@ def _key_rows(items: list[Item], width: int, char_px: float) -> list[Row]:
     return rows
 
 
-def _key_layout(served: Served, shown: np.ndarray, width: int) -> list[Row]:
+def _key_layout(shown: Tally, width: int) -> list[Row]:
     char = TEXT_PX * KEY_CHAR_EM
-    must, may = _key_items(served, shown, width)
+    must, may = _key_items(shown, width)
     rows = _key_rows(must, width, char)
     for item in may:
         more = _key_rows([*[(s, w) for row in rows for _, s, w in row], item], width, char)
@@ -159,17 +158,17 @@ def _key_layout(served: Served, shown: np.ndarray, width: int) -> list[Row]:
     return rows
 
 
-def key_height(served: Served, shown: np.ndarray, width: int) -> float:
+def key_height(shown: Tally, width: int) -> float:
     """The height in px of the key strip under the map (``key``) for an image ``width`` wide."""
-    return len(_key_layout(served, shown, width)) * KEY_ROW_PX + 6
+    return len(_key_layout(shown, width)) * KEY_ROW_PX + 6
 
 
-def key(served: Served, shown: np.ndarray, width: int, top: float) -> str:
+def key(shown: Tally, width: int, top: float) -> str:
     """The key: a strip under the map from ``top`` (px) down, the symbols on the image with their
     meaning in rows that fit the width. Always drawn: it covers nothing (the map ends above it),
     so no frame is too crowded for it (a legend in a corner was left out wherever it would have
     covered a marker, as in the 600x450 frame the embed dialog suggests)."""
-    rows = _key_layout(served, shown, width)
+    rows = _key_layout(shown, width)
     row_px = KEY_ROW_PX
     height = len(rows) * row_px + 6
     parts = [

@@ -28,7 +28,7 @@ from app.web.state import (
     parse_state,
     state_query,
     summary_text,
-    visible_incidents,
+    visible_query,
     years_text,
 )
 
@@ -75,7 +75,8 @@ def embed_page(request: Request) -> HTMLResponse:
     params = dict(request.query_params)
     query = state_query(params)
     state = parse_state(params)
-    summary = summary_text(served, state)
+    shown = served.stores["events"].tally(visible_query(state))  # counted once for both texts
+    summary = summary_text(served, state, shown)
     page = templates.get_template("embed.html").render(
         leaflet=leaflet_path(),
         tile_url=settings.tile_url,
@@ -83,7 +84,7 @@ def embed_page(request: Request) -> HTMLResponse:
         version=served.version,
         zone_id=served.zone.zone.id,
         summary=summary,
-        caption=caption_text(served, state),
+        caption=caption_text(served, state, shown),
         years=years_text(served),
         svg_url=urls.root(request) + "/embed/map.svg" + (f"?{query}" if query else ""),
         svg_sources=[
@@ -179,7 +180,9 @@ def oembed(request: Request) -> JSONResponse:
         max_w,
         max_h,
         timeline=flags.get("timeline") in TRUE_WORDS,
-        list_rows=len(visible_incidents(served, state)) if flags.get("list") in TRUE_WORDS else None,
+        list_rows=len(served.stores["events"].page(visible_query(state), 0, LIST_ROWS_SHOWN)[1])
+        if flags.get("list") in TRUE_WORDS
+        else None,
     )
     query = state_query(state_params)
     full_query = "&".join(q for q in (query, urlencode(flags)) if q)

@@ -7,6 +7,7 @@ the browser), so a damaged shared link still shows the map.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -15,9 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import numpy as np
-
-from app.data.store_api import STATUS_CODES, Attributes, ItemQuery, features
+from app.data.store_api import NO_DAY, STATUS_CODES, ItemQuery, Tally, features
 from app.served import Served
 
 STATE_KEYS = ("v", "from", "to", "types", "status", "sel")
@@ -84,19 +83,27 @@ def state_query(params: Mapping[str, str]) -> str:
     return urlencode(kept).replace("%2C", ",")
 
 
-def visible_incidents(served: Served, state: MapState) -> np.ndarray:
-    """Indices (in the events collection) of the incidents the map state shows."""
+def visible_query(state: MapState) -> ItemQuery:
+    """The items query of the incidents the map state shows (a status filter naming no known
+    status shows none: it asks for no id)."""
     statuses = frozenset(s for s in state.statuses or () if s in STATUS_CODES)
-    if state.statuses is not None and not statuses:
-        return np.zeros(0, dtype=np.int64)  # a status filter naming no known status shows nothing
-    query = ItemQuery(
+    return ItemQuery(
         start=state.date_from,
         end=state.date_to,
         has_time_filter=state.date_from is not None or state.date_to is not None,
         in_zone=statuses,
         event_types=frozenset(state.types) if state.types is not None else None,
+        ids=frozenset() if state.statuses is not None and not statuses else None,
     )
-    return served.stores["events"].query(query)
+
+
+def selected_row(served: Served, state: MapState) -> int | None:
+    """The row of the selected incident if the state shows it (one page of one feature)."""
+    query = visible_query(state)
+    if not state.sel or query.ids is not None:
+        return None
+    _, rows = served.stores["events"].page(dataclasses.replace(query, ids=frozenset({state.sel})), 0, 1)
+    return int(rows[0]) if len(rows) else None
 
 
 def years_text(served: Served) -> str:
@@ -128,59 +135,59 @@ def period_words(start: dt.date, end: dt.date) -> tuple[str, str, str]:
     return f"from {_day(start)} to {_day(end)}", _day(start), _day(end)
 
 
-def summary_text(served: Served, state: MapState) -> str:
+def summary_text(served: Served, state: MapState, shown: Tally | None = None) -> str:
     """The same sentence as the page's summary (static/js/list.js): how many incidents the state
     shows, when (the period chosen, or the months they span), how many by zone status; for a
     period chosen, how many of them began before it or went on after it (an incident is shown
-    when its days meet the period, as the API's datetime filter does)."""
+    when its days meet the period, as the API's datetime filter does). ``shown``: the store's
+    tally of them (``visible_query``), if the caller has it."""
     events = served.stores["events"]
-    shown = visible_incidents(served, state)
+    shown = events.tally(visible_query(state)) if shown is None else shown
     radius = f"{served.zone.radius_m / 1000:g}"
     head = f"Map of the {radius} km At Tanf de-confliction zone."
-    if not len(shown):
+    if not shown.matched:
         return f"{head} No incidents match the filters ({len(events)} in all)."
-    attributes = events.attributes(shown)
-    counts, note = _counts(served, state, attributes)
-    unlocated = int(np.isnan(attributes.lon).sum())
+    counts, note = _counts(served, state, shown)
+    unlocated = shown.matched - shown.located_count
     note += f" {unlocated} not located on the map." if unlocated else ""
-    props = _selected(served, state, shown)
+    props = _selected(served, state)
     if props is not None:
         note += f" Selected: {props['title']}. {props['zone_answer']}"
     return f"{head} {counts}{note}"
 
 
-def caption_text(served: Served, state: MapState) -> str:
+def caption_text(served: Served, state: MapState, shown: Tally | None = None) -> str:
     """The static embed's caption, short enough for two or three lines of a 320 px frame (the
     whole of ``summary_text`` is the image's alt text, "Open the full map" the rest): the selected
     incident's answer and title ("Contested: Coalition strike on ..."), or else how many
     incidents, when and by zone status ("36 incidents from June 2016 to December 2024: 27
     inside, 1 uncertain, 2 contested, 6 outside.")."""
-    shown = visible_incidents(served, state)
-    if not len(shown):
+    shown = served.stores["events"].tally(visible_query(state)) if shown is None else shown
+    if not shown.matched:
         return f"No incidents match the filters ({len(served.stores['events'])} in all)."
-    props = _selected(served, state, shown)
+    props = _selected(served, state)
     if props is not None:  # the answer's headline is "<label>: <who says what>"
         return f"{props['zone_answer'].split(':', 1)[0]}: {props['title']}"
-    return _counts(served, state, served.stores["events"].attributes(shown))[0]
+    return _counts(served, state, shown)[0]
 
 
-def _selected(served: Served, state: MapState, shown: np.ndarray) -> dict[str, Any] | None:
-    events = served.stores["events"]
-    selected = events.get(state.sel) if state.sel else None
-    if selected is None or selected not in shown:
+def _selected(served: Served, state: MapState) -> dict[str, Any] | None:
+    row = selected_row(served, state)
+    if row is None:
         return None
-    props: dict[str, Any] = features(events, [selected])[0]["properties"]
+    props: dict[str, Any] = features(served.stores["events"], [row])[0]["properties"]
     return props
 
 
-def _counts(served: Served, state: MapState, shown: Attributes) -> tuple[str, str]:
+def _counts(served: Served, state: MapState, shown: Tally) -> tuple[str, str]:
     """("36 incidents from June 2016 to December 2024: 27 inside, ... 6 outside.", and for a
     period chosen " 2 of them began before June 2017." and so on) for the ``shown`` incidents."""
     events = served.stores["events"]
-    total, starts, ends, codes = len(events), shown.start, shown.end, shown.status
-    first, last = dt.date.fromordinal(int(starts.min())), dt.date.fromordinal(int(ends.max()))
-    count = f"{total} incidents" if len(codes) == total else f"{len(codes)} of {total} incidents"
-    by_status = ", ".join(f"{int((codes == STATUS_CODES[s]).sum())} {s}" for s in STATUSES)
+    total, matched, dated = len(events), shown.matched, shown.start != NO_DAY
+    first = dt.date.fromordinal(int(shown.start[dated].min()))
+    last = dt.date.fromordinal(int(shown.end[dated].max()))
+    count = f"{total} incidents" if matched == total else f"{matched} of {total} incidents"
+    by_status = ", ".join(f"{shown.by_status()[s]} {s}" for s in STATUSES)
     when = f"from {_month(first)} to {_month(last)}"
     note = ""
     data_first, data_last = (dt.date.fromisoformat(d) if d else None for d in events.interval())
@@ -188,8 +195,8 @@ def _counts(served: Served, state: MapState, shown: Attributes) -> tuple[str, st
         chosen_from, chosen_to = state.date_from or data_first, state.date_to or data_last
         if chosen_from > data_first or chosen_to < data_last:
             when, start_words, end_words = period_words(chosen_from, chosen_to)
-            before = int((starts < chosen_from.toordinal()).sum())
-            after = int((ends > chosen_to.toordinal()).sum())
+            before = int(shown.count[shown.start < chosen_from.toordinal()].sum())
+            after = int(shown.count[shown.end > chosen_to.toordinal()].sum())
             note += f" {before} of them began before {start_words}." if before else ""
             note += f" {after} of them went on after {end_words}." if after else ""
     return f"{count} {when}: {by_status}.", note

@@ -180,3 +180,48 @@ def test_a_grid_request_reads_groups_not_the_matches(copies: str, monkeypatch: p
             body = client.get(f"/api/collections/events/grid?{query}").json()
             assert body["numberMatched"] >= 20 * COPIES, query
             assert sum(fetched) <= 2 * 36 + body["numberReturned"], (query, fetched)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/embed", "/embed/map.svg", "/embed/map.svg?status=inside,outside&from=2017-01-01&sel={sel}",
+     "/oembed?url=http://testserver/embed%3Flist%3D1"],
+)  # fmt: skip
+def test_the_pages_and_drawings_read_groups_not_the_matches(
+    copies: str, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """The map's summary sentence, the embed's caption and the server's SVG of 1,800 events read
+    counts of groups, a page of names, the frame's markers (a page of MAX_MARKERS + 1) and its
+    cells, never a row per match (at 1M, seconds each). (A page's walk reads up to ``COUNT_CAP``
+    handles to count its matches: 5 here, so that what is counted is what grows with the data.)"""
+    monkeypatch.setattr(pg_store, "COUNT_CAP", 5)
+    fetched: list[int] = []
+    real = pg_store.read
+    monkeypatch.setattr(pg_store, "read", lambda *a: fetched.append(len(rows := real(*a))) or rows)
+    with TestClient(create_app(Settings(database_url=copies, answer_cache_mb=0))) as client:
+        fetched.clear()
+        response = client.get(path.replace("{sel}", "2017-06-08-strike-on-technical-vehicles"))
+        assert response.status_code == 200, response.text
+        assert sum(fetched) < 36 * COPIES / 3, (path, fetched)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [{}, {"status": "inside", "from": "2017-01-01", "to": "2017-12-31"}, {"v": "33.5,38.6,9"},
+     {"sel": "2017-06-08-strike-on-technical-vehicles"}, {"status": "nope"}, {"types": "Battles"}],
+)  # fmt: skip
+@pytest.mark.parametrize("max_markers", [300, 10])
+def test_both_stores_draw_the_same_svg(
+    postgres: Cluster, monkeypatch: pytest.MonkeyPatch, state: dict[str, str], max_markers: int
+) -> None:
+    """The server's SVG (summary, key, names, markers, and with ``MAX_MARKERS`` 10 the frame's
+    cells) is the same drawn from either store."""
+    from app.export import svg
+    from app.web.state import caption_text, parse_state
+
+    monkeypatch.setattr(svg, "MAX_MARKERS", max_markers)
+    embedded = build_served(Settings(data_dir=BUNDLED_DATA))
+    pg = served_from(pool(postgres.loaded(BUNDLED_DATA)))
+    parsed = parse_state(state)
+    assert svg.render_svg(pg, parsed) == svg.render_svg(embedded, parsed)
+    assert caption_text(pg, parsed) == caption_text(embedded, parsed)

@@ -14,7 +14,7 @@ import pytest
 from app.export import svg
 from app.served import Served, load_served
 from app.settings import Settings
-from app.web.state import parse_state, visible_incidents
+from app.web.state import parse_state, visible_query
 from tests.perf import synthetic
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -52,11 +52,11 @@ def test_many_incidents_are_clustered_and_every_located_one_counted(many: Served
     groups = [g for g in root.iter(f"{SVG_NS}g") if g.find(f"{SVG_NS}title") is not None]
     assert groups, "clusters expected above MAX_MARKERS"
     counted = sum(int(g.find(f"{SVG_NS}text").text) for g in groups)  # type: ignore[union-attr,arg-type]
-    shown = visible_incidents(many, state)
     events = many.stores["events"]
+    shown = events.query(visible_query(state))
     attrs = events.attributes(shown)
     lon, lat = attrs.lon, attrs.lat
-    map_h = 600 - round(svg.key_height(many, shown, 800))  # the key under the map
+    map_h = 600 - round(svg.key_height(events.tally(visible_query(state)), 800))  # the key under the map
     v = svg.Viewport(*svg.fit_view(_padded(many), 800, map_h), 800, map_h)
     x, y = v.xy_arrays(lon, lat)
     m = 3 * svg.NEAR_PX

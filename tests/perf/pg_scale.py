@@ -4,6 +4,7 @@ per-query server time on them (issue 19, part 1). Run by hand, never in CI.
     nice -n 15 python -m tests.perf.pg_scale build      # the cluster and databases (once; long)
     python -m tests.perf.pg_scale bench 100000 1000000   # per-query server time, p50 / p95
     python -m tests.perf.pg_scale grid 1000000           # the same for the grid (``GRID_QUERIES``)
+    python -m tests.perf.pg_scale pages 1000000          # the map page, the embed and its SVG (``PAGES``)
     python -m tests.perf.pg_scale edit                   # one incident of 100k edited: served when?
     python -m tests.perf.pg_scale rehash 100000          # after a model change: hashes, not derived
     python -m tests.perf.pg_scale url 1000000            # the database's URL (tests/perf/peers.py)
@@ -77,6 +78,10 @@ GRID_QUERIES = {
     "grid one month": f"{GRID}4&datetime=2017-06-01/2017-06-30",
     "grid in_zone": f"{GRID}4&in_zone=inside",
 }
+# The pages whose words count what the view shows (the summary sentence, the key) and the
+# server's drawing of the first view (``Store.tally``, ``cells``, a page of the frame's markers).
+PAGES = {"map page /": "/", "embed page": "/embed", "embed SVG (first view)": "/embed/map.svg",
+         "embed SVG, zoom 9, inside": "/embed/map.svg?v=33.5,38.6,9&status=inside"}  # fmt: skip
 # Every column whose text holds an incident's id (renamed in each copy).
 RENAMED = ("id", "incident", "sort_id", "head", "text")
 
@@ -222,11 +227,13 @@ def rehash(size: int) -> None:
 def bench(size: int, queries: dict[str, str] = QUERIES) -> None:
     from fastapi.testclient import TestClient
 
+    from app.export import svg
     from app.main import create_app
     from app.settings import Settings
 
     os.environ.setdefault("AT_TANF_ALLOWED_HOSTS", "testserver")
     logging.getLogger("app.access").disabled = True
+    svg._drawings.max_entries = 0  # every drawing drawn, none kept
     with TestClient(create_app(Settings(database_url=url(size), answer_cache_mb=0))) as client:
         print(f"\n## PostGIS, {size} incidents; {uptime()}")
         print("| query | p50 (ms) | p95 (ms) | numberMatched | ids |")
@@ -249,6 +256,11 @@ def bench(size: int, queries: dict[str, str] = QUERIES) -> None:
                 times.append((time.perf_counter() - t) * 1000)
                 statuses.add(r.status_code)
             p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 3 else max(times)
+            if r.status_code == 200 and "json" not in r.headers["content-type"]:  # a page or a drawing
+                digest = hashlib.sha256(r.content).hexdigest()[:12]
+                size = f"{len(r.content)} B"
+                print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {size} | {digest} |")
+                continue
             body = r.json() if r.status_code == 200 else {}
             matched = (body.get("numberMatched", "not counted") if "features" in body else 1) if body else (
                 f"HTTP {sorted(statuses)}")  # fmt: skip
@@ -318,6 +330,9 @@ if __name__ == "__main__":
     elif command == "grid":
         for n in [int(a) for a in args] or SIZES:
             bench(n, GRID_QUERIES)
+    elif command == "pages":
+        for n in [int(a) for a in args] or SIZES:
+            bench(n, PAGES)
     elif command == "edit":
         edit()
     elif command == "rehash":
