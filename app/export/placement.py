@@ -49,8 +49,10 @@ def placement(
     """Where each marker is drawn: ``points`` (x, y) px, ``sizes`` each marker's box side in px,
     ``first`` the index placed before all (the selected marker, or -1), ``obstacles`` boxes
     (x0, y0, x1, y1) no marker may meet, ``bounds`` a box (x0, y0, x1, y1) where a marker moved
-    aside must lie whole (one left on its point stays where it is; one whose point is at or past
-    their edge goes anywhere when they have no room), ``zone`` the zone's line as a
+    aside must lie whole (one left on its point stays where it is; one whose box on its point
+    crosses their edge goes anywhere when they have no room; one wholly out of them on its
+    point stays there, out of view: pulled to the map's edge with a leader line across it, it said
+    "here" of a place the view does not show), ``zone`` the zone's line as a
     ring of (x, y) px, or None, ``margins`` for each marker how far from that line a marker moved
     aside keeps its centre, px (by default half its diagonal: its box lies wholly on its side). Returns
     one (x, y) per point and the indices of the markers stuck on their points (no free place).
@@ -90,12 +92,15 @@ def placement(
         x, y = xy[i]
         s = float(sizes[i])
         at: tuple[float, float] | None = None
-        if place.free(i, np.array([x]), np.array([y]), s, 1, moved=False)[0]:
-            at = (x, y)
+        if (bounds is not None and out_of(bounds, x, y, s)) or place.free(
+            i, np.array([x]), np.array([y]), s, 1, moved=False
+        )[0]:
+            at = (x, y)  # on its point: free there, or out of view (not drawn)
         else:
             cx, cy = centre[i]
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
-            # Within the bounds; for a point at or past their edge, where they have no room, anywhere.
+            # Within the bounds; for a marker whose box on its point crosses their edge, where they
+            # have no room, anywhere.
             # A marker stuck (no such place) goes to the nearest place wholly on its side of the
             # zone's line clear of the markers and leader lines (under an obstacle if it must),
             # else to the nearest clear of markers and obstacles, as the server's drawings need.
@@ -333,6 +338,14 @@ def _boxes(bounds: Box | None, x: float, y: float, s: float) -> tuple[Box | None
     h = s / 2
     on_map = x - h >= bounds[0] and y - h >= bounds[1] and x + h <= bounds[2] and y + h <= bounds[3]
     return (bounds,) if on_map else (bounds, None)
+
+
+def out_of(bounds: Box, x: float, y: float, s: float) -> bool:
+    """Whether a marker of side ``s`` on (x, y) lies wholly out of ``bounds`` (x0, y0, x1, y1):
+    none of it in view (one that shows in part is placed as the others, so none covers another
+    there)."""
+    h = s / 2
+    return x + h <= bounds[0] or y + h <= bounds[1] or x - h >= bounds[2] or y - h >= bounds[3]
 
 
 def _meets(x: float, y: float, s: float, qx: float, qy: float, qs: float) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from app.export.placement import GAP, HALF_DIAGONAL, Box, Ring, _in_ring, placement
+from app.export.placement import GAP, HALF_DIAGONAL, Box, Ring, _in_ring, out_of, placement
 
 STACK_REACH = 0.3  # a crowd spreading further than this share of the frame's smaller side is stacked
 STACK_ROUNDS = 3
@@ -84,7 +84,13 @@ def arrange(
     placed, stuck_first = placement(points, sizes, first, obstacles, bounds, zone)
     at = list(placed)
     stack_at: list[tuple[float, float]] = []
-    groups = [g for g in ([i for i in c if i != first] for c in crowds(points, sizes, zone)) if len(g) > 1]
+    # A crowd is of the markers in view: those out of it stay there (placement), in no circle.
+    seen = [bounds is None or not out_of(bounds, x, y, s) for (x, y), s in zip(points, sizes, strict=True)]
+    groups = [
+        g
+        for g in ([i for i in c if i != first and seen[i]] for c in crowds(points, sizes, zone))
+        if len(g) > 1
+    ]
 
     def far(g: list[int]) -> bool:
         return len(g) > 2 and any(

@@ -78,9 +78,13 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // to the nearest that meets no marker and no obstacle (or stays on its point if there is none),
 // and the map draws its crowd as one numbered circle instead.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
-// obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
-// lie whole (one left on its point stays where it is; one whose point is at or past their edge
-// goes anywhere when they have no room); zone: the zone's line as a ring [[x, y]]
+// obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1] (the map's view), where a marker
+// moved aside must lie whole (one left on its point stays where it is; one whose box on its
+// point crosses their edge goes anywhere when they have no room); a marker wholly out of them
+// on its point stays there, out of view, not drawn: pulled to the map's edge with a leader line
+// across it (up to 650 px on a phone zoomed in), it said "here" of a place the map does not
+// show (focus-view.js pans a marker reached by Tab into view, where it is placed again);
+// zone: the zone's line as a ring [[x, y]]
 // px (or null); margins: for each marker, how far from that line a marker moved aside keeps
 // its centre, px (by default half its diagonal: its box lies wholly on its side). -> { at: [[x, y]] where
 // each marker is drawn, stuck: [indices] }.
@@ -99,6 +103,11 @@ export function inRing(ring, x, y) {
   }
   return inside;
 }
+
+// Whether a marker of side s on (x, y) lies wholly out of bounds [x0, y0, x1, y1]: none of it
+// in view (one that shows in part is placed as the others, so none covers another there).
+export const outOf = (bounds, x, y, s) => x + s / 2 <= bounds[0] || y + s / 2 <= bounds[1]
+  || x - s / 2 >= bounds[2] || y - s / 2 >= bounds[3];
 
 // The square of the distance from (x, y) to the ring's line, px².
 function ringDistance2(ring, x, y) {
@@ -196,7 +205,9 @@ export function arrange(points, sizes, { first = -1, obstacles = [], bounds = nu
   const placed = placement(points, sizes, { first, obstacles, bounds, zone });
   let at = placed.at;
   let stackAt = [];
-  const groups = crowds(points, sizes, zone).map((g) => g.filter((i) => i !== first)).filter((g) => g.length > 1);
+  // A crowd is of the markers in view: those out of it stay there (placement), in no circle.
+  const inView = (i) => !bounds || !outOf(bounds, points[i][0], points[i][1], sizes[i]);
+  const groups = crowds(points, sizes, zone).map((g) => g.filter((i) => i !== first && inView(i))).filter((g) => g.length > 1);
   const far = (g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach);
   let stuck = new Set(placed.stuck);
   const stacks = groups.filter((g) => far(g) || g.some((i) => stuck.has(i)));
@@ -272,11 +283,16 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   const onMap = (x, y, s) => x - s / 2 >= bounds[0] && y - s / 2 >= bounds[1] && x + s / 2 <= bounds[2] && y + s / 2 <= bounds[3];
   for (const i of order) {
     const [x, y, s] = all[i];
+    if (bounds && outOf(bounds, x, y, s)) { // out of view: stays there, not drawn
+      placedList.push(i);
+      put(placedGrid, i, x, y);
+      continue;
+    }
     const [cx, cy] = centre[i];
     const away = Math.hypot(x - cx, y - cy) < 0.5 ? -Math.PI / 2 : Math.atan2(y - cy, x - cx);
     let at = null;
     if (free(x, y, s) && !coversPoint(i, x, y, s)) at = [x, y];
-    // Within the bounds; for a point at or past the map's edge, where they have no room, anywhere.
+    // Within the bounds; for a marker whose box on its point crosses the map's edge, where they have no room, anywhere.
     // A marker stuck (no such place) still goes to the nearest place clear of markers and
     // obstacles, as the server's drawings need; the map draws its crowd as a numbered circle.
     let isStuck = false;

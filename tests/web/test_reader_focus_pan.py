@@ -62,6 +62,8 @@ def test_tab_through_the_markers_keeps_each_wholly_in_view(
     # placed again into a numbered circle hands it to the circle).
     left_on = page.evaluate("document.activeElement.tagName + '.' + document.activeElement.className")
     context.close()
-    assert seen >= 20, f"the test needs the markers reached by Tab ({seen}, then {left_on})"
+    # 16 markers and the circle of the garrison's 15 (out of view at first, they are no longer
+    # pulled to the map's edge: the pan that shows them shows them as one circle; 28 before)
+    assert seen >= 16, f"the test needs the markers reached by Tab ({seen}, then {left_on})"
     assert not left_on.startswith("BODY"), f"the focus was dropped after {seen} markers"
     assert hidden == [], hidden

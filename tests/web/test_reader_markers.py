@@ -34,9 +34,19 @@ MARKERS = """() => [...document.querySelectorAll('#map .incident-icon:not(.stack
 
 
 def check_markers(page: Page, where: str) -> None:
-    markers = page.evaluate(MARKERS)
-    assert markers, where
     (area,) = page.eval_on_selector_all("#map", "els => els.map(e => e.getBoundingClientRect().toJSON())")
+    # Those the map shows: a marker whose point is out of view stays there, not drawn (the map
+    # clips it), and may lie on another out there.
+    every = page.evaluate(MARKERS)
+    assert every, where
+    markers = [
+        m
+        for m in every
+        if m["x0"] < area["right"]
+        and m["x1"] > area["left"]
+        and m["y0"] < area["bottom"]
+        and m["y1"] > area["top"]
+    ]
     for i, a in enumerate(markers):
         for b in markers[i + 1 :]:
             ox = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])

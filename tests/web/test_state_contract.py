@@ -209,6 +209,10 @@ def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watch
     cases.append(
         (points, [22.0] * 6, -1, [(150.0, 40.0, 380.0, 330.0)], [0.0, 0.0, 400.0, 400.0], zone, None)
     )
+    # markers whose points are out of view (past each edge), crowded there and with some in view
+    points = [(-250.0, 100.0), (-254.0, 93.0), (-640.0, 300.0), (200.0, 900.0), (204.0, 903.0)]
+    points += [(395.0, 50.0), (401.0, 52.0), (100.0, 300.0), (104.0, 303.0), (0.0, 50.0), (3.0, 52.0)]
+    cases.append((points, [22.0] * 11, 8, [], [0.0, 0.0, 400.0, 400.0], zone, None))
     got = page.evaluate(
         """async (cases) => {
           const m = await import("/static/js/markers.js");
@@ -255,6 +259,10 @@ def test_crowds_are_stacked_alike_in_the_browser_and_the_server_drawings(
         cases.append(
             (points, sizes, first, [(76.0, 76.0, 84.0, 84.0)], [0.0, 0.0, 400.0, 300.0], zone, reach)
         )
+    # crowds past the view's edges, one straddling it
+    points = [(-60.0, 100.0), (-64.0, 96.0), (-58.0, 104.0), (200.0, 340.0), (204.0, 338.0), (198.0, 342.0)]
+    points += [(398.0, 150.0), (402.0, 152.0), (404.0, 148.0), (396.0, 146.0), (100.0, 100.0), (103.0, 102.0)]
+    cases.append((points, [22.0] * 12, -1, [], [0.0, 0.0, 400.0, 300.0], None, 0.0))
     got = page.evaluate(
         """async (cases) => {
           const m = await import("/static/js/markers.js");
