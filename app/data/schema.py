@@ -61,7 +61,7 @@ class Columns:
     bounds: np.ndarray = field(metadata=_column(pa.list_(pa.float64(), 4)))
     # What near settles a region by (app.geo.near; NaN: none): metres from the centre of its bounds
     # between which it lies (reach_min, reach_max) and within which it holds every point (ring_min,
-    # ring_max), and a geodesic disc inside it (lon, lat degrees, radius metres).
+    # ring_max), and where there is no ring a geodesic disc inside it (lon, lat degrees, radius m).
     near: np.ndarray = field(metadata=_column(pa.list_(pa.float64(), 7)))
     # The representative point, lon and lat (NaN: none): an incident's marker, a point in a region.
     point: np.ndarray = field(metadata=_column(pa.list_(pa.float64(), 2)))

@@ -48,8 +48,8 @@ def columns_of(rows: list[Row], embedded: bool = True) -> Columns:
         keys = list(served["properties"])
         lines.append(formats.csv_line(formats.csv_cells(served, keys)).encode() if line else None)
         headers.append(formats.csv_line(["id", "lon", "lat", "wkt", *keys]) if line else "")
-    bounds, none = shapely.bounds(geoms), [np.full((len(rows), 7), np.nan)]
-    reach = np.hstack([near.reaches(geoms), near.inner_discs(geoms)] if embedded else none)
+    reach = near.settlers(geoms) if embedded else np.full((len(rows), 7), np.nan)
+    bounds = shapely.bounds(geoms)
     geoms[in_head] = None
     days = [[d.toordinal() if d else NO_DAY for d in (r.start, r.end)] for r in rows]
     return Columns(

@@ -97,6 +97,20 @@ MAX_EDGE_M = 20_000.0  # a region with a longer edge is always tested against it
 DISC_SLACK_M = 0.25 + 0.01  # the disc polygon lies within MAX_CHORD_ERROR_M inside the circle
 
 
+RING_SLACK_M = 100.0  # a ring within this of a region's reaches on both sides is all but the region
+
+
+def settlers(geoms: np.ndarray) -> np.ndarray:
+    """What a store keeps to settle each region by (shape (n, 7)): its ``reaches``, then its
+    ``inner_discs``, but NaN where its ring is all but the region (within RING_SLACK_M of its
+    reaches: a disc or an annulus about the centre of its bounds, two thirds of the synthetic
+    regions). Such a ring settles every query such a disc would but those ending within that slack
+    of it (left to the polygon), and the disc costs more than all the rest of a region's columns."""
+    reach, rest = reaches(geoms), geoms.copy()
+    rest[(reach[:, 2] - reach[:, 0] <= RING_SLACK_M) & (reach[:, 1] - reach[:, 3] <= RING_SLACK_M)] = None
+    return np.hstack([reach, inner_discs(rest)])
+
+
 def inner_discs(geoms: np.ndarray) -> np.ndarray:
     """For each polygon (None, points: NaN): ``[lon, lat, radius_m]`` of a geodesic disc inside it
     (shape (n, 3)): its largest inscribed circle in lon/lat (GEOS, to 0.001°), whose radius r in

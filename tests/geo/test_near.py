@@ -7,6 +7,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from app.data.store import POINT_SLACK_M
 from app.geo import near
 
 GEOD = Geod(ellps="WGS84")
@@ -148,6 +149,33 @@ def test_reaches_hold_every_point_of_the_region_by_geod(lon: float, lat: float) 
             x, y, _ = GEOD.fwd(np.full(2000, cx), np.full(2000, cy), az, dist)
             assert shapely.contains_xy(geom, x, y).all()
     assert rings >= 3  # the rings and discs of the sample have one
+
+
+def test_a_ring_settles_what_its_regions_inner_disc_would() -> None:
+    """A store keeps no inner disc (the costly column, ``near.settlers``) where the ring is all but
+    the region: every query such a disc would settle (``FeatureStore._meeting``), the ring settles
+    too, but those ending within RING_SLACK_M of the ring (left to the polygon, not answered wrong)."""
+    rng = np.random.default_rng(11)
+    geoms = np.array([claim_like(rng, 38.63, 33.5) for _ in range(150)], dtype=object)
+    kept, inner = near.settlers(geoms), near.inner_discs(geoms)
+    np.testing.assert_array_equal(kept[:, :4], near.reaches(geoms))
+    lean = np.isnan(kept[:, 4])
+    assert 20 < lean.sum() < len(geoms) - 20  # the discs and annuli; not sectors, pairs of discs
+    np.testing.assert_array_equal(kept[~lean, 4:], inner[~lean])
+    boxes, inner, reach = shapely.bounds(geoms)[lean], inner[lean], kept[lean, :4]
+    cx, cy = near.centres(boxes)
+    settled = 0
+    for _ in range(300):
+        lon, lat, _ = GEOD.fwd(38.63, 33.5, rng.uniform(0, 360), rng.uniform(0, 90_000))
+        within_m = float(rng.uniform(500, 60_000))
+        by_ring, _ = near.settle(lon, lat, within_m, boxes, reach)
+        by_disc = near.within(lon, lat, inner[:, 0], inner[:, 1], within_m - POINT_SLACK_M + inner[:, 2])
+        _, _, d = GEOD.inv(np.full(len(cx), lon), np.full(len(cx), lat), cx, cy)
+        sure = within_m - near.DISC_SLACK_M
+        gap = np.maximum(d - sure - reach[:, 3], reach[:, 2] - d - sure)  # to the ring, metres
+        assert (gap[by_disc & ~by_ring] <= near.RING_SLACK_M).all()
+        settled += int(by_disc.sum())
+    assert settled > 1000
 
 
 def test_settle_agrees_with_the_disc_polygon() -> None:
