@@ -9,6 +9,7 @@ kept) is the API's, as for every other answer.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from typing import Any
@@ -24,7 +25,7 @@ from app.api import params as declared
 from app.api.cql import compile_filter
 from app.api.params import Parameter, Parameters, parse_crs, parse_item_query, reject_unknown
 from app.data.grid import MAX_LEVEL, Cells, cell_bounds
-from app.data.store_api import STATUS_CODES, ItemQuery, Store, Tally, iso_day
+from app.data.store_api import STATUS_CODES, Store, Tally, iso_day
 from app.errors import BadRequest, NotFound, problem_responses
 
 router = APIRouter(prefix="/api", tags=["Aggregation"], responses={**problem_responses(400, 404, 406, 500)})
@@ -137,13 +138,6 @@ def _totals(tally: Tally, periods: bool) -> dict[str, Any]:
     return totals
 
 
-def _count(store: Store, query: ItemQuery, level: int) -> tuple[Cells, dict[str, Any], int]:
-    """The cells of the matching incidents, their totals, and how many match: counted by the
-    store where it holds them (PostGIS: GROUP BY in SQL), no match read one by one."""
-    tally = store.tally(query)
-    return store.cells(query, level), _totals(tally, level == 0), tally.matched
-
-
 @router.get(
     "/collections/{collectionId}/grid",
     summary="Incidents counted per grid cell (GeoJSON polygons), with the items' filters",
@@ -176,10 +170,14 @@ async def grid(request: Request) -> Response:
         compile_filter("true", params["filter-lang"], "events")
     fmt = formats.negotiate(request)
     store: Store = request.app.state.stores["events"]
-    if store.blocking:  # a database store: its reads wait on the server, off the event loop
-        cells, totals, matched = await run_in_threadpool(_count, store, query, cell_level)
+    # Counted by the store where it holds them (PostGIS: GROUP BY in SQL), no match read one by one.
+    if store.blocking:  # a database: two statements at once, each waiting on it off the event loop
+        tally, cells = await asyncio.gather(
+            run_in_threadpool(store.tally, query), run_in_threadpool(store.cells, query, cell_level)
+        )
     else:
-        cells, totals, matched = _count(store, query, cell_level)
+        tally, cells = store.tally(query), store.cells(query, cell_level)
+    totals, matched = _totals(tally, cell_level == 0), tally.matched
     if len(cells) > MAX_CELLS:
         raise BadRequest(
             f"parameter 'level': {len(cells)} cells hold incidents at level {cell_level}, more than "

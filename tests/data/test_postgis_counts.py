@@ -31,6 +31,7 @@ QUERIES = [
     ItemQuery(),
     ItemQuery(bbox=(38.3, 33.3, 38.9, 33.8)),
     ItemQuery(bbox=(170.0, -10.0, -170.0, 10.0)),
+    ItemQuery(bbox=(35.15625, 30.751278, 42.1875, 36.597889)),  # the map's first view: every point
     ItemQuery(in_zone=frozenset({"inside", "contested"})),
     ItemQuery(event_types=frozenset({"battles", "Strategic developments"})),
     ItemQuery(near=(38.2, 33.75), within_m=30_000),
@@ -64,7 +65,9 @@ def test_both_stores_count_alike(postgres: Cluster) -> None:
     rows = embedded.query(ItemQuery())
     points = [pg.attributes(pg.query(ItemQuery())), embedded.attributes(rows)]
     np.testing.assert_array_equal(points[0].lon, points[1].lon)  # the stores hold the same doubles
-    for q in QUERIES:
+    w, s, e, n = pg.bounds() or []  # a box of the extent holds every point; 1e-7 less, not all
+    edges = [ItemQuery(bbox=box) for box in ((w, s, e, n), (w + 1e-7, s, e, n), (w, s, e, n - 1e-7))]
+    for q in QUERIES + edges:
         assert _tally_words(pg, q) == _tally_words(embedded, q), q
         for level in LEVELS:
             a, b = pg.cells(q, level), embedded.cells(q, level)
@@ -72,6 +75,7 @@ def test_both_stores_count_alike(postgres: Cluster) -> None:
             lone = a.count == 1  # a cell of one: its member is that incident, in both stores
             assert pg.ids(a.member[lone]) == embedded.ids(b.member[lone]), (q, level)
     assert embedded.tally(QUERIES[0]).matched == 36 and pg.cells(QUERIES[0], 24).count.sum() == 35
+    assert pg.tally(edges[0]).matched == 35 > max(pg.tally(q).matched for q in edges[1:])
 
 
 def _expected_cell(lon: float, lat: float, level: int) -> tuple[int, int]:
