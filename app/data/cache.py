@@ -63,7 +63,7 @@ class DamagedEntry(CacheFault):
 @functools.cache  # the code of a running process does not change
 def deriving_code() -> list[Path]:
     """The source files of ``DERIVING_ROOTS`` and of every ``app`` module they import, found
-    by reading their import statements (``ast``)."""
+    by reading their import statements (``ast``; those under ``if TYPE_CHECKING:`` run nothing)."""
     found, todo = set[str](), list(DERIVING_ROOTS)
     while todo:
         module = todo.pop()
@@ -71,7 +71,9 @@ def deriving_code() -> list[Path]:
         if module in found or not path.is_file():  # a package: its modules are named one by one
             continue
         found.add(module)
-        for node in ast.walk(ast.parse(path.read_bytes())):
+        tree = ast.parse(path.read_bytes())
+        typing = [n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]
+        for node in ast.walk(ast.Module([n for n in tree.body if n not in typing], [])):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app"):
                 todo.extend([node.module, *(f"{node.module}.{alias.name}" for alias in node.names)])
             elif isinstance(node, ast.Import):
