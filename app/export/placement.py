@@ -45,16 +45,19 @@ def placement(
     bounds: Box | None = None,
     zone: Ring | None = None,
     margins: Sequence[float] | None = None,
+    hide_out_of_view: bool = False,
 ) -> tuple[list[tuple[float, float]], list[int]]:
     """Where each marker is drawn: ``points`` (x, y) px, ``sizes`` each marker's box side in px,
     ``first`` the index placed before all (the selected marker, or -1), ``obstacles`` boxes
     (x0, y0, x1, y1) no marker may meet, ``bounds`` a box (x0, y0, x1, y1) where a marker moved
     aside must lie whole (one left on its point stays where it is; one whose box on its point
-    crosses their edge goes anywhere when they have no room; one wholly out of them on its
-    point stays there, out of view: pulled to the map's edge with a leader line across it, it said
-    "here" of a place the view does not show), ``zone`` the zone's line as a
+    crosses their edge goes anywhere when they have no room), ``zone`` the zone's line as a
     ring of (x, y) px, or None, ``margins`` for each marker how far from that line a marker moved
-    aside keeps its centre, px (by default half its diagonal: its box lies wholly on its side). Returns
+    aside keeps its centre, px (by default half its diagonal: its box lies wholly on its side),
+    ``hide_out_of_view`` (the map's: ``bounds`` are a view the reader pans) a marker wholly out of
+    ``bounds`` on its point stays there, out of view (pulled to the map's edge with a leader line
+    across it, it said "here" of a place the view does not show; a fixed drawing keeps pulling
+    it in). Returns
     one (x, y) per point and the indices of the markers stuck on their points (no free place).
     The crowds of stuck markers are drawn as numbered circles by ``app.export.stacks.arrange``.
 
@@ -92,7 +95,7 @@ def placement(
         x, y = xy[i]
         s = float(sizes[i])
         at: tuple[float, float] | None = None
-        if (bounds is not None and out_of(bounds, x, y, s)) or place.free(
+        if (hide_out_of_view and bounds is not None and out_of(bounds, x, y, s)) or place.free(
             i, np.array([x]), np.array([y]), s, 1, moved=False
         )[0]:
             at = (x, y)  # on its point: free there, or out of view (not drawn)

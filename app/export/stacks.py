@@ -77,15 +77,19 @@ def arrange(
     bounds: Box | None = None,
     zone: Ring | None = None,
     reach: float = math.inf,
+    hide_out_of_view: bool = False,
 ) -> tuple[list[tuple[float, float]], list[list[int]], list[tuple[float, float]]]:
     """Where each marker is drawn, the crowds stacked (each a list of marker indices) and where
     each one's numbered circle is drawn (its centre), all (x, y) px. Arguments as ``placement``'s,
     and ``reach``, px. A stacked marker's own place is placement's (not drawn)."""
-    placed, stuck_first = placement(points, sizes, first, obstacles, bounds, zone)
+    placed, stuck_first = placement(points, sizes, first, obstacles, bounds, zone, None, hide_out_of_view)
     at = list(placed)
     stack_at: list[tuple[float, float]] = []
     # A crowd is of the markers in view: those out of it stay there (placement), in no circle.
-    seen = [bounds is None or not out_of(bounds, x, y, s) for (x, y), s in zip(points, sizes, strict=True)]
+    seen = [
+        not hide_out_of_view or bounds is None or not out_of(bounds, x, y, s)
+        for (x, y), s in zip(points, sizes, strict=True)
+    ]
     groups = [
         g
         for g in ([i for i in c if i != first and seen[i]] for c in crowds(points, sizes, zone))
@@ -115,6 +119,7 @@ def arrange(
             bounds,
             zone,
             [sizes[i] * HALF_DIAGONAL for i in alone] + [stack_size(len(g)) / 2 for g in stacks],
+            hide_out_of_view,
         )
         at = list(placed)
         for k, i in enumerate(alone):

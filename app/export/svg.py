@@ -37,7 +37,6 @@ from app.api.features import COMMON_SUFFIX
 from app.data.grid import MAX_LEVEL, Cells
 from app.data.store_api import STATUS_CODES, STATUS_NAMES, Attributes, ItemQuery, Store, Tally, features
 from app.export.kept import Kept
-from app.export.placement import out_of
 from app.export.regions import drawn, region_style, svg_attributes
 from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
 from app.export.svg_labels import (
@@ -269,8 +268,7 @@ def _markers(
         reach * min(v.width, v.height),
     )  # fmt: skip
     stacked = {k for g in stacks for k in g}
-    # Out of the frame: not drawn (as the map: placement leaves such a marker on its point).
-    alone = [k for k in range(len(rows)) if k not in stacked and not out_of(bounds, *points[k], sizes[k])]
+    alone = [k for k in range(len(rows)) if k not in stacked]
     types, statuses, ids = marked_at.event_type.tolist(), _status_names(marked_at.status), events.ids(rows)
     out = [leader_lines([points[k] for k in alone], [positions[k] for k in alone])]
     for k in alone:
@@ -288,7 +286,7 @@ def _markers(
         body = marker_svg(round(px, 1), round(py, 1), types[k], statuses[k], size)
         out.append(f'<g class="incident" data-id={quoteattr(ids[k])}>{body}</g>')
         taken.append((px - size / 2, py - size / 2, px + size / 2, py + size / 2))
-    if not any(int(rows[k]) == sel_row for k in alone):
+    if not selected:
         for g, (cx, cy) in zip(stacks, stack_at, strict=True):
             out.append(_stack(g, cx, cy, statuses, ids, taken))
     return out

@@ -254,7 +254,7 @@ export class IncidentLayers {
     // The selected marker is drawn a quarter larger (map.css): it takes that room.
     const sizes = shown.map((_, i) => (i === first ? Math.ceil(SIZE * 1.25) : SIZE));
     const { at, stacks, stackAt } = arrange(points, sizes,
-      { first, obstacles, bounds, zone, reach: all ? 0 : STACK_REACH * Math.min(map.getSize().x, map.getSize().y) });
+      { first, obstacles, bounds, zone, reach: all ? 0 : STACK_REACH * Math.min(map.getSize().x, map.getSize().y), hideOutOfView: true });
     const stacked = new Set(stacks.flat());
     this.leaderLayer.clearLayers();
     this.stackLayer.clearLayers();

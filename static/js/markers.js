@@ -78,13 +78,14 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // to the nearest that meets no marker and no obstacle (or stays on its point if there is none),
 // and the map draws its crowd as one numbered circle instead.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
-// obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1] (the map's view), where a marker
-// moved aside must lie whole (one left on its point stays where it is; one whose box on its
-// point crosses their edge goes anywhere when they have no room); a marker wholly out of them
-// on its point stays there, out of view, not drawn: pulled to the map's edge with a leader line
-// across it (up to 650 px on a phone zoomed in), it said "here" of a place the map does not
-// show (focus-view.js pans a marker reached by Tab into view, where it is placed again);
-// zone: the zone's line as a ring [[x, y]]
+// obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
+// lie whole (one left on its point stays where it is; one whose box on its point crosses their
+// edge goes anywhere when they have no room); hideOutOfView (the map: bounds are its view, which
+// the reader pans): a marker wholly out of them on its point stays there, out of view, not
+// drawn, and is in no crowd (pulled to the map's edge with a leader line across it, up to 650 px
+// on a phone zoomed in, it said "here" of a place the map does not show; focus-view.js pans a
+// marker reached by Tab into view, where it is placed again; a fixed drawing, the server's,
+// keeps pulling it in); zone: the zone's line as a ring [[x, y]]
 // px (or null); margins: for each marker, how far from that line a marker moved aside keeps
 // its centre, px (by default half its diagonal: its box lies wholly on its side). -> { at: [[x, y]] where
 // each marker is drawn, stuck: [indices] }.
@@ -201,12 +202,12 @@ export const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
 // stacked the rest are placed again, and a crowd still without room is stacked too (three rounds
 // at most). The selected marker is never stacked. Options as placement's, and reach (px).
 // -> { at: [[x, y]] each marker, stacks: [[indices]], stackAt: [[x, y]] each circle's centre }.
-export function arrange(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, reach = Infinity } = {}) {
-  const placed = placement(points, sizes, { first, obstacles, bounds, zone });
+export function arrange(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, reach = Infinity, hideOutOfView = false } = {}) {
+  const placed = placement(points, sizes, { first, obstacles, bounds, zone, hideOutOfView });
   let at = placed.at;
   let stackAt = [];
   // A crowd is of the markers in view: those out of it stay there (placement), in no circle.
-  const inView = (i) => !bounds || !outOf(bounds, points[i][0], points[i][1], sizes[i]);
+  const inView = (i) => !hideOutOfView || !bounds || !outOf(bounds, points[i][0], points[i][1], sizes[i]);
   const groups = crowds(points, sizes, zone).map((g) => g.filter((i) => i !== first && inView(i))).filter((g) => g.length > 1);
   const far = (g) => g.length > 2 && g.some((i) => Math.hypot(at[i][0] - points[i][0], at[i][1] - points[i][1]) > reach);
   let stuck = new Set(placed.stuck);
@@ -217,7 +218,7 @@ export function arrange(points, sizes, { first = -1, obstacles = [], bounds = nu
     const alone = points.map((_, i) => i).filter((i) => !inStack.has(i));
     const again = placement([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
       [...alone.map((i) => sizes[i]), ...stacks.map((g) => stackSize(g.length))],
-      { first: alone.indexOf(first), obstacles, bounds, zone, margins: [...alone.map((i) => sizes[i] * Math.SQRT1_2), ...stacks.map((g) => stackSize(g.length) / 2)] });
+      { first: alone.indexOf(first), obstacles, bounds, zone, hideOutOfView, margins: [...alone.map((i) => sizes[i] * Math.SQRT1_2), ...stacks.map((g) => stackSize(g.length) / 2)] });
     at = [...placed.at];
     alone.forEach((i, k) => { at[i] = again.at[k]; });
     stackAt = again.at.slice(alone.length);
@@ -229,7 +230,7 @@ export function arrange(points, sizes, { first = -1, obstacles = [], bounds = nu
   return { at, stacks, stackAt };
 }
 
-export function placement(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, margins = null } = {}) {
+export function placement(points, sizes, { first = -1, obstacles = [], bounds = null, zone = null, margins = null, hideOutOfView = false } = {}) {
   const cell = Math.max(1, ...sizes) + GAP;
   // A cell's key: its column and row in one number (rows within ±2^20 of the origin).
   const key = (x, y) => Math.floor(x / cell) * 2097152 + Math.floor(y / cell);
@@ -283,7 +284,7 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   const onMap = (x, y, s) => x - s / 2 >= bounds[0] && y - s / 2 >= bounds[1] && x + s / 2 <= bounds[2] && y + s / 2 <= bounds[3];
   for (const i of order) {
     const [x, y, s] = all[i];
-    if (bounds && outOf(bounds, x, y, s)) { // out of view: stays there, not drawn
+    if (hideOutOfView && bounds && outOf(bounds, x, y, s)) { // out of view: stays there, not drawn
       placedList.push(i);
       put(placedGrid, i, x, y);
       continue;

@@ -59,6 +59,7 @@ def place_by_pairs(
     bounds: tuple[float, float, float, float] | None = None,
     zone: list[tuple[float, float]] | None = None,
     margins: list[float] | None = None,
+    hide_out_of_view: bool = False,
 ) -> tuple[list[tuple[float, float]], list[int]]:
     """The rule stated directly, every candidate compared with every marker placed, every
     obstacle, every point, every leader line and every edge of the zone, one by one (no grid,
@@ -152,8 +153,10 @@ def place_by_pairs(
 
     def out_of_view(x: float, y: float, s: float) -> bool:
         h = s / 2
-        return bounds is not None and not (
-            bounds[0] < x + h and x - h < bounds[2] and bounds[1] < y + h and y - h < bounds[3]
+        return (
+            hide_out_of_view
+            and bounds is not None
+            and not (bounds[0] < x + h and x - h < bounds[2] and bounds[1] < y + h and y - h < bounds[3])
         )
 
     for i in order:
@@ -307,23 +310,31 @@ def test_a_marker_moved_aside_stays_within_the_bounds() -> None:
 
 
 def test_a_marker_whose_point_is_out_of_view_is_not_drawn_in_it() -> None:
-    """Markers whose points lie past the map's edge stay on them, out of view (not drawn), however
-    crowded: they were pulled to the map's edge with leader lines across it (650 px at 375 px,
-    zoomed in), saying "here" of places the map does not show. Their crowd is no numbered circle
-    in view either. Those in view, even in part, are placed as before."""
+    """On the map (hide_out_of_view): markers whose points lie past its edge stay on them, out
+    of view (not drawn), however crowded: they were pulled to the map's edge with leader lines
+    across it (650 px at 375 px, zoomed in), saying "here" of places the map does not show.
+    Their crowd is no numbered circle in view either. Those in view, even in part, are placed as
+    before; a fixed drawing (the server's) still pulls a crowd in."""
     bounds = (0.0, 0.0, 375.0, 600.0)
     off = [(-250.0, 100.0), (-254.0, 93.0), (-640.0, 300.0), (200.0, 900.0), (204.0, 903.0), (206.0, 898.0)]
     on = [(100.0, 300.0), (104.0, 303.0), (0.0, 50.0), (3.0, 52.0)]
-    at, stuck = placement(off + on, [22.0] * len(off + on), bounds=bounds)
+    at, stuck = placement(off + on, [22.0] * len(off + on), bounds=bounds, hide_out_of_view=True)
+    assert (at, stuck) == place_by_pairs(
+        off + on, [22.0] * len(off + on), bounds=bounds, hide_out_of_view=True
+    )
     assert at[: len(off)] == off and stuck == []
     assert all(0 <= x <= 375 and 0 <= y <= 600 for x, y in at[len(off) :])
     assert at[len(off)] != on[0] or at[len(off) + 1] != on[1]  # the crowd in view moved apart
     from app.export.stacks import arrange
 
-    at, stacks, stack_at = arrange(off + on, [22.0] * len(off + on), bounds=bounds, reach=0.0)
+    at, stacks, stack_at = arrange(
+        off + on, [22.0] * len(off + on), bounds=bounds, reach=0.0, hide_out_of_view=True
+    )
     assert at[: len(off)] == off
     assert all(i >= len(off) for g in stacks for i in g), stacks
     assert all(0 <= x <= 375 and 0 <= y <= 600 for x, y in stack_at)
+    pulled, _ = placement(off + on, [22.0] * len(off + on), bounds=bounds)
+    assert all(0 <= x <= 375 and 0 <= y <= 600 for x, y in pulled[:2])  # the crowd west of it
 
 
 def test_a_leader_line_keeps_its_side_of_the_zone_line() -> None:

@@ -212,17 +212,19 @@ def test_markers_are_moved_aside_alike_in_the_browser_and_the_svg(watched: Watch
     # markers whose points are out of view (past each edge), crowded there and with some in view
     points = [(-250.0, 100.0), (-254.0, 93.0), (-640.0, 300.0), (200.0, 900.0), (204.0, 903.0)]
     points += [(395.0, 50.0), (401.0, 52.0), (100.0, 300.0), (104.0, 303.0), (0.0, 50.0), (3.0, 52.0)]
-    cases.append((points, [22.0] * 11, 8, [], [0.0, 0.0, 400.0, 400.0], zone, None))
+    cases.append((points, [22.0] * 11, 8, [], [0.0, 0.0, 400.0, 400.0], zone, None))  # pulled in
+    cases.append((points, [22.0] * 11, 8, [], [0.0, 0.0, 400.0, 400.0], zone, None))  # the map's: left out
+    hide = [False] * (len(cases) - 1) + [True]
     got = page.evaluate(
-        """async (cases) => {
+        """async ([cases, hide]) => {
           const m = await import("/static/js/markers.js");
-          return cases.map(([points, sizes, first, obstacles, bounds, zone, margins]) =>
-            m.placement(points, sizes, { first, obstacles, bounds, zone, margins }));
+          return cases.map(([points, sizes, first, obstacles, bounds, zone, margins], k) =>
+            m.placement(points, sizes, { first, obstacles, bounds, zone, margins, hideOutOfView: hide[k] }));
         }""",
-        cases,
+        [cases, hide],
     )
-    for (points, sizes, first, obstacles, bounds, zone, margins), js in zip(cases, got, strict=True):
-        py, stuck = placement(points, sizes, first, obstacles, tuple(bounds), zone, margins)
+    for (points, sizes, first, obstacles, bounds, zone, margins), js, h in zip(cases, got, hide, strict=True):
+        py, stuck = placement(points, sizes, first, obstacles, tuple(bounds), zone, margins, h)
         assert js["stuck"] == stuck, len(points)
         assert len(js["at"]) == len(py)
         for k, ((jx, jy), (px, py_)) in enumerate(zip(js["at"], py, strict=True)):
@@ -262,22 +264,27 @@ def test_crowds_are_stacked_alike_in_the_browser_and_the_server_drawings(
     # crowds past the view's edges, one straddling it
     points = [(-60.0, 100.0), (-64.0, 96.0), (-58.0, 104.0), (200.0, 340.0), (204.0, 338.0), (198.0, 342.0)]
     points += [(398.0, 150.0), (402.0, 152.0), (404.0, 148.0), (396.0, 146.0), (100.0, 100.0), (103.0, 102.0)]
-    cases.append((points, [22.0] * 12, -1, [], [0.0, 0.0, 400.0, 300.0], None, 0.0))
+    cases.append((points, [22.0] * 12, -1, [], [0.0, 0.0, 400.0, 300.0], None, 0.0))  # pulled in
+    cases.append((points, [22.0] * 12, -1, [], [0.0, 0.0, 400.0, 300.0], None, 0.0))  # the map's: left out
+    hide = [False] * (len(cases) - 1) + [True]
     got = page.evaluate(
-        """async (cases) => {
+        """async ([cases, hide]) => {
           const m = await import("/static/js/markers.js");
           return { reach: m.STACK_REACH, overview: m.OVERVIEW_ZOOM,
                    sizes: [1, 2, 7, 28, 99, 1000].map(m.stackSize),
-                   cases: cases.map(([points, sizes, first, obstacles, bounds, zone, reach]) => m.arrange(
-                     points, sizes, { first, obstacles, bounds, zone, reach: reach ?? Infinity })) };
+                   cases: cases.map(([points, sizes, first, obstacles, bounds, zone, reach], k) => m.arrange(
+                     points, sizes, { first, obstacles, bounds, zone, reach: reach ?? Infinity,
+                                      hideOutOfView: hide[k] })) };
         }""",
-        [[*c[:6], None if c[6] == math.inf else c[6]] for c in cases],
+        [[[*c[:6], None if c[6] == math.inf else c[6]] for c in cases], hide],
     )
     assert got["reach"] == STACK_REACH and got["overview"] == OVERVIEW_ZOOM
     assert got["sizes"] == [stack_size(n) for n in (1, 2, 7, 28, 99, 1000)]
     stacked = 0
-    for (points, sizes, first, obstacles, bounds, zone, reach), js in zip(cases, got["cases"], strict=True):
-        at, stacks, stack_at = arrange(points, sizes, first, obstacles, tuple(bounds), zone, reach)
+    for (points, sizes, first, obstacles, bounds, zone, reach), js, h in zip(
+        cases, got["cases"], hide, strict=True
+    ):
+        at, stacks, stack_at = arrange(points, sizes, first, obstacles, tuple(bounds), zone, reach, h)
         assert js["stacks"] == stacks, len(points)
         stacked += len(stacks)
         for (jx, jy), (px, py) in zip([*js["at"], *js["stackAt"]], [*at, *stack_at], strict=True):
