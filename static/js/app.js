@@ -211,7 +211,9 @@ export async function startMap(options = {}) {
   const legendCollapsed = embed || map.getSize().x < 700;
   addLegend(map, types, {
     collapsed: legendCollapsed,
-    onToggle: () => layers.layoutLabels(),
+    // Opening or closing it (or its "More") changes the room left for the markers: placed again,
+    // as after a resize (they stayed under a phone's legend).
+    onToggle: () => { layers.spread(); layers.layoutLabels(); },
     content: legendCollapsed ? null : await import("./legend-body.js"),
     footprint: data.footprints.features.length > 0,
   });

@@ -99,3 +99,36 @@ def test_on_a_tablet_the_map_has_at_least_half_the_width(browser: Browser, tiled
     assert rect(page, "#map")["width"] >= 384
     assert rect(page, ".panel")["width"] >= 260  # and the list stays readable beside it
     context.close()
+
+
+# The incident markers drawn (not in a numbered circle) whose symbol meets the legend's box.
+UNDER_THE_LEGEND = """() => {
+  const l = document.querySelector('#map .legend').getBoundingClientRect();
+  return [...document.querySelectorAll('#map .incident-icon:not(.stacked)')].map((e) => {
+    const r = e.querySelector('svg').getBoundingClientRect();
+    const meets = r.left < l.right && l.left < r.right && r.top < l.bottom && l.top < r.bottom;
+    return [e.getAttribute('aria-label'), meets];
+  }).filter(([, under]) => under).map(([name]) => name);
+}"""
+
+
+def test_markers_make_way_for_the_legend_on_a_phone(browser: Browser, tiled_url: str) -> None:
+    """Opening the legend, then its "More", takes room from the map: the markers are placed again
+    clear of it (they stayed where they were, three under the legend's "More" at 375 px). Where a
+    crowd has no room on its side of the zone's line its circle may stay under it (the side
+    rule first: tests/web/test_reader_zone_side.py); a marker alone finds room."""
+    page = phone(browser, 375, 812)
+    page.goto(f"{tiled_url}/")
+    page.wait_for_selector("body[data-ready='true']")
+    page.locator(".legend-toggle").tap()
+    page.wait_for_selector("#legend-body:not([hidden])")
+    page.wait_for_timeout(300)
+    assert page.evaluate(UNDER_THE_LEGEND) == [], "legend open"
+    page.locator(".legend-more > summary").tap()  # the rest of the legend, taller still
+    page.wait_for_timeout(300)
+    assert page.evaluate(UNDER_THE_LEGEND) == [], "whole legend open"
+    page.locator(".legend-toggle").tap()  # closed: the room is back, and the markers with it
+    page.wait_for_timeout(300)
+    moved_back = page.evaluate("[...document.querySelectorAll('#map .incident-icon:not(.stacked)')].length")
+    assert moved_back
+    page.context.close()
