@@ -23,6 +23,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from app.geo.geodesy import area_m2
+from app.geo.memo import by_geometry
 
 BORDER_ERROR_M = 2_000.0
 FIRM_ALL = 0.999  # this share, away from every border, is "in <country>"
@@ -62,7 +63,7 @@ def _project(geometry: BaseGeometry, transformer: Transformer) -> BaseGeometry:
     return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one set of borders is itself alone (a key of by_geometry)
 class Borders:
     """Country polygons by name, and the strip within ``BORDER_ERROR_M`` of their border lines.
 
@@ -109,6 +110,7 @@ def _name_pair(names: list[str]) -> str:
     return "–".join(sorted(names[:2])) if len(names) >= 2 else names[0]
 
 
+@by_geometry(maxsize=1024)
 def country_shares(region: BaseGeometry, borders: Borders) -> CountryShares | None:
     """The shares of ``region`` per country of ``borders``, or None if it has no area."""
     total = area_m2(region)

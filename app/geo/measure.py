@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from app.geo.geodesy import area_m2, distance_m
+from app.geo.memo import by_geometry
 
 ZoneStatus = Literal["inside", "outside", "uncertain"]
 INSIDE_AT = 0.999
@@ -39,6 +40,7 @@ def status_for(p_inside: float) -> ZoneStatus:
     return "uncertain"
 
 
+@by_geometry(maxsize=1024)
 def measure_region(
     region: BaseGeometry, zone: BaseGeometry, zone_centre: tuple[float, float], zone_radius_m: float
 ) -> RegionMeasure:

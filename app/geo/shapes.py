@@ -16,6 +16,7 @@ from shapely import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from app.geo.geodesy import WGS84
+from app.geo.memo import by_geometry
 
 # The sagitta of one chord: how far a straight edge between two samples of a circle of radius R
 # sags inside the curve, R * (1 - cos(pi / n)) for n samples. 0.25 m leaves room for rounding
@@ -72,6 +73,7 @@ def radial_points(lon: float, lat: float, azimuth_deg: float, from_m: float, to_
     return np.column_stack([lons, lats])
 
 
+@by_geometry(maxsize=1024)
 def circle(lon: float, lat: float, radius_m: float, max_error_m: float = MAX_CHORD_ERROR_M) -> Polygon:
     """The geodesic disc of ``radius_m`` metres around a lon/lat centre.
 
@@ -82,6 +84,7 @@ def circle(lon: float, lat: float, radius_m: float, max_error_m: float = MAX_CHO
     return Polygon(arc_points(lon, lat, radius_m, 0.0, 360.0, max_error_m)[::-1])
 
 
+@by_geometry(maxsize=1024)
 def annulus(
     lon: float, lat: float, inner_m: float, outer_m: float, max_error_m: float = MAX_CHORD_ERROR_M
 ) -> BaseGeometry:
@@ -92,6 +95,7 @@ def annulus(
     return Polygon(outer.exterior.coords, holes=[arc_points(lon, lat, inner_m, 0.0, 360.0, max_error_m)])
 
 
+@by_geometry(maxsize=1024)
 def annular_sector(
     lon: float,
     lat: float,
