@@ -35,6 +35,16 @@ function boxOf(element) {
 const meets = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 
 // Ray casting in lon/lat over a GeoJSON Polygon or MultiPolygon (holes count as outside).
+// A geometry's bounding box (LatLngBounds), worked out once.
+const BOUNDS = new WeakMap();
+function boundsOf(geometry) {
+  if (!BOUNDS.has(geometry)) {
+    const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    BOUNDS.set(geometry, L.latLngBounds(polygons.flatMap((rings) => rings[0].map(([lon, lat]) => [lat, lon]))));
+  }
+  return BOUNDS.get(geometry);
+}
+
 export function inGeometry(geometry, lon, lat) {
   const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
   return polygons.some((rings) => inRing(rings[0], lon, lat) && rings.slice(1).every((hole) => !inRing(hole, lon, lat)));
@@ -108,8 +118,9 @@ export class Labels {
   }
 
   // A label that may move to any of the points candidates() gives (latlngs, best first).
-  addMovable(tooltip, candidates) {
-    this.entries.push({ tooltip, candidates: () => candidates().map((latlng) => ({ latlng, direction: "center" })) });
+  addMovable(tooltip, places) {
+    // Lazily: a layout stops at the first place that is free (countryPlaces' fallbacks cost more).
+    this.entries.push({ tooltip, *candidates() { for (const latlng of places()) yield { latlng, direction: "center" }; } });
   }
 
   // Country names from the borders: each is placed well inside its country, as far from the
@@ -129,8 +140,53 @@ export class Labels {
     return layer;
   }
 
-  // halfWidth: about half the name's width, px.
-  countryPlaces(geometry, centre, zone = null, halfWidth = 0) {
+  // halfWidth: about half the name's width, px. Places well inside the country first (a grid a
+  // step apart, the point and its neighbours half a step away inside it), the farthest from the
+  // zone's centre first; then, lazily where none of those is free, the places of a finer grid where
+  // the name's whole box lies inside the country and the map: in an embed's short map the slice
+  // of Jordan in view had no coarse place free (the attribution, the garrison's name), and the
+  // embed named Syria and Iraq where the full map names Jordan too.
+  *countryPlaces(geometry, centre, zone = null, halfWidth = 0) {
+    yield* this.coarsePlaces(geometry, centre, zone, halfWidth);
+    // Only over the part of the view the country's box covers (none: a country out of view).
+    const size = this.map.getSize();
+    const box = boundsOf(geometry);
+    const [nw, se] = [box.getNorthWest(), box.getSouthEast()].map((ll) => this.map.latLngToContainerPoint(ll));
+    const [x0, y0, x1, y1] = [Math.max(0, nw.x), Math.max(0, nw.y), Math.min(size.x, se.x), Math.min(size.y, se.y)];
+    if (x0 >= x1 || y0 >= y1) return;
+    const step = 8;
+    const middle = this.map.latLngToContainerPoint(centre);
+    const within = (x, y) => {
+      const ll = this.map.containerPointToLatLng([x, y]);
+      return inGeometry(geometry, ll.lng, ll.lat);
+    };
+    const [w, h] = [halfWidth, 10]; // the name's box (halfWidth is generous) and a margin, px from its middle
+    const corners = [-w, 0, w].flatMap((dx) => [-h, 0, h].map((dy) => [dx, dy]));
+    const places = [];
+    for (let y = Math.max(h, y0); y <= Math.min(size.y - h, y1); y += step) {
+      for (let x = Math.max(w, x0); x <= Math.min(size.x - w, x1); x += step) {
+        if (within(x, y) && corners.every(([dx, dy]) => within(x + dx, y + dy)) && this.oneSide(zone, x, y, halfWidth)) {
+          places.push({ x, y, d: Math.hypot(x - middle.x, y - middle.y) });
+        }
+      }
+    }
+    // Every one, farthest first: the layout takes the first free one (the farthest few may all lie
+    // under the attribution or another name).
+    for (const p of places.sort((a, b) => b.d - a.d)) yield this.map.containerPointToLatLng([p.x, p.y]);
+  }
+
+  // Whether a name halfWidth px wide each way of (x, y) lies on one side of the zone's line: its
+  // middle, its ends and its corners.
+  oneSide(zone, x, y, halfWidth) {
+    if (!zone) return true;
+    const around = [-halfWidth, 0, halfWidth].flatMap((dx) => [-9, 0, 9].map((dy) => [dx, dy]));
+    return new Set(around.map(([dx, dy]) => {
+      const ll = this.map.containerPointToLatLng([x + dx, y + dy]);
+      return inGeometry(zone, ll.lng, ll.lat);
+    })).size === 1;
+  }
+
+  coarsePlaces(geometry, centre, zone = null, halfWidth = 0) {
     const size = this.map.getSize();
     const step = Math.max(40, Math.min(size.x, size.y) / 8);
     const within = (shape, x, y) => {
@@ -138,16 +194,13 @@ export class Labels {
       return inGeometry(shape, ll.lng, ll.lat);
     };
     const inside = (x, y) => within(geometry, x, y);
-    // Its middle, its ends and its corners on one side of the zone's line.
-    const around = [-halfWidth, 0, halfWidth].flatMap((dx) => [-9, 0, 9].map((dy) => [dx, dy]));
-    const oneSide = (x, y) => !zone || new Set(around.map(([dx, dy]) => within(zone, x + dx, y + dy))).size === 1;
     const middle = this.map.latLngToContainerPoint(centre);
     const places = [];
     for (let y = step; y < size.y - step / 2; y += step) {
       for (let x = step; x < size.x - step / 2; x += step) {
         // Well inside: the point and its four neighbours half a step away.
         const h = step / 2;
-        if ([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]].every(([dx, dy]) => inside(x + dx, y + dy)) && oneSide(x, y)) {
+        if ([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]].every(([dx, dy]) => inside(x + dx, y + dy)) && this.oneSide(zone, x, y, halfWidth)) {
           places.push({ x, y, d: Math.hypot(x - middle.x, y - middle.y) });
         }
       }

@@ -127,6 +127,43 @@ def test_labels_give_way_to_markers_and_to_one_another(
     page.context.close()
 
 
+RUKBAN = "2017-05-04-rukban-market-blast"  # "on or near the Jordan-Syria border" (its card)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "query"),
+    [
+        (600, 450, ""),  # the frame the embed dialog suggests
+        (600, 450, f"?sel={RUKBAN}"),
+        (1440, 900, f"?sel={RUKBAN}&timeline=1"),
+    ],
+)
+def test_the_embed_names_the_countries_the_full_map_names(
+    browser: Browser, base_url: str, width: int, height: int, query: str
+) -> None:
+    """The full map names Syria, Jordan and Iraq; the embed, in the frames here, named Syria and
+    Iraq only (the slice of Jordan in its shorter map had no place free on the coarse grid of
+    country places), while the selected incident's card says "On or near the Jordan-Syria
+    border". Every country name the full map shows at this size, the embed shows too, each
+    wholly inside the map and clear of the markers."""
+    page = open_map(browser, base_url, width, height)
+    page.wait_for_timeout(300)
+    on_the_map = {label["text"] for label in boxes(page, ".country-label")}
+    page.context.close()
+    page = open_map(browser, base_url, width, height, f"embed{query}")
+    if "sel=" in query:
+        page.wait_for_selector("body[data-regions='true']")
+    page.wait_for_timeout(300)
+    names = boxes(page, ".country-label")
+    assert on_the_map - {n["text"] for n in names} == set(), ({n["text"] for n in names}, on_the_map)
+    (area,) = boxes(page, "#map")
+    markers = boxes(page, ".incident-icon:not(.stacked) svg, .cell-icon")
+    for name in names:
+        assert within(name, area), name
+        assert not [m for m in markers if meets(name, m)], name
+    page.context.close()
+
+
 def test_the_open_legend_is_a_small_key(browser: Browser, base_url: str) -> None:
     """Open by default on a desktop, the legend covered about a third of the map (issue 18): now
     a short key (shape and fill) that covers under a tenth of it, with the rest under "More"."""
