@@ -23,6 +23,7 @@ from app.geo.countries import Borders, CountryShares, borders_near, country_shar
 from app.geo.evidence import Evidence, SourceRegion, ZoneAnswer, weigh
 from app.geo.geodesy import METRES_PER_KM, METRES_PER_UNIT, area_m2
 from app.geo.measure import RegionMeasure, measure_region
+from app.geo.memo import by_geometry
 from app.geo.regions import Band, ClaimShape, Sector, claim_region
 from app.geo.shapes import SERVED_REGION_M, annulus, circle, simplified
 from app.geo.wording import (
@@ -249,6 +250,7 @@ def derive_incident(incident: Incident, ctx: Context) -> DerivedIncident:
     )
 
 
+@by_geometry(maxsize=1024)
 def served_region(region: BaseGeometry | None) -> BaseGeometry | None:
     """The region as kept and served: within SERVED_REGION_M metres of the exact one.
 

@@ -22,21 +22,23 @@ R = TypeVar("R")
 
 
 class Keyed:
-    """A geometry as a dictionary key: hashed by its kind, size and bounds (a few microseconds,
-    where hashing its WKB takes tens), equal to another of identical coordinates."""
+    """A geometry as a dictionary key: hashed by its size and bounds (a few microseconds, where
+    hashing its WKB takes tens), equal to another of the same kind and identical coordinates."""
 
     __slots__ = ("_hash", "geometry")
 
     def __init__(self, geometry: BaseGeometry) -> None:
         self.geometry = geometry
-        kind, size = shapely.get_type_id(geometry), shapely.get_num_coordinates(geometry)
-        self._hash = hash((int(kind), int(size), *shapely.bounds(geometry).tolist()))
+        self._hash = hash((shapely.get_num_coordinates(geometry), *shapely.bounds(geometry).tolist()))
 
     def __hash__(self) -> int:
         return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Keyed) and bool(shapely.equals_identical(self.geometry, other.geometry))
+        if not isinstance(other, Keyed):
+            return False
+        mine, theirs = self.geometry, other.geometry
+        return mine is theirs or bool(shapely.equals_identical(mine, theirs))
 
 
 def by_geometry(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:

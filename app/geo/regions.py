@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from app.geo.memo import by_geometry
 from app.geo.shapes import REGION_CHORD_ERROR_M, annular_sector, annulus, circle
 from app.geo.wording import OPEN_REACH_M
 
@@ -77,6 +78,7 @@ def _from_anchor(anchor: LonLat, distance: Band | None, bearing: Sector | None) 
     )
 
 
+@by_geometry(maxsize=1024)  # the same claim in many incidents: one region
 def claim_region(shape: ClaimShape, zone_centre: LonLat) -> BaseGeometry:
     """The region a claim describes, as the intersection of its parts (may be empty).
 

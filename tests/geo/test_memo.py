@@ -19,6 +19,7 @@ from app.geo.countries import country_shares
 from app.geo.geodesy import area_m2, perimeter_m
 from app.geo.measure import measure_region
 from app.geo.memo import Keyed, by_geometry
+from app.geo.regions import Band, ClaimShape, claim_region
 from app.geo.shapes import annular_sector, annulus, circle
 from app.settings import BUNDLED_DATA
 
@@ -84,3 +85,17 @@ def test_every_kept_measure_of_the_bundled_data_is_the_measures_own() -> None:
             assert incident.countries == country_shares.__wrapped__(evidence.common, catalog.borders)  # type: ignore[attr-defined]
             assert incident.area_km2 == area_m2.__wrapped__(evidence.common) / 1e6  # type: ignore[attr-defined]
     assert compared > 50
+
+
+def test_a_claim_met_again_is_the_same_region_as_derived_anew() -> None:
+    def about_24_miles() -> ClaimShape:
+        return ClaimShape(anchors=((38.61778, 33.50583),), distance=Band(37_820.0, 39_430.0))
+
+    centre = (38.61778, 33.50583)
+    first, again = claim_region(about_24_miles(), centre), claim_region(about_24_miles(), centre)
+    assert again is first
+    assert shapely.equals_identical(first, claim_region.__wrapped__(about_24_miles(), centre))  # type: ignore[attr-defined]
+    assert (
+        claim_region(ClaimShape(anchors=((38.6, 33.5),), distance=Band(37_820.0, 39_430.0)), centre)
+        is not first
+    )
