@@ -20,6 +20,9 @@ from app.export.placement import GAP, HALF_DIAGONAL, Box, Ring, _in_ring, out_of
 
 STACK_REACH = 0.3  # a crowd spreading further than this share of the frame's smaller side is stacked
 STACK_ROUNDS = 3
+# How far a numbered circle's ring keeps from the zone's line, px: half the line's 2.5 px stroke and
+# a gap (at the circle's own radius from it the ring touched the line: "28" at 375 px).
+RING_CLEAR = 2.5
 # Below this zoom (an overview) every crowd that spreads may be stacked so that the garrison's name
 # reads as its own; from it (zoomed in to see the markers) crowds spread as ``arrange`` says.
 OVERVIEW_ZOOM = 10
@@ -118,7 +121,7 @@ def arrange(
             obstacles,
             bounds,
             zone,
-            [sizes[i] * HALF_DIAGONAL for i in alone] + [stack_size(len(g)) / 2 for g in stacks],
+            [sizes[i] * HALF_DIAGONAL for i in alone] + [stack_size(len(g)) / 2 + RING_CLEAR for g in stacks],
             hide_out_of_view,
         )
         at = list(placed)

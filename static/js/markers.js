@@ -193,6 +193,9 @@ export const STACK_REACH = 0.3;
 // stacked so that the garrison's name reads as its own; from it (a reader zoomed in to see the
 // markers) crowds spread as arrange says (app/export/stacks.py OVERVIEW_ZOOM).
 export const OVERVIEW_ZOOM = 10;
+// How far a numbered circle's ring keeps from the zone's line, px: half the line's 2.5 px stroke
+// and a gap (at the circle's own radius from it the ring touched the line: "28" at 375 px).
+export const RING_CLEAR = 2.5;
 // The side of a numbered circle of n incidents, px (cells.js draws it so).
 export const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
 
@@ -218,7 +221,7 @@ export function arrange(points, sizes, { first = -1, obstacles = [], bounds = nu
     const alone = points.map((_, i) => i).filter((i) => !inStack.has(i));
     const again = placement([...alone.map((i) => points[i]), ...stacks.map((g) => [mean(g, 0), mean(g, 1)])],
       [...alone.map((i) => sizes[i]), ...stacks.map((g) => stackSize(g.length))],
-      { first: alone.indexOf(first), obstacles, bounds, zone, hideOutOfView, margins: [...alone.map((i) => sizes[i] * Math.SQRT1_2), ...stacks.map((g) => stackSize(g.length) / 2)] });
+      { first: alone.indexOf(first), obstacles, bounds, zone, hideOutOfView, margins: [...alone.map((i) => sizes[i] * Math.SQRT1_2), ...stacks.map((g) => stackSize(g.length) / 2 + RING_CLEAR)] });
     at = [...placed.at];
     alone.forEach((i, k) => { at[i] = again.at[k]; });
     stackAt = again.at.slice(alone.length);

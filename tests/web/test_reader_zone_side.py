@@ -27,6 +27,7 @@ SIZES = [(375, 812), (768, 1024), (1440, 900)]
 CONTESTED = "2017-06-06-coalition-strike"
 MOVED_PX = 1.0  # a marker drawn further than this from its point was moved aside
 SLACK_PX = 1.0  # a leader may graze a marker's edge by this much (anti-aliasing, rounding)
+ZONE_STROKE_PX = 2.5  # the zone's line as the map draws it (static/js/layers.js)
 
 
 # Every incident marker: its point (the data's coordinates), its point and drawn box in page px,
@@ -105,10 +106,15 @@ def check_sides_and_leaders(page: Page, where: str) -> int:
         members = [m for m in markers if m["stacked"] and m["stack"] == s["stack"]]
         assert members, f"{where}: numbered circle {s['stack']} holds no incident"
         at = centre(s["box"])
-        # the whole disc on its side ("28 incidents here" sat on the line, 17 of 36 rim points in)
-        disc = at.buffer((s["box"][2] - s["box"][0]) / 2 - SLACK_PX)
-        assert not disc.intersects(line), (
+        # the whole disc on its side ("28 incidents here" sat on the line, 17 of 36 rim points in),
+        # its ring a pixel clear of the line's stroke (at 375 px the ring touched it)
+        radius = (s["box"][2] - s["box"][0]) / 2
+        assert not at.buffer(radius - SLACK_PX).intersects(line), (
             f"{where}: numbered circle {s['stack']} is drawn across the zone's line"
+        )
+        clear = at.buffer(radius + ZONE_STROKE_PX / 2 + 1 - SLACK_PX)
+        assert not clear.intersects(line), (
+            f"{where}: the ring of numbered circle {s['stack']} touches the zone's line"
         )
         for m in members:
             side = inside_zone(m["lon"], m["lat"])

@@ -241,7 +241,7 @@ def test_crowds_are_stacked_alike_in_the_browser_and_the_server_drawings(
     import math
     import random
 
-    from app.export.stacks import OVERVIEW_ZOOM, STACK_REACH, arrange, stack_size
+    from app.export.stacks import OVERVIEW_ZOOM, RING_CLEAR, STACK_REACH, arrange, stack_size
 
     page = watched.open(f"{base_url}/")
     rng = random.Random(1818)
@@ -270,7 +270,7 @@ def test_crowds_are_stacked_alike_in_the_browser_and_the_server_drawings(
     got = page.evaluate(
         """async ([cases, hide]) => {
           const m = await import("/static/js/markers.js");
-          return { reach: m.STACK_REACH, overview: m.OVERVIEW_ZOOM,
+          return { reach: m.STACK_REACH, overview: m.OVERVIEW_ZOOM, clear: m.RING_CLEAR,
                    sizes: [1, 2, 7, 28, 99, 1000].map(m.stackSize),
                    cases: cases.map(([points, sizes, first, obstacles, bounds, zone, reach], k) => m.arrange(
                      points, sizes, { first, obstacles, bounds, zone, reach: reach ?? Infinity,
@@ -278,7 +278,7 @@ def test_crowds_are_stacked_alike_in_the_browser_and_the_server_drawings(
         }""",
         [[[*c[:6], None if c[6] == math.inf else c[6]] for c in cases], hide],
     )
-    assert got["reach"] == STACK_REACH and got["overview"] == OVERVIEW_ZOOM
+    assert got["reach"] == STACK_REACH and got["overview"] == OVERVIEW_ZOOM and got["clear"] == RING_CLEAR
     assert got["sizes"] == [stack_size(n) for n in (1, 2, 7, 28, 99, 1000)]
     stacked = 0
     for (points, sizes, first, obstacles, bounds, zone, reach), js, h in zip(
