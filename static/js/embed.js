@@ -17,9 +17,13 @@ function tellWordPress(message, value) {
   if (inFrame && wordpressSecret) window.parent.postMessage({ message, value, secret: wordpressSecret }, "*");
 }
 
+// The page's height unscrolled: the time controls scroll in a frame too short for them
+// (embed.css), and a host that resizes its frames grows it to show them whole.
 function reportHeight() {
   if (!inFrame) return;
-  const height = Math.ceil(document.documentElement.scrollHeight);
+  const controls = document.getElementById("controls");
+  const hidden = controls && !controls.hidden ? controls.scrollHeight - controls.clientHeight : 0;
+  const height = Math.ceil(document.documentElement.scrollHeight + hidden);
   window.parent.postMessage({ type: "at-tanf-map:height", height }, "*");
   tellWordPress("height", height);
 }

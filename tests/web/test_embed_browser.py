@@ -252,3 +252,52 @@ def test_exported_file_renders_hostile_text_as_text(browser: Browser, tmp_path: 
     assert page.evaluate("window.__xss") is None
     assert page.locator(".leaflet-popup-content img, .leaflet-popup-content script").count() == 0
     context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(600, 450), (320, 450)])
+def test_the_timeline_embed_fits_an_undersized_frame(
+    browser: Browser, map_server: str, width: int, height: int
+) -> None:
+    """timeline=1 in a frame shorter than the map and the time controls (the dialog adds 460 px
+    for them): the filters and the sources line ran out of the frame, out of reach where the host
+    does not resize it. Now the map keeps its 200 px, the controls scroll under it, every one
+    reachable, and the sources line is in the frame."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{map_server}/embed?timeline=1")
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.evaluate("document.documentElement.scrollHeight") <= height, "the page runs out of the frame"
+    foot = page.locator(".embed-foot").bounding_box()
+    assert foot is not None and foot["y"] + foot["height"] <= height + 0.5, foot
+    assert page.locator("#map").bounding_box()["height"] >= 199  # type: ignore[index]
+    # The last control, scrolled to within the controls, is in the frame and takes a click.
+    last = page.locator("#controls input[type=checkbox]").last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, box
+    was = last.is_checked()
+    last.click()
+    assert last.is_checked() != was
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"embed-timeline-{width}x{height}.png"))
+    context.close()
+
+
+def test_a_host_grows_a_short_timeline_embed_to_fit(
+    browser: Browser, map_server: str, tmp_path: Path
+) -> None:
+    """The embed reports the height it takes unscrolled, so host.js grows a 300 px frame until the
+    map and the whole timeline show (the controls scroll only where the frame stays short)."""
+    with host_site(tmp_path) as port:
+        name = host_page(tmp_path, "timeline.html", map_server, query="timeline=1")
+        context = browser.new_context(viewport={"width": 900, "height": 1400})
+        page = context.new_page()
+        page.goto(f"http://localhost:{port}/{name}")
+        frame = frame_of(page)
+        wait_until(page, "parseInt(document.getElementById('map').style.height || 0) > 600")
+        page.wait_for_timeout(500)
+        controls = "document.getElementById('controls')"
+        assert frame.evaluate(f"{controls}.scrollHeight <= {controls}.clientHeight + 1"), (
+            "grown, the frame still scrolls the controls"
+        )
+        context.close()
