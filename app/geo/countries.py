@@ -117,13 +117,15 @@ def country_shares(region: BaseGeometry, borders: Borders) -> CountryShares | No
     if total <= 0.0:
         return None
     shares: dict[str, float] = {}
+    pieces: dict[str, BaseGeometry] = {}  # the region's part in each country that cuts it
     for name, country in borders.countries.items():
         if not country.intersects(region):
             continue
         if country.contains(region):  # most regions: no overlay needed
             shares = {name: 1.0}
             break
-        share = area_m2(shapely.intersection(region, country)) / total
+        pieces[name] = shapely.intersection(region, country)
+        share = area_m2(pieces[name]) / total
         if share >= MIN_SHARE:
             shares[name] = min(1.0, share)
     ordered = dict(sorted(shares.items(), key=lambda kv: -kv[1]))
@@ -134,10 +136,8 @@ def country_shares(region: BaseGeometry, borders: Borders) -> CountryShares | No
     lead = next(iter(ordered))
     firm = ordered[lead]
     if near_strip:
-        firm = (
-            area_m2(shapely.difference(shapely.intersection(region, borders.countries[lead]), borders.strip))
-            / total
-        )
+        in_lead = pieces[lead] if lead in pieces else shapely.intersection(region, borders.countries[lead])
+        firm = area_m2(shapely.difference(in_lead, borders.strip)) / total
     if firm >= FIRM_ALL:
         return CountryShares(ordered, near, f"in {lead}", lead, firm)
     if firm >= FIRM_MOST:

@@ -83,18 +83,26 @@ def perimeter_m(geometry: BaseGeometry) -> float:
 
     ``Geod.geometry_area_perimeter``'s perimeter to the bit (its parts summed in its order, each
     ring by ``Geod.polygon_area_perimeter`` of the same doubles), without its Python loop over
-    every coordinate (``coords.xy``: 0.7 ms for a ring of 900 vertices, this 0.05 ms).
+    every coordinate (``coords.xy``: a ring of 900 vertices took 0.7 ms, and takes 0.25 ms).
     """
     if geometry.is_empty:
         return 0.0
     return _perimeter(geometry)
 
 
+_RING_LIKE = {
+    int(shapely.GeometryType.POINT),
+    int(shapely.GeometryType.LINESTRING),
+    int(shapely.GeometryType.LINEARRING),
+}
+_POLYGON = int(shapely.GeometryType.POLYGON)
+
+
 def _perimeter(geometry: BaseGeometry) -> float:
-    kind = shapely.get_type_id(geometry)
-    if kind in (shapely.GeometryType.POINT, shapely.GeometryType.LINESTRING, shapely.GeometryType.LINEARRING):
+    kind = int(shapely.get_type_id(geometry))
+    if kind in _RING_LIKE:
         ring = geometry
-    elif kind == shapely.GeometryType.POLYGON:
+    elif kind == _POLYGON:
         ring = shapely.get_exterior_ring(geometry)
     else:
         total = 0.0
