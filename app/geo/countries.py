@@ -82,9 +82,17 @@ def borders_near(countries: Mapping[str, BaseGeometry], centre: tuple[float, flo
 
     The strip is buffered in an azimuthal equidistant plane centred on ``centre`` (lon/lat): true
     distances from the centre, and within 300 km of it a 2 km buffer is within about 1 % (20 m)
-    of the geodesic one, far below the borders' own error.
+    of the geodesic one, far below the borders' own error. The same borders about the same centre
+    are the same ``Borders`` (each part of a load reads them again): what ``country_shares`` kept
+    of one part's regions serves the next.
     """
+    return _borders_near(tuple(countries.items()), centre)
+
+
+@lru_cache(maxsize=4)
+def _borders_near(pairs: tuple[tuple[str, BaseGeometry], ...], centre: tuple[float, float]) -> Borders:
     forward, back = _aeqd(round(centre[0], 3), round(centre[1], 3))
+    countries = dict(pairs)
     if not countries:
         return Borders({}, shapely.Polygon(), {})
     # Border lines are the countries' outlines less the frame the layer was clipped to (which is

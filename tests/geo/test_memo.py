@@ -13,9 +13,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from app.data.catalog import build_catalog
+from app.data.catalog import border_polygons, build_catalog
 from app.data.loader import load_dataset
-from app.geo.countries import country_shares
+from app.geo.countries import borders_near, country_shares
 from app.geo.geodesy import area_m2, perimeter_m
 from app.geo.measure import measure_region
 from app.geo.memo import Keyed, by_geometry
@@ -98,4 +98,16 @@ def test_a_claim_met_again_is_the_same_region_as_derived_anew() -> None:
     assert (
         claim_region(ClaimShape(anchors=((38.6, 33.5),), distance=Band(37_820.0, 39_430.0)), centre)
         is not first
+    )
+
+
+def test_the_same_borders_about_the_same_centre_are_indexed_once() -> None:
+    def countries() -> dict[str, Any]:  # read again, as each part of a load reads them
+        return border_polygons(load_dataset(BUNDLED_DATA).borders)
+
+    first = borders_near(countries(), (38.61778, 33.50583))
+    assert borders_near(countries(), (38.61778, 33.50583)) is first
+    assert borders_near(countries(), (38.5, 33.5)) is not first
+    assert country_shares(DISC, first) is country_shares(
+        DISC, borders_near(countries(), (38.61778, 33.50583))
     )
