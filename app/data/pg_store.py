@@ -259,13 +259,11 @@ class PostgisStore:
 
     def attributes(self, rows: np.ndarray) -> Attributes:
         point = "ST_X(point::geometry), ST_Y(point::geometry)"
-        found = self._by_fid(rows, f"{point}, day_start, day_end, status, props->>'event_type'")
-        lon, lat, start, end, status, types = zip(*found, strict=True) if found else [()] * 6
+        found = self._by_fid(rows, f"{point}, status, props->>'event_type'")
+        lon, lat, status, types = zip(*found, strict=True) if found else [()] * 4
         return Attributes(
             np.array(lon, dtype=np.float64),  # None (no point): NaN
             np.array(lat, dtype=np.float64),
-            np.array(start, dtype=np.int64),
-            np.array(end, dtype=np.int64),
             np.array(status, dtype=np.int8),
             np.array([t or "" for t in types], dtype=object),
         )

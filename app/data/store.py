@@ -140,9 +140,8 @@ class FeatureStore:
 
     def attributes(self, rows: np.ndarray) -> Attributes:
         c, rows = self.columns, np.asarray(rows, dtype=np.int64)
-        point, days = c.point[rows], c.days[rows].astype(np.int64)
         types = np.array(c.event_type.names, dtype=object)[c.event_type.codes[rows]]
-        return Attributes(point[:, 0], point[:, 1], days[:, 0], days[:, 1], c.status[rows], types)
+        return Attributes(c.point[rows, 0], c.point[rows, 1], c.status[rows], types)
 
     def tally(self, q: ItemQuery) -> Tally:
         """A group per match: numpy sums over the matches' columns cost what grouping would."""

@@ -30,10 +30,10 @@ from app.geo.shapes import simplified
 if TYPE_CHECKING:
     from app.data.grid import Cells
 
-# Zone status names and their codes in ``Attributes.status`` (-1: no status).
+# Zone status names and their codes (``Tally.status``, ``Attributes.status``; -1: no status).
 STATUS_CODES = {"inside": 0, "outside": 1, "uncertain": 2, "contested": 3}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
-NO_DAY = -1  # "no date" in ``Attributes.start`` and ``end``: never matches a datetime filter
+NO_DAY = -1  # "no date" in ``Tally.start`` and ``end``: never matches a datetime filter
 # Display simplification tolerances a client may ask for (metres); a fixed ladder keeps the
 # number of distinct URLs (and so of HTTP cache entries) small whatever clients send.
 SIMPLIFY_LADDER_M = (1, 5, 10, 50, 100, 500, 1000)
@@ -74,20 +74,16 @@ class ItemQuery:
 
 @dataclass(frozen=True)
 class Attributes:
-    """Rows' point, days, zone status and event type (``Store.attributes``), in the rows' order."""
+    """Rows' point, zone status and event type (``Store.attributes``), in the rows' order."""
 
     lon: np.ndarray  # the representative point: float64 degrees, NaN where there is none
     lat: np.ndarray
-    start: np.ndarray  # first and last day: int64 proleptic Gregorian ordinals, NO_DAY if none
-    end: np.ndarray
     status: np.ndarray  # int8 zone status (STATUS_CODES), -1 where there is none
     event_type: np.ndarray  # str objects, "" where there is none
 
     def take(self, at: np.ndarray) -> Attributes:
         """Those of the rows at ``at`` (indices into these arrays)."""
-        return Attributes(
-            self.lon[at], self.lat[at], self.start[at], self.end[at], self.status[at], self.event_type[at]
-        )
+        return Attributes(self.lon[at], self.lat[at], self.status[at], self.event_type[at])
 
 
 @dataclass(frozen=True)

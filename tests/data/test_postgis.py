@@ -23,7 +23,7 @@ from app.data import derive, pg_store
 from app.data.loader import DataError
 from app.data.pg_load import load
 from app.data.pg_store import pool, served_from
-from app.data.store_api import NO_DAY, ItemQuery
+from app.data.store_api import ItemQuery
 from app.geo import near
 from app.main import create_app
 from app.served import build_served
@@ -285,14 +285,12 @@ def test_both_stores_give_the_same_attributes(postgres: Cluster) -> None:
         for mine, theirs in ((a.lon, b.lon), (a.lat, b.lat)):
             assert mine.dtype == theirs.dtype == np.float64
             np.testing.assert_allclose(mine, theirs, atol=1e-6)  # NaN where the other has NaN
-        for mine, theirs in ((a.start, b.start), (a.end, b.end), (a.status, b.status)):
-            assert mine.dtype == theirs.dtype and mine.dtype in (np.int64, np.int8)
-            assert mine.tolist() == theirs.tolist(), cid
+        assert a.status.dtype == b.status.dtype == np.int8
+        assert a.status.tolist() == b.status.tolist(), cid
         assert a.event_type.tolist() == b.event_type.tolist(), cid
         every.append(a)
-    # Each "none" met: no point, no day, no status, no type.
+    # Each "none" met: no point, no status, no type.
     assert np.isnan(np.concatenate([a.lon for a in every])).any()
-    assert (np.concatenate([a.start for a in every]) == NO_DAY).any()
     assert (np.concatenate([a.status for a in every]) == -1).any()
     assert "" in np.concatenate([a.event_type for a in every]).tolist()
 
