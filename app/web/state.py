@@ -187,7 +187,8 @@ def _counts(served: Served, state: MapState, shown: Tally) -> tuple[str, str]:
     first = dt.date.fromordinal(int(shown.start[dated].min()))
     last = dt.date.fromordinal(int(shown.end[dated].max()))
     count = f"{total} incidents" if matched == total else f"{matched} of {total} incidents"
-    by_status = ", ".join(f"{shown.by_status()[s]} {s}" for s in STATUSES)
+    statuses = shown.by_status()
+    by_status = ", ".join(f"{statuses[s]} {s}" for s in STATUSES)
     when = f"from {_month(first)} to {_month(last)}"
     note = ""
     data_first, data_last = (dt.date.fromisoformat(d) if d else None for d in events.interval())
