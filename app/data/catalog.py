@@ -217,18 +217,16 @@ def derive_incident(incident: Incident, ctx: Context) -> DerivedIncident:
     if not located:
         words = answer_text(evidence, ctx.outlets, texts, None, ctx.home_country, zone.zone.radius_km)
         return DerivedIncident(incident, claims, None, None, None, None, "uncertain", evidence, words, None)
-    regions = [region for region, _ in located]
-    union = regions[0] if len(regions) == 1 else shapely.union_all(regions)
-    if evidence.common is not None:
+    if evidence.common is not None and evidence.common_measure is not None:
         point = evidence.common.representative_point()
         handle = (float(point.x), float(point.y))
-    else:
+        place, area_km2 = evidence.common, evidence.common_measure.area_km2
+    else:  # the union of the claims' regions (cut only here: most incidents' sources share one)
         handle = min(located, key=lambda pair: pair[1].area_km2)[1].point
-    place = evidence.common if evidence.common is not None else union
+        regions = [region for region, _ in located]
+        place = regions[0] if len(regions) == 1 else shapely.union_all(regions)
+        area_km2 = area_m2(place) / 1e6
     countries = country_shares(place, ctx.borders)
-    area_km2 = (
-        evidence.common_measure.area_km2 if evidence.common_measure is not None else area_m2(union) / 1e6
-    )
     served = [c.region for c in claims if c.region is not None]
     # One claim: its served region is the incident's (sharing the object saves memory).
     served_union = served[0] if len(served) == 1 else shapely.union_all(served)
