@@ -22,7 +22,7 @@ STACK_REACH = 0.3  # a crowd spreading further than this share of the frame's sm
 STACK_ROUNDS = 3
 # How far a numbered circle's ring keeps from the zone's line, px: half the line's 2.5 px stroke and
 # a gap (at the circle's own radius from it the ring touched the line: "28" at 375 px).
-RING_CLEAR = 2.5
+RING_CLEAR = 3.5
 # Below this zoom (an overview) every crowd that spreads may be stacked so that the garrison's name
 # reads as its own; from it (zoomed in to see the markers) crowds spread as ``arrange`` says.
 OVERVIEW_ZOOM = 10

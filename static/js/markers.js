@@ -195,7 +195,7 @@ export const STACK_REACH = 0.3;
 export const OVERVIEW_ZOOM = 10;
 // How far a numbered circle's ring keeps from the zone's line, px: half the line's 2.5 px stroke
 // and a gap (at the circle's own radius from it the ring touched the line: "28" at 375 px).
-export const RING_CLEAR = 2.5;
+export const RING_CLEAR = 3.5;
 // The side of a numbered circle of n incidents, px (cells.js draws it so).
 export const stackSize = (n) => Math.round(24 + 8 * Math.log10(n));
 
