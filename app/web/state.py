@@ -179,6 +179,12 @@ def _selected(served: Served, state: MapState) -> dict[str, Any] | None:
     return props
 
 
+def span_words(first: str, last: str) -> str:
+    """The months the incidents shown span, in words: "in June 2018" when they are one month,
+    else "from June 2016 to December 2024" (static/js/list.js words it the same)."""
+    return f"in {first}" if first == last else f"from {first} to {last}"
+
+
 def _counts(served: Served, state: MapState, shown: Tally) -> tuple[str, str]:
     """("36 incidents from June 2016 to December 2024: 27 inside, ... 6 outside.", and for a
     period chosen " 2 of them began before June 2017." and so on) for the ``shown`` incidents."""
@@ -189,7 +195,7 @@ def _counts(served: Served, state: MapState, shown: Tally) -> tuple[str, str]:
     count = f"{total} incidents" if matched == total else f"{matched} of {total} incidents"
     statuses = shown.by_status()
     by_status = ", ".join(f"{statuses[s]} {s}" for s in STATUSES)
-    when = f"from {_month(first)} to {_month(last)}"
+    when = span_words(_month(first), _month(last))
     note = ""
     data_first, data_last = (dt.date.fromisoformat(d) if d else None for d in events.interval())
     if data_first and data_last:

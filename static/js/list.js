@@ -24,6 +24,12 @@ function chosenRange(range, first, last) {
   return from <= first && to >= last ? null : { from, to };
 }
 
+// The months the incidents shown span, in words: "in June 2018" when they are one month
+// (app/web/state.py's span_words).
+function spanWords(first, last) {
+  return first === last ? `in ${first}` : `from ${first} to ${last}`;
+}
+
 export function summaryText(all, visible, range, radiusKm) {
   const counts = { inside: 0, uncertain: 0, contested: 0, outside: 0 };
   for (const f of visible) counts[f.properties.zone_status] += 1;
@@ -54,7 +60,7 @@ export function summaryOf({ total, matched, counts, span, range = null, before =
   if (!matched) return `${head} No incidents match the filters (${n(total)} in all).`;
   const shown = matched === total ? `${n(total)} incidents` : `${n(matched)} of ${n(total)} incidents`;
   const period = range ? periodWords(range.from, range.to) : null;
-  const when = period ? period.during : span ? `from ${monthText(span[0])} to ${monthText(span[1])}` : "";
+  const when = period ? period.during : span ? spanWords(monthText(span[0]), monthText(span[1])) : "";
   let note = "";
   if (period && before) note += ` ${n(before)} of them began before ${period.start}.`;
   if (period && after) note += ` ${n(after)} of them went on after ${period.end}.`;

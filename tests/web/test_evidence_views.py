@@ -121,3 +121,20 @@ def test_an_unconfirmed_incident_says_so_in_the_api_the_card_and_the_export(
     catalog = build_catalog(load_dataset(BUNDLED_DATA))
     derived = next(d for d in catalog.incidents if d.incident.id == incident_id)
     assert "<b>Unconfirmed:</b>" in card_html(derived, catalog)
+
+
+@pytest.mark.parametrize("query", ["status=uncertain", "types=Battles&status=contested", "status=outside"])
+def test_a_span_of_one_month_is_said_as_one(watched: Watched, base_url: str, query: str) -> None:
+    """The incidents shown begin and end in one month: "in June 2016", not "from June 2016 to
+    June 2016"; the reader's summary (in Chromium) and the server's (the embed page's text, the
+    oEmbed title) say the same."""
+    page = watched.open(f"{base_url}/?{query}")
+    wait_until(page, "document.querySelector('#summary').textContent.includes('incidents')")
+    browser = page.locator("#summary").inner_text()
+    served = html.unescape(httpx.get(f"{base_url}/embed?{query}&static=1").text)
+    when = re.search(r"incidents ((?:in|from) [^:]+):", browser)
+    assert when is not None, browser
+    assert f"incidents {when.group(1)}:" in served
+    first_last = re.fullmatch(r"from (\w+ \d{4}) to (\w+ \d{4})", when.group(1))
+    assert first_last is None or first_last.group(1) != first_last.group(2), browser
+    assert not watched.errors
