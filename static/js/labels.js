@@ -1,8 +1,11 @@
 // Map labels that give way: each label has a few candidate places, tried in order; a label goes
 // to the first place where it covers no marker, no other label and no control, and is hidden
 // (not drawn over something) when there is none. Country names come from the bundled borders.
+// A place's name whose dot is out of the map's view is not drawn (as a marker out of view,
+// markers.js outOf): pulled to the map's edge, with a leader line from outside, it named a place
+// the map did not show.
 import { el } from "./dom.js";
-import { crossesBox } from "./markers.js";
+import { crossesBox, outOf } from "./markers.js";
 
 const L = window.L;
 const MARGIN = 2; // px of air kept around markers and labels
@@ -67,15 +70,16 @@ export class Labels {
   }
 
   // A permanent label at a fixed point whose side may change: sides in order of preference,
-  // close to the point first, then a little further out.
-  add(tooltip, sides, distances = [8]) {
+  // close to the point first, then a little further out. dot: a place's { latlng, radius (px) },
+  // whose name is not drawn while the dot is wholly out of view (null: a label always placed).
+  add(tooltip, sides, distances = [8], dot = null) {
     const places = distances.flatMap((distance) => sides.map((direction) => ({ direction, distance })));
-    this.entries.push({ tooltip, candidates: () => places });
+    this.entries.push({ tooltip, candidates: () => places, dot });
   }
 
   // A name that must be shown (the garrison's): beside its point if there is room, else further
-  // out in one of eight directions, as near as it finds room, with a leader line to the point.
-  // radius: the point's own radius, px.
+  // out in one of eight directions, as near as it finds room, with a leader line to the point;
+  // not while its dot is wholly out of view. radius: the point's own radius, px.
   addAround(tooltip, latlng, radius) {
     const leader = L.polyline([latlng, latlng], { pane: "leaders", interactive: false, color: "#111", weight: 1.2 });
     tooltip.once("add", () => leader.addTo(this.map));
@@ -114,7 +118,7 @@ export class Labels {
       const [sx, sy] = [at.x + ((to.x - at.x) * (radius + 1)) / length, at.y + ((to.y - at.y) * (radius + 1)) / length];
       return !markers.some((m) => crossesBox(sx, sy, to.x, to.y, (m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2, (m.x1 - m.x0) / 2 - MARGIN - 1));
     };
-    this.entries.unshift({ tooltip, candidates: places, leader, point: latlng, reads }); // placed first
+    this.entries.unshift({ tooltip, candidates: places, leader, point: latlng, reads, dot: { latlng, radius } }); // placed first
   }
 
   // A label that may move to any of the points candidates() gives (latlngs, best first).
@@ -218,8 +222,17 @@ export class Labels {
     return this.map.containerPointToLatLng([x, y]);
   }
 
-  // Places every label; markers and controls are obstacles. Returns the labels hidden; after it,
-  // readsAsItsOwn says whether each name that must be shown (the garrison's) was placed where it
+  // Whether a place's dot ({ latlng, radius } px) lies wholly out of the map's view.
+  outOfView(dot) {
+    const size = this.map.getSize();
+    const at = this.map.latLngToContainerPoint(dot.latlng);
+    return outOf([0, 0, size.x, size.y], at.x, at.y, 2 * dot.radius);
+  }
+
+  // Places every label; markers and controls are obstacles. A place's name whose dot is out of
+  // view is not drawn (nor its leader line) and is not counted hidden. Returns the labels hidden
+  // for want of room; after it,
+  // readsAsItsOwn says whether each name that must be shown (the garrison's), in view, was placed where it
   // reads as its own (beside its dot, or FAIR_CLEAR_PX from every marker with a leader line of at
   // most LONG_LEADER_PX).
   // A label's box is measured once per direction and offset (the browser lays the page out for
@@ -239,11 +252,16 @@ export class Labels {
       tooltip.options.offset = [ux * (place.distance || 0), uy * (place.distance || 0)];
       tooltip.update();
     };
-    for (const { tooltip, candidates, leader, point, reads } of this.entries) {
+    for (const { tooltip, candidates, leader, point, reads, dot } of this.entries) {
       const element = tooltip.getElement();
       if (!element || !this.map.hasLayer(tooltip)) continue;
       let placed = null;
       leader?.setLatLngs([point, point]);
+      if (dot && this.outOfView(dot)) {
+        element.style.visibility = "hidden";
+        element.setAttribute("aria-hidden", "true");
+        continue;
+      }
       element.style.visibility = "";
       const measured = new Map(); // "direction|distance" -> { box, at: the point it was measured at }
       for (const place of candidates()) {

@@ -128,7 +128,7 @@ export function addSites(map, collection, labels) {
       labels?.addAround(tooltip, L.latLng(lat, lon), 9);
     } else {
       marker.bindTooltip(name, { permanent: true, direction: side, className: "map-label site-label" });
-      labels?.add(marker.getTooltip(), [side, ...SIDES.filter((s) => s !== side)], [6, 20]);
+      labels?.add(marker.getTooltip(), [side, ...SIDES.filter((s) => s !== side)], [6, 20], { latlng: L.latLng(lat, lon), radius: 4 });
     }
     const precision = `Position known to about ${site.properties.precision_m} m`;
     const sources = site.properties.sources.map((s) => s.outlet).join("; ");
