@@ -14,7 +14,8 @@ that a displaced symbol keeps its topology; an open legend on a phone sent marke
 zone to its west side, their leader lines across it). The selected marker is placed first, then
 those with the fewest neighbours (a lone marker stays put), ties in the order given. A marker with
 no free place stays on its point and is "stuck" (the map then draws its crowd as one numbered
-circle).
+circle). A marker (or numbered circle) stays on its point only where it keeps its margin from the
+zone's line there too: one nearer is moved aside, onto its side of the line, with a leader line.
 
 Units are pixels of the drawing. Each ring's candidates are tried at once with numpy.
 """
@@ -95,10 +96,10 @@ def placement(
         x, y = xy[i]
         s = float(sizes[i])
         at: tuple[float, float] | None = None
-        if (hide_out_of_view and bounds is not None and out_of(bounds, x, y, s)) or place.free(
-            i, np.array([x]), np.array([y]), s, 1, moved=False
-        )[0]:
-            at = (x, y)  # on its point: free there, or out of view (not drawn)
+        if (hide_out_of_view and bounds is not None and out_of(bounds, x, y, s)) or (
+            place.free(i, np.array([x]), np.array([y]), s, 1, moved=False)[0] and place.clear_of_line(i, x, y)
+        ):
+            at = (x, y)  # on its point: free there and clear of the zone's line, or out of view (not drawn)
         else:
             cx, cy = centre[i]
             away = -math.pi / 2 if math.hypot(x - cx, y - cy) < 0.5 else math.atan2(y - cy, x - cx)
@@ -192,6 +193,14 @@ class _Placing:
                 axis=1
             )
         )
+
+    def clear_of_line(self, i: int, x: float, y: float) -> bool:
+        """Whether marker i on (x, y) keeps its margin from the zone's line (True without a zone):
+        on its point, an outside marker 7 px from the line reached 4 px inside it."""
+        if self.ring is None:
+            return True
+        m = self.margin[i]
+        return bool(_ring_distance2(self.ring, np.array([x]), np.array([y]))[0] >= m * m)
 
     def on_side(self, i: int, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """For each candidate centre of marker i: on its point's side of the zone's line, at

@@ -76,7 +76,9 @@ export function markerIcon(feature, offset = [0, 0], selected = false) {
 // that meets no marker and no leader line (under a panel or a dot if it must: an open legend over
 // the zone pushed a crowd's circle onto the line), else
 // to the nearest that meets no marker and no obstacle (or stays on its point if there is none),
-// and the map draws its crowd as one numbered circle instead.
+// and the map draws its crowd as one numbered circle instead. A marker (or numbered circle) stays
+// on its point only where it keeps its margin from the zone's line there too: one nearer is moved
+// aside as above, onto its side of the line, with a leader line to its point.
 // points: [[x, y]] px; sizes: each marker's box side, px; first: the index placed first (or -1);
 // obstacles: [[x0, y0, x1, y1]] px; bounds: [x0, y0, x1, y1], where a marker moved aside must
 // lie whole (one left on its point stays where it is; one whose box on its point crosses their
@@ -282,6 +284,9 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
   // leader line too; its leader line through no marker placed.
   const onSide = (i, px, py) => !zone || (inRing(zone, px, py) === side[i] && ringDistance2(zone, px, py) >= margin[i] * margin[i]
     && !crossesRing(zone, all[i][0], all[i][1], px, py));
+  // On its point: at least its margin from the zone's line, so it lies wholly on its side (an
+  // outside marker 7 px from the line reached 4 px inside it; a numbered circle's ring 4.9 px).
+  const clearOfLine = (i, px, py) => !zone || ringDistance2(zone, px, py) >= margin[i] * margin[i];
   const fits = (i, px, py, s) => !coversPoint(i, px, py, s) && onSide(i, px, py)
     && !placedList.some((j) => crossesBox(all[i][0], all[i][1], px, py, placed[j][0], placed[j][1], sizes[j] / 2));
   const onMap = (x, y, s) => x - s / 2 >= bounds[0] && y - s / 2 >= bounds[1] && x + s / 2 <= bounds[2] && y + s / 2 <= bounds[3];
@@ -295,7 +300,7 @@ export function placement(points, sizes, { first = -1, obstacles = [], bounds = 
     const [cx, cy] = centre[i];
     const away = Math.hypot(x - cx, y - cy) < 0.5 ? -Math.PI / 2 : Math.atan2(y - cy, x - cx);
     let at = null;
-    if (free(x, y, s) && !coversPoint(i, x, y, s)) at = [x, y];
+    if (free(x, y, s) && !coversPoint(i, x, y, s) && clearOfLine(i, x, y)) at = [x, y];
     // Within the bounds; for a marker whose box on its point crosses the map's edge, where they have no room, anywhere.
     // A marker stuck (no such place) still goes to the nearest place clear of markers and
     // obstacles, as the server's drawings need; the map draws its crowd as a numbered circle.

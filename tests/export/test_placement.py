@@ -162,7 +162,10 @@ def place_by_pairs(
     for i in order:
         x, y = points[i]
         s = sizes[i]
-        found = (x, y) if out_of_view(x, y, s) or (free(x, y, s) and not covers_point(i, x, y, s)) else None
+        # on its point where free there and at least its margin from the zone's line
+        near_line = zone is not None and ring_distance2(zone, x, y) < margin[i] ** 2
+        stays = free(x, y, s) and not covers_point(i, x, y, s) and not near_line
+        found = (x, y) if out_of_view(x, y, s) or stays else None
         relaxed = False
         if found is None:
             around = [p for p in points if math.hypot(p[0] - x, p[1] - y) < 3 * cell]
@@ -281,6 +284,21 @@ def test_a_marker_moved_aside_keeps_its_side_of_the_zone_line() -> None:
     at, stuck = placement([(300.0, 300.0)] * 3, [22.0] * 3, zone=small)
     assert stuck == [0, 1, 2]  # moved clear of one another all the same (the SVG draws them so)
     assert all(overlap(at[i], 22.0, at[j], 22.0) <= -GAP for i in range(3) for j in range(i + 1, 3))
+
+
+def test_a_lone_marker_near_the_zone_line_is_moved_off_it_to_its_side() -> None:
+    """Session 27: a lone outside marker 7 px from the line, on its point, reached 4 px inside it.
+    One nearer the line than its half diagonal is moved aside, wholly onto its point's side, and
+    so is one inside; one further stays on its point."""
+    zone = zone_ring(300.0, 300.0, 100.0)
+    points = [(300.0, 193.0), (407.0, 300.0), (300.0, 395.0), (170.0, 300.0)]
+    at, stuck = placement(points, [22.0] * 4, zone=zone)
+    assert stuck == []
+    assert at[3] == points[3]  # 30 px out: wholly outside on its point
+    for k in range(3):
+        assert at[k] != points[k]
+        assert in_ring(zone, *at[k]) == in_ring(zone, *points[k]), k
+        assert ring_distance2(zone, *at[k]) >= 11 * 11 * 2, k
 
 
 def test_markers_keep_off_the_obstacles() -> None:
