@@ -6,8 +6,8 @@ entry is tied to the file's modification time and size, so an edited file is com
 JavaScript and CSS are served without the comments and whitespace written for their readers
 (``lean``, by rjsmin and rcssmin), compressed or not: a third of the map's own code, about 13 KB of
 the embed's 100 KB budget.
-The gzip variant has its own ETag (the file's with ``-gz``), as RFC 9110 §8.8.3 asks of a
-different representation, and says ``Vary: Accept-Encoding``; ``If-None-Match`` and
+The gzip variant has its own ETag (the file's with ``-gz``, to which ``app.api.caching`` adds the
+``-gzip`` of every compressed body), as RFC 9110 §8.8.3 asks of a different representation, and says ``Vary: Accept-Encoding``; ``If-None-Match`` and
 ``If-Modified-Since`` are answered as Starlette answers them for the plain file.
 Everything else (other types, small files, ranges, clients without gzip) is Starlette's own
 ``FileResponse``. The gzip layer outside leaves a response with ``Content-Encoding`` alone.
@@ -90,19 +90,13 @@ class PrecompressedStaticFiles(StaticFiles):
             self._kept[full_path] = (signature, data, zipped)
         return data, zipped
 
-    def file_response(
-        self,
-        full_path: PathLike[str] | str,
-        stat_result: os.stat_result,
-        scope: Scope,
-        status_code: int = 200,
-    ) -> Response:
-        response = self._file_response(full_path, stat_result, scope, status_code)
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
         if response.status_code in (200, 304):  # a 304 carries what its 200 would (RFC 9110 §15.4.5)
             response.headers["cache-control"] = self.cache_control
         return response
 
-    def _file_response(
+    def file_response(
         self,
         full_path: PathLike[str] | str,
         stat_result: os.stat_result,
