@@ -7,8 +7,9 @@ JavaScript and CSS are served without the comments and whitespace written for th
 (``lean``, by rjsmin and rcssmin), compressed or not: a third of the map's own code, about 13 KB of
 the embed's 100 KB budget.
 The gzip variant has its own ETag (the file's with ``-gz``, to which ``app.api.caching`` adds the
-``-gzip`` of every compressed body), as RFC 9110 §8.8.3 asks of a different representation, and says ``Vary: Accept-Encoding``; ``If-None-Match`` and
-``If-Modified-Since`` are answered as Starlette answers them for the plain file.
+``-gzip`` of every compressed body), as RFC 9110 §8.8.3 asks of a different representation,
+and says ``Vary: Accept-Encoding``; ``If-None-Match`` and ``If-Modified-Since`` are answered
+as Starlette answers them for the plain file.
 Everything else (other types, small files, ranges, clients without gzip) is Starlette's own
 ``FileResponse``. The gzip layer outside leaves a response with ``Content-Encoding`` alone.
 
